@@ -1,0 +1,297 @@
+"""Typed Jira Cloud REST API v3 calls over :class:`hub.http.ApiClient`.
+
+Auth is HTTP Basic with the Atlassian account e-mail and an API token
+(:class:`~hub.http.BasicToken`). Searches page with ``nextPageToken`` until
+``isLast``; bulk creates are cut into calls of 50 and their per-element errors
+mapped back to input order. Jira has no synchronous bulk *edit*, so edits are
+one ``PUT /issue/{key}`` each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from connectors.jira import settings
+from connectors.jira.records import chunks
+from hub.errors import ConnectorError, RecordError
+from hub.http import ApiClient, PageRequest, TokenPaginator
+from hub.http.client import default_error_text
+from hub.http.retry import retry_after_seconds
+
+__all__ = [
+    "BulkOutcome",
+    "JiraClient",
+    "describe_error",
+    "error_collection_text",
+    "observe_limits",
+]
+
+_NOT_FOUND = frozenset({404})
+_HEADERS = settings.RATE_LIMIT_HEADERS
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One element of a bulk create, in input order."""
+
+    index: int
+    ok: bool
+    id: str | None = None
+    key: str | None = None
+    error: str | None = None
+
+
+def error_collection_text(collection: Mapping[str, Any]) -> str:
+    """``message; field: message`` from Jira's ``{"errorMessages": [...], "errors": {...}}``."""
+    parts = [str(m) for m in collection.get("errorMessages") or []]
+    errors = collection.get("errors")
+    if isinstance(errors, Mapping):
+        parts += [f"{field}: {text}" for field, text in errors.items()]
+    return "; ".join(parts)
+
+
+def describe_error(response: httpx.Response) -> str:
+    """Error text from a Jira body: an error collection, a bulk result, or ``{"message"}``."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return default_error_text(response)
+    if not isinstance(body, Mapping):
+        return default_error_text(response)
+    if isinstance(body.get("errors"), list):
+        texts = [_element_text(e) for e in body["errors"] if isinstance(e, Mapping)]
+        return " | ".join(texts) or default_error_text(response)
+    text = error_collection_text(body)
+    if text:
+        return text
+    if body.get("message"):
+        return str(body["message"])
+    return default_error_text(response)
+
+
+def _element_text(error: Mapping[str, Any]) -> str:
+    collection = error.get("elementErrors")
+    text = error_collection_text(collection) if isinstance(collection, Mapping) else ""
+    return f"element {error.get('failedElementNumber', '?')}: {text or 'refused'}"
+
+
+def observe_limits(response: httpx.Response) -> tuple[int | None, float | None]:
+    """Remaining budget and seconds to reset from Jira's rate-limit headers.
+
+    ``Retry-After`` (seconds) wins over ``X-RateLimit-Reset`` (an ISO instant
+    with minute precision); a 429 without ``X-RateLimit-Remaining`` counts as
+    nothing left.
+    """
+    remaining = _int_header(response, _HEADERS["remaining"])
+    if remaining is None and response.status_code == 429:
+        remaining = 0
+    reset = retry_after_seconds(response)
+    if reset is None:
+        reset = _reset_seconds(response.headers.get(_HEADERS["reset"]))
+    return remaining, reset
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    value = response.headers.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _reset_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _path(template: str, **parts: str) -> str:
+    return template.format(**{k: quote(v, safe="") for k, v in parts.items()})
+
+
+class JiraClient:
+    """The REST calls the connector makes, one method per resource."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+
+    @property
+    def system(self) -> str:
+        """The hub's name for this system."""
+        return self.api.system
+
+    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = self.api.request(method, url, **kwargs)
+        if response.status_code == 404 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ConnectorError(
+                f"{method} {url}: response is not JSON (HTTP {response.status_code})",
+                system=self.system,
+                status=response.status_code,
+            ) from None
+
+    def _mapping(self, body: Any, what: str) -> Mapping[str, Any]:
+        if not isinstance(body, Mapping):
+            raise ConnectorError(f"{what} answered no JSON object", system=self.system)
+        return body
+
+    def pause(self, seconds: float) -> None:
+        """Wait with the retry policy's sleep (a no-op in tests that disable waiting)."""
+        self.api.retry.sleep(seconds)
+
+    def myself(self) -> Mapping[str, Any]:
+        """``GET /myself``: the API user (``accountId``, ``timeZone``, ...)."""
+        return self._mapping(self._json("GET", settings.MYSELF_PATH), "myself")
+
+    def fields(self) -> list[Mapping[str, Any]]:
+        """``GET /field``: every system and custom field."""
+        body = self._json("GET", settings.FIELD_PATH)
+        if not isinstance(body, list):
+            raise ConnectorError("field list answered no JSON array", system=self.system)
+        return [f for f in body if isinstance(f, Mapping)]
+
+    def search(
+        self, jql: str, fields: Sequence[str], *, page_size: int
+    ) -> Iterator[Mapping[str, Any]]:
+        """Yield each page of ``POST /search/jql``, following ``nextPageToken``."""
+        paginator = TokenPaginator(
+            token_path="nextPageToken",  # noqa: S106 - a JSON path, not a password
+            param="nextPageToken",
+            placement="body",
+            stop_path="isLast",
+        )
+        body = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+        first = PageRequest(url=settings.SEARCH_PATH, json=body)
+        for page in self.api.paginate("POST", first, paginator, idempotent=True):
+            if not isinstance(page, Mapping) or not isinstance(page.get("issues"), list):
+                raise ConnectorError("search answered without an issues list", system=self.system)
+            yield page
+
+    def get_issue(self, key: str, fields: Sequence[str] = ()) -> Mapping[str, Any] | None:
+        """``GET /issue/{key}``; None when it does not exist (or is not visible)."""
+        params = {"fields": ",".join(fields)} if fields else None
+        body = self._json(
+            "GET", _path(settings.ISSUE_KEY_PATH, key=key), params=params, allow=_NOT_FOUND
+        )
+        return None if body is None else self._mapping(body, f"issue {key}")
+
+    def create_issue(self, update: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``POST /issue``: one issue; returns ``{id, key, self}``."""
+        body = self._json("POST", settings.ISSUE_PATH, json=dict(update), idempotent=False)
+        return self._mapping(body, "issue create")
+
+    def create_issues(self, updates: Sequence[Mapping[str, Any]]) -> list[BulkOutcome]:
+        """``POST /issue/bulk`` in calls of 50; one outcome per update, in input order."""
+        outcomes: list[BulkOutcome] = []
+        for batch in chunks(updates, settings.BULK_CREATE_SIZE):
+            response = self.api.request(
+                "POST",
+                settings.ISSUE_BULK_PATH,
+                json={"issueUpdates": list(batch)},
+                idempotent=False,
+                allow=frozenset({400}),
+            )
+            outcomes += self._bulk_outcomes(response, len(outcomes), len(batch))
+        return outcomes
+
+    def _bulk_outcomes(self, response: httpx.Response, offset: int, size: int) -> list[BulkOutcome]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping) or not isinstance(body.get("errors", []), list):
+            raise RecordError(
+                f"POST {settings.ISSUE_BULK_PATH}: HTTP {response.status_code}:"
+                f" {describe_error(response)}",
+                system=self.system,
+                status=response.status_code,
+            )
+        failed = self._failed_elements(body.get("errors") or [], size, response)
+        created = [i for i in body.get("issues") or [] if isinstance(i, Mapping)]
+        if len(created) != size - len(failed):
+            raise ConnectorError(
+                f"bulk create answered {len(created)} issues and {len(failed)} errors"
+                f" for {size} elements",
+                system=self.system,
+            )
+        made = iter(created)
+        outcomes = []
+        for n in range(size):
+            if n in failed:
+                outcomes.append(BulkOutcome(offset + n, False, error=failed[n]))
+            else:
+                issue = next(made)
+                outcomes.append(
+                    BulkOutcome(offset + n, True, str(issue.get("id")), str(issue.get("key")))
+                )
+        return outcomes
+
+    def _failed_elements(
+        self, errors: list[Any], size: int, response: httpx.Response
+    ) -> dict[int, str]:
+        failed: dict[int, str] = {}
+        for error in errors:
+            number = error.get("failedElementNumber") if isinstance(error, Mapping) else None
+            if not isinstance(number, int) or not 0 <= number < size:
+                raise RecordError(
+                    f"bulk create refused the request: {describe_error(response)}",
+                    system=self.system,
+                    status=response.status_code,
+                )
+            collection = error.get("elementErrors")
+            text = error_collection_text(collection) if isinstance(collection, Mapping) else ""
+            failed[number] = f"HTTP {error.get('status', response.status_code)}: {text}"
+        return failed
+
+    def edit_issue(self, key: str, update: Mapping[str, Any]) -> None:
+        """``PUT /issue/{key}`` (204); Jira has no synchronous bulk edit."""
+        self.api.request("PUT", _path(settings.ISSUE_KEY_PATH, key=key), json=dict(update))
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        """``PUT /issue/{key}/properties/{name}``: the body is the JSON value itself."""
+        url = _path(settings.ISSUE_PROPERTY_PATH, key=key, property=name)
+        self.api.request("PUT", url, json=value)
+
+    def get_property(self, key: str, name: str) -> Any:
+        """The value of an issue property; None when the property (or issue) is missing."""
+        url = _path(settings.ISSUE_PROPERTY_PATH, key=key, property=name)
+        body = self._json("GET", url, allow=_NOT_FOUND)
+        return body.get("value") if isinstance(body, Mapping) else None
+
+    def add_comment(self, key: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``POST /issue/{key}/comment`` with an ADF body; returns the comment."""
+        url = _path(settings.ISSUE_COMMENT_PATH, key=key)
+        answer = self._json("POST", url, json={"body": dict(body)}, idempotent=False)
+        return self._mapping(answer, f"comment on {key}")
+
+    def search_users(self, query: str) -> list[Mapping[str, Any]]:
+        """``GET /user/search?query=``: users whose name or e-mail starts with ``query``."""
+        params = {"query": query, "maxResults": settings.USER_SEARCH_PAGE}
+        body = self._json("GET", settings.USER_SEARCH_PATH, params=params)
+        return [u for u in body or [] if isinstance(u, Mapping)]
+
+    def get_project(self, key: str) -> Mapping[str, Any] | None:
+        """``GET /project/{key}``; None when there is no such project."""
+        body = self._json("GET", _path(settings.PROJECT_KEY_PATH, key=key), allow=_NOT_FOUND)
+        return None if body is None else self._mapping(body, f"project {key}")
+
+    def create_project(self, details: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``POST /project``; returns ``{id, key, self}``."""
+        body = self._json("POST", settings.PROJECT_PATH, json=dict(details), idempotent=False)
+        return self._mapping(body, "project create")
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.api.close()

@@ -1,0 +1,366 @@
+"""Jira Cloud connector: implements :class:`hub.connector.PmConnector`.
+
+Reads are JQL searches (built only by :mod:`hub.http.query`) on
+``POST /rest/api/3/search/jql``. ``read_changes`` asks for
+``updated >= "<cursor minute in the API user's time zone>"`` ordered by
+``updated ASC, key ASC``: JQL dates have minute precision, so a read from a
+cursor returns that minute's issues again (overlap, never a gap). Records are
+identified by issue key (``DEL-12``). Writes use bulk create (50 per call) and
+one ``PUT`` per edited issue, as Jira has no synchronous bulk edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectors.jira import settings
+from connectors.jira.client import JiraClient, describe_error, observe_limits
+from connectors.jira.config import JiraConfig, credentials_hint, load_config, resolve_secrets
+from connectors.jira.lookups import Lookups
+from connectors.jira.project_ops import ProjectOps
+from connectors.jira.records import (
+    adf,
+    chunks,
+    cursor_text,
+    jql_minute,
+    parse_cursor,
+    parse_jira_time,
+)
+from connectors.jira.values import issue_update, jql_name
+from hub.connector import (
+    Capability,
+    ChangePage,
+    FilterValue,
+    NewProject,
+    ProjectHandle,
+    RecordEnvelope,
+    WriteResult,
+)
+from hub.errors import ConnectorError, NotFoundError, RecordError
+from hub.http import ApiClient, BasicToken, RetryPolicy, TokenBucket, build_client
+from hub.http.query import Condition, jql
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import SystemConfig
+
+__all__ = ["JiraConnector"]
+
+_ORDER = ("updated ASC", "key ASC")
+
+
+class JiraConnector:
+    """Read and write Jira Cloud issues; create delivery projects from templates."""
+
+    name: ClassVar[str] = "jira"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.READ_CHANGES,
+            Capability.READ_BY_IDS,
+            Capability.SEARCH_EXTERNAL_ID,
+            Capability.BATCH_CREATE,
+            Capability.BATCH_UPDATE,
+            Capability.DESCRIBE,
+            Capability.FIND_USERS,
+            Capability.PROJECT_FROM_TEMPLATE,
+            Capability.COMMENT,
+        }
+    )
+
+    def __init__(
+        self,
+        client: JiraClient,
+        config: JiraConfig,
+        *,
+        base_url: str,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.system = client.system
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.projects = ProjectOps(client, config, base_url=self.base_url)
+        self.lookups = Lookups(client)
+        self._zone: str | None = config.time_zone
+        self._fields: list[Mapping[str, Any]] | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        system: SystemConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> JiraConnector:
+        """Build the connector from its hub-config section.
+
+        Args:
+            system: The ``systems.<name>`` section (settings, credentials, limits).
+            transport: An httpx transport, e.g. a sandbox's in-process one.
+            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
+
+        Raises:
+            ConfigError: every invalid setting or missing credential, at once.
+        """
+        config = load_config(system)
+        secrets = resolve_secrets(system, config)
+        http = build_client(
+            system.base_url,
+            auth=BasicToken(secrets.email, secrets.api_token),
+            transport=transport,
+            timeout=system.timeout_seconds,
+        )
+        api = ApiClient(
+            http,
+            system=system.name,
+            retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+            limiter=_limiter(system),
+            describe_error=describe_error,
+            credentials_hint=credentials_hint(system.name, config),
+            observe_limits=observe_limits,
+        )
+        return cls(JiraClient(api), config, base_url=system.base_url)
+
+    # reading -----------------------------------------------------------------
+
+    def read_changes(
+        self,
+        object_name: str,
+        *,
+        since: str | None,
+        fields: Sequence[str] = (),
+        where: Mapping[str, FilterValue] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ChangePage]:
+        """Yield pages of issues updated at or after ``since``, oldest first.
+
+        Args:
+            object_name: ``issue``.
+            since: ISO 8601 cursor from an earlier page, or None for everything.
+            fields: Issue fields to return (``summary``, ``customfield_10050``);
+                default: every navigable field. ``updated`` is always included.
+            where: Equality filters ANDed to the JQL, e.g. ``{"issuetype": "Epic"}``
+                (None means ``IS EMPTY``); epic mode adds ``project = <project_key>``
+                unless a project is given.
+            page_size: Issues per page (at most 100).
+
+        Yields:
+            One ChangePage per search page. Its cursor is the largest ``updated``
+            seen, held back to (start of the read - 60 s) so that changes still
+            on their way into Jira's search index are read next time.
+        """
+        self._object(object_name)
+        since_at = parse_cursor(since, self.system) if since else None
+        conditions = self._filters(where)
+        if since_at is not None:
+            minute = jql_minute(since_at, self.time_zone())
+            conditions.append(Condition(settings.MODIFIED_FIELD, ">=", minute))
+        query = jql(
+            conditions or [Condition(settings.CREATED_FIELD, "IS NOT", None)], order_by=_ORDER
+        )
+        started, newest = self.clock(), since_at
+        size = min(page_size or self.config.page_size, settings.SEARCH_PAGE_SIZE)
+        for page in self.client.search(query, self._read_fields(fields), page_size=size):
+            records = [
+                self._envelope(raw, f"search result {i + 1}")
+                for i, raw in enumerate(page["issues"])
+            ]
+            newest = max(
+                [t for t in (newest, *(r.modified_at for r in records)) if t], default=None
+            )
+            yield ChangePage(records=records, cursor=self._cursor(newest, since_at, started))
+
+    def _cursor(
+        self, newest: dt.datetime | None, since_at: dt.datetime | None, started: dt.datetime
+    ) -> str | None:
+        if newest is None:
+            return None
+        held = min(newest, started - dt.timedelta(seconds=settings.CURSOR_LAG_SECONDS))
+        return cursor_text(max(held, since_at) if since_at else held)
+
+    def _filters(self, where: Mapping[str, FilterValue] | None) -> list[Condition]:
+        conditions = [
+            Condition(jql_name(k), "IS", None) if v is None else Condition(jql_name(k), "=", v)
+            for k, v in (where or {}).items()
+        ]
+        if self.config.mode == "epic" and not any(c.field == "project" for c in conditions):
+            conditions.insert(0, Condition("project", "=", self.config.project_key))
+        return conditions
+
+    def _read_fields(self, fields: Sequence[str]) -> list[str]:
+        if not fields:
+            return list(settings.DEFAULT_READ_FIELDS)
+        names = [f.removeprefix("fields.").split(".", 1)[0] for f in fields]
+        chosen = [n for n in names if n and n not in settings.SYSTEM_KEYS]
+        return list(dict.fromkeys([*chosen, settings.MODIFIED_FIELD]))
+
+    def time_zone(self) -> str:
+        """The API user's time zone, in which Jira reads JQL dates (``/myself``, cached)."""
+        if self._zone is None:
+            self._zone = str(self.client.myself().get("timeZone") or "UTC")
+        return self._zone
+
+    def read_by_ids(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> list[RecordEnvelope]:
+        """Issues by key (or numeric id); missing ones are left out.
+
+        ``key IN (...)`` in chunks of 100; Jira refuses a whole query naming a
+        key that does not exist, so such a chunk is read issue by issue instead.
+        """
+        self._object(object_name)
+        wanted = list(dict.fromkeys(ids))
+        chosen = self._read_fields(fields)
+        found: list[Mapping[str, Any]] = []
+        for batch in chunks(wanted, settings.IDS_PER_QUERY):
+            field = "id" if all(i.isdigit() for i in batch) else "key"
+            query = jql([Condition(field, "IN", list(batch))], order_by=["key ASC"])
+            try:
+                found += self.lookups.search_all(query, chosen)
+            except RecordError:
+                found += [i for i in (self.client.get_issue(k, chosen) for k in batch) if i]
+        return [self._envelope(raw, f"issue {i + 1}", stamped=False) for i, raw in enumerate(found)]
+
+    def find_by_external_id(
+        self, object_name: str, external_field: str, values: Sequence[str]
+    ) -> dict[str, str]:
+        """Map each found value to the key of the issue carrying it.
+
+        ``external_field`` ``"label"`` means the hub's stamp label of a source
+        id (``hh-src-...``); any other name is an issue field (``customfield_10051``),
+        searched with ``IN`` or, for text fields, ``~`` and then compared exactly.
+        """
+        self._object(object_name)
+        unique = list(dict.fromkeys(values))
+        if external_field == settings.LABEL_FIELD:
+            return self.lookups.by_label(unique)
+        text = self._is_text(external_field)
+        return self.lookups.by_field(external_field, unique, text=text)
+
+    def _is_text(self, field: str) -> bool:
+        if field in {"summary", "description", "environment"}:
+            return True
+        for described in self.describe(settings.ISSUE_OBJECT)["fields"]:
+            if described.get("id") == field:
+                schema = described.get("schema") or {}
+                return schema.get("custom") in settings.TEXT_FIELD_TYPES
+        return False
+
+    def describe(self, object_name: str) -> Mapping[str, Any]:
+        """``{"fields": [...]}`` from ``GET /field`` (cached for the connector's lifetime)."""
+        self._object(object_name)
+        if self._fields is None:
+            self._fields = self.client.fields()
+        return {"fields": self._fields}
+
+    def find_users(self, emails: Sequence[str]) -> dict[str, str]:
+        """Map e-mail addresses to active Atlassian account ids (unknown ones left out).
+
+        Where a user hides their e-mail, a search that finds exactly one active
+        Atlassian account for the address counts as a match.
+        """
+        return self.lookups.users(emails)
+
+    # writing -----------------------------------------------------------------
+
+    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Create issues, 50 per call; one result per record (id = issue key), in order.
+
+        A record is either a field map or a whole ``IssueUpdateDetails``
+        (``{"fields": ..., "properties": ...}``); a plain-text description is
+        turned into ADF.
+        """
+        self._object(object_name)
+        updates = [issue_update(r) for r in records]
+        return [
+            WriteResult(o.index, o.ok, id=o.key, created=True if o.ok else None, error=o.error)
+            for o in self.client.create_issues(updates)
+        ]
+
+    def update(
+        self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult]:
+        """Edit ``(key, fields)`` pairs, one ``PUT`` each; a refused one does not stop the rest."""
+        self._object(object_name)
+        results = []
+        for index, (key, fields) in enumerate(records):
+            try:
+                self.client.edit_issue(key, issue_update(fields))
+            except (RecordError, NotFoundError) as exc:
+                results.append(WriteResult(index, False, id=key, created=False, error=str(exc)))
+            else:
+                results.append(WriteResult(index, True, id=key, created=False))
+        return results
+
+    def add_comment(self, object_name: str, record_id: str, text: str) -> str:
+        """Comment on an issue (the text becomes an ADF document); return the comment id."""
+        self._object(object_name)
+        comment = self.client.add_comment(record_id, adf(text))
+        return str(comment.get("id"))
+
+    # projects ------------------------------------------------------------------
+
+    def find_project(self, source_id: str) -> ProjectHandle | None:
+        """The Epic stamped with ``source_id`` (label, confirmed by entity property)."""
+        return self.projects.find(source_id)
+
+    def create_project(self, project: NewProject) -> ProjectHandle:
+        """Create the Epic (epic mode) or a project and its Epic (project mode), then the WBS."""
+        return self.projects.create(project)
+
+    def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
+        """Create the template tasks missing under the Epic (after a crash mid-create)."""
+        return self.projects.complete(handle, project)
+
+    # misc ----------------------------------------------------------------------
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """``{base}/browse/{key}`` for an issue or a project."""
+        return self.projects.url(record_id)
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self.client.close()
+
+    def _object(self, object_name: str) -> str:
+        name = settings.OBJECT_ALIASES.get(object_name.lower())
+        if name is None:
+            raise ConnectorError(
+                f"unknown object {object_name!r}; known: {settings.ISSUE_OBJECT}",
+                system=self.system,
+            )
+        return name
+
+    def _envelope(self, raw: Any, where: str, *, stamped: bool = True) -> RecordEnvelope:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str):
+            shown = sorted(raw) if isinstance(raw, Mapping) else type(raw).__name__
+            raise ConnectorError(f"{where} has no key (present: {shown})", system=self.system)
+        updated = (raw.get("fields") or {}).get(settings.MODIFIED_FIELD)
+        modified = None
+        if stamped or updated is not None:
+            modified = parse_jira_time(updated, f"issue {raw['key']} updated", self.system)
+        return RecordEnvelope(
+            system=self.system,
+            object=settings.ISSUE_OBJECT,
+            id=raw["key"],
+            raw=raw,
+            modified_at=modified,
+        )
+
+
+def _limiter(system: SystemConfig) -> TokenBucket:
+    if system.rate_limit is not None:
+        limit = system.rate_limit
+        return TokenBucket(
+            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
+        )
+    default = settings.DEFAULT_RATE_LIMIT
+    return TokenBucket(
+        requests=int(default["requests"]),
+        per_seconds=default["per_seconds"],
+        burst=int(default["burst"]),
+    )

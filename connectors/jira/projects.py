@@ -1,0 +1,184 @@
+"""Delivery projects in Jira: the work breakdown plan and the issue payloads.
+
+A template's tasks become Jira issues under the deal's Epic: a task without a
+parent is a Task whose parent is the Epic; a task whose ``parent`` names
+another template task becomes a Sub-task of that task's top-level ancestor
+(Jira nests only Epic > Task > Sub-task). Everything is stamped with the deal's
+label so that a search finds it, and matched by summary when a crashed create
+is completed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from connectors.jira import settings
+from connectors.jira.records import adf
+from hub.errors import ConfigError, Issue
+
+if TYPE_CHECKING:
+    from connectors.jira.config import JiraConfig
+    from hub.connector import NewProject, ProjectTemplate, TemplateTask
+
+__all__ = [
+    "WbsPlan",
+    "epic_update",
+    "plan_wbs",
+    "project_key_for",
+    "project_name",
+    "stamp_value",
+    "task_update",
+]
+
+_KEY_ALPHABET = string.digits + string.ascii_uppercase
+
+
+@dataclass(frozen=True)
+class WbsPlan:
+    """Top-level tasks (children of the Epic) and sub-tasks with their task's name."""
+
+    tasks: tuple[TemplateTask, ...]
+    subtasks: tuple[tuple[TemplateTask, str], ...]
+
+    @property
+    def size(self) -> int:
+        """Number of issues the template makes besides the Epic."""
+        return len(self.tasks) + len(self.subtasks)
+
+
+def plan_wbs(template: ProjectTemplate) -> WbsPlan:
+    """Split a template into Tasks and Sub-tasks.
+
+    Raises:
+        ConfigError: on a duplicate task name, an unknown parent or a parent cycle.
+    """
+    where = f"templates.{template.name}.tasks"
+    by_name: dict[str, TemplateTask] = {}
+    for task in template.tasks:
+        if task.name in by_name:
+            raise _template_error(where, f"task name {task.name!r} is used twice")
+        by_name[task.name] = task
+    tasks = tuple(t for t in template.tasks if t.parent is None)
+    subtasks = tuple((t, _root(t, by_name, where)) for t in template.tasks if t.parent)
+    return WbsPlan(tasks, subtasks)
+
+
+def _root(task: TemplateTask, by_name: Mapping[str, TemplateTask], where: str) -> str:
+    seen = {task.name}
+    current = task
+    while current.parent is not None:
+        parent = by_name.get(current.parent)
+        if parent is None:
+            raise _template_error(
+                where, f"task {task.name!r} names unknown parent {current.parent!r}"
+            )
+        if parent.name in seen:
+            raise _template_error(where, f"task {task.name!r} is its own ancestor")
+        seen.add(parent.name)
+        current = parent
+    return current.name
+
+
+def _template_error(where: str, message: str) -> ConfigError:
+    return ConfigError([Issue("<config>", None, where, message)])
+
+
+def stamp_value(
+    project: NewProject, *, project_key: str, task: str | None = None
+) -> dict[str, Any]:
+    """The ``handoff-hub`` entity property of an issue created for ``project``."""
+    value: dict[str, Any] = {
+        "source": project.source_id,
+        "template": project.template.name,
+        "project": project_key,
+        "createdBy": "handoff-hub",
+    }
+    if task is not None:
+        value["task"] = task
+    return value
+
+
+def epic_update(
+    project: NewProject, config: JiraConfig, *, project_key: str, label: str
+) -> dict[str, Any]:
+    """``IssueUpdateDetails`` of the deal's Epic: mapped fields plus the hub's own.
+
+    ``project.fields`` is either a field map or the mapping engine's
+    ``{"fields": {...}}`` payload.
+    """
+    mapped = project.fields.get("fields")  # the mapping's payload: {"fields": {...}}
+    source = mapped if isinstance(mapped, Mapping) else project.fields
+    fields = {k: v for k, v in source.items() if k not in {"project", "issuetype"}}
+    if "description" in fields:
+        fields["description"] = adf(fields["description"])
+    fields |= {
+        "project": {"key": project_key},
+        "issuetype": {"name": config.epic_issue_type},
+        "summary": project.name[: settings.SUMMARY_MAX_LENGTH],
+        "labels": _with_label(fields.get("labels"), label),
+    }
+    if project.manager_id and not fields.get("assignee"):
+        fields["assignee"] = {"accountId": project.manager_id}
+    properties = [
+        {"key": settings.PROPERTY_KEY, "value": stamp_value(project, project_key=project_key)}
+    ]
+    return {"fields": fields, "properties": properties}
+
+
+def task_update(
+    task: TemplateTask,
+    project: NewProject,
+    *,
+    project_key: str,
+    parent_key: str,
+    issue_type: str,
+    label: str,
+) -> dict[str, Any]:
+    """``IssueUpdateDetails`` of one template task under ``parent_key``."""
+    fields: dict[str, Any] = {
+        "project": {"key": project_key},
+        "issuetype": {"name": issue_type},
+        "parent": {"key": parent_key},
+        "summary": task.name[: settings.SUMMARY_MAX_LENGTH],
+        "labels": [label],
+    }
+    if task.description:
+        fields["description"] = adf(task.description)
+    if project.start is not None and task.due_offset_days is not None:
+        fields["duedate"] = (project.start + dt.timedelta(days=task.due_offset_days)).isoformat()
+    value = stamp_value(project, project_key=project_key, task=task.name)
+    return {"fields": fields, "properties": [{"key": settings.PROPERTY_KEY, "value": value}]}
+
+
+def _with_label(existing: Any, label: str) -> list[str]:
+    labels = (
+        [str(v) for v in existing]
+        if isinstance(existing, Sequence) and not isinstance(existing, str)
+        else []
+    )
+    return [*dict.fromkeys([*labels, label])]
+
+
+def project_key_for(source_id: str, prefix: str) -> str:
+    """A stable project key for a deal: ``prefix`` + base-36 digits of a hash, 10 characters.
+
+    The same deal always gets the same key, so a rerun after a crash finds the
+    project it already created instead of making a second one.
+    """
+    number = int.from_bytes(hashlib.sha256(source_id.encode()).digest()[:8], "big")
+    digits = []
+    for _ in range(10 - len(prefix)):
+        number, rest = divmod(number, 36)
+        digits.append(_KEY_ALPHABET[rest])
+    return prefix + "".join(digits)
+
+
+def project_name(name: str, key: str) -> str:
+    """A project name (unique in Jira, at most 80 characters) carrying its key."""
+    suffix = f" ({key})"
+    return name[: settings.PROJECT_NAME_MAX_LENGTH - len(suffix)].rstrip() + suffix

@@ -1,0 +1,294 @@
+"""A local emulator of the Jira Cloud platform REST API v3 (Starlette ASGI app).
+
+It answers the calls the connector makes with Jira's paths, payloads, paging
+(``nextPageToken`` / ``isLast``), error bodies and headers: HTTP Basic auth
+with an e-mail and API token (401 ``Client must be authenticated...`` with
+``X-Seraph-LoginReason``), ``/myself``, ``/field``, JQL search (GET and POST,
+a real parser), issue create/bulk create/edit/get, entity properties,
+comments (ADF only), user search and project creation. With ``rate_limit``
+set, every response carries ``X-RateLimit-*`` headers and an exhausted window
+answers 429 with ``Retry-After``. It imports nothing from the connector, so a
+shared mistake cannot hide.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.jira.sandbox_api import JiraApi, Reply, error
+from connectors.jira.sandbox_jql import JqlError
+from connectors.jira.sandbox_seed import API_USER_EMAIL, api_token, integration_user, seed
+from connectors.jira.sandbox_state import JiraState
+from connectors.jira.sandbox_store import JiraStore
+from hub.sandboxkit import (
+    ASGIApp,
+    CallJournal,
+    FaultMiddleware,
+    Faults,
+    SyncASGITransport,
+    WindowLimiter,
+)
+
+__all__ = ["JiraSandbox"]
+
+_API = "/rest/api/3"
+_UNAUTHENTICATED = {
+    "message": "Client must be authenticated to access this resource.",
+    "status-code": 401,
+}
+Handler = Callable[[Request, bytes], Reply]
+
+
+class _BadJson(Exception):
+    pass
+
+
+class JiraSandbox:
+    """An in-memory Jira Cloud site behind the REST API v3.
+
+    Args:
+        seed: Seed of the generated data and of the API token.
+        records: About how many issues project DEL holds.
+        faults: Faults to inject (429, 5xx, timeouts, dropped connections).
+        rate_limit: ``(requests, window_seconds)``: a fixed-window limit, reported
+            in ``X-RateLimit-*`` headers and enforced with 429 + ``Retry-After``.
+        time_zone: The API user's time zone (``/myself``), in which JQL dates are read.
+        clock: Current time (default: the real UTC time); data is seeded relative to it.
+    """
+
+    name = "jira"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        records: int = 50,
+        faults: Faults | None = None,
+        rate_limit: tuple[int, float] | None = None,
+        time_zone: str = "Europe/Berlin",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.faults = faults or Faults()
+        self.journal = CallJournal()
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.store = JiraStore(me=integration_user(time_zone), clock=self.clock)
+        anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        _seed(self.store, seed, records, anchor)
+        self.api = JiraApi(self.store)
+        self.state = JiraState(self.store)
+        self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
+        self._token = api_token(seed)
+        self._app = FaultMiddleware(
+            _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
+        )
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app, wrapped in FaultMiddleware."""
+        return self._app
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The e-mail and API token this site accepts, by connector setting name."""
+        return {"email": API_USER_EMAIL, "api_token": self._token}
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Connector settings that fit the seeded data."""
+        return {"project_key": "DEL", "mode": "epic"}
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process transport to the app."""
+        return SyncASGITransport(self.app)
+
+    def _starlette(self) -> Starlette:
+        api, issue = self.api, _API + "/issue/{key}"
+        routes = [
+            Route(_API + "/myself", self._wrap(lambda r, _: api.myself(_base(r))), methods=["GET"]),
+            Route(_API + "/field", self._wrap(lambda r, _: api.fields()), methods=["GET"]),
+            Route(_API + "/search/jql", self._wrap(self._search), methods=["GET", "POST"]),
+            Route(_API + "/issue", self._wrap(self._create), methods=["POST"]),
+            Route(_API + "/issue/bulk", self._wrap(self._bulk), methods=["POST"]),
+            Route(issue, self._wrap(self._issue), methods=["GET", "PUT"]),
+            Route(
+                issue + "/properties",
+                self._wrap(lambda r, _: api.property_keys(_base(r), r.path_params["key"])),
+                methods=["GET"],
+            ),
+            Route(issue + "/properties/{name}", self._wrap(self._property), methods=["GET", "PUT"]),
+            Route(issue + "/comment", self._wrap(self._comment), methods=["GET", "POST"]),
+            Route(
+                _API + "/user/search",
+                self._wrap(lambda r, _: api.user_search(_base(r), dict(r.query_params))),
+                methods=["GET"],
+            ),
+            Route(_API + "/project", self._wrap(self._create_project), methods=["POST"]),
+            Route(
+                _API + "/project/{key}",
+                self._wrap(lambda r, _: api.get_project(_base(r), r.path_params["key"])),
+                methods=["GET"],
+            ),
+        ]
+        return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+
+    def _wrap(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            refused = self._authenticate(request)
+            if refused is not None:
+                return refused
+            headers, limited = self._rate_limit()
+            if limited is not None:
+                return limited
+            raw = await request.body()
+            try:
+                with self.store.lock:
+                    status, body = handler(request, raw)
+            except JqlError as exc:
+                status, body = error(400, exc.message)
+            except _BadJson:
+                status, body = error(400, "The request body is not valid JSON.")
+            return _json(status, body, headers)
+
+        return endpoint
+
+    def _authenticate(self, request: Request) -> Response | None:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        headers = {
+            "WWW-Authenticate": f'OAuth realm="{request.url.scheme}%3A%2F%2F{request.url.netloc}"'
+        }
+        if scheme.lower() != "basic" or not encoded.strip():
+            return _json(401, _UNAUTHENTICATED, headers)
+        try:
+            user, _, token = base64.b64decode(encoded.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user, token = "", ""
+        if user.lower() != API_USER_EMAIL or token != self._token:
+            headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
+            return _json(401, _UNAUTHENTICATED, headers)
+        return None
+
+    def _rate_limit(self) -> tuple[dict[str, str], Response | None]:
+        if self.limiter is None:
+            return {}, None
+        allowed, remaining, reset = self.limiter.take()
+        headers = {
+            "X-RateLimit-Limit": str(self.limiter.limit),
+            "X-RateLimit-Remaining": str(remaining),
+        }
+        if remaining < self.limiter.limit * 0.2:
+            headers["X-RateLimit-NearLimit"] = "true"
+        if allowed:
+            return headers, None
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=reset)
+        headers |= {
+            "Retry-After": _seconds(reset),
+            "RateLimit-Reason": "jira-burst-based",
+            "X-RateLimit-Reset": when.strftime("%Y-%m-%dT%H:%MZ"),
+        }
+        return headers, _json(
+            429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers
+        )
+
+    def _search(self, request: Request, raw: bytes) -> Reply:
+        if request.method == "POST":
+            body = _decode(raw)
+            if not isinstance(body, dict):
+                return error(400, "The request body must be a JSON object.")
+            return self.api.search(_base(request), body)
+        params: dict[str, Any] = dict(request.query_params)
+        for multi in ("fields", "properties"):
+            params[multi] = request.query_params.getlist(multi) or None
+        return self.api.search(_base(request), {k: v for k, v in params.items() if v is not None})
+
+    def _create(self, request: Request, raw: bytes) -> Reply:
+        return self.api.create_issue(_base(request), _decode(raw))
+
+    def _bulk(self, request: Request, raw: bytes) -> Reply:
+        return self.api.bulk_create(_base(request), _decode(raw))
+
+    def _issue(self, request: Request, raw: bytes) -> Reply:
+        key = request.path_params["key"]
+        if request.method == "PUT":
+            return self.api.edit_issue(key, _decode(raw))
+        params = {
+            "fields": request.query_params.getlist("fields") or None,
+            "properties": request.query_params.getlist("properties") or None,
+        }
+        return self.api.get_issue(_base(request), key, params)
+
+    def _property(self, request: Request, raw: bytes) -> Reply:
+        key, name = request.path_params["key"], request.path_params["name"]
+        if request.method == "PUT":
+            return self.api.put_property(key, name, raw)
+        return self.api.get_property(key, name)
+
+    def _comment(self, request: Request, raw: bytes) -> Reply:
+        key = request.path_params["key"]
+        if request.method == "POST":
+            return self.api.add_comment(_base(request), key, _decode(raw))
+        return self.api.comments(_base(request), key)
+
+    def _create_project(self, request: Request, raw: bytes) -> Reply:
+        return self.api.create_project(_base(request), _decode(raw))
+
+
+def _seed(store: JiraStore, seed_value: int, records: int, anchor: dt.datetime) -> None:
+    with store.lock:
+        seed(store, seed=seed_value, records=records, anchor=anchor)
+
+
+def _base(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _seconds(value: float) -> str:
+    """Retry-After: whole seconds, as Jira sends; sub-second windows (tests) keep a fraction."""
+    return str(math.ceil(value)) if value >= 1 else f"{max(value, 0.001):.3f}"
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        raise _BadJson from None
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        return Response(status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = (
+        "null for uri" if status == 404 else "Method Not Allowed" if status == 405 else str(exc)
+    )
+    return _json(status, {"errorMessages": [message], "errors": {}})
+
+
+def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:
+    async def stripped(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {
+                **scope,
+                "path": path.rstrip("/") or "/",
+                "raw_path": path.rstrip("/").encode(),
+            }
+        await app(scope, receive, send)
+
+    return stripped

@@ -1,0 +1,126 @@
+"""Test helpers over a Jira sandbox's data (``JiraSandbox.state``).
+
+They read and change the store directly, as a person in Jira's UI would
+(outside the REST API the connector uses), and take the store's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.jira.sandbox_data import Issue
+from connectors.jira.sandbox_render import ALL_FIELDS, issue_json
+from connectors.jira.sandbox_store import JiraStore
+
+__all__ = ["JiraState"]
+
+_BASE = "http://jira.sandbox"
+
+
+class JiraState:
+    """Look at and change the sandbox's issues without going through the API."""
+
+    def __init__(self, store: JiraStore) -> None:
+        self.store = store
+
+    def _issue(self, key: str) -> Issue:
+        issue = self.store.issue(key)
+        if issue is None:
+            raise KeyError(f"no issue {key!r}")
+        return issue
+
+    def count(self, *, project: str | None = None, issuetype: str | None = None) -> int:
+        """Number of issues, optionally of one project and/or issue type."""
+        with self.store.lock:
+            return sum(
+                1
+                for i in self.store.issues.values()
+                if (project is None or i.project == project)
+                and (issuetype is None or i.issuetype.lower() == issuetype.lower())
+            )
+
+    def keys(self, *, project: str | None = None, issuetype: str | None = None) -> list[str]:
+        """Issue keys in creation order, optionally filtered."""
+        with self.store.lock:
+            return [
+                i.key
+                for i in sorted(self.store.issues.values(), key=lambda i: i.id)
+                if (project is None or i.project == project)
+                and (issuetype is None or i.issuetype.lower() == issuetype.lower())
+            ]
+
+    def epics(self, *, project: str | None = None) -> list[str]:
+        """Keys of every Epic."""
+        return self.keys(project=project, issuetype="Epic")
+
+    def by_label(self, label: str) -> list[str]:
+        """Keys of the issues carrying ``label`` (exactly)."""
+        with self.store.lock:
+            return [
+                i.key
+                for i in sorted(self.store.issues.values(), key=lambda i: i.id)
+                if label in i.labels
+            ]
+
+    def children(self, key: str) -> list[str]:
+        """Keys of the issues whose parent is ``key``."""
+        with self.store.lock:
+            return [
+                c.key for c in sorted(self.store.children(self._issue(key)), key=lambda i: i.id)
+            ]
+
+    def get(self, key: str) -> dict[str, Any]:
+        """The issue as ``GET /issue/{key}`` renders it, with its properties."""
+        with self.store.lock:
+            issue = self._issue(key)
+            return issue_json(
+                self.store, issue, _BASE, list(ALL_FIELDS), properties=list(issue.properties)
+            )
+
+    def property(self, key: str, name: str) -> Any:
+        """An entity property's value, or None."""
+        with self.store.lock:
+            return self._issue(key).properties.get(name)
+
+    def comments(self, key: str) -> list[dict[str, Any]]:
+        """The stored comments of an issue (ADF bodies)."""
+        with self.store.lock:
+            return [dict(c) for c in self._issue(key).comments]
+
+    def modify(self, key: str, **changes: Any) -> None:
+        """Change fields as a user would, then bump ``updated``.
+
+        Args:
+            key: Issue key.
+            **changes: ``summary=``, ``status=``, ``labels=``, ``customfield_10051=``, ...
+        """
+        with self.store.lock:
+            issue = self._issue(key)
+            for name, value in changes.items():
+                if name.startswith("customfield_"):
+                    issue.custom[name] = value
+                elif hasattr(issue, name) and name not in {"id", "key", "project"}:
+                    setattr(issue, name, value)
+                else:
+                    raise KeyError(f"cannot change {name!r}")
+            self.store.touch(issue)
+
+    def delete(self, key: str) -> None:
+        """Delete an issue (and its sub-tasks), as deleting it in Jira would."""
+        with self.store.lock:
+            issue = self._issue(key)
+            for child in self.store.children(issue):
+                self.store.issues.pop(child.id, None)
+            self.store.issues.pop(issue.id, None)
+
+    def projects(self) -> list[str]:
+        """Keys of every project."""
+        with self.store.lock:
+            return sorted(self.store.projects)
+
+    def user_ids(self) -> dict[str, str]:
+        """E-mail -> account id of every active user (hidden e-mails included)."""
+        with self.store.lock:
+            return {
+                u.email: u.account_id for u in self.store.users.values() if u.email and u.active
+            }

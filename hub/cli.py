@@ -1,0 +1,213 @@
+"""The ``hub`` command: the composition root (config, registry, flows, output).
+
+Errors an admin can fix (a config problem, a rejected credential) end with a
+clear message and exit code 2 or 1, never a traceback. Prefect is imported
+only by the commands that run flows, after its settings are in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hub.console import (
+    console,
+    err_console,
+    print_config_error,
+    print_rows,
+    print_summary,
+    progress_bar,
+)
+from hub.errors import ConfigError, HubError, Issue
+from hub.http.redact import install_redaction, redact
+from hub.prefect_env import configure_prefect_env
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Handoff Hub: CRM <-> project tool handoffs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Hub config YAML")]
+HANDOFFS = ("won-to-project",)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {redact(message)}", markup=True)
+    return typer.Exit(code)
+
+
+def _load(path: Path, *, check_env: bool = True) -> Any:
+    from hub.config import load_config
+    from hub.registry import known_connectors
+
+    return load_config(path, known_connectors=known_connectors(), check_env=check_env)
+
+
+@app.command()
+def validate(config: ConfigOption) -> None:
+    """Check a hub config and its mappings (schema, names, env vars); no network."""
+    try:
+        loaded = _load(config)
+    except ConfigError as exc:
+        print_config_error(exc)
+        raise typer.Exit(2) from None
+    systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
+    console.print(
+        f"[green]ok[/] {config}: systems {systems}; {len(loaded.mappings)} mapping(s) valid"
+    )
+
+
+def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
+    if handoff not in HANDOFFS:
+        raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+    from flows.won_to_project import won_to_project
+
+    with progress_bar(handoff, enabled=console.is_terminal):
+        result: dict[str, Any] = won_to_project(str(config_path.resolve()))
+    return result
+
+
+@app.command()
+def run(
+    handoff: Annotated[str, typer.Argument(help="Handoff to run: " + ", ".join(HANDOFFS))],
+    config: ConfigOption,
+) -> None:
+    """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL)."""
+    try:
+        _load(config)
+    except ConfigError as exc:
+        print_config_error(exc)
+        raise typer.Exit(2) from None
+    configure_prefect_env(config.resolve().parent / ".hub" / "prefect", quiet=True)
+    try:
+        summary = _run_flow(handoff, config)
+    except ConfigError as exc:
+        print_config_error(exc)
+        raise typer.Exit(2) from None
+    except HubError as exc:
+        raise _fail(str(exc)) from None
+    print_summary(f"{handoff}: {config.name}", summary)
+    if summary["counts"].get("failed"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def plan(
+    config: ConfigOption,
+    handoff: Annotated[str, typer.Argument(help="Handoff to plan")] = "won-to-project",
+) -> None:
+    """Show what the next run would do, record by record; writes nothing anywhere."""
+    from hub.handoffs.runner import run_handoff
+    from hub.handoffs.won_to_project import WonToProject
+    from hub.runtime import open_runtime
+
+    if handoff not in HANDOFFS:
+        raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+    try:
+        loaded = _load(config)
+        settings = loaded.config.handoffs.won_to_project
+        if settings is None:
+            raise ConfigError(
+                [Issue(str(config), None, "handoffs.won_to_project", "is not configured")]
+            )
+        runtime = open_runtime(loaded)
+        try:
+            summary = run_handoff(
+                handoff, WonToProject(runtime, settings), runtime.store, dry_run=True
+            )
+        finally:
+            runtime.close()
+    except ConfigError as exc:
+        print_config_error(exc)
+        raise typer.Exit(2) from None
+    except HubError as exc:
+        raise _fail(str(exc)) from None
+    rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
+    print_rows(f"plan: {handoff}", ("action", "record", "name", "why"), rows)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path | None, typer.Option("--dir", help="Keep state here")] = None,
+    crm: Annotated[str, typer.Option(help="CRM sandbox")] = "salesforce",
+    pm: Annotated[str, typer.Option(help="Project-tool sandbox")] = "jira",
+    records: Annotated[int, typer.Option(help="Opportunities to seed")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the sandbox data")] = 7,
+) -> None:
+    """Run won-to-project twice against seeded sandboxes: creates, then changes nothing."""
+    from hub.demo import demo_environment
+
+    folder = folder or Path(tempfile.mkdtemp(prefix="handoff-hub-demo-"))
+    configure_prefect_env(folder / "prefect", quiet=True)
+    console.print(f"[bold]Handoff Hub demo[/] · {crm} + {pm} sandboxes · state in {folder}")
+    with demo_environment(folder, crm=crm, pm=pm, seed=seed, records=records) as env:
+        console.print(f"config: {env.config_path}")
+        for label in ("first run", "second run (idempotent: nothing new)"):
+            summary = _run_flow("won-to-project", env.config_path)
+            print_summary(f"won-to-project · {label}", summary)
+        _print_links(env.config_path)
+
+
+def _print_links(config_path: Path) -> None:
+    from hub.store import StateStore
+
+    loaded = _load(config_path)
+    store = StateStore(loaded.config.store.url)
+    links = store.links("won-to-project")
+    store.close()
+    rows = [(lk.source_id, lk.target_key, lk.state, lk.target_url) for lk in links[:15]]
+    print_rows(
+        f"deal -> project links ({len(links)} in all, first 15)",
+        ("opportunity", "project", "state", "url"),
+        rows,
+    )
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    name: Annotated[str, typer.Argument(help="Sandbox to serve, e.g. salesforce, jira")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8080,
+    records: Annotated[int, typer.Option(help="Records to seed")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the data")] = 0,
+    fault_rate: Annotated[float, typer.Option(help="Share of requests given a fault")] = 0.0,
+) -> None:
+    """Serve a product sandbox on localhost until interrupted."""
+    import uvicorn
+
+    from hub.errors import RegistryError
+    from hub.sandbox_server import make_sandbox
+    from hub.sandboxkit import Faults
+
+    try:
+        sandbox = make_sandbox(name, seed=seed, records=records, faults=Faults(rate=fault_rate))
+    except RegistryError as exc:
+        raise _fail(str(exc), 2) from None
+    console.print(f"{name} sandbox on http://127.0.0.1:{port}")
+    console.print(f"sandbox-only credentials: {sandbox.credentials}", markup=False)
+    uvicorn.run(sandbox.app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_redaction()
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,467 @@
+"""Hub configuration models: systems, templates, handoffs, store.
+
+The hub config names each system's connector, base URL and mapping file, and
+its credentials only by environment-variable name: a secret never sits in the
+YAML. Secrets are resolved on use into ``SecretStr`` so they never print.
+:func:`load_config` checks a file and its mapping files and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
+
+from hub.errors import ConfigError, Issue
+from hub.mapping.loader import check_mapping
+from hub.mapping.spec import MappingSpec
+from hub.mapping.transforms import template_error
+from hub.schema import (
+    did_you_mean,
+    hub_config_schema,
+    nearest_hint,
+    pydantic_issues,
+    validate_document,
+)
+from hub.yamlio import NodePath, YamlDocument, format_path, load_yaml
+
+__all__ = [
+    "EnvSecret",
+    "HandoffsConfig",
+    "HubConfig",
+    "LoadedConfig",
+    "NotifyConfig",
+    "RateLimitConfig",
+    "StoreConfig",
+    "SystemConfig",
+    "TemplateConfig",
+    "TemplateTaskConfig",
+    "WonToProjectConfig",
+    "load_config",
+    "resolve_store_url",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnvSecret(_Strict):
+    """A secret read from an environment variable at run time."""
+
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Variable name")
+
+
+class RateLimitConfig(_Strict):
+    """Client-side request budget; defaults come from the connector's settings."""
+
+    requests: int = Field(gt=0, description="Requests allowed per period")
+    per_seconds: float = Field(gt=0, description="Length of the period in seconds")
+    burst: int | None = Field(default=None, gt=0, description="Largest burst (default: requests)")
+
+
+class SystemConfig(_Strict):
+    """One connected product."""
+
+    connector: str = Field(description="Registered connector name, e.g. salesforce, jira")
+    base_url: str = Field(description="API root, e.g. https://acme.my.salesforce.com")
+    mapping: str = Field(description="Mapping YAML file, relative to the hub config")
+    credentials: dict[str, EnvSecret] = Field(
+        default_factory=dict, description="Setting name -> environment variable holding it"
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Connector-specific settings (see its config model)"
+    )
+    rate_limit: RateLimitConfig | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=20)
+
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        """The key this system has under ``systems:`` in the hub config."""
+        return self._name or self.connector
+
+    def bind_name(self, name: str) -> None:
+        """Record the key this system has in the hub config."""
+        self._name = name
+
+    def secret(self, setting: str) -> SecretStr:
+        """Resolve a credential; the error names system, setting and variable, never a value."""
+        ref = self.credentials.get(setting)
+        if ref is None:
+            raise ConfigError(
+                [
+                    Issue(
+                        "<config>",
+                        None,
+                        f"systems.{self.name}.credentials.{setting}",
+                        "is required by the connector but not configured",
+                    )
+                ]
+            )
+        value = os.environ.get(ref.env)
+        if not value:
+            raise ConfigError(
+                [
+                    Issue(
+                        "<config>",
+                        None,
+                        f"systems.{self.name}.credentials.{setting}",
+                        f"environment variable {ref.env} is not set",
+                    )
+                ]
+            )
+        return SecretStr(value)
+
+    def has_secret(self, setting: str) -> bool:
+        """True when the credential is configured (whether or not its variable is set)."""
+        return setting in self.credentials
+
+
+class TemplateTaskConfig(_Strict):
+    """One work-breakdown item."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    parent: str | None = Field(default=None, description="Name of the parent task")
+    due_offset_days: int | None = Field(default=None, ge=0, description="Days after start")
+
+
+class TemplateConfig(_Strict):
+    """A delivery project template."""
+
+    name: str = Field(
+        description="Jinja2 template of the project name; sees `opportunity` and `account`"
+    )
+    product_template: str | None = Field(
+        default=None, description="The PM product's own template id, where it has templates"
+    )
+    manager_email: str | None = Field(
+        default=None, description="Project manager; default: the opportunity owner"
+    )
+    tasks: list[TemplateTaskConfig] = Field(default_factory=list)
+
+
+class NotifyConfig(_Strict):
+    """Where a handoff sends notifications (apprise URLs) and what it says."""
+
+    urls: list[EnvSecret | str] = Field(
+        default_factory=list,
+        description="apprise URLs, or {env: VAR} for URLs that embed a token",
+    )
+    title: str = Field(default="New delivery project: {{ project.name }}")
+    body: str = Field(
+        default=(
+            "{{ project.name }} was created from the won deal {{ opportunity.name }}"
+            " ({{ opportunity.amount }}). {{ project_url }}"
+        )
+    )
+
+
+class WonToProjectConfig(_Strict):
+    """won-to-project: a won opportunity becomes a delivery project."""
+
+    enabled: bool = True
+    crm: str = Field(description="Key of the CRM system under systems:")
+    pm: str = Field(description="Key of the project tool under systems:")
+    template: str = Field(description="Key of the template under templates:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    write_back: bool = Field(default=True, description="Write the project id onto the deal")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class HandoffsConfig(_Strict):
+    """The handoffs this hub runs."""
+
+    won_to_project: WonToProjectConfig | None = None
+
+
+class StoreConfig(_Strict):
+    """Where the hub keeps links, cursors, runs, audit events and dead letters."""
+
+    url: str = Field(
+        default="sqlite:///.hub/state.db",
+        description="SQLAlchemy URL; relative SQLite paths are relative to the config file",
+    )
+
+
+class HubConfig(_Strict):
+    """A whole hub configuration file."""
+
+    version: Literal[1] = 1
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    systems: dict[str, SystemConfig]
+    templates: dict[str, TemplateConfig] = Field(default_factory=dict)
+    handoffs: HandoffsConfig = Field(default_factory=HandoffsConfig)
+
+
+# Unified entities each handoff needs in the mapping of each of its systems.
+_HANDOFF_ENTITIES = {"won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)}}
+
+_SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated hub config with its mappings, bound to the system names."""
+
+    config: HubConfig
+    path: Path
+    mappings: dict[str, MappingSpec]
+    base_dir: Path
+
+
+def load_config(
+    path: str | Path,
+    *,
+    known_connectors: Collection[str] | None = None,
+    check_env: bool = True,
+) -> LoadedConfig:
+    """Load a hub config and every mapping file it names, checking everything first.
+
+    Order: YAML (with lines) -> JSON Schema -> pydantic; each ``mapping:`` file
+    (relative to the config) the same way plus its semantic checks; then the
+    cross-checks (handoff keys, connector names, templates, environment).
+
+    Args:
+        path: The hub config YAML.
+        known_connectors: Registered connector names; ``None`` skips that check.
+        check_env: Also require every credential's environment variable to be set.
+
+    Returns:
+        The config, its path, the mappings by system name and the config's folder.
+
+    Raises:
+        ConfigError: Listing every problem of every file at once.
+    """
+    doc = load_yaml(path)
+    base_dir = Path(path).resolve().parent
+    raw: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    invalid = validate_document(doc.data, hub_config_schema(), file=doc.file, lines=doc.lines)
+    mappings, issues = _load_mappings(doc, raw, base_dir)
+    issues += _system_issues(doc, raw, known_connectors, check_env=check_env)
+    issues += _handoff_issues(doc, raw, mappings)
+    issues += _template_issues(doc, raw)
+    config = None if invalid else _parse(doc, issues)
+    issues = [*doc.issues, *invalid, *issues]
+    issues = sorted(dict.fromkeys(issues), key=lambda i: (i.file != doc.file, i.file, i.line or 0))
+    if issues or config is None:
+        raise ConfigError(issues)
+    for name, system in config.systems.items():
+        system.bind_name(name)
+    config.store.url = resolve_store_url(config.store.url, base_dir)
+    return LoadedConfig(config, Path(path).resolve(), mappings, base_dir)
+
+
+def resolve_store_url(url: str, base_dir: Path) -> str:
+    """A relative SQLite path made relative to ``base_dir``; other URLs unchanged."""
+    match = _SQLITE_URL.match(url)
+    if match is None:
+        return url
+    scheme, database, query = match.group(1), match.group(2), match.group(3) or ""
+    if not database or database.startswith((":memory:", "file:")) or Path(database).is_absolute():
+        return url
+    return f"{scheme}:///{(base_dir / database).as_posix()}{query}"
+
+
+def _parse(doc: YamlDocument, issues: list[Issue]) -> HubConfig | None:
+    try:
+        return HubConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        issues += pydantic_issues(exc, file=doc.file, lines=doc.lines)
+        return None
+
+
+def _at(doc: YamlDocument, path: NodePath, message: str, hint: str | None = None) -> Issue:
+    return Issue(doc.file, doc.line(path), format_path(path), message, hint)
+
+
+def _dicts(value: Any) -> dict[str, dict[str, Any]]:
+    # The cross-checks run even on a document that failed the schema: take what fits.
+    items = value.items() if isinstance(value, dict) else ()
+    return {str(k): v for k, v in items if isinstance(v, dict)}
+
+
+def _load_mappings(
+    doc: YamlDocument, raw: dict[str, Any], base_dir: Path
+) -> tuple[dict[str, MappingSpec], list[Issue]]:
+    mappings: dict[str, MappingSpec] = {}
+    issues: list[Issue] = []
+    loaded: dict[Path, MappingSpec | None] = {}
+    for name, system in _dicts(raw.get("systems")).items():
+        if not isinstance(mapping := system.get("mapping"), str):
+            continue
+        where: NodePath = ("systems", name, "mapping")
+        file = (base_dir / mapping).resolve()
+        if not file.is_file():
+            issues.append(
+                _at(
+                    doc,
+                    where,
+                    f"mapping file {mapping!r} not found",
+                    f"looked for {file}; paths are relative to the config file",
+                )
+            )
+            continue
+        if file not in loaded:
+            loaded[file], found = check_mapping(file)
+            issues += found
+        if (spec := loaded[file]) is None:
+            continue
+        if spec.system != system.get("connector", spec.system):
+            issues.append(
+                _at(
+                    doc,
+                    where,
+                    f"mapping is for {spec.system!r} but the connector is {system['connector']!r}",
+                )
+            )
+        mappings[name] = spec.bind_name(name)
+    return mappings, issues
+
+
+def _system_issues(
+    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None, *, check_env: bool
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for name, system in _dicts(raw.get("systems")).items():
+        connector = system.get("connector")
+        if known is not None and isinstance(connector, str) and connector not in known:
+            issues.append(
+                _at(
+                    doc,
+                    ("systems", name, "connector"),
+                    f"unknown connector {connector!r}; known connectors: "
+                    f"{', '.join(sorted(known)) or 'none installed'}",
+                    did_you_mean(connector, known),
+                )
+            )
+        if not check_env:
+            continue
+        for setting, ref in _dicts(system.get("credentials")).items():
+            env = ref.get("env")
+            if isinstance(env, str) and not os.environ.get(env):
+                issues.append(
+                    _at(
+                        doc,
+                        ("systems", name, "credentials", setting),
+                        f"environment variable {env} is not set",
+                        f"export {env}=... before running the hub",
+                    )
+                )
+    return issues
+
+
+def _handoff_issues(
+    doc: YamlDocument, raw: dict[str, Any], mappings: dict[str, MappingSpec]
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for handoff, settings in _dicts(raw.get("handoffs")).items():
+        at: NodePath = ("handoffs", handoff)
+        issues += _reference_issues(doc, at, settings, raw, mappings)
+        schedule = settings.get("schedule")
+        if isinstance(schedule, str) and len(schedule.split()) != 5:
+            issues.append(
+                _at(
+                    doc,
+                    (*at, "schedule"),
+                    f"{schedule!r} is not a cron expression",
+                    "five fields: minute hour day month weekday, e.g. '*/15 * * * *'",
+                )
+            )
+        notify: Any = settings.get("notify") if isinstance(settings.get("notify"), dict) else {}
+        for part in ("title", "body"):
+            if isinstance(text := notify.get(part), str) and (error := template_error(text)):
+                issues.append(_at(doc, (*at, "notify", part), error))
+    return issues
+
+
+def _reference_issues(
+    doc: YamlDocument,
+    at: NodePath,
+    settings: dict[str, Any],
+    raw: dict[str, Any],
+    mappings: dict[str, MappingSpec],
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for role, section in (("crm", "systems"), ("pm", "systems"), ("template", "templates")):
+        key, known = settings.get(role), _dicts(raw.get(section))
+        if isinstance(key, str) and key not in known:
+            issues.append(
+                _at(
+                    doc,
+                    (*at, role),
+                    f"no {role if section == 'templates' else 'system'} {key!r} under {section}:",
+                    nearest_hint(key, known),
+                )
+            )
+        elif isinstance(key, str) and key in mappings and section == "systems":
+            write_back = settings.get("write_back", True) is True
+            issues += _entity_issues(doc, (*at, role), at[-1], role, mappings[key], write_back)
+    return issues
+
+
+def _entity_issues(
+    doc: YamlDocument, at: NodePath, handoff: Any, role: str, spec: MappingSpec, write_back: bool
+) -> list[Issue]:
+    needed = _HANDOFF_ENTITIES.get(str(handoff), {}).get(role, ())
+    issues = [
+        _at(doc, at, f"{handoff} needs entity {entity!r} in the {spec.system} mapping")
+        for entity in needed
+        if entity not in spec.entities
+    ]
+    opportunity = spec.entities.get("Opportunity")
+    if (
+        (handoff, role) == ("won_to_project", "crm")
+        and write_back
+        and opportunity is not None
+        and "project_ref" not in opportunity.write_rules()
+    ):
+        issues.append(
+            _at(
+                doc,
+                at,
+                "write_back needs a project_ref rule that writes, in the "
+                f"{spec.system} mapping (Opportunity)",
+                "or set write_back: false",
+            )
+        )
+    return issues
+
+
+def _template_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
+    issues: list[Issue] = []
+    for key, template in _dicts(raw.get("templates")).items():
+        if isinstance(name := template.get("name"), str) and (error := template_error(name)):
+            issues.append(_at(doc, ("templates", key, "name"), error))
+        if isinstance(tasks := template.get("tasks"), list):
+            issues += _task_issues(doc, ("templates", key, "tasks"), tasks)
+    return issues
+
+
+def _task_issues(doc: YamlDocument, at: NodePath, tasks: list[Any]) -> list[Issue]:
+    tasks = [t if isinstance(t, dict) else {} for t in tasks]
+    names = [t.get("name") for t in tasks]
+    issues: list[Issue] = []
+    for index, task in enumerate(tasks):
+        if isinstance(name := task.get("name"), str) and name in names[:index]:
+            issues.append(_at(doc, (*at, index, "name"), f"task {name!r} is listed twice"))
+        if isinstance(parent := task.get("parent"), str) and parent not in names:
+            known = [n for n in names if isinstance(n, str)]
+            issues.append(
+                _at(
+                    doc,
+                    (*at, index, "parent"),
+                    f"no task named {parent!r} in this template",
+                    nearest_hint(parent, known),
+                )
+            )
+    return issues

@@ -1,0 +1,223 @@
+"""The contract every connector implements, and the values that cross it.
+
+A connector speaks one product's REST API and nothing else: it knows paths,
+payloads, paging and batch sizes; it knows nothing of handoffs, links or the
+store. The engine drives it through :class:`Connector` (every product) and
+:class:`PmConnector` (project tools). Records cross as raw product dicts in a
+:class:`RecordEnvelope`; the mapping engine turns them into unified entities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import SystemConfig
+
+__all__ = [
+    "Capability",
+    "ChangePage",
+    "Connector",
+    "FilterValue",
+    "NewProject",
+    "PmConnector",
+    "ProjectHandle",
+    "ProjectTemplate",
+    "RecordEnvelope",
+    "TemplateTask",
+    "WriteResult",
+]
+
+FilterValue = str | int | bool | None
+
+
+class Capability(StrEnum):
+    """What a connector can do; the engine checks before it asks."""
+
+    READ_CHANGES = "read_changes"
+    READ_BY_IDS = "read_by_ids"
+    SEARCH_EXTERNAL_ID = "search_external_id"
+    BATCH_CREATE = "batch_create"
+    BATCH_UPDATE = "batch_update"
+    UPSERT = "upsert"
+    DESCRIBE = "describe"
+    FIND_USERS = "find_users"
+    PROJECT_FROM_TEMPLATE = "project_from_template"
+    COMMENT = "comment"
+
+
+@dataclass(frozen=True)
+class RecordEnvelope:
+    """One product record, untouched, with where it came from."""
+
+    system: str
+    object: str
+    id: str
+    raw: Mapping[str, Any]
+    modified_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of changed records.
+
+    ``cursor`` is the position to store once every record of this page has been
+    handled (the largest modified-date seen so far); reading again from it may
+    return records already seen, never skip one. ``total`` is the size of the
+    whole result when the product tells it (progress bars), else None.
+    """
+
+    records: list[RecordEnvelope]
+    cursor: str | None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Outcome of one record in a batch write, in input order."""
+
+    index: int
+    ok: bool
+    id: str | None = None
+    created: bool | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateTask:
+    """One work-breakdown item of a project template."""
+
+    name: str
+    description: str | None = None
+    parent: str | None = None
+    due_offset_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ProjectTemplate:
+    """A delivery project template as the hub config defines it.
+
+    ``product_template`` names the product's own template where it has one
+    (Asana project template gid); ``tasks`` is the work breakdown the hub
+    creates itself where the product has none (Jira).
+    """
+
+    name: str
+    tasks: tuple[TemplateTask, ...] = ()
+    product_template: str | None = None
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """What the engine asks a PM connector to create.
+
+    ``source_id`` (``"salesforce:006..."``) is stamped on everything created so
+    that a later run finds it even if the hub crashed before recording it.
+    ``fields`` are product fields produced by the PM mapping.
+    """
+
+    source_id: str
+    name: str
+    fields: Mapping[str, Any]
+    template: ProjectTemplate
+    start: dt.date | None = None
+    manager_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectHandle:
+    """A delivery project that exists in the PM product."""
+
+    id: str
+    key: str
+    url: str
+    created: bool = False
+    task_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """Read and write one product's records."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    @classmethod
+    def from_config(
+        cls, system: SystemConfig, *, transport: httpx.BaseTransport | None = None
+    ) -> Connector:
+        """Build a connector from its hub-config section."""
+        ...
+
+    def read_changes(
+        self,
+        object_name: str,
+        *,
+        since: str | None,
+        fields: Sequence[str] = (),
+        where: Mapping[str, FilterValue] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ChangePage]:
+        """Yield pages of records modified at or after ``since``, oldest first."""
+        ...
+
+    def read_by_ids(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> list[RecordEnvelope]:
+        """Return the records with these ids; missing ones are left out."""
+        ...
+
+    def find_by_external_id(
+        self, object_name: str, external_field: str, values: Sequence[str]
+    ) -> dict[str, str]:
+        """Map each found external-id value to the record id carrying it."""
+        ...
+
+    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Create records in the product's batch endpoint; one result per record."""
+        ...
+
+    def update(
+        self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult]:
+        """Update ``(id, fields)`` pairs in batches; one result per pair."""
+        ...
+
+    def find_users(self, emails: Sequence[str]) -> dict[str, str]:
+        """Map e-mail addresses to this product's user ids (unknown ones left out)."""
+        ...
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """Link a person can open to see the record."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        ...
+
+
+@runtime_checkable
+class PmConnector(Connector, Protocol):
+    """A project tool: creates delivery projects and comments."""
+
+    def find_project(self, source_id: str) -> ProjectHandle | None:
+        """Find the project stamped with ``source_id``, if one exists."""
+        ...
+
+    def create_project(self, project: NewProject) -> ProjectHandle:
+        """Create the project (or epic) and its template's work breakdown."""
+        ...
+
+    def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
+        """Create any template task still missing (after a crash mid-create)."""
+        ...
+
+    def add_comment(self, object_name: str, record_id: str, text: str) -> str:
+        """Comment on a record; return the comment id."""
+        ...

@@ -1,0 +1,64 @@
+"""Engine primitives shared by the handoffs: decisions, counts, fingerprints.
+
+A handoff runs in two steps per batch. ``plan`` only reads (link store, then
+the target product's stamped ids) and returns one :class:`Decision` per
+record, saying what would happen and why. ``apply`` carries the decisions out
+and records each write before the batch's cursor moves on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["BatchReport", "Counts", "Decision", "Verdict", "fingerprint"]
+
+
+class Verdict(StrEnum):
+    """What a handoff decided for one source record."""
+
+    CREATE = "create"
+    RECOVER = "recover"
+    FINISH = "finish"
+    SKIP = "skip"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The plan for one source record."""
+
+    verdict: Verdict
+    source_id: str
+    label: str
+    reason: str
+    target: str | None = None
+
+
+class Counts(Counter[str]):
+    """Per-run tallies: seen, created, recovered, skipped, failed, ..."""
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain dict for storage and JSON."""
+        return {k: int(v) for k, v in sorted(self.items())}
+
+
+@dataclass
+class BatchReport:
+    """What one batch did: counts plus one decision per record."""
+
+    counts: Counts = field(default_factory=Counts)
+    decisions: list[Decision] = field(default_factory=list)
+
+
+def fingerprint(value: Mapping[str, Any] | None) -> str | None:
+    """Stable short hash of a payload, for before/after in the audit trail."""
+    if value is None:
+        return None
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,110 @@
+"""Exceptions raised by the hub.
+
+::
+
+    HubError
+    ├── ConfigError              a hub config or mapping file is invalid (carries Issues)
+    ├── RegistryError            unknown connector / transform name (lists the known ones)
+    ├── ConnectorError           a product answered in a way the hub cannot use
+    │   ├── AuthError            credentials rejected; names the system and the setting
+    │   ├── NotFoundError        the record or resource does not exist
+    │   ├── RateLimitedError     429 after all retries
+    │   ├── TransientError       5xx / timeout / dropped connection after all retries
+    │   └── RecordError          one record was refused (validation); goes to dead letters
+    ├── PagingLoopError          a paginator saw the same next-page token twice
+    ├── QueryBuildError          a value cannot be placed safely in a SOQL/JQL query
+    └── MappingError             a record cannot be mapped (bad type, unknown value)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConnectorError",
+    "HubError",
+    "Issue",
+    "MappingError",
+    "NotFoundError",
+    "PagingLoopError",
+    "QueryBuildError",
+    "RateLimitedError",
+    "RecordError",
+    "RegistryError",
+    "TransientError",
+]
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a config or mapping file."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: {self.field}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class ConfigError(HubError):
+    """A config or mapping file is invalid; ``issues`` lists every problem at once."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class RegistryError(HubError):
+    """An unknown name was looked up in a registry."""
+
+
+class ConnectorError(HubError):
+    """A product call failed in a way retries cannot fix."""
+
+    def __init__(self, message: str, *, system: str = "", status: int | None = None) -> None:
+        self.system = system
+        self.status = status
+        super().__init__(f"{system}: {message}" if system else message)
+
+
+class AuthError(ConnectorError):
+    """Credentials were rejected."""
+
+
+class NotFoundError(ConnectorError):
+    """The record or resource does not exist."""
+
+
+class RateLimitedError(ConnectorError):
+    """Still rate limited after every retry."""
+
+
+class TransientError(ConnectorError):
+    """A 5xx, timeout or dropped connection outlasted the retries."""
+
+
+class RecordError(ConnectorError):
+    """The product refused one record; the rest of the batch goes on."""
+
+
+class PagingLoopError(HubError):
+    """A paginator was handed a next-page token it had already followed."""
+
+
+class QueryBuildError(HubError):
+    """A value cannot be placed into a query literal safely."""
+
+
+class MappingError(HubError):
+    """A record does not fit its mapping (wrong type, unmapped value)."""

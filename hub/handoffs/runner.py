@@ -1,0 +1,104 @@
+"""The batch loop every handoff shares: read a page, handle it, then move the cursor.
+
+The loop is plain Python so it is tested without Prefect; a flow passes its
+Prefect task as ``process_batch`` to get retries and observability per batch.
+Progress goes out as log records on ``hub.progress`` (the CLI draws them as a
+progress bar), so the loop knows nothing about terminals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hub.connector import ChangePage, RecordEnvelope
+from hub.engine import BatchReport, Counts, Decision
+from hub.store import StateStore
+
+__all__ = ["BatchHandoff", "RunSummary", "run_handoff"]
+
+progress_log = logging.getLogger("hub.progress")
+
+
+class BatchHandoff(Protocol):
+    """What the loop needs from a handoff."""
+
+    run_id: str | None
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Pages of changed source records since the stored cursor."""
+        ...
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Handle (or, dry, only plan) one batch."""
+        ...
+
+    def advance(self, cursor: str | None) -> None:
+        """Store the cursor once the batch's writes are recorded."""
+        ...
+
+
+BatchFn = Callable[[Sequence[RecordEnvelope]], Mapping[str, int]]
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one run."""
+
+    handoff: str
+    run_id: str
+    status: str
+    counts: dict[str, int]
+    seconds: float
+    decisions: list[Decision] = field(default_factory=list)
+    error: str | None = None
+
+
+def run_handoff(
+    name: str,
+    handoff: BatchHandoff,
+    store: StateStore,
+    *,
+    process_batch: BatchFn | None = None,
+    dry_run: bool = False,
+) -> RunSummary:
+    """Run every page of ``handoff``; the run row records the counts and outcome.
+
+    A dry run only plans: it writes nothing, not even a run row or a cursor.
+    """
+    run_id = "dry-run" if dry_run else store.start_run(name)
+    handoff.run_id = None if dry_run else run_id
+    counts, decisions = Counts(), []
+    started = time.monotonic()
+    done = 0
+    try:
+        for page in handoff.pages():
+            if dry_run or process_batch is None:
+                report = handoff.process(page.records, dry_run=dry_run)
+                counts.update(report.counts)
+                decisions.extend(report.decisions)
+            else:
+                counts.update(process_batch(page.records))
+            if not dry_run:
+                handoff.advance(page.cursor)
+            done += len(page.records)
+            progress_log.info(
+                "%s: %d records",
+                name,
+                done,
+                extra={
+                    "hub_progress": {"done": done, "total": page.total, "counts": counts.as_dict()}
+                },
+            )
+    except BaseException as exc:
+        if not dry_run:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.finish_run(run_id, status=status, counts=counts.as_dict(), error=str(exc))
+        raise
+    status = "completed_with_failures" if counts.get("failed") else "succeeded"
+    if not dry_run:
+        store.finish_run(run_id, status=status, counts=counts.as_dict())
+    return RunSummary(name, run_id, status, counts.as_dict(), time.monotonic() - started, decisions)

@@ -1,0 +1,420 @@
+"""won-to-project: a won CRM opportunity becomes one delivery project.
+
+Per record the path is: link store -> (no link) the PM product's stamped
+source id -> (not found) create from the template. A link moves through two
+states: ``created`` once the project exists, ``complete`` once the project id
+is written back onto the deal and the manager is notified. So a crash at any
+point is healed by the next run, and a project is never created twice:
+
+* crash inside ``create_project``: no link, but the stamp finds the project;
+  ``complete_project`` adds the missing tasks;
+* crash after create, before the link: the stamp finds it (``recover``);
+* crash before write-back/notify: the link is ``created``, so they are redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from hub.config import TemplateConfig, WonToProjectConfig
+from hub.connector import (
+    ChangePage,
+    NewProject,
+    ProjectHandle,
+    ProjectTemplate,
+    RecordEnvelope,
+    TemplateTask,
+)
+from hub.engine import BatchReport, Decision, Verdict, fingerprint
+from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.transforms import render_template
+from hub.model import Document, Opportunity, Project, Stage, User, dump
+from hub.notify import Notifier
+from hub.runtime import Runtime
+from hub.store import AuditEvent, Link
+
+__all__ = ["HANDOFF", "WonToProject", "build_project", "project_template"]
+
+HANDOFF = "won-to-project"
+log = logging.getLogger("hub.won_to_project")
+
+# A record-level failure goes to the dead letters and the batch goes on; anything
+# else (auth, rate limits and outages that outlasted the retries) fails the batch,
+# which is retried whole and keeps the cursor where it was.
+_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
+
+
+@dataclass
+class _Work:
+    """A won opportunity on its way through one batch."""
+
+    opp: Opportunity
+    source_id: str
+    decision: Decision
+    handle: ProjectHandle | None = None
+    project: NewProject | None = None
+
+
+class WonToProject:
+    """The won-to-project handoff for one CRM/PM pair of a runtime."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: WonToProjectConfig,
+        *,
+        run_id: str | None = None,
+        today: dt.date | None = None,
+    ) -> None:
+        self.rt = runtime
+        self.cfg = config
+        self.run_id = run_id
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        self.crm = runtime.connector(config.crm)
+        self.pm = runtime.pm(config.pm)
+        self.crm_map = runtime.mapping(config.crm)
+        self.pm_map = runtime.mapping(config.pm)
+        self.template = runtime.loaded.config.templates[config.template]
+        self.notifier = Notifier(_resolve_urls(config))
+
+    @property
+    def cursor_name(self) -> str:
+        """Store key of this handoff's read position."""
+        return f"{HANDOFF}:{self.cfg.crm}:Opportunity"
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Pages of opportunities changed since the stored cursor, won ones only where possible."""
+        entity = self.crm_map.entities["Opportunity"]
+        return self.crm.read_changes(
+            entity.object,
+            since=self.rt.store.get_cursor(self.cursor_name),
+            fields=entity.source_fields(),
+            where=entity.filters.get("won") if entity.filters else None,
+            page_size=self.cfg.batch_size,
+        )
+
+    def advance(self, cursor: str | None) -> None:
+        """Move the cursor past a page whose every write is recorded."""
+        if cursor is not None:
+            self.rt.store.set_cursor(self.cursor_name, cursor)
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Plan one batch and, unless ``dry_run``, apply it."""
+        report = BatchReport()
+        report.counts["seen"] += len(records)
+        work = self._plan(records, report, record_failures=not dry_run)
+        report.decisions.extend(w.decision for w in work)
+        if not dry_run:
+            self._apply(work, report)
+        return report
+
+    # planning (reads only) -------------------------------------------------
+
+    def _plan(
+        self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
+    ) -> list[_Work]:
+        opps, failures = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in records])
+        for raw, error in failures:
+            record_id = str(raw.get("Id") or raw.get("id") or "?")
+            report.counts["failed"] += 1
+            report.decisions.append(Decision(Verdict.FAIL, record_id, record_id, str(error)))
+            if record_failures:
+                self._dead_letter(record_id, f"mapping: {error}", dict(raw))
+        won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
+        report.counts["not_won"] += len(opps) - len(won)
+        links = self.rt.store.links_for(
+            HANDOFF, self.cfg.crm, [self._id(o) for o in won], target_system=self.cfg.pm
+        )
+        return [self._decide(o, links.get(self._id(o))) for o in won]
+
+    def _id(self, opp: Opportunity) -> str:
+        return opp.refs[self.cfg.crm]
+
+    def _decide(self, opp: Opportunity, link: Link | None) -> _Work:
+        source_id = f"{self.cfg.crm}:{self._id(opp)}"
+        label = opp.name
+        if link is not None and link.state == "complete":
+            decision = Decision(
+                Verdict.SKIP,
+                self._id(opp),
+                label,
+                f"already has project {link.target_key}",
+                link.target_key,
+            )
+            return _Work(opp, source_id, decision)
+        if link is not None:
+            handle = ProjectHandle(
+                link.target_id, link.target_key or link.target_id, link.target_url or ""
+            )
+            decision = Decision(
+                Verdict.FINISH,
+                self._id(opp),
+                label,
+                f"project {link.target_key} exists; write-back/notify pending",
+                link.target_key,
+            )
+            return _Work(opp, source_id, decision, handle=handle)
+        found = self.pm.find_project(source_id)
+        if found is not None:
+            decision = Decision(
+                Verdict.RECOVER,
+                self._id(opp),
+                label,
+                f"project {found.key} found by its stamp; not yet recorded",
+                found.key,
+            )
+            return _Work(opp, source_id, decision, handle=found)
+        decision = Decision(
+            Verdict.CREATE,
+            self._id(opp),
+            label,
+            f"won, no project yet; template {self.cfg.template!r}",
+        )
+        return _Work(opp, source_id, decision)
+
+    # applying --------------------------------------------------------------
+
+    def _apply(self, work: list[_Work], report: BatchReport) -> None:
+        managers = self._manager_ids(work)
+        for item in work:
+            if item.decision.verdict is Verdict.SKIP:
+                report.counts["skipped"] += 1
+                continue
+            try:
+                self._ensure_project(item, managers, report)
+            except _RECORD_ERRORS as exc:
+                report.counts["failed"] += 1
+                self._dead_letter(self._id(item.opp), f"create project: {exc}", dump(item.opp))
+        ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
+        self._write_back(ready, report)
+        for item in ready:
+            self._notify(item, report)
+            self._record_link(item, state="complete")
+        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, [self._id(w.opp) for w in ready])
+
+    def _ensure_project(self, item: _Work, managers: dict[str, str], report: BatchReport) -> None:
+        item.project = self._new_project(item, managers)
+        verdict = item.decision.verdict
+        if verdict is Verdict.CREATE:
+            item.handle = self.pm.create_project(item.project)
+            report.counts["created"] += 1
+            self._audit("create_project", self.cfg.pm, item, "ok", after=dict(item.project.fields))
+        elif verdict is Verdict.RECOVER and item.handle is not None:
+            item.handle = self.pm.complete_project(item.handle, item.project)
+            report.counts["recovered"] += 1
+            self._audit(
+                "recover_project",
+                self.cfg.pm,
+                item,
+                "ok",
+                detail="found by stamped source id; missing template tasks added",
+            )
+        else:
+            report.counts["finished"] += 1
+        self._record_link(item, state="created")
+
+    def _new_project(self, item: _Work, managers: dict[str, str]) -> NewProject:
+        project = build_project(
+            item.opp,
+            self.template,
+            source_id=item.source_id,
+            template_key=self.cfg.template,
+            today=self.today,
+            crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
+        )
+        email = self.template.manager_email or (item.opp.owner.email if item.opp.owner else None)
+        manager_id = managers.get(email.lower()) if email else None
+        if manager_id and project.manager is not None:
+            project.manager = project.manager.model_copy(
+                update={"refs": {**project.manager.refs, self.cfg.pm: manager_id}}
+            )
+        fields = from_unified(self.pm_map, "Project", project)
+        return NewProject(
+            source_id=item.source_id,
+            name=project.name,
+            fields=fields,
+            template=project_template(self.template, self.cfg.template),
+            start=project.start,
+            manager_id=manager_id,
+        )
+
+    def _manager_ids(self, work: list[_Work]) -> dict[str, str]:
+        emails = {self.template.manager_email} if self.template.manager_email else set()
+        emails |= {
+            w.opp.owner.email
+            for w in work
+            if w.opp.owner and w.opp.owner.email and w.decision.verdict is not Verdict.SKIP
+        }
+        emails.discard(None)
+        if not emails:
+            return {}
+        found = self.pm.find_users(sorted(e for e in emails if e))
+        return {k.lower(): v for k, v in found.items()}
+
+    def _write_back(self, items: list[_Work], report: BatchReport) -> None:
+        if not self.cfg.write_back or not items:
+            return
+        entity = self.crm_map.entities["Opportunity"]
+        updates = [
+            (
+                self._id(w.opp),
+                from_unified(
+                    self.crm_map, "Opportunity", {"project_ref": w.handle.key}, only=["project_ref"]
+                ),
+            )
+            for w in items
+            if w.handle is not None
+        ]
+        results = self.crm.update(entity.object, updates)
+        for item, result in zip(items, results, strict=True):
+            outcome = "ok" if result.ok else "failed"
+            self._audit(
+                "write_back",
+                self.cfg.crm,
+                item,
+                outcome,
+                record_id=self._id(item.opp),
+                after=dict(updates[result.index][1]),
+                detail=result.error,
+            )
+            report.counts["written_back" if result.ok else "write_back_failed"] += 1
+
+    def _notify(self, item: _Work, report: BatchReport) -> None:
+        context = {
+            "project": {
+                "name": item.project.name if item.project else item.opp.name,
+                "key": item.handle.key if item.handle else None,
+            },
+            "opportunity": dump(item.opp),
+            "project_url": item.handle.url if item.handle else "",
+        }
+        notify = self.cfg.notify
+        delivery = self.notifier.send(
+            render_template(notify.title, context), render_template(notify.body, context)
+        )
+        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        self._audit(
+            "notify",
+            delivery.channel,
+            item,
+            "ok" if delivery.delivered else "failed",
+            detail=delivery.detail or None,
+        )
+
+    # recording -------------------------------------------------------------
+
+    def _record_link(self, item: _Work, *, state: str) -> None:
+        assert item.handle is not None
+        self.rt.store.record_link(
+            Link(
+                HANDOFF,
+                self.cfg.crm,
+                self.crm_map.entities["Opportunity"].object,
+                self._id(item.opp),
+                self.cfg.pm,
+                self.pm_map.entities["Project"].object,
+                item.handle.id,
+                item.handle.key,
+                item.handle.url,
+                state,
+            )
+        )
+
+    def _audit(
+        self,
+        action: str,
+        system: str,
+        item: _Work,
+        outcome: str,
+        *,
+        record_id: str | None = None,
+        after: dict[str, object] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        target = record_id or (item.handle.key if item.handle else None)
+        self.rt.store.audit(
+            self.run_id,
+            [
+                AuditEvent(
+                    HANDOFF,
+                    action,
+                    system,
+                    "Opportunity" if system == self.cfg.crm else "Project",
+                    target,
+                    outcome,
+                    source_ref=item.source_id,
+                    after_fp=fingerprint(after),
+                    detail=detail,
+                )
+            ],
+        )
+
+    def _dead_letter(self, record_id: str, reason: str, payload: dict[str, object]) -> None:
+        log.warning("won-to-project: %s %s: %s", self.cfg.crm, record_id, reason)
+        self.rt.store.dead_letter(
+            self.run_id,
+            handoff=HANDOFF,
+            system=self.cfg.crm,
+            object_name="Opportunity",
+            record_id=record_id,
+            reason=reason,
+            payload=payload,
+        )
+
+
+def build_project(
+    opp: Opportunity,
+    template: TemplateConfig,
+    *,
+    source_id: str,
+    template_key: str,
+    today: dt.date,
+    crm_url: str,
+) -> Project:
+    """The unified delivery project a won opportunity turns into."""
+    context = {"opportunity": dump(opp), "account": dump(opp.account) if opp.account else {}}
+    name = render_template(template.name, context).strip() or opp.name
+    offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]
+    manager_email = template.manager_email or (opp.owner.email if opp.owner else None)
+    lines = [f"Delivery project for the won deal {opp.name!s}.", f"CRM record: {crm_url}"]
+    if opp.amount is not None:
+        lines.append(f"Contract amount: {opp.amount}")
+    lines += [f"Document: {d.title} {d.url}" for d in opp.documents]
+    return Project(
+        name=name[:255],
+        account=opp.account,
+        opportunity=source_id,
+        budget=opp.amount,
+        start=today,
+        due=today + dt.timedelta(days=max(offsets)) if offsets else None,
+        manager=User(email=manager_email) if manager_email else None,
+        template=template_key,
+        documents=[*opp.documents, Document(title="CRM opportunity", url=crm_url)],
+        description="\n".join(lines),
+    )
+
+
+def project_template(template: TemplateConfig, key: str) -> ProjectTemplate:
+    """The connector-facing template built from the hub config's template."""
+    return ProjectTemplate(
+        name=key,
+        product_template=template.product_template,
+        tasks=tuple(
+            TemplateTask(t.name, t.description, t.parent, t.due_offset_days) for t in template.tasks
+        ),
+    )
+
+
+def _resolve_urls(config: WonToProjectConfig) -> list[str]:
+    urls: list[str] = []
+    for entry in config.notify.urls:
+        if isinstance(entry, str):
+            urls.append(entry)
+        elif value := os.environ.get(entry.env):
+            urls.append(value)
+    return urls

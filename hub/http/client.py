@@ -1,0 +1,262 @@
+"""HTTP client construction and the request loop every connector uses.
+
+:class:`ApiClient` wraps an ``httpx.Client`` with the shared policies: a rate
+limiter taken before each request, the retry layer of :mod:`hub.http.retry`,
+and the mapping of final failures onto the :mod:`hub.errors` tree with the
+product's own error text. It also counts calls, which benchmarks and the
+"plan writes nothing" test read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from hub.errors import (
+    AuthError,
+    ConnectorError,
+    NotFoundError,
+    RateLimitedError,
+    RecordError,
+    TransientError,
+)
+from hub.http.paging import PageRequest, Paginator
+from hub.http.ratelimit import TokenBucket
+from hub.http.redact import redact
+from hub.http.retry import (
+    Action,
+    RetryableOutcome,
+    RetryPolicy,
+    classify,
+    is_safe_to_repeat,
+    message_for,
+)
+
+__all__ = ["ApiClient", "ErrorDescriber", "build_client", "default_error_text"]
+
+log = logging.getLogger("hub.http")
+
+ErrorDescriber = Callable[[httpx.Response], str]
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_USER_AGENT = "handoff-hub/0.1 (+https://github.com/handoff-hub)"
+
+
+def build_client(
+    base_url: str,
+    *,
+    auth: httpx.Auth | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+    headers: Mapping[str, str] | None = None,
+    max_connections: int = 10,
+) -> httpx.Client:
+    """An ``httpx.Client`` with the hub's defaults; ``transport`` lets tests use a sandbox."""
+    return httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})},
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        follow_redirects=False,
+    )
+
+
+def default_error_text(response: httpx.Response) -> str:
+    """Best-effort error text from a JSON or plain body, shortened."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return response.text[:300]
+    return str(body)[:300]
+
+
+class ApiClient:
+    """Requests with rate limiting, retries and error mapping for one system."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        system: str,
+        retry: RetryPolicy | None = None,
+        limiter: TokenBucket | None = None,
+        describe_error: ErrorDescriber = default_error_text,
+        credentials_hint: str = "",
+        observe_limits: Callable[[httpx.Response], tuple[int | None, float | None]] | None = None,
+    ) -> None:
+        self.http = client
+        self.system = system
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter
+        self.describe_error = describe_error
+        self.credentials_hint = credentials_hint or f"systems.{system}.credentials"
+        self.observe_limits = observe_limits
+        self.calls: Counter[str] = Counter()
+        self.retries = 0
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        allow: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """Send one request under the retry policy; raise a hub error on final failure.
+
+        ``idempotent`` defaults by method (POST is not); ``allow`` lists error
+        statuses the caller handles itself (e.g. 404 on a lookup).
+        """
+        method = method.upper()
+        repeatable = idempotent if idempotent is not None else method in _IDEMPOTENT_METHODS
+        try:
+            for attempt in self.retry.retrying():
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self.retries += 1
+                    response = self._send(method, url, params, json, data, headers, repeatable)
+        except RetryableOutcome as exc:
+            raise self._final_error(exc.outcome, method, url) from None
+        if response.status_code >= 400 and response.status_code not in allow:
+            raise self._final_error(response, method, url)
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        repeatable: bool,
+    ) -> httpx.Response:
+        if self.limiter is not None:
+            self.limiter.acquire()
+        self.calls[method] += 1
+        try:
+            response = self.http.request(
+                method, url, params=params, json=json, data=data, headers=headers
+            )
+        except httpx.TransportError as exc:
+            where = f"{method} {_path(url)}"
+            if is_safe_to_repeat(exc, idempotent=repeatable):
+                log.info("%s %s: %s; retrying", self.system, where, message_for(exc))
+                raise RetryableOutcome(exc) from exc
+            # A transient failure that may have reached the product stays a
+            # TransientError (the engine checks before creating again); a
+            # client-side fault that would fail the same way is not transient.
+            error = TransientError if classify(exc) is Action.RETRY else ConnectorError
+            raise error(f"{where}: {message_for(exc)}", system=self.system) from exc
+        except httpx.HTTPError as exc:  # undecodable body, too many redirects
+            raise ConnectorError(
+                f"{method} {_path(url)}: {type(exc).__name__}: {redact(str(exc))}",
+                system=self.system,
+            ) from exc
+        self._observe(response)
+        retryable = classify(response) is Action.RETRY
+        if retryable and is_safe_to_repeat(response, idempotent=repeatable):
+            log.info(
+                "%s %s %s: HTTP %s, %s",
+                self.system,
+                method,
+                _path(url),
+                response.status_code,
+                message_for(response),
+            )
+            raise RetryableOutcome(response)
+        return response
+
+    def _observe(self, response: httpx.Response) -> None:
+        if self.limiter is None or self.observe_limits is None:
+            return
+        remaining, reset = self.observe_limits(response)
+        self.limiter.observe(remaining=remaining, reset_seconds=reset)
+
+    def _final_error(
+        self, outcome: httpx.Response | BaseException, method: str, url: str
+    ) -> ConnectorError:
+        where = f"{method} {_path(url)}"
+        if isinstance(outcome, BaseException):
+            return TransientError(f"{where}: {message_for(outcome)}", system=self.system)
+        status = outcome.status_code
+        detail = redact(self.describe_error(outcome))
+        text = f"{where}: HTTP {status}: {message_for(outcome)}: {detail}"
+        action = classify(outcome)
+        if action is Action.AUTH:
+            return AuthError(
+                f"{text}; check {self.credentials_hint}", system=self.system, status=status
+            )
+        if action is Action.NOT_FOUND:
+            return NotFoundError(text, system=self.system, status=status)
+        if status == 429:
+            return RateLimitedError(text, system=self.system, status=status)
+        if action is Action.RETRY:
+            return TransientError(text, system=self.system, status=status)
+        return RecordError(text, system=self.system, status=status)
+
+    def get_json(self, url: str, **kwargs: Any) -> Any:
+        """GET and decode JSON."""
+        return _json(self.request("GET", url, **kwargs), self.system)
+
+    def post_json(self, url: str, **kwargs: Any) -> Any:
+        """POST and decode JSON (an empty body decodes to None)."""
+        return _json(self.request("POST", url, **kwargs), self.system)
+
+    def paginate(
+        self,
+        method: str,
+        first: PageRequest,
+        paginator: Paginator,
+        *,
+        idempotent: bool = True,
+    ) -> Iterator[Any]:
+        """Yield each page's decoded body, following the paginator until it stops."""
+        request = first
+        while paginator.has_next:
+            body = _json(
+                self.request(
+                    method,
+                    request.url,
+                    params=request.params or None,
+                    json=request.json,
+                    idempotent=idempotent,
+                ),
+                self.system,
+            )
+            paginator.update_state(body)
+            yield body
+            request = paginator.update_request(request)
+
+    def close(self) -> None:
+        """Close the underlying connection pool."""
+        self.http.close()
+
+
+def _json(response: httpx.Response, system: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ConnectorError(
+            f"{response.request.method} {_path(str(response.request.url))}: response is not JSON"
+            f" (HTTP {response.status_code}, {response.headers.get('content-type', 'no type')})",
+            system=system,
+            status=response.status_code,
+        ) from None
+
+
+def _path(url: str) -> str:
+    return redact(url.split("?", 1)[0])

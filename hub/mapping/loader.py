@@ -1,0 +1,235 @@
+"""Load a mapping file: line-aware YAML -> JSON Schema -> pydantic -> semantic checks.
+
+Every problem of a file is gathered before anything is raised, so an admin
+sees them all at once, each with file, line, field and, for typos, the nearest
+valid name. The semantic checks are those JSON Schema cannot express: unified
+field paths exist on the entity, JMESPath expressions and Jinja2 templates
+parse, transforms are registered, write targets are plain dotted paths and no
+two rules write the same product field.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from pydantic import BaseModel, ValidationError
+
+from hub.errors import ConfigError, Issue
+from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from hub.mapping.transforms import known_transforms, template_error
+from hub.model import ENTITY_TYPES, Entity
+from hub.schema import mapping_schema, nearest_hint, pydantic_issues, validate_document
+from hub.yamlio import NodePath, YamlDocument, format_path, load_yaml
+
+__all__ = ["check_mapping", "load_mapping", "spec_problems", "unified_path_problem"]
+
+Problem = tuple[NodePath, str, str | None]
+"""Where (node path), what, and an optional hint."""
+
+
+def load_mapping(path: str | Path) -> MappingSpec:
+    """Load and validate one mapping file.
+
+    Args:
+        path: The mapping YAML.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        ConfigError: Listing every problem of the file.
+    """
+    spec, issues = check_mapping(path)
+    if issues or spec is None:
+        raise ConfigError(issues)
+    return spec
+
+
+def check_mapping(path: str | Path) -> tuple[MappingSpec | None, list[Issue]]:
+    """Load a mapping file without raising.
+
+    Returns:
+        The spec (``None`` when it could not be built) and every issue found.
+    """
+    try:
+        doc = load_yaml(path)
+    except ConfigError as exc:
+        return None, exc.issues
+    issues = [
+        *doc.issues,
+        *validate_document(doc.data, mapping_schema(), file=doc.file, lines=doc.lines),
+    ]
+    if issues:
+        return None, issues
+    try:
+        spec = MappingSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, pydantic_issues(exc, file=doc.file, lines=doc.lines)
+    problems = [_issue(doc, p) for p in spec_problems(spec)]
+    return (None if problems else spec), problems
+
+
+def _issue(doc: YamlDocument, problem: Problem) -> Issue:
+    path, message, hint = problem
+    return Issue(doc.file, doc.line(path), format_path(path), message, hint)
+
+
+def spec_problems(spec: MappingSpec) -> list[Problem]:
+    """The semantic problems of a spec, as ``(node path, message, hint)``."""
+    problems: list[Problem] = []
+    for name, emap in spec.entities.items():
+        problems += _entity_problems(name, emap, ("entities", name))
+    return problems
+
+
+def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
+    problems: list[Problem] = [
+        ((*at, key), msg, None)
+        for key in ("id_path", "modified_path")
+        if (msg := _jmespath_problem(getattr(emap, key))) is not None
+    ]
+    targets: dict[str, str] = {}
+    for field, rule in emap.fields.items():
+        where = (*at, "fields", field)
+        if emap.write_root and rule.writes and not str(rule.path).startswith(emap.write_root + "."):
+            problems.append(
+                (
+                    (*where, "path"),
+                    f"write target {rule.path!r} is not below write_root {emap.write_root!r}",
+                    "set direction: read",
+                )
+            )
+        found = unified_path_problem(name, field)
+        if found is not None:
+            problems.append((where, *found))
+        problems += [((*where, *sub), msg, hint) for sub, msg, hint in _rule_problems(rule)]
+        problems += _target_problem(rule, field, targets, where)
+    return problems
+
+
+def _rule_problems(rule: FieldRule) -> list[Problem]:
+    problems: list[Problem] = []
+    if rule.path is None and rule.template is None and rule.default is None:
+        problems.append(((), "needs a path, a template or a default", None))
+    for key in ("path", "currency_path"):
+        message = _jmespath_problem(getattr(rule, key))
+        if message is not None:
+            problems.append(((key,), message, None))
+    if rule.template is not None and (message := template_error(rule.template)) is not None:
+        problems.append((("template",), message, None))
+    problems += _direction_problems(rule)
+    if rule.transform is not None and rule.transform not in known_transforms():
+        problems.append(
+            (
+                ("transform",),
+                f"unknown transform {rule.transform!r}",
+                nearest_hint(rule.transform, known_transforms()),
+            )
+        )
+    if rule.type == "money" and not (rule.currency_path or rule.currency):
+        problems.append((("type",), "money needs currency_path or currency", None))
+    if rule.map_default is not None and rule.map is None:
+        problems.append((("map_default",), "map_default without a map", None))
+    return problems
+
+
+def _direction_problems(rule: FieldRule) -> list[Problem]:
+    if rule.template is not None and rule.path is not None and rule.direction != "write":
+        return [
+            (
+                ("direction",),
+                "a template with a path renders the entity into that path; set direction: write",
+                "for a read-only composed value, drop the path",
+            )
+        ]
+    if rule.template is not None and rule.direction == "write" and rule.path is None:
+        return [(("path",), "a write template needs a path to write to", None)]
+    if rule.writes and rule.path is not None and not is_simple_path(rule.path):
+        return [
+            (
+                ("path",),
+                f"write target {rule.path!r} must be a plain dotted path (a.b.c)",
+                "set direction: read to only read this expression",
+            )
+        ]
+    if rule.writes and rule.currency_path and not is_simple_path(rule.currency_path):
+        return [
+            (
+                ("currency_path",),
+                "a written money field needs a plain dotted currency_path",
+                "set direction: read",
+            )
+        ]
+    return []
+
+
+def _target_problem(
+    rule: FieldRule, field: str, targets: dict[str, str], where: NodePath
+) -> list[Problem]:
+    if not rule.writes or rule.path is None:
+        return []
+    other = targets.setdefault(rule.path, field)
+    if other == field:
+        return []
+    return [
+        (
+            (*where, "path"),
+            f"{rule.path!r} is also written by {other!r}",
+            "set direction: read on one of them",
+        )
+    ]
+
+
+def _jmespath_problem(expression: str | None) -> str | None:
+    if expression is None:
+        return None
+    try:
+        jmespath.compile(expression)
+    except JMESPathError as exc:
+        first = str(exc).splitlines()[0].rstrip(":")
+        column = getattr(exc, "lex_position", None)
+        where = f" at column {column}" if isinstance(column, int) else ""
+        return f"{expression!r} is not a valid JMESPath expression{where}: {first}"
+    return None
+
+
+def unified_path_problem(entity_name: str, path: str) -> tuple[str, str | None] | None:
+    """Why ``path`` is not a field of the unified entity, with a hint; ``None`` if it is.
+
+    ``ref`` is allowed as the last segment under a nested entity (``account.ref``).
+    """
+    model: type[BaseModel] = ENTITY_TYPES[entity_name]
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if part == "ref" and last and index > 0 and issubclass(model, Entity):
+            return None
+        if part == "ref":
+            return (
+                "'ref' is the id of a nested entity, e.g. account.ref",
+                "the record's own id comes from id_path",
+            )
+        info = model.model_fields.get(part)
+        if info is None:
+            shown = ".".join(parts[:index]) or entity_name
+            names = [*model.model_fields, *(["ref"] if index and issubclass(model, Entity) else [])]
+            return f"{shown} has no field {part!r}", nearest_hint(part, names)
+        nested = _nested_model(info.annotation)
+        if not last:
+            if nested is None:
+                return f"{'.'.join(parts[: index + 1])} has no sub-fields", None
+            model = nested
+    return None
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) in {Union, types.UnionType}:
+        found = [m for a in get_args(annotation) if (m := _nested_model(a)) is not None]
+        return found[0] if found else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None

@@ -1,0 +1,230 @@
+"""Pydantic models of a mapping file: the single source of ``mapping.schema.json``.
+
+A mapping file tells, for one product, which product object each unified
+entity is and how every unified field is read from and written to it::
+
+    version: 1
+    system: salesforce
+    entities:
+      Opportunity:
+        object: Opportunity
+        id_path: Id
+        modified_path: SystemModstamp
+        modified_field: SystemModstamp
+        filters: {won: {IsWon: true}}
+        fields:
+          name: {path: Name}
+          stage: {path: StageName, map: {Closed Won: won}, map_default: open, direction: read}
+          amount: {path: Amount, type: money, currency_path: CurrencyIsoCode}
+          account.ref: {path: AccountId, direction: read}
+
+Keys of ``fields`` are dotted paths into the unified entity (``owner.email``);
+the segment ``ref`` stands for a nested entity's id in this system
+(``account.ref`` is ``account.refs[<system>]``). The record's own id is read
+with ``id_path`` into ``refs[<system>]``. ``<system>`` is the key the system
+has in the hub config (see :meth:`MappingSpec.bind_name`), else ``system``.
+
+An entity's ``write_root`` (Jira: ``fields``) is where its write payload
+starts: reads see the whole record, :func:`~hub.mapping.engine.from_unified`
+returns only what is under the root, the form the connector sends.
+
+Semantic checks that JSON Schema cannot express (unified paths exist, JMESPath
+and Jinja2 parse, transforms are registered, write targets are simple) live in
+:mod:`hub.mapping.loader`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, field_validator
+
+from hub.errors import MappingError
+from hub.model import ENTITY_TYPES
+
+__all__ = [
+    "Direction",
+    "EntityMap",
+    "FieldRule",
+    "FieldType",
+    "FilterValue",
+    "MappingSpec",
+    "is_simple_path",
+]
+
+FieldType = Literal[
+    "string", "integer", "number", "decimal", "boolean", "date", "datetime", "money", "list"
+]
+Direction = Literal["read", "write", "both"]
+FilterValue = str | int | bool | None
+MapValue = str | int | float | bool | None
+
+_ENTITY_NAMES: list[JsonValue] = [*sorted(ENTITY_TYPES)]
+_SIMPLE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def is_simple_path(path: str) -> bool:
+    """True for a plain dotted path (``fields.assignee.accountId``), usable as a write target."""
+    return bool(_SIMPLE_PATH.match(path))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldRule(_Strict):
+    """How one unified field is read from and written to the product.
+
+    Read: ``path`` (or ``template``) -> ``transform`` (read side) -> ``map``
+    (``map_default`` for unmapped values) -> ``type``; an empty source gives
+    ``default`` (a unified value, used as is) or, if ``required``, an error.
+    Write runs the other way: unified value (or ``template`` rendered with the
+    entity; ``default`` when empty) -> the reversed ``map`` (the first product
+    value listed wins) -> ``type`` as a JSON-safe product value -> ``transform``
+    (write side) -> set at ``path``. A template works one way: alone it is read,
+    with a ``path`` and ``direction: write`` it is written there.
+    """
+
+    path: str | None = Field(
+        default=None,
+        description="JMESPath read from the product record; with direction write/both "
+        "also the dotted write target (plain a.b.c only)",
+    )
+    template: str | None = Field(
+        default=None,
+        description="Jinja2 (sandboxed, strict) composing the value: on read it sees the "
+        "product record, on write (direction: write, with path) the unified entity",
+    )
+    map: dict[str, MapValue] | None = Field(
+        default=None, description="Product value -> unified value (e.g. Jira status names)"
+    )
+    map_default: MapValue = Field(
+        default=None, description="Unified value for product values missing from map (read)"
+    )
+    type: FieldType | None = Field(default=None, description="Kind of value")
+    currency_path: str | None = Field(
+        default=None, description="money: JMESPath of the ISO currency code in the record"
+    )
+    currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{3}$",
+        description="money: fixed ISO currency code (fallback when currency_path is empty)",
+    )
+    default: Any = Field(default=None, description="Value used when the source is empty")
+    direction: Direction = Field(default="both", description="read, write or both")
+    transform: str | None = Field(
+        default=None, description="Name of a registered transform (e.g. adf, lower, iso_date)"
+    )
+    required: bool = Field(default=False, description="Reading fails when the value is missing")
+
+    @property
+    def reads(self) -> bool:
+        """True when the rule produces a unified value on read."""
+        has_source = self.path is not None or self.template is not None
+        return self.direction != "write" and (has_source or self.default is not None)
+
+    @property
+    def writes(self) -> bool:
+        """True when the rule sets a product value on write."""
+        return self.direction != "read" and self.path is not None
+
+
+class EntityMap(_Strict):
+    """Which product object one unified entity is, and its field rules."""
+
+    object: str = Field(description="Product object, e.g. Opportunity, issue, deals")
+    id_path: str = Field(default="Id", description="JMESPath of the record id")
+    modified_path: str | None = Field(
+        default=None, description="JMESPath of the modified date (e.g. SystemModstamp)"
+    )
+    modified_field: str | None = Field(
+        default=None, description="Field the connector filters changes on (e.g. updated)"
+    )
+    select: list[str] | None = Field(
+        default=None, description="Product fields to request; default: the simple read paths"
+    )
+    where: dict[str, FilterValue] = Field(
+        default_factory=dict, description="Equality filters always handed to the connector"
+    )
+    filters: dict[str, dict[str, FilterValue]] = Field(
+        default_factory=dict,
+        description="Named equality filters a handoff may choose, e.g. won: {IsWon: true}",
+    )
+    write_root: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="Where the write payload starts: write targets sit below this path and "
+        "from_unified returns what is under it (Jira: fields)",
+    )
+    fields: dict[str, FieldRule] = Field(
+        default_factory=dict, description="Unified field path -> rule"
+    )
+
+    def source_fields(self) -> list[str]:
+        """Product fields to request: ``select`` if given, else every simple read path.
+
+        Returns:
+            Names such as ``Owner.Email``, in rule order, without duplicates.
+        """
+        if self.select is not None:
+            return list(self.select)
+        paths = [self.id_path, self.modified_path]
+        for rule in self.fields.values():
+            if rule.reads:
+                paths += [rule.path if rule.template is None else None, rule.currency_path]
+        return list(dict.fromkeys(p for p in paths if p and is_simple_path(p)))
+
+    def write_rules(self) -> dict[str, FieldRule]:
+        """The rules that write, by unified field."""
+        return {name: rule for name, rule in self.fields.items() if rule.writes}
+
+
+class MappingSpec(_Strict):
+    """A whole mapping file: one product's objects mapped onto the unified model."""
+
+    version: Literal[1] = Field(default=1, description="Mapping format version")
+    system: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="Product, e.g. salesforce, hubspot, jira"
+    )
+    description: str | None = None
+    entities: dict[str, EntityMap] = Field(
+        json_schema_extra={"propertyNames": {"enum": _ENTITY_NAMES}},
+        description="Unified entity name -> its product object and field rules",
+    )
+
+    _name: str = PrivateAttr(default="")
+
+    @field_validator("entities")
+    @classmethod
+    def _known_entities(cls, value: dict[str, EntityMap]) -> dict[str, EntityMap]:
+        unknown = sorted(set(value) - set(ENTITY_TYPES))
+        if unknown:
+            known = ", ".join(sorted(ENTITY_TYPES))
+            raise ValueError(f"unknown entity {', '.join(unknown)}; known: {known}")
+        return value
+
+    @property
+    def ref_key(self) -> str:
+        """Key of ``Entity.refs`` ids of this mapping go under: the bound system name."""
+        return self._name or self.system
+
+    def bind_name(self, name: str) -> MappingSpec:
+        """A copy of this spec whose ids go under ``refs[name]`` (the hub-config system key)."""
+        bound = self.model_copy()
+        bound._name = name
+        return bound
+
+    def entity(self, name: str) -> EntityMap:
+        """The map of one unified entity.
+
+        Raises:
+            MappingError: The mapping has no such entity (the message lists those it has).
+        """
+        try:
+            return self.entities[name]
+        except KeyError:
+            known = ", ".join(sorted(self.entities)) or "none"
+            raise MappingError(
+                f"the {self.system} mapping has no entity {name!r}; it maps: {known}"
+            ) from None

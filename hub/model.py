@@ -1,0 +1,310 @@
+"""Unified data model: one picture of customers, deals and delivery across products.
+
+Every entity has a hub-internal ``key`` and the ``refs`` it has in each product
+(``{"salesforce": "006...", "jira": "DEL-12"}``). Money is a Decimal with an ISO
+currency; datetimes are timezone-aware UTC (naive values are rejected rather
+than guessed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+__all__ = [
+    "ENTITY_TYPES",
+    "Account",
+    "Contact",
+    "Document",
+    "Entity",
+    "Feedback",
+    "FeedbackKind",
+    "Health",
+    "Lead",
+    "Milestone",
+    "Money",
+    "Note",
+    "Opportunity",
+    "Project",
+    "Risk",
+    "Severity",
+    "Stage",
+    "Task",
+    "TaskStatus",
+    "User",
+    "UtcDateTime",
+]
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must carry a timezone (naive datetimes are ambiguous)")
+    return value.astimezone(dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
+
+
+class Money(BaseModel):
+    """An amount in one currency; never a float."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code")
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        if not value.isalpha():
+            raise ValueError(f"currency {value!r} is not an ISO 4217 code")
+        return value.upper()
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+
+class Stage(StrEnum):
+    """Where a deal stands, normalised across CRMs."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class Health(StrEnum):
+    """Delivery health traffic light of a project."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class TaskStatus(StrEnum):
+    """Lifecycle of a project, task or risk."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Severity(StrEnum):
+    """How bad a delivery risk is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class FeedbackKind(StrEnum):
+    """What a customer-feedback item asks for."""
+
+    FEEDBACK = "feedback"
+    NEED = "need"
+    UPSELL = "upsell"
+
+
+class Entity(BaseModel):
+    """Base of every unified entity."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    kind: ClassVar[str] = "entity"
+
+    key: str | None = Field(default=None, description="Stable hub-internal key")
+    refs: dict[str, str] = Field(
+        default_factory=dict, description="Id of this record in each system, by system name"
+    )
+    modified_at: UtcDateTime | None = None
+
+    def ref(self, system: str) -> str | None:
+        """Return this record's id in ``system``, if known."""
+        return self.refs.get(system)
+
+
+class User(Entity):
+    """A person in either product, matched across products by e-mail."""
+
+    kind: ClassVar[str] = "User"
+    email: str | None = Field(default=None, description="Matches users across products")
+    name: str | None = None
+    active: bool = True
+
+
+class Account(Entity):
+    """A customer company."""
+
+    kind: ClassVar[str] = "Account"
+    name: str
+    parent: str | None = Field(default=None, description="Parent account ref (departments)")
+    website: str | None = None
+    industry: str | None = None
+    owner: User | None = None
+
+
+class Contact(Entity):
+    """A person at a customer."""
+
+    kind: ClassVar[str] = "Contact"
+    first_name: str | None = None
+    last_name: str
+    email: str | None = None
+    account: str | None = None
+
+
+class Document(Entity):
+    """A link to a file or page attached to a deal or project."""
+
+    kind: ClassVar[str] = "Document"
+    title: str
+    url: str
+
+
+class Opportunity(Entity):
+    """A CRM deal; won ones become delivery projects."""
+
+    kind: ClassVar[str] = "Opportunity"
+    name: str
+    stage: Stage = Stage.OPEN
+    stage_label: str | None = Field(default=None, description="The product's own stage name")
+    amount: Money | None = None
+    close_date: dt.date | None = None
+    owner: User | None = None
+    account: Account | None = None
+    documents: list[Document] = Field(default_factory=list)
+    description: str | None = None
+    project_ref: str | None = Field(default=None, description="PM project id written back")
+
+
+class Project(Entity):
+    """A delivery project (Jira project/epic, Asana project)."""
+
+    kind: ClassVar[str] = "Project"
+    name: str
+    account: Account | None = None
+    opportunity: str | None = Field(default=None, description="Source opportunity, 'system:id'")
+    budget: Money | None = None
+    start: dt.date | None = None
+    due: dt.date | None = None
+    status: TaskStatus = TaskStatus.OPEN
+    health: Health = Health.GREEN
+    manager: User | None = None
+    template: str | None = None
+    documents: list[Document] = Field(default_factory=list)
+    description: str | None = None
+    url: str | None = None
+
+
+class Task(Entity):
+    """A work item in a project; ``parent`` builds the work breakdown."""
+
+    kind: ClassVar[str] = "Task"
+    name: str
+    project: str | None = None
+    parent: str | None = Field(default=None, description="Parent task ref (work breakdown)")
+    assignee: User | None = None
+    due: dt.date | None = None
+    status: TaskStatus = TaskStatus.OPEN
+    description: str | None = None
+
+
+class Milestone(Entity):
+    """A dated checkpoint of a project."""
+
+    kind: ClassVar[str] = "Milestone"
+    name: str
+    project: str | None = None
+    due: dt.date | None = None
+    completed_at: UtcDateTime | None = None
+
+
+class Risk(Entity):
+    """A delivery risk raised in the PM tool."""
+
+    kind: ClassVar[str] = "Risk"
+    title: str
+    severity: Severity = Severity.MEDIUM
+    status: TaskStatus = TaskStatus.OPEN
+    project: str | None = None
+    description: str | None = None
+
+
+class Feedback(Entity):
+    """Customer feedback, a new need or an upsell signal from delivery."""
+
+    kind: ClassVar[str] = "Feedback"
+    feedback_kind: FeedbackKind = FeedbackKind.FEEDBACK
+    text: str
+    project: str | None = None
+    account: str | None = None
+    reporter: User | None = None
+    url: str | None = None
+
+
+class Lead(Entity):
+    """A CRM lead created from delivery feedback."""
+
+    kind: ClassVar[str] = "Lead"
+    last_name: str
+    company: str
+    first_name: str | None = None
+    email: str | None = None
+    description: str | None = None
+    source: str | None = None
+    account: str | None = None
+
+
+class Note(Entity):
+    """A CRM task or note, e.g. telling an account manager about a risk."""
+
+    kind: ClassVar[str] = "Note"
+    subject: str
+    body: str | None = None
+    about: str | None = Field(default=None, description="Ref of the record the note is on")
+    owner: User | None = None
+    due: dt.date | None = None
+    done: bool = False
+
+
+ENTITY_TYPES: dict[str, type[Entity]] = {
+    cls.kind: cls
+    for cls in (
+        Account,
+        Contact,
+        User,
+        Opportunity,
+        Project,
+        Task,
+        Milestone,
+        Risk,
+        Feedback,
+        Lead,
+        Note,
+        Document,
+    )
+}
+
+
+def entity_type(name: str) -> type[Entity]:
+    """Return the entity class called ``name``; the error lists the valid names."""
+    try:
+        return ENTITY_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(ENTITY_TYPES))
+        raise KeyError(f"unknown entity {name!r}; known: {known}") from None
+
+
+def dump(entity: Entity) -> dict[str, Any]:
+    """JSON-ready dict of an entity (Decimals as strings, dates ISO)."""
+    return entity.model_dump(mode="json", exclude_none=True)

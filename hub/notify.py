@@ -1,0 +1,53 @@
+"""Notifications through apprise URLs (Slack, Teams, e-mail, DingTalk, Feishu ...).
+
+A notification never fails a handoff: :meth:`Notifier.send` reports whether
+it was delivered and the caller records that in the audit trail. With no URL
+configured the message goes to the log, which is what the demo shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hub.http.redact import redact, register_secret
+
+__all__ = ["Delivery", "Notifier"]
+
+log = logging.getLogger("hub.notify")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one notification."""
+
+    delivered: bool
+    channel: str
+    detail: str = ""
+
+
+class Notifier:
+    """Send a title and body to every configured apprise URL."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        for url in urls:
+            register_secret(url)
+        self._urls = list(urls)
+
+    def send(self, title: str, body: str) -> Delivery:
+        """Deliver to all URLs; with none, log the message. Never raises."""
+        if not self._urls:
+            log.info("notification: %s | %s", title, body)
+            return Delivery(True, "log")
+        try:
+            import apprise
+
+            sender = apprise.Apprise()
+            for url in self._urls:
+                if not sender.add(url):
+                    return Delivery(False, "apprise", redact(f"unsupported notification URL {url}"))
+            ok = bool(sender.notify(body=body, title=title))
+        except Exception as exc:
+            return Delivery(False, "apprise", redact(f"{type(exc).__name__}: {exc}"))
+        return Delivery(ok, "apprise", "" if ok else "apprise reported a failed delivery")

@@ -1,0 +1,15 @@
+"""State store: links, cursors, runs, audit events and dead letters (SQLAlchemy 2)."""
+
+from hub.store.repo import AuditEvent, Link, StateStore
+from hub.store.tables import AuditEventRow, CursorRow, DeadLetterRow, LinkRow, RunRow
+
+__all__ = [
+    "AuditEvent",
+    "AuditEventRow",
+    "CursorRow",
+    "DeadLetterRow",
+    "Link",
+    "LinkRow",
+    "RunRow",
+    "StateStore",
+]

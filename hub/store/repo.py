@@ -1,0 +1,307 @@
+"""StateStore: the hub's memory of links, cursors, runs, audit and dead letters.
+
+Every method is one short transaction, so what it records survives a crash
+right after it returns. The ordering rule that gives exactly one effect per
+change lives in the engine: record the link (and audit) of each write first,
+then advance the cursor that covers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.http.redact import redact
+from hub.store.tables import AuditEventRow, Base, CursorRow, DeadLetterRow, LinkRow, RunRow
+
+__all__ = ["AuditEvent", "Link", "StateStore"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A recorded source -> target pair."""
+
+    handoff: str
+    source_system: str
+    source_object: str
+    source_id: str
+    target_system: str
+    target_object: str
+    target_id: str
+    target_key: str | None = None
+    target_url: str | None = None
+    state: str = "complete"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One write, as the audit trail records it."""
+
+    handoff: str
+    action: str
+    system: str
+    object: str
+    record_id: str | None
+    outcome: str
+    source_ref: str | None = None
+    before_fp: str | None = None
+    after_fp: str | None = None
+    detail: str | None = None
+
+
+def _to_link(row: LinkRow) -> Link:
+    return Link(
+        row.handoff,
+        row.source_system,
+        row.source_object,
+        row.source_id,
+        row.target_system,
+        row.target_object,
+        row.target_id,
+        row.target_key,
+        row.target_url,
+        row.state,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class StateStore:
+    """Links, cursors, runs, audit events and dead letters in one database."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if create:
+            Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    # links -----------------------------------------------------------------
+
+    def links_for(
+        self, handoff: str, source_system: str, source_ids: Sequence[str], *, target_system: str
+    ) -> dict[str, Link]:
+        """Links of these source records, by source id (one query per 500 ids)."""
+        found: dict[str, Link] = {}
+        with self._tx() as s:
+            for start in range(0, len(source_ids), 500):
+                chunk = list(source_ids[start : start + 500])
+                rows = s.scalars(
+                    select(LinkRow).where(
+                        LinkRow.handoff == handoff,
+                        LinkRow.source_system == source_system,
+                        LinkRow.target_system == target_system,
+                        LinkRow.source_id.in_(chunk),
+                    )
+                )
+                found.update({r.source_id: _to_link(r) for r in rows})
+        return found
+
+    def record_link(self, link: Link) -> None:
+        """Insert or update a link (idempotent on handoff + source + target system)."""
+        with self._tx() as s:
+            row = s.scalars(
+                select(LinkRow).where(
+                    LinkRow.handoff == link.handoff,
+                    LinkRow.source_system == link.source_system,
+                    LinkRow.source_id == link.source_id,
+                    LinkRow.target_system == link.target_system,
+                )
+            ).one_or_none()
+            if row is None:
+                s.add(LinkRow(**link.__dict__))
+                return
+            for key, value in link.__dict__.items():
+                setattr(row, key, value)
+
+    def links(self, handoff: str | None = None) -> list[Link]:
+        """Every link (of one handoff)."""
+        with self._tx() as s:
+            query = select(LinkRow).order_by(LinkRow.id)
+            if handoff:
+                query = query.where(LinkRow.handoff == handoff)
+            return [_to_link(r) for r in s.scalars(query)]
+
+    # cursors ---------------------------------------------------------------
+
+    def get_cursor(self, name: str) -> str | None:
+        """Stored position of a read, or None before the first run."""
+        with self._tx() as s:
+            row = s.get(CursorRow, name)
+            return row.value if row else None
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        """Advance a read's position; call only after the writes it covers are recorded."""
+        with self._tx() as s:
+            row = s.get(CursorRow, name)
+            if row is None:
+                s.add(CursorRow(name=name, value=value))
+            else:
+                row.value = value
+
+    # runs ------------------------------------------------------------------
+
+    def start_run(self, handoff: str, *, dry_run: bool = False) -> str:
+        """Open a run row; return its id."""
+        run_id = str(uuid.uuid4())
+        with self._tx() as s:
+            s.add(RunRow(id=run_id, handoff=handoff, status="running", counts={}, dry_run=dry_run))
+        return run_id
+
+    def finish_run(
+        self, run_id: str, *, status: str, counts: Mapping[str, int], error: str | None = None
+    ) -> None:
+        """Close a run with its outcome and counts."""
+        with self._tx() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise KeyError(f"no run {run_id}")
+            row.status = status
+            row.counts = dict(counts)
+            row.error = redact(error) if error else None
+            row.finished_at = dt.datetime.now(dt.UTC)
+
+    def runs(self, handoff: str | None = None, *, limit: int = 50) -> list[RunRow]:
+        """Most recent runs first."""
+        with self._tx() as s:
+            query = select(RunRow).order_by(RunRow.started_at.desc()).limit(limit)
+            if handoff:
+                query = query.where(RunRow.handoff == handoff)
+            return list(s.scalars(query))
+
+    # audit -----------------------------------------------------------------
+
+    def audit(self, run_id: str | None, events: Iterable[AuditEvent]) -> None:
+        """Append audit events in one transaction (details redacted)."""
+        rows = [
+            AuditEventRow(
+                run_id=run_id,
+                **{**e.__dict__, "detail": redact(e.detail) if e.detail else None},
+            )
+            for e in events
+        ]
+        if rows:
+            with self._tx() as s:
+                s.add_all(rows)
+
+    def audit_events(
+        self, *, run_id: str | None = None, record_id: str | None = None, limit: int = 1000
+    ) -> list[AuditEventRow]:
+        """Audit events, newest first, optionally of one run or record."""
+        with self._tx() as s:
+            query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
+            if run_id:
+                query = query.where(AuditEventRow.run_id == run_id)
+            if record_id:
+                query = query.where(
+                    (AuditEventRow.record_id == record_id) | (AuditEventRow.source_ref == record_id)
+                )
+            return list(s.scalars(query))
+
+    # dead letters ----------------------------------------------------------
+
+    def dead_letter(
+        self,
+        run_id: str | None,
+        *,
+        handoff: str,
+        system: str,
+        object_name: str,
+        record_id: str | None,
+        reason: str,
+        payload: Mapping[str, Any],
+    ) -> None:
+        """Keep a failed record with its reason; a repeat bumps ``attempts`` instead."""
+        safe_payload = json.loads(redact(json.dumps(payload, default=str)))
+        with self._tx() as s:
+            row = (
+                s.scalars(
+                    select(DeadLetterRow).where(
+                        DeadLetterRow.handoff == handoff,
+                        DeadLetterRow.system == system,
+                        DeadLetterRow.record_id == record_id,
+                        DeadLetterRow.status == "open",
+                    )
+                ).first()
+                if record_id
+                else None
+            )
+            if row is None:
+                s.add(
+                    DeadLetterRow(
+                        run_id=run_id,
+                        handoff=handoff,
+                        system=system,
+                        object=object_name,
+                        record_id=record_id,
+                        reason=redact(reason),
+                        payload=safe_payload,
+                    )
+                )
+                return
+            row.attempts += 1
+            row.reason, row.payload, row.run_id = redact(reason), safe_payload, run_id
+
+    def dead_letters(self, *, status: str = "open") -> list[DeadLetterRow]:
+        """Dead letters with this status, oldest first."""
+        with self._tx() as s:
+            query = select(DeadLetterRow).where(DeadLetterRow.status == status)
+            return list(s.scalars(query.order_by(DeadLetterRow.id)))
+
+    def resolve_dead_letters(self, handoff: str, system: str, record_ids: Sequence[str]) -> int:
+        """Mark open dead letters of records that have now gone through as replayed."""
+        if not record_ids:
+            return 0
+        with self._tx() as s:
+            rows = s.scalars(
+                select(DeadLetterRow).where(
+                    DeadLetterRow.handoff == handoff,
+                    DeadLetterRow.system == system,
+                    DeadLetterRow.status == "open",
+                    DeadLetterRow.record_id.in_(list(record_ids)),
+                )
+            ).all()
+            for row in rows:
+                row.status = "replayed"
+            return len(rows)
+
+    def count(self, table: type[Base]) -> int:
+        """Number of rows in a table (tests and summaries)."""
+        with self._tx() as s:
+            return int(s.scalar(select(func.count()).select_from(table)) or 0)

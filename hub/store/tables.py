@@ -1,0 +1,121 @@
+"""The state store's tables (SQLAlchemy 2 typed declarative).
+
+links        which record in one product is which in the other, per handoff
+cursors      how far each incremental read has come
+runs         one row per handoff run, with its counts
+audit_events every write the hub made: what, where, fingerprints, outcome
+dead_letters records that failed validation or a non-transient error, replayable
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["AuditEventRow", "Base", "CursorRow", "DeadLetterRow", "LinkRow", "RunRow"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; UTC-aware datetimes everywhere."""
+
+    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class LinkRow(Base):
+    """Source record -> target record, for one handoff."""
+
+    __tablename__ = "links"
+    __table_args__ = (
+        UniqueConstraint("handoff", "source_system", "source_id", "target_system", name="uq_link"),
+        Index("ix_links_target", "target_system", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff: Mapped[str] = mapped_column(String(64))
+    source_system: Mapped[str] = mapped_column(String(64))
+    source_object: Mapped[str] = mapped_column(String(128))
+    source_id: Mapped[str] = mapped_column(String(255))
+    target_system: Mapped[str] = mapped_column(String(64))
+    target_object: Mapped[str] = mapped_column(String(128))
+    target_id: Mapped[str] = mapped_column(String(255))
+    target_key: Mapped[str | None] = mapped_column(String(255))
+    target_url: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(32), default="complete")
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class CursorRow(Base):
+    """Position of one incremental read (handoff + system + object)."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class RunRow(Base):
+    """One run of a handoff."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handoff: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+
+
+class AuditEventRow(Base):
+    """One write the hub made (or tried to)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_record", "system", "record_id"),
+        Index("ix_audit_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[dt.datetime] = mapped_column(default=_now)
+    handoff: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    system: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str] = mapped_column(String(128))
+    record_id: Mapped[str | None] = mapped_column(String(255))
+    source_ref: Mapped[str | None] = mapped_column(String(255))
+    before_fp: Mapped[str | None] = mapped_column(String(64))
+    after_fp: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DeadLetterRow(Base):
+    """A record the hub could not handle, kept with the reason until replayed or discarded."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_status", "status", "handoff"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[dt.datetime] = mapped_column(default=_now)
+    handoff: Mapped[str] = mapped_column(String(64))
+    system: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str] = mapped_column(String(128))
+    record_id: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    attempts: Mapped[int] = mapped_column(default=1)

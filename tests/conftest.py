@@ -1,0 +1,61 @@
+"""Shared fixtures: seeded sandboxes, hub configs pointed at them, runtimes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.config import LoadedConfig, load_config
+from hub.demo import example_for, write_sandbox_config
+from hub.registry import known_connectors
+from hub.runtime import Runtime, open_runtime
+from hub.sandbox_server import make_sandbox
+from hub.sandboxkit import Sandbox
+
+# Prefect's settings must be in place before anything imports it (DESIGN.md: the
+# embedded server needs up to ~22 s cold; analytics would try DNS).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+SANDBOX_HOSTS = {"salesforce": "http://salesforce.sandbox", "jira": "http://jira.sandbox"}
+
+
+@pytest.fixture
+def sf_sandbox() -> Sandbox:
+    return make_sandbox("salesforce", seed=11, records=30)
+
+
+@pytest.fixture
+def jira_sandbox() -> Sandbox:
+    return make_sandbox("jira", seed=11, records=10)
+
+
+def sandbox_config(tmp_path: Path, crm: Sandbox, pm: Sandbox, *, env_prefix: str) -> Path:
+    targets = {crm.name: (SANDBOX_HOSTS[crm.name], crm), pm.name: (SANDBOX_HOSTS[pm.name], pm)}
+    return write_sandbox_config(
+        example_for(crm.name, pm.name), tmp_path, targets, env_prefix=env_prefix
+    )
+
+
+@pytest.fixture
+def loaded(
+    tmp_path: Path, sf_sandbox: Sandbox, jira_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> LoadedConfig:
+    for name in list(os.environ):
+        if name.startswith("HUB_TEST_"):
+            monkeypatch.delenv(name)
+    path = sandbox_config(tmp_path, sf_sandbox, jira_sandbox, env_prefix="HUB_TEST")
+    return load_config(path, known_connectors=known_connectors())
+
+
+@pytest.fixture
+def runtime(loaded: LoadedConfig, sf_sandbox: Sandbox, jira_sandbox: Sandbox) -> Iterator[Runtime]:
+    rt = open_runtime(
+        loaded, transports={"crm": sf_sandbox.transport(), "pm": jira_sandbox.transport()}
+    )
+    yield rt
+    rt.close()

@@ -1,0 +1,215 @@
+"""The project handoff on Jira: epic + WBS, find by stamp, completion after a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from jira_support import AnswerAfter, CrashAfter, new_project
+
+from connectors.jira.projects import project_key_for
+from connectors.jira.records import stamp_label
+from connectors.jira.sandbox import JiraSandbox
+from hub.connector import PmConnector, ProjectTemplate, TemplateTask
+from hub.errors import ConfigError, RecordError, TransientError
+from hub.sandboxkit import Faults
+
+BULK = "/rest/api/3/issue/bulk"
+
+
+def wbs(sandbox, epic_key):
+    """{task summary: [sub-task summaries]} under the epic."""
+    tree = {}
+    for task in sandbox.state.children(epic_key):
+        fields = sandbox.state.get(task)["fields"]
+        tree[fields["summary"]] = sorted(
+            sandbox.state.get(s)["fields"]["summary"] for s in sandbox.state.children(task)
+        )
+    return tree
+
+
+EXPECTED = {
+    "Kick-off": ["Prepare agenda", "Send invites"],
+    "Solution design": ["Review design"],
+    "Go-live": [],
+}
+
+
+def test_connector_is_a_pm_connector(connector):
+    assert isinstance(connector, PmConnector)
+
+
+def test_create_project_in_epic_mode(connector, sandbox):
+    manager = sandbox.state.user_ids()["priya.natarajan@acme-delivery.example"]
+    project = new_project(manager_id=manager)
+    handle = connector.create_project(project)
+    assert handle.created and handle.url == f"https://acme.atlassian.net/browse/{handle.key}"
+    epic = sandbox.state.get(handle.key)
+    fields = epic["fields"]
+    assert fields["issuetype"]["name"] == "Epic" and fields["project"]["key"] == "DEL"
+    assert fields["summary"] == project.name and fields["customfield_10050"] == 125000.0
+    assert fields["assignee"]["accountId"] == manager
+    assert fields["description"]["type"] == "doc"
+    label = stamp_label(project.source_id)
+    assert label in fields["labels"] and " " not in label
+    assert epic["properties"]["handoff-hub"]["source"] == project.source_id
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert len(handle.task_ids) == 6
+    assert set(sandbox.state.by_label(label)) == {handle.key, *handle.task_ids}
+    kickoff = sandbox.state.get(handle.task_ids[0])["fields"]
+    assert kickoff["issuetype"]["name"] == "Task" and kickoff["parent"]["key"] == handle.key
+    assert kickoff["duedate"] == "2026-12-03"
+    agenda = sandbox.state.get(handle.task_ids[3])["fields"]
+    assert agenda["issuetype"]["name"] == "Subtask" and agenda["summary"] == "Prepare agenda"
+    assert agenda["parent"]["key"] == handle.task_ids[0] and agenda["duedate"] == "2026-12-02"
+
+
+def test_find_project_by_stamp(connector, sandbox):
+    handle = connector.create_project(new_project())
+    found = connector.find_project("salesforce:006Dn000004AbCdIAK")
+    assert found is not None and (found.id, found.key) == (handle.id, handle.key)
+    assert connector.find_project("salesforce:006Dn000004AbCdIAk") is None  # ids are exact
+    assert connector.find_project("salesforce:0060000000NONE") is None
+
+
+def test_find_project_without_property_trusts_the_label_and_complete_restores_it(
+    connector, sandbox
+):
+    project = new_project()
+    handle = connector.create_project(project)
+    sandbox.store.issue(handle.key).properties.clear()  # as if the create crashed half-way
+    writes = len(sandbox.journal.writes(read_paths=("/rest/api/3/search",)))
+    found = connector.find_project(project.source_id)
+    assert found is not None and found.key == handle.key
+    assert len(sandbox.journal.writes(read_paths=("/rest/api/3/search",))) == writes
+    connector.complete_project(found, project)
+    assert sandbox.state.property(handle.key, "handoff-hub")["source"] == project.source_id
+
+
+def test_find_project_skips_an_epic_stamped_for_another_source(connector, sandbox):
+    handle = connector.create_project(new_project())
+    sandbox.store.issue(handle.key).properties["handoff-hub"] = {"source": "salesforce:other"}
+    assert connector.find_project("salesforce:006Dn000004AbCdIAK") is None
+
+
+def test_crash_before_any_task_then_complete(connect):
+    faults = Faults(rate=1.0, kinds=("drop",), only_paths=(BULK,), limit=1)
+    sandbox = JiraSandbox(seed=7, records=30, faults=faults)
+    project = new_project()
+    with pytest.raises(TransientError):
+        connect(sandbox).create_project(project)  # a create is not blindly sent again
+    connector = connect(sandbox)
+    found = connector.find_project(project.source_id)
+    assert found is not None and wbs(sandbox, found.key) == {}
+    completed = connector.complete_project(found, project)
+    assert wbs(sandbox, found.key) == EXPECTED
+    assert len(completed.task_ids) == 6 and not completed.created
+
+
+def test_crash_after_tasks_then_complete_adds_only_missing(sandbox, connect, sandbox_transport):
+    project = new_project()
+    crashing = connect(sandbox, transport=CrashAfter(sandbox_transport(sandbox), BULK, 1))
+    with pytest.raises(TransientError):
+        crashing.create_project(project)  # tasks were created, the answer was lost
+    found = connect(sandbox).find_project(project.source_id)
+    assert found is not None
+    assert wbs(sandbox, found.key) == {"Kick-off": [], "Solution design": [], "Go-live": []}
+    # A person deleted one task meanwhile.
+    kickoff = next(
+        k
+        for k in sandbox.state.children(found.key)
+        if sandbox.state.get(k)["fields"]["summary"] == "Kick-off"
+    )
+    sandbox.state.delete(kickoff)
+    before = sandbox.state.count()
+    completed = connect(sandbox).complete_project(found, project)
+    assert wbs(sandbox, found.key) == EXPECTED
+    assert sandbox.state.count() == before + 4  # Kick-off, its 2 sub-tasks, Review design
+    again = connect(sandbox).complete_project(found, project)
+    assert again.task_ids == completed.task_ids
+    assert sandbox.state.count() == before + 4  # nothing twice
+
+
+def test_refused_tasks_are_reported_and_completed_later(sandbox, connect):
+    misconfigured = connect(sandbox, settings={"subtask_issue_type": "Sub-task"})
+    project = new_project()
+    with pytest.raises(RecordError, match="3 of 6 template tasks were not created") as caught:
+        misconfigured.create_project(project)
+    assert "issuetype" in str(caught.value)
+    connector = connect(sandbox)
+    found = connector.find_project(project.source_id)
+    assert found is not None
+    assert wbs(sandbox, found.key) == {"Kick-off": [], "Solution design": [], "Go-live": []}
+    connector.complete_project(found, project)
+    assert wbs(sandbox, found.key) == EXPECTED
+
+
+def test_inconsistent_template_is_a_config_error_before_any_write(connector, sandbox):
+    before = sandbox.state.count()
+    bad = ProjectTemplate("broken", tasks=(TemplateTask("A", parent="Nope"),))
+    with pytest.raises(ConfigError, match="unknown parent 'Nope'"):
+        connector.create_project(new_project(template=bad))
+    loop = ProjectTemplate(
+        "loop", tasks=(TemplateTask("A", parent="B"), TemplateTask("B", parent="A"))
+    )
+    with pytest.raises(ConfigError, match="its own ancestor"):
+        connector.create_project(new_project(template=loop))
+    assert sandbox.state.count() == before
+
+
+def test_deeper_nesting_lands_under_the_top_task(connector, sandbox):
+    deep = ProjectTemplate(
+        "deep",
+        tasks=(
+            TemplateTask("Top"),
+            TemplateTask("Mid", parent="Top"),
+            TemplateTask("Leaf", parent="Mid"),
+        ),
+    )
+    handle = connector.create_project(new_project(template=deep))
+    assert wbs(sandbox, handle.key) == {"Top": ["Leaf", "Mid"]}
+
+
+def test_project_mode_creates_a_project_per_deal(sandbox, connect):
+    connector = connect(sandbox, settings={"mode": "project"})
+    project = new_project(source_id="hubspot:98765")
+    handle = connector.create_project(project)
+    key = project_key_for("hubspot:98765", "HH")
+    assert key in sandbox.state.projects() and handle.key.startswith(f"{key}-")
+    details = sandbox.store.projects[key]
+    assert details.name.endswith(f"({key})") and details.lead == sandbox.store.me.account_id
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert connector.find_project("hubspot:98765") == dataclasses.replace(
+        handle, created=False, task_ids=()
+    )
+
+
+def test_project_mode_reuses_the_project_of_an_interrupted_run(sandbox, connect):
+    connector = connect(sandbox, settings={"mode": "project"})
+    project = new_project(source_id="hubspot:555")
+    key = project_key_for("hubspot:555", "HH")
+    sandbox.store.add_project(key, "Left over", sandbox.store.me.account_id)
+    handle = connector.create_project(project)
+    assert handle.key.startswith(f"{key}-") and sandbox.state.projects().count(key) == 1
+
+
+@pytest.mark.parametrize(("path", "nth"), [("/rest/api/3/issue", 1), (BULK, 1), (BULK, 2)])
+def test_5xx_after_jira_acted_is_checked_before_creating_again(
+    sandbox, connect, sandbox_transport, path, nth
+):
+    transport = AnswerAfter(sandbox_transport(sandbox), path, nth)
+    connector = connect(sandbox, transport=transport)
+    before = sandbox.state.count()
+    handle = connector.create_project(new_project())
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert sandbox.state.count() == before + 7  # one epic, six tasks: nothing twice
+    assert len(sandbox.state.epics()) == len(set(sandbox.state.epics()))
+
+
+def test_5xx_before_jira_acted_is_created_once(connect):
+    faults = Faults(rate=1.0, kinds=("500",), only_paths=("/rest/api/3/issue",), limit=3)
+    sandbox = JiraSandbox(seed=7, records=30, faults=faults)
+    before = sandbox.state.count()
+    handle = connect(sandbox).create_project(new_project())
+    assert wbs(sandbox, handle.key) == EXPECTED and sandbox.state.count() == before + 7
+    assert faults.injected == 3

@@ -1,0 +1,82 @@
+"""The won-to-project Prefect flow against sandboxes served on localhost ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.demo import example_for, write_sandbox_config
+from hub.handoffs.won_to_project import HANDOFF
+from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
+from hub.store import StateStore
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def served() -> Iterator[dict[str, RunningSandbox]]:
+    running = {
+        "salesforce": serve_in_thread(make_sandbox("salesforce", seed=5, records=25)),
+        "jira": serve_in_thread(make_sandbox("jira", seed=5, records=5)),
+    }
+    yield running
+    for item in running.values():
+        item.stop()
+
+
+def _config(tmp_path: Path, served: dict[str, RunningSandbox]) -> Path:
+    targets = {name: (run.url, run.sandbox) for name, run in served.items()}
+    return write_sandbox_config(
+        example_for("salesforce", "jira"), tmp_path, targets, env_prefix="HUB_FLOWTEST"
+    )
+
+
+def _store(config: Path) -> StateStore:
+    return StateStore(f"sqlite:///{config.parent / 'state.db'}")
+
+
+def test_flow_creates_then_reruns_idempotently(
+    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    from flows.won_to_project import won_to_project
+
+    config = _config(tmp_path, served)
+    first = won_to_project(str(config), batch_retry_delay_seconds=0)
+    assert first["status"] == "succeeded"
+    assert first["counts"]["created"] >= 3
+    second = won_to_project(str(config), batch_retry_delay_seconds=0)
+    assert second["counts"].get("created", 0) == 0
+    assert second["counts"].get("skipped", 0) == first["counts"]["created"]
+    store = _store(config)
+    assert len(store.links(HANDOFF)) == first["counts"]["created"]
+    assert [r.status for r in store.runs(HANDOFF)] == ["succeeded", "succeeded"]
+
+
+def test_flow_retries_a_failed_batch_without_a_second_project(
+    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    """A connection lost after Jira made the tasks fails the batch; Prefect's retry heals it."""
+    from flows.won_to_project import won_to_project
+
+    jira = served["jira"].sandbox
+    epics_before = set(jira.state.epics())
+    jira.faults.kinds = ("drop_after",)
+    jira.faults.only_paths = ("/rest/api/3/issue/bulk",)
+    jira.faults.limit = 1
+    jira.faults.rate = 1.0
+    config = _config(tmp_path, served)
+    result = won_to_project(str(config), batch_retry_delay_seconds=0)
+    assert jira.faults.injected == 1
+    assert result["status"] == "succeeded"
+    counts = result["counts"]
+    assert counts["recovered"] == 1
+    new_epics = set(jira.state.epics()) - epics_before
+    assert len(new_epics) == counts["created"] + counts["recovered"]
+    store = _store(config)
+    links = store.links(HANDOFF)
+    assert {lk.target_key for lk in links} == new_epics
+    for epic in new_epics:
+        summaries = [jira.state.get(k)["fields"]["summary"] for k in jira.state.children(epic)]
+        assert len(summaries) == len(set(summaries)), epic

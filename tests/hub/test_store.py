@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.http.redact import register_secret
+from hub.store import AuditEvent, AuditEventRow, Link, StateStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def _link(source_id: str = "006A", key: str = "DEL-1", state: str = "created") -> Link:
+    return Link(
+        "won-to-project",
+        "crm",
+        "Opportunity",
+        source_id,
+        "pm",
+        "issue",
+        "10001",
+        key,
+        "https://x/browse/" + key,
+        state,
+    )
+
+
+def test_record_link_is_idempotent_and_updates(store: StateStore) -> None:
+    store.record_link(_link())
+    store.record_link(_link(state="complete"))
+    links = store.links("won-to-project")
+    assert len(links) == 1
+    assert links[0].state == "complete"
+
+
+def test_links_for_batches_and_filters_by_target(store: StateStore) -> None:
+    for i in range(1200):
+        store.record_link(_link(source_id=f"006{i:04d}", key=f"DEL-{i}"))
+    ids = [f"006{i:04d}" for i in range(0, 1200, 2)] + ["missing"]
+    found = store.links_for("won-to-project", "crm", ids, target_system="pm")
+    assert len(found) == 600
+    assert found["0060010"].target_key == "DEL-10"
+    assert store.links_for("won-to-project", "crm", ids, target_system="other") == {}
+
+
+def test_cursor_round_trip(store: StateStore) -> None:
+    assert store.get_cursor("c") is None
+    store.set_cursor("c", "2026-11-20T10:00:00Z")
+    store.set_cursor("c", "2026-11-21T10:00:00Z")
+    assert store.get_cursor("c") == "2026-11-21T10:00:00Z"
+
+
+def test_state_survives_reopen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nested' / 'state.db'}"
+    first = StateStore(url)
+    first.record_link(_link())
+    first.set_cursor("c", "v")
+    first.close()
+    second = StateStore(url)
+    assert second.get_cursor("c") == "v"
+    assert len(second.links()) == 1
+
+
+def test_runs_record_counts_and_redacted_errors(store: StateStore) -> None:
+    register_secret("sk-run-secret-123")
+    run_id = store.start_run("won-to-project")
+    store.finish_run(
+        run_id, status="failed", counts={"created": 2}, error="boom with sk-run-secret-123"
+    )
+    [run] = store.runs("won-to-project")
+    assert run.status == "failed"
+    assert run.counts == {"created": 2}
+    assert run.error is not None and "sk-run-secret-123" not in run.error
+    assert run.finished_at is not None
+
+
+def test_audit_events_filter_by_run_and_record(store: StateStore) -> None:
+    store.audit(
+        "r1",
+        [AuditEvent("h", "create_project", "pm", "Project", "DEL-1", "ok", source_ref="crm:006A")],
+    )
+    store.audit("r2", [AuditEvent("h", "write_back", "crm", "Opportunity", "006A", "ok")])
+    assert store.count(AuditEventRow) == 2
+    assert [e.action for e in store.audit_events(run_id="r1")] == ["create_project"]
+    assert {e.action for e in store.audit_events(record_id="crm:006A")} == {"create_project"}
+    assert {e.action for e in store.audit_events(record_id="006A")} == {"write_back"}
+
+
+def test_dead_letters_repeat_and_resolve(store: StateStore) -> None:
+    for reason in ("bad amount", "bad amount again"):
+        store.dead_letter(
+            "r",
+            handoff="h",
+            system="crm",
+            object_name="Opportunity",
+            record_id="006X",
+            reason=reason,
+            payload={"Amount": "abc"},
+        )
+    [letter] = store.dead_letters()
+    assert (letter.reason, letter.attempts, letter.payload) == (
+        "bad amount again",
+        2,
+        {"Amount": "abc"},
+    )
+    assert store.resolve_dead_letters("h", "crm", ["006X"]) == 1
+    assert store.dead_letters() == []
+    assert len(store.dead_letters(status="replayed")) == 1

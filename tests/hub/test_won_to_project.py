@@ -1,0 +1,182 @@
+"""won-to-project through the engine (no Prefect), against in-process sandboxes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from hub.handoffs.runner import run_handoff
+from hub.handoffs.won_to_project import HANDOFF, WonToProject
+from hub.runtime import Runtime
+from hub.sandboxkit import Sandbox
+from hub.store import AuditEventRow
+
+TODAY = dt.date(2026, 11, 22)
+
+
+def _handoff(runtime: Runtime) -> WonToProject:
+    settings = runtime.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    return WonToProject(runtime, settings, today=TODAY)
+
+
+def _run(runtime: Runtime, *, dry_run: bool = False) -> dict[str, int]:
+    summary = run_handoff(HANDOFF, _handoff(runtime), runtime.store, dry_run=dry_run)
+    return summary.counts
+
+
+def _won_ids(runtime: Runtime) -> set[str]:
+    crm = runtime.connector("crm")
+    pages = crm.read_changes(
+        "Opportunity", since=None, fields=["Id", "IsWon"], where={"IsWon": True}
+    )
+    return {r.id for page in pages for r in page.records}
+
+
+def _epics(runtime: Runtime) -> list[Any]:
+    pm = runtime.pm("pm")
+    pages = pm.read_changes(
+        "issue",
+        since=None,
+        fields=["summary", "labels", "customfield_10050"],
+        where={"issuetype": "Epic"},
+    )
+    return [
+        r
+        for page in pages
+        for r in page.records
+        if any(str(label).startswith("hh-src-") for label in r.raw["fields"].get("labels", []))
+    ]
+
+
+def test_first_run_creates_one_project_per_won_deal(runtime: Runtime) -> None:
+    won = _won_ids(runtime)
+    assert len(won) >= 3, "the seed must contain won deals"
+    counts = _run(runtime)
+    assert counts["created"] == len(won)
+    assert counts.get("failed", 0) == 0
+    epics = _epics(runtime)
+    assert len(epics) == len(won)
+    links = runtime.store.links(HANDOFF)
+    assert {lk.source_id for lk in links} == won
+    assert all(lk.state == "complete" for lk in links)
+    opps = runtime.connector("crm").read_by_ids(
+        "Opportunity", sorted(won), fields=["Id", "Delivery_Project__c", "Amount"]
+    )
+    by_key = {lk.target_key: lk.source_id for lk in links}
+    for opp in opps:
+        assert opp.raw["Delivery_Project__c"] in by_key
+    budgets = {e.raw["fields"].get("customfield_10050") for e in epics}
+    amounts = {float(o.raw["Amount"]) for o in opps if o.raw.get("Amount") is not None}
+    assert amounts <= budgets
+    actions = Counter(e.action for e in runtime.store.audit_events())
+    assert actions["create_project"] == len(won)
+    assert actions["write_back"] == len(won)
+    assert actions["notify"] == len(won)
+
+
+def test_template_tasks_are_created_under_each_epic(runtime: Runtime) -> None:
+    _run(runtime)
+    template = runtime.loaded.config.templates["standard-delivery"]
+    link = runtime.store.links(HANDOFF)[0]
+    pm = runtime.pm("pm")
+    pages = pm.read_changes(
+        "issue",
+        since=None,
+        fields=["summary", "parent"],
+        where={"labels": f"hh-src-crm-{link.source_id}".lower()},
+    )
+    summaries = Counter(r.raw["fields"]["summary"] for p in pages for r in p.records)
+    for task in template.tasks:
+        assert summaries[task.name] == 1, task.name
+
+
+def test_rerun_creates_nothing_and_writes_nothing(runtime: Runtime, jira_sandbox: Sandbox) -> None:
+    first = _run(runtime)
+    jira_sandbox.journal.clear()
+    second = _run(runtime)
+    assert second.get("created", 0) == 0
+    assert second.get("failed", 0) == 0
+    assert len(_epics(runtime)) == first["created"]
+    assert jira_sandbox.journal.writes(read_paths=("/rest/api/3/search",)) == []
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: nothing catches it."""
+
+
+def test_crash_after_create_before_link_never_duplicates(runtime: Runtime) -> None:
+    won = _won_ids(runtime)
+    handoff = _handoff(runtime)
+    real_create = handoff.pm.create_project
+    calls = {"n": 0}
+
+    def create_then_crash(project: Any) -> Any:
+        handle = real_create(project)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Crash("killed right after the project was created")
+        return handle
+
+    handoff.pm.create_project = create_then_crash  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        run_handoff(HANDOFF, handoff, runtime.store)
+    assert len(runtime.store.links(HANDOFF)) == 1
+    counts = _run(runtime)
+    assert counts["recovered"] == 1
+    assert counts["created"] == len(won) - 2
+    assert len(_epics(runtime)) == len(won)
+    assert {lk.source_id for lk in runtime.store.links(HANDOFF)} == won
+
+
+def test_dropped_connection_mid_create_heals_without_duplicate_tasks(
+    runtime: Runtime, jira_sandbox: Sandbox
+) -> None:
+    won = _won_ids(runtime)
+    jira_sandbox.faults.rate = 1.0
+    jira_sandbox.faults.kinds = ("drop_after",)
+    jira_sandbox.faults.only_paths = ("/rest/api/3/issue/bulk",)
+    with pytest.raises(Exception, match=r"dropped|connection"):
+        _run(runtime)
+    jira_sandbox.faults.rate = 0.0
+    counts = _run(runtime)
+    assert counts["recovered"] >= 1
+    assert len(_epics(runtime)) == len(won)
+    template = runtime.loaded.config.templates["standard-delivery"]
+    pm = runtime.pm("pm")
+    pages = pm.read_changes(
+        "issue", since=None, fields=["summary", "labels"], where={"issuetype": "Task"}
+    )
+    per_epic = Counter(
+        (tuple(sorted(r.raw["fields"].get("labels", []))), r.raw["fields"]["summary"])
+        for p in pages
+        for r in p.records
+    )
+    assert per_epic and max(per_epic.values()) == 1
+    assert len({t.name for t in template.tasks}) == len(template.tasks)
+
+
+def test_transient_faults_are_retried_to_the_same_result(
+    runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    won = _won_ids(runtime)
+    for sandbox in (sf_sandbox, jira_sandbox):
+        sandbox.faults.kinds = ("429", "500", "503")
+        sandbox.faults.rate = 0.2
+    counts = _run(runtime)
+    assert counts["created"] == len(won)
+    assert len(_epics(runtime)) == len(won)
+
+
+def test_plan_writes_nothing(runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox) -> None:
+    won = _won_ids(runtime)
+    summary = run_handoff(HANDOFF, _handoff(runtime), runtime.store, dry_run=True)
+    assert Counter(d.verdict.value for d in summary.decisions)["create"] == len(won)
+    assert sf_sandbox.journal.writes(read_paths=("/services/oauth2/token",)) == []
+    assert jira_sandbox.journal.writes(read_paths=("/rest/api/3/search",)) == []
+    assert runtime.store.links() == []
+    assert runtime.store.runs() == []
+    assert runtime.store.count(AuditEventRow) == 0
