@@ -22,8 +22,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check hub connectors flows tests
-	$(BIN)/mypy hub connectors flows
+	$(BIN)/ruff format --check hub connectors flows tests tools
+	$(BIN)/mypy hub connectors flows tools
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

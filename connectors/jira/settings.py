@@ -1,7 +1,7 @@
 """Jira Cloud platform REST API v3 facts the connector reads, kept as data.
 
 Sources: the Jira Cloud platform REST API v3 reference (``swagger-v3.v3.json`` in
-``shared/vendor-specs/jira``), "Basic auth for REST APIs", "Rate limiting" and
+``tests/vendor-specs/jira``), "Basic auth for REST APIs", "Rate limiting" and
 "Build an app that respects rate limits" on developer.atlassian.com, and the
 JQL reference (date literals are read in the searching user's time zone).
 """

@@ -2,7 +2,7 @@
 
 Sources: REST API Developer Guide (query, sObject Collections, Query Options
 header, Limit Info header), OAuth 2.0 client credentials / JWT bearer /
-refresh token flows, and the vendor files in ``shared/vendor-specs/salesforce``.
+refresh token flows, and the vendor files in ``tests/vendor-specs/salesforce``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import httpx
 from hub.connector import NewProject, ProjectTemplate, TemplateTask
 from hub.http import RetryPolicy
 
-VENDOR = Path(__file__).resolve().parents[4] / "shared" / "vendor-specs" / "jira"
+VENDOR = Path(__file__).resolve().parents[2] / "vendor-specs" / "jira"
 BASE_URL = "https://acme.atlassian.net"
 SYSTEM = "pm"
 NO_WAIT = RetryPolicy(max_attempts=6, sleep=lambda _seconds: None)

@@ -10,7 +10,7 @@ import httpx
 
 from hub.http import RetryPolicy
 
-VENDOR = Path(__file__).resolve().parents[4] / "shared" / "vendor-specs" / "salesforce"
+VENDOR = Path(__file__).resolve().parents[2] / "vendor-specs" / "salesforce"
 BASE_URL = "https://acme.my.salesforce.com"
 SYSTEM = "crm"
 NO_WAIT = RetryPolicy(max_attempts=6, sleep=lambda _seconds: None)
