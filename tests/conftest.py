@@ -59,3 +59,36 @@ def runtime(loaded: LoadedConfig, sf_sandbox: Sandbox, jira_sandbox: Sandbox) ->
     )
     yield rt
     rt.close()
+
+
+POSTGRES_URL = os.environ.get(
+    "HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A store URL on the real PostgreSQL server, in a schema of its own, dropped after.
+
+    Skipped where no server answers, unless HUB_REQUIRE_POSTGRES=1 (CI sets it).
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    schema = f"hub_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        engine.dispose()
+        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {exc.orig}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()

@@ -36,8 +36,8 @@ class BatchHandoff(Protocol):
         """Handle (or, dry, only plan) one batch."""
         ...
 
-    def advance(self, cursor: str | None) -> None:
-        """Store the cursor once the batch's writes are recorded."""
+    def advance(self, page: ChangePage) -> None:
+        """Store the read position after ``page`` once the batch's writes are recorded."""
         ...
 
 
@@ -76,6 +76,10 @@ def run_handoff(
     done = 0
     try:
         for page in handoff.pages():
+            if not page.records:
+                if not dry_run:
+                    handoff.advance(page)
+                continue
             if dry_run or process_batch is None:
                 report = handoff.process(page.records, dry_run=dry_run)
                 counts.update(report.counts)
@@ -83,7 +87,7 @@ def run_handoff(
             else:
                 counts.update(process_batch(page.records))
             if not dry_run:
-                handoff.advance(page.cursor)
+                handoff.advance(page)
             done += len(page.records)
             progress_log.info(
                 "%s: %d records",

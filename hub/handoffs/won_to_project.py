@@ -31,6 +31,7 @@ from hub.connector import (
 )
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
 from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import Document, Opportunity, Project, Stage, User, dump
@@ -88,20 +89,23 @@ class WonToProject:
         return f"{HANDOFF}:{self.cfg.crm}:Opportunity"
 
     def pages(self) -> Iterator[ChangePage]:
-        """Pages of opportunities changed since the stored cursor, won ones only where possible."""
+        """Pages of opportunities changed since the checkpoint, won ones only where possible."""
         entity = self.crm_map.entities["Opportunity"]
-        return self.crm.read_changes(
-            entity.object,
-            since=self.rt.store.get_cursor(self.cursor_name),
-            fields=entity.source_fields(),
-            where=entity.filters.get("won") if entity.filters else None,
-            page_size=self.cfg.batch_size,
+        return read_from_checkpoint(
+            self.rt.store,
+            self.cursor_name,
+            lambda since: self.crm.read_changes(
+                entity.object,
+                since=since,
+                fields=entity.source_fields(),
+                where=entity.filters.get("won") if entity.filters else None,
+                page_size=self.cfg.batch_size,
+            ),
         )
 
-    def advance(self, cursor: str | None) -> None:
-        """Move the cursor past a page whose every write is recorded."""
-        if cursor is not None:
-            self.rt.store.set_cursor(self.cursor_name, cursor)
+    def advance(self, page: ChangePage) -> None:
+        """Move the checkpoint past a page whose every write is recorded."""
+        advance_checkpoint(self.rt.store, self.cursor_name, page)
 
     def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
         """Plan one batch and, unless ``dry_run``, apply it."""

@@ -82,11 +82,17 @@ class OAuth2Token(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Fetch a token if none, send, and on 401 refresh and send once more."""
         if self._access is None:
-            self._accept((yield self._token_request(self._refresh)))
+            token_response = yield self._token_request(self._refresh)
+            if _busy(token_response):
+                return  # the caller's retry policy waits and sends again
+            self._accept(token_response)
         request.headers["Authorization"] = f"Bearer {self._access}"
         response = yield request
         if response.status_code == 401:
-            self._accept((yield self._token_request(self._refresh)))
+            token_response = yield self._token_request(self._refresh)
+            if _busy(token_response):
+                return
+            self._accept(token_response)
             request.headers["Authorization"] = f"Bearer {self._access}"
             yield request
 
@@ -100,7 +106,10 @@ class OAuth2Token(httpx.Auth):
             body = {}
         if response.status_code != 200 or not body.get("access_token"):
             error = (
-                body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
+                body.get("error_description")
+                or body.get("error")
+                or body.get("message")  # HubSpot: {"status": "BAD_REFRESH_TOKEN", "message"}
+                or f"HTTP {response.status_code}"
             )
             # The endpoint may echo what it was sent (a client secret, a grant).
             raise AuthError(
@@ -116,3 +125,12 @@ class OAuth2Token(httpx.Auth):
                 register_secret(self._refresh)
         if self._on_token is not None:
             self._on_token(body)
+
+
+def _busy(response: httpx.Response) -> bool:
+    """A token endpoint that is rate-limited or down has not refused the credentials.
+
+    Its answer is handed back as the request's own, so the client's retry
+    policy (Retry-After, backoff) applies to the token request too.
+    """
+    return response.status_code == 429 or response.status_code >= 500

@@ -59,7 +59,7 @@ class CursorRow(Base):
     __tablename__ = "cursors"
 
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[str | None] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
 

@@ -31,8 +31,8 @@ class FakeHandoff:
         report.decisions += [Decision(Verdict.CREATE, r.id, r.id, "new") for r in records]
         return report
 
-    def advance(self, cursor: str | None) -> None:
-        self.advanced.append(cursor)
+    def advance(self, page: ChangePage) -> None:
+        self.advanced.append(page.cursor)
 
 
 def _page(n: int, cursor: str) -> ChangePage:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,9 +9,15 @@ from hub.http.redact import register_secret
 from hub.store import AuditEvent, AuditEventRow, Link, StateStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = StateStore(url)
+    yield opened
+    opened.close()
 
 
 def _link(source_id: str = "006A", key: str = "DEL-1", state: str = "created") -> Link:

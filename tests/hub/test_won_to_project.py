@@ -180,3 +180,63 @@ def test_plan_writes_nothing(runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox
     assert runtime.store.links() == []
     assert runtime.store.runs() == []
     assert runtime.store.count(AuditEventRow) == 0
+
+
+def test_malformed_opportunity_is_dead_lettered_and_the_rest_go_on(
+    runtime: Runtime, sf_sandbox: Sandbox
+) -> None:
+    won = _won_ids(runtime)
+    bad = sf_sandbox.state.add_opportunity("Broken deal", stage="Closed Won")  # type: ignore[attr-defined]
+    # A response the API should never send: Amount as text. Set behind the API's back.
+    with sf_sandbox.store.lock:  # type: ignore[attr-defined]
+        sf_sandbox.store.lookup(bad)[1]["Amount"] = "n/a"  # type: ignore[attr-defined]
+    counts = _run(runtime)
+    assert counts["created"] == len(won)
+    assert counts["failed"] == 1
+    letters = runtime.store.dead_letters()
+    assert [(d.record_id, d.object) for d in letters] == [(bad, "Opportunity")]
+    assert "amount" in letters[0].reason.lower() and "n/a" in letters[0].reason
+    assert letters[0].payload.get("Id") == bad
+
+    sf_sandbox.state.modify_opportunity(bad, Amount=1200.0)  # type: ignore[attr-defined]
+    again = _run(runtime)
+    assert again["created"] == 1 and again.get("failed", 0) == 0
+    assert runtime.store.dead_letters() == []
+    assert [d.record_id for d in runtime.store.dead_letters(status="replayed")] == [bad]
+
+
+def test_deal_won_after_a_run_gets_its_project_on_the_next(
+    runtime: Runtime, sf_sandbox: Sandbox
+) -> None:
+    first = _run(runtime)
+    epics = len(_epics(runtime))
+    deal = sf_sandbox.state.add_opportunity("Late bloomer", stage="Negotiation/Review")  # type: ignore[attr-defined]
+    assert _run(runtime).get("created", 0) == 0
+    sf_sandbox.state.mark_won(deal)  # type: ignore[attr-defined]
+    counts = _run(runtime)
+    assert counts["created"] == 1
+    assert counts["seen"] < first["seen"], "the cursor must keep old deals out of the read"
+    assert len(_epics(runtime)) == epics + 1
+    link = next(lk for lk in runtime.store.links(HANDOFF) if lk.source_id == deal)
+    assert sf_sandbox.state.get("Opportunity", deal)["Delivery_Project__c"] == link.target_key  # type: ignore[attr-defined]
+
+
+def test_runs_with_postgresql_as_the_store(
+    loaded: Any, sf_sandbox: Sandbox, jira_sandbox: Sandbox, postgres_url: str
+) -> None:
+    from hub.runtime import open_runtime
+    from hub.store import StateStore
+
+    rt = open_runtime(
+        loaded,
+        transports={"crm": sf_sandbox.transport(), "pm": jira_sandbox.transport()},
+        store=StateStore(postgres_url),
+    )
+    try:
+        won = _won_ids(rt)
+        assert _run(rt)["created"] == len(won)
+        assert _run(rt).get("created", 0) == 0
+        assert {lk.source_id for lk in rt.store.links(HANDOFF)} == won
+        assert [r.status for r in rt.store.runs(HANDOFF)] == ["succeeded", "succeeded"]
+    finally:
+        rt.close()

@@ -190,7 +190,6 @@ def test_oauth2_401_after_refresh_becomes_an_auth_error_with_the_hint(fake_api: 
             },
         ),
         json_response(400, {"error": "unsupported_grant_type"}),
-        httpx.Response(500, text=f"<html>client_secret={CLIENT_SECRET}</html>"),
         json_response(200, {"token_type": "Bearer"}),  # a 200 without a token is a refusal too
         json_response(200, ["not", "an", "object"]),
     ],
@@ -211,6 +210,20 @@ def test_token_refusal_is_an_auth_error_naming_the_hint_not_the_secret(
     assert f"check {HINT}" in message
     assert CLIENT_SECRET not in message and "9f8e7d6c5b4a" not in message
     assert raised.value.system == "crm" and raised.value.status == refusal.status_code
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_busy_token_endpoint_answers_the_request_for_the_retry_policy(
+    fake_api: FakeApi, status: int
+) -> None:
+    """A token endpoint that is down or rate-limited has not refused the credentials."""
+    fake_api.add("POST", "/oauth2/token", httpx.Response(status, text="try later"))
+
+    with _client(fake_api, _oauth(_Grants())) as client:
+        response = client.get("/data")
+
+    assert response.status_code == status
+    assert [r.url.path for r in fake_api.requests] == ["/oauth2/token"]
 
 
 def test_echoed_secret_is_masked_even_if_never_registered(fake_api: FakeApi) -> None:

@@ -1,0 +1,92 @@
+"""Read positions that never skip a change and do not re-read the last one forever.
+
+A connector's cursor is the newest modified-date seen, and reads are ``>=`` it,
+so nothing is skipped when several records share that instant. The cost is
+that those records come back on every run; a batch write-back (Salesforce
+composite, 200 records in one millisecond) would then be re-read each time.
+A checkpoint therefore also keeps the ids already handled at exactly the
+cursor's instant and drops them from the next read. A record changed again
+gets a newer date and comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from hub.connector import ChangePage, RecordEnvelope
+from hub.store import StateStore
+
+__all__ = ["Checkpoint", "advance_checkpoint", "read_from_checkpoint"]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A connector cursor plus the ids already handled at its instant."""
+
+    cursor: str | None = None
+    ids: frozenset[str] = field(default_factory=frozenset)
+
+    def encode(self) -> str:
+        """The stored form (JSON)."""
+        return json.dumps({"cursor": self.cursor, "ids": sorted(self.ids)})
+
+    @classmethod
+    def decode(cls, value: str | None) -> Checkpoint:
+        """Read a stored checkpoint; a bare cursor string (older runs) has no ids."""
+        if not value:
+            return cls()
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return cls(value)
+        if not isinstance(data, dict):
+            return cls(value)
+        ids = data.get("ids") or []
+        cursor = data.get("cursor")
+        return cls(cursor if isinstance(cursor, str) else None, frozenset(map(str, ids)))
+
+    def handled(self, record: RecordEnvelope) -> bool:
+        """True for a record already handled at exactly the cursor's instant."""
+        return record.id in self.ids and _same_instant(record.modified_at, self.cursor)
+
+    def after(self, page: ChangePage) -> Checkpoint:
+        """The checkpoint once every record of ``page`` is handled."""
+        if page.cursor is None:
+            return self
+        at_cursor = {r.id for r in page.records if _same_instant(r.modified_at, page.cursor)}
+        if page.cursor == self.cursor:
+            at_cursor |= self.ids
+        return Checkpoint(page.cursor, frozenset(at_cursor))
+
+
+def _same_instant(when: dt.datetime | None, cursor: str | None) -> bool:
+    if when is None or cursor is None:
+        return False
+    try:
+        parsed = dt.datetime.fromisoformat(cursor.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if parsed.tzinfo is None or when.tzinfo is None:
+        return False
+    return parsed == when
+
+
+def read_from_checkpoint(
+    store: StateStore, name: str, read: Callable[[str | None], Iterator[ChangePage]]
+) -> Iterator[ChangePage]:
+    """Pages read from the stored checkpoint, less the records it says are handled."""
+    checkpoint = Checkpoint.decode(store.get_cursor(name))
+    for page in read(checkpoint.cursor):
+        kept = [r for r in page.records if not checkpoint.handled(r)]
+        yield ChangePage(kept, page.cursor, page.total)
+
+
+def advance_checkpoint(store: StateStore, name: str, page: ChangePage) -> None:
+    """Store the checkpoint after ``page``, whose every write is recorded."""
+    if page.cursor is None:
+        return
+    checkpoint = Checkpoint.decode(store.get_cursor(name)).after(page)
+    store.set_cursor(name, checkpoint.encode())
