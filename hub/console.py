@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from hub.errors import ConfigError
+from hub.http.redact import redact
 
 __all__ = ["console", "print_config_error", "print_summary", "progress_bar"]
 
@@ -36,18 +38,23 @@ _ORDER = (
 def print_summary(title: str, summary: Mapping[str, Any]) -> None:
     """One table of a run's counts, in a stable order."""
     counts: Mapping[str, int] = summary.get("counts", {})
-    table = Table(title=title, show_header=True, header_style="bold")
-    table.add_column("")
+    table = Table(title=title, show_header=True, header_style="bold", min_width=44)
+    table.add_column("", min_width=20)
     table.add_column("records", justify="right")
     keys = [k for k in _ORDER if k in counts] + sorted(k for k in counts if k not in _ORDER)
     for key in keys:
         style = "red" if "fail" in key and counts[key] else ""
         table.add_row(key.replace("_", " "), str(counts[key]), style=style)
-    table.caption = (
-        f"run {summary.get('run_id', '?')} · {summary.get('status', '?')} · "
-        f"{float(summary.get('seconds', 0.0)):.1f} s"
-    )
     console.print(table)
+    run_id = str(summary.get("run_id", "?"))
+    status = str(summary.get("status", "?"))
+    colour = "green" if status == "succeeded" else "yellow"
+    console.print(
+        f"  run {run_id[:8]} · [{colour}]{status}[/] · {float(summary.get('seconds', 0.0)):.1f} s",
+        highlight=False,
+    )
+    if summary.get("error"):
+        console.print(f"  [red]error:[/] {escape(redact(str(summary['error'])))}", markup=True)
 
 
 def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
