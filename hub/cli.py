@@ -23,7 +23,7 @@ from hub.console import (
     print_summary,
     progress_bar,
 )
-from hub.errors import ConfigError, HubError, Issue
+from hub.errors import ConfigError, HubError
 from hub.http.redact import install_redaction, redact
 from hub.prefect_env import configure_prefect_env
 
@@ -39,7 +39,7 @@ sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args
 app.add_typer(sandbox_app, name="sandbox")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Hub config YAML")]
-HANDOFFS = ("won-to-project",)
+HANDOFFS = ("won-to-project", "feedback-to-lead")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -71,10 +71,12 @@ def validate(config: ConfigOption) -> None:
 def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
     if handoff not in HANDOFFS:
         raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+    from flows.feedback_to_lead import feedback_to_lead
     from flows.won_to_project import won_to_project
 
+    flow = {"won-to-project": won_to_project, "feedback-to-lead": feedback_to_lead}[handoff]
     with progress_bar(handoff, enabled=console.is_terminal):
-        result: dict[str, Any] = won_to_project(str(config_path.resolve()))
+        result: dict[str, Any] = flow(str(config_path.resolve()))
     return result
 
 
@@ -108,23 +110,18 @@ def plan(
     handoff: Annotated[str, typer.Argument(help="Handoff to plan")] = "won-to-project",
 ) -> None:
     """Show what the next run would do, record by record; writes nothing anywhere."""
+    from hub.handoffs.catalogue import build_handoff
     from hub.handoffs.runner import run_handoff
-    from hub.handoffs.won_to_project import WonToProject
     from hub.runtime import open_runtime
 
     if handoff not in HANDOFFS:
         raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     try:
         loaded = _load(config)
-        settings = loaded.config.handoffs.won_to_project
-        if settings is None:
-            raise ConfigError(
-                [Issue(str(config), None, "handoffs.won_to_project", "is not configured")]
-            )
         runtime = open_runtime(loaded)
         try:
             summary = run_handoff(
-                handoff, WonToProject(runtime, settings), runtime.store, dry_run=True
+                handoff, build_handoff(runtime, handoff), runtime.store, dry_run=True
             )
         finally:
             runtime.close()

@@ -32,6 +32,7 @@ from hub.yamlio import NodePath, YamlDocument, format_path, load_yaml
 
 __all__ = [
     "EnvSecret",
+    "FeedbackToLeadConfig",
     "HandoffsConfig",
     "HubConfig",
     "LoadedConfig",
@@ -178,10 +179,38 @@ class WonToProjectConfig(_Strict):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
+class FeedbackToLeadConfig(_Strict):
+    """feedback-to-lead: customer feedback, a need or an upsell in delivery becomes a CRM lead."""
+
+    enabled: bool = True
+    pm: str = Field(description="Key of the project tool under systems:")
+    crm: str = Field(description="Key of the CRM system under systems:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    lead_name: str = Field(
+        default="{{ account.name or 'Customer' }} - {{ feedback.feedback_kind }}",
+        description="Template of the lead's last name (CRMs require one)",
+    )
+    lead_source: str | None = Field(
+        default="Customer Feedback", description="Lead source picklist value, if the CRM has one"
+    )
+    comment: str = Field(
+        default="Handoff Hub: this {{ feedback.feedback_kind }} became CRM lead {{ lead_url }}",
+        description="Template of the comment left on the PM item",
+    )
+    notify: NotifyConfig = Field(
+        default_factory=lambda: NotifyConfig(
+            title="New lead from delivery: {{ feedback.text }}",
+            body="{{ feedback.text }} ({{ account.name }}) became lead {{ lead_url }}",
+        )
+    )
+
+
 class HandoffsConfig(_Strict):
     """The handoffs this hub runs."""
 
     won_to_project: WonToProjectConfig | None = None
+    feedback_to_lead: FeedbackToLeadConfig | None = None
 
 
 class StoreConfig(_Strict):
@@ -204,7 +233,10 @@ class HubConfig(_Strict):
 
 
 # Unified entities each handoff needs in the mapping of each of its systems.
-_HANDOFF_ENTITIES = {"won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)}}
+_HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)},
+    "feedback_to_lead": {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
+}
 
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
 

@@ -34,7 +34,7 @@ __all__ = [
     "WriteResult",
 ]
 
-FilterValue = str | int | bool | None
+FilterValue = str | int | bool | list[str] | None
 
 
 class Capability(StrEnum):

@@ -28,9 +28,9 @@ __all__ = [
     "write_sandbox_config",
 ]
 
-_EXAMPLES = {
-    ("salesforce", "jira"): "salesforce-jira.yaml",
-}
+CRMS = ("salesforce", "hubspot")
+PMS = ("jira", "asana")
+_EXAMPLES = {(crm, pm): f"{crm}-{pm}.yaml" for crm in CRMS for pm in PMS}
 
 
 def examples_dir() -> Path:

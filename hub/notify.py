@@ -8,12 +8,13 @@ configured the message goes to the log, which is what the demo shows.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hub.http.redact import redact, register_secret
 
-__all__ = ["Delivery", "Notifier"]
+__all__ = ["Delivery", "Notifier", "notifier_for"]
 
 log = logging.getLogger("hub.notify")
 
@@ -51,3 +52,17 @@ class Notifier:
         except Exception as exc:
             return Delivery(False, "apprise", redact(f"{type(exc).__name__}: {exc}"))
         return Delivery(ok, "apprise", "" if ok else "apprise reported a failed delivery")
+
+
+def notifier_for(urls: Sequence[object]) -> Notifier:
+    """A notifier for a handoff's ``notify.urls``: plain URLs and ``{env: VAR}`` entries.
+
+    A URL held in an unset variable is left out (validation already reported it).
+    """
+    resolved: list[str] = []
+    for entry in urls:
+        if isinstance(entry, str):
+            resolved.append(entry)
+        elif (var := getattr(entry, "env", None)) and (value := os.environ.get(var)):
+            resolved.append(value)
+    return Notifier(resolved)

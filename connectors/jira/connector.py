@@ -183,10 +183,7 @@ class JiraConnector:
         return cursor_text(max(held, since_at) if since_at else held)
 
     def _filters(self, where: Mapping[str, FilterValue] | None) -> list[Condition]:
-        conditions = [
-            Condition(jql_name(k), "IS", None) if v is None else Condition(jql_name(k), "=", v)
-            for k, v in (where or {}).items()
-        ]
+        conditions = [_condition(jql_name(k), v) for k, v in (where or {}).items()]
         if self.config.mode == "epic" and not any(c.field == "project" for c in conditions):
             conditions.insert(0, Condition("project", "=", self.config.project_key))
         return conditions
@@ -364,3 +361,12 @@ def _limiter(system: SystemConfig) -> TokenBucket:
         per_seconds=default["per_seconds"],
         burst=int(default["burst"]),
     )
+
+
+def _condition(field: str, value: FilterValue) -> Condition:
+    """``IS EMPTY`` for None, ``IN`` for a list, ``=`` otherwise."""
+    if value is None:
+        return Condition(field, "IS", None)
+    if isinstance(value, list):
+        return Condition(field, "IN", list(value))
+    return Condition(field, "=", value)

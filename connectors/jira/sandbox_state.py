@@ -87,6 +87,32 @@ class JiraState:
         with self.store.lock:
             return [dict(c) for c in self._issue(key).comments]
 
+    def add_issue(
+        self,
+        summary: str,
+        *,
+        project: str = "DEL",
+        issuetype: str = "Task",
+        parent: str | None = None,
+        labels: tuple[str, ...] = (),
+        **custom: Any,
+    ) -> str:
+        """Create an issue as a user would (e.g. feedback under an Epic); return its key."""
+        with self.store.lock:
+            found = self.store.project(project)
+            kind = self.store.issue_type(issuetype)
+            if found is None or kind is None:
+                raise KeyError(f"no project {project!r} or issue type {issuetype!r}")
+            issue = self.store.add_issue(
+                found,
+                kind,
+                summary,
+                labels=list(labels),
+                parent=self._issue(parent).id if parent else None,
+                custom=dict(custom),
+            )
+            return issue.key
+
     def modify(self, key: str, **changes: Any) -> None:
         """Change fields as a user would, then bump ``updated``.
 

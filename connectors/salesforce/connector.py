@@ -159,7 +159,10 @@ class SalesforceConnector:
         where: Mapping[str, FilterValue] | None,
     ) -> str:
         modified = self.config.modified_field
-        conditions = [Condition(k, "=", v) for k, v in (where or {}).items()]
+        conditions = [
+            Condition(k, "IN", list(v)) if isinstance(v, list) else Condition(k, "=", v)
+            for k, v in (where or {}).items()
+        ]
         if since_at is not None:
             conditions.insert(0, Condition(modified, ">=", since_at))
         return soql(

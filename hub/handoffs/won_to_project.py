@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -35,7 +34,7 @@ from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import Document, Opportunity, Project, Stage, User, dump
-from hub.notify import Notifier
+from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
@@ -81,7 +80,7 @@ class WonToProject:
         self.crm_map = runtime.mapping(config.crm)
         self.pm_map = runtime.mapping(config.pm)
         self.template = runtime.loaded.config.templates[config.template]
-        self.notifier = Notifier(_resolve_urls(config))
+        self.notifier = notifier_for(config.notify.urls)
 
     @property
     def cursor_name(self) -> str:
@@ -412,13 +411,3 @@ def project_template(template: TemplateConfig, key: str) -> ProjectTemplate:
             TemplateTask(t.name, t.description, t.parent, t.due_offset_days) for t in template.tasks
         ),
     )
-
-
-def _resolve_urls(config: WonToProjectConfig) -> list[str]:
-    urls: list[str] = []
-    for entry in config.notify.urls:
-        if isinstance(entry, str):
-            urls.append(entry)
-        elif value := os.environ.get(entry.env):
-            urls.append(value)
-    return urls

@@ -57,7 +57,7 @@ FieldType = Literal[
     "string", "integer", "number", "decimal", "boolean", "date", "datetime", "money", "list"
 ]
 Direction = Literal["read", "write", "both"]
-FilterValue = str | int | bool | None
+FilterValue = str | int | bool | list[str] | None
 MapValue = str | int | float | bool | None
 
 _ENTITY_NAMES: list[JsonValue] = [*sorted(ENTITY_TYPES)]
@@ -150,6 +150,11 @@ class EntityMap(_Strict):
     filters: dict[str, dict[str, FilterValue]] = Field(
         default_factory=dict,
         description="Named equality filters a handoff may choose, e.g. won: {IsWon: true}",
+    )
+    stamp_field: str | None = Field(
+        default=None,
+        description="Product field the hub stamps with the source record's id, so a record "
+        "it created is found again after a crash (Salesforce: an external-id field)",
     )
     write_root: str | None = Field(
         default=None,

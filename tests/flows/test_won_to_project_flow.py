@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo import example_for, write_sandbox_config
+from hub.demo import CRMS, PMS, example_for, write_sandbox_config
 from hub.handoffs.won_to_project import HANDOFF
 from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.store import StateStore
 
 pytestmark = pytest.mark.prefect
+PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 
 
 @pytest.fixture
@@ -28,20 +29,33 @@ def served() -> Iterator[dict[str, RunningSandbox]]:
 
 def _config(tmp_path: Path, served: dict[str, RunningSandbox]) -> Path:
     targets = {name: (run.url, run.sandbox) for name, run in served.items()}
-    return write_sandbox_config(
-        example_for("salesforce", "jira"), tmp_path, targets, env_prefix="HUB_FLOWTEST"
-    )
+    crm, pm = served
+    return write_sandbox_config(example_for(crm, pm), tmp_path, targets, env_prefix="HUB_FLOWTEST")
 
 
 def _store(config: Path) -> StateStore:
     return StateStore(f"sqlite:///{config.parent / 'state.db'}")
 
 
+@pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0]}+{p[1]}")
+def served_pair(request: pytest.FixtureRequest) -> Iterator[dict[str, RunningSandbox]]:
+    crm, pm = request.param
+    running = {
+        crm: serve_in_thread(make_sandbox(crm, seed=5, records=25)),
+        pm: serve_in_thread(make_sandbox(pm, seed=5, records=5)),
+    }
+    yield running
+    for item in running.values():
+        item.stop()
+
+
 def test_flow_creates_then_reruns_idempotently(
-    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+    prefect_harness: None, tmp_path: Path, served_pair: dict[str, RunningSandbox]
 ) -> None:
+    """Every CRM + PM pairing, chosen only by the hub config."""
     from flows.won_to_project import won_to_project
 
+    served = served_pair
     config = _config(tmp_path, served)
     first = won_to_project(str(config), batch_retry_delay_seconds=0)
     assert first["status"] == "succeeded"

@@ -124,7 +124,7 @@ system: jira
 entities:
   Task:
     object: issue
-    where: {x: [1]}
+    where: {x: {a: 1}}
     fields:
       due: {path: d, direction: bothh}
 """,
@@ -134,7 +134,7 @@ entities:
     direction = by_field["entities.Task.fields.due.direction"]
     assert direction.hint == "did you mean 'both'?" and direction.line == 8
     where = by_field["entities.Task.where.x"]
-    assert where.message == "expected string or integer or boolean or null, got array"
+    assert where.message == "expected string or integer or boolean or array or null, got object"
 
 
 def test_empty_document() -> None:

@@ -25,9 +25,10 @@ def test_shipped_mappings_cover_the_documented_entities() -> None:
         "Account",
         "User",
         "Contact",
+        "Lead",
     }
     jira = load_mapping(MAPPINGS / "jira.yaml")
-    assert set(jira.entities) == {"Project", "Task"}
+    assert set(jira.entities) == {"Project", "Task", "Feedback"}
     fields = jira.entities["Project"].fields
     assert fields["budget"].path == "fields.customfield_10050"
     assert fields["account.name"].path == "fields.customfield_10051"

@@ -1,0 +1,331 @@
+"""Asana connector: implements :class:`hub.connector.PmConnector`.
+
+Objects are ``tasks`` and ``projects``, identified by gid. Reads list with
+``opt_fields`` and offset paging and are sorted here, as Asana does not order
+by ``modified_at`` (:mod:`connectors.asana.changes`). Writes and reads by id
+go through the batch API, 10 actions per call, each record answered on its
+own (:mod:`connectors.asana.batch`). Custom fields are written by gid, name or
+logical name (:mod:`connectors.asana.values`). Delivery projects are found by
+the CRM id stamped on them and created from an Asana project template or from
+the hub's template (:mod:`connectors.asana.project_ops`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectors.asana import settings
+from connectors.asana.batch import BatchRunner, action, raise_for_action
+from connectors.asana.changes import ChangeReader, opt_fields
+from connectors.asana.client import (
+    AsanaClient,
+    describe_error,
+    observe_limits,
+    token_request_factory,
+)
+from connectors.asana.config import AsanaConfig, credentials_hint, load_config, resolve_secrets
+from connectors.asana.fields import FieldCatalogue
+from connectors.asana.lookups import Lookups
+from connectors.asana.project_ops import ProjectOps
+from connectors.asana.records import api_path, gid_of, parse_cursor
+from connectors.asana.wbs import WbsWriter
+from connectors.asana.writes import ITEM_PATHS, RecordWriter
+from hub.connector import (
+    Capability,
+    ChangePage,
+    FilterValue,
+    NewProject,
+    ProjectHandle,
+    RecordEnvelope,
+    WriteResult,
+)
+from hub.errors import ConnectorError
+from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBucket, build_client
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import SystemConfig
+
+__all__ = ["AsanaConnector"]
+
+_DEFAULT_FIELDS = {
+    settings.TASK_OBJECT: settings.DEFAULT_TASK_FIELDS,
+    settings.PROJECT_OBJECT: settings.DEFAULT_PROJECT_FIELDS,
+}
+
+
+class AsanaConnector:
+    """Read and write Asana tasks and projects; create delivery projects from templates."""
+
+    name: ClassVar[str] = "asana"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.READ_CHANGES,
+            Capability.READ_BY_IDS,
+            Capability.SEARCH_EXTERNAL_ID,
+            Capability.BATCH_CREATE,
+            Capability.BATCH_UPDATE,
+            Capability.DESCRIBE,
+            Capability.FIND_USERS,
+            Capability.PROJECT_FROM_TEMPLATE,
+            Capability.COMMENT,
+        }
+    )
+
+    def __init__(
+        self,
+        client: AsanaClient,
+        config: AsanaConfig,
+        *,
+        base_url: str,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.system = client.system
+        self.app_url = (config.app_url or base_url).rstrip("/")
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.runner = BatchRunner(client)
+        self.catalogue = FieldCatalogue(client, config)
+        self.writer = RecordWriter(self.runner, self.catalogue, config)
+        self.lookups = Lookups(client, config, self.catalogue)
+        self.changes = ChangeReader(client, config, self.catalogue, lambda: self.clock())
+        self.projects = ProjectOps(
+            client,
+            config,
+            catalogue=self.catalogue,
+            lookups=self.lookups,
+            wbs=WbsWriter(client, self.runner),
+            app_url=self.app_url,
+        )
+
+    @classmethod
+    def from_config(
+        cls,
+        system: SystemConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> AsanaConnector:
+        """Build the connector from its hub-config section.
+
+        Args:
+            system: The ``systems.<name>`` section (settings, credentials, limits).
+            transport: An httpx transport, e.g. a sandbox's in-process one.
+            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
+
+        Raises:
+            ConfigError: every invalid setting or missing credential, at once.
+        """
+        config = load_config(system)
+        secrets = resolve_secrets(system, config)
+        base = _host(system.base_url)
+        hint = credentials_hint(system.name, config)
+        auth: httpx.Auth
+        if config.auth_flow == "oauth":
+            auth = OAuth2Token(
+                token_request_factory(base, secrets), system=system.name, setting_hint=hint
+            )
+        else:
+            assert secrets.access_token is not None  # resolve_secrets checked it
+            auth = BearerToken(secrets.access_token)
+        http = build_client(base, auth=auth, transport=transport, timeout=system.timeout_seconds)
+        api = ApiClient(
+            http,
+            system=system.name,
+            retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+            limiter=_limiter(system, config),
+            describe_error=describe_error,
+            credentials_hint=hint,
+            observe_limits=observe_limits,
+        )
+        return cls(AsanaClient(api), config, base_url=base)
+
+    # reading -----------------------------------------------------------------
+
+    def read_changes(
+        self,
+        object_name: str,
+        *,
+        since: str | None,
+        fields: Sequence[str] = (),
+        where: Mapping[str, FilterValue] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ChangePage]:
+        """Yield pages of records modified at or after ``since``, oldest first.
+
+        Args:
+            object_name: ``tasks`` or ``projects``.
+            since: ISO 8601 cursor from an earlier page, or None for everything.
+            fields: ``opt_fields`` to return (``name``, ``assignee.email``,
+                ``custom_fields``); default: the connector's usual set.
+                ``modified_at`` is always included.
+            where: Tasks: ``project``, ``section``, ``assignee`` or ``parent``
+                choose the listing (default: the ``project_gid`` setting, else
+                every team project); projects: ``team``, ``archived``. Other
+                keys are equality filters applied to the records read.
+            page_size: Records per yielded page (default: the ``page_size`` setting).
+
+        Yields:
+            ChangePages whose cursor is the newest ``modified_at`` handed out so
+            far, held back 30 s behind the start of the read.
+        """
+        kind = self._object(object_name)
+        since_at = parse_cursor(since, self.system) if since else None
+        return self.changes.read(
+            kind,
+            since_at=since_at,
+            fields=fields,
+            where=where,
+            page_size=max(1, page_size or self.config.page_size),
+        )
+
+    def read_by_ids(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> list[RecordEnvelope]:
+        """Records by gid through the batch API (10 per call); missing ones are left out."""
+        kind = self._object(object_name)
+        wanted = [i for i in dict.fromkeys(ids) if str(i).isdigit()]
+        chosen = opt_fields(fields, _DEFAULT_FIELDS[kind], settings.MODIFIED_FIELD).split(",")
+        actions = [
+            action("GET", api_path(ITEM_PATHS[kind], task=g, project=g), fields=chosen)
+            for g in wanted
+        ]
+        wrap = self.changes.envelope_for(kind)
+        found = []
+        for result in self.runner.run(actions):
+            if result.status == 404:
+                continue
+            raise_for_action(result, self.system, f"read {kind} {wanted[result.index]}")
+            found.append(wrap(result.data))
+        return found
+
+    def find_by_external_id(
+        self, object_name: str, external_field: str, values: Sequence[str]
+    ) -> dict[str, str]:
+        """Map each found value to the gid of the oldest record holding it.
+
+        ``external_field`` names a custom field by gid, name or logical name
+        (``crm_id``, the hub's stamp). Projects are matched over the team's
+        project list (the CRM id also in their notes); tasks through the
+        workspace task search, or by listing project tasks where search is
+        not available (non-premium workspaces).
+        """
+        kind = self._object(object_name)
+        unique = [str(v) for v in dict.fromkeys(values)]
+        if not unique:
+            return {}
+        if kind == settings.PROJECT_OBJECT:
+            return self.lookups.projects_by_field(external_field, unique)
+        return self.lookups.tasks_by_field(external_field, unique)
+
+    def describe(self, object_name: str) -> Mapping[str, Any]:
+        """``{"fields": [...]}``: the workspace's custom fields (gid, name, type, options)."""
+        self._object(object_name)
+        return {
+            "fields": [
+                {"gid": f.gid, "name": f.name, "type": f.subtype, "options": list(f.options)}
+                for f in self.catalogue.fields()
+            ]
+        }
+
+    def find_users(self, emails: Sequence[str]) -> dict[str, str]:
+        """Map e-mail addresses to the gids of the workspace's users (unknown ones left out)."""
+        return self.lookups.users(emails)
+
+    # writing -----------------------------------------------------------------
+
+    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Create records through the batch API; one result per record (id = gid), in order.
+
+        A task without ``projects``, ``parent`` or ``workspace`` goes into the
+        ``project_gid`` setting's project (else the workspace); a project
+        without them into the configured workspace and team. A create Asana
+        answered 5xx is reported as failed although it may exist: the engine
+        looks for the stamp before it creates again.
+        """
+        return self.writer.create(self._object(object_name), records)
+
+    def update(
+        self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult]:
+        """Update ``(gid, fields)`` pairs in batches; a refused one does not stop the rest."""
+        return self.writer.update(self._object(object_name), records)
+
+    def add_comment(self, object_name: str, record_id: str, text: str) -> str:
+        """Post a comment story on a task; return the story gid.
+
+        Asana projects have no comment stories (their updates are status
+        updates, which also set the project's status colour), so only tasks take
+        comments.
+        """
+        if self._object(object_name) != settings.TASK_OBJECT:
+            raise ConnectorError(
+                "Asana takes comments on tasks only (a project has status updates)",
+                system=self.system,
+            )
+        story = self.client.post(
+            api_path(settings.STORIES_PATH, task=record_id), {"text": text}, fields=("text",)
+        )
+        gid = gid_of(story)
+        if gid is None:
+            raise ConnectorError("comment answered no gid", system=self.system)
+        return gid
+
+    # projects ------------------------------------------------------------------
+
+    def find_project(self, source_id: str) -> ProjectHandle | None:
+        """The team project stamped with ``source_id`` (CRM-id custom field, or notes)."""
+        return self.projects.find(source_id)
+
+    def create_project(self, project: NewProject) -> ProjectHandle:
+        """Create the project (instantiating an Asana template if named) and its WBS."""
+        return self.projects.create(project)
+
+    def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
+        """Restore the stamp and create the template tasks missing (after a crash mid-create)."""
+        return self.projects.complete(handle, project)
+
+    # misc ----------------------------------------------------------------------
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """``{app}/0/0/{task}`` for a task, ``{app}/0/{project}/list`` for a project."""
+        if self._object(object_name) == settings.PROJECT_OBJECT:
+            return self.projects.url(record_id)
+        return settings.APP_TASK_URL.format(app=self.app_url, task=record_id)
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self.client.close()
+
+    def _object(self, object_name: str) -> str:
+        name = settings.OBJECT_ALIASES.get(object_name.lower())
+        if name is None:
+            known = f"{settings.TASK_OBJECT}, {settings.PROJECT_OBJECT}"
+            raise ConnectorError(
+                f"unknown object {object_name!r}; known: {known}", system=self.system
+            )
+        return name
+
+
+def _host(base_url: str) -> str:
+    """The API host: a base URL given with ``/api/1.0`` is cut back to it."""
+    base = base_url.rstrip("/")
+    return base.removesuffix(settings.API_ROOT)
+
+
+def _limiter(system: SystemConfig, config: AsanaConfig) -> TokenBucket:
+    if system.rate_limit is not None:
+        limit = system.rate_limit
+        return TokenBucket(
+            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
+        )
+    default = settings.RATE_LIMITS[config.plan]
+    return TokenBucket(
+        requests=int(default["requests"]),
+        per_seconds=default["per_seconds"],
+        burst=int(default["burst"]),
+    )

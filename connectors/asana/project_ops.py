@@ -1,0 +1,278 @@
+"""Find, create and complete a deal's delivery project in Asana.
+
+**The stamp.** Every project the hub creates carries the CRM source id
+(``salesforce:006...``) in the CRM-id text custom field, and as a last line of
+its notes (``Handoff Hub source: ...``), the fallback where the field is
+missing or was cleared.
+
+**Finding.** :meth:`ProjectOps.find` lists the team's projects
+(``GET /projects?workspace=&team=``, 100 a page, ``opt_fields`` with
+``custom_fields`` and ``notes``) and compares the stamp exactly. Two documented
+alternatives do not fit: the task search (``/workspaces/{gid}/tasks/search``)
+finds tasks, not projects; the project search
+(``/workspaces/{gid}/projects/search`` with ``custom_fields.{gid}.value``) is
+premium-only and its index trails writes by 10-60 seconds, exactly the window
+in which a crashed run is retried. The project list reads its own writes.
+
+**Creating.** Without an Asana template the project is created with
+``POST /projects``, stamp and mapped fields in the same request, then its
+work breakdown (:mod:`connectors.asana.wbs`). With one
+(``ProjectTemplate.product_template``), ``POST /project_templates/{gid}/
+instantiateProject`` answers a job naming the new project at once; the project
+is stamped right away, then the job is polled (``GET /jobs/{gid}``) until it
+succeeds, and the hub template's own tasks, if any, are added by name. An
+unstamped project of the same name made from the same template (left by a run
+that died between the instantiation and the stamp) is adopted rather than
+instantiated again.
+
+A create answered 5xx, or whose connection dropped, may or may not have
+happened: the connector looks (``find``, or the orphan check) before it sends
+it again, up to four times. A timeout fails the batch instead; the next run
+heals through ``find`` and ``complete``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from connectors.asana import settings
+from connectors.asana.fields import read_value
+from connectors.asana.projects import plan_wbs, requested_dates
+from connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
+from connectors.asana.values import asana_payload
+from connectors.asana.wbs import may_look
+from hub.connector import ProjectHandle
+from hub.errors import ConnectorError, NotFoundError, RecordError, TransientError
+
+if TYPE_CHECKING:
+    from connectors.asana.client import AsanaClient
+    from connectors.asana.config import AsanaConfig
+    from connectors.asana.fields import FieldCatalogue
+    from connectors.asana.lookups import Lookups
+    from connectors.asana.wbs import WbsWriter
+    from hub.connector import NewProject
+
+__all__ = ["ProjectOps"]
+
+log = logging.getLogger("hub.asana")
+_OWNED = frozenset({"gid", "resource_type", "workspace", "team", "name"})
+
+
+class ProjectOps:
+    """The project handoff's Asana side: one project per deal, in the configured team."""
+
+    def __init__(
+        self,
+        client: AsanaClient,
+        config: AsanaConfig,
+        *,
+        catalogue: FieldCatalogue,
+        lookups: Lookups,
+        wbs: WbsWriter,
+        app_url: str,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.catalogue = catalogue
+        self.lookups = lookups
+        self.wbs = wbs
+        self.app_url = app_url.rstrip("/")
+
+    @property
+    def system(self) -> str:
+        """The hub's name for this system."""
+        return self.client.system
+
+    def url(self, gid: str) -> str:
+        """The project's list view."""
+        return settings.APP_PROJECT_URL.format(app=self.app_url, project=gid)
+
+    def _handle(self, gid: str, **extra: Any) -> ProjectHandle:
+        return ProjectHandle(gid, gid, self.url(gid), **extra)
+
+    # finding ---------------------------------------------------------------
+
+    def stamp_of(self, project: Mapping[str, Any]) -> str | None:
+        """The source id a project carries: the CRM-id field, else its notes' stamp line."""
+        field = self.catalogue.find("crm_id")
+        value = read_value(project.get("custom_fields"), field) if field else None
+        return str(value) if value else stamp_in_notes(project.get("notes"))
+
+    def find(self, source_id: str) -> ProjectHandle | None:
+        """The oldest team project stamped with ``source_id`` (exact match)."""
+        for project in self.lookups.team_projects(settings.FIND_PROJECT_FIELDS):
+            if self.stamp_of(project) == source_id:
+                return self._handle(str(project["gid"]))
+        return None
+
+    # creating ----------------------------------------------------------------
+
+    def create(self, project: NewProject) -> ProjectHandle:
+        """Create the project (from the Asana template, if named) and its work breakdown.
+
+        Raises:
+            ConfigError: the template's tasks are inconsistent (checked first).
+            RecordError: Asana refused the project, a field value, or some tasks.
+        """
+        plan = plan_wbs(project.template)
+        data = self._payload(project)
+        if project.template.product_template:
+            gid = self._from_template(project, project.template.product_template, data)
+            existing = self.wbs.existing(gid, plan) if plan.size else {}
+        else:
+            gid = self._create_plain(project, data)
+            existing = {}
+        log.info("%s: created project %s for %s", self.system, gid, project.source_id)
+        task_ids = self.wbs.complete(gid, project, plan, existing) if plan.size else ()
+        return self._handle(gid, created=True, task_ids=task_ids)
+
+    def _payload(self, project: NewProject) -> dict[str, Any]:
+        """Mapped fields plus the hub's own: name, stamp (field and notes), owner."""
+        fields = {k: v for k, v in project.fields.items() if k not in _OWNED}
+        fields["notes"] = notes_with_stamp(fields.get("notes"), project.source_id)
+        custom = dict(fields.get("custom_fields") or {})
+        if self.catalogue.find("crm_id") is not None:
+            custom["crm_id"] = project.source_id
+        else:
+            log.warning(
+                "%s: no CRM-id custom field %r; the stamp is kept in the notes only",
+                self.system,
+                self.config.crm_id_field,
+            )
+        if custom:
+            fields["custom_fields"] = custom
+        if project.manager_id and not fields.get("owner"):
+            fields["owner"] = project.manager_id
+        return {"name": project.name, **asana_payload(fields, self.catalogue)}
+
+    def _create_plain(self, project: NewProject, data: Mapping[str, Any]) -> str:
+        body = {**data, "workspace": self.config.workspace_gid}
+        if self.config.team_gid:
+            body["team"] = self.config.team_gid
+        attempts = settings.CREATE_ATTEMPTS
+        while True:
+            try:
+                created = self.client.post(settings.PROJECTS_PATH, body, fields=("name",))
+                return self._gid(created, "project create")
+            except TransientError as exc:
+                attempts -= 1
+                if attempts <= 0 or not may_look(exc):
+                    raise
+                found = self.find(project.source_id)
+                if found is not None:
+                    return found.id
+
+    def _from_template(self, project: NewProject, template: str, data: Mapping[str, Any]) -> str:
+        orphan = self._orphan(project.name, template)
+        if orphan is not None:
+            log.info("%s: adopting unstamped project %s", self.system, orphan)
+            self.client.put(api_path(settings.PROJECT_PATH, project=orphan), data)
+            return orphan
+        info = self.client.get(
+            api_path(settings.TEMPLATE_PATH, template=template),
+            fields=("name", "requested_dates"),
+            allow_missing=True,
+        )
+        if info is None:
+            raise NotFoundError(f"project template {template} does not exist", system=self.system)
+        request: dict[str, Any] = {"name": project.name}
+        if self.config.team_gid:
+            request["team"] = self.config.team_gid
+        dates = requested_dates(info.get("requested_dates"), project, data.get("due_on"))
+        if dates:
+            request["requested_dates"] = dates
+        job = self._instantiate(project, template, request)
+        gid = gid_of(job.get("new_project")) if isinstance(job, Mapping) else None
+        if gid is None:
+            raise ConnectorError("instantiation answered no new_project", system=self.system)
+        self.client.put(api_path(settings.PROJECT_PATH, project=gid), data)  # stamp first
+        self._await(gid_of(job))  # None: an adopted project
+        return gid
+
+    def _instantiate(
+        self, project: NewProject, template: str, request: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """``instantiateProject``; after a 5xx or a drop, adopt what it made before resending."""
+        path = api_path(settings.INSTANTIATE_PATH, template=template)
+        attempts = settings.CREATE_ATTEMPTS
+        while True:
+            try:
+                job = self.client.post(path, request)
+                if not isinstance(job, Mapping):
+                    raise ConnectorError("instantiation answered no job", system=self.system)
+                return job
+            except TransientError as exc:
+                attempts -= 1
+                if attempts <= 0 or not may_look(exc):
+                    raise
+                orphan = self._orphan(project.name, template)
+                if orphan is not None:
+                    return {"gid": None, "new_project": {"gid": orphan}}
+
+    def _orphan(self, name: str, template: str) -> str | None:
+        """An unstamped team project of this name made from this template (oldest first)."""
+        for project in self.lookups.team_projects(settings.FIND_PROJECT_FIELDS):
+            made_from = gid_of(project.get("created_from_template"))
+            if project.get("name") == name and made_from == template and not self.stamp_of(project):
+                return str(project["gid"])
+        return None
+
+    def _await(self, job_gid: str | None) -> None:
+        """Poll the instantiation job until it has succeeded.
+
+        Raises:
+            RecordError: the job failed (the project exists, stamped; a rerun completes it).
+            TransientError: the job was still running after every poll.
+        """
+        if job_gid is None:
+            return
+        status = "unknown"
+        for _ in range(settings.JOB_POLLS):
+            job = self.client.get(api_path(settings.JOB_PATH, job=job_gid), fields=("status",))
+            status = str(job.get("status") if isinstance(job, Mapping) else "unknown")
+            if status == "succeeded":
+                return
+            if status == "failed":
+                raise RecordError(f"instantiation job {job_gid} failed", system=self.system)
+            self.client.pause(settings.JOB_POLL_SECONDS)
+        raise TransientError(
+            f"instantiation job {job_gid} still {status} after {settings.JOB_POLLS} polls",
+            system=self.system,
+        )
+
+    def _gid(self, body: Any, what: str) -> str:
+        gid = gid_of(body)
+        if gid is None:
+            raise ConnectorError(f"{what} answered no gid", system=self.system)
+        return gid
+
+    # completing ------------------------------------------------------------
+
+    def complete(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
+        """Put back a missing stamp and create the template tasks still missing.
+
+        Raises:
+            NotFoundError: the project no longer exists.
+            RecordError: Asana refused some of the missing tasks.
+        """
+        plan = plan_wbs(project.template)
+        path = api_path(settings.PROJECT_PATH, project=handle.id)
+        current = self.client.get(path, fields=settings.FIND_PROJECT_FIELDS, allow_missing=True)
+        if not isinstance(current, Mapping):
+            raise NotFoundError(f"project {handle.id} does not exist", system=self.system)
+        self._restore_stamp(path, current, project.source_id)
+        existing = self.wbs.existing(handle.id, plan) if plan.size else {}
+        task_ids = self.wbs.complete(handle.id, project, plan, existing) if plan.size else ()
+        return self._handle(handle.id, created=False, task_ids=task_ids)
+
+    def _restore_stamp(self, path: str, current: Mapping[str, Any], source_id: str) -> None:
+        update: dict[str, Any] = {}
+        if stamp_in_notes(current.get("notes")) != source_id:
+            update["notes"] = notes_with_stamp(current.get("notes"), source_id)
+        field = self.catalogue.find("crm_id")
+        if field is not None and read_value(current.get("custom_fields"), field) != source_id:
+            update["custom_fields"] = {field.gid: source_id}
+        if update:
+            self.client.put(path, update)

@@ -1,0 +1,181 @@
+"""A delivery project's work breakdown: what exists, and creating what is missing.
+
+Template tasks are recognised by name: a top task among the project's tasks,
+a subtask among its parent's subtasks. Missing tasks are created level by
+level through the batch API (10 creates per call): the project's tasks with
+``POST /tasks`` (``projects: [gid]``), then each level of subtasks with
+``POST /tasks/{parent}/subtasks``.
+
+A create is not idempotent, so nothing is sent twice blindly. When Asana
+answers 5xx (to the batch or to one action), or the connection drops, the
+creates may or may not have happened: the tree is read again and only what
+is still missing is sent. Asana's task lists read their own writes, so the
+look sees every create that happened. A timeout is not looked after (the
+create may still be running); it fails the batch and the next run completes
+the project through ``find_project`` and ``complete_project``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from connectors.asana import settings
+from connectors.asana.batch import ActionResult, BatchRunner, action
+from connectors.asana.projects import WbsPlan, task_data
+from connectors.asana.records import api_path, gid_of
+from hub.errors import RecordError, TransientError
+
+if TYPE_CHECKING:
+    from connectors.asana.client import AsanaClient
+    from hub.connector import NewProject, TemplateTask
+
+__all__ = ["WbsWriter", "may_look"]
+
+
+def may_look(exc: TransientError) -> bool:
+    """True when Asana answered 5xx or the connection dropped: look, then go on.
+
+    A timeout is not: the create may still be running, and a look could miss it.
+    """
+    if exc.status is not None:
+        return exc.status >= 500
+    return not isinstance(exc.__cause__, httpx.TimeoutException)
+
+
+class WbsWriter:
+    """Reads and completes the template tasks of one project."""
+
+    def __init__(self, client: AsanaClient, runner: BatchRunner) -> None:
+        self.client = client
+        self.runner = runner
+
+    @property
+    def system(self) -> str:
+        """The hub's name for this system."""
+        return self.client.system
+
+    def existing(self, project_gid: str, plan: WbsPlan) -> dict[str, str]:
+        """Template task name -> gid of the tasks already there (the oldest of a name)."""
+        path = api_path(settings.PROJECT_TASKS_PATH, project=project_gid)
+        tops = self.client.list_all(
+            path, {"opt_fields": "name,created_at"}, page_size=settings.PAGE_SIZE_MAX
+        )
+        found = _by_name(tops, {t.name for t in plan.levels[0]} if plan.levels else set())
+        for level in plan.levels[1:]:
+            parents = sorted({found[t.parent] for t in level if t.parent in found})
+            children = self._subtasks(parents)
+            for task in level:
+                if task.parent in found:
+                    match = _by_name(children.get(found[task.parent], []), {task.name})
+                    if task.name in match:
+                        found[task.name] = match[task.name]
+        return found
+
+    def _subtasks(self, parents: Sequence[str]) -> dict[str, list[Mapping[str, Any]]]:
+        """Subtasks of many tasks, read through the batch API (one action per parent)."""
+        actions = [
+            action(
+                "GET",
+                api_path(settings.SUBTASKS_PATH, task=p),
+                fields=("name", "created_at"),
+                limit=settings.PAGE_SIZE_MAX,
+            )
+            for p in parents
+        ]
+        out: dict[str, list[Mapping[str, Any]]] = {}
+        for parent, result in zip(parents, self.runner.run(actions), strict=True):
+            if result.status == 404:
+                continue
+            if not result.ok:
+                raise RecordError(f"subtasks of {parent}: {result.error()}", system=self.system)
+            items = [i for i in result.data or [] if isinstance(i, Mapping)]
+            if isinstance(result.body, Mapping) and result.body.get("next_page"):
+                path = api_path(settings.SUBTASKS_PATH, task=parent)
+                items = self.client.list_all(
+                    path, {"opt_fields": "name,created_at"}, page_size=settings.PAGE_SIZE_MAX
+                )
+            out[parent] = items
+        return out
+
+    def complete(
+        self, project_gid: str, project: NewProject, plan: WbsPlan, existing: dict[str, str]
+    ) -> tuple[str, ...]:
+        """Create the missing tasks; after a 5xx or a drop, look again and go on from there.
+
+        Returns:
+            Every template task's gid, in plan order.
+
+        Raises:
+            RecordError: Asana refused some tasks (a rerun adds them).
+            TransientError: still failing after the attempts, or a timeout.
+        """
+        attempts = settings.CREATE_ATTEMPTS
+        while True:
+            try:
+                return self._add_missing(project_gid, project, plan, dict(existing))
+            except TransientError as exc:
+                attempts -= 1
+                if attempts <= 0 or not may_look(exc):
+                    raise
+                existing = self.existing(project_gid, plan)
+
+    def _add_missing(
+        self, project_gid: str, project: NewProject, plan: WbsPlan, gids: dict[str, str]
+    ) -> tuple[str, ...]:
+        failures: list[str] = []
+        for depth, level in enumerate(plan.levels):
+            todo: list[TemplateTask] = []
+            for task in level:
+                if task.name in gids:
+                    continue
+                if depth and task.parent not in gids:
+                    failures.append(f"{task.name}: its parent {task.parent!r} was not created")
+                else:
+                    todo.append(task)
+            actions = [self._create_action(t, project, project_gid, gids) for t in todo]
+            for task, result in zip(todo, self.runner.run(actions), strict=True):
+                self._record(task, result, gids, failures)
+        if failures:
+            raise RecordError(
+                f"project {project_gid}: {len(failures)} of {plan.size} template tasks were not"
+                f" created (a rerun adds them): {'; '.join(failures)}",
+                system=self.system,
+            )
+        return tuple(gids[t.name] for t in plan.ordered)
+
+    def _create_action(
+        self, task: TemplateTask, project: NewProject, project_gid: str, gids: Mapping[str, str]
+    ) -> dict[str, Any]:
+        data = task_data(task, project)
+        if task.parent is None:
+            return action("POST", settings.TASKS_PATH, {**data, "projects": [project_gid]})
+        return action("POST", api_path(settings.SUBTASKS_PATH, task=gids[task.parent]), data)
+
+    def _record(
+        self, task: TemplateTask, result: ActionResult, gids: dict[str, str], failures: list[str]
+    ) -> None:
+        gid = gid_of(result.data) if result.ok else None
+        if gid is not None:
+            gids[task.name] = gid
+        elif result.status >= 500:
+            # It may have been created: the caller looks before sending it again.
+            raise TransientError(
+                f"creating task {task.name!r}: {result.error()}",
+                system=self.system,
+                status=result.status,
+            )
+        else:
+            failures.append(f"{task.name}: {result.error()}")
+
+
+def _by_name(items: Sequence[Mapping[str, Any]], names: set[str]) -> dict[str, str]:
+    ordered = sorted(items, key=lambda i: (str(i.get("created_at") or ""), str(i.get("gid"))))
+    found: dict[str, str] = {}
+    for item in ordered:
+        name = str(item.get("name") or "")
+        if name in names and item.get("gid"):
+            found.setdefault(name, str(item["gid"]))
+    return found

@@ -1,0 +1,129 @@
+"""Typed settings and secrets of a HubSpot system.
+
+The hub config's ``settings:`` map becomes a :class:`HubSpotConfig`; the
+credentials the auth flow needs are resolved into :class:`HubSpotSecrets`
+(``SecretStr`` values, registered for redaction). Every problem is reported
+at once as one :class:`~hub.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from connectors.hubspot import settings
+from hub.errors import ConfigError, Issue
+from hub.http.redact import register_secret
+
+if TYPE_CHECKING:
+    from hub.config import SystemConfig
+
+__all__ = ["AuthFlow", "HubSpotConfig", "HubSpotSecrets", "load_config", "resolve_secrets"]
+
+AuthFlow = Literal["private_app", "oauth"]
+_PROPERTY = r"^[a-z][a-z0-9_]*$"
+
+
+class HubSpotConfig(BaseModel):
+    """Connector settings (``systems.<name>.settings`` in the hub config)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    auth_flow: AuthFlow = Field(
+        default="private_app", description="private_app (access token) or oauth (refresh token)"
+    )
+    portal_id: int | None = Field(
+        default=None, gt=0, description="HubSpot account id; default: read from account-info"
+    )
+    id_property: str = Field(
+        default=settings.DEFAULT_ID_PROPERTY,
+        pattern=_PROPERTY,
+        description="Unique custom property the hub stamps on records it creates",
+    )
+    page_size: int = Field(
+        default=settings.DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=settings.SEARCH_PAGE_MAX,
+        description="Default records per search page",
+    )
+    search_requests_per_second: float = Field(
+        default=settings.DEFAULT_SEARCH_RATE,
+        gt=0,
+        description="Client-side limit of search calls (HubSpot allows 5 per second)",
+    )
+    search_window: int = Field(
+        default=settings.SEARCH_WINDOW,
+        ge=1,
+        le=settings.SEARCH_WINDOW,
+        description="Results one search can page through before it must restart",
+    )
+    search_lag_seconds: float = Field(
+        default=settings.DEFAULT_SEARCH_LAG_SECONDS,
+        ge=0,
+        description="How far cursors stay behind now, for writes not yet in the search index",
+    )
+    token_url: str | None = Field(
+        default=None, description="OAuth token endpoint; default: base_url + /oauth/v1/token"
+    )
+    app_url: str = Field(
+        default=settings.DEFAULT_APP_URL, description="HubSpot web app, for record links"
+    )
+
+
+@dataclass(frozen=True)
+class HubSpotSecrets:
+    """Credentials resolved from environment variables; never printed."""
+
+    access_token: SecretStr | None = None
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+
+
+def load_config(system: SystemConfig) -> HubSpotConfig:
+    """Validate ``system.settings``; every problem is reported in one ConfigError.
+
+    Raises:
+        ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
+    """
+    try:
+        return HubSpotConfig.model_validate(system.settings)
+    except ValidationError as exc:
+        issues = [
+            Issue(
+                "<config>",
+                None,
+                ".".join(["systems", system.name, "settings", *map(str, err["loc"])]),
+                err["msg"],
+            )
+            for err in exc.errors()
+        ]
+        raise ConfigError(issues) from None
+
+
+def resolve_secrets(system: SystemConfig, config: HubSpotConfig) -> HubSpotSecrets:
+    """Read the credentials the configured auth flow needs.
+
+    Raises:
+        ConfigError: listing every missing credential or unset variable at once.
+    """
+    values: dict[str, SecretStr] = {}
+    issues: list[Issue] = []
+    for name in settings.AUTH_FLOW_SECRETS[config.auth_flow]:
+        try:
+            values[name] = system.secret(name)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ConfigError(issues)
+    for value in values.values():
+        register_secret(value.get_secret_value())
+    return HubSpotSecrets(**values)
+
+
+def auth_hint(system: str, config: HubSpotConfig) -> str:
+    """Which settings an admin checks when HubSpot refuses the credentials."""
+    names = " and ".join(settings.AUTH_FLOW_SECRETS[config.auth_flow])
+    return f"systems.{system}.credentials ({names}) for auth_flow {config.auth_flow}"

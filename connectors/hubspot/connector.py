@@ -1,0 +1,404 @@
+"""HubSpot connector: implements :class:`hub.connector.Connector`.
+
+Reads changed records through the CRM search API (oldest first, restarting
+before the 10,000-result window), records by id or by the hub's unique
+stamp property through batch read, and writes through batch create, update
+and upsert, 100 per call, isolating records HubSpot refuses. Deals and
+companies come back enriched with ``_stage``, ``_owner`` and ``_company``
+(see :mod:`connectors.hubspot.enrich`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectors.hubspot import settings
+from connectors.hubspot.changes import SearchPlan, search_changes
+from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
+from connectors.hubspot.enrich import Lookups
+from connectors.hubspot.portal import Portal
+from connectors.hubspot.records import (
+    association_inputs,
+    cursor_text,
+    latest,
+    modified_property,
+    parse_cursor,
+    parse_stamp,
+    property_name,
+    property_names,
+    search_filter,
+    wanted_links,
+    write_properties,
+)
+from connectors.hubspot.wiring import build_api, search_budget
+from connectors.hubspot.writes import Input, Send, write_batches
+from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
+from hub.errors import ConnectorError, QueryBuildError
+from hub.http import OAuth2Token, RetryPolicy, TokenBucket
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import SystemConfig
+
+__all__ = ["HubSpotConnector"]
+
+
+class HubSpotConnector:
+    """Read and write HubSpot CRM records through the v3 objects and v4 associations APIs."""
+
+    name: ClassVar[str] = "hubspot"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.READ_CHANGES,
+            Capability.READ_BY_IDS,
+            Capability.SEARCH_EXTERNAL_ID,
+            Capability.BATCH_CREATE,
+            Capability.BATCH_UPDATE,
+            Capability.UPSERT,
+            Capability.DESCRIBE,
+            Capability.FIND_USERS,
+        }
+    )
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        config: HubSpotConfig,
+        *,
+        system: str,
+        auth: OAuth2Token | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.system = system
+        self.auth = auth
+        self.lookups = Lookups(client)
+        self.portal = Portal(client, config)
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._properties: dict[str, list[Mapping[str, Any]]] = {}
+
+    @classmethod
+    def from_config(
+        cls,
+        system: SystemConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: TokenBucket | None = None,
+        search_limiter: TokenBucket | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> HubSpotConnector:
+        """Build the connector from its hub-config section.
+
+        Args:
+            system: The ``systems.<name>`` section (settings, credentials, limits).
+            transport: An httpx transport, e.g. a sandbox's in-process one.
+            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
+            limiter: Request budget; default: ``system.rate_limit`` or HubSpot's limits.
+            search_limiter: Search budget; default: ``search_requests_per_second``.
+            clock: The current time, which cursors stay ``search_lag_seconds`` behind.
+
+        Raises:
+            ConfigError: every invalid setting or missing credential, at once.
+        """
+        config = load_config(system)
+        secrets = resolve_secrets(system, config)
+        api, auth = build_api(
+            system, config, secrets, transport=transport, retry=retry, limiter=limiter
+        )
+        client = HubSpotClient(api, search_limiter=search_limiter or search_budget(config))
+        return cls(client, config, system=system.name, auth=auth, clock=clock)
+
+    # reading ---------------------------------------------------------------
+
+    def read_changes(
+        self,
+        object_name: str,
+        *,
+        since: str | None,
+        fields: Sequence[str] = (),
+        where: Mapping[str, FilterValue] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ChangePage]:
+        """Yield pages of records modified at or after ``since``, oldest first.
+
+        Args:
+            object_name: CRM object type, e.g. ``deals``.
+            since: ISO 8601 cursor from an earlier page, or None for everything.
+            fields: Properties to read (``dealname`` or ``properties.dealname``),
+                default: every property of the object (properties API);
+                ``_stage``/``_owner``/``_company`` paths are always provided for deals.
+            where: Filters ANDed to the search: a value is EQ, a list IN, None
+                NOT_HAS_PROPERTY; on deals ``{"won": True}`` means a won stage.
+            page_size: Records per page, clamped to 1..200.
+
+        Yields:
+            One ChangePage per search page; its cursor is the largest modified date
+            so far, held ``search_lag_seconds`` behind now for not yet indexed writes.
+        """
+        since_at = parse_cursor(since, self.system) if since else None
+        plan = SearchPlan(
+            object_name=object_name,
+            modified=modified_property(object_name),
+            properties=self._read_properties(object_name, fields),
+            filters=self._filters(object_name, where or {}),
+            limit=min(settings.SEARCH_PAGE_MAX, max(1, page_size or self.config.page_size)),
+            window=self.config.search_window,
+        )
+        newest = since_at
+        stamp = functools.partial(self._stamp, object_name)
+        for page in search_changes(self.client, plan, since_at, stamp):
+            records = self._envelopes(object_name, page.records)
+            newest = latest(newest, *(r.modified_at for r in records))
+            yield ChangePage(
+                records=records, cursor=self._cursor(since_at, newest), total=page.total
+            )
+
+    def _cursor(self, since: dt.datetime | None, newest: dt.datetime | None) -> str | None:
+        if newest is None:
+            return None
+        settled = self._clock() - dt.timedelta(seconds=self.config.search_lag_seconds)
+        held = min(newest, settled)
+        return cursor_text(max(held, since) if since is not None else held)
+
+    def _filters(self, object_name: str, where: Mapping[str, FilterValue]) -> list[dict[str, Any]]:
+        filters = []
+        for key, value in where.items():
+            if object_name == settings.DEALS and key == settings.WON_FILTER:
+                won = self.lookups.stage_ids("won")
+                operator = "IN" if value else "NOT_IN"
+                filters.append({"propertyName": "dealstage", "operator": operator, "values": won})
+                continue
+            name = property_name(key)
+            if name is None:
+                raise QueryBuildError(f"{key!r} is not a property {object_name} can be searched by")
+            filters.append(search_filter(name, value))
+        if len(filters) + 1 > settings.SEARCH_MAX_FILTERS:
+            raise QueryBuildError(
+                f"{len(filters)} filters on {object_name}; a search takes"
+                f" {settings.SEARCH_MAX_FILTERS - 1} besides the modified date"
+            )
+        return filters
+
+    def _read_properties(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        """Properties to ask for: those of ``fields``, else every one the object has."""
+        asked = property_names(fields) or [str(p.get("name")) for p in self.describe(object_name)]
+        extra = settings.ENRICHED_PROPERTIES.get(object_name, ())
+        return property_names(asked, modified_property(object_name), *extra)
+
+    def read_by_ids(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> list[RecordEnvelope]:
+        """Return the records with these ids (batch read, 100 per call); missing ones left out."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        if not wanted:
+            return []
+        found = self.client.batch_read(
+            object_name, wanted, self._read_properties(object_name, fields)
+        )
+        return self._envelopes(object_name, found)
+
+    def find_by_external_id(
+        self, object_name: str, external_field: str, values: Sequence[str]
+    ) -> dict[str, str]:
+        """Map each found stamp to the id of the record carrying it.
+
+        A unique property (``hasUniqueValue``) is read with batch read and
+        ``idProperty``; any other property through search (``IN``, 100 values
+        per call).
+        """
+        name = property_name(external_field) or external_field
+        wanted = list(dict.fromkeys(str(v) for v in values))
+        if not wanted:
+            return {}
+        if self._is_unique(object_name, name):
+            found = self.client.batch_read(object_name, wanted, [name], id_property=name)
+        else:
+            found = self._search_values(object_name, name, wanted)
+        by_value: dict[str, str] = {}
+        for raw in found:
+            value = (raw.get("properties") or {}).get(name)
+            if value is not None and raw.get("id") is not None:
+                by_value.setdefault(str(value), str(raw["id"]))
+        return {v: by_value[v] for v in wanted if v in by_value}
+
+    def _search_values(
+        self, object_name: str, name: str, values: Sequence[str]
+    ) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        for start in range(0, len(values), settings.BATCH_SIZE):
+            plan = SearchPlan(
+                object_name=object_name,
+                modified=modified_property(object_name),
+                properties=[name],
+                filters=[search_filter(name, list(values[start : start + settings.BATCH_SIZE]))],
+                limit=settings.SEARCH_PAGE_MAX,
+                window=self.config.search_window,
+            )
+            stamp = functools.partial(self._stamp, object_name)
+            for page in search_changes(self.client, plan, None, stamp):
+                found.extend(page.records)
+        return found
+
+    def find_users(self, emails: Sequence[str]) -> dict[str, str]:
+        """Map e-mail addresses to owner ids (case-insensitive; unknown ones left out)."""
+        by_email = {
+            str(o.get("email")).casefold(): str(o.get("id"))
+            for o in self.lookups.owners().values()
+            if o.get("email")
+        }
+        return {e: by_email[e.casefold()] for e in emails if e.casefold() in by_email}
+
+    # writing ---------------------------------------------------------------
+
+    def create(self, object_name: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Create records, 100 per call; one result per record, in input order.
+
+        A record may name records to be associated with at creation:
+        ``_associate: {"contacts": ["123"]}`` and ``_company: {"id": "456"}``
+        (the shape reads give). HubSpot requires a lead to have a contact: a
+        lead with a company but no contact gets one of the company's contacts.
+        """
+        wanted = [wanted_links(r) for r in records]
+        if object_name == settings.LEADS:
+            self._add_company_contacts(wanted)
+        inputs = []
+        for index, (record, links) in enumerate(zip(records, wanted, strict=True)):
+            body: dict[str, Any] = {"properties": write_properties(record)}
+            if links:
+                body["associations"] = association_inputs(object_name, links)
+            inputs.append(Input(index, body))
+        return write_batches(self._sender(object_name, "create"), inputs, created=True)
+
+    def _add_company_contacts(self, wanted: list[dict[str, list[str]]]) -> None:
+        companies = [
+            w[settings.COMPANIES][0]
+            for w in wanted
+            if w.get(settings.COMPANIES) and not w.get(settings.CONTACTS)
+        ]
+        if not companies:
+            return
+        contacts = self.associated_ids(settings.COMPANIES, companies, settings.CONTACTS)
+        for links in wanted:
+            if links.get(settings.COMPANIES) and not links.get(settings.CONTACTS):
+                found = contacts.get(links[settings.COMPANIES][0])
+                if found:
+                    links[settings.CONTACTS] = found[:1]
+
+    def update(
+        self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[WriteResult]:
+        """Update ``(id, properties)`` pairs, 100 per call; one result per pair, in order."""
+        inputs = [
+            Input(i, {"id": str(record_id), "properties": write_properties(values)}, str(record_id))
+            for i, (record_id, values) in enumerate(records)
+        ]
+        return write_batches(self._sender(object_name, "update"), inputs, created=False)
+
+    def upsert(
+        self, object_name: str, external_field: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[WriteResult]:
+        """Create or update by a unique property, 100 per call; ``created`` says which.
+
+        Args:
+            object_name: CRM object type.
+            external_field: A unique property (``handoff_hub_id``); every record carries it.
+            records: Property maps.
+        """
+        name = property_name(external_field) or external_field
+        inputs: list[Input] = []
+        refused: dict[int, WriteResult] = {}
+        for index, record in enumerate(records):
+            properties = write_properties(record)
+            key = properties.get(name)
+            if not key:
+                refused[index] = WriteResult(
+                    index=index, ok=False, error=f"the record has no {name} value to upsert by"
+                )
+                continue
+            body = {"idProperty": name, "id": key, "properties": properties}
+            inputs.append(Input(index, body, key))
+        written = write_batches(
+            self._sender(object_name, "upsert"), inputs, created=None, key_property=name
+        )
+        merged = {r.index: r for r in written} | refused
+        return [merged[i] for i in range(len(records))]
+
+    def _sender(self, object_name: str, action: str) -> Send:
+        return functools.partial(self.client.batch_write, object_name, action)
+
+    def associate(self, from_object: str, from_id: str, to_object: str, to_id: str) -> None:
+        """Associate two records with the default (unlabeled) association type."""
+        self.client.associate_default(from_object, from_id, to_object, to_id)
+
+    def associated_ids(
+        self, from_object: str, ids: Sequence[str], to_object: str
+    ) -> dict[str, list[str]]:
+        """Ids of the ``to_object`` records each record is associated with (one call per 1000)."""
+        links = self.client.associations(from_object, to_object, list(dict.fromkeys(ids)))
+        return {k: [str(t.get("toObjectId")) for t in v] for k, v in links.items()}
+
+    # describing ------------------------------------------------------------
+
+    def describe(self, object_name: str) -> list[Mapping[str, Any]]:
+        """The object's property definitions (cached for the connector's lifetime)."""
+        if object_name not in self._properties:
+            self._properties[object_name] = self.client.properties(object_name)
+        return self._properties[object_name]
+
+    def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        """The fields (``properties.x`` or ``x``) whose property the object lacks."""
+        known = {str(p.get("name")) for p in self.describe(object_name)}
+        return [f for f in fields if (name := property_name(f)) is not None and name not in known]
+
+    def _is_unique(self, object_name: str, name: str) -> bool:
+        return any(
+            p.get("name") == name and p.get("hasUniqueValue") is True
+            for p in self.describe(object_name)
+        )
+
+    def record_url(self, object_name: str, record_id: str) -> str:
+        """Link to the record in HubSpot (portal id from settings or account info)."""
+        return self.portal.record_url(object_name, record_id)
+
+    def portal_id(self) -> int:
+        """The HubSpot account id: the setting, else ``/account-info/v3/details`` (read once)."""
+        return self.portal.portal_id()
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self.client.close()
+
+    # records ---------------------------------------------------------------
+
+    def _stamp(self, object_name: str, raw: Mapping[str, Any]) -> dt.datetime:
+        """A record's modified date; a record without id or date stops the read by name."""
+        if not isinstance(raw, Mapping) or not str(raw.get("id") or ""):
+            shown = sorted(raw) if isinstance(raw, Mapping) else type(raw).__name__
+            raise ConnectorError(
+                f"a {object_name} record has no id (keys present: {shown})", system=self.system
+            )
+        prop = modified_property(object_name)
+        value = (raw.get("properties") or {}).get(prop) or raw.get("updatedAt")
+        return parse_stamp(value, f"{object_name} {raw['id']} {prop}", self.system)
+
+    def _envelopes(
+        self, object_name: str, found: Sequence[Mapping[str, Any]]
+    ) -> list[RecordEnvelope]:
+        stamps = [self._stamp(object_name, raw) for raw in found]
+        return [
+            RecordEnvelope(
+                system=self.system,
+                object=object_name,
+                id=str(raw["id"]),
+                raw=raw,
+                modified_at=stamp,
+            )
+            for raw, stamp in zip(self.lookups.enrich(object_name, found), stamps, strict=True)
+        ]

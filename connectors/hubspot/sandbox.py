@@ -1,0 +1,385 @@
+"""A local emulator of HubSpot's CRM API (Starlette ASGI app).
+
+It answers the calls the connector makes, with HubSpot's paths, payloads,
+paging, error bodies and headers, written from HubSpot's public developer
+documentation: CRM objects v3 (list, read, create, update, search, batch
+read / create / update / upsert), properties, pipelines, owners,
+associations v4, account info and the OAuth v1 token endpoint. Responses
+carry HubSpot's rate-limit headers; over a limit it answers 429 with the
+documented body. It imports nothing from the connector, so a shared
+mistake cannot hide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.hubspot import sandbox_api as api
+from connectors.hubspot import sandbox_portal as portal
+from connectors.hubspot.sandbox_auth import TokenIssuer
+from connectors.hubspot.sandbox_errors import ApiError
+from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
+from connectors.hubspot.sandbox_search import WINDOW, SearchCache, run_search
+from connectors.hubspot.sandbox_seed import seed
+from connectors.hubspot.sandbox_state import SandboxState
+from connectors.hubspot.sandbox_store import RecordStore
+from hub.sandboxkit import ASGIApp, CallJournal, FaultMiddleware, Faults, SyncASGITransport
+
+__all__ = ["HubSpotSandbox"]
+
+Reply = tuple[int, Any]
+Handler = Callable[[Request], Awaitable[Reply]]
+MAX_LIST = 100
+
+
+class HubSpotSandbox:
+    """An in-memory HubSpot portal behind the CRM API.
+
+    Args:
+        seed: Seed of the generated data and credentials.
+        records: Number of deals (other objects scale with it).
+        faults: Faults to inject (429, 5xx, timeouts, dropped connections).
+        rate_limit: The portal's limits; default: HubSpot's published ones.
+        clock: Current time, for record stamps, tokens and rate windows
+            (default: the real UTC time).
+        search_window: Results a search may page through (HubSpot: 10,000).
+        portal_id: The account id; default: derived from the seed.
+    """
+
+    name = "hubspot"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        records: int = 50,
+        faults: Faults | None = None,
+        rate_limit: RateLimits | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        search_window: int = WINDOW,
+        portal_id: int | None = None,
+    ) -> None:
+        self.faults = faults or Faults()
+        self.journal = CallJournal()
+        now = clock or (lambda: dt.datetime.now(dt.UTC))
+        ticks: Callable[[], float] = (lambda: now().timestamp()) if clock else time.monotonic
+        self.store = RecordStore(now, portal_id=portal_id or 4_815_162 + seed)
+        _seed_store(self.store, seed, records, now())
+        self.issuer = TokenIssuer(seed=seed, clock=now)
+        self.throttle = Throttle(rate_limit or RateLimits(), ticks)
+        self.state = SandboxState(self.store, self.issuer, self.throttle)
+        self.search_window = search_window
+        self._searches = SearchCache()
+        self._rng = random.Random(f"hubspot-correlation-{seed}")
+        self._lock = threading.Lock()
+        self._app = FaultMiddleware(
+            _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
+        )
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app, wrapped in FaultMiddleware."""
+        return self._app
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """The private-app access token this portal accepts (auth_flow private_app)."""
+        return {"access_token": self.issuer.access_token}
+
+    @property
+    def oauth_credentials(self) -> dict[str, str]:
+        """The OAuth app's client id and secret and a refresh token (auth_flow oauth)."""
+        return {
+            "client_id": self.issuer.client_id,
+            "client_secret": self.issuer.client_secret,
+            "refresh_token": self.issuer.refresh_token,
+        }
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Connector settings that fit this portal."""
+        return {
+            "auth_flow": "private_app",
+            "portal_id": self.store.portal_id,
+            "id_property": "handoff_hub_id",
+            "search_window": self.search_window,
+        }
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process transport to the app."""
+        return SyncASGITransport(self.app)
+
+    def _correlation(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _starlette(self) -> Starlette:
+        objects = "/crm/v3/objects/{object_type}"
+        v4 = "/crm/v4/objects/{from_type}/{from_id}/associations"
+        routes = [
+            Route("/oauth/v1/token", self._token, methods=["POST"]),
+            Route("/account-info/v3/details", self._api(self._account), methods=["GET"]),
+            Route(
+                "/account-info/v3/api-usage/daily/private-apps",
+                self._api(self._usage),
+                methods=["GET"],
+            ),
+            Route("/crm/v3/owners", self._api(self._owners), methods=["GET"]),
+            Route("/crm/v3/owners/{owner_id}", self._api(self._owner), methods=["GET"]),
+            Route("/crm/v3/pipelines/{object_type}", self._api(self._pipelines), methods=["GET"]),
+            Route("/crm/v3/properties/{object_type}", self._api(self._properties), methods=["GET"]),
+            Route(
+                "/crm/v3/properties/{object_type}/{name}",
+                self._api(self._property),
+                methods=["GET"],
+            ),
+            Route(objects + "/search", self._api(self._search, search=True), methods=["POST"]),
+            Route(objects + "/batch/{action}", self._api(self._batch), methods=["POST"]),
+            Route(objects, self._api(self._collection), methods=["GET", "POST"]),
+            Route(objects + "/{object_id}", self._api(self._row), methods=["GET", "PATCH"]),
+            Route(
+                "/crm/v4/associations/{from_type}/{to_type}/batch/read",
+                self._api(self._association_batch),
+                methods=["POST"],
+            ),
+            Route(v4 + "/{to_type}", self._api(self._association_list), methods=["GET"]),
+            Route(
+                v4 + "/default/{to_type}/{to_id}",
+                self._api(self._associate),
+                methods=["PUT"],
+            ),
+        ]
+        return Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
+
+    def _api(
+        self, handler: Handler, *, search: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                self.issuer.check(request.headers.get("Authorization"))
+            except ApiError as exc:
+                return _json(exc.status, exc.body(self._correlation()))
+            verdict = self.throttle.take(search=search)
+            if not verdict.allowed:
+                headers = {**verdict.headers, "Retry-After": retry_after(verdict.retry_after)}
+                return _json(429, verdict.refusal(self._correlation()), headers)
+            try:
+                status, body = await handler(request)
+            except ApiError as exc:
+                status, body = exc.status, exc.body(self._correlation())
+            return _json(status, body, verdict.headers)
+
+        return endpoint
+
+    async def _http_error(self, _request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = "resource not found" if status == 404 else "method not allowed"
+        category = "OBJECT_NOT_FOUND" if status == 404 else "VALIDATION_ERROR"
+        return _json(status, ApiError(status, category, message).body(self._correlation()))
+
+    async def _token(self, request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        status, body = self.issuer.grant(form)
+        return _json(status, body)
+
+    async def _account(self, _request: Request) -> Reply:
+        return portal.account_details(self.store)
+
+    async def _usage(self, _request: Request) -> Reply:
+        return portal.daily_usage(self.store, self.throttle)
+
+    async def _owners(self, request: Request) -> Reply:
+        limit = _int_param(request, "limit", 100)
+        after = _int_param(request, "after", 0)
+        email = request.query_params.get("email")
+        with self.store.lock:
+            return portal.owners_page(self.store, limit=limit, after=after, email=email)
+
+    async def _owner(self, request: Request) -> Reply:
+        with self.store.lock:
+            return portal.one_owner(self.store, request.path_params["owner_id"])
+
+    async def _pipelines(self, request: Request) -> Reply:
+        return portal.pipelines(api.object_or_error(request.path_params["object_type"]))
+
+    async def _properties(self, request: Request) -> Reply:
+        return portal.properties(api.object_or_error(request.path_params["object_type"]))
+
+    async def _property(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        return portal.one_property(obj, request.path_params["name"])
+
+    async def _search(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        body = await _body(request)
+        with self.store.lock:
+            records = self.store.records(obj)
+            page, total, following = run_search(
+                obj,
+                records,
+                body,
+                window=self.search_window,
+                cache=self._searches,
+                version=self.store.version,
+            )
+            names = api.requested(obj, body.get("properties") if isinstance(body, dict) else None)
+            results = [api.render(r, names) for r in page]
+        reply: dict[str, Any] = {"total": total, "results": results}
+        if following is not None:
+            reply["paging"] = {"next": {"after": str(following)}}
+        return 200, reply
+
+    async def _batch(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        handlers = {
+            "read": api.batch_read,
+            "create": api.batch_create,
+            "update": api.batch_update,
+            "upsert": api.batch_upsert,
+        }
+        handler = handlers.get(request.path_params["action"])
+        if handler is None:
+            raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
+        body = await _body(request)
+        with self.store.lock:
+            return handler(self.store, obj, body)
+
+    async def _collection(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        if request.method == "POST":
+            body = await _body(request)
+            properties = body.get("properties") if isinstance(body, dict) else None
+            inputs = {"inputs": [{"properties": properties or {}, **_links(body)}]}
+            with self.store.lock:
+                _, reply = api.batch_create(self.store, obj, inputs)
+            return 201, reply["results"][0]
+        limit = _int_param(request, "limit", 10)
+        if not 1 <= limit <= MAX_LIST:
+            raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_LIST}")
+        after = _int_param(request, "after", 0)
+        names = api.requested(obj, _split(request.query_params.get("properties")))
+        with self.store.lock:
+            rows = [r for r in self.store.records(obj) if int(r.id) > after][: limit + 1]
+            page: dict[str, Any] = {"results": [api.render(r, names) for r in rows[:limit]]}
+        if len(rows) > limit:
+            nxt = rows[limit - 1].id
+            link = f"https://api.hubapi.com/crm/v3/objects/{obj.name}?after={nxt}"
+            page["paging"] = {"next": {"after": nxt, "link": link}}
+        return 200, page
+
+    async def _row(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        key = request.path_params["object_id"]
+        id_property = request.query_params.get("idProperty")
+        if request.method == "PATCH":
+            body = await _body(request)
+            item = {"id": key, "properties": (body or {}).get("properties") or {}}
+            if id_property:
+                item["idProperty"] = id_property
+            with self.store.lock:
+                status, reply = api.batch_update(self.store, obj, {"inputs": [item]})
+            if status == 207:
+                raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
+            return 200, reply["results"][0]
+        with self.store.lock:
+            status, reply = api.batch_read(
+                self.store,
+                obj,
+                {
+                    "inputs": [{"id": key}],
+                    "properties": _split(request.query_params.get("properties")),
+                    "idProperty": id_property,
+                },
+            )
+        if status == 207:
+            raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
+        return 200, reply["results"][0]
+
+    async def _association_batch(self, request: Request) -> Reply:
+        from_obj = api.object_or_error(request.path_params["from_type"])
+        to_obj = api.object_or_error(request.path_params["to_type"])
+        body = await _body(request)
+        with self.store.lock:
+            return api.association_batch_read(self.store, from_obj, to_obj, body)
+
+    async def _association_list(self, request: Request) -> Reply:
+        from_obj = api.object_or_error(request.path_params["from_type"])
+        to_obj = api.object_or_error(request.path_params["to_type"])
+        with self.store.lock:
+            return api.association_list(
+                self.store, from_obj, request.path_params["from_id"], to_obj
+            )
+
+    async def _associate(self, request: Request) -> Reply:
+        params = request.path_params
+        from_obj = api.object_or_error(params["from_type"])
+        to_obj = api.object_or_error(params["to_type"])
+        with self.store.lock:
+            return api.associate_default(
+                self.store, from_obj, params["from_id"], to_obj, params["to_id"]
+            )
+
+
+def _seed_store(store: RecordStore, seed_value: int, records: int, now: dt.datetime) -> None:
+    anchor = now.replace(minute=0, second=0, microsecond=0)
+    seed(store, seed=seed_value, records=records, anchor=anchor)
+
+
+def _links(body: Any) -> dict[str, Any]:
+    links = body.get("associations") if isinstance(body, dict) else None
+    return {"associations": links} if links else {}
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be a whole number") from None
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v for v in value.split(",") if v] if value else None
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise ApiError(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}") from None
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:
+    async def stripped(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {
+                **scope,
+                "path": path.rstrip("/") or "/",
+                "raw_path": path.rstrip("/").encode(),
+            }
+        await app(scope, receive, send)
+
+    return stripped

@@ -1,0 +1,103 @@
+"""The sandbox's account-level endpoints: account info, API usage, owners, schema.
+
+``GET /account-info/v3/details`` and ``.../api-usage/daily/private-apps``;
+``GET /crm/v3/owners`` (``limit`` up to 500, ``after``, ``email``); the
+pipelines and properties of an object type. Pure functions over the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.hubspot.sandbox_errors import ApiError
+from connectors.hubspot.sandbox_limits import Throttle
+from connectors.hubspot.sandbox_schema import PIPELINES, ObjectDef
+from connectors.hubspot.sandbox_store import RecordStore
+
+__all__ = [
+    "MAX_OWNERS",
+    "account_details",
+    "daily_usage",
+    "one_owner",
+    "one_property",
+    "owners_page",
+    "pipelines",
+    "properties",
+]
+
+MAX_OWNERS = 500
+Reply = tuple[int, Any]
+
+
+def account_details(store: RecordStore) -> Reply:
+    """The portal: id, time zone, currencies and where its web app lives."""
+    return 200, {
+        "portalId": store.portal_id,
+        "accountType": "STANDARD",
+        "timeZone": "Europe/Berlin",
+        "companyCurrency": "EUR",
+        "additionalCurrencies": ["USD", "GBP", "CHF"],
+        "utcOffset": "+01:00",
+        "utcOffsetMilliseconds": 3_600_000,
+        "uiDomain": "app-eu1.hubspot.com",
+        "dataHostingLocation": "eu1",
+    }
+
+
+def daily_usage(store: RecordStore, throttle: Throttle) -> Reply:
+    """Private-app calls made today against the daily allowance."""
+    return 200, {
+        "results": [
+            {
+                "name": "api-calls-daily",
+                "usageLimit": throttle.limits.daily,
+                "currentUsage": throttle.used_today,
+                "collectedAt": store.moment(),
+                "fetchStatus": "SUCCESS",
+            }
+        ]
+    }
+
+
+def owners_page(store: RecordStore, *, limit: int, after: int, email: str | None) -> Reply:
+    """One page of owners, optionally only the one with an e-mail address."""
+    if not 1 <= limit <= MAX_OWNERS:
+        raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_OWNERS}")
+    owners = [
+        o
+        for o in store.owners.values()
+        if email is None or str(o["email"]).casefold() == email.casefold()
+    ]
+    page: dict[str, Any] = {"results": owners[after : after + limit]}
+    if after + limit < len(owners):
+        following = str(after + limit)
+        link = f"https://api.hubapi.com/crm/v3/owners/?limit={limit}&after={following}"
+        page["paging"] = {"next": {"after": following, "link": link}}
+    return 200, page
+
+
+def one_owner(store: RecordStore, owner_id: str) -> Reply:
+    """``GET /crm/v3/owners/{ownerId}``."""
+    owner = store.owners.get(owner_id)
+    if owner is None:
+        raise ApiError(404, "OBJECT_NOT_FOUND", f"No owner with id {owner_id}")
+    return 200, owner
+
+
+def pipelines(obj: ObjectDef) -> Reply:
+    """``GET /crm/v3/pipelines/{objectType}`` (objects without pipelines have none)."""
+    found = PIPELINES.get(obj.name, ())
+    return 200, {"results": [p.as_api(n) for n, p in enumerate(found)]}
+
+
+def properties(obj: ObjectDef) -> Reply:
+    """``GET /crm/v3/properties/{objectType}``."""
+    return 200, {"results": [p.as_api(n) for n, p in enumerate(obj.properties)]}
+
+
+def one_property(obj: ObjectDef, name: str) -> Reply:
+    """``GET /crm/v3/properties/{objectType}/{propertyName}``."""
+    spec = obj.prop(name)
+    if spec is None:
+        raise ApiError(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
+    return 200, spec.as_api(obj.properties.index(spec))

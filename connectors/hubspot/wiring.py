@@ -1,0 +1,83 @@
+"""The HTTP stack of a HubSpot system: auth object, rate limiters, API client.
+
+A private app sends its static token (:class:`~hub.http.BearerToken`); an
+OAuth app fetches access tokens with its refresh token and refreshes once on
+a 401 (:class:`~hub.http.OAuth2Token`). Requests share one budget under
+HubSpot's per-second and ten-second limits, which the ``X-HubSpot-RateLimit``
+headers of every answer tighten; searches have a second, lower budget.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from connectors.hubspot import settings
+from connectors.hubspot.client import describe_error, observe_limits, token_request_factory
+from connectors.hubspot.config import HubSpotConfig, HubSpotSecrets, auth_hint
+from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBucket, build_client
+
+if TYPE_CHECKING:
+    import httpx
+
+    from hub.config import SystemConfig
+
+__all__ = ["build_api", "search_budget"]
+
+
+def build_api(
+    system: SystemConfig,
+    config: HubSpotConfig,
+    secrets: HubSpotSecrets,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    limiter: TokenBucket | None = None,
+) -> tuple[ApiClient, OAuth2Token | None]:
+    """The system's ApiClient, and its OAuth token object when auth_flow is oauth."""
+    hint = auth_hint(system.name, config)
+    auth = _auth(system, config, secrets, hint)
+    http = build_client(
+        system.base_url, auth=auth, transport=transport, timeout=system.timeout_seconds
+    )
+    api = ApiClient(
+        http,
+        system=system.name,
+        retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+        limiter=limiter or _limiter(system),
+        describe_error=describe_error,
+        credentials_hint=hint,
+        observe_limits=functools.partial(observe_limits, system=system.name),
+    )
+    return api, auth if isinstance(auth, OAuth2Token) else None
+
+
+def search_budget(config: HubSpotConfig) -> TokenBucket:
+    """Evenly spaced searches, ``search_requests_per_second`` at most, no burst."""
+    return TokenBucket(requests=1, per_seconds=1 / config.search_requests_per_second, burst=1)
+
+
+def _auth(
+    system: SystemConfig, config: HubSpotConfig, secrets: HubSpotSecrets, hint: str
+) -> BearerToken | OAuth2Token:
+    if config.auth_flow == "private_app":
+        assert secrets.access_token is not None  # resolve_secrets required it
+        return BearerToken(secrets.access_token)
+    token_url = config.token_url or system.base_url.rstrip("/") + settings.TOKEN_PATH
+    return OAuth2Token(
+        token_request_factory(secrets, token_url), system=system.name, setting_hint=hint
+    )
+
+
+def _limiter(system: SystemConfig) -> TokenBucket:
+    if system.rate_limit is not None:
+        limit = system.rate_limit
+        return TokenBucket(
+            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
+        )
+    default = settings.DEFAULT_RATE_LIMIT
+    return TokenBucket(
+        requests=int(default["requests"]),
+        per_seconds=default["per_seconds"],
+        burst=int(default["burst"]),
+    )

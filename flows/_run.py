@@ -1,0 +1,35 @@
+"""The body every handoff flow shares: load, open, loop over batches as Prefect tasks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flows._tasks import process_batch
+from hub.config import load_config
+from hub.handoffs.catalogue import build_handoff, handoff_settings
+from hub.handoffs.runner import run_handoff
+from hub.runtime import open_runtime
+
+__all__ = ["run_handoff_flow"]
+
+
+def run_handoff_flow(
+    name: str, config_path: str, batch_retry_delay_seconds: float
+) -> dict[str, Any]:
+    """Run handoff ``name`` from ``config_path``, one Prefect task per batch."""
+    loaded = load_config(config_path)
+    handoff_settings(loaded, name)
+    runtime = open_runtime(loaded)
+    try:
+        handoff = build_handoff(runtime, name)
+        batch = process_batch.with_options(retry_delay_seconds=batch_retry_delay_seconds)
+        summary = run_handoff(
+            name,
+            handoff,
+            runtime.store,
+            process_batch=lambda records: batch(handoff, records),
+        )
+    finally:
+        runtime.close()
+    return asdict(summary)

@@ -1,0 +1,23 @@
+"""feedback-to-lead as a Prefect flow: flagged delivery items -> CRM leads, batch by batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from flows._run import run_handoff_flow
+from hub.handoffs.feedback_to_lead import HANDOFF
+
+__all__ = ["feedback_to_lead"]
+
+
+@flow(name=HANDOFF, log_prints=False, validate_parameters=True)
+def feedback_to_lead(config_path: str, batch_retry_delay_seconds: float = 10.0) -> dict[str, Any]:
+    """Turn customer feedback, needs and upsells flagged in the PM tool into CRM leads.
+
+    Args:
+        config_path: The hub config file.
+        batch_retry_delay_seconds: Pause before Prefect retries a failed batch.
+    """
+    return run_handoff_flow(HANDOFF, config_path, batch_retry_delay_seconds)

@@ -1,0 +1,351 @@
+"""feedback-to-lead: customer feedback, a new need or an upsell in delivery becomes one CRM lead.
+
+Per PM item the path is: link store -> (no link) the CRM's lead stamped with
+the item's id -> (not found) create the lead, in one batch call per page.
+The lead carries the feedback text, the reporter and a link back, and the
+account of the deal whose project the item sits in (through won-to-project's
+links). Then a comment on the PM item says which lead it became. A link is
+``created`` once the lead exists and ``complete`` once the comment is posted,
+so a crash between the two redoes only the comment, never the lead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.config import FeedbackToLeadConfig
+from hub.connector import ChangePage, RecordEnvelope
+from hub.engine import BatchReport, Decision, Verdict, fingerprint
+from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.transforms import render_template
+from hub.model import Account, Feedback, Lead, Opportunity, dump
+from hub.notify import notifier_for
+from hub.runtime import Runtime
+from hub.store import AuditEvent, Link
+
+__all__ = ["HANDOFF", "FeedbackToLead"]
+
+HANDOFF = "feedback-to-lead"
+log = logging.getLogger("hub.feedback_to_lead")
+
+_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
+
+
+@dataclass
+class _Work:
+    feedback: Feedback
+    item_id: str
+    decision: Decision
+    account: Account | None = None
+    lead_id: str | None = None
+
+
+class FeedbackToLead:
+    """The feedback-to-lead handoff for one PM/CRM pair of a runtime."""
+
+    def __init__(
+        self, runtime: Runtime, config: FeedbackToLeadConfig, *, run_id: str | None = None
+    ) -> None:
+        self.rt = runtime
+        self.cfg = config
+        self.run_id = run_id
+        self.pm = runtime.pm(config.pm)
+        self.crm = runtime.connector(config.crm)
+        self.pm_map = runtime.mapping(config.pm)
+        self.crm_map = runtime.mapping(config.crm)
+        self.notifier = notifier_for(config.notify.urls)
+
+    @property
+    def cursor_name(self) -> str:
+        """Store key of this handoff's read position."""
+        return f"{HANDOFF}:{self.cfg.pm}:Feedback"
+
+    @property
+    def _lead_object(self) -> str:
+        return self.crm_map.entities["Lead"].object
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Pages of flagged PM items changed since the checkpoint."""
+        entity = self.pm_map.entities["Feedback"]
+        return read_from_checkpoint(
+            self.rt.store,
+            self.cursor_name,
+            lambda since: self.pm.read_changes(
+                entity.object,
+                since=since,
+                fields=entity.source_fields(),
+                where=entity.where or None,
+                page_size=self.cfg.batch_size,
+            ),
+        )
+
+    def advance(self, page: ChangePage) -> None:
+        """Move the checkpoint past a page whose every write is recorded."""
+        advance_checkpoint(self.rt.store, self.cursor_name, page)
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Plan one batch and, unless ``dry_run``, apply it."""
+        report = BatchReport()
+        report.counts["seen"] += len(records)
+        work = self._plan(records, report, record_failures=not dry_run)
+        report.decisions.extend(w.decision for w in work)
+        if not dry_run:
+            self._apply(work, report)
+        return report
+
+    # planning ------------------------------------------------------------------
+
+    def _plan(
+        self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
+    ) -> list[_Work]:
+        items, failures = to_unified_many(self.pm_map, "Feedback", [r.raw for r in records])
+        for raw, error in failures:
+            item_id = str(raw.get("key") or raw.get("gid") or raw.get("id") or "?")
+            report.counts["failed"] += 1
+            report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(error)))
+            if record_failures:
+                self._dead_letter(item_id, f"mapping: {error}", dict(raw))
+        feedback = [f for f in items if isinstance(f, Feedback)]
+        ids = [f.refs[self.cfg.pm] for f in feedback]
+        links = self.rt.store.links_for(HANDOFF, self.cfg.pm, ids, target_system=self.cfg.crm)
+        stamped = self._stamped_leads([i for i in ids if i not in links])
+        accounts = self._accounts(feedback)
+        return [
+            self._decide(f, links.get(f.refs[self.cfg.pm]), stamped, accounts) for f in feedback
+        ]
+
+    def _decide(
+        self,
+        item: Feedback,
+        link: Link | None,
+        stamped: Mapping[str, str],
+        accounts: Mapping[str, Account],
+    ) -> _Work:
+        item_id = item.refs[self.cfg.pm]
+        label = item.text[:80]
+        account = accounts.get(item.project or "")
+        if link is not None and link.state == "complete":
+            decision = Decision(
+                Verdict.SKIP, item_id, label, f"already lead {link.target_id}", link.target_id
+            )
+            return _Work(item, item_id, decision, account, link.target_id)
+        if link is not None:
+            decision = Decision(
+                Verdict.FINISH, item_id, label, "lead exists; comment pending", link.target_id
+            )
+            return _Work(item, item_id, decision, account, link.target_id)
+        found = stamped.get(self._source_id(item_id))
+        if found is not None:
+            decision = Decision(
+                Verdict.RECOVER, item_id, label, f"lead {found} found by its stamp", found
+            )
+            return _Work(item, item_id, decision, account, found)
+        where = f" for {account.name}" if account else " (no linked account)"
+        decision = Decision(Verdict.CREATE, item_id, label, f"{item.feedback_kind}{where}")
+        return _Work(item, item_id, decision, account)
+
+    def _source_id(self, item_id: str) -> str:
+        return f"{self.cfg.pm}:{item_id}"
+
+    def _stamped_leads(self, item_ids: Sequence[str]) -> dict[str, str]:
+        stamp_field = self.crm_map.entities["Lead"].stamp_field
+        if not item_ids or not stamp_field:
+            return {}
+        return self.crm.find_by_external_id(
+            self._lead_object, stamp_field, [self._source_id(i) for i in item_ids]
+        )
+
+    def _accounts(self, feedback: Sequence[Feedback]) -> dict[str, Account]:
+        """Project key/id -> the account of the deal it was created from."""
+        projects = {f.project for f in feedback if f.project}
+        if not projects:
+            return {}
+        deal_of: dict[str, str] = {}
+        for link in self.rt.store.links(WON_TO_PROJECT):
+            for key in (link.target_key, link.target_id):
+                if key in projects:
+                    deal_of[key] = link.source_id
+        if not deal_of:
+            return {}
+        entity = self.crm_map.entities["Opportunity"]
+        raws = self.crm.read_by_ids(
+            entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
+        )
+        opps, _ = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])
+        by_id = {
+            o.refs[self.cfg.crm]: o.account
+            for o in opps
+            if isinstance(o, Opportunity) and o.account is not None
+        }
+        return {p: by_id[d] for p, d in deal_of.items() if d in by_id}
+
+    # applying ------------------------------------------------------------------
+
+    def _apply(self, work: list[_Work], report: BatchReport) -> None:
+        to_create = [w for w in work if w.decision.verdict is Verdict.CREATE]
+        self._create_leads(to_create, report)
+        for item in work:
+            verdict = item.decision.verdict
+            if verdict is Verdict.SKIP:
+                report.counts["skipped"] += 1
+            elif verdict is Verdict.RECOVER:
+                report.counts["recovered"] += 1
+                self._record_link(item, "created")
+            elif verdict is Verdict.FINISH:
+                report.counts["finished"] += 1
+        for item in work:
+            if item.lead_id is None or item.decision.verdict is Verdict.SKIP:
+                continue
+            try:
+                self._comment_and_notify(item, report)
+            except _RECORD_ERRORS as exc:
+                report.counts["comment_failed"] += 1
+                self._dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
+                continue
+            self._record_link(item, "complete")
+        done = [w.item_id for w in work if w.lead_id is not None]
+        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.pm, done)
+
+    def _create_leads(self, items: list[_Work], report: BatchReport) -> None:
+        payloads: list[tuple[_Work, dict[str, Any]]] = []
+        stamp_field = self.crm_map.entities["Lead"].stamp_field
+        for item in items:
+            try:
+                fields = dict(from_unified(self.crm_map, "Lead", self._lead(item)))
+            except MappingError as exc:
+                report.counts["failed"] += 1
+                self._dead_letter(item.item_id, f"lead mapping: {exc}", dump(item.feedback))
+                continue
+            if stamp_field:
+                fields[stamp_field] = self._source_id(item.item_id)
+            payloads.append((item, fields))
+        if not payloads:
+            return
+        results = self.crm.create(self._lead_object, [p for _, p in payloads])
+        for (item, payload), result in zip(payloads, results, strict=True):
+            if result.ok and result.id:
+                item.lead_id = result.id
+                report.counts["created"] += 1
+                self._audit("create_lead", self.cfg.crm, item, "ok", after=payload)
+                self._record_link(item, "created")
+            else:
+                report.counts["failed"] += 1
+                self._audit("create_lead", self.cfg.crm, item, "failed", detail=result.error)
+                self._dead_letter(item.item_id, f"create lead: {result.error}", payload)
+
+    def _lead(self, item: _Work) -> Lead:
+        context = self._context(item)
+        feedback = item.feedback
+        company = item.account.name if item.account else (feedback.account or "Unknown customer")
+        reporter = feedback.reporter
+        lines = [feedback.text, ""]
+        if reporter is not None:
+            lines.append(f"Reported by {reporter.name or reporter.email} in delivery.")
+        lines.append(f"Source: {self.pm.record_url(self._feedback_object, item.item_id)}")
+        return Lead(
+            last_name=render_template(self.cfg.lead_name, context).strip()[:80] or "Customer",
+            company=company[:255],
+            description="\n".join(lines),
+            source=self.cfg.lead_source,
+            account=item.account.ref(self.cfg.crm) if item.account else None,
+        )
+
+    @property
+    def _feedback_object(self) -> str:
+        return self.pm_map.entities["Feedback"].object
+
+    def _context(self, item: _Work) -> dict[str, Any]:
+        lead_url = (
+            self.crm.record_url(self._lead_object, item.lead_id) if item.lead_id is not None else ""
+        )
+        return {
+            "feedback": dump(item.feedback),
+            # Without a linked deal the PM item's own customer field is all there is.
+            "account": dump(item.account) if item.account else {"name": item.feedback.account},
+            "lead_id": item.lead_id,
+            "lead_url": lead_url,
+        }
+
+    def _comment_and_notify(self, item: _Work, report: BatchReport) -> None:
+        context = self._context(item)
+        text = render_template(self.cfg.comment, context)
+        comment_id = self.pm.add_comment(self._feedback_object, item.item_id, text)
+        report.counts["commented"] += 1
+        self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
+        delivery = self.notifier.send(
+            render_template(self.cfg.notify.title, context),
+            render_template(self.cfg.notify.body, context),
+        )
+        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        self._audit(
+            "notify",
+            delivery.channel,
+            item,
+            "ok" if delivery.delivered else "failed",
+            detail=delivery.detail or None,
+        )
+
+    # recording -----------------------------------------------------------------
+
+    def _record_link(self, item: _Work, state: str) -> None:
+        assert item.lead_id is not None
+        self.rt.store.record_link(
+            Link(
+                HANDOFF,
+                self.cfg.pm,
+                self._feedback_object,
+                item.item_id,
+                self.cfg.crm,
+                self._lead_object,
+                item.lead_id,
+                item.lead_id,
+                self.crm.record_url(self._lead_object, item.lead_id),
+                state,
+            )
+        )
+
+    def _audit(
+        self,
+        action: str,
+        system: str,
+        item: _Work,
+        outcome: str,
+        *,
+        after: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        target = item.lead_id if system == self.cfg.crm else item.item_id
+        self.rt.store.audit(
+            self.run_id,
+            [
+                AuditEvent(
+                    HANDOFF,
+                    action,
+                    system,
+                    "Lead" if system == self.cfg.crm else "Feedback",
+                    target,
+                    outcome,
+                    source_ref=self._source_id(item.item_id),
+                    after_fp=fingerprint(dict(after) if after else None),
+                    detail=detail,
+                )
+            ],
+        )
+
+    def _dead_letter(self, item_id: str, reason: str, payload: dict[str, Any]) -> None:
+        log.warning("feedback-to-lead: %s %s: %s", self.cfg.pm, item_id, reason)
+        self.rt.store.dead_letter(
+            self.run_id,
+            handoff=HANDOFF,
+            system=self.cfg.pm,
+            object_name="Feedback",
+            record_id=item_id,
+            reason=reason,
+            payload=payload,
+        )
