@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
@@ -46,6 +46,9 @@ __all__ = [
     "load_config",
     "resolve_store_url",
 ]
+
+
+_SettingsT = TypeVar("_SettingsT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -92,6 +95,26 @@ class SystemConfig(_Strict):
     def bind_name(self, name: str) -> None:
         """Record the key this system has in the hub config."""
         self._name = name
+
+    def parse_settings(self, model: type[_SettingsT]) -> _SettingsT:
+        """Validate ``settings`` against a connector's model; every problem in one ConfigError.
+
+        Raises:
+            ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
+        """
+        try:
+            return model.model_validate(self.settings)
+        except ValidationError as exc:
+            issues = [
+                Issue(
+                    "<config>",
+                    None,
+                    ".".join(["systems", self.name, "settings", *map(str, err["loc"])]),
+                    err["msg"],
+                )
+                for err in exc.errors()
+            ]
+            raise ConfigError(issues) from None
 
     def secret(self, setting: str) -> SecretStr:
         """Resolve a credential; the error names system, setting and variable, never a value."""

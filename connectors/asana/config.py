@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.asana import settings
 from hub.errors import ConfigError, Issue
@@ -118,24 +118,8 @@ class AsanaSecrets:
 
 
 def load_config(system: SystemConfig) -> AsanaConfig:
-    """Validate ``system.settings``; every problem is reported in one ConfigError.
-
-    Raises:
-        ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
-    """
-    try:
-        return AsanaConfig.model_validate(system.settings)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                "<config>",
-                None,
-                ".".join(["systems", system.name, "settings", *map(str, err["loc"])]),
-                err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise ConfigError(issues) from None
+    """Validate ``system.settings``; every problem is reported in one ConfigError."""
+    return system.parse_settings(AsanaConfig)
 
 
 def resolve_secrets(system: SystemConfig, config: AsanaConfig) -> AsanaSecrets:

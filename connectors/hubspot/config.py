@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.hubspot import settings
 from hub.errors import ConfigError, Issue
@@ -83,24 +83,8 @@ class HubSpotSecrets:
 
 
 def load_config(system: SystemConfig) -> HubSpotConfig:
-    """Validate ``system.settings``; every problem is reported in one ConfigError.
-
-    Raises:
-        ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
-    """
-    try:
-        return HubSpotConfig.model_validate(system.settings)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                "<config>",
-                None,
-                ".".join(["systems", system.name, "settings", *map(str, err["loc"])]),
-                err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise ConfigError(issues) from None
+    """Validate ``system.settings``; every problem is reported in one ConfigError."""
+    return system.parse_settings(HubSpotConfig)
 
 
 def resolve_secrets(system: SystemConfig, config: HubSpotConfig) -> HubSpotSecrets:

@@ -15,85 +15,16 @@ import random
 from connectors.hubspot.sandbox_schema import INDUSTRIES, OBJECTS, PIPELINES
 from connectors.hubspot.sandbox_store import RecordStore
 from connectors.hubspot.sandbox_values import format_datetime
+from hub.sandbox_names import (
+    COUNTRIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PRODUCTS,
+    company_name,
+)
 
 __all__ = ["seed"]
 
-_FIRST = (
-    "Ada",
-    "Grace",
-    "Alan",
-    "Katherine",
-    "Linus",
-    "Margaret",
-    "Dennis",
-    "Barbara",
-    "Ken",
-    "Frances",
-    "Edsger",
-    "Radia",
-    "Tim",
-    "Hedy",
-    "John",
-    "Sophie",
-)
-_LAST = (
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Johnson",
-    "Torvalds",
-    "Hamilton",
-    "Ritchie",
-    "Liskov",
-    "Thompson",
-    "Allen",
-    "Dijkstra",
-    "Perlman",
-    "Berners-Lee",
-    "Lamarr",
-    "O'Brien",
-    "Wilson",
-)
-_COMPANY_A = (
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Tyrell",
-    "Cyberdyne",
-    "Soylent",
-    "Hooli",
-    "Vandelay",
-    "Wonka",
-    "Aperture",
-    "Massive",
-    "Nakatomi",
-)
-_COMPANY_B = (
-    "Industries",
-    "Corporation",
-    "Systems",
-    "Holdings",
-    "Labs",
-    "Logistics",
-    "Analytics",
-    "Foods",
-    "Energy",
-    "Media",
-)
-_PRODUCTS = (
-    "Platform rollout",
-    "Data migration",
-    "Support renewal",
-    "Analytics add-on",
-    "Integration project",
-    "Training package",
-    "Expansion",
-    "Pilot",
-)
-_COUNTRIES = ("United States", "Germany", "United Kingdom", "France", "Netherlands", "Canada")
 _STAGE_WEIGHTS = {
     "default": (10, 8, 8, 7, 6, 25, 15),
     "1467431": (10, 8, 20, 8),
@@ -123,7 +54,7 @@ def _email(first: str, last: str, domain: str) -> str:
 def _owners(store: RecordStore, count: int, anchor: dt.datetime) -> list[str]:
     ids = []
     for n in range(count):
-        first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
+        first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 7) % len(LAST_NAMES)]
         owner_id = str(41_629_779 + n * 137)
         stamp = format_datetime(anchor - dt.timedelta(days=400 - n))
         store.owners[owner_id] = {
@@ -148,9 +79,7 @@ def _companies(
 ) -> list[tuple[str, str]]:
     made: list[tuple[str, str]] = []
     for n in range(count):
-        name = f"{_COMPANY_A[n % len(_COMPANY_A)]} {_COMPANY_B[(n // len(_COMPANY_A) + n) % 10]}"
-        if n >= len(_COMPANY_A) * len(_COMPANY_B):
-            name += f" {n}"
+        name = company_name(n)
         domain = name.lower().replace(" ", "-") + ".example"
         record = store.put(
             OBJECTS["companies"],
@@ -159,7 +88,7 @@ def _companies(
                 "domain": domain,
                 "website": f"https://www.{domain}",
                 "industry": rng.choice(INDUSTRIES),
-                "country": rng.choice(_COUNTRIES),
+                "country": rng.choice(COUNTRIES),
                 "numberofemployees": str(rng.randrange(20, 20000)),
                 "annualrevenue": str(rng.randrange(1, 500) * 100000),
                 "hubspot_owner_id": rng.choice(owners),
@@ -180,7 +109,7 @@ def _contacts(
     by_company: dict[str, list[str]] = {}
     for company_id, domain in companies:
         for n in range(rng.randrange(1, 3)):
-            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             record = store.put(
                 OBJECTS["contacts"],
                 {
@@ -217,7 +146,7 @@ def _deals(
         record = store.put(
             OBJECTS["deals"],
             {
-                "dealname": f"{names[company_id]} - {rng.choice(_PRODUCTS)}",
+                "dealname": f"{names[company_id]} - {rng.choice(PRODUCTS)}",
                 "pipeline": pipeline.id,
                 "dealstage": stage.id,
                 "amount": str(rng.randrange(50, 5000) * 100),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors.jira import settings
 from hub.errors import ConfigError, Issue
@@ -113,24 +113,8 @@ class JiraSecrets:
 
 
 def load_config(system: SystemConfig) -> JiraConfig:
-    """Validate ``system.settings``; every problem is reported in one ConfigError.
-
-    Raises:
-        ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
-    """
-    try:
-        return JiraConfig.model_validate(system.settings)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                "<config>",
-                None,
-                ".".join(["systems", system.name, "settings", *map(str, err["loc"])]),
-                err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise ConfigError(issues) from None
+    """Validate ``system.settings``; every problem is reported in one ConfigError."""
+    return system.parse_settings(JiraConfig)
 
 
 def resolve_secrets(system: SystemConfig, config: JiraConfig) -> JiraSecrets:

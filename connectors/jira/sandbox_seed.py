@@ -16,46 +16,11 @@ import string
 
 from connectors.jira.sandbox_data import PRIORITIES, Issue, IssueType, Project, User
 from connectors.jira.sandbox_store import JiraStore
+from hub.sandbox_names import FIRST_NAMES, LAST_NAMES
 
 __all__ = ["API_USER_EMAIL", "api_token", "integration_user", "seed"]
 
 API_USER_EMAIL = "hub-integration@acme-delivery.example"
-_FIRST = (
-    "Ada",
-    "Grace",
-    "Alan",
-    "Katherine",
-    "Linus",
-    "Margaret",
-    "Dennis",
-    "Barbara",
-    "Ken",
-    "Frances",
-    "Edsger",
-    "Radia",
-    "Tim",
-    "Hedy",
-    "John",
-    "Sophie",
-)
-_LAST = (
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Johnson",
-    "Torvalds",
-    "Hamilton",
-    "Ritchie",
-    "Liskov",
-    "Thompson",
-    "Allen",
-    "Dijkstra",
-    "Perlman",
-    "Berners-Lee",
-    "Lamarr",
-    "O'Brien",
-    "Wilson",
-)
 _PMS = (
     ("Priya", "Natarajan", "Europe/London"),
     ("Tomás", "Herrera", "Europe/Madrid"),
@@ -156,8 +121,8 @@ def _users(store: JiraStore, rng: random.Random) -> list[str]:
         email = f"{first.lower().replace('á', 'a')}.{last.lower()}@acme-delivery.example"
         store.add_user(User(account, f"{first} {last}", email, zone, email_hidden=hidden))
         pms.append(account)
-    for n in range(len(_FIRST)):
-        first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
+    for n in range(len(FIRST_NAMES)):
+        first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 7) % len(LAST_NAMES)]
         email = f"{first}.{last}".lower().replace("'", "") + "@acme-sales.example"
         account = f"5e{rng.getrandbits(80):020x}"[:24]
         store.add_user(User(account, f"{first} {last}", email, rng.choice(_ZONES)))

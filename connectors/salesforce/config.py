@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from connectors.salesforce import settings
 from hub.errors import ConfigError, Issue
@@ -81,24 +81,8 @@ class SalesforceSecrets:
 
 
 def load_config(system: SystemConfig) -> SalesforceConfig:
-    """Validate ``system.settings``; every problem is reported in one ConfigError.
-
-    Raises:
-        ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
-    """
-    try:
-        return SalesforceConfig.model_validate(system.settings)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                "<config>",
-                None,
-                ".".join(["systems", system.name, "settings", *map(str, err["loc"])]),
-                err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise ConfigError(issues) from None
+    """Validate ``system.settings``; every problem is reported in one ConfigError."""
+    return system.parse_settings(SalesforceConfig)
 
 
 def resolve_secrets(system: SystemConfig, config: SalesforceConfig) -> SalesforceSecrets:

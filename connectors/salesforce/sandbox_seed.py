@@ -13,86 +13,18 @@ from typing import Any
 
 from connectors.salesforce.sandbox_schema import OBJECTS, STAGES
 from connectors.salesforce.sandbox_store import RecordStore
+from hub.sandbox_names import (
+    COMPANY_PREFIXES,
+    COUNTRIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PRODUCTS,
+    company_name,
+)
 
 __all__ = ["INTEGRATION_USERNAME", "seed"]
 
 INTEGRATION_USERNAME = "integration@handoff-hub.example"
-_FIRST = (
-    "Ada",
-    "Grace",
-    "Alan",
-    "Katherine",
-    "Linus",
-    "Margaret",
-    "Dennis",
-    "Barbara",
-    "Ken",
-    "Frances",
-    "Edsger",
-    "Radia",
-    "Tim",
-    "Hedy",
-    "John",
-    "Sophie",
-)
-_LAST = (
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Johnson",
-    "Torvalds",
-    "Hamilton",
-    "Ritchie",
-    "Liskov",
-    "Thompson",
-    "Allen",
-    "Dijkstra",
-    "Perlman",
-    "Berners-Lee",
-    "Lamarr",
-    "O'Brien",
-    "Wilson",
-)
-_COMPANY_A = (
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Tyrell",
-    "Cyberdyne",
-    "Soylent",
-    "Hooli",
-    "Vandelay",
-    "Wonka",
-    "Aperture",
-    "Massive",
-    "Nakatomi",
-)
-_COMPANY_B = (
-    "Industries",
-    "Corporation",
-    "Systems",
-    "Holdings",
-    "Labs",
-    "Logistics",
-    "Analytics",
-    "Foods",
-    "Energy",
-    "Media",
-)
-_PRODUCTS = (
-    "Platform rollout",
-    "Data migration",
-    "Support renewal",
-    "Analytics add-on",
-    "Integration project",
-    "Training package",
-    "Expansion",
-    "Pilot",
-)
-_COUNTRIES = ("United States", "Germany", "United Kingdom", "France", "Netherlands", "Canada")
 _STAGE_WEIGHTS = (10, 8, 8, 7, 6, 5, 8, 8, 25, 15)
 
 
@@ -136,7 +68,7 @@ def _users(store: RecordStore, rng: random.Random, count: int, anchor: dt.dateti
     ]
     store.acting_user = ids[0]
     for n in range(count):
-        first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
+        first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 7) % len(LAST_NAMES)]
         email = f"{first}.{last}".lower().replace("'", "") + "@acme-sales.example"
         ids.append(
             _put(
@@ -165,9 +97,7 @@ def _accounts(
     assert industries is not None
     made: list[tuple[str, str]] = []
     for n in range(count):
-        name = f"{_COMPANY_A[n % len(_COMPANY_A)]} {_COMPANY_B[(n // len(_COMPANY_A) + n) % 10]}"
-        if n >= len(_COMPANY_A) * len(_COMPANY_B):
-            name += f" {n}"
+        name = company_name(n)
         parent = made[rng.randrange(len(made))][0] if made and rng.random() < 0.1 else None
         domain = name.split()[0].lower() + ".example"
         account_id = _put(
@@ -179,7 +109,7 @@ def _accounts(
                 "ParentId": parent,
                 "Type": rng.choice(("Customer - Direct", "Prospect", "Customer - Channel")),
                 "Website": f"https://www.{domain}",
-                "BillingCountry": rng.choice(_COUNTRIES),
+                "BillingCountry": rng.choice(COUNTRIES),
                 "NumberOfEmployees": rng.randrange(20, 20000),
                 "OwnerId": rng.choice(users[1:]),
                 "AnnualRevenue": float(rng.randrange(1, 500) * 100000),
@@ -196,7 +126,7 @@ def _contacts(
     ids = []
     for account_id, domain in accounts:
         for _ in range(rng.randrange(1, 3)):
-            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             email = f"{first}.{last}".lower().replace("'", "") + f"@{domain}"
             ids.append(
                 _put(
@@ -234,7 +164,7 @@ def _opportunities(
                 store,
                 "Opportunity",
                 {
-                    "Name": f"{names[account_id]} - {rng.choice(_PRODUCTS)}",
+                    "Name": f"{names[account_id]} - {rng.choice(PRODUCTS)}",
                     "AccountId": account_id,
                     "StageName": stage,
                     "Amount": float(rng.randrange(50, 5000) * 100),
@@ -278,14 +208,14 @@ def _leads(
     store: RecordStore, rng: random.Random, count: int, users: list[str], anchor: dt.datetime
 ) -> None:
     for n in range(count):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         _put(
             store,
             "Lead",
             {
                 "FirstName": first,
                 "LastName": last,
-                "Company": f"{_COMPANY_A[n % 15]} Prospects",
+                "Company": f"{COMPANY_PREFIXES[n % len(COMPANY_PREFIXES)]} Prospects",
                 "Email": f"{first}.{last}".lower().replace("'", "") + "@prospect.example",
                 "LeadSource": rng.choice(("Web", "Customer Feedback", "Partner Referral")),
                 "OwnerId": rng.choice(users[1:]),
