@@ -39,7 +39,7 @@ sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args
 app.add_typer(sandbox_app, name="sandbox")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Hub config YAML")]
-HANDOFFS = ("won-to-project", "feedback-to-lead")
+HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -72,9 +72,14 @@ def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
     if handoff not in HANDOFFS:
         raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     from flows.feedback_to_lead import feedback_to_lead
+    from flows.risk_to_account_manager import risk_to_account_manager
     from flows.won_to_project import won_to_project
 
-    flow = {"won-to-project": won_to_project, "feedback-to-lead": feedback_to_lead}[handoff]
+    flow = {
+        "won-to-project": won_to_project,
+        "risk-to-account-manager": risk_to_account_manager,
+        "feedback-to-lead": feedback_to_lead,
+    }[handoff]
     with progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
     return result

@@ -21,6 +21,7 @@ from hub.errors import ConfigError, Issue
 from hub.mapping.loader import check_mapping
 from hub.mapping.spec import MappingSpec
 from hub.mapping.transforms import template_error
+from hub.model import Health, Severity
 from hub.schema import (
     did_you_mean,
     hub_config_schema,
@@ -38,6 +39,7 @@ __all__ = [
     "LoadedConfig",
     "NotifyConfig",
     "RateLimitConfig",
+    "RiskToAccountManagerConfig",
     "StoreConfig",
     "SystemConfig",
     "TemplateConfig",
@@ -229,11 +231,41 @@ class FeedbackToLeadConfig(_Strict):
     )
 
 
+class RiskToAccountManagerConfig(_Strict):
+    """risk-to-account-manager: delivery risks and bad project health reach the deal's owner."""
+
+    enabled: bool = True
+    pm: str = Field(description="Key of the project tool under systems:")
+    crm: str = Field(description="Key of the CRM system under systems:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    min_severity: Severity = Field(
+        default=Severity.HIGH, description="Risk items of this severity or worse raise a task"
+    )
+    health_levels: list[Health] = Field(
+        default_factory=lambda: [Health.AMBER, Health.RED],
+        description="Project health that raises a task (needs a Project health rule)",
+    )
+    write_health: bool = Field(
+        default=True, description="Write the project's health onto the deal (delivery_health)"
+    )
+    due_in_days: int = Field(default=2, ge=0, le=60, description="Due date of the CRM task")
+    risk_subject: str = Field(default="Delivery risk ({{ risk.severity }}): {{ risk.title }}")
+    health_subject: str = Field(default="Delivery health {{ project.health }}: {{ project.name }}")
+    notify: NotifyConfig = Field(
+        default_factory=lambda: NotifyConfig(
+            title="{{ event }}: {{ subject }}",
+            body="{{ subject }} on {{ opportunity.name }} ({{ owner.email }}). {{ task_url }}",
+        )
+    )
+
+
 class HandoffsConfig(_Strict):
     """The handoffs this hub runs."""
 
     won_to_project: WonToProjectConfig | None = None
     feedback_to_lead: FeedbackToLeadConfig | None = None
+    risk_to_account_manager: RiskToAccountManagerConfig | None = None
 
 
 class StoreConfig(_Strict):
@@ -259,6 +291,7 @@ class HubConfig(_Strict):
 _HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)},
     "feedback_to_lead": {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
+    "risk_to_account_manager": {"crm": ("Note", "Opportunity"), "pm": ("Risk", "Project")},
 }
 
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")

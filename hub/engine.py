@@ -25,6 +25,8 @@ class Verdict(StrEnum):
     CREATE = "create"
     RECOVER = "recover"
     FINISH = "finish"
+    UPDATE = "update"
+    CLOSE = "close"
     SKIP = "skip"
     FAIL = "fail"
 

@@ -185,6 +185,9 @@ class Opportunity(Entity):
     documents: list[Document] = Field(default_factory=list)
     description: str | None = None
     project_ref: str | None = Field(default=None, description="PM project id written back")
+    delivery_health: Health | None = Field(
+        default=None, description="Health of the linked delivery project, written back"
+    )
 
 
 class Project(Entity):

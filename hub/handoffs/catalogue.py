@@ -10,6 +10,8 @@ from hub.config import LoadedConfig
 from hub.errors import ConfigError, Issue
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.feedback_to_lead import FeedbackToLead
+from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from hub.handoffs.risk_to_account_manager import RiskToAccountManager
 from hub.handoffs.runner import BatchHandoff
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.handoffs.won_to_project import WonToProject
@@ -30,6 +32,9 @@ class HandoffKind:
 HANDOFFS: dict[str, HandoffKind] = {
     WON_TO_PROJECT: HandoffKind(WON_TO_PROJECT, "won_to_project", WonToProject),
     FEEDBACK_TO_LEAD: HandoffKind(FEEDBACK_TO_LEAD, "feedback_to_lead", FeedbackToLead),
+    RISK_TO_ACCOUNT_MANAGER: HandoffKind(
+        RISK_TO_ACCOUNT_MANAGER, "risk_to_account_manager", RiskToAccountManager
+    ),
 }
 
 

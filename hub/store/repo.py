@@ -41,6 +41,7 @@ class Link:
     target_key: str | None = None
     target_url: str | None = None
     state: str = "complete"
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def _to_link(row: LinkRow) -> Link:
         row.target_key,
         row.target_url,
         row.state,
+        row.fingerprint,
     )
 
 

@@ -140,7 +140,7 @@ def test_batch_keeps_going_past_bad_records(salesforce, sf_opportunity) -> None:
 
 
 def test_unknown_entity_lists_mapped_ones(salesforce) -> None:
-    with pytest.raises(MappingError, match="maps: Account, Contact, Lead, Opportunity, User"):
+    with pytest.raises(MappingError, match="maps: Account, Contact, Lead, Note, Opportunity, User"):
         to_unified(salesforce, "Risk", {"Id": "1"})
 
 

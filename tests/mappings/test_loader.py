@@ -26,9 +26,10 @@ def test_shipped_mappings_cover_the_documented_entities() -> None:
         "User",
         "Contact",
         "Lead",
+        "Note",
     }
     jira = load_mapping(MAPPINGS / "jira.yaml")
-    assert set(jira.entities) == {"Project", "Task", "Feedback"}
+    assert set(jira.entities) == {"Project", "Task", "Feedback", "Risk"}
     fields = jira.entities["Project"].fields
     assert fields["budget"].path == "fields.customfield_10050"
     assert fields["account.name"].path == "fields.customfield_10051"

@@ -1,0 +1,441 @@
+"""risk-to-account-manager: delivery trouble reaches the owner of the deal in the CRM.
+
+Two PM streams are read, each from its own checkpoint: risk items (the PM
+mapping's ``Risk`` entity) and projects (``Project``, for their health). An
+alert is open while a risk of at least ``min_severity`` is unresolved, or
+while a project's health is one of ``health_levels``. For each alert on a
+project that won-to-project linked to a deal, the deal's owner gets exactly
+one CRM task (the CRM mapping's ``Note``): created when the alert opens,
+updated when it changes, completed when it clears, reopened if it comes back.
+The link keeps the task id and a fingerprint of what was last written, so a
+rerun writes nothing; the task carries the alert's stamp, so a crash between
+create and record is healed by finding it. Project health is also written
+onto the deal (``delivery_health``) when it differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.config import RiskToAccountManagerConfig
+from hub.connector import ChangePage, RecordEnvelope
+from hub.engine import BatchReport, Decision, Verdict, fingerprint
+from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.transforms import render_template
+from hub.model import Entity, Health, Note, Opportunity, Project, Risk, Severity, TaskStatus, dump
+from hub.notify import notifier_for
+from hub.runtime import Runtime
+from hub.store import AuditEvent, Link
+
+__all__ = ["HANDOFF", "RiskToAccountManager"]
+
+HANDOFF = "risk-to-account-manager"
+log = logging.getLogger("hub.risk_to_account_manager")
+
+_SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
+
+
+@dataclass
+class _Alert:
+    """One risk item or one project's health, as the account manager should see it."""
+
+    source_id: str
+    project: str | None
+    subject: str
+    body: str
+    is_open: bool
+    context: dict[str, Any]
+    health: Health | None = None
+    opportunity: Opportunity | None = None
+    decision: Decision | None = None
+    task_id: str | None = None
+    link: Link | None = None
+
+
+class RiskToAccountManager:
+    """The risk-to-account-manager handoff for one PM/CRM pair of a runtime."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: RiskToAccountManagerConfig,
+        *,
+        run_id: str | None = None,
+        today: dt.date | None = None,
+    ) -> None:
+        self.rt = runtime
+        self.cfg = config
+        self.run_id = run_id
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        self.pm = runtime.pm(config.pm)
+        self.crm = runtime.connector(config.crm)
+        self.pm_map = runtime.mapping(config.pm)
+        self.crm_map = runtime.mapping(config.crm)
+        self._stream = "Risk"
+
+    # reading ---------------------------------------------------------------
+
+    def _cursor_name(self, stream: str) -> str:
+        return f"{HANDOFF}:{self.cfg.pm}:{stream}"
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Changed risk items, then changed projects, each from its own checkpoint.
+
+        The stream being read is remembered so that :meth:`process` and
+        :meth:`advance` (called between pages) know which entity a page holds.
+        """
+        streams = ["Risk"]
+        if self.cfg.health_levels or self.cfg.write_health:
+            streams.append("Project")
+        for stream in streams:
+            self._stream = stream
+            entity = self.pm_map.entities[stream]
+
+            def read(since: str | None, entity: Any = entity) -> Iterator[ChangePage]:
+                return self.pm.read_changes(
+                    entity.object,
+                    since=since,
+                    fields=entity.source_fields(),
+                    where=entity.where or None,
+                    page_size=self.cfg.batch_size,
+                )
+
+            yield from read_from_checkpoint(self.rt.store, self._cursor_name(stream), read)
+
+    def advance(self, page: ChangePage) -> None:
+        """Move the current stream's checkpoint past a handled page."""
+        advance_checkpoint(self.rt.store, self._cursor_name(self._stream), page)
+
+    # planning ----------------------------------------------------------------
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Plan one page and, unless ``dry_run``, apply it."""
+        report = BatchReport()
+        report.counts["seen"] += len(records)
+        items, failures = to_unified_many(self.pm_map, self._stream, [r.raw for r in records])
+        for raw, error in failures:
+            item_id = str(raw.get("key") or raw.get("gid") or raw.get("id") or "?")
+            report.counts["failed"] += 1
+            report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(error)))
+            if not dry_run:
+                self._dead_letter(item_id, f"mapping: {error}", dict(raw))
+        alerts = [a for a in (self._alert(i) for i in items) if a is not None]
+        self._attach_deals(alerts)
+        self._decide(alerts)
+        report.decisions.extend(a.decision for a in alerts if a.decision)
+        if not dry_run:
+            self._apply(alerts, report)
+        return report
+
+    def _alert(self, item: Entity) -> _Alert | None:
+        if isinstance(item, Risk):
+            item_id = item.refs[self.cfg.pm]
+            rank = _SEVERITY_ORDER.index(item.severity)
+            severe = rank >= _SEVERITY_ORDER.index(self.cfg.min_severity)
+            context = {"risk": dump(item)}
+            return _Alert(
+                f"risk:{item_id}",
+                item.project,
+                render_template(self.cfg.risk_subject, context).strip()[:255],
+                _risk_body(item, self.pm.record_url(self._object("Risk"), item_id)),
+                severe and item.status is not TaskStatus.DONE,
+                context,
+            )
+        if isinstance(item, Project):
+            project_id = item.refs[self.cfg.pm]
+            context = {"project": dump(item)}
+            url = self.pm.record_url(self._object("Project"), project_id)
+            return _Alert(
+                f"health:{project_id}",
+                project_id,
+                render_template(self.cfg.health_subject, context).strip()[:255],
+                f"The delivery project {item.name} is {item.health.value}.\nProject: {url}",
+                item.health in self.cfg.health_levels and item.status is not TaskStatus.DONE,
+                context,
+                health=item.health,
+            )
+        return None
+
+    def _object(self, entity: str) -> str:
+        return self.pm_map.entities[entity].object
+
+    def _attach_deals(self, alerts: list[_Alert]) -> None:
+        """The won deal behind each alert's project (through won-to-project's links)."""
+        wanted = {a.project for a in alerts if a.project}
+        deal_of: dict[str, str] = {}
+        for link in self.rt.store.links(WON_TO_PROJECT):
+            for key in (link.target_key, link.target_id):
+                if key in wanted and link.target_system == self.cfg.pm:
+                    deal_of[key] = link.source_id
+        if not deal_of:
+            return
+        entity = self.crm_map.entities["Opportunity"]
+        raws = self.crm.read_by_ids(
+            entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
+        )
+        opps, _ = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])
+        by_id = {o.refs[self.cfg.crm]: o for o in opps if isinstance(o, Opportunity)}
+        for alert in alerts:
+            deal = deal_of.get(alert.project or "")
+            alert.opportunity = by_id.get(deal) if deal else None
+
+    def _decide(self, alerts: list[_Alert]) -> None:
+        ids = [a.source_id for a in alerts]
+        links = self.rt.store.links_for(HANDOFF, self.cfg.pm, ids, target_system=self.cfg.crm)
+        unlinked = [a.source_id for a in alerts if a.source_id not in links and a.is_open]
+        stamped = self._stamped_tasks(unlinked)
+        for alert in alerts:
+            alert.link = links.get(alert.source_id)
+            alert.decision = self._verdict(alert, stamped)
+
+    def _stamped_tasks(self, source_ids: Sequence[str]) -> dict[str, str]:
+        stamp_field = self.crm_map.entities["Note"].stamp_field
+        if not source_ids or not stamp_field:
+            return {}
+        found = self.crm.find_by_external_id(
+            self.crm_map.entities["Note"].object,
+            stamp_field,
+            [self._stamp(s) for s in source_ids],
+        )
+        return {s: found[self._stamp(s)] for s in source_ids if self._stamp(s) in found}
+
+    def _stamp(self, source_id: str) -> str:
+        return f"{self.cfg.pm}:{source_id}"
+
+    def _verdict(self, alert: _Alert, stamped: Mapping[str, str]) -> Decision:
+        label = alert.subject
+        if alert.opportunity is None:
+            return Decision(Verdict.SKIP, alert.source_id, label, "project not linked to a deal")
+        link = alert.link
+        if link is None:
+            if not alert.is_open:
+                return Decision(Verdict.SKIP, alert.source_id, label, "no alert (not open)")
+            if alert.source_id in stamped:
+                alert.task_id = stamped[alert.source_id]
+                return Decision(
+                    Verdict.RECOVER,
+                    alert.source_id,
+                    label,
+                    "task found by its stamp",
+                    alert.task_id,
+                )
+            return Decision(Verdict.CREATE, alert.source_id, label, "new alert for the deal owner")
+        alert.task_id = link.target_id
+        if not alert.is_open:
+            if link.state == "closed":
+                return Decision(
+                    Verdict.SKIP, alert.source_id, label, "already closed", link.target_id
+                )
+            return Decision(Verdict.CLOSE, alert.source_id, label, "alert cleared", link.target_id)
+        if link.state == "closed" or link.fingerprint != self._fingerprint(alert):
+            return Decision(Verdict.UPDATE, alert.source_id, label, "alert changed", link.target_id)
+        return Decision(Verdict.SKIP, alert.source_id, label, "task is up to date", link.target_id)
+
+    # applying -----------------------------------------------------------------
+
+    def _task(self, alert: _Alert, *, done: bool) -> dict[str, Any]:
+        opp = alert.opportunity
+        assert opp is not None
+        note = Note(
+            subject=alert.subject,
+            body=alert.body,
+            about=opp.refs.get(self.cfg.crm),
+            owner=opp.owner,
+            due=self.today + dt.timedelta(days=self.cfg.due_in_days),
+            done=done,
+        )
+        return from_unified(self.crm_map, "Note", note, system=self.cfg.crm)
+
+    def _fingerprint(self, alert: _Alert) -> str | None:
+        return fingerprint({"subject": alert.subject, "body": alert.body, "open": alert.is_open})
+
+    def _apply(self, alerts: list[_Alert], report: BatchReport) -> None:
+        note_object = self.crm_map.entities["Note"].object
+        stamp_field = self.crm_map.entities["Note"].stamp_field
+        by_verdict: dict[Verdict, list[_Alert]] = {}
+        for alert in alerts:
+            assert alert.decision is not None
+            by_verdict.setdefault(alert.decision.verdict, []).append(alert)
+        report.counts["skipped"] += len(by_verdict.get(Verdict.SKIP, []))
+        creates: list[tuple[_Alert, dict[str, Any]]] = []
+        for alert in by_verdict.get(Verdict.CREATE, []):
+            payload = self._task(alert, done=False)
+            if stamp_field:
+                payload[stamp_field] = self._stamp(alert.source_id)
+            creates.append((alert, payload))
+        if creates:
+            results = self.crm.create(note_object, [p for _, p in creates])
+            for (alert, payload), result in zip(creates, results, strict=True):
+                if result.ok and result.id:
+                    alert.task_id = result.id
+                    self._done(alert, "created", report, payload)
+                else:
+                    self._failed(alert, f"create task: {result.error}", report, payload)
+        updates = [
+            (a, self._task(a, done=not a.is_open))
+            for v in (Verdict.UPDATE, Verdict.CLOSE, Verdict.RECOVER)
+            for a in by_verdict.get(v, [])
+        ]
+        if updates:
+            results = self.crm.update(
+                note_object, [(str(a.task_id), payload) for a, payload in updates]
+            )
+            for (alert, payload), result in zip(updates, results, strict=True):
+                assert alert.decision is not None
+                outcome = {
+                    Verdict.UPDATE: "updated",
+                    Verdict.CLOSE: "closed",
+                    Verdict.RECOVER: "recovered",
+                }[alert.decision.verdict]
+                if result.ok:
+                    self._done(alert, outcome, report, payload)
+                else:
+                    self._failed(alert, f"update task: {result.error}", report, payload)
+        if self.cfg.write_health:
+            self._write_health([a for a in alerts if a.health is not None], report)
+
+    def _done(
+        self, alert: _Alert, outcome: str, report: BatchReport, payload: Mapping[str, Any]
+    ) -> None:
+        report.counts[outcome] += 1
+        self._record_link(alert)
+        self._audit(f"task_{outcome}", alert, "ok", after=payload)
+        self._notify(alert, outcome, report)
+
+    def _failed(
+        self, alert: _Alert, reason: str, report: BatchReport, payload: dict[str, Any]
+    ) -> None:
+        report.counts["failed"] += 1
+        self._audit("task", alert, "failed", detail=reason)
+        self._dead_letter(alert.source_id, reason, payload)
+
+    def _write_health(self, alerts: list[_Alert], report: BatchReport) -> None:
+        changes: list[tuple[_Alert, str, dict[str, Any]]] = []
+        for alert in alerts:
+            opp = alert.opportunity
+            if opp is None or alert.health is None or opp.delivery_health == alert.health:
+                continue
+            try:
+                fields = from_unified(
+                    self.crm_map,
+                    "Opportunity",
+                    {"delivery_health": alert.health.value},
+                    only=["delivery_health"],
+                )
+            except MappingError as exc:
+                log.warning("delivery health not mapped for %s: %s", self.cfg.crm, exc)
+                return
+            changes.append((alert, opp.refs[self.cfg.crm], fields))
+        if not changes:
+            return
+        object_name = self.crm_map.entities["Opportunity"].object
+        results = self.crm.update(object_name, [(deal, fields) for _, deal, fields in changes])
+        for (alert, _, fields), result in zip(changes, results, strict=True):
+            report.counts["health_written" if result.ok else "health_write_failed"] += 1
+            self._audit(
+                "write_health",
+                alert,
+                "ok" if result.ok else "failed",
+                after=fields,
+                detail=result.error,
+            )
+
+    def _notify(self, alert: _Alert, event: str, report: BatchReport) -> None:
+        opp = alert.opportunity
+        owner = opp.owner if opp else None
+        context = {
+            **alert.context,
+            "event": {"created": "New delivery alert", "closed": "Delivery alert cleared"}.get(
+                event, "Delivery alert updated"
+            ),
+            "subject": alert.subject,
+            "opportunity": dump(opp) if opp else {},
+            "owner": dump(owner) if owner else {"email": None, "name": None},
+            "task_url": self.crm.record_url(
+                self.crm_map.entities["Note"].object, str(alert.task_id)
+            ),
+        }
+        notify = self.cfg.notify
+        urls = [render_template(u, context) if isinstance(u, str) else u for u in notify.urls]
+        delivery = notifier_for(urls).send(
+            render_template(notify.title, context), render_template(notify.body, context)
+        )
+        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        self._audit(
+            "notify", alert, "ok" if delivery.delivered else "failed", detail=delivery.detail
+        )
+
+    # recording ------------------------------------------------------------------
+
+    def _record_link(self, alert: _Alert) -> None:
+        assert alert.task_id is not None
+        note_object = self.crm_map.entities["Note"].object
+        self.rt.store.record_link(
+            Link(
+                HANDOFF,
+                self.cfg.pm,
+                self._object(self._stream),
+                alert.source_id,
+                self.cfg.crm,
+                note_object,
+                alert.task_id,
+                alert.task_id,
+                self.crm.record_url(note_object, alert.task_id),
+                "open" if alert.is_open else "closed",
+                self._fingerprint(alert),
+            )
+        )
+
+    def _audit(
+        self,
+        action: str,
+        alert: _Alert,
+        outcome: str,
+        *,
+        after: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.rt.store.audit(
+            self.run_id,
+            [
+                AuditEvent(
+                    HANDOFF,
+                    action,
+                    self.cfg.crm,
+                    "Note",
+                    alert.task_id,
+                    outcome,
+                    source_ref=self._stamp(alert.source_id),
+                    after_fp=fingerprint(dict(after) if after else None),
+                    detail=detail or None,
+                )
+            ],
+        )
+
+    def _dead_letter(self, item_id: str, reason: str, payload: dict[str, Any]) -> None:
+        log.warning("risk-to-account-manager: %s %s: %s", self.cfg.pm, item_id, reason)
+        self.rt.store.dead_letter(
+            self.run_id,
+            handoff=HANDOFF,
+            system=self.cfg.pm,
+            object_name=self._stream,
+            record_id=item_id,
+            reason=reason,
+            payload=payload,
+        )
+
+
+def _risk_body(risk: Risk, url: str) -> str:
+    lines = [f"{risk.title} (severity {risk.severity.value}, {risk.status.value})."]
+    if risk.description:
+        lines.append(risk.description)
+    lines.append(f"Risk item: {url}")
+    return "\n".join(lines)

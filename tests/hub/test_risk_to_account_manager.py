@@ -1,0 +1,146 @@
+"""risk-to-account-manager through the engine (no Prefect): Salesforce + Jira in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hub.config import RiskToAccountManagerConfig
+from hub.handoffs.risk_to_account_manager import HANDOFF, RiskToAccountManager
+from hub.handoffs.runner import run_handoff
+from hub.handoffs.won_to_project import HANDOFF as WON
+from hub.handoffs.won_to_project import WonToProject
+from hub.runtime import Runtime
+from hub.sandboxkit import Sandbox
+from hub.store import Link
+
+TODAY = dt.date(2026, 11, 30)
+
+
+def _run(runtime: Runtime, *, dry_run: bool = False, **settings: object) -> dict[str, int]:
+    config = RiskToAccountManagerConfig(pm="pm", crm="crm", **settings)  # type: ignore[arg-type]
+    handoff = RiskToAccountManager(runtime, config, today=TODAY)
+    return run_handoff(HANDOFF, handoff, runtime.store, dry_run=dry_run).counts
+
+
+@pytest.fixture
+def linked(runtime: Runtime) -> Runtime:
+    settings = runtime.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    run_handoff(WON, WonToProject(runtime, settings), runtime.store)
+    _run(runtime)  # the seeded state is the baseline
+    return runtime
+
+
+def _deal_link(runtime: Runtime, n: int = 0) -> Link:
+    return runtime.store.links(WON)[n]
+
+
+def _tasks(sf: Sandbox, stamp: str) -> list[dict[str, object]]:
+    return sf.state.find("Task", Handoff_Hub_Id__c=f"pm:{stamp}")  # type: ignore[attr-defined,no-any-return]
+
+
+def test_a_severe_risk_gives_the_deal_owner_one_task(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked)
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Vendor API not ready for go-live", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="High")  # type: ignore[attr-defined]
+    minor = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Meeting room booking", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(minor, priority="Low")  # type: ignore[attr-defined]
+
+    counts = _run(linked)
+
+    assert counts["created"] == 1
+    tasks = _tasks(sf_sandbox, f"risk:{risk}")
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task["WhatId"] == link.source_id
+    assert task["OwnerId"] == deal["OwnerId"]
+    assert task["Status"] == "Not Started"
+    assert "Vendor API not ready" in str(task["Subject"]) and "high" in str(task["Subject"])
+    assert task["ActivityDate"] == (TODAY + dt.timedelta(days=2)).isoformat()
+    assert _tasks(sf_sandbox, f"risk:{minor}") == []
+    assert _run(linked).get("created", 0) == 0
+
+
+def test_a_changed_risk_updates_and_a_resolved_one_closes_the_same_task(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked)
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Data migration slipping", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="High")  # type: ignore[attr-defined]
+    _run(linked)
+    jira_sandbox.state.modify(risk, priority="Highest", summary="Data migration 3 weeks late")  # type: ignore[attr-defined]
+    assert _run(linked)["updated"] == 1
+    jira_sandbox.state.modify(risk, status="Done")  # type: ignore[attr-defined]
+    assert _run(linked)["closed"] == 1
+
+    tasks = _tasks(sf_sandbox, f"risk:{risk}")
+    assert len(tasks) == 1
+    assert tasks[0]["Status"] == "Completed"
+    assert "3 weeks late" in str(tasks[0]["Subject"]) and "critical" in str(tasks[0]["Subject"])
+    again = _run(linked)
+    assert again.get("closed", 0) == 0 and again.get("created", 0) == 0
+
+
+def test_red_health_raises_a_task_and_is_written_onto_the_deal(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked, 1)
+    jira_sandbox.state.modify(link.target_key, customfield_10052={"value": "Red"})  # type: ignore[attr-defined]
+    counts = _run(linked)
+    assert counts["created"] == 1 and counts["health_written"] == 1
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    assert deal["Delivery_Health__c"] == "Red"
+    tasks = _tasks(sf_sandbox, f"health:{link.target_key}")
+    assert len(tasks) == 1 and "red" in str(tasks[0]["Subject"]).lower()
+
+    jira_sandbox.state.modify(link.target_key, customfield_10052={"value": "Green"})  # type: ignore[attr-defined]
+    counts = _run(linked)
+    assert counts["closed"] == 1 and counts["health_written"] == 1
+    assert sf_sandbox.state.get("Opportunity", link.source_id)["Delivery_Health__c"] == "Green"  # type: ignore[attr-defined]
+    assert _tasks(sf_sandbox, f"health:{link.target_key}")[0]["Status"] == "Completed"
+
+
+def test_crash_after_create_never_gives_a_second_task(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = _deal_link(linked)
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Key engineer leaving", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="Highest")  # type: ignore[attr-defined]
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("hub process killed")
+
+    monkeypatch.setattr(linked.store, "record_link", crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        _run(linked)
+    monkeypatch.undo()
+    counts = _run(linked)
+    assert counts.get("created", 0) == 0 and counts["recovered"] == 1
+    assert len(_tasks(sf_sandbox, f"risk:{risk}")) == 1
+
+
+def test_plan_writes_nothing(linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox) -> None:
+    link = _deal_link(linked)
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Scope creep", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="High")  # type: ignore[attr-defined]
+    reads = ("/services/oauth2/token", "/rest/api/3/search/jql")
+    before = [len(s.journal.writes(read_paths=reads)) for s in (sf_sandbox, jira_sandbox)]
+    assert _run(linked, dry_run=True)["seen"] >= 1
+    after = [len(s.journal.writes(read_paths=reads)) for s in (sf_sandbox, jira_sandbox)]
+    assert after == before
+    assert _tasks(sf_sandbox, f"risk:{risk}") == []
