@@ -147,8 +147,8 @@ def demo(
     records: Annotated[int, typer.Option(help="Opportunities to seed")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data")] = 7,
 ) -> None:
-    """Run won-to-project twice against seeded sandboxes: creates, then changes nothing."""
-    from hub.demo import demo_environment
+    """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
+    from hub.demo import demo_environment, stage_delivery_events
 
     folder = folder or Path(tempfile.mkdtemp(prefix="handoff-hub-demo-"))
     configure_prefect_env(folder / "prefect", quiet=True)
@@ -159,15 +159,29 @@ def demo(
             summary = _run_flow("won-to-project", env.config_path)
             print_summary(f"won-to-project · {label}", summary)
         _print_links(env.config_path)
+        projects = [lk.target_key or lk.target_id for lk in _links(env.config_path)]
+        events = stage_delivery_events(env.sandboxes[pm].sandbox, projects)
+        console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
+        for line in events:
+            console.print(f"  · {line}", markup=False)
+        for handoff in ("risk-to-account-manager", "feedback-to-lead"):
+            for label in ("run", "rerun (nothing new)"):
+                print_summary(f"{handoff} · {label}", _run_flow(handoff, env.config_path))
 
 
-def _print_links(config_path: Path) -> None:
+def _links(config_path: Path) -> list[Any]:
     from hub.store import StateStore
 
     loaded = _load(config_path)
     store = StateStore(loaded.config.store.url)
-    links = store.links("won-to-project")
-    store.close()
+    try:
+        return store.links("won-to-project")
+    finally:
+        store.close()
+
+
+def _print_links(config_path: Path) -> None:
+    links = _links(config_path)
     rows = [(lk.source_id, lk.target_key, lk.state, lk.target_url) for lk in links[:15]]
     print_rows(
         f"deal -> project links ({len(links)} in all, first 15)",

@@ -182,12 +182,11 @@ class NotifyConfig(_Strict):
         default_factory=list,
         description="apprise URLs, or {env: VAR} for URLs that embed a token",
     )
-    title: str = Field(default="New delivery project: {{ project.name }}")
-    body: str = Field(
-        default=(
-            "{{ project.name }} was created from the won deal {{ opportunity.name }}"
-            " ({{ opportunity.amount }}). {{ project_url }}"
-        )
+    title: str | None = Field(
+        default=None, description="Jinja2 template of the title; default: the handoff's own"
+    )
+    body: str | None = Field(
+        default=None, description="Jinja2 template of the message; default: the handoff's own"
     )
 
 
@@ -223,12 +222,7 @@ class FeedbackToLeadConfig(_Strict):
         default="Handoff Hub: this {{ feedback.feedback_kind }} became CRM lead {{ lead_url }}",
         description="Template of the comment left on the PM item",
     )
-    notify: NotifyConfig = Field(
-        default_factory=lambda: NotifyConfig(
-            title="New lead from delivery: {{ feedback.text }}",
-            body="{{ feedback.text }} ({{ account.name }}) became lead {{ lead_url }}",
-        )
-    )
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 class RiskToAccountManagerConfig(_Strict):
@@ -252,12 +246,7 @@ class RiskToAccountManagerConfig(_Strict):
     due_in_days: int = Field(default=2, ge=0, le=60, description="Due date of the CRM task")
     risk_subject: str = Field(default="Delivery risk ({{ risk.severity }}): {{ risk.title }}")
     health_subject: str = Field(default="Delivery health {{ project.health }}: {{ project.name }}")
-    notify: NotifyConfig = Field(
-        default_factory=lambda: NotifyConfig(
-            title="{{ event }}: {{ subject }}",
-            body="{{ subject }} on {{ opportunity.name }} ({{ owner.email }}). {{ task_url }}",
-        )
-    )
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 class HandoffsConfig(_Strict):

@@ -71,7 +71,7 @@ def print_config_error(error: ConfigError) -> None:
     """Every issue on its own line: file:line: field: message (hint)."""
     err_console.print(f"[bold red]{len(error.issues)} problem(s) found:[/]")
     for issue in error.issues:
-        err_console.print(f"  {issue}", markup=False)
+        err_console.print(f"  {issue}", markup=False, soft_wrap=True)
 
 
 class _ProgressHandler(logging.Handler):

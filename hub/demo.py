@@ -9,7 +9,7 @@ Prefect flow, SQLite store); only the base URLs and credentials differ.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,3 +101,29 @@ def demo_environment(
     finally:
         for running in served.values():
             running.stop()
+
+
+def stage_delivery_events(pm_sandbox: Sandbox, projects: Sequence[str]) -> list[str]:
+    """Make some delivery projects late, risky or full of upsell ideas, as a team would.
+
+    Uses the PM sandbox's ``state`` helpers (``add_risk``, ``set_health``,
+    ``add_feedback``), which every PM sandbox shipped with the hub has.
+    Returns one line per event, for the demo to print.
+    """
+    state: Any = getattr(pm_sandbox, "state", None)
+    if state is None or not all(
+        hasattr(state, name) for name in ("add_risk", "set_health", "add_feedback")
+    ):
+        return []
+    events: list[str] = []
+    for n, project in enumerate(projects[:6]):
+        if n % 3 == 0:
+            state.set_health(project, "red" if n == 0 else "amber")
+            events.append(f"{project}: health {'red' if n == 0 else 'amber'} (behind schedule)")
+        if n % 3 == 1:
+            key = state.add_risk(project, "Customer data export not delivered yet", "high")
+            events.append(f"{project}: risk {key} (high)")
+        if n % 2 == 0:
+            key = state.add_feedback(project, "Customer asks for the analytics add-on", "upsell")
+            events.append(f"{project}: upsell idea {key}")
+    return events

@@ -40,6 +40,7 @@ __all__ = [
     "HEALTH_FIELD",
     "OTHER_WORKSPACE",
     "PRIORITY_FIELD",
+    "RISK_FIELD",
     "SALES_TEAM",
     "TEAM",
     "TEMPLATE",
@@ -58,6 +59,7 @@ HEALTH_FIELD = "1209000000000103"
 CUSTOMER_FIELD = "1209000000000104"
 PRIORITY_FIELD = "1209000000000105"
 FEEDBACK_FIELD = "1209000000000106"
+RISK_FIELD = "1209000000000107"
 TEMPLATE = "1209000000000201"
 DELIVERY_PROJECTS = (
     "1209000000000301",
@@ -70,12 +72,21 @@ _API_USER = "1209000000000400"
 _HEALTH = (("Green", "green"), ("Amber", "yellow-orange"), ("Red", "red"))
 _PRIORITY = (("High", "red"), ("Medium", "yellow"), ("Low", "blue"))
 _KINDS = (("Customer feedback", "purple"), ("New need", "aqua"), ("Upsell", "green"))
+_RISK = (("Low", "blue"), ("Medium", "yellow"), ("High", "orange"), ("Critical", "red"))
 _FEEDBACK = (
     ("Customer asks for SSO with Okta", "Customer feedback"),
     ("Customer wants a second region", "New need"),
     ("Upsell: premium support tier", "Upsell"),
 )
-_FIELDS = [BUDGET_FIELD, CRM_ID_FIELD, HEALTH_FIELD, CUSTOMER_FIELD, PRIORITY_FIELD, FEEDBACK_FIELD]
+_FIELDS = [
+    BUDGET_FIELD,
+    CRM_ID_FIELD,
+    HEALTH_FIELD,
+    CUSTOMER_FIELD,
+    PRIORITY_FIELD,
+    FEEDBACK_FIELD,
+    RISK_FIELD,
+]
 _PMS = (
     ("Priya", "Natarajan"),
     ("Tomás", "Herrera"),
@@ -178,6 +189,15 @@ def _structure(store: AsanaStore) -> None:
             "enum",
             "Customer feedback, a new need or an upsell (becomes a CRM lead)",
             _options(130, _KINDS),
+        )
+    )
+    store.add_field(
+        CustomField(
+            RISK_FIELD,
+            "Risk",
+            "enum",
+            "A delivery risk and how bad it is (the account manager gets a CRM task)",
+            _options(140, _RISK),
         )
     )
 

@@ -116,6 +116,41 @@ class AsanaState:
         with self.store.lock:
             return [s.text for s in self._task(task).stories]
 
+    # delivery events (tests and the demo) ---------------------------------------
+
+    def add_task(self, project: str, name: str, **fields: Any) -> str:
+        """A task in a project's first section, with custom field values by name or gid."""
+        with self.store.lock:
+            home = self._project(project)
+            task = self.store.add_task(name, workspace=home.workspace, projects=[home.gid])
+            section = next(
+                (s.gid for s in self.store.sections.values() if s.project == home.gid), None
+            )
+            if section is not None:
+                task.sections = {home.gid: section}
+            task.values.update(self._values(fields))
+            self.store.touch(task)
+            return task.gid
+
+    def add_feedback(self, project: str, text: str, kind: str = "feedback") -> str:
+        """Flag customer feedback, a ``need`` or an ``upsell`` in a project; return its gid."""
+        option = {"feedback": "Customer feedback", "need": "New need", "upsell": "Upsell"}[kind]
+        with self.store.lock:
+            customer = self._project(project).values.get(self._field("Customer").gid)
+        return self.add_task(project, text, Feedback=option, Customer=customer)
+
+    def add_risk(self, project: str, title: str, severity: str = "high") -> str:
+        """Raise a risk (tag-free: the Risk field says how bad) in a project; return its gid."""
+        return self.add_task(project, title, Risk=severity.capitalize())
+
+    def resolve(self, gid: str) -> None:
+        """Complete a task (a risk that has been dealt with)."""
+        self.modify(gid, completed=True)
+
+    def set_health(self, project: str, health: str) -> None:
+        """Set a project's Health field (green, amber, red)."""
+        self.modify_project(project, fields={"Health": health.capitalize()})
+
     def modify(self, gid: str, **changes: Any) -> None:
         """Change a task as a person would (``name=``, ``completed=``, ``fields={...}``)."""
         with self.store.lock:

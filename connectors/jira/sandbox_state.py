@@ -14,6 +14,8 @@ from connectors.jira.sandbox_store import JiraStore
 
 __all__ = ["JiraState"]
 
+_PRIORITY = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
+
 _BASE = "http://jira.sandbox"
 
 
@@ -112,6 +114,27 @@ class JiraState:
                 custom=dict(custom),
             )
             return issue.key
+
+    # delivery events (tests and the demo) ---------------------------------------
+
+    def add_feedback(self, project: str, text: str, kind: str = "feedback") -> str:
+        """Flag customer feedback, a ``need`` or an ``upsell`` under an Epic; return its key."""
+        label = {"feedback": "customer-feedback", "need": "new-need", "upsell": "upsell"}[kind]
+        return self.add_issue(text, parent=project, labels=(label,))
+
+    def add_risk(self, project: str, title: str, severity: str = "high") -> str:
+        """Raise a risk (label ``risk``, priority from severity) under an Epic; return its key."""
+        key = self.add_issue(title, parent=project, labels=("risk",))
+        self.modify(key, priority=_PRIORITY[severity])
+        return key
+
+    def resolve(self, key: str) -> None:
+        """Close an issue (a risk that has been dealt with)."""
+        self.modify(key, status="Done")
+
+    def set_health(self, project: str, health: str) -> None:
+        """Set an Epic's Health field (green, amber, red)."""
+        self.modify(project, customfield_10052={"value": health.capitalize()})
 
     def modify(self, key: str, **changes: Any) -> None:
         """Change fields as a user would, then bump ``updated``.

@@ -5,8 +5,8 @@ so nothing is skipped when several records share that instant. The cost is
 that those records come back on every run; a batch write-back (Salesforce
 composite, 200 records in one millisecond) would then be re-read each time.
 A checkpoint therefore also keeps the ids already handled at exactly the
-cursor's instant and drops them from the next read. A record changed again
-gets a newer date and comes back.
+cursor's instant and drops them, and anything older than the cursor, from the
+next read. A record changed again gets a newer date and comes back.
 """
 
 from __future__ import annotations
@@ -49,8 +49,17 @@ class Checkpoint:
         return cls(cursor if isinstance(cursor, str) else None, frozenset(map(str, ids)))
 
     def handled(self, record: RecordEnvelope) -> bool:
-        """True for a record already handled at exactly the cursor's instant."""
-        return record.id in self.ids and _same_instant(record.modified_at, self.cursor)
+        """True for a record the cursor already covers.
+
+        That is one modified before the cursor's instant (a product whose query
+        is coarser than its timestamps, like JQL's minutes, sends those again),
+        or one of the ids handled at exactly that instant.
+        """
+        at = _instant(self.cursor)
+        when = record.modified_at
+        if at is None or when is None or when.tzinfo is None:
+            return False
+        return when < at or (when == at and record.id in self.ids)
 
     def after(self, page: ChangePage) -> Checkpoint:
         """The checkpoint once every record of ``page`` is handled."""
@@ -62,16 +71,20 @@ class Checkpoint:
         return Checkpoint(page.cursor, frozenset(at_cursor))
 
 
-def _same_instant(when: dt.datetime | None, cursor: str | None) -> bool:
-    if when is None or cursor is None:
-        return False
+def _instant(cursor: str | None) -> dt.datetime | None:
+    """The cursor as an aware datetime, or None when it is not an ISO 8601 instant."""
+    if not cursor:
+        return None
     try:
         parsed = dt.datetime.fromisoformat(cursor.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    if parsed.tzinfo is None or when.tzinfo is None:
-        return False
-    return parsed == when
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _same_instant(when: dt.datetime | None, cursor: str | None) -> bool:
+    at = _instant(cursor)
+    return when is not None and at is not None and when.tzinfo is not None and when == at
 
 
 def read_from_checkpoint(

@@ -32,6 +32,8 @@ from hub.store import AuditEvent, Link
 __all__ = ["HANDOFF", "FeedbackToLead"]
 
 HANDOFF = "feedback-to-lead"
+NOTIFY_TITLE = "New lead from delivery: {{ feedback.text }}"
+NOTIFY_BODY = "{{ feedback.text }} ({{ account.name }}) became lead {{ lead_url }}"
 log = logging.getLogger("hub.feedback_to_lead")
 
 _RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
@@ -199,6 +201,7 @@ class FeedbackToLead:
                 self._record_link(item, "created")
             elif verdict is Verdict.FINISH:
                 report.counts["finished"] += 1
+        done: list[str] = []
         for item in work:
             if item.lead_id is None or item.decision.verdict is Verdict.SKIP:
                 continue
@@ -209,7 +212,7 @@ class FeedbackToLead:
                 self._dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
                 continue
             self._record_link(item, "complete")
-        done = [w.item_id for w in work if w.lead_id is not None]
+            done.append(item.item_id)
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.pm, done)
 
     def _create_leads(self, items: list[_Work], report: BatchReport) -> None:
@@ -279,8 +282,8 @@ class FeedbackToLead:
         report.counts["commented"] += 1
         self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
         delivery = self.notifier.send(
-            render_template(self.cfg.notify.title, context),
-            render_template(self.cfg.notify.body, context),
+            render_template(self.cfg.notify.title or NOTIFY_TITLE, context),
+            render_template(self.cfg.notify.body or NOTIFY_BODY, context),
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

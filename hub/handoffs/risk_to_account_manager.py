@@ -37,6 +37,8 @@ from hub.store import AuditEvent, Link
 __all__ = ["HANDOFF", "RiskToAccountManager"]
 
 HANDOFF = "risk-to-account-manager"
+NOTIFY_TITLE = "{{ event }}: {{ subject }}"
+NOTIFY_BODY = "{{ subject }} on {{ opportunity.name }} ({{ owner.email }}). {{ task_url }}"
 log = logging.getLogger("hub.risk_to_account_manager")
 
 _SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
@@ -366,7 +368,8 @@ class RiskToAccountManager:
         notify = self.cfg.notify
         urls = [render_template(u, context) if isinstance(u, str) else u for u in notify.urls]
         delivery = notifier_for(urls).send(
-            render_template(notify.title, context), render_template(notify.body, context)
+            render_template(notify.title or NOTIFY_TITLE, context),
+            render_template(notify.body or NOTIFY_BODY, context),
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

@@ -41,6 +41,11 @@ from hub.store import AuditEvent, Link
 __all__ = ["HANDOFF", "WonToProject", "build_project", "project_template"]
 
 HANDOFF = "won-to-project"
+NOTIFY_TITLE = "New delivery project: {{ project.name }}"
+NOTIFY_BODY = (
+    "{{ project.name }} was created from the won deal {{ opportunity.name }}"
+    " ({{ opportunity.amount }}). {{ project_url }}"
+)
 log = logging.getLogger("hub.won_to_project")
 
 # A record-level failure goes to the dead letters and the batch goes on; anything
@@ -298,7 +303,8 @@ class WonToProject:
         }
         notify = self.cfg.notify
         delivery = self.notifier.send(
-            render_template(notify.title, context), render_template(notify.body, context)
+            render_template(notify.title or NOTIFY_TITLE, context),
+            render_template(notify.body or NOTIFY_BODY, context),
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

@@ -319,9 +319,11 @@ def _write_field(
 
 
 def _below(payload: dict[str, Any], root: str | None) -> dict[str, Any]:
+    """What sits under ``root``, plus the connector directives (``_`` keys) beside it."""
+    directives = {k: v for k, v in payload.items() if k.startswith("_")} if root else {}
     for part in root.split(".") if root else ():
         payload = payload.get(part) or {}
-    return payload
+    return {**payload, **directives}
 
 
 def _get_unified(data: Mapping[str, Any], name: str, ref_key: str) -> Any:

@@ -95,7 +95,11 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
     targets: dict[str, str] = {}
     for field, rule in emap.fields.items():
         where = (*at, "fields", field)
-        if emap.write_root and rule.writes and not str(rule.path).startswith(emap.write_root + "."):
+        if (
+            emap.write_root
+            and rule.writes
+            and not str(rule.path).startswith((emap.write_root + ".", "_"))
+        ):
             problems.append(
                 (
                     (*where, "path"),

@@ -160,7 +160,8 @@ class EntityMap(_Strict):
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
         description="Where the write payload starts: write targets sit below this path and "
-        "from_unified returns what is under it (Jira: fields)",
+        "from_unified returns what is under it (Jira: fields); targets starting with '_' "
+        "are connector directives beside it (HubSpot: _associate.deals)",
     )
     fields: dict[str, FieldRule] = Field(
         default_factory=dict, description="Unified field path -> rule"

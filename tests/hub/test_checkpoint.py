@@ -64,3 +64,10 @@ def test_read_drops_handled_records_and_advance_stores(tmp_path: Path) -> None:
     assert [r.id for r in again[0].records] == ["c"]
     advance_checkpoint(store, "h", again[0])
     assert Checkpoint.decode(store.get_cursor("h")).ids == {"a", "b", "c"}
+
+
+def test_records_older_than_the_cursor_are_handled() -> None:
+    checkpoint = Checkpoint(_cursor(T0), frozenset({"a"}))
+    assert checkpoint.handled(_rec("old", T0 - dt.timedelta(seconds=30)))
+    assert not checkpoint.handled(_rec("new", T0 + dt.timedelta(seconds=30)))
+    assert Checkpoint("2026-11-30T07:52:07.455+0100").handled(_rec("x", T0 - dt.timedelta(1)))

@@ -26,7 +26,7 @@ def pair_runtime(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Runtime]:
     crm_name, pm_name = request.param
-    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=8)
+    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
     prefix = f"HUB_PAIR_{crm_name}_{pm_name}".upper()
     targets = {
         crm_name: (f"http://{crm_name}.sandbox", crm),
@@ -84,3 +84,69 @@ def test_one_project_per_won_deal_then_nothing(pair_runtime: Runtime) -> None:
     assert second.counts.get("created", 0) == 0
     assert second.counts.get("failed", 0) == 0
     assert len(rt.store.links(HANDOFF)) == len(won)
+
+
+def test_feedback_becomes_one_lead_each_for_every_pairing(pair_runtime: Runtime) -> None:
+    from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+    from hub.handoffs.feedback_to_lead import FeedbackToLead
+
+    rt = pair_runtime
+    run_handoff(HANDOFF, _handoff(rt), rt.store)
+    project = rt.store.links(HANDOFF)[0].target_key
+    upsell = rt.sandboxes["pm"].state.add_feedback(  # type: ignore[attr-defined]
+        project, "Customer wants the analytics add-on", "upsell"
+    )
+    settings = rt.loaded.config.handoffs.feedback_to_lead
+    assert settings is not None
+    first = run_handoff(FEEDBACK, FeedbackToLead(rt, settings), rt.store)
+    leads = rt.store.links(FEEDBACK)
+    assert upsell in {lk.source_id for lk in leads}, first
+    assert first.counts["commented"] == first.counts["created"] == len(leads)
+    # Feedback outside any linked project has no account; a CRM that refuses a
+    # lead without one (HubSpot wants a contact) dead-letters it with the reason.
+    for letter in rt.store.dead_letters():
+        assert letter.handoff == FEEDBACK and "create lead" in letter.reason
+    found = rt.connector("crm").read_by_ids(
+        rt.mapping("crm").entities["Lead"].object, [lk.target_id for lk in leads]
+    )
+    assert len(found) == len(leads)
+    second = run_handoff(FEEDBACK, FeedbackToLead(rt, settings), rt.store)
+    assert second.counts.get("created", 0) == 0
+    assert len(rt.store.links(FEEDBACK)) == len(leads)
+
+
+def test_risks_and_health_reach_the_deal_owner_for_every_pairing(pair_runtime: Runtime) -> None:
+    from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+    from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+
+    rt = pair_runtime
+    pm_state = rt.sandboxes["pm"].state  # type: ignore[attr-defined]
+    run_handoff(HANDOFF, _handoff(rt), rt.store)
+    settings = rt.loaded.config.handoffs.risk_to_account_manager
+    assert settings is not None
+
+    def run() -> dict[str, int]:
+        summary = run_handoff(RISK, RiskToAccountManager(rt, settings), rt.store)
+        assert summary.status == "succeeded", summary
+        return summary.counts
+
+    run()  # baseline: whatever the seed holds
+    first, second = rt.store.links(HANDOFF)[:2]
+    risk = pm_state.add_risk(first.target_key, "Vendor API not ready for go-live", "critical")
+    pm_state.add_risk(first.target_key, "Meeting rooms scarce", "low")
+    pm_state.set_health(second.target_key, "red")
+
+    opened = run()
+    assert opened["created"] == 2 and opened["health_written"] == 1, opened
+    tasks = [lk for lk in rt.store.links(RISK) if lk.state == "open"]
+    assert {lk.source_id for lk in tasks} >= {f"risk:{risk}", f"health:{second.target_key}"}
+    found = rt.connector("crm").read_by_ids(
+        rt.mapping("crm").entities["Note"].object, [lk.target_id for lk in tasks]
+    )
+    assert len(found) == len(tasks)
+    assert run().get("created", 0) == 0
+
+    pm_state.resolve(risk)
+    pm_state.set_health(second.target_key, "green")
+    cleared = run()
+    assert cleared["closed"] == 2 and cleared.get("created", 0) == 0, cleared

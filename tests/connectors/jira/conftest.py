@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -11,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import rfc3339_validator
-from jira_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
+from jira_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR, basic
 from openapi_core import Config, OpenAPI
 
 from connectors.jira import JiraConnector
@@ -108,11 +107,6 @@ def sandbox() -> JiraSandbox:
 @pytest.fixture
 def connector(sandbox: JiraSandbox, connect: Callable[..., JiraConnector]) -> JiraConnector:
     return connect(sandbox)
-
-
-def basic(sandbox: JiraSandbox) -> str:
-    creds = sandbox.credentials
-    return "Basic " + base64.b64encode(f"{creds['email']}:{creds['api_token']}".encode()).decode()
 
 
 @pytest.fixture

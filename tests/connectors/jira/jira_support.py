@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -91,3 +93,9 @@ class AnswerAfter(httpx.BaseTransport):
                 body = {"errorMessages": ["Internal server error"], "errors": {}}
                 return httpx.Response(self.status, json=body, request=request)
         return response
+
+
+def basic(sandbox: Any) -> str:
+    """The Authorization header value of the sandbox's valid credentials."""
+    creds = sandbox.credentials
+    return "Basic " + base64.b64encode(f"{creds['email']}:{creds['api_token']}".encode()).decode()

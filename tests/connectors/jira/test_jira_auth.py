@@ -6,8 +6,7 @@ import base64
 
 import httpx
 import pytest
-from conftest import basic
-from jira_support import BASE_URL
+from jira_support import BASE_URL, basic
 
 from connectors.jira import JiraConnector
 from hub.errors import AuthError, ConfigError

@@ -6,8 +6,7 @@ import datetime as dt
 
 import httpx
 import pytest
-from conftest import basic
-from jira_support import BASE_URL
+from jira_support import BASE_URL, basic
 
 from connectors.jira.client import describe_error, observe_limits
 from connectors.jira.sandbox import JiraSandbox
