@@ -39,7 +39,7 @@ sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args
 app.add_typer(sandbox_app, name="sandbox")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Hub config YAML")]
-HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead")
+HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -73,12 +73,14 @@ def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
         raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     from flows.feedback_to_lead import feedback_to_lead
     from flows.risk_to_account_manager import risk_to_account_manager
+    from flows.sync import sync
     from flows.won_to_project import won_to_project
 
     flow = {
         "won-to-project": won_to_project,
         "risk-to-account-manager": risk_to_account_manager,
         "feedback-to-lead": feedback_to_lead,
+        "sync": sync,
     }[handoff]
     with progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
@@ -164,7 +166,10 @@ def demo(
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)
-        for handoff in ("risk-to-account-manager", "feedback-to-lead"):
+        configured = _load(env.config_path).config.handoffs
+        for handoff in ("risk-to-account-manager", "feedback-to-lead", "sync"):
+            if getattr(configured, handoff.replace("-", "_")) is None:
+                continue
             for label in ("run", "rerun (nothing new)"):
                 print_summary(f"{handoff} · {label}", _run_flow(handoff, env.config_path))
 

@@ -41,6 +41,8 @@ __all__ = [
     "RateLimitConfig",
     "RiskToAccountManagerConfig",
     "StoreConfig",
+    "SyncConfig",
+    "SyncFieldConfig",
     "SystemConfig",
     "TemplateConfig",
     "TemplateTaskConfig",
@@ -249,12 +251,39 @@ class RiskToAccountManagerConfig(_Strict):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
+class SyncFieldConfig(_Strict):
+    """One pair of fields kept in step: a unified Opportunity field and a Project field."""
+
+    crm: str = Field(description="Unified Opportunity field, e.g. delivery_due, account.name")
+    pm: str = Field(description="Unified Project field, e.g. due, account.name")
+    direction: Literal["crm_to_pm", "pm_to_crm", "both"] = Field(
+        default="both", description="Which way changes flow"
+    )
+
+
+class SyncConfig(_Strict):
+    """sync: fields of linked deals and projects flow the configured way."""
+
+    enabled: bool = True
+    crm: str = Field(description="Key of the CRM system under systems:")
+    pm: str = Field(description="Key of the project tool under systems:")
+    batch_size: int = Field(default=100, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    conflict: Literal["crm-wins", "pm-wins", "newest-wins", "report"] = Field(
+        default="report",
+        description="Both sides changed a two-way field since the last sync: who wins "
+        "(report: change nothing, record the conflict)",
+    )
+    fields: list[SyncFieldConfig] = Field(min_length=1)
+
+
 class HandoffsConfig(_Strict):
     """The handoffs this hub runs."""
 
     won_to_project: WonToProjectConfig | None = None
     feedback_to_lead: FeedbackToLeadConfig | None = None
     risk_to_account_manager: RiskToAccountManagerConfig | None = None
+    sync: SyncConfig | None = None
 
 
 class StoreConfig(_Strict):
@@ -281,6 +310,7 @@ _HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)},
     "feedback_to_lead": {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
     "risk_to_account_manager": {"crm": ("Note", "Opportunity"), "pm": ("Risk", "Project")},
+    "sync": {"crm": ("Opportunity",), "pm": ("Project",)},
 }
 
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")

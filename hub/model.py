@@ -188,6 +188,12 @@ class Opportunity(Entity):
     delivery_health: Health | None = Field(
         default=None, description="Health of the linked delivery project, written back"
     )
+    delivery_status: TaskStatus | None = Field(
+        default=None, description="Status of the linked delivery project (sync)"
+    )
+    delivery_due: dt.date | None = Field(
+        default=None, description="Due date of the linked delivery project (sync)"
+    )
 
 
 class Project(Entity):

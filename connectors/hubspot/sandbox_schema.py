@@ -152,8 +152,30 @@ def _stages(pipelines: tuple[PipelineDef, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((s.label, s.id) for p in pipelines for s in p.stages)
 
 
+_DELIVERY_STATUS = (
+    ("Not started", "not_started"),
+    ("In progress", "in_progress"),
+    ("Completed", "completed"),
+)
 _DELIVERY = (
     PropertyDef("delivery_project", "Delivery project", hubspot_defined=False, group="handoff_hub"),
+    PropertyDef(
+        "delivery_status",
+        "Delivery status",
+        "enumeration",
+        "select",
+        options=_DELIVERY_STATUS,
+        hubspot_defined=False,
+        group="handoff_hub",
+    ),
+    PropertyDef(
+        "delivery_due",
+        "Delivery due date",
+        "date",
+        "date",
+        hubspot_defined=False,
+        group="handoff_hub",
+    ),
     PropertyDef(
         "delivery_health",
         "Delivery health",

@@ -272,6 +272,14 @@ _OPPORTUNITY = ObjectDef(
         _text("Description", "Description", 32000, type="textarea"),
         _text("Delivery_Project__c", "Delivery Project", 255, custom=True),
         _pick(
+            "Delivery_Status__c",
+            "Delivery Status",
+            ("Not Started", "In Progress", "Completed"),
+            restricted=True,
+            custom=True,
+        ),
+        FieldDef("Delivery_Due__c", "date", "Delivery Due Date", custom=True),
+        _pick(
             "Delivery_Health__c",
             "Delivery Health",
             ("Green", "Amber", "Red"),

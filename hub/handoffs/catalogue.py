@@ -13,6 +13,8 @@ from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from hub.handoffs.risk_to_account_manager import RiskToAccountManager
 from hub.handoffs.runner import BatchHandoff
+from hub.handoffs.sync import HANDOFF as SYNC
+from hub.handoffs.sync import Sync
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
@@ -35,6 +37,7 @@ HANDOFFS: dict[str, HandoffKind] = {
     RISK_TO_ACCOUNT_MANAGER: HandoffKind(
         RISK_TO_ACCOUNT_MANAGER, "risk_to_account_manager", RiskToAccountManager
     ),
+    SYNC: HandoffKind(SYNC, "sync", Sync),
 }
 
 

@@ -22,7 +22,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.http.redact import redact
-from hub.store.tables import AuditEventRow, Base, CursorRow, DeadLetterRow, LinkRow, RunRow
+from hub.store.tables import (
+    AuditEventRow,
+    Base,
+    CursorRow,
+    DeadLetterRow,
+    LinkRow,
+    RunRow,
+    SyncStateRow,
+)
 
 __all__ = ["AuditEvent", "Link", "StateStore"]
 
@@ -159,6 +167,27 @@ class StateStore:
             if handoff:
                 query = query.where(LinkRow.handoff == handoff)
             return [_to_link(r) for r in s.scalars(query)]
+
+    # sync base values ----------------------------------------------------------
+
+    def sync_bases(self, pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The last agreed field values of these linked pairs (absent: never synced)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._tx() as s:
+            for start in range(0, len(pairs), 500):
+                chunk = list(pairs[start : start + 500])
+                for row in s.scalars(select(SyncStateRow).where(SyncStateRow.pair.in_(chunk))):
+                    found[row.pair] = dict(row.values)
+        return found
+
+    def set_sync_base(self, pair: str, values: Mapping[str, Any]) -> None:
+        """Record the field values both sides of ``pair`` now agree on."""
+        with self._tx() as s:
+            row = s.get(SyncStateRow, pair)
+            if row is None:
+                s.add(SyncStateRow(pair=pair, values=dict(values)))
+            else:
+                row.values = dict(values)
 
     # cursors ---------------------------------------------------------------
 

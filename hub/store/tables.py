@@ -119,3 +119,13 @@ class DeadLetterRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="open")
     attempts: Mapped[int] = mapped_column(default=1)
+
+
+class SyncStateRow(Base):
+    """The field values last agreed between the two records of one link (sync's base)."""
+
+    __tablename__ = "sync_state"
+
+    pair: Mapped[str] = mapped_column(String(255), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)

@@ -51,3 +51,33 @@ def test_feedback_becomes_leads_once(
     assert second["counts"].get("created", 0) == 0
     assert {lk.source_id for lk in store.links(HANDOFF)} == flagged
     assert salesforce.state.count("Lead", LeadSource="Customer Feedback") >= len(flagged)  # type: ignore[attr-defined]
+
+
+def test_risk_and_sync_flows_run_and_rerun_cleanly(
+    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    from flows.risk_to_account_manager import risk_to_account_manager
+    from flows.sync import sync
+    from flows.won_to_project import won_to_project
+
+    targets = {name: (run.url, run.sandbox) for name, run in served.items()}
+    config = write_sandbox_config(
+        example_for("salesforce", "jira"), tmp_path, targets, env_prefix="HUB_RSFLOW"
+    )
+    assert won_to_project(str(config), batch_retry_delay_seconds=0)["status"] == "succeeded"
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    first, second = store.links("won-to-project")[:2]
+    jira = served["jira"].sandbox
+    jira.state.add_risk(first.target_key, "Go-live date at risk", "critical")  # type: ignore[attr-defined]
+    jira.state.set_health(second.target_key, "red")  # type: ignore[attr-defined]
+
+    risk = risk_to_account_manager(str(config), batch_retry_delay_seconds=0)
+    assert risk["status"] == "succeeded" and risk["counts"]["created"] == 2, risk
+    again = risk_to_account_manager(str(config), batch_retry_delay_seconds=0)
+    assert again["counts"].get("created", 0) == 0
+
+    synced = sync(str(config), batch_retry_delay_seconds=0)
+    assert synced["status"] == "succeeded" and synced["counts"]["updated"] >= 1, synced
+    resynced = sync(str(config), batch_retry_delay_seconds=0)
+    assert resynced["counts"].get("updated", 0) == 0
+    assert resynced["counts"].get("conflicts", 0) == 0

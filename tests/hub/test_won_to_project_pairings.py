@@ -150,3 +150,19 @@ def test_risks_and_health_reach_the_deal_owner_for_every_pairing(pair_runtime: R
     pm_state.set_health(second.target_key, "green")
     cleared = run()
     assert cleared["closed"] == 2 and cleared.get("created", 0) == 0, cleared
+
+
+def test_sync_settles_every_pair_and_then_writes_nothing(pair_runtime: Runtime) -> None:
+    from hub.handoffs.sync import HANDOFF as SYNC
+    from hub.handoffs.sync import Sync
+
+    rt = pair_runtime
+    settings = rt.loaded.config.handoffs.sync
+    assert settings is not None
+    run_handoff(HANDOFF, _handoff(rt), rt.store)
+    first = run_handoff(SYNC, Sync(rt, settings), rt.store)
+    assert first.status == "succeeded", first
+    assert first.counts.get("conflicts", 0) == 0
+    assert first.counts["updated"] >= 1, "the first sync fills the deals' delivery fields"
+    second = run_handoff(SYNC, Sync(rt, settings), rt.store)
+    assert second.counts.get("updated", 0) == 0 and second.counts.get("conflicts", 0) == 0

@@ -1,0 +1,361 @@
+"""sync: fields of a linked deal and project flow the configured way.
+
+A pair is a deal and the project won-to-project made from it. Both sides'
+changes are read from their own checkpoints; every pair touched by a change
+is read whole on both sides and compared field by field with the *base*: the
+values both sides last agreed on, kept in the store. A side whose value
+differs from the base has changed. So a write made by the hub, which comes
+back as a change on the next read, equals the new base and is not copied
+again: loops cannot start. When both sides changed a two-way field to
+different values, the configured policy decides (crm-wins, pm-wins,
+newest-wins) or, with ``report``, nothing is written and the conflict is
+recorded in the audit trail until someone settles it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.config import SyncConfig, SyncFieldConfig
+from hub.connector import ChangePage, RecordEnvelope
+from hub.engine import BatchReport, Decision, Verdict
+from hub.errors import ConfigError, Issue
+from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.mapping.engine import from_unified, to_unified_many
+from hub.model import Entity, Opportunity, Project, dump
+from hub.runtime import Runtime
+from hub.store import AuditEvent, Link
+
+__all__ = ["HANDOFF", "Sync"]
+
+HANDOFF = "sync"
+log = logging.getLogger("hub.sync")
+
+
+@dataclass
+class _Pair:
+    """One linked deal and project, read now, with what sync decided for them."""
+
+    link: Link
+    opp: Opportunity
+    project: Project
+    base: dict[str, Any]
+    to_crm: dict[str, Any] = field(default_factory=dict)
+    to_pm: dict[str, Any] = field(default_factory=dict)
+    agreed: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+
+class Sync:
+    """The sync handoff for one CRM/PM pair of a runtime."""
+
+    def __init__(self, runtime: Runtime, config: SyncConfig, *, run_id: str | None = None) -> None:
+        self.rt = runtime
+        self.cfg = config
+        self.run_id = run_id
+        self.crm = runtime.connector(config.crm)
+        self.pm = runtime.pm(config.pm)
+        self.crm_map = runtime.mapping(config.crm)
+        self.pm_map = runtime.mapping(config.pm)
+        self._stream = config.crm
+        self._settled: set[str] = set()  # pairs already compared in this run
+        self._check_fields()
+
+    def _check_fields(self) -> None:
+        """Every synced field must be mapped, and writable on the side it flows to."""
+        issues: list[Issue] = []
+        crm_entity = self.crm_map.entities["Opportunity"]
+        pm_entity = self.pm_map.entities["Project"]
+        for n, rule in enumerate(self.cfg.fields):
+            where = f"handoffs.sync.fields[{n}]"
+            if rule.crm not in crm_entity.fields:
+                issues.append(Issue("<config>", None, f"{where}.crm", _missing(rule.crm, "CRM")))
+            elif rule.direction != "crm_to_pm" and rule.crm not in crm_entity.write_rules():
+                issues.append(Issue("<config>", None, f"{where}.crm", "is not written (read-only)"))
+            if rule.pm not in pm_entity.fields:
+                issues.append(Issue("<config>", None, f"{where}.pm", _missing(rule.pm, "PM")))
+            elif rule.direction != "pm_to_crm" and rule.pm not in pm_entity.write_rules():
+                issues.append(Issue("<config>", None, f"{where}.pm", "is not written (read-only)"))
+        if issues:
+            raise ConfigError(issues)
+
+    # reading -----------------------------------------------------------------------
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Changed deals, then changed projects, each from its own checkpoint."""
+        for system, entity_name in ((self.cfg.crm, "Opportunity"), (self.cfg.pm, "Project")):
+            self._stream = system
+            entity = (self.crm_map if system == self.cfg.crm else self.pm_map).entities[entity_name]
+            connector = self.crm if system == self.cfg.crm else self.pm
+
+            def read(since: str | None, entity: Any = entity, connector: Any = connector) -> Any:
+                return connector.read_changes(
+                    entity.object,
+                    since=since,
+                    fields=entity.source_fields(),
+                    where=entity.where or None,
+                    page_size=self.cfg.batch_size,
+                )
+
+            yield from read_from_checkpoint(self.rt.store, self._cursor(system), read)
+
+    def _cursor(self, system: str) -> str:
+        return f"{HANDOFF}:{system}"
+
+    def advance(self, page: ChangePage) -> None:
+        """Move the current side's checkpoint past a handled page."""
+        advance_checkpoint(self.rt.store, self._cursor(self._stream), page)
+
+    # planning ----------------------------------------------------------------------
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Compare the pairs these changes touch and, unless ``dry_run``, write the flow."""
+        report = BatchReport()
+        report.counts["seen"] += len(records)
+        links = [
+            lk for lk in self._links({r.id for r in records}) if _pair_key(lk) not in self._settled
+        ]
+        pairs = self._read_pairs(links, report)
+        for pair in pairs:
+            self._compare(pair)
+            report.decisions.append(self._decision(pair))
+        if not dry_run:
+            self._apply(pairs, report)
+        return report
+
+    def _links(self, ids: set[str]) -> list[Link]:
+        side = "source" if self._stream == self.cfg.crm else "target"
+        found = []
+        for link in self.rt.store.links(WON_TO_PROJECT):
+            if link.source_system != self.cfg.crm or link.target_system != self.cfg.pm:
+                continue
+            keys = {link.source_id} if side == "source" else {link.target_id, link.target_key}
+            if keys & ids:
+                found.append(link)
+        return found
+
+    def _read_pairs(self, links: list[Link], report: BatchReport) -> list[_Pair]:
+        if not links:
+            return []
+        opps = self._read(self.crm, self.crm_map, "Opportunity", [lk.source_id for lk in links])
+        projects = self._read(
+            self.pm, self.pm_map, "Project", [lk.target_key or lk.target_id for lk in links]
+        )
+        bases = self.rt.store.sync_bases([_pair_key(lk) for lk in links])
+        pairs = []
+        for link in links:
+            opp = opps.get(link.source_id)
+            project = projects.get(link.target_key or link.target_id) or projects.get(
+                link.target_id
+            )
+            if not isinstance(opp, Opportunity) or not isinstance(project, Project):
+                report.counts["unpaired"] += 1
+                continue
+            pairs.append(_Pair(link, opp, project, bases.get(_pair_key(link), {})))
+        return pairs
+
+    def _read(
+        self, connector: Any, spec: Any, entity_name: str, ids: Sequence[str]
+    ) -> dict[str, Entity]:
+        entity = spec.entities[entity_name]
+        raws = connector.read_by_ids(entity.object, sorted(set(ids)), fields=entity.source_fields())
+        items, failures = to_unified_many(spec, entity_name, [r.raw for r in raws])
+        for raw, error in failures:
+            log.warning(
+                "sync: cannot read %s %s: %s", entity_name, raw.get("Id") or raw.get("key"), error
+            )
+        system = self.cfg.crm if connector is self.crm else self.cfg.pm
+        return {i.refs[system]: i for i in items}
+
+    def _compare(self, pair: _Pair) -> None:
+        crm_now, pm_now = dump(pair.opp), dump(pair.project)
+        for rule in self.cfg.fields:
+            name = _field_key(rule)
+            crm_value, pm_value = _get(crm_now, rule.crm), _get(pm_now, rule.pm)
+            winner = self._winner(rule, pair, name, crm_value, pm_value)
+            if winner == "crm":
+                pair.agreed[name] = crm_value
+                if pm_value != crm_value:
+                    pair.to_pm[rule.pm] = crm_value
+            elif winner == "pm":
+                pair.agreed[name] = pm_value
+                if crm_value != pm_value:
+                    pair.to_crm[rule.crm] = pm_value
+            elif name in pair.base:
+                pair.agreed[name] = pair.base[name]
+
+    def _winner(
+        self, rule: SyncFieldConfig, pair: _Pair, name: str, crm_value: Any, pm_value: Any
+    ) -> str | None:
+        """``crm``, ``pm``, or None (a reported conflict: leave both sides as they are)."""
+        if crm_value == pm_value:
+            return "crm"
+        if rule.direction == "crm_to_pm":
+            return "crm"
+        if rule.direction == "pm_to_crm":
+            return "pm"
+        known = name in pair.base
+        if not known and (crm_value is None or pm_value is None):
+            return "pm" if crm_value is None else "crm"  # the first sync fills a blank
+        crm_changed = not known or crm_value != pair.base[name]
+        pm_changed = not known or pm_value != pair.base[name]
+        if crm_changed and not pm_changed:
+            return "crm"
+        if pm_changed and not crm_changed:
+            return "pm"
+        policy = self.cfg.conflict
+        if policy == "crm-wins":
+            return "crm"
+        if policy == "pm-wins":
+            return "pm"
+        if policy == "newest-wins":
+            crm_at, pm_at = pair.opp.modified_at, pair.project.modified_at
+            if crm_at is not None and pm_at is not None and crm_at != pm_at:
+                return "pm" if pm_at > crm_at else "crm"  # a tie is reported
+        pair.conflicts.append(
+            f"{name}: CRM {crm_value!r}, PM {pm_value!r}, last agreed {pair.base.get(name)!r}"
+        )
+        return None
+
+    def _decision(self, pair: _Pair) -> Decision:
+        label = pair.opp.name
+        changes = [f"{k} -> PM" for k in pair.to_pm] + [f"{k} -> CRM" for k in pair.to_crm]
+        if pair.conflicts:
+            reason = "conflict: " + "; ".join(pair.conflicts)
+            if changes:
+                reason += "; also " + ", ".join(changes)
+            return Decision(Verdict.FAIL, pair.link.source_id, label, reason, pair.link.target_key)
+        if changes:
+            return Decision(
+                Verdict.UPDATE, pair.link.source_id, label, ", ".join(changes), pair.link.target_key
+            )
+        return Decision(Verdict.SKIP, pair.link.source_id, label, "in step", pair.link.target_key)
+
+    # applying -------------------------------------------------------------------------
+
+    def _apply(self, pairs: list[_Pair], report: BatchReport) -> None:
+        crm_ok = self._write(
+            self.crm,
+            self.crm_map,
+            "Opportunity",
+            [(p, p.opp.refs[self.cfg.crm], p.to_crm) for p in pairs],
+        )
+        pm_ok = self._write(
+            self.pm,
+            self.pm_map,
+            "Project",
+            [(p, p.project.refs[self.cfg.pm], p.to_pm) for p in pairs],
+        )
+        for pair in pairs:
+            wrote = bool(pair.to_crm or pair.to_pm)
+            ok = crm_ok.get(id(pair), True) and pm_ok.get(id(pair), True)
+            for conflict in pair.conflicts:
+                report.counts["conflicts"] += 1
+                self._audit("conflict", pair, "conflict", detail=f"{conflict}; policy report")
+            if not ok:
+                report.counts["failed"] += 1
+                continue
+            self._settled.add(_pair_key(pair.link))
+            if pair.agreed != pair.base:
+                self.rt.store.set_sync_base(_pair_key(pair.link), pair.agreed)
+            if wrote:
+                report.counts["updated"] += 1
+            elif not pair.conflicts:
+                report.counts["in_step"] += 1
+
+    def _write(
+        self,
+        connector: Any,
+        spec: Any,
+        entity_name: str,
+        writes: list[tuple[_Pair, str, dict[str, Any]]],
+    ) -> dict[int, bool]:
+        todo = [(pair, record_id, values) for pair, record_id, values in writes if values]
+        if not todo:
+            return {}
+        payloads = [
+            from_unified(spec, entity_name, _nested(values), only=list(values))
+            for _, _, values in todo
+        ]
+        object_name = spec.entities[entity_name].object
+        results = connector.update(
+            object_name,
+            [(rid, payload) for (_, rid, _), payload in zip(todo, payloads, strict=True)],
+        )
+        outcome: dict[int, bool] = {}
+        for (pair, record_id, values), result in zip(todo, results, strict=True):
+            outcome[id(pair)] = result.ok
+            system = self.cfg.crm if connector is self.crm else self.cfg.pm
+            self._audit(
+                "sync_write",
+                pair,
+                "ok" if result.ok else "failed",
+                system=system,
+                record_id=record_id,
+                detail=", ".join(f"{k}={v!r}" for k, v in values.items())
+                + ("" if result.ok else f": {result.error}"),
+            )
+        return outcome
+
+    def _audit(
+        self,
+        action: str,
+        pair: _Pair,
+        outcome: str,
+        *,
+        system: str | None = None,
+        record_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.rt.store.audit(
+            self.run_id,
+            [
+                AuditEvent(
+                    HANDOFF,
+                    action,
+                    system or self.cfg.crm,
+                    "Opportunity" if (system or self.cfg.crm) == self.cfg.crm else "Project",
+                    record_id or pair.link.source_id,
+                    outcome,
+                    source_ref=f"{self.cfg.crm}:{pair.link.source_id}",
+                    detail=detail,
+                )
+            ],
+        )
+
+
+def _pair_key(link: Link) -> str:
+    return f"{link.source_system}:{link.source_id}|{link.target_system}:{link.target_id}"
+
+
+def _field_key(rule: SyncFieldConfig) -> str:
+    return f"{rule.crm}|{rule.pm}"
+
+
+def _missing(name: str, side: str) -> str:
+    return f"{name!r} has no rule in the {side} mapping"
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
+
+
+def _nested(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"account.name": "X"}`` -> ``{"account": {"name": "X"}}`` for from_unified."""
+    out: dict[str, Any] = {}
+    for path, value in values.items():
+        parts = path.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
