@@ -242,6 +242,13 @@ class RiskToAccountManagerConfig(_Strict):
         default_factory=lambda: [Health.AMBER, Health.RED],
         description="Project health that raises a task (needs a Project health rule)",
     )
+    health_from: Literal["field", "overdue_tasks"] = Field(
+        default="field",
+        description="field: the project's own health field; overdue_tasks: the share of "
+        "its open tasks past their due date (every linked project, every run)",
+    )
+    overdue_amber: float = Field(default=0.2, gt=0, le=1, description="Share overdue: amber")
+    overdue_red: float = Field(default=0.4, gt=0, le=1, description="Share overdue: red")
     write_health: bool = Field(
         default=True, description="Write the project's health onto the deal (delivery_health)"
     )

@@ -24,12 +24,23 @@ from typing import Any
 from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.errors import ConfigError, Issue, MappingError, NotFoundError, QueryBuildError, RecordError
 from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
-from hub.model import Entity, Health, Note, Opportunity, Project, Risk, Severity, TaskStatus, dump
+from hub.model import (
+    Entity,
+    Health,
+    Note,
+    Opportunity,
+    Project,
+    Risk,
+    Severity,
+    Task,
+    TaskStatus,
+    dump,
+)
 from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
@@ -100,6 +111,9 @@ class RiskToAccountManager:
         for stream in streams:
             self._stream = stream
             entity = self.pm_map.entities[stream]
+            if stream == "Project" and self.cfg.health_from == "overdue_tasks":
+                yield from self._linked_projects(entity)
+                continue
 
             def read(since: str | None, entity: Any = entity) -> Iterator[ChangePage]:
                 return self.pm.read_changes(
@@ -112,9 +126,61 @@ class RiskToAccountManager:
 
             yield from read_from_checkpoint(self.rt.store, self._cursor_name(stream), read)
 
+    def _linked_projects(self, entity: Any) -> Iterator[ChangePage]:
+        """Every project linked to a deal: overdue work changes no project's modified date."""
+        ids = [
+            lk.target_key or lk.target_id
+            for lk in self.rt.store.links(WON_TO_PROJECT)
+            if lk.target_system == self.cfg.pm and lk.source_system == self.cfg.crm
+        ]
+        for start in range(0, len(ids), self.cfg.batch_size):
+            chunk = ids[start : start + self.cfg.batch_size]
+            records = self.pm.read_by_ids(entity.object, chunk, fields=entity.source_fields())
+            yield ChangePage(records, None, len(ids))
+
     def advance(self, page: ChangePage) -> None:
         """Move the current stream's checkpoint past a handled page."""
         advance_checkpoint(self.rt.store, self._cursor_name(self._stream), page)
+
+    def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
+        """Project id -> (health, why) from the share of its open tasks past their due date."""
+        tasks_map = self.pm_map.entities.get("Task")
+        if tasks_map is None or not tasks_map.scope_field:
+            raise ConfigError(
+                [
+                    Issue(
+                        "<config>",
+                        None,
+                        "handoffs.risk_to_account_manager.health_from",
+                        f"overdue_tasks needs a Task entity with scope_field in the "
+                        f"{self.pm_map.system} mapping",
+                    )
+                ]
+            )
+        found: dict[str, tuple[Health, str]] = {}
+        for project in projects:
+            project_id = project.refs[self.cfg.pm]
+            where = {**tasks_map.where, tasks_map.scope_field: project_id}
+            raws = [
+                r.raw
+                for page in self.pm.read_changes(
+                    tasks_map.object, since=None, fields=tasks_map.source_fields(), where=where
+                )
+                for r in page.records
+            ]
+            tasks, _ = to_unified_many(self.pm_map, "Task", raws)
+            dated = [(t, t.due) for t in tasks if isinstance(t, Task) and t.due is not None]
+            late = [t for t, due in dated if t.status is not TaskStatus.DONE and due < self.today]
+            share = len(late) / len(dated) if dated else 0.0
+            health = (
+                Health.RED
+                if share >= self.cfg.overdue_red
+                else Health.AMBER
+                if share >= self.cfg.overdue_amber
+                else Health.GREEN
+            )
+            found[project_id] = (health, f"{len(late)} of {len(dated)} dated tasks are overdue")
+        return found
 
     # planning ----------------------------------------------------------------
 
@@ -129,7 +195,10 @@ class RiskToAccountManager:
             report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(error)))
             if not dry_run:
                 self._dead_letter(item_id, f"mapping: {error}", dict(raw))
-        alerts = [a for a in (self._alert(i) for i in items) if a is not None]
+        overdue: dict[str, tuple[Health, str]] = {}
+        if self._stream == "Project" and self.cfg.health_from == "overdue_tasks":
+            overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
+        alerts = [a for a in (self._alert(i, overdue) for i in items) if a is not None]
         self._attach_deals(alerts)
         self._decide(alerts)
         report.decisions.extend(a.decision for a in alerts if a.decision)
@@ -137,7 +206,9 @@ class RiskToAccountManager:
             self._apply(alerts, report)
         return report
 
-    def _alert(self, item: Entity) -> _Alert | None:
+    def _alert(
+        self, item: Entity, overdue: Mapping[str, tuple[Health, str]] | None = None
+    ) -> _Alert | None:
         if isinstance(item, Risk):
             item_id = item.refs[self.cfg.pm]
             rank = _SEVERITY_ORDER.index(item.severity)
@@ -153,13 +224,19 @@ class RiskToAccountManager:
             )
         if isinstance(item, Project):
             project_id = item.refs[self.cfg.pm]
+            why = ""
+            if overdue and project_id in overdue:
+                health, why = overdue[project_id]
+                item = item.model_copy(update={"health": health})
             context = {"project": dump(item)}
             url = self.pm.record_url(self._object("Project"), project_id)
+            because = f" ({why})" if why else ""
             return _Alert(
                 f"health:{project_id}",
                 project_id,
                 render_template(self.cfg.health_subject, context).strip()[:255],
-                f"The delivery project {item.name} is {item.health.value}.\nProject: {url}",
+                f"The delivery project {item.name} is {item.health.value}{because}.\n"
+                f"Project: {url}",
                 item.health in self.cfg.health_levels and item.status is not TaskStatus.DONE,
                 context,
                 health=item.health,

@@ -151,6 +151,11 @@ class EntityMap(_Strict):
         default_factory=dict,
         description="Named equality filters a handoff may choose, e.g. won: {IsWon: true}",
     )
+    scope_field: str | None = Field(
+        default=None,
+        description="Filter key that narrows reads to one project's records, given the "
+        "project's id (Jira tasks: parent; Asana tasks: project)",
+    )
     stamp_field: str | None = Field(
         default=None,
         description="Product field the hub stamps with the source record's id, so a record "

@@ -144,3 +144,49 @@ def test_plan_writes_nothing(linked: Runtime, sf_sandbox: Sandbox, jira_sandbox:
     after = [len(s.journal.writes(read_paths=reads)) for s in (sf_sandbox, jira_sandbox)]
     assert after == before
     assert _tasks(sf_sandbox, f"risk:{risk}") == []
+
+
+def test_a_failed_notification_is_recorded_and_the_task_still_made(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    from hub.config import NotifyConfig
+
+    link = _deal_link(linked)
+    risk = jira_sandbox.state.add_risk(link.target_key, "Integration partner unresponsive")  # type: ignore[attr-defined]
+    # Each deal owner's own address goes into the URL; the port refuses connections.
+    notify = NotifyConfig(urls=["json://127.0.0.1:9/{{ owner.email }}"])
+    counts = _run(linked, notify=notify)
+    assert counts["created"] == 1 and counts["notify_failed"] == 1
+    assert len(_tasks(sf_sandbox, f"risk:{risk}")) == 1
+    events = [
+        e for e in linked.store.audit_events() if e.action == "notify" and e.handoff == HANDOFF
+    ]
+    assert [e.outcome for e in events] == ["failed"]
+    runs = linked.store.runs(HANDOFF)
+    assert runs[-1].status == "succeeded"
+
+
+def test_health_from_overdue_tasks(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked)
+    tasks = jira_sandbox.state.children(link.target_key)  # type: ignore[attr-defined]
+    assert len(tasks) >= 5
+    for key in tasks:
+        jira_sandbox.state.modify(key, duedate=TODAY + dt.timedelta(days=10), status="To Do")  # type: ignore[attr-defined]
+    for key in tasks[: len(tasks) // 2]:
+        jira_sandbox.state.modify(key, duedate=TODAY - dt.timedelta(days=3))  # type: ignore[attr-defined]
+
+    counts = _run(linked, health_from="overdue_tasks")
+
+    assert counts["created"] == 1, counts
+    found = _tasks(sf_sandbox, f"health:{link.target_key}")
+    assert len(found) == 1 and "red" in str(found[0]["Subject"]).lower()
+    assert f"{len(tasks) // 2} of {len(tasks)} dated tasks are overdue" in str(
+        found[0]["Description"]
+    )
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    assert deal["Delivery_Health__c"] == "Red"
+    for key in tasks[: len(tasks) // 2]:
+        jira_sandbox.state.modify(key, status="Done")  # type: ignore[attr-defined]
+    assert _run(linked, health_from="overdue_tasks")["closed"] == 1
