@@ -194,6 +194,9 @@ class Opportunity(Entity):
     delivery_due: dt.date | None = Field(
         default=None, description="Due date of the linked delivery project (sync)"
     )
+    delivery_percent: int | None = Field(
+        default=None, ge=0, le=100, description="Percent complete of the delivery project (sync)"
+    )
 
 
 class Project(Entity):
@@ -213,6 +216,9 @@ class Project(Entity):
     documents: list[Document] = Field(default_factory=list)
     description: str | None = None
     url: str | None = None
+    percent_complete: int | None = Field(
+        default=None, ge=0, le=100, description="Share of done tasks, computed by the hub"
+    )
 
 
 class Task(Entity):

@@ -169,6 +169,14 @@ _DELIVERY = (
         group="handoff_hub",
     ),
     PropertyDef(
+        "delivery_percent",
+        "Delivery % complete",
+        "number",
+        "number",
+        hubspot_defined=False,
+        group="handoff_hub",
+    ),
+    PropertyDef(
         "delivery_due",
         "Delivery due date",
         "date",

@@ -279,6 +279,7 @@ _OPPORTUNITY = ObjectDef(
             custom=True,
         ),
         FieldDef("Delivery_Due__c", "date", "Delivery Due Date", custom=True),
+        FieldDef("Delivery_Percent__c", "percent", "Delivery % Complete", custom=True, precision=3),
         _pick(
             "Delivery_Health__c",
             "Delivery Health",

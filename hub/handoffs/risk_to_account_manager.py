@@ -24,8 +24,9 @@ from typing import Any
 from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import ConfigError, Issue, MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
 from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.project_work import overdue_share, project_tasks
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
@@ -37,7 +38,6 @@ from hub.model import (
     Project,
     Risk,
     Severity,
-    Task,
     TaskStatus,
     dump,
 )
@@ -144,34 +144,16 @@ class RiskToAccountManager:
 
     def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
         """Project id -> (health, why) from the share of its open tasks past their due date."""
-        tasks_map = self.pm_map.entities.get("Task")
-        if tasks_map is None or not tasks_map.scope_field:
-            raise ConfigError(
-                [
-                    Issue(
-                        "<config>",
-                        None,
-                        "handoffs.risk_to_account_manager.health_from",
-                        f"overdue_tasks needs a Task entity with scope_field in the "
-                        f"{self.pm_map.system} mapping",
-                    )
-                ]
-            )
         found: dict[str, tuple[Health, str]] = {}
         for project in projects:
             project_id = project.refs[self.cfg.pm]
-            where = {**tasks_map.where, tasks_map.scope_field: project_id}
-            raws = [
-                r.raw
-                for page in self.pm.read_changes(
-                    tasks_map.object, since=None, fields=tasks_map.source_fields(), where=where
-                )
-                for r in page.records
-            ]
-            tasks, _ = to_unified_many(self.pm_map, "Task", raws)
-            dated = [(t, t.due) for t in tasks if isinstance(t, Task) and t.due is not None]
-            late = [t for t, due in dated if t.status is not TaskStatus.DONE and due < self.today]
-            share = len(late) / len(dated) if dated else 0.0
+            tasks = project_tasks(
+                self.pm,
+                self.pm_map,
+                project_id,
+                where="handoffs.risk_to_account_manager.health_from",
+            )
+            share, late, dated = overdue_share(tasks, self.today)
             health = (
                 Health.RED
                 if share >= self.cfg.overdue_red
@@ -179,7 +161,7 @@ class RiskToAccountManager:
                 if share >= self.cfg.overdue_amber
                 else Health.GREEN
             )
-            found[project_id] = (health, f"{len(late)} of {len(dated)} dated tasks are overdue")
+            found[project_id] = (health, f"{late} of {dated} dated tasks are overdue")
         return found
 
     # planning ----------------------------------------------------------------

@@ -9,7 +9,8 @@ back as a change on the next read, equals the new base and is not copied
 again: loops cannot start. When both sides changed a two-way field to
 different values, the configured policy decides (crm-wins, pm-wins,
 newest-wins) or, with ``report``, nothing is written and the conflict is
-recorded in the audit trail until someone settles it.
+recorded in the audit trail until someone settles it. ``percent_complete``
+is computed from the project's tasks (the share done) and flows onto the deal.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict
 from hub.errors import ConfigError, Issue
 from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.project_work import percent_complete, project_tasks
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
-from hub.model import Entity, Opportunity, Project, dump
+from hub.model import Entity, Opportunity, Project, Task, dump
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
@@ -34,6 +36,9 @@ __all__ = ["HANDOFF", "Sync"]
 
 HANDOFF = "sync"
 log = logging.getLogger("hub.sync")
+
+# Project fields the hub computes from the project's tasks (no mapping rule).
+COMPUTED_PM_FIELDS = frozenset({"percent_complete"})
 
 
 @dataclass
@@ -61,7 +66,7 @@ class Sync:
         self.pm = runtime.pm(config.pm)
         self.crm_map = runtime.mapping(config.crm)
         self.pm_map = runtime.mapping(config.pm)
-        self._stream = config.crm
+        self._stream, self._entity = config.crm, "Opportunity"
         self._settled: set[str] = set()  # pairs already compared in this run
         self._check_fields()
 
@@ -76,7 +81,12 @@ class Sync:
                 issues.append(Issue("<config>", None, f"{where}.crm", _missing(rule.crm, "CRM")))
             elif rule.direction != "crm_to_pm" and rule.crm not in crm_entity.write_rules():
                 issues.append(Issue("<config>", None, f"{where}.crm", "is not written (read-only)"))
-            if rule.pm not in pm_entity.fields:
+            if rule.pm in COMPUTED_PM_FIELDS:
+                if rule.direction != "pm_to_crm":
+                    issues.append(
+                        Issue("<config>", None, f"{where}.direction", "must be pm_to_crm")
+                    )
+            elif rule.pm not in pm_entity.fields:
                 issues.append(Issue("<config>", None, f"{where}.pm", _missing(rule.pm, "PM")))
             elif rule.direction != "pm_to_crm" and rule.pm not in pm_entity.write_rules():
                 issues.append(Issue("<config>", None, f"{where}.pm", "is not written (read-only)"))
@@ -86,9 +96,16 @@ class Sync:
     # reading -----------------------------------------------------------------------
 
     def pages(self) -> Iterator[ChangePage]:
-        """Changed deals, then changed projects, each from its own checkpoint."""
-        for system, entity_name in ((self.cfg.crm, "Opportunity"), (self.cfg.pm, "Project")):
-            self._stream = system
+        """Changed deals, then changed projects (and their tasks, for percent complete).
+
+        Each stream reads from its own checkpoint; the stream being read is
+        remembered for :meth:`process` and :meth:`advance`, called between pages.
+        """
+        streams = [(self.cfg.crm, "Opportunity"), (self.cfg.pm, "Project")]
+        if any(rule.pm in COMPUTED_PM_FIELDS for rule in self.cfg.fields):
+            streams.append((self.cfg.pm, "Task"))
+        for system, entity_name in streams:
+            self._stream, self._entity = system, entity_name
             entity = (self.crm_map if system == self.cfg.crm else self.pm_map).entities[entity_name]
             connector = self.crm if system == self.cfg.crm else self.pm
 
@@ -101,14 +118,15 @@ class Sync:
                     page_size=self.cfg.batch_size,
                 )
 
-            yield from read_from_checkpoint(self.rt.store, self._cursor(system), read)
+            yield from read_from_checkpoint(self.rt.store, self._cursor(entity_name), read)
 
-    def _cursor(self, system: str) -> str:
-        return f"{HANDOFF}:{system}"
+    def _cursor(self, entity_name: str) -> str:
+        system = self.cfg.crm if entity_name == "Opportunity" else self.cfg.pm
+        return f"{HANDOFF}:{system}:{entity_name}"
 
     def advance(self, page: ChangePage) -> None:
-        """Move the current side's checkpoint past a handled page."""
-        advance_checkpoint(self.rt.store, self._cursor(self._stream), page)
+        """Move the current stream's checkpoint past a handled page."""
+        advance_checkpoint(self.rt.store, self._cursor(self._entity), page)
 
     # planning ----------------------------------------------------------------------
 
@@ -116,9 +134,13 @@ class Sync:
         """Compare the pairs these changes touch and, unless ``dry_run``, write the flow."""
         report = BatchReport()
         report.counts["seen"] += len(records)
-        links = [
-            lk for lk in self._links({r.id for r in records}) if _pair_key(lk) not in self._settled
-        ]
+        touched = {r.id for r in records}
+        if self._entity == "Task":
+            tasks, _ = to_unified_many(self.pm_map, "Task", [r.raw for r in records])
+            touched = {
+                ref for t in tasks if isinstance(t, Task) for ref in (t.project, t.parent) if ref
+            }
+        links = [lk for lk in self._links(touched) if _pair_key(lk) not in self._settled]
         pairs = self._read_pairs(links, report)
         for pair in pairs:
             self._compare(pair)
@@ -173,6 +195,14 @@ class Sync:
 
     def _compare(self, pair: _Pair) -> None:
         crm_now, pm_now = dump(pair.opp), dump(pair.project)
+        if any(rule.pm == "percent_complete" for rule in self.cfg.fields):
+            tasks = project_tasks(
+                self.pm,
+                self.pm_map,
+                pair.project.refs[self.cfg.pm],
+                where="handoffs.sync.fields (percent_complete)",
+            )
+            pm_now["percent_complete"] = percent_complete(tasks)
         for rule in self.cfg.fields:
             name = _field_key(rule)
             crm_value, pm_value = _get(crm_now, rule.crm), _get(pm_now, rule.pm)

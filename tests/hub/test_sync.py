@@ -21,6 +21,7 @@ FIELDS = [
     SyncFieldConfig(crm="delivery_status", pm="status", direction="pm_to_crm"),
     SyncFieldConfig(crm="delivery_due", pm="due", direction="both"),
     SyncFieldConfig(crm="account.name", pm="account.name", direction="crm_to_pm"),
+    SyncFieldConfig(crm="delivery_percent", pm="percent_complete", direction="pm_to_crm"),
 ]
 READS = ("/services/oauth2/token", "/rest/api/3/search/jql")
 
@@ -128,3 +129,18 @@ def test_a_read_only_target_field_is_a_config_error(synced: Runtime) -> None:
     )
     with pytest.raises(ConfigError, match=r"fields\[0\]\.pm: is not written"):
         Sync(synced, config)
+
+
+def test_percent_complete_follows_the_tasks(
+    synced: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _pair(synced)
+    assert sf_sandbox.state.get("Opportunity", link.source_id)["Delivery_Percent__c"] == 0  # type: ignore[attr-defined]
+    tasks = jira_sandbox.state.children(link.target_key)  # type: ignore[attr-defined]
+    done = tasks[: len(tasks) // 2]
+    for key in done:
+        jira_sandbox.state.modify(key, status="Done")  # type: ignore[attr-defined]
+    assert _run(synced)["updated"] == 1
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    assert deal["Delivery_Percent__c"] == round(100 * len(done) / len(tasks))
+    assert _run(synced).get("updated", 0) == 0

@@ -1,0 +1,53 @@
+"""The tasks of one delivery project, read through the PM mapping's Task entity."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hub.connector import Connector
+from hub.errors import ConfigError, Issue
+from hub.mapping.engine import to_unified_many
+from hub.mapping.spec import MappingSpec
+from hub.model import Task, TaskStatus
+
+__all__ = ["overdue_share", "percent_complete", "project_tasks"]
+
+
+def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: str) -> list[Task]:
+    """Every task of a project (``where`` names the setting that needs them, for errors)."""
+    entity = spec.entities.get("Task")
+    if entity is None or not entity.scope_field:
+        raise ConfigError(
+            [
+                Issue(
+                    "<config>",
+                    None,
+                    where,
+                    f"needs a Task entity with scope_field in the {spec.system} mapping",
+                )
+            ]
+        )
+    filters = {**entity.where, entity.scope_field: project_id}
+    raws = [
+        r.raw
+        for page in pm.read_changes(
+            entity.object, since=None, fields=entity.source_fields(), where=filters
+        )
+        for r in page.records
+    ]
+    tasks, _ = to_unified_many(spec, "Task", raws)
+    return [t for t in tasks if isinstance(t, Task)]
+
+
+def overdue_share(tasks: list[Task], today: dt.date) -> tuple[float, int, int]:
+    """(share, overdue, dated): open tasks past their due date among those with one."""
+    dated = [(t, t.due) for t in tasks if t.due is not None]
+    late = [t for t, due in dated if t.status is not TaskStatus.DONE and due < today]
+    return (len(late) / len(dated) if dated else 0.0), len(late), len(dated)
+
+
+def percent_complete(tasks: list[Task]) -> int | None:
+    """Share of done tasks, 0-100; None for a project without tasks."""
+    if not tasks:
+        return None
+    return round(100 * sum(t.status is TaskStatus.DONE for t in tasks) / len(tasks))
