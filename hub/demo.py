@@ -62,11 +62,15 @@ def write_sandbox_config(
     targets: Mapping[str, tuple[str, Sandbox]],
     *,
     env_prefix: str = "HUB_DEMO",
+    requests_per_second: int | None = 1000,
 ) -> Path:
     """Copy an example config pointed at sandboxes, and set their credentials' variables.
 
     ``targets`` maps a connector name to the base URL its sandbox answers on and
     the sandbox itself (whose settings and credentials fit its seeded data).
+    ``requests_per_second`` replaces the vendors' client-side pacing, which
+    only slows a local sandbox down (None keeps the connector's own; the
+    connectors' tests check that pacing against the sandboxes' limits).
     """
     data: dict[str, Any] = yaml.safe_load(example.read_text(encoding="utf-8"))
     for key, system in data["systems"].items():
@@ -74,6 +78,8 @@ def write_sandbox_config(
         system["base_url"] = url
         system["mapping"] = str((example.parent / system["mapping"]).resolve())
         system["settings"] = {**system.get("settings", {}), **sandbox.settings}
+        if requests_per_second is not None:
+            system["rate_limit"] = {"requests": requests_per_second, "per_seconds": 1}
         system["credentials"] = {}
         for setting, value in sandbox.credentials.items():
             var = f"{env_prefix}_{key}_{setting}".upper()

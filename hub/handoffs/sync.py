@@ -39,6 +39,8 @@ log = logging.getLogger("hub.sync")
 
 # Project fields the hub computes from the project's tasks (no mapping rule).
 COMPUTED_PM_FIELDS = frozenset({"percent_complete"})
+# The deal owner onto the project manager: people are matched by e-mail address.
+OWNER_RULE = ("owner", "manager")
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Sync:
         self.pm_map = runtime.mapping(config.pm)
         self._stream, self._entity = config.crm, "Opportunity"
         self._settled: set[str] = set()  # pairs already compared in this run
+        self._people: dict[str, str] = {}
         self._check_fields()
 
     def _check_fields(self) -> None:
@@ -77,6 +80,20 @@ class Sync:
         pm_entity = self.pm_map.entities["Project"]
         for n, rule in enumerate(self.cfg.fields):
             where = f"handoffs.sync.fields[{n}]"
+            if (rule.crm, rule.pm) == OWNER_RULE:
+                if rule.direction != "crm_to_pm":
+                    issues.append(
+                        Issue("<config>", None, f"{where}.direction", "must be crm_to_pm")
+                    )
+                if "owner.email" not in crm_entity.fields:
+                    issues.append(
+                        Issue("<config>", None, f"{where}.crm", _missing("owner.email", "CRM"))
+                    )
+                if "manager.ref" not in pm_entity.write_rules():
+                    issues.append(
+                        Issue("<config>", None, f"{where}.pm", "manager.ref is not written")
+                    )
+                continue
             if rule.crm not in crm_entity.fields:
                 issues.append(Issue("<config>", None, f"{where}.crm", _missing(rule.crm, "CRM")))
             elif rule.direction != "crm_to_pm" and rule.crm not in crm_entity.write_rules():
@@ -142,6 +159,7 @@ class Sync:
             }
         links = [lk for lk in self._links(touched) if _pair_key(lk) not in self._settled]
         pairs = self._read_pairs(links, report)
+        self._people = self._pm_people(pairs)
         for pair in pairs:
             self._compare(pair)
             report.decisions.append(self._decision(pair))
@@ -193,8 +211,21 @@ class Sync:
         system = self.cfg.crm if connector is self.crm else self.cfg.pm
         return {i.refs[system]: i for i in items}
 
+    def _pm_people(self, pairs: list[_Pair]) -> dict[str, str]:
+        """Deal owners' e-mail addresses (lower case) -> their PM user ids."""
+        if OWNER_RULE not in {(r.crm, r.pm) for r in self.cfg.fields}:
+            return {}
+        emails = sorted({p.opp.owner.email for p in pairs if p.opp.owner and p.opp.owner.email})
+        found = self.pm.find_users(emails) if emails else {}
+        return {email.lower(): user for email, user in found.items()}
+
     def _compare(self, pair: _Pair) -> None:
         crm_now, pm_now = dump(pair.opp), dump(pair.project)
+        if OWNER_RULE in {(r.crm, r.pm) for r in self.cfg.fields}:
+            email = pair.opp.owner.email if pair.opp.owner else None
+            crm_now["owner"] = self._people.get(email.lower()) if email else None
+            manager = pair.project.manager
+            pm_now["manager"] = manager.ref(self.cfg.pm) if manager else None
         if any(rule.pm == "percent_complete" for rule in self.cfg.fields):
             tasks = project_tasks(
                 self.pm,
@@ -206,11 +237,13 @@ class Sync:
         for rule in self.cfg.fields:
             name = _field_key(rule)
             crm_value, pm_value = _get(crm_now, rule.crm), _get(pm_now, rule.pm)
+            if (rule.crm, rule.pm) == OWNER_RULE and crm_value is None:
+                continue  # the owner has no PM account: leave the manager as it is
             winner = self._winner(rule, pair, name, crm_value, pm_value)
             if winner == "crm":
                 pair.agreed[name] = crm_value
                 if pm_value != crm_value:
-                    pair.to_pm[rule.pm] = crm_value
+                    pair.to_pm["manager.ref" if rule.pm == "manager" else rule.pm] = crm_value
             elif winner == "pm":
                 pair.agreed[name] = pm_value
                 if crm_value != pm_value:
@@ -308,7 +341,13 @@ class Sync:
         if not todo:
             return {}
         payloads = [
-            from_unified(spec, entity_name, _nested(values), only=list(values))
+            from_unified(
+                spec,
+                entity_name,
+                _nested(values, self.cfg.pm if connector is self.pm else self.cfg.crm),
+                only=list(values),
+                system=self.cfg.pm if connector is self.pm else self.cfg.crm,
+            )
             for _, _, values in todo
         ]
         object_name = spec.entities[entity_name].object
@@ -379,13 +418,19 @@ def _get(data: Mapping[str, Any], path: str) -> Any:
     return current
 
 
-def _nested(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"account.name": "X"}`` -> ``{"account": {"name": "X"}}`` for from_unified."""
+def _nested(values: Mapping[str, Any], system: str) -> dict[str, Any]:
+    """``{"account.name": "X"}`` -> ``{"account": {"name": "X"}}`` for from_unified.
+
+    A ``.ref`` leaf is the record's id in ``system``: ``{"manager": {"refs": {system: id}}}``.
+    """
     out: dict[str, Any] = {}
     for path, value in values.items():
         parts = path.split(".")
         node = out
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        if parts[-1] == "ref":
+            node["refs"] = {system: value}
+        else:
+            node[parts[-1]] = value
     return out

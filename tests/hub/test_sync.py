@@ -144,3 +144,32 @@ def test_percent_complete_follows_the_tasks(
     deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
     assert deal["Delivery_Percent__c"] == round(100 * len(done) / len(tasks))
     assert _run(synced).get("updated", 0) == 0
+
+
+def test_a_new_deal_owner_becomes_the_project_manager(
+    runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    settings = runtime.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    run_handoff(WON, WonToProject(runtime, settings), runtime.store)
+    owner_rule = [SyncFieldConfig(crm="owner", pm="manager", direction="crm_to_pm")]
+    config = SyncConfig(crm="crm", pm="pm", fields=owner_rule)
+    run_handoff(HANDOFF, Sync(runtime, config), runtime.store)
+    link = _pair(runtime)
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    jira_people = jira_sandbox.state.user_ids()  # type: ignore[attr-defined]
+    users = [
+        u
+        for u in sf_sandbox.state.find("User", IsActive=True)  # type: ignore[attr-defined]
+        if u["Id"] != deal["OwnerId"] and str(u["Email"]).lower() in jira_people
+    ]
+    assert users, "the seeds share sales people between the CRM and Jira"
+    sf_sandbox.state.modify_opportunity(link.source_id, OwnerId=users[0]["Id"])  # type: ignore[attr-defined]
+
+    counts = run_handoff(HANDOFF, Sync(runtime, config), runtime.store).counts
+
+    assert counts["updated"] == 1
+    assignee = jira_sandbox.state.get(link.target_key)["fields"]["assignee"]  # type: ignore[attr-defined]
+    assert assignee["accountId"] == jira_people[str(users[0]["Email"]).lower()]
+    again = run_handoff(HANDOFF, Sync(runtime, config), runtime.store).counts
+    assert again.get("updated", 0) == 0
