@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from hub.connector import ChangePage, RecordEnvelope
+from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from hub.mapping.spec import EntityMap
 from hub.store import StateStore
 
-__all__ = ["Checkpoint", "advance_checkpoint", "read_from_checkpoint"]
+__all__ = ["Checkpoint", "advance_checkpoint", "read_entity_changes", "read_from_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,27 @@ def advance_checkpoint(store: StateStore, name: str, page: ChangePage) -> None:
         return
     checkpoint = Checkpoint.decode(store.get_cursor(name)).after(page)
     store.set_cursor(name, checkpoint.encode())
+
+
+def read_entity_changes(
+    store: StateStore,
+    name: str,
+    connector: Connector,
+    entity: EntityMap,
+    *,
+    page_size: int,
+    where: Mapping[str, FilterValue] | None = None,
+) -> Iterator[ChangePage]:
+    """A mapped entity's changes since the checkpoint ``name``: its object, fields and filters."""
+    filters = {**entity.where, **(where or {})} or None
+    return read_from_checkpoint(
+        store,
+        name,
+        lambda since: connector.read_changes(
+            entity.object,
+            since=since,
+            fields=entity.source_fields(),
+            where=filters,
+            page_size=page_size,
+        ),
+    )

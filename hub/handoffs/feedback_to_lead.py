@@ -20,11 +20,11 @@ from hub.config import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
 from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
-from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
-from hub.model import Account, Feedback, Lead, Opportunity, dump
+from hub.model import Account, Feedback, Lead, dump
 from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
@@ -74,17 +74,12 @@ class FeedbackToLead:
 
     def pages(self) -> Iterator[ChangePage]:
         """Pages of flagged PM items changed since the checkpoint."""
-        entity = self.pm_map.entities["Feedback"]
-        return read_from_checkpoint(
+        return read_entity_changes(
             self.rt.store,
             self.cursor_name,
-            lambda since: self.pm.read_changes(
-                entity.object,
-                since=since,
-                fields=entity.source_fields(),
-                where=entity.where or None,
-                page_size=self.cfg.batch_size,
-            ),
+            self.pm,
+            self.pm_map.entities["Feedback"],
+            page_size=self.cfg.batch_size,
         )
 
     def advance(self, page: ChangePage) -> None:
@@ -165,27 +160,10 @@ class FeedbackToLead:
 
     def _accounts(self, feedback: Sequence[Feedback]) -> dict[str, Account]:
         """Project key/id -> the account of the deal it was created from."""
-        projects = {f.project for f in feedback if f.project}
-        if not projects:
-            return {}
-        deal_of: dict[str, str] = {}
-        for link in self.rt.store.links(WON_TO_PROJECT):
-            for key in (link.target_key, link.target_id):
-                if key in projects:
-                    deal_of[key] = link.source_id
-        if not deal_of:
-            return {}
-        entity = self.crm_map.entities["Opportunity"]
-        raws = self.crm.read_by_ids(
-            entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
+        deals = deals_of_projects(
+            self.rt, self.cfg.crm, self.cfg.pm, {f.project for f in feedback if f.project}
         )
-        opps, _ = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])
-        by_id = {
-            o.refs[self.cfg.crm]: o.account
-            for o in opps
-            if isinstance(o, Opportunity) and o.account is not None
-        }
-        return {p: by_id[d] for p, d in deal_of.items() if d in by_id}
+        return {p: o.account for p, o in deals.items() if o.account is not None}
 
     # applying ------------------------------------------------------------------
 

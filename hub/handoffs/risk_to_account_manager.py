@@ -25,7 +25,8 @@ from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
 from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
-from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_tasks
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
@@ -115,16 +116,13 @@ class RiskToAccountManager:
                 yield from self._linked_projects(entity)
                 continue
 
-            def read(since: str | None, entity: Any = entity) -> Iterator[ChangePage]:
-                return self.pm.read_changes(
-                    entity.object,
-                    since=since,
-                    fields=entity.source_fields(),
-                    where=entity.where or None,
-                    page_size=self.cfg.batch_size,
-                )
-
-            yield from read_from_checkpoint(self.rt.store, self._cursor_name(stream), read)
+            yield from read_entity_changes(
+                self.rt.store,
+                self._cursor_name(stream),
+                self.pm,
+                entity,
+                page_size=self.cfg.batch_size,
+            )
 
     def _linked_projects(self, entity: Any) -> Iterator[ChangePage]:
         """Every project linked to a deal: overdue work changes no project's modified date."""
@@ -230,23 +228,11 @@ class RiskToAccountManager:
 
     def _attach_deals(self, alerts: list[_Alert]) -> None:
         """The won deal behind each alert's project (through won-to-project's links)."""
-        wanted = {a.project for a in alerts if a.project}
-        deal_of: dict[str, str] = {}
-        for link in self.rt.store.links(WON_TO_PROJECT):
-            for key in (link.target_key, link.target_id):
-                if key in wanted and link.target_system == self.cfg.pm:
-                    deal_of[key] = link.source_id
-        if not deal_of:
-            return
-        entity = self.crm_map.entities["Opportunity"]
-        raws = self.crm.read_by_ids(
-            entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
+        deals = deals_of_projects(
+            self.rt, self.cfg.crm, self.cfg.pm, {a.project for a in alerts if a.project}
         )
-        opps, _ = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])
-        by_id = {o.refs[self.cfg.crm]: o for o in opps if isinstance(o, Opportunity)}
         for alert in alerts:
-            deal = deal_of.get(alert.project or "")
-            alert.opportunity = by_id.get(deal) if deal else None
+            alert.opportunity = deals.get(alert.project or "")
 
     def _decide(self, alerts: list[_Alert]) -> None:
         ids = [a.source_id for a in alerts]

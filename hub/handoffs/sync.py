@@ -24,7 +24,7 @@ from hub.config import SyncConfig, SyncFieldConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict
 from hub.errors import ConfigError, Issue
-from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.project_work import percent_complete, project_tasks
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
@@ -124,18 +124,13 @@ class Sync:
         for system, entity_name in streams:
             self._stream, self._entity = system, entity_name
             entity = (self.crm_map if system == self.cfg.crm else self.pm_map).entities[entity_name]
-            connector = self.crm if system == self.cfg.crm else self.pm
-
-            def read(since: str | None, entity: Any = entity, connector: Any = connector) -> Any:
-                return connector.read_changes(
-                    entity.object,
-                    since=since,
-                    fields=entity.source_fields(),
-                    where=entity.where or None,
-                    page_size=self.cfg.batch_size,
-                )
-
-            yield from read_from_checkpoint(self.rt.store, self._cursor(entity_name), read)
+            yield from read_entity_changes(
+                self.rt.store,
+                self._cursor(entity_name),
+                self.crm if system == self.cfg.crm else self.pm,
+                entity,
+                page_size=self.cfg.batch_size,
+            )
 
     def _cursor(self, entity_name: str) -> str:
         system = self.cfg.crm if entity_name == "Opportunity" else self.cfg.pm

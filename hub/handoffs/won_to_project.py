@@ -30,7 +30,7 @@ from hub.connector import (
 )
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
 from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
-from hub.handoffs.checkpoint import advance_checkpoint, read_from_checkpoint
+from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import Document, Opportunity, Project, Stage, User, dump
@@ -95,16 +95,13 @@ class WonToProject:
     def pages(self) -> Iterator[ChangePage]:
         """Pages of opportunities changed since the checkpoint, won ones only where possible."""
         entity = self.crm_map.entities["Opportunity"]
-        return read_from_checkpoint(
+        return read_entity_changes(
             self.rt.store,
             self.cursor_name,
-            lambda since: self.crm.read_changes(
-                entity.object,
-                since=since,
-                fields=entity.source_fields(),
-                where=entity.filters.get("won") if entity.filters else None,
-                page_size=self.cfg.batch_size,
-            ),
+            self.crm,
+            entity,
+            page_size=self.cfg.batch_size,
+            where=entity.filters.get("won"),
         )
 
     def advance(self, page: ChangePage) -> None:
