@@ -252,6 +252,11 @@ class RiskToAccountManagerConfig(_Strict):
     write_health: bool = Field(
         default=True, description="Write the project's health onto the deal (delivery_health)"
     )
+    assign_to: Literal["account_owner", "deal_owner"] = Field(
+        default="account_owner",
+        description="Who gets the task: the account's owner (the deal's owner where the "
+        "account has none or is not mapped), or always the deal's owner",
+    )
     due_in_days: int = Field(default=2, ge=0, le=60, description="Due date of the CRM task")
     risk_subject: str = Field(default="Delivery risk ({{ risk.severity }}): {{ risk.title }}")
     health_subject: str = Field(default="Delivery health {{ project.health }}: {{ project.name }}")

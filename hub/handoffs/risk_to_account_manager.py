@@ -1,10 +1,11 @@
-"""risk-to-account-manager: delivery trouble reaches the owner of the deal in the CRM.
+"""risk-to-account-manager: delivery trouble reaches the account manager in the CRM.
 
 Two PM streams are read, each from its own checkpoint: risk items (the PM
 mapping's ``Risk`` entity) and projects (``Project``, for their health). An
 alert is open while a risk of at least ``min_severity`` is unresolved, or
 while a project's health is one of ``health_levels``. For each alert on a
-project that won-to-project linked to a deal, the deal's owner gets exactly
+project that won-to-project linked to a deal, the account's owner (or the
+deal's, as configured) gets exactly
 one CRM task (the CRM mapping's ``Note``): created when the alert opens,
 updated when it changes, completed when it clears, reopened if it comes back.
 The link keeps the task id and a fingerprint of what was last written, so a
@@ -32,6 +33,7 @@ from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import (
+    Account,
     Entity,
     Health,
     Note,
@@ -40,6 +42,7 @@ from hub.model import (
     Risk,
     Severity,
     TaskStatus,
+    User,
     dump,
 )
 from hub.notify import notifier_for
@@ -69,6 +72,7 @@ class _Alert:
     context: dict[str, Any]
     health: Health | None = None
     opportunity: Opportunity | None = None
+    owner: User | None = None
     decision: Decision | None = None
     task_id: str | None = None
     link: Link | None = None
@@ -231,8 +235,28 @@ class RiskToAccountManager:
         deals = deals_of_projects(
             self.rt, self.cfg.crm, self.cfg.pm, {a.project for a in alerts if a.project}
         )
+        account_owners = self._account_owners(list(deals.values()))
         for alert in alerts:
-            alert.opportunity = deals.get(alert.project or "")
+            alert.opportunity = opp = deals.get(alert.project or "")
+            if opp is not None:
+                account = opp.account.ref(self.cfg.crm) if opp.account else None
+                alert.owner = account_owners.get(account or "") or opp.owner
+
+    def _account_owners(self, deals: list[Opportunity]) -> dict[str, User]:
+        """Account id -> its owner, when tasks go to account owners and the CRM maps them."""
+        account_map = self.crm_map.entities.get("Account")
+        if self.cfg.assign_to != "account_owner" or account_map is None:
+            return {}
+        ids = sorted({ref for o in deals if o.account and (ref := o.account.ref(self.cfg.crm))})
+        if not ids:
+            return {}
+        raws = self.crm.read_by_ids(account_map.object, ids, fields=account_map.source_fields())
+        accounts, _ = to_unified_many(self.crm_map, "Account", [r.raw for r in raws])
+        return {
+            a.refs[self.cfg.crm]: a.owner
+            for a in accounts
+            if isinstance(a, Account) and a.owner is not None and a.owner.ref(self.cfg.crm)
+        }
 
     def _decide(self, alerts: list[_Alert]) -> None:
         ids = [a.source_id for a in alerts]
@@ -274,7 +298,9 @@ class RiskToAccountManager:
                     "task found by its stamp",
                     alert.task_id,
                 )
-            return Decision(Verdict.CREATE, alert.source_id, label, "new alert for the deal owner")
+            return Decision(
+                Verdict.CREATE, alert.source_id, label, "new alert for the account manager"
+            )
         alert.task_id = link.target_id
         if not alert.is_open:
             if link.state == "closed":
@@ -295,7 +321,7 @@ class RiskToAccountManager:
             subject=alert.subject,
             body=alert.body,
             about=opp.refs.get(self.cfg.crm),
-            owner=opp.owner,
+            owner=alert.owner,
             due=self.today + dt.timedelta(days=self.cfg.due_in_days),
             done=done,
         )
@@ -397,7 +423,7 @@ class RiskToAccountManager:
 
     def _notify(self, alert: _Alert, event: str, report: BatchReport) -> None:
         opp = alert.opportunity
-        owner = opp.owner if opp else None
+        owner = alert.owner
         context = {
             **alert.context,
             "event": {"created": "New delivery alert", "closed": "Delivery alert cleared"}.get(

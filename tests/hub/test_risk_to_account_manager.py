@@ -41,7 +41,7 @@ def _tasks(sf: Sandbox, stamp: str) -> list[dict[str, object]]:
     return sf.state.find("Task", Handoff_Hub_Id__c=f"pm:{stamp}")  # type: ignore[attr-defined,no-any-return]
 
 
-def test_a_severe_risk_gives_the_deal_owner_one_task(
+def test_a_severe_risk_gives_the_account_manager_one_task(
     linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
 ) -> None:
     link = _deal_link(linked)
@@ -61,8 +61,9 @@ def test_a_severe_risk_gives_the_deal_owner_one_task(
     tasks = _tasks(sf_sandbox, f"risk:{risk}")
     assert len(tasks) == 1
     task = tasks[0]
+    account = sf_sandbox.state.get("Account", deal["AccountId"])  # type: ignore[attr-defined]
     assert task["WhatId"] == link.source_id
-    assert task["OwnerId"] == deal["OwnerId"]
+    assert task["OwnerId"] == account["OwnerId"], "the account manager owns the account"
     assert task["Status"] == "Not Started"
     assert "Vendor API not ready" in str(task["Subject"]) and "high" in str(task["Subject"])
     assert task["ActivityDate"] == (TODAY + dt.timedelta(days=2)).isoformat()
@@ -190,3 +191,19 @@ def test_health_from_overdue_tasks(
     for key in tasks[: len(tasks) // 2]:
         jira_sandbox.state.modify(key, status="Done")  # type: ignore[attr-defined]
     assert _run(linked, health_from="overdue_tasks")["closed"] == 1
+
+
+def test_tasks_can_go_to_the_deal_owner_instead(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked)
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    users = sf_sandbox.state.ids("User")  # type: ignore[attr-defined]
+    other = next(u for u in users if u != deal["OwnerId"])
+    sf_sandbox.state.modify_record("Account", deal["AccountId"], OwnerId=other)  # type: ignore[attr-defined]
+    risk = jira_sandbox.state.add_risk(link.target_key, "Budget overrun", "high")  # type: ignore[attr-defined]
+    assert _run(linked, assign_to="deal_owner")["created"] == 1
+    assert _tasks(sf_sandbox, f"risk:{risk}")[0]["OwnerId"] == deal["OwnerId"]
+    second = jira_sandbox.state.add_risk(link.target_key, "Key user on leave", "high")  # type: ignore[attr-defined]
+    assert _run(linked)["created"] == 1
+    assert _tasks(sf_sandbox, f"risk:{second}")[0]["OwnerId"] == other
