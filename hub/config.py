@@ -242,10 +242,11 @@ class RiskToAccountManagerConfig(_Strict):
         default_factory=lambda: [Health.AMBER, Health.RED],
         description="Project health that raises a task (needs a Project health rule)",
     )
-    health_from: Literal["field", "overdue_tasks"] = Field(
+    health_from: Literal["field", "overdue_tasks", "overdue_milestones"] = Field(
         default="field",
-        description="field: the project's own health field; overdue_tasks: the share of "
-        "its open tasks past their due date (every linked project, every run)",
+        description="field: the project's own health field; overdue_tasks or "
+        "overdue_milestones: the share of its open tasks or milestones past their due date "
+        "(every linked project, every run)",
     )
     overdue_amber: float = Field(default=0.2, gt=0, le=1, description="Share overdue: amber")
     overdue_red: float = Field(default=0.4, gt=0, le=1, description="Share overdue: red")

@@ -241,6 +241,7 @@ class Milestone(Entity):
     name: str
     project: str | None = None
     due: dt.date | None = None
+    status: TaskStatus = TaskStatus.OPEN
     completed_at: UtcDateTime | None = None
 
 

@@ -6,6 +6,7 @@ would (outside the REST API the connector uses), and take the store's lock.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -142,6 +143,12 @@ class AsanaState:
     def add_risk(self, project: str, title: str, severity: str = "high") -> str:
         """Raise a risk (tag-free: the Risk field says how bad) in a project; return its gid."""
         return self.add_task(project, title, Risk=severity.capitalize())
+
+    def add_milestone(self, project: str, name: str, due: dt.date) -> str:
+        """A milestone task in a project, due on ``due``; return its gid."""
+        gid = self.add_task(project, name)
+        self.modify(gid, resource_subtype="milestone", due_on=due.isoformat())
+        return gid
 
     def resolve(self, gid: str) -> None:
         """Complete a task (a risk that has been dealt with)."""

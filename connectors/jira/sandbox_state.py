@@ -6,6 +6,7 @@ They read and change the store directly, as a person in Jira's UI would
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from connectors.jira.sandbox_data import Issue
@@ -126,6 +127,12 @@ class JiraState:
         """Raise a risk (label ``risk``, priority from severity) under an Epic; return its key."""
         key = self.add_issue(title, parent=project, labels=("risk",))
         self.modify(key, priority=_PRIORITY[severity])
+        return key
+
+    def add_milestone(self, project: str, name: str, due: dt.date) -> str:
+        """A milestone (label ``milestone``) under an Epic, due on ``due``; return its key."""
+        key = self.add_issue(name, parent=project, labels=("milestone",))
+        self.modify(key, duedate=due)
         return key
 
     def resolve(self, key: str) -> None:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from hub.connector import Connector
 from hub.errors import ConfigError, Issue
 from hub.mapping.engine import to_unified_many
 from hub.mapping.spec import MappingSpec
-from hub.model import Task, TaskStatus
+from hub.model import Entity, Milestone, Task, TaskStatus
 
-__all__ = ["overdue_share", "percent_complete", "project_tasks"]
+__all__ = ["overdue_share", "percent_complete", "project_items", "project_tasks"]
 
 
-def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: str) -> list[Task]:
-    """Every task of a project (``where`` names the setting that needs them, for errors)."""
-    entity = spec.entities.get("Task")
+def project_items(
+    pm: Connector, spec: MappingSpec, entity_name: str, project_id: str, *, where: str
+) -> list[Entity]:
+    """Every ``entity_name`` record (Task, Milestone) of one project, unified.
+
+    ``where`` names the setting that needs them, for the error when the mapping
+    cannot narrow reads to one project.
+    """
+    entity = spec.entities.get(entity_name)
     if entity is None or not entity.scope_field:
         raise ConfigError(
             [
@@ -23,7 +30,7 @@ def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: s
                     "<config>",
                     None,
                     where,
-                    f"needs a Task entity with scope_field in the {spec.system} mapping",
+                    f"needs a {entity_name} entity with scope_field in the {spec.system} mapping",
                 )
             ]
         )
@@ -35,13 +42,19 @@ def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: s
         )
         for r in page.records
     ]
-    tasks, _ = to_unified_many(spec, "Task", raws)
-    return [t for t in tasks if isinstance(t, Task)]
+    items, _ = to_unified_many(spec, entity_name, raws)
+    return list(items)
 
 
-def overdue_share(tasks: list[Task], today: dt.date) -> tuple[float, int, int]:
-    """(share, overdue, dated): open tasks past their due date among those with one."""
-    dated = [(t, t.due) for t in tasks if t.due is not None]
+def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: str) -> list[Task]:
+    """Every task of a project."""
+    items = project_items(pm, spec, "Task", project_id, where=where)
+    return [t for t in items if isinstance(t, Task)]
+
+
+def overdue_share(items: Sequence[Task | Milestone], today: dt.date) -> tuple[float, int, int]:
+    """(share, overdue, dated): open items past their due date among those with one."""
+    dated = [(t, t.due) for t in items if t.due is not None]
     late = [t for t, due in dated if t.status is not TaskStatus.DONE and due < today]
     return (len(late) / len(dated) if dated else 0.0), len(late), len(dated)
 

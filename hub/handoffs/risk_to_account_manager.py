@@ -28,7 +28,7 @@ from hub.engine import BatchReport, Decision, Verdict, fingerprint
 from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
-from hub.handoffs.project_work import overdue_share, project_tasks
+from hub.handoffs.project_work import overdue_share, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
@@ -36,11 +36,13 @@ from hub.model import (
     Account,
     Entity,
     Health,
+    Milestone,
     Note,
     Opportunity,
     Project,
     Risk,
     Severity,
+    Task,
     TaskStatus,
     User,
     dump,
@@ -116,7 +118,7 @@ class RiskToAccountManager:
         for stream in streams:
             self._stream = stream
             entity = self.pm_map.entities[stream]
-            if stream == "Project" and self.cfg.health_from == "overdue_tasks":
+            if stream == "Project" and self.cfg.health_from != "field":
                 yield from self._linked_projects(entity)
                 continue
 
@@ -145,17 +147,21 @@ class RiskToAccountManager:
         advance_checkpoint(self.rt.store, self._cursor_name(self._stream), page)
 
     def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
-        """Project id -> (health, why) from the share of its open tasks past their due date."""
+        """Project id -> (health, why) from the share of its open tasks or milestones overdue."""
+        entity_name = "Milestone" if self.cfg.health_from == "overdue_milestones" else "Task"
         found: dict[str, tuple[Health, str]] = {}
         for project in projects:
             project_id = project.refs[self.cfg.pm]
-            tasks = project_tasks(
+            items = project_items(
                 self.pm,
                 self.pm_map,
+                entity_name,
                 project_id,
                 where="handoffs.risk_to_account_manager.health_from",
             )
-            share, late, dated = overdue_share(tasks, self.today)
+            share, late, dated = overdue_share(
+                [i for i in items if isinstance(i, Task | Milestone)], self.today
+            )
             health = (
                 Health.RED
                 if share >= self.cfg.overdue_red
@@ -163,7 +169,8 @@ class RiskToAccountManager:
                 if share >= self.cfg.overdue_amber
                 else Health.GREEN
             )
-            found[project_id] = (health, f"{late} of {dated} dated tasks are overdue")
+            noun = "milestones" if entity_name == "Milestone" else "tasks"
+            found[project_id] = (health, f"{late} of {dated} dated {noun} are overdue")
         return found
 
     # planning ----------------------------------------------------------------
@@ -180,7 +187,7 @@ class RiskToAccountManager:
             if not dry_run:
                 self._dead_letter(item_id, f"mapping: {error}", dict(raw))
         overdue: dict[str, tuple[Health, str]] = {}
-        if self._stream == "Project" and self.cfg.health_from == "overdue_tasks":
+        if self._stream == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
         alerts = [a for a in (self._alert(i, overdue) for i in items) if a is not None]
         self._attach_deals(alerts)

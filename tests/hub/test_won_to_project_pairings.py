@@ -166,3 +166,30 @@ def test_sync_settles_every_pair_and_then_writes_nothing(pair_runtime: Runtime) 
     assert first.counts["updated"] >= 1, "the first sync fills the deals' delivery fields"
     second = run_handoff(SYNC, Sync(rt, settings), rt.store)
     assert second.counts.get("updated", 0) == 0 and second.counts.get("conflicts", 0) == 0
+
+
+def test_overdue_milestones_make_a_project_red_for_every_pairing(pair_runtime: Runtime) -> None:
+    import datetime as dt
+
+    from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+    from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+
+    rt = pair_runtime
+    pm_state = rt.sandboxes["pm"].state  # type: ignore[attr-defined]
+    run_handoff(HANDOFF, _handoff(rt), rt.store)
+    example = rt.loaded.config.handoffs.risk_to_account_manager
+    assert example is not None
+    settings = example.model_copy(update={"health_from": "overdue_milestones"})
+    today = dt.datetime.now(dt.UTC).date()
+    project = rt.store.links(HANDOFF)[0]
+    pm_state.add_milestone(project.target_key, "Design sign-off", today - dt.timedelta(days=5))
+    pm_state.add_milestone(project.target_key, "Go-live", today + dt.timedelta(days=30))
+
+    summary = run_handoff(RISK, RiskToAccountManager(rt, settings), rt.store)
+
+    assert summary.status == "succeeded", summary
+    assert summary.counts["created"] == 1, summary.counts
+    (alert,) = [lk for lk in rt.store.links(RISK) if lk.source_id.startswith("health:")]
+    assert alert.source_id == f"health:{project.target_key}"
+    again = run_handoff(RISK, RiskToAccountManager(rt, settings), rt.store)
+    assert again.counts.get("created", 0) == 0

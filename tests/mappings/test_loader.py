@@ -29,7 +29,7 @@ def test_shipped_mappings_cover_the_documented_entities() -> None:
         "Note",
     }
     jira = load_mapping(MAPPINGS / "jira.yaml")
-    assert set(jira.entities) == {"Project", "Task", "Feedback", "Risk"}
+    assert set(jira.entities) == {"Project", "Task", "Feedback", "Risk", "Milestone"}
     fields = jira.entities["Project"].fields
     assert fields["budget"].path == "fields.customfield_10050"
     assert fields["account.name"].path == "fields.customfield_10051"

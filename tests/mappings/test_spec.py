@@ -71,7 +71,7 @@ def test_bind_name_copies(salesforce) -> None:
 
 def test_entity_lookup_lists_what_is_mapped(jira) -> None:
     assert jira.entity("Task").object == "issue"
-    with pytest.raises(MappingError, match="maps: Feedback, Project, Risk, Task"):
+    with pytest.raises(MappingError, match="maps: Feedback, Milestone, Project, Risk, Task"):
         jira.entity("Opportunity")
 
 

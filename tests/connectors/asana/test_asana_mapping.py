@@ -35,7 +35,7 @@ def spec():
 def test_mapping_loads_cleanly():
     loaded, issues = check_mapping(MAPPING)
     assert issues == [] and loaded is not None
-    assert set(loaded.entities) == {"Project", "Task", "Feedback", "Risk"}
+    assert set(loaded.entities) == {"Project", "Task", "Feedback", "Risk", "Milestone"}
 
 
 def test_projects_read_through_the_mapping(connector, sandbox, spec):
