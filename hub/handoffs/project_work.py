@@ -9,18 +9,19 @@ from hub.connector import Connector
 from hub.errors import ConfigError, Issue
 from hub.mapping.engine import to_unified_many
 from hub.mapping.spec import MappingSpec
-from hub.model import Entity, Milestone, Task, TaskStatus
+from hub.model import Milestone, Task, TaskStatus
 
-__all__ = ["overdue_share", "percent_complete", "project_items", "project_tasks"]
+__all__ = ["overdue_share", "percent_complete", "project_items"]
 
 
 def project_items(
-    pm: Connector, spec: MappingSpec, entity_name: str, project_id: str, *, where: str
-) -> list[Entity]:
-    """Every ``entity_name`` record (Task, Milestone) of one project, unified.
+    pm: Connector, spec: MappingSpec, entity_name: str, project_ids: Sequence[str], *, where: str
+) -> dict[str, list[Task | Milestone]]:
+    """The ``entity_name`` records (Task, Milestone) of these projects, in one read.
 
-    ``where`` names the setting that needs them, for the error when the mapping
-    cannot narrow reads to one project.
+    Records are grouped by their ``project`` (or ``parent``) ref; ``where``
+    names the setting that needs them, for the error when the mapping cannot
+    narrow reads to projects.
     """
     entity = spec.entities.get(entity_name)
     if entity is None or not entity.scope_field:
@@ -34,7 +35,10 @@ def project_items(
                 )
             ]
         )
-    filters = {**entity.where, entity.scope_field: project_id}
+    found: dict[str, list[Task | Milestone]] = {p: [] for p in project_ids}
+    if not project_ids:
+        return found
+    filters = {**entity.where, entity.scope_field: list(project_ids)}
     raws = [
         r.raw
         for page in pm.read_changes(
@@ -43,13 +47,13 @@ def project_items(
         for r in page.records
     ]
     items, _ = to_unified_many(spec, entity_name, raws)
-    return list(items)
-
-
-def project_tasks(pm: Connector, spec: MappingSpec, project_id: str, *, where: str) -> list[Task]:
-    """Every task of a project."""
-    items = project_items(pm, spec, "Task", project_id, where=where)
-    return [t for t in items if isinstance(t, Task)]
+    for item in items:
+        if not isinstance(item, Task | Milestone):
+            continue
+        home = item.project if isinstance(item, Milestone) else item.project or item.parent
+        if home in found:
+            found[home].append(item)
+    return found
 
 
 def overdue_share(items: Sequence[Task | Milestone], today: dt.date) -> tuple[float, int, int]:
@@ -59,7 +63,7 @@ def overdue_share(items: Sequence[Task | Milestone], today: dt.date) -> tuple[fl
     return (len(late) / len(dated) if dated else 0.0), len(late), len(dated)
 
 
-def percent_complete(tasks: list[Task]) -> int | None:
+def percent_complete(tasks: Sequence[Task | Milestone]) -> int | None:
     """Share of done tasks, 0-100; None for a project without tasks."""
     if not tasks:
         return None

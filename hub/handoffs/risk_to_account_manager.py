@@ -36,13 +36,11 @@ from hub.model import (
     Account,
     Entity,
     Health,
-    Milestone,
     Note,
     Opportunity,
     Project,
     Risk,
     Severity,
-    Task,
     TaskStatus,
     User,
     dump,
@@ -149,19 +147,16 @@ class RiskToAccountManager:
     def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
         """Project id -> (health, why) from the share of its open tasks or milestones overdue."""
         entity_name = "Milestone" if self.cfg.health_from == "overdue_milestones" else "Task"
+        work = project_items(
+            self.pm,
+            self.pm_map,
+            entity_name,
+            [p.refs[self.cfg.pm] for p in projects],
+            where="handoffs.risk_to_account_manager.health_from",
+        )
         found: dict[str, tuple[Health, str]] = {}
-        for project in projects:
-            project_id = project.refs[self.cfg.pm]
-            items = project_items(
-                self.pm,
-                self.pm_map,
-                entity_name,
-                project_id,
-                where="handoffs.risk_to_account_manager.health_from",
-            )
-            share, late, dated = overdue_share(
-                [i for i in items if isinstance(i, Task | Milestone)], self.today
-            )
+        for project_id, items in work.items():
+            share, late, dated = overdue_share(items, self.today)
             health = (
                 Health.RED
                 if share >= self.cfg.overdue_red

@@ -25,10 +25,10 @@ from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict
 from hub.errors import ConfigError, Issue
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
-from hub.handoffs.project_work import percent_complete, project_tasks
+from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
-from hub.model import Entity, Opportunity, Project, Task, dump
+from hub.model import Entity, Milestone, Opportunity, Project, Task, dump
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
@@ -71,6 +71,7 @@ class Sync:
         self._stream, self._entity = config.crm, "Opportunity"
         self._settled: set[str] = set()  # pairs already compared in this run
         self._people: dict[str, str] = {}
+        self._work: dict[str, list[Task | Milestone]] = {}
         self._check_fields()
 
     def _check_fields(self) -> None:
@@ -155,6 +156,7 @@ class Sync:
         links = [lk for lk in self._links(touched) if _pair_key(lk) not in self._settled]
         pairs = self._read_pairs(links, report)
         self._people = self._pm_people(pairs)
+        self._work = self._project_work(pairs)
         for pair in pairs:
             self._compare(pair)
             report.decisions.append(self._decision(pair))
@@ -214,6 +216,18 @@ class Sync:
         found = self.pm.find_users(emails) if emails else {}
         return {email.lower(): user for email, user in found.items()}
 
+    def _project_work(self, pairs: list[_Pair]) -> dict[str, list[Task | Milestone]]:
+        """The tasks of every project in the page (one read), when percent complete is synced."""
+        if not any(rule.pm == "percent_complete" for rule in self.cfg.fields):
+            return {}
+        return project_items(
+            self.pm,
+            self.pm_map,
+            "Task",
+            [p.project.refs[self.cfg.pm] for p in pairs],
+            where="handoffs.sync.fields (percent_complete)",
+        )
+
     def _compare(self, pair: _Pair) -> None:
         crm_now, pm_now = dump(pair.opp), dump(pair.project)
         if OWNER_RULE in {(r.crm, r.pm) for r in self.cfg.fields}:
@@ -221,14 +235,9 @@ class Sync:
             crm_now["owner"] = self._people.get(email.lower()) if email else None
             manager = pair.project.manager
             pm_now["manager"] = manager.ref(self.cfg.pm) if manager else None
-        if any(rule.pm == "percent_complete" for rule in self.cfg.fields):
-            tasks = project_tasks(
-                self.pm,
-                self.pm_map,
-                pair.project.refs[self.cfg.pm],
-                where="handoffs.sync.fields (percent_complete)",
-            )
-            pm_now["percent_complete"] = percent_complete(tasks)
+        project_id = pair.project.refs[self.cfg.pm]
+        if project_id in self._work:
+            pm_now["percent_complete"] = percent_complete(self._work[project_id])
         for rule in self.cfg.fields:
             name = _field_key(rule)
             crm_value, pm_value = _get(crm_now, rule.crm), _get(pm_now, rule.pm)
