@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "RECORD_ERRORS",
     "AuthError",
     "ConfigError",
     "ConnectorError",
@@ -108,3 +109,14 @@ class QueryBuildError(HubError):
 
 class MappingError(HubError):
     """A record does not fit its mapping (wrong type, unmapped value)."""
+
+
+# A record-level failure goes to the dead letters and the batch goes on; anything
+# else (auth, rate limits and outages that outlasted the retries) fails the batch,
+# which is retried whole and keeps the cursor where it was.
+RECORD_ERRORS: tuple[type[HubError], ...] = (
+    RecordError,
+    NotFoundError,
+    MappingError,
+    QueryBuildError,
+)

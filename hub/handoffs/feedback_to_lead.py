@@ -19,7 +19,7 @@ from typing import Any
 from hub.config import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.errors import RECORD_ERRORS, MappingError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, to_unified_many
@@ -35,8 +35,6 @@ HANDOFF = "feedback-to-lead"
 NOTIFY_TITLE = "New lead from delivery: {{ feedback.text }}"
 NOTIFY_BODY = "{{ feedback.text }} ({{ account.name }}) became lead {{ lead_url }}"
 log = logging.getLogger("hub.feedback_to_lead")
-
-_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
 
 
 @dataclass
@@ -185,7 +183,7 @@ class FeedbackToLead:
                 continue
             try:
                 self._comment_and_notify(item, report)
-            except _RECORD_ERRORS as exc:
+            except RECORD_ERRORS as exc:
                 report.counts["comment_failed"] += 1
                 self._dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
                 continue

@@ -25,7 +25,7 @@ from typing import Any
 from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.errors import MappingError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_items
@@ -57,7 +57,6 @@ NOTIFY_BODY = "{{ subject }} on {{ opportunity.name }} ({{ owner.email }}). {{ t
 log = logging.getLogger("hub.risk_to_account_manager")
 
 _SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
-_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
 
 
 @dataclass

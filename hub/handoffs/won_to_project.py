@@ -29,7 +29,7 @@ from hub.connector import (
     TemplateTask,
 )
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import MappingError, NotFoundError, QueryBuildError, RecordError
+from hub.errors import RECORD_ERRORS
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
@@ -47,11 +47,6 @@ NOTIFY_BODY = (
     " ({{ opportunity.amount }}). {{ project_url }}"
 )
 log = logging.getLogger("hub.won_to_project")
-
-# A record-level failure goes to the dead letters and the batch goes on; anything
-# else (auth, rate limits and outages that outlasted the retries) fails the batch,
-# which is retried whole and keeps the cursor where it was.
-_RECORD_ERRORS = (RecordError, NotFoundError, MappingError, QueryBuildError)
 
 
 @dataclass
@@ -192,7 +187,7 @@ class WonToProject:
                 continue
             try:
                 self._ensure_project(item, managers, report)
-            except _RECORD_ERRORS as exc:
+            except RECORD_ERRORS as exc:
                 report.counts["failed"] += 1
                 self._dead_letter(self._id(item.opp), f"create project: {exc}", dump(item.opp))
         ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
