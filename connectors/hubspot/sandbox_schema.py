@@ -233,6 +233,7 @@ CONTACTS = ObjectDef(
         PropertyDef("phone", "Phone Number"),
         PropertyDef("jobtitle", "Job Title"),
         PropertyDef("company", "Company Name"),
+        PropertyDef("message", "Message", field_type="textarea"),
         PropertyDef(
             "lifecyclestage",
             "Lifecycle Stage",

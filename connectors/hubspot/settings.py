@@ -67,7 +67,7 @@ ENRICHED_PROPERTIES: Final[dict[str, tuple[str, ...]]] = {
 }
 """Properties the connector always asks for, so it can add ``_stage``/``_owner``/``_company``."""
 
-COMPANY_ENRICHED: Final = frozenset({DEALS, LEADS})
+COMPANY_ENRICHED: Final = frozenset({DEALS, LEADS, CONTACTS})
 """Objects whose records get ``_company``: their primary (else first) associated company."""
 PRIMARY_COMPANY_TYPE_ID: Final = 5
 """Association type id of deal -> primary company (HubSpot-defined)."""

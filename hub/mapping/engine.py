@@ -141,6 +141,7 @@ def from_unified(
         entity_name: Unified entity, e.g. ``"Project"``.
         entity: The entity, or a dict of unified fields (``{"project_ref": "DEL-7"}``).
         only: Restrict to these unified fields; they are written even when empty (null).
+            Without it the entity's ``constants`` are written too.
         system: Key for ``refs`` (default: the spec's bound system name).
 
     Returns:
@@ -163,6 +164,9 @@ def from_unified(
             _write_field(payload, name, rule, data, ref_key, explicit=only is not None)
         except ValueProblem as exc:
             problems.append(FieldProblem(name, str(rule.path), exc.reason, exc.value))
+    if only is None:
+        for path, value in emap.constants.items():
+            _put(payload, path, value)
     if problems:
         label = str(data.get("refs", {}).get(ref_key) or data.get("key") or "(new)")
         raise RecordMappingError(entity_name, label, problems)

@@ -49,11 +49,14 @@ def load_mapping(path: str | Path) -> MappingSpec:
     return spec
 
 
-def check_mapping(path: str | Path) -> tuple[MappingSpec | None, list[Issue]]:
-    """Load a mapping file without raising.
+def check_mapping(
+    path: str | Path, *, _chain: tuple[Path, ...] = ()
+) -> tuple[MappingSpec | None, list[Issue]]:
+    """Load a mapping file, and the file it ``extends``, without raising.
 
     Returns:
-        The spec (``None`` when it could not be built) and every issue found.
+        The spec (``None`` when it could not be built) and every issue found;
+        an issue of an extended file names that file.
     """
     try:
         doc = load_yaml(path)
@@ -70,7 +73,42 @@ def check_mapping(path: str | Path) -> tuple[MappingSpec | None, list[Issue]]:
     except ValidationError as exc:
         return None, pydantic_issues(exc, file=doc.file, lines=doc.lines)
     problems = [_issue(doc, p) for p in spec_problems(spec)]
-    return (None if problems else spec), problems
+    if problems:
+        return None, problems
+    if spec.extends is None:
+        return spec, []
+    return _extend(doc, spec, (*_chain, Path(path).resolve()))
+
+
+def _extend(
+    doc: YamlDocument, spec: MappingSpec, chain: tuple[Path, ...]
+) -> tuple[MappingSpec | None, list[Issue]]:
+    """``spec`` on top of the mapping it extends: its entities replace the base's."""
+    assert spec.extends is not None
+    where: NodePath = ("extends",)
+    base_file = (chain[-1].parent / spec.extends).resolve()
+    if base_file in chain:
+        loop = " -> ".join(p.name for p in (*chain, base_file))
+        return None, [
+            _issue(doc, (where, f"mapping files extend each other in a loop: {loop}", None))
+        ]
+    if not base_file.is_file():
+        hint = f"looked for {base_file}; the path is relative to this mapping file"
+        return None, [_issue(doc, (where, f"extended mapping {spec.extends!r} not found", hint))]
+    base, issues = check_mapping(base_file, _chain=chain)
+    if base is None:
+        return None, issues
+    if base.system != spec.system:
+        message = f"extends a {base.system!r} mapping but this one is for {spec.system!r}"
+        return None, [_issue(doc, (("system",), message, None))]
+    merged = base.model_copy(
+        update={
+            "extends": spec.extends,
+            "description": spec.description or base.description,
+            "entities": {**base.entities, **spec.entities},
+        }
+    )
+    return merged, []
 
 
 def _issue(doc: YamlDocument, problem: Problem) -> Issue:
@@ -112,7 +150,23 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
             problems.append((where, *found))
         problems += [((*where, *sub), msg, hint) for sub, msg, hint in _rule_problems(rule)]
         problems += _target_problem(rule, field, targets, where)
+    for path in emap.constants:
+        problems += _constant_problems(emap, path, targets, (*at, "constants", path))
     return problems
+
+
+def _constant_problems(
+    emap: EntityMap, path: str, targets: dict[str, str], where: NodePath
+) -> list[Problem]:
+    if not is_simple_path(path):
+        return [(where, f"constant target {path!r} must be a plain dotted path (a.b.c)", None)]
+    if emap.write_root and not path.startswith((emap.write_root + ".", "_")):
+        return [
+            (where, f"constant target {path!r} is not below write_root {emap.write_root!r}", None)
+        ]
+    if path in targets:
+        return [(where, f"{path!r} is also written by {targets[path]!r}", "drop one of them")]
+    return []
 
 
 def _rule_problems(rule: FieldRule) -> list[Problem]:

@@ -24,6 +24,11 @@ the segment ``ref`` stands for a nested entity's id in this system
 with ``id_path`` into ``refs[<system>]``. ``<system>`` is the key the system
 has in the hub config (see :meth:`MappingSpec.bind_name`), else ``system``.
 
+A file may ``extends: other.yaml`` and map only the entities it changes
+(HubSpot leads as contacts: ``hubspot-contact-leads.yaml``); an entity it
+maps replaces the base's whole. An entity's ``constants`` are product values
+every full write sets (``properties.lifecyclestage: lead``).
+
 An entity's ``write_root`` (Jira: ``fields``) is where its write payload
 starts: reads see the whole record, :func:`~hub.mapping.engine.from_unified`
 returns only what is under the root, the form the connector sends.
@@ -171,6 +176,12 @@ class EntityMap(_Strict):
     fields: dict[str, FieldRule] = Field(
         default_factory=dict, description="Unified field path -> rule"
     )
+    constants: dict[str, MapValue] = Field(
+        default_factory=dict,
+        description="Product values every full write of this entity sets, by plain dotted "
+        "write path (HubSpot contacts used as leads: properties.lifecyclestage: lead); "
+        "updates of named fields leave them alone",
+    )
 
     def source_fields(self) -> list[str]:
         """Product fields to request: ``select`` if given, else every simple read path.
@@ -195,6 +206,11 @@ class MappingSpec(_Strict):
     """A whole mapping file: one product's objects mapped onto the unified model."""
 
     version: Literal[1] = Field(default=1, description="Mapping format version")
+    extends: str | None = Field(
+        default=None,
+        description="Mapping file this one builds on, relative to this file: its entities "
+        "are kept unless this file maps the same entity, which then replaces it whole",
+    )
     system: str = Field(
         pattern=r"^[a-z][a-z0-9_]*$", description="Product, e.g. salesforce, hubspot, jira"
     )

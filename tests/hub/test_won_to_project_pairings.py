@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pair_support import open_pair_runtime
 
-from hub.config import load_config
-from hub.demo import CRMS, PMS, example_for, write_sandbox_config
+from hub.demo import CRMS, PMS
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF, WonToProject
 from hub.mapping.engine import to_unified_many
 from hub.model import Opportunity, Stage
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
+from hub.runtime import Runtime
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 
@@ -25,22 +22,7 @@ PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 def pair_runtime(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Runtime]:
-    crm_name, pm_name = request.param
-    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
-    prefix = f"HUB_PAIR_{crm_name}_{pm_name}".upper()
-    targets = {
-        crm_name: (f"http://{crm_name}.sandbox", crm),
-        pm_name: (f"http://{pm_name}.sandbox", pm),
-    }
-    config = write_sandbox_config(
-        example_for(crm_name, pm_name), tmp_path, targets, env_prefix=prefix
-    )
-    for name in list(os.environ):
-        if name.startswith(prefix):
-            monkeypatch.setenv(name, os.environ[name])
-    loaded = load_config(config, known_connectors=known_connectors())
-    rt = open_runtime(loaded, transports={"crm": crm.transport(), "pm": pm.transport()})
-    rt.sandboxes = {"crm": crm, "pm": pm}  # type: ignore[attr-defined]
+    rt = open_pair_runtime(*request.param, tmp_path, monkeypatch)
     yield rt
     rt.close()
 

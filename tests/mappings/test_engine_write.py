@@ -176,6 +176,25 @@ def test_write_root_returns_the_payload_below_it() -> None:
     assert from_unified(spec, "Task", {}) == {}
 
 
+def test_constants_are_set_on_full_writes_only() -> None:
+    spec = MappingSpec.model_validate(
+        {
+            "system": "hubspot",
+            "entities": {
+                "Lead": {
+                    "object": "contacts",
+                    "write_root": "properties",
+                    "constants": {"properties.lifecyclestage": "lead"},
+                    "fields": {"last_name": {"path": "properties.lastname"}},
+                }
+            },
+        }
+    )
+    lead = {"last_name": "Ng", "company": "Tyrell"}
+    assert from_unified(spec, "Lead", lead) == {"lastname": "Ng", "lifecyclestage": "lead"}
+    assert from_unified(spec, "Lead", lead, only=["last_name"]) == {"lastname": "Ng"}
+
+
 def test_write_errors_name_the_field() -> None:
     spec = _spec({"close_date": {"path": "d", "type": "date"}})
     with pytest.raises(RecordMappingError, match=r"close_date <-> d: expected an ISO 8601 date"):

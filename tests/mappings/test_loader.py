@@ -12,7 +12,7 @@ from hub.mapping.loader import check_mapping, load_mapping, unified_path_problem
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 
-@pytest.mark.parametrize("name", ["salesforce.yaml", "jira.yaml"])
+@pytest.mark.parametrize("name", ["salesforce.yaml", "jira.yaml", "hubspot.yaml", "asana.yaml"])
 def test_shipped_mappings_load_cleanly(name) -> None:
     spec, issues = check_mapping(MAPPINGS / name)
     assert issues == []
@@ -165,3 +165,70 @@ def test_unified_paths(entity, path, problem) -> None:
         assert found is None
     else:
         assert found is not None and found[1] == problem
+
+
+def _file(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_extends_keeps_the_base_entities_and_replaces_the_named_ones(tmp_path) -> None:
+    spec = load_mapping(MAPPINGS / "hubspot-contact-leads.yaml")
+    base = load_mapping(MAPPINGS / "hubspot.yaml")
+    assert set(spec.entities) == set(base.entities)
+    assert spec.entities["Lead"].object == "contacts"
+    assert spec.entities["Lead"].constants == {"properties.lifecyclestage": "lead"}
+    assert spec.entities["Opportunity"] == base.entities["Opportunity"]
+
+
+def test_extends_problems_name_the_file_and_line(tmp_path) -> None:
+    _file(
+        tmp_path, "base.yaml", "system: jira\nentities:\n  Task: {object: issue, id_path: 'k['}\n"
+    )
+    child = _file(tmp_path, "child.yaml", "extends: base.yaml\nsystem: jira\nentities: {}\n")
+    _, issues = check_mapping(child)
+    assert [(Path(i.file).name, i.line, i.field) for i in issues] == [
+        ("base.yaml", 3, "entities.Task.id_path")
+    ]
+    missing = _file(tmp_path, "lost.yaml", "system: jira\nextends: nowhere.yaml\nentities: {}\n")
+    [issue] = check_mapping(missing)[1]
+    assert (issue.line, issue.field) == (2, "extends") and "not found" in issue.message
+
+
+def test_extends_loops_and_system_mismatches_are_refused(tmp_path) -> None:
+    _file(tmp_path, "a.yaml", "extends: b.yaml\nsystem: jira\nentities: {}\n")
+    b = _file(tmp_path, "b.yaml", "extends: a.yaml\nsystem: jira\nentities: {}\n")
+    [issue] = check_mapping(b)[1]
+    assert "loop: b.yaml -> a.yaml -> b.yaml" in issue.message
+    other = _file(tmp_path, "c.yaml", "extends: ../c.yaml\nsystem: asana\nentities: {}\n")
+    _file(tmp_path.parent, "c.yaml", "system: jira\nentities: {}\n")
+    [issue] = check_mapping(other)[1]
+    assert issue.field == "system" and "extends a 'jira' mapping" in issue.message
+
+
+def test_constants_must_be_plain_targets_below_the_root_and_unique(tmp_path) -> None:
+    path = _file(
+        tmp_path,
+        "m.yaml",
+        """\
+system: hubspot
+entities:
+  Lead:
+    object: contacts
+    write_root: properties
+    constants:
+      properties.lifecyclestage: lead
+      "properties.x[0]": 1
+      elsewhere: 2
+      properties.lastname: dup
+    fields:
+      last_name: {path: properties.lastname}
+""",
+    )
+    _, issues = check_mapping(path)
+    found = {i.field: i.message for i in issues}
+    assert len(issues) == 3
+    assert "plain dotted path" in found["entities.Lead.constants['properties.x[0]']"]
+    assert "not below write_root" in found["entities.Lead.constants.elsewhere"]
+    assert "also written by 'last_name'" in found["entities.Lead.constants['properties.lastname']"]

@@ -1,0 +1,51 @@
+"""A runtime on the seeded sandboxes of any CRM + PM pairing, from its example config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hub.config import load_config
+from hub.demo import example_for, write_sandbox_config
+from hub.registry import known_connectors
+from hub.runtime import Runtime, open_runtime
+from hub.sandbox_server import make_sandbox
+
+
+def open_pair_runtime(
+    crm_name: str,
+    pm_name: str,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    mappings: dict[str, Path] | None = None,
+) -> Runtime:
+    """A runtime on freshly seeded sandboxes of one pairing, from its example config.
+
+    ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``).
+    The sandboxes are on ``runtime.sandboxes`` by system name.
+    """
+    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
+    prefix = f"HUB_PAIR_{crm_name}_{pm_name}".upper()
+    targets = {
+        crm_name: (f"http://{crm_name}.sandbox", crm),
+        pm_name: (f"http://{pm_name}.sandbox", pm),
+    }
+    config = write_sandbox_config(
+        example_for(crm_name, pm_name), folder, targets, env_prefix=prefix
+    )
+    if mappings:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        for system, mapping in mappings.items():
+            data["systems"][system]["mapping"] = str(mapping.resolve())
+        config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    for name in list(os.environ):
+        if name.startswith(prefix):
+            monkeypatch.setenv(name, os.environ[name])
+    loaded = load_config(config, known_connectors=known_connectors())
+    rt = open_runtime(loaded, transports={"crm": crm.transport(), "pm": pm.transport()})
+    rt.sandboxes = {"crm": crm, "pm": pm}  # type: ignore[attr-defined]
+    return rt
