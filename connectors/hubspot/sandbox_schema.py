@@ -2,8 +2,10 @@
 
 Written from HubSpot's public documentation of the CRM objects, properties and
 pipelines APIs: default HubSpot properties the hub uses, plus the portal's
-custom properties ``handoff_hub_id`` (unique), ``delivery_project`` (text) and
-``delivery_health`` (enumeration). Pipelines and their stages are in
+custom properties ``handoff_hub_id`` (unique), the deals' and companies'
+``delivery_*`` group (project, status, percent, due date, health) and the
+leads' ``delivery_feedback`` (the text a lead came from: Leads have no
+description property). Pipelines and their stages are in
 :mod:`connectors.hubspot.sandbox_pipelines`.
 """
 
@@ -317,6 +319,14 @@ LEADS = ObjectDef(
     properties=(
         *_common("hs_createdate", "hs_lastmodifieddate"),
         PropertyDef("hs_lead_name", "Lead name"),
+        PropertyDef(
+            "delivery_feedback",
+            "Delivery feedback",
+            field_type="textarea",
+            hubspot_defined=False,
+            group="handoff_hub",
+            description="What delivery reported, who reported it and a link to the item",
+        ),
         PropertyDef(
             "hs_lead_type",
             "Lead type",

@@ -12,7 +12,7 @@ from hub.demo import CRMS, PMS
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF, WonToProject
 from hub.mapping.engine import to_unified_many
-from hub.model import Opportunity, Stage
+from hub.model import Lead, Opportunity, Stage
 from hub.runtime import Runtime
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
@@ -92,6 +92,14 @@ def test_feedback_becomes_one_lead_each_for_every_pairing(pair_runtime: Runtime)
         rt.mapping("crm").entities["Lead"].object, [lk.target_id for lk in leads]
     )
     assert len(found) == len(leads)
+    upsell_lead = next(lk.target_id for lk in leads if lk.source_id == upsell)
+    lead_map = rt.mapping("crm").entities["Lead"]
+    [raw] = rt.connector("crm").read_by_ids(
+        lead_map.object, [upsell_lead], fields=lead_map.source_fields()
+    )
+    [lead], _ = to_unified_many(rt.mapping("crm"), "Lead", [raw.raw])
+    assert isinstance(lead, Lead) and lead.description is not None
+    assert "analytics add-on" in lead.description and upsell in lead.description
     second = run_handoff(FEEDBACK, FeedbackToLead(rt, settings), rt.store)
     assert second.counts.get("created", 0) == 0
     assert len(rt.store.links(FEEDBACK)) == len(leads)
