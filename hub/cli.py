@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from hub.cli_common import ConfigOption, fail, load
+from hub.cli_reconcile import kpis_command, reconcile_command
 from hub.console import (
     console,
     err_console,
@@ -24,7 +26,7 @@ from hub.console import (
     progress_bar,
 )
 from hub.errors import ConfigError, HubError
-from hub.http.redact import install_redaction, redact
+from hub.http.redact import install_redaction
 from hub.prefect_env import configure_prefect_env
 
 __all__ = ["app", "main"]
@@ -38,27 +40,14 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Hub config YAML")]
 HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {redact(message)}", markup=True)
-    return typer.Exit(code)
-
-
-def _load(path: Path, *, check_env: bool = True) -> Any:
-    from hub.config import load_config
-    from hub.registry import known_connectors
-
-    return load_config(path, known_connectors=known_connectors(), check_env=check_env)
 
 
 @app.command()
 def validate(config: ConfigOption) -> None:
     """Check a hub config and its mappings (schema, names, env vars); no network."""
     try:
-        loaded = _load(config)
+        loaded = load(config)
     except ConfigError as exc:
         print_config_error(exc)
         raise typer.Exit(2) from None
@@ -70,7 +59,7 @@ def validate(config: ConfigOption) -> None:
 
 def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
     if handoff not in HANDOFFS:
-        raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+        raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     from flows.feedback_to_lead import feedback_to_lead
     from flows.risk_to_account_manager import risk_to_account_manager
     from flows.sync import sync
@@ -94,7 +83,7 @@ def run(
 ) -> None:
     """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL)."""
     try:
-        _load(config)
+        load(config)
     except ConfigError as exc:
         print_config_error(exc)
         raise typer.Exit(2) from None
@@ -105,7 +94,7 @@ def run(
         print_config_error(exc)
         raise typer.Exit(2) from None
     except HubError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):
         raise typer.Exit(1)
@@ -122,9 +111,9 @@ def plan(
     from hub.runtime import open_runtime
 
     if handoff not in HANDOFFS:
-        raise _fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+        raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     try:
-        loaded = _load(config)
+        loaded = load(config)
         runtime = open_runtime(loaded)
         try:
             summary = run_handoff(
@@ -136,7 +125,7 @@ def plan(
         print_config_error(exc)
         raise typer.Exit(2) from None
     except HubError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
     print_rows(f"plan: {handoff}", ("action", "record", "name", "why"), rows)
 
@@ -166,7 +155,7 @@ def demo(
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)
-        configured = _load(env.config_path).config.handoffs
+        configured = load(env.config_path).config.handoffs
         for handoff in ("risk-to-account-manager", "feedback-to-lead", "sync"):
             if getattr(configured, handoff.replace("-", "_")) is None:
                 continue
@@ -177,7 +166,7 @@ def demo(
 def _links(config_path: Path) -> list[Any]:
     from hub.store import StateStore
 
-    loaded = _load(config_path)
+    loaded = load(config_path)
     store = StateStore(loaded.config.store.url)
     try:
         return store.links("won-to-project")
@@ -193,6 +182,10 @@ def _print_links(config_path: Path) -> None:
         ("opportunity", "project", "state", "url"),
         rows,
     )
+
+
+app.command("reconcile")(reconcile_command)
+app.command("kpis")(kpis_command)
 
 
 @sandbox_app.command("serve")
@@ -213,7 +206,7 @@ def sandbox_serve(
     try:
         sandbox = make_sandbox(name, seed=seed, records=records, faults=Faults(rate=fault_rate))
     except RegistryError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     console.print(f"{name} sandbox on http://127.0.0.1:{port}")
     console.print(f"sandbox-only credentials: {sandbox.credentials}", markup=False)
     uvicorn.run(sandbox.app, host="127.0.0.1", port=port, log_level="info", lifespan="off")

@@ -221,3 +221,17 @@ class PmConnector(Connector, Protocol):
     def add_comment(self, object_name: str, record_id: str, text: str) -> str:
         """Comment on a record; return the comment id."""
         ...
+
+    project_stamp_fields: tuple[str, ...]
+    """Product fields a project read must include for :meth:`project_stamp`."""
+
+    def project_stamp(self, raw: Mapping[str, Any]) -> str | None:
+        """The stamp a raw project record carries, in :meth:`stamp_key`'s form; None if unstamped.
+
+        Reconciliation joins deals and projects on it without one call per project.
+        """
+        ...
+
+    def stamp_key(self, source_id: str) -> str:
+        """How a project stamped with ``source_id`` shows its stamp to :meth:`project_stamp`."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,71 @@ def test_a_wrong_credential_is_a_message_not_a_traceback(
     assert "error:" in result.output and "credentials" in result.output
     assert "Traceback" not in result.output
     assert secret not in result.output and "not-the-secret" not in result.output
+
+
+def _sandbox_config(tmp_path: Path, served: dict[str, RunningSandbox], prefix: str) -> Path:
+    targets = {name: (run.url, run.sandbox) for name, run in served.items()}
+    return write_sandbox_config(
+        example_for("salesforce", "jira"), tmp_path, targets, env_prefix=prefix
+    )
+
+
+def test_reconcile_prints_a_table_and_writes_each_format(
+    tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    config = _sandbox_config(tmp_path, served, "HUB_CLIREC")
+    html = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["reconcile", "-c", str(config), "-o", str(html)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Won deal without a project" in result.output and "report written to" in result.output
+    assert 'data-kind="won_without_project"' in html.read_text(encoding="utf-8")
+    as_json = runner.invoke(app, ["reconcile", "-c", str(config), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    report = json.loads(as_json.stdout)
+    won = report["summary"]["counts"]["won_without_project"]
+    assert won >= 1 and len(report["discrepancies"]) == report["summary"]["total"]
+    for fmt in ("csv", "md"):
+        out = tmp_path / f"report.{fmt}"
+        done = runner.invoke(app, ["reconcile", "-c", str(config), "-o", str(out)])
+        assert done.exit_code == 0 and out.stat().st_size > 0, done.output
+    assert (
+        sum(
+            c.method != "GET"
+            for s in served.values()
+            for c in s.sandbox.journal.writes(read_paths=_READS)
+        )
+        == 0
+    )
+
+
+def test_reconcile_fail_on_sets_the_exit_code(
+    tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    config = _sandbox_config(tmp_path, served, "HUB_CLIFAIL")
+    found = runner.invoke(app, ["reconcile", "-c", str(config), "--fail-on", "won_without_project"])
+    assert found.exit_code == 3, found.output
+    assert "found won_without_project" in found.output
+    clean = runner.invoke(
+        app, ["reconcile", "-c", str(config), "--fail-on", "deal_with_two_projects"]
+    )
+    assert clean.exit_code == 0, clean.output
+    unknown = runner.invoke(app, ["reconcile", "-c", str(config), "--fail-on", "won_no_project"])
+    assert unknown.exit_code == 2 and "unknown kind won_no_project" in unknown.output
+    fixed = runner.invoke(
+        app, ["reconcile", "-c", str(config), "--fix", "--fail-on", "won_without_project"]
+    )
+    assert fixed.exit_code == 0, fixed.output
+    assert "won-to-project: created" in fixed.output
+
+
+def test_kpis_as_table_and_json(tmp_path: Path, served: dict[str, RunningSandbox]) -> None:
+    config = _sandbox_config(tmp_path, served, "HUB_CLIKPI")
+    runner.invoke(app, ["reconcile", "-c", str(config), "--fix"])
+    table = runner.invoke(app, ["kpis", "-c", str(config), "--days", "365"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    figures = json.loads(runner.invoke(app, ["kpis", "-c", str(config), "-f", "json"]).stdout)
+    assert figures["won_deals"] >= 1 and figures["share_with_project"] == 1.0
+    bad = runner.invoke(app, ["kpis", "-c", str(config), "-f", "csv"])
+    assert bad.exit_code == 2 and "unknown format 'csv'" in bad.output

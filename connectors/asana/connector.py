@@ -289,6 +289,16 @@ class AsanaConnector:
         """Restore the stamp and create the template tasks missing (after a crash mid-create)."""
         return self.projects.complete(handle, project)
 
+    project_stamp_fields: tuple[str, ...] = ("notes", "custom_fields")
+
+    def project_stamp(self, raw: Mapping[str, Any]) -> str | None:
+        """The source id in the project's CRM-id field, else in its notes' stamp line."""
+        return self.projects.stamp_of(raw)
+
+    def stamp_key(self, source_id: str) -> str:
+        """Asana keeps the source id as it is."""
+        return source_id
+
     # misc ----------------------------------------------------------------------
 
     def record_url(self, object_name: str, record_id: str) -> str:

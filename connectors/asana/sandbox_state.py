@@ -181,6 +181,14 @@ class AsanaState:
             out[custom.gid] = value
         return out
 
+    def delete_project(self, gid: str) -> None:
+        """Delete a project and its tasks."""
+        with self.store.lock:
+            self._project(gid)
+            for task in self.tasks(gid):
+                self.store.delete_task(self._task(task))
+            self.store.projects.pop(gid, None)
+
     def delete(self, gid: str) -> None:
         """Delete a task and its subtasks."""
         with self.store.lock:

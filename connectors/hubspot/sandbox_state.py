@@ -55,6 +55,12 @@ class SandboxState:
                 raise ValueError(f"{object_name} refused: {exc.message}") from None
             self.store.modify(obj, record, clean)
 
+    def archive(self, object_name: str, record_id: str) -> None:
+        """Archive (delete) a record, as deleting it in HubSpot does."""
+        obj = _object(object_name)
+        with self.store.lock:
+            self._record(obj, record_id).archived = True
+
     def add_deal(
         self,
         name: str,

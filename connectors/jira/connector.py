@@ -27,6 +27,7 @@ from connectors.jira.records import (
     jql_minute,
     parse_cursor,
     parse_jira_time,
+    stamp_label,
 )
 from connectors.jira.values import issue_update, jql_name
 from hub.connector import (
@@ -312,6 +313,18 @@ class JiraConnector:
     def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
         """Create the template tasks missing under the Epic (after a crash mid-create)."""
         return self.projects.complete(handle, project)
+
+    project_stamp_fields: tuple[str, ...] = ("labels",)
+
+    def project_stamp(self, raw: Mapping[str, Any]) -> str | None:
+        """The Epic's stamp label (``hh-src-...``), or None."""
+        labels = (raw.get("fields") or {}).get("labels") or []
+        prefix = settings.STAMP_LABEL_PREFIX
+        return next((str(lb) for lb in labels if str(lb).startswith(prefix)), None)
+
+    def stamp_key(self, source_id: str) -> str:
+        """The stamp label of ``source_id`` (Jira compares labels without case)."""
+        return stamp_label(source_id)
 
     # misc ----------------------------------------------------------------------
 

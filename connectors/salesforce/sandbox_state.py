@@ -84,6 +84,11 @@ class SandboxState:
         """Change fields of an opportunity."""
         self.modify_record("Opportunity", record_id, **fields)
 
+    def delete(self, object_name: str, record_id: str) -> None:
+        """Delete a record (to the recycle bin, out of every query), as a user would."""
+        with self.store.lock:
+            self.store.delete(_object(object_name).name, record_id)
+
     def mark_won(self, record_id: str) -> None:
         """Move an opportunity to Closed Won (IsWon becomes true)."""
         self.modify_opportunity(record_id, StageName="Closed Won")

@@ -190,6 +190,13 @@ class RecordStore:
             record["IsActive"] = True
         return record
 
+    def delete(self, object_name: str, record_id: str) -> None:
+        """Remove a record; its id no longer resolves."""
+        record = self.tables[object_name].pop(record_id, None)
+        if record is None:
+            raise KeyError(f"no {object_name} {record_id!r}")
+        self._index.pop(record_id[:15], None)
+
     def _add(self, obj: ObjectDef, record: dict[str, Any]) -> None:
         self.tables[obj.name][record["Id"]] = record
         self._index[record["Id"][:15]] = (obj.name, record["Id"])

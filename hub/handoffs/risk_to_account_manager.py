@@ -49,7 +49,7 @@ from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
-__all__ = ["HANDOFF", "RiskToAccountManager"]
+__all__ = ["HANDOFF", "RiskToAccountManager", "raises_alert"]
 
 HANDOFF = "risk-to-account-manager"
 NOTIFY_TITLE = "{{ event }}: {{ subject }}"
@@ -196,15 +196,13 @@ class RiskToAccountManager:
     ) -> _Alert | None:
         if isinstance(item, Risk):
             item_id = item.refs[self.cfg.pm]
-            rank = _SEVERITY_ORDER.index(item.severity)
-            severe = rank >= _SEVERITY_ORDER.index(self.cfg.min_severity)
             context = {"risk": dump(item)}
             return _Alert(
                 f"risk:{item_id}",
                 item.project,
                 render_template(self.cfg.risk_subject, context).strip()[:255],
                 _risk_body(item, self.pm.record_url(self._object("Risk"), item_id)),
-                severe and item.status is not TaskStatus.DONE,
+                raises_alert(item, self.cfg),
                 context,
             )
         if isinstance(item, Project):
@@ -506,6 +504,12 @@ class RiskToAccountManager:
             reason=reason,
             payload=payload,
         )
+
+
+def raises_alert(risk: Risk, config: RiskToAccountManagerConfig) -> bool:
+    """An unresolved risk of at least the configured severity wants a task in the CRM."""
+    severe = _SEVERITY_ORDER.index(risk.severity) >= _SEVERITY_ORDER.index(config.min_severity)
+    return severe and risk.status is not TaskStatus.DONE
 
 
 def _risk_body(risk: Risk, url: str) -> str:

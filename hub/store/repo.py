@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class Link:
     target_url: str | None = None
     state: str = "complete"
     fingerprint: str | None = None
+    created_at: dt.datetime | None = field(default=None, compare=False)
+    """When the link was first recorded (set by the store; ignored on write)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,19 @@ def _to_link(row: LinkRow) -> Link:
         row.target_url,
         row.state,
         row.fingerprint,
+        _aware(row.created_at),
     )
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands datetimes back naive; the store writes UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _link_values(link: Link) -> dict[str, Any]:
+    return {k: v for k, v in link.__dict__.items() if k != "created_at"}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -155,10 +169,65 @@ class StateStore:
                 )
             ).one_or_none()
             if row is None:
-                s.add(LinkRow(**link.__dict__))
+                s.add(LinkRow(**_link_values(link)))
                 return
-            for key, value in link.__dict__.items():
+            for key, value in _link_values(link).items():
                 setattr(row, key, value)
+
+    def drop_link(self, link: Link) -> bool:
+        """Forget a link (its record is gone); True when there was one."""
+        with self._tx() as s:
+            row = s.scalars(
+                select(LinkRow).where(
+                    LinkRow.handoff == link.handoff,
+                    LinkRow.source_system == link.source_system,
+                    LinkRow.source_id == link.source_id,
+                    LinkRow.target_system == link.target_system,
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            s.delete(row)
+            return True
+
+    def iter_links(self, handoff: str, *, batch: int = 500) -> Iterator[list[Link]]:
+        """Every link of a handoff, ``batch`` at a time, in insertion order (keyset paging)."""
+        last = 0
+        while True:
+            with self._tx() as s:
+                rows = list(
+                    s.scalars(
+                        select(LinkRow)
+                        .where(LinkRow.handoff == handoff, LinkRow.id > last)
+                        .order_by(LinkRow.id)
+                        .limit(batch)
+                    )
+                )
+            if not rows:
+                return
+            last = rows[-1].id
+            yield [_to_link(r) for r in rows]
+
+    def links_to(
+        self, handoff: str, target_system: str, target_ids: Sequence[str]
+    ) -> dict[str, list[Link]]:
+        """Links whose target id or key is one of these, by that id or key."""
+        found: dict[str, list[Link]] = {}
+        with self._tx() as s:
+            for start in range(0, len(target_ids), 500):
+                chunk = list(target_ids[start : start + 500])
+                rows = s.scalars(
+                    select(LinkRow).where(
+                        LinkRow.handoff == handoff,
+                        LinkRow.target_system == target_system,
+                        LinkRow.target_id.in_(chunk) | LinkRow.target_key.in_(chunk),
+                    )
+                )
+                for row in rows:
+                    link = _to_link(row)
+                    for key in {row.target_id, row.target_key} & set(chunk):
+                        found.setdefault(str(key), []).append(link)
+        return found
 
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""

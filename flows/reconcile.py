@@ -1,0 +1,68 @@
+"""reconcile as a Prefect flow: the report becomes a Prefect artifact (and a file, if asked)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from hub.config import load_config
+from hub.reconcile.fix import reconcile
+from hub.reports import FORMATS, write_report
+from hub.reports.as_markdown import write_markdown
+from hub.runtime import open_runtime
+
+__all__ = ["ARTIFACT_ROWS", "reconcile_flow"]
+
+ARTIFACT_ROWS = 500
+"""Detail rows the artifact shows; the file report (``report_path``) has them all."""
+
+
+@flow(name="reconcile", log_prints=False, validate_parameters=True)
+def reconcile_flow(
+    config_path: str,
+    fix: bool = False,
+    window_days: int = 90,
+    report_path: str | None = None,
+    report_format: str = "html",
+) -> dict[str, Any]:
+    """Compare CRM and project tool; with ``fix``, repair what the handoffs can.
+
+    Args:
+        config_path: The hub config file.
+        fix: Apply the repair plan (idempotent) and look again.
+        window_days: The KPIs' window, ending today.
+        report_path: Also write the full report to this file.
+        report_format: The file's format: json, csv, md or html.
+    """
+    if report_format not in FORMATS:
+        raise ValueError(f"report_format must be one of {', '.join(FORMATS)}")
+    loaded = load_config(config_path)
+    runtime = open_runtime(loaded)
+    try:
+        result, kpis = reconcile(runtime, fix=fix, window_days=window_days)
+    finally:
+        runtime.close()
+    try:
+        if report_path:
+            with Path(report_path).open("w", encoding="utf-8", newline="") as out:
+                write_report(result, report_format, out, kpis=kpis)
+        markdown = io.StringIO()
+        write_markdown(result, markdown, kpis=kpis, limit=ARTIFACT_ROWS)
+        create_markdown_artifact(
+            key=_artifact_key(loaded.path.stem),
+            markdown=markdown.getvalue(),
+            description=f"{result.total} discrepancies between {result.crm} and {result.pm}",
+        )
+        return {**result.summary(), "kpis": kpis.as_dict()}
+    finally:
+        result.spool.close()
+
+
+def _artifact_key(stem: str) -> str:
+    """Prefect keys allow lower-case letters, digits and dashes."""
+    return "reconcile-" + (re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-") or "hub")

@@ -1,0 +1,134 @@
+"""``hub reconcile`` and ``hub kpis``: does the CRM agree with the project tool, and how fast?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.cli_common import ConfigOption, admin_errors, fail, load
+from hub.console import console
+from hub.reconcile.model import Kind
+
+__all__ = ["FAIL_ON_EXIT", "kpis_command", "reconcile_command"]
+
+FAIL_ON_EXIT = 3
+"""Exit code when a kind named by ``--fail-on`` was found (1: error, 2: bad config)."""
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="json, csv, md or html (default: from -o, else a table)"),
+]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")]
+WindowOption = Annotated[int, typer.Option("--days", min=1, help="KPI window: the last N days")]
+
+
+def reconcile_command(
+    config: ConfigOption,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Repair what the handoffs can (idempotent)")
+    ] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on", help="Exit 3 if any of these kinds (comma-separated, or 'any') is found"
+        ),
+    ] = None,
+    days: WindowOption = 90,
+    limit: Annotated[int, typer.Option(help="Detail rows shown in the terminal")] = 200,
+) -> None:
+    """List every discrepancy between CRM and project tool, with both values and a fix."""
+    from hub.reconcile.fix import reconcile
+    from hub.reports import FORMATS, print_table, write_report
+    from hub.runtime import open_runtime
+
+    kinds = _kinds(fail_on)
+    fmt = _format(fmt, output, FORMATS)
+    with admin_errors():
+        runtime = open_runtime(load(config))
+        try:
+            result, kpis = reconcile(runtime, fix=fix, window_days=days)
+        finally:
+            runtime.close()
+    try:
+        if fmt is not None and output is None:
+            write_report(result, fmt, typer.get_text_stream("stdout"), kpis=kpis)
+        else:
+            print_table(result, console=console, limit=limit, kpis=kpis)
+            if fix:
+                _print_fixes(result.fixes)
+            if fmt is not None and output is not None:
+                with output.open("w", encoding="utf-8", newline="") as out:
+                    write_report(result, fmt, out, kpis=kpis)
+                console.print(f"report written to {output}", markup=False)
+        found = [k for k in kinds if result.spool.counts.get(k)]
+    finally:
+        result.spool.close()
+    if found:
+        names = ", ".join(k.value for k in found)
+        raise fail(f"found {names} (--fail-on)", FAIL_ON_EXIT)
+
+
+def kpis_command(
+    config: ConfigOption,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    days: WindowOption = 90,
+) -> None:
+    """Handoff KPIs over the last N days: won-to-project time, coverage, on time, budget."""
+    from hub.reconcile.fix import reconcile
+    from hub.reports import KPI_FORMATS, print_kpis, write_kpis
+    from hub.runtime import open_runtime
+
+    fmt = _format(fmt, output, KPI_FORMATS)
+    with admin_errors():
+        runtime = open_runtime(load(config))
+        try:
+            result, kpis = reconcile(runtime, window_days=days)
+            result.spool.close()
+        finally:
+            runtime.close()
+    if fmt is None:
+        print_kpis(kpis, console=console)
+    elif output is None:
+        write_kpis(kpis, fmt, typer.get_text_stream("stdout"))
+    else:
+        with output.open("w", encoding="utf-8") as out:
+            write_kpis(kpis, fmt, out)
+        console.print(f"KPIs written to {output}", markup=False)
+
+
+def _kinds(text: str | None) -> list[Kind]:
+    if not text:
+        return []
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if "any" in names:
+        return list(Kind)
+    known = {k.value: k for k in Kind}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise fail(
+            f"--fail-on: unknown kind {', '.join(unknown)}; known: any, {', '.join(known)}", 2
+        )
+    return [known[n] for n in names]
+
+
+def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str | None:
+    if fmt is None and output is not None:
+        fmt = output.suffix.lstrip(".").lower()
+        fmt = "md" if fmt == "markdown" else "html" if fmt == "htm" else fmt
+    if fmt is not None and fmt not in allowed:
+        raise fail(f"unknown format {fmt!r}; use one of {', '.join(allowed)}", 2)
+    return fmt
+
+
+def _print_fixes(fixes: dict[str, int]) -> None:
+    if not fixes:
+        console.print("--fix: nothing to repair", markup=False)
+        return
+    console.print("--fix applied:", markup=False)
+    for key, value in sorted(fixes.items()):
+        console.print(f"  {key}: {value}", markup=False)

@@ -1,0 +1,137 @@
+"""Field drift: where a linked deal and project disagree on a field the hub maps.
+
+The fields compared are those won-to-project writes from the deal (contract
+amount as budget, in the same currency; account name; deal owner as project
+manager, matched by e-mail) and every field the sync handoff keeps in step
+(status, dates, percent complete, ...), each only where both mappings read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from hub.config import SyncConfig
+from hub.mapping.spec import MappingSpec
+from hub.model import Money, Opportunity, Project, dump
+
+__all__ = ["FieldPair", "drift_pairs", "pair_values", "show"]
+
+OWNER_PAIR = ("owner", "manager")
+COMPUTED = frozenset({"percent_complete"})
+
+
+@dataclass(frozen=True)
+class FieldPair:
+    """A deal field and a project field that should hold the same value.
+
+    ``direction`` says which side a fix copies from; ``by`` names the handoff
+    that owns the pair (won-to-project's pairs are fixed by writing the deal's
+    value onto the project, sync's by running sync for the deal).
+    """
+
+    crm: str
+    pm: str
+    direction: str
+    by: str
+
+    @property
+    def label(self) -> str:
+        """``amount -> budget``, as reports name it."""
+        return self.crm if self.crm == self.pm else f"{self.crm} / {self.pm}"
+
+
+def drift_pairs(
+    crm_map: MappingSpec, pm_map: MappingSpec, sync: SyncConfig | None
+) -> list[FieldPair]:
+    """The field pairs to compare, won-to-project's first, each pair once."""
+    opp = crm_map.entities["Opportunity"].fields
+    project = pm_map.entities["Project"].fields
+    pairs: list[FieldPair] = []
+    if "amount" in opp and "budget" in project:
+        pairs.append(FieldPair("amount", "budget", "crm_to_pm", "won-to-project"))
+    if "account.name" in opp and "account.name" in project:
+        pairs.append(FieldPair("account.name", "account.name", "crm_to_pm", "won-to-project"))
+    if "owner.email" in opp and "manager.ref" in project:
+        pairs.append(FieldPair("owner", "manager", "crm_to_pm", "won-to-project"))
+    seen = {(p.crm, p.pm) for p in pairs}
+    for rule in sync.fields if sync else ():
+        readable = rule.pm in COMPUTED or rule.pm in project or (rule.crm, rule.pm) == OWNER_PAIR
+        if (rule.crm, rule.pm) not in seen and rule.crm in opp and readable:
+            pairs.append(FieldPair(rule.crm, rule.pm, rule.direction, "sync"))
+            seen.add((rule.crm, rule.pm))
+        elif (rule.crm, rule.pm) == OWNER_PAIR and OWNER_PAIR not in seen:
+            pairs.append(FieldPair("owner", "manager", rule.direction, "sync"))
+            seen.add(OWNER_PAIR)
+    return pairs
+
+
+def pair_values(
+    pair: FieldPair,
+    opp: Opportunity,
+    project: Project,
+    *,
+    pm_system: str,
+    people: Mapping[str, str],
+    percent: int | None,
+) -> tuple[Any, Any] | None:
+    """The deal's and the project's value of a pair, comparable; None when not comparable.
+
+    Not comparable: amounts in different currencies, and a deal owner who has
+    no account in the project tool (the manager cannot be set to them).
+    """
+    if pair.crm == "owner" and pair.pm == "manager":
+        email = opp.owner.email if opp.owner else None
+        want = people.get(email.lower()) if email else None
+        if want is None:
+            return None
+        have = project.manager.ref(pm_system) if project.manager else None
+        return want, have
+    crm_value = _get(dump(opp), pair.crm)
+    pm_value = percent if pair.pm in COMPUTED else _get(dump(project), pair.pm)
+    if pair.pm == "budget":
+        amount, budget = opp.amount, project.budget
+        if amount is None or budget is None:
+            return (amount, budget) if amount != budget else None
+        if amount.currency != budget.currency:
+            return None
+        return amount.amount, budget.amount
+    return _plain(crm_value), _plain(pm_value)
+
+
+def show(value: Any) -> str | None:
+    """A value as an admin reads it in a report."""
+    if value is None:
+        return None
+    if isinstance(value, Money):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping) and {"amount", "currency"} <= set(value):
+        return f"{value['amount']} {value['currency']}"
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _get(data: Mapping[str, Any], path: str) -> Any:
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current

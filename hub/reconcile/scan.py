@@ -1,0 +1,589 @@
+"""Reconcile: stream both systems and list every place they disagree.
+
+One pass per stream, each page handled and let go:
+
+1. every deal (the CRM's Opportunity entity) goes into an on-disk index with
+   its stamp, whether it is won and whether won-to-project linked it;
+2. every project: its deal is found through the link, else through the stamp
+   the hub put on it; a deal that is gone or no longer won is reported, and a
+   won one is read (one batch per page) and compared field by field;
+3. the index then answers what needs every record at once: won deals without
+   a project, deals two projects claim, links whose records are gone;
+4. risk items and feedback items, when those handoffs are configured, are
+   checked for their CRM task and lead.
+
+Discrepancies go to a spool on disk and KPIs are summed, so memory stays flat
+however big the systems are. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from hub.config import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
+from hub.connector import ChangePage, Connector
+from hub.errors import ConfigError, Issue
+from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from hub.handoffs.project_work import percent_complete, project_items
+from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from hub.handoffs.risk_to_account_manager import raises_alert
+from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.mapping.engine import to_unified_many
+from hub.mapping.spec import EntityMap
+from hub.model import Entity, Feedback, Opportunity, Project, Risk, Stage, TaskStatus
+from hub.reconcile.drift import COMPUTED, FieldPair, drift_pairs, pair_values, show
+from hub.reconcile.index import RecordIndex
+from hub.reconcile.kpis import KpiReport
+from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
+from hub.runtime import Runtime
+from hub.store import Link
+
+__all__ = ["Reconciler"]
+
+log = logging.getLogger("hub.reconcile")
+
+
+@dataclass(frozen=True)
+class _ProjectSeen:
+    id: str
+    key: str
+    project: Project
+    deal: str | None
+    via_link: bool
+
+
+class Reconciler:
+    """Compares the CRM and the project tool of the hub config's won-to-project pair."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        today: dt.date | None = None,
+        window_days: int = 90,
+        page_size: int = 200,
+    ) -> None:
+        self.rt = runtime
+        handoffs = runtime.loaded.config.handoffs
+        won = handoffs.won_to_project
+        if won is None:
+            raise ConfigError(
+                [
+                    Issue(
+                        str(runtime.loaded.path),
+                        None,
+                        "handoffs.won_to_project",
+                        "reconcile compares the pair won-to-project links; configure it",
+                    )
+                ]
+            )
+        self.crm_name, self.pm_name = won.crm, won.pm
+        self.crm = runtime.connector(won.crm)
+        self.pm = runtime.pm(won.pm)
+        self.crm_map = runtime.mapping(won.crm)
+        self.pm_map = runtime.mapping(won.pm)
+        self.risk_cfg: RiskToAccountManagerConfig | None = self._same_pair(
+            handoffs.risk_to_account_manager
+        )
+        self.feedback_cfg: FeedbackToLeadConfig | None = self._same_pair(handoffs.feedback_to_lead)
+        self.sync_cfg: SyncConfig | None = self._same_pair(handoffs.sync)
+        self.pairs = drift_pairs(self.crm_map, self.pm_map, self.sync_cfg)
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        self.kpis = KpiReport(self.today - dt.timedelta(days=window_days), self.today)
+        self.page_size = page_size
+        self.scanned: dict[str, int] = {}
+        self._letters: dict[tuple[str, str], str] = {}
+
+    def _same_pair(self, settings: Any) -> Any:
+        if settings is None or not settings.enabled:
+            return None
+        return settings if (settings.crm, settings.pm) == (self.crm_name, self.pm_name) else None
+
+    # the whole pass --------------------------------------------------------------------
+
+    def run(self) -> ReconcileResult:
+        """Scan everything; the result's spool holds the discrepancies (close it when done)."""
+        started_at, started = dt.datetime.now(dt.UTC), time.monotonic()
+        spool, index = Spool(), RecordIndex()
+        self._letters = {
+            (d.handoff, str(d.record_id)): d.reason for d in self.rt.store.dead_letters()
+        }
+        try:
+            self._scan_deals(spool, index)
+            self._scan_projects(spool, index)
+            self._report_index(spool, index)
+            self._scan_links(spool, index)
+            if self.risk_cfg is not None:
+                self._scan_risks(spool, self.risk_cfg)
+            if self.feedback_cfg is not None:
+                self._scan_feedback(spool)
+            self._window_kpis(index)
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            index.close()
+        return ReconcileResult(
+            config=self.rt.loaded.path.name,
+            crm=self.crm_name,
+            pm=self.pm_name,
+            started_at=started_at,
+            seconds=time.monotonic() - started,
+            spool=spool,
+            scanned=dict(self.scanned),
+        )
+
+    def _pages(
+        self, connector: Connector, entity: EntityMap, extra: Sequence[str] = ()
+    ) -> Iterator[ChangePage]:
+        fields = list(dict.fromkeys([*entity.source_fields(), *extra]))
+        return connector.read_changes(
+            entity.object,
+            since=None,
+            fields=fields,
+            where=entity.where or None,
+            page_size=self.page_size,
+        )
+
+    def _count(self, name: str, n: int) -> None:
+        self.scanned[name] = self.scanned.get(name, 0) + n
+
+    # 1. deals ------------------------------------------------------------------------------
+
+    def _scan_deals(self, spool: Spool, index: RecordIndex) -> None:
+        entity = self.crm_map.entities["Opportunity"]
+        for page in self._pages(self.crm, entity):
+            self._count("deals", len(page.records))
+            opps = self._unified(spool, "Opportunity", page, crm=True)
+            won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
+            links = self.rt.store.links_for(
+                WON_TO_PROJECT,
+                self.crm_name,
+                [self._deal_id(o) for o in won],
+                target_system=self.pm_name,
+            )
+            rows = []
+            for opp in opps:
+                if not isinstance(opp, Opportunity):
+                    continue
+                deal_id = self._deal_id(opp)
+                is_won = opp.stage is Stage.WON
+                link = links.get(deal_id) if is_won else None
+                in_window = is_won and self._in_window(opp.close_date)
+                if in_window and opp.amount is not None:
+                    total = self.kpis.amount.get(opp.amount.currency, Decimal(0))
+                    self.kpis.amount[opp.amount.currency] = total + opp.amount.amount
+                rows.append(
+                    (
+                        deal_id,
+                        self.pm.stamp_key(f"{self.crm_name}:{deal_id}"),
+                        opp.name,
+                        is_won,
+                        link is not None,
+                        opp.close_date,
+                        in_window,
+                        _days_between(opp.close_date, link.created_at if link else None),
+                    )
+                )
+            index.add_deals(rows)
+
+    def _deal_id(self, opp: Opportunity) -> str:
+        return opp.refs[self.crm_name]
+
+    def _in_window(self, day: dt.date | None) -> bool:
+        return day is not None and self.kpis.start <= day <= self.kpis.end
+
+    def _unified(
+        self, spool: Spool, entity_name: str, page: ChangePage, *, crm: bool
+    ) -> list[Entity]:
+        spec = self.crm_map if crm else self.pm_map
+        items, failures = to_unified_many(spec, entity_name, [r.raw for r in page.records])
+        for raw, error in failures:
+            record_id = _raw_id(raw)
+            spool.add(
+                Discrepancy(
+                    Kind.UNREADABLE,
+                    f"{entity_name} {record_id}",
+                    crm_ref=record_id if crm else None,
+                    pm_ref=None if crm else record_id,
+                    fix=f"correct the record in {spec.system}, or the {spec.system} mapping",
+                    detail=str(error),
+                )
+            )
+        return items
+
+    # 2. projects ---------------------------------------------------------------------------
+
+    def _scan_projects(self, spool: Spool, index: RecordIndex) -> None:
+        entity = self.pm_map.entities["Project"]
+        for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
+            self._count("projects", len(page.records))
+            stamps = {_raw_id(r.raw): self.pm.project_stamp(r.raw) for r in page.records}
+            projects = [
+                p
+                for p in self._unified(spool, "Project", page, crm=False)
+                if isinstance(p, Project)
+            ]
+            seen = self._project_deals(projects, stamps, index)
+            index.add_projects(
+                (s.id, s.key, s.project.name, stamps.get(s.key) or stamps.get(s.id), s.deal)
+                for s in seen
+            )
+            deals = index.deals([s.deal for s in seen if s.deal])
+            won: list[_ProjectSeen] = []
+            for item in seen:
+                if item.deal is None:
+                    continue
+                deal = deals.get(item.deal)
+                if deal is None:
+                    spool.add(
+                        Discrepancy(
+                            Kind.PROJECT_DEAL_GONE,
+                            item.project.name,
+                            crm_ref=item.deal,
+                            pm_ref=item.key,
+                            detail="linked by the hub" if item.via_link else "stamped by the hub",
+                            fix="close or archive the project, or link it to the deal that "
+                            "replaced this one; the hub will not touch it",
+                        )
+                    )
+                elif not deal.won:
+                    spool.add(
+                        Discrepancy(
+                            Kind.PROJECT_DEAL_NOT_WON,
+                            item.project.name,
+                            crm_ref=item.deal,
+                            pm_ref=item.key,
+                            detail=f"deal {deal.name!r} is no longer won",
+                            fix="put the deal back to won if delivery goes on, else stop "
+                            "and archive the project",
+                        )
+                    )
+                elif item.via_link or not deal.linked:
+                    won.append(item)  # a second, unlinked project is reported as a duplicate
+            self._compare(spool, won)
+
+    def _project_deals(
+        self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
+    ) -> list[_ProjectSeen]:
+        """Each project with the deal it belongs to: through its link, else its stamp."""
+        ids = {p.refs[self.pm_name] for p in projects}
+        links = self.rt.store.links_to(WON_TO_PROJECT, self.pm_name, sorted(ids))
+        by_stamp = index.deals_by_stamp(s for s in stamps.values() if s)
+        seen = []
+        for project in projects:
+            key = project.refs[self.pm_name]
+            linked = [lk for lk in links.get(key, []) if lk.source_system == self.crm_name]
+            stamp = stamps.get(key)
+            if linked:
+                seen.append(
+                    _ProjectSeen(linked[0].target_id, key, project, linked[0].source_id, True)
+                )
+            else:
+                deal = by_stamp.get(stamp.casefold()) if stamp else None
+                seen.append(_ProjectSeen(key, key, project, deal, False))
+        return seen
+
+    def _compare(self, spool: Spool, items: list[_ProjectSeen]) -> None:
+        """Field drift between each won deal and its project; KPIs of the window's projects."""
+        if not items:
+            return
+        entity = self.crm_map.entities["Opportunity"]
+        raws = self.crm.read_by_ids(
+            entity.object, sorted({i.deal for i in items if i.deal}), fields=entity.source_fields()
+        )
+        opps = {
+            o.refs[self.crm_name]: o
+            for o in to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])[0]
+            if isinstance(o, Opportunity)
+        }
+        people = self.people([o for o in opps.values()])
+        percents = self._percents([i.project for i in items])
+        for item in items:
+            opp = opps.get(item.deal or "")
+            if opp is None:
+                continue
+            if self._in_window(opp.close_date):
+                self._project_kpis(opp, item.project)
+            percent = percents.get(item.project.refs[self.pm_name])
+            for pair in self.pairs:
+                values = pair_values(
+                    pair, opp, item.project, pm_system=self.pm_name, people=people, percent=percent
+                )
+                if values is None or values[0] == values[1]:
+                    continue
+                spool.add(self._drift(pair, opp, item, values))
+
+    def _drift(
+        self, pair: FieldPair, opp: Opportunity, item: _ProjectSeen, values: tuple[Any, Any]
+    ) -> Discrepancy:
+        crm_value, pm_value = values
+        if pair.crm == "owner":
+            crm_value = opp.owner.email if opp.owner else crm_value
+            manager = item.project.manager
+            pm_value = (manager.email or manager.name or pm_value) if manager else None
+        if pair.direction == "crm_to_pm":
+            fix = f"write the deal's {pair.crm} onto the project's {pair.pm}"
+        elif pair.direction == "pm_to_crm":
+            fix = f"write the project's {pair.pm} onto the deal's {pair.crm}"
+        else:
+            conflict = self.sync_cfg.conflict if self.sync_cfg else "report"
+            fix = f"run sync for this pair (two-way; conflicts: {conflict})"
+        return Discrepancy(
+            Kind.FIELD_DRIFT,
+            opp.name,
+            crm_ref=self._deal_id(opp),
+            pm_ref=item.key,
+            field=pair.label,
+            crm_value=show(crm_value),
+            pm_value=show(pm_value),
+            fix=fix,
+            fixable=True,
+            detail=f"{pair.by}: {pair.crm} -> {pair.pm} ({pair.direction})",
+        )
+
+    def people(self, opps: list[Opportunity]) -> dict[str, str]:
+        """Deal owners' e-mail addresses (lower case) -> their user ids in the project tool."""
+        if not any(p.crm == "owner" for p in self.pairs):
+            return {}
+        emails = sorted({o.owner.email for o in opps if o.owner and o.owner.email})
+        found = self.pm.find_users(emails) if emails else {}
+        return {email.lower(): user for email, user in found.items()}
+
+    def _percents(self, projects: list[Project]) -> dict[str, int | None]:
+        if not any(p.pm in COMPUTED for p in self.pairs) or not projects:
+            return {}
+        work = project_items(
+            self.pm,
+            self.pm_map,
+            "Task",
+            [p.refs[self.pm_name] for p in projects],
+            where="handoffs.sync.fields (percent_complete)",
+        )
+        return {project: percent_complete(tasks) for project, tasks in work.items()}
+
+    def _project_kpis(self, opp: Opportunity, project: Project) -> None:
+        kpis = self.kpis
+        kpis.projects += 1
+        if project.status is TaskStatus.DONE:
+            kpis.projects_done += 1
+            kpis.projects_on_time += 1
+        elif project.due is not None and project.due < self.today:
+            kpis.projects_late += 1
+        else:
+            kpis.projects_on_time += 1
+        if project.budget is not None:
+            currency = project.budget.currency
+            kpis.budget[currency] = kpis.budget.get(currency, Decimal(0)) + project.budget.amount
+            if opp.amount is not None and opp.amount != project.budget:
+                kpis.budget_differs += 1
+
+    # 3. what needs the whole index --------------------------------------------------------
+
+    def _report_index(self, spool: Spool, index: RecordIndex) -> None:
+        for deal_id, name in index.won_without_project():
+            spool.add(
+                self._unless_dead_lettered(
+                    Discrepancy(
+                        Kind.WON_WITHOUT_PROJECT,
+                        name,
+                        crm_ref=deal_id,
+                        fix="create the project from the template (--fix runs won-to-project "
+                        "for this deal)",
+                        fixable=True,
+                    ),
+                    WON_TO_PROJECT,
+                    deal_id,
+                )
+            )
+        for deal_id, name, keys in index.shared_deals():
+            spool.add(
+                Discrepancy(
+                    Kind.DEAL_WITH_TWO_PROJECTS,
+                    name,
+                    crm_ref=deal_id,
+                    pm_ref=", ".join(keys),
+                    detail=f"{len(keys)} projects belong to this deal",
+                    fix="keep one project, move its work over and archive the others; "
+                    "the hub keeps the linked one",
+                )
+            )
+
+    def _unless_dead_lettered(self, item: Discrepancy, handoff: str, record_id: str) -> Discrepancy:
+        """A record the handoff dead-lettered needs its cause corrected, not another try."""
+        reason = self._letters.get((handoff, record_id))
+        if reason is None:
+            return item
+        return replace(
+            item,
+            fixable=False,
+            detail=f"dead letter: {reason}",
+            fix=f"correct what the dead letter says, then replay it ({handoff})",
+        )
+
+    def _scan_links(self, spool: Spool, index: RecordIndex) -> None:
+        """Links whose project is gone (a won deal's gone project was not seen in step 2)."""
+        for links in self.rt.store.iter_links(WON_TO_PROJECT):
+            mine = [
+                lk
+                for lk in links
+                if lk.source_system == self.crm_name and lk.target_system == self.pm_name
+            ]
+            seen = index.projects_seen([lk.target_key or lk.target_id for lk in mine])
+            deals = index.deals([lk.source_id for lk in mine])
+            for link in mine:
+                if (link.target_key or link.target_id) in seen:
+                    continue
+                deal = deals.get(link.source_id)
+                spool.add(
+                    self._gone_project(
+                        link, deal.name if deal else link.source_id, deal is not None and deal.won
+                    )
+                )
+
+    def _gone_project(self, link: Link, name: str, won: bool) -> Discrepancy:
+        fix = (
+            "forget the link and create the project again (--fix)"
+            if won
+            else "forget the link (--fix); the deal is gone or not won, so no project is made"
+        )
+        return Discrepancy(
+            Kind.LINK_TO_DELETED,
+            name,
+            crm_ref=link.source_id,
+            pm_ref=link.target_key or link.target_id,
+            detail=f"the project this link points at is gone from {self.pm_map.system}",
+            fix=fix,
+            fixable=True,
+        )
+
+    # 4. risks and feedback -----------------------------------------------------------------
+
+    def _scan_risks(self, spool: Spool, config: RiskToAccountManagerConfig) -> None:
+        entity = self.pm_map.entities["Risk"]
+        note_object = self.crm_map.entities["Note"].object
+        for page in self._pages(self.pm, entity):
+            self._count("risks", len(page.records))
+            risks = [
+                r
+                for r in self._unified(spool, "Risk", page, crm=False)
+                if isinstance(r, Risk) and raises_alert(r, config) and r.project
+            ]
+            linked = self.rt.store.links_to(
+                WON_TO_PROJECT, self.pm_name, sorted({r.project for r in risks if r.project})
+            )
+            risks = [r for r in risks if linked.get(r.project or "")]
+            tasks = self.rt.store.links_for(
+                RISK_TO_ACCOUNT_MANAGER,
+                self.pm_name,
+                [f"risk:{r.refs[self.pm_name]}" for r in risks],
+                target_system=self.crm_name,
+            )
+            open_links = [lk for lk in tasks.values() if lk.state == "open"]
+            found = self._existing(note_object, [lk.target_id for lk in open_links])
+            for risk in risks:
+                link = tasks.get(f"risk:{risk.refs[self.pm_name]}")
+                if link is not None and link.state == "open" and link.target_id in found:
+                    continue
+                if link is None or link.state != "open":
+                    detail = "no task was created" if link is None else "its task was closed"
+                else:
+                    detail = f"task {link.target_id} was deleted from {self.crm_map.system}"
+                risk_id = risk.refs[self.pm_name]
+                spool.add(
+                    self._unless_dead_lettered(
+                        Discrepancy(
+                            Kind.RISK_WITHOUT_TASK,
+                            risk.title,
+                            crm_ref=link.target_id if link else None,
+                            pm_ref=risk_id,
+                            detail=f"{risk.severity.value} risk in {risk.project}: {detail}",
+                            fix="create the account manager's task (--fix runs "
+                            "risk-to-account-manager for this risk)",
+                            fixable=True,
+                        ),
+                        RISK_TO_ACCOUNT_MANAGER,
+                        f"risk:{risk_id}",
+                    )
+                )
+
+    def _scan_feedback(self, spool: Spool) -> None:
+        entity = self.pm_map.entities["Feedback"]
+        lead_object = self.crm_map.entities["Lead"].object
+        for page in self._pages(self.pm, entity):
+            self._count("feedback", len(page.records))
+            items = [
+                f
+                for f in self._unified(spool, "Feedback", page, crm=False)
+                if isinstance(f, Feedback)
+            ]
+            ids = [f.refs[self.pm_name] for f in items]
+            leads = self.rt.store.links_for(
+                FEEDBACK_TO_LEAD, self.pm_name, ids, target_system=self.crm_name
+            )
+            found = self._existing(lead_object, [lk.target_id for lk in leads.values()])
+            for item in items:
+                item_id = item.refs[self.pm_name]
+                link = leads.get(item_id)
+                if link is not None and link.state == "complete" and link.target_id in found:
+                    continue
+                if link is None:
+                    detail = "no lead was created"
+                elif link.target_id not in found:
+                    detail = f"lead {link.target_id} was deleted from {self.crm_map.system}"
+                else:
+                    detail = "the lead exists; the comment on the item is missing"
+                spool.add(
+                    self._unless_dead_lettered(
+                        Discrepancy(
+                            Kind.FEEDBACK_WITHOUT_LEAD,
+                            item.text[:120],
+                            crm_ref=link.target_id if link else None,
+                            pm_ref=item_id,
+                            detail=f"{item.feedback_kind.value}: {detail}",
+                            fix="create the lead (--fix runs feedback-to-lead for this item)",
+                            fixable=True,
+                        ),
+                        FEEDBACK_TO_LEAD,
+                        item_id,
+                    )
+                )
+
+    def _existing(self, object_name: str, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {r.id for r in self.crm.read_by_ids(object_name, sorted(set(ids)))}
+
+    # KPIs ----------------------------------------------------------------------------------
+
+    def _window_kpis(self, index: RecordIndex) -> None:
+        self.kpis.won_deals, self.kpis.won_with_project = index.window_counts()
+        self.kpis.days_to_project = index.days_to_project()
+        start = dt.datetime.combine(self.kpis.start, dt.time(), dt.UTC)
+        end = dt.datetime.combine(self.kpis.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        self.kpis.feedback_leads = sum(
+            1
+            for links in self.rt.store.iter_links(FEEDBACK_TO_LEAD)
+            for lk in links
+            if lk.created_at is not None and start <= lk.created_at < end
+        )
+
+
+def _days_between(day: dt.date | None, when: dt.datetime | None) -> float | None:
+    if day is None or when is None:
+        return None
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    return max((when - start).total_seconds() / 86400, 0.0)
+
+
+def _raw_id(raw: Mapping[str, Any]) -> str:
+    for key in ("Id", "key", "gid", "id"):
+        if raw.get(key):
+            return str(raw[key])
+    return "?"

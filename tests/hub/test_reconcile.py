@@ -1,0 +1,284 @@
+"""Reconcile on every pairing: each discrepancy kind seeded on purpose, --fix idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pair_support import open_pair_runtime
+
+from hub.connector import NewProject, ProjectTemplate
+from hub.demo import CRMS, PMS
+from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from hub.handoffs.feedback_to_lead import FeedbackToLead
+from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from hub.handoffs.runner import run_handoff
+from hub.handoffs.sync import HANDOFF as SYNC
+from hub.handoffs.sync import Sync
+from hub.handoffs.won_to_project import HANDOFF as WON
+from hub.handoffs.won_to_project import WonToProject
+from hub.mapping.engine import from_unified
+from hub.model import Project
+from hub.reconcile.fix import reconcile
+from hub.reconcile.model import Discrepancy, Kind
+from hub.runtime import Runtime
+from hub.sandboxkit import Sandbox
+from hub.store import Link
+
+PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
+# POSTs that only read: searches, batch reads, SObject Collections retrieve, token.
+READ_POSTS = (
+    "/services/oauth2/token",
+    "/services/data/v61.0/composite/sobjects/",
+    "/rest/api/3/search",
+    "/crm/v3/objects/deals/search",
+    "/crm/v3/objects/tasks/search",
+    "/crm/v3/objects/leads/search",
+    "/crm/v3/objects/contacts/search",
+    "/crm/v3/objects/companies/batch/read",
+    "/crm/v3/objects/deals/batch/read",
+    "/crm/v3/objects/leads/batch/read",
+    "/crm/v3/objects/tasks/batch/read",
+    "/crm/v4/associations/",
+    "/oauth/v1/token",
+)
+
+
+@pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0]}+{p[1]}")
+def rt(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
+    runtime = open_pair_runtime(*request.param, tmp_path, monkeypatch)
+    yield runtime
+    runtime.close()
+
+
+def _crm(rt: Runtime) -> Sandbox:
+    return rt.sandboxes["crm"]  # type: ignore[attr-defined,no-any-return]
+
+
+def _pm(rt: Runtime) -> Sandbox:
+    return rt.sandboxes["pm"]  # type: ignore[attr-defined,no-any-return]
+
+
+def _settings(rt: Runtime, name: str) -> Any:
+    settings = getattr(rt.loaded.config.handoffs, name)
+    assert settings is not None
+    return settings
+
+
+def _run_all(rt: Runtime) -> None:
+    run_handoff(WON, WonToProject(rt, _settings(rt, "won_to_project")), rt.store)
+    run_handoff(RISK, RiskToAccountManager(rt, _settings(rt, "risk_to_account_manager")), rt.store)
+    run_handoff(FEEDBACK, FeedbackToLead(rt, _settings(rt, "feedback_to_lead")), rt.store)
+    run_handoff(SYNC, Sync(rt, _settings(rt, "sync")), rt.store)
+
+
+def _found(rt: Runtime, *, fix: bool = False) -> list[Discrepancy]:
+    result, _ = reconcile(rt, fix=fix)
+    try:
+        return list(result.discrepancies())
+    finally:
+        result.spool.close()
+
+
+def _of(found: list[Discrepancy], kind: Kind) -> list[Discrepancy]:
+    return [d for d in found if d.kind is kind]
+
+
+def _links(rt: Runtime) -> list[Link]:
+    return rt.store.links(WON)
+
+
+def _writes(rt: Runtime) -> list[Any]:
+    return [
+        call
+        for sandbox in (_crm(rt), _pm(rt))
+        for call in sandbox.journal.writes(read_paths=READ_POSTS)  # type: ignore[attr-defined]
+    ]
+
+
+# seeding what a person might do in either product ---------------------------------------
+
+
+def _delete_deal(rt: Runtime, deal: str) -> None:
+    state = _crm(rt).state  # type: ignore[attr-defined]
+    if _crm(rt).name == "salesforce":
+        state.delete("Opportunity", deal)
+    else:
+        state.archive("deals", deal)
+
+
+def _lose_deal(rt: Runtime, deal: str) -> None:
+    state = _crm(rt).state  # type: ignore[attr-defined]
+    if _crm(rt).name == "salesforce":
+        state.modify_opportunity(deal, StageName="Closed Lost")
+    else:
+        state.modify_record("deals", deal, dealstage="closedlost")
+
+
+def _rename_account(rt: Runtime, deal: str, name: str) -> None:
+    state = _crm(rt).state  # type: ignore[attr-defined]
+    if _crm(rt).name == "salesforce":
+        account = state.get("Opportunity", deal)["AccountId"]
+        state.modify_record("Account", account, Name=name)
+    else:
+        company = state.associations("deals", deal, "companies")[0]
+        state.modify_record("companies", company, name=name)
+
+
+def _delete_project(rt: Runtime, link: Link) -> None:
+    state = _pm(rt).state  # type: ignore[attr-defined]
+    if _pm(rt).name == "jira":
+        state.delete(link.target_key)
+    else:
+        state.delete_project(link.target_id)
+
+
+def _set_budget(rt: Runtime, link: Link, amount: float) -> None:
+    state = _pm(rt).state  # type: ignore[attr-defined]
+    if _pm(rt).name == "jira":
+        state.modify(link.target_key, customfield_10050=amount)
+    else:
+        state.modify_project(link.target_id, fields={"Budget": amount})
+
+
+def _duplicate_project(rt: Runtime, deal: str) -> None:
+    fields = from_unified(rt.mapping("pm"), "Project", Project(name="Copy of the delivery"))
+    rt.pm("pm").create_project(
+        NewProject(f"crm:{deal}", "Copy of the delivery", fields, ProjectTemplate("copy"))
+    )
+
+
+def _delete_crm_record(rt: Runtime, entity: str, record_id: str) -> None:
+    state = _crm(rt).state  # type: ignore[attr-defined]
+    object_name = rt.mapping("crm").entities[entity].object
+    if _crm(rt).name == "salesforce":
+        state.delete(object_name, record_id)
+    else:
+        state.archive(object_name, record_id)
+
+
+# the tests ------------------------------------------------------------------------------
+
+
+def test_won_deals_without_projects_then_clean_after_the_handoffs(rt: Runtime) -> None:
+    before = _of(_found(rt), Kind.WON_WITHOUT_PROJECT)
+    assert len(before) >= 2 and all(d.fixable and d.crm_ref for d in before)
+    _run_all(rt)
+    after = _found(rt)
+    assert _of(after, Kind.WON_WITHOUT_PROJECT) == []
+    assert _of(after, Kind.FIELD_DRIFT) == []
+    assert _of(after, Kind.RISK_WITHOUT_TASK) == []
+
+
+def test_every_seeded_discrepancy_is_found_with_both_values(rt: Runtime) -> None:
+    _run_all(rt)
+    links = _links(rt)
+    assert len(links) >= 5, "the seed must give five linked deals"
+    gone, lost, renamed, drifted, deleted = links[:5]
+    _delete_deal(rt, gone.source_id)
+    _lose_deal(rt, lost.source_id)
+    _rename_account(rt, renamed.source_id, "Renamed & Co <b>")
+    _set_budget(rt, drifted, 1.0)
+    _delete_project(rt, deleted)
+    _duplicate_project(rt, drifted.source_id)
+    risk = _pm(rt).state.add_risk(  # type: ignore[attr-defined]
+        links[5].target_key if len(links) > 5 else drifted.target_key, "Vendor API unstable"
+    )
+    feedback = _pm(rt).state.add_feedback(  # type: ignore[attr-defined]
+        drifted.target_key, "Customer wants a second site", "upsell"
+    )
+
+    found = _found(rt)
+
+    [gone_row] = _of(found, Kind.PROJECT_DEAL_GONE)
+    assert gone_row.crm_ref == gone.source_id and gone_row.pm_ref == gone.target_key
+    assert not gone_row.fixable
+    [lost_row] = _of(found, Kind.PROJECT_DEAL_NOT_WON)
+    assert lost_row.crm_ref == lost.source_id and "no longer won" in str(lost_row.detail)
+    [link_row] = _of(found, Kind.LINK_TO_DELETED)
+    assert link_row.pm_ref == deleted.target_key and link_row.fixable
+    [shared] = _of(found, Kind.DEAL_WITH_TWO_PROJECTS)
+    assert shared.crm_ref == drifted.source_id and drifted.target_key in str(shared.pm_ref)
+    drift = {(d.crm_ref, d.field): d for d in _of(found, Kind.FIELD_DRIFT)}
+    budget = drift[(drifted.source_id, "amount / budget")]
+    assert budget.pm_value == "1" and budget.crm_value not in (None, "1")
+    account = drift[(renamed.source_id, "account.name")]
+    assert account.crm_value == "Renamed & Co <b>" and account.pm_value != account.crm_value
+    assert [d.pm_ref for d in _of(found, Kind.RISK_WITHOUT_TASK)] == [risk]
+    assert feedback in {d.pm_ref for d in _of(found, Kind.FEEDBACK_WITHOUT_LEAD)}
+    assert _of(found, Kind.WON_WITHOUT_PROJECT) == []
+
+
+def test_deleted_tasks_and_leads_are_found(rt: Runtime) -> None:
+    _run_all(rt)
+    project = _links(rt)[0].target_key
+    risk = _pm(rt).state.add_risk(project, "Key engineer leaving")  # type: ignore[attr-defined]
+    feedback = _pm(rt).state.add_feedback(project, "Wants SSO", "need")  # type: ignore[attr-defined]
+    _run_all(rt)
+    task = rt.store.links_for(RISK, "pm", [f"risk:{risk}"], target_system="crm")[f"risk:{risk}"]
+    lead = rt.store.links_for(FEEDBACK, "pm", [feedback], target_system="crm")[feedback]
+    assert _of(_found(rt), Kind.RISK_WITHOUT_TASK) == []
+    _delete_crm_record(rt, "Note", task.target_id)
+    _delete_crm_record(rt, "Lead", lead.target_id)
+
+    found = _found(rt)
+
+    [risk_row] = _of(found, Kind.RISK_WITHOUT_TASK)
+    assert risk_row.pm_ref == risk and "deleted" in str(risk_row.detail)
+    lead_rows = [d for d in _of(found, Kind.FEEDBACK_WITHOUT_LEAD) if d.pm_ref == feedback]
+    assert len(lead_rows) == 1 and "deleted" in str(lead_rows[0].detail)
+
+
+def test_fix_repairs_then_a_second_fix_writes_nothing(rt: Runtime) -> None:
+    _run_all(rt)
+    links = _links(rt)
+    _set_budget(rt, links[0], 1.0)
+    _rename_account(rt, links[1].source_id, "Renamed Holdings")
+    _delete_project(rt, links[2])
+    deleted_deal = links[2].source_id
+    won_later = links[3].source_id
+    rt.store.drop_link(links[3])
+    _delete_project(rt, links[3])
+    project = links[4].target_key
+    risk = _pm(rt).state.add_risk(project, "Scope creep")  # type: ignore[attr-defined]
+
+    result, _ = reconcile(rt, fix=True)
+    fixes, remaining = result.fixes, list(result.discrepancies())
+    result.spool.close()
+
+    assert fixes.get("won-to-project: created") == 2, fixes
+    assert fixes.get("drift: fields written", 0) >= 2, fixes
+    assert fixes.get("risk-to-account-manager: created") == 1, fixes
+    assert [d for d in remaining if d.fixable] == []
+    relinked = {lk.source_id: lk for lk in _links(rt)}
+    assert {deleted_deal, won_later} <= set(relinked)
+    assert rt.store.links_for(RISK, "pm", [f"risk:{risk}"], target_system="crm")
+    for sandbox in (_crm(rt), _pm(rt)):
+        sandbox.journal.clear()  # type: ignore[attr-defined]
+
+    second, _ = reconcile(rt, fix=True)
+    assert second.fixes == {}
+    second.spool.close()
+    assert _writes(rt) == []
+
+
+def test_kpis_of_the_window(rt: Runtime) -> None:
+    _run_all(rt)
+    result, kpis = reconcile(rt, today=dt.date.today())
+    result.spool.close()
+    figures = kpis.as_dict()
+    assert kpis.won_deals >= 1
+    assert kpis.won_with_project == kpis.won_deals
+    assert figures["share_with_project"] == 1.0
+    assert figures["days_to_project_p50"] is not None
+    assert figures["days_to_project_p50"] <= figures["days_to_project_p90"]
+    assert kpis.projects == kpis.projects_on_time + kpis.projects_late
+    assert kpis.feedback_leads == len(
+        [lk for lk in rt.store.links(FEEDBACK) if lk.created_at is not None]
+    )
