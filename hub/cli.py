@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hub.cli_common import ConfigOption, fail, load
+from hub.cli_account import account_command
+from hub.cli_common import ConfigOption, admin_errors, fail, load
 from hub.cli_reconcile import kpis_command, reconcile_command
 from hub.console import (
     console,
@@ -103,31 +105,45 @@ def run(
 @app.command()
 def plan(
     config: ConfigOption,
-    handoff: Annotated[str, typer.Argument(help="Handoff to plan")] = "won-to-project",
+    handoff: Annotated[
+        str | None, typer.Argument(help="Handoff to plan (default: every configured one)")
+    ] = None,
 ) -> None:
     """Show what the next run would do, record by record; writes nothing anywhere."""
     from hub.handoffs.catalogue import build_handoff
     from hub.handoffs.runner import run_handoff
     from hub.runtime import open_runtime
 
-    if handoff not in HANDOFFS:
+    if handoff is not None and handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
-    try:
+    with admin_errors():
         loaded = load(config)
+        names = [handoff] if handoff else _configured(loaded)
         runtime = open_runtime(loaded)
         try:
-            summary = run_handoff(
-                handoff, build_handoff(runtime, handoff), runtime.store, dry_run=True
-            )
+            summaries = [
+                run_handoff(name, build_handoff(runtime, name), runtime.store, dry_run=True)
+                for name in names
+            ]
         finally:
             runtime.close()
-    except ConfigError as exc:
-        print_config_error(exc)
-        raise typer.Exit(2) from None
-    except HubError as exc:
-        raise fail(str(exc)) from None
-    rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
-    print_rows(f"plan: {handoff}", ("action", "record", "name", "why"), rows)
+    for summary in summaries:
+        rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
+        print_rows(f"plan: {summary.handoff}", ("action", "record", "name", "why"), rows)
+        counts = Counter(d.verdict.value for d in summary.decisions)
+        console.print(
+            "  " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to do"),
+            markup=False,
+        )
+
+
+def _configured(loaded: Any) -> list[str]:
+    handoffs = loaded.config.handoffs
+    return [
+        name
+        for name in HANDOFFS
+        if (settings := getattr(handoffs, name.replace("-", "_"))) is not None and settings.enabled
+    ]
 
 
 @app.command()
@@ -155,9 +171,9 @@ def demo(
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)
-        configured = load(env.config_path).config.handoffs
+        configured = _configured(load(env.config_path))
         for handoff in ("risk-to-account-manager", "feedback-to-lead", "sync"):
-            if getattr(configured, handoff.replace("-", "_")) is None:
+            if handoff not in configured:
                 continue
             for label in ("run", "rerun (nothing new)"):
                 print_summary(f"{handoff} · {label}", _run_flow(handoff, env.config_path))
@@ -186,6 +202,7 @@ def _print_links(config_path: Path) -> None:
 
 app.command("reconcile")(reconcile_command)
 app.command("kpis")(kpis_command)
+app.command("account")(account_command)
 
 
 @sandbox_app.command("serve")

@@ -14,9 +14,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import random
+import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -134,6 +135,8 @@ class Call:
     path: str
     status: int
     fault: str | None = None
+    in_batch: bool = False
+    """An action carried by a batch request (journaled on its own; not an HTTP request)."""
 
 
 class CallJournal:
@@ -141,9 +144,17 @@ class CallJournal:
 
     _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-    def __init__(self) -> None:
+    def __init__(self, read_only_posts: Sequence[str] = ()) -> None:
+        """Start empty.
+
+        Args:
+            read_only_posts: Regular expressions of the paths the product POSTs
+                to only read (searches, batch reads, tokens); :meth:`writes`
+                leaves them out.
+        """
         self._calls: list[Call] = []
         self._lock = threading.Lock()
+        self._reads = [re.compile(p) for p in read_only_posts]
 
     def add(self, call: Call) -> None:
         """Record a call."""
@@ -165,12 +176,22 @@ class CallJournal:
         )
 
     def writes(self, *, read_paths: tuple[str, ...] = ()) -> list[Call]:
-        """Calls that change data: write methods, less POSTs that only read (searches)."""
+        """Calls that change data: write methods, less POSTs that only read.
+
+        The sandbox's own ``read_only_posts`` are left out, and so are paths
+        starting with one of ``read_paths``.
+        """
         return [
             c
             for c in self.calls
-            if c.method in self._WRITE_METHODS and not any(c.path.startswith(p) for p in read_paths)
+            if c.method in self._WRITE_METHODS
+            and not any(c.path.startswith(p) for p in read_paths)
+            and not (c.method == "POST" and any(r.fullmatch(c.path) for r in self._reads))
         ]
+
+    def requests(self) -> list[Call]:
+        """The HTTP requests received (batch actions are inside one of them)."""
+        return [c for c in self.calls if not c.in_batch]
 
     def clear(self) -> None:
         """Forget every call."""

@@ -48,6 +48,9 @@ from hub.sandboxkit import (
     SyncASGITransport,
     WindowLimiter,
 )
+from hub.sandboxkit import (
+    Call as JournalCall,
+)
 
 __all__ = ["AsanaSandbox"]
 
@@ -86,7 +89,7 @@ class AsanaSandbox:
         offset_ttl: float = 600.0,
     ) -> None:
         self.faults = faults or Faults()
-        self.journal = CallJournal()
+        self.journal = CallJournal(read_only_posts=(r"/-/oauth_token", r"/api/1\.0/batch"))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.store = AsanaStore(clock=self.clock)
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -183,7 +186,24 @@ class AsanaSandbox:
                 if actions is not None
                 else self.router.dispatch(call)
             )
+        if actions is not None:
+            self._journal_actions(actions, reply)
         return _json(*reply)
+
+    def _journal_actions(self, actions: list[Any], reply: Reply) -> None:
+        """Each action of a batch is a call of its own in the journal (the batch only carries)."""
+        results = reply[1].get("data") if isinstance(reply[1], dict) else None
+        for act, result in zip(actions, results or [], strict=False):
+            if not isinstance(act, dict) or not isinstance(result, dict):
+                continue
+            self.journal.add(
+                JournalCall(
+                    str(act.get("method", "")).upper(),
+                    "/api/1.0" + str(act.get("relative_path", "")),
+                    int(result.get("status_code") or 0),
+                    in_batch=True,
+                )
+            )
 
     def _rate_limit(self, cost: int) -> Response | None:
         if self.limiter is None:

@@ -75,7 +75,14 @@ class HubSpotSandbox:
         portal_id: int | None = None,
     ) -> None:
         self.faults = faults or Faults()
-        self.journal = CallJournal()
+        self.journal = CallJournal(
+            read_only_posts=(
+                r"/oauth/v1/token",
+                r"/crm/v3/objects/[^/]+/search",
+                r"/crm/v3/objects/[^/]+/batch/read",
+                r"/crm/v4/associations/[^/]+/[^/]+/batch/read",
+            )
+        )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
         ticks: Callable[[], float] = (lambda: now().timestamp()) if clock else time.monotonic
         self.store = RecordStore(now, portal_id=portal_id or 4_815_162 + seed)

@@ -82,7 +82,7 @@ class JiraSandbox:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
-        self.journal = CallJournal()
+        self.journal = CallJournal(read_only_posts=(r"/rest/api/3/search/.*",))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.store = JiraStore(me=integration_user(time_zone), clock=self.clock)
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)

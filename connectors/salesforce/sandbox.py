@@ -90,7 +90,12 @@ class SalesforceSandbox:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
-        self.journal = CallJournal()
+        self.journal = CallJournal(
+            read_only_posts=(
+                r"/services/oauth2/token",
+                r"/services/data/v[0-9.]+/composite/sobjects/[A-Za-z0-9_]+",  # retrieve by ids
+            )
+        )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
         self.store = RecordStore(now)
         _seed_store(self.store, seed, records, now())

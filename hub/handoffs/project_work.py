@@ -9,9 +9,9 @@ from hub.connector import Connector
 from hub.errors import ConfigError, Issue
 from hub.mapping.engine import to_unified_many
 from hub.mapping.spec import MappingSpec
-from hub.model import Milestone, Task, TaskStatus
+from hub.model import Entity, Milestone, Task, TaskStatus
 
-__all__ = ["overdue_share", "percent_complete", "project_items"]
+__all__ = ["overdue_share", "percent_complete", "project_items", "records_of_projects"]
 
 
 def project_items(
@@ -23,6 +23,14 @@ def project_items(
     names the setting that needs them, for the error when the mapping cannot
     narrow reads to projects.
     """
+    found = records_of_projects(pm, spec, entity_name, project_ids, where=where)
+    return {p: [i for i in items if isinstance(i, Task | Milestone)] for p, items in found.items()}
+
+
+def records_of_projects(
+    pm: Connector, spec: MappingSpec, entity_name: str, project_ids: Sequence[str], *, where: str
+) -> dict[str, list[Entity]]:
+    """Project id -> its records of ``entity_name`` (any entity with a ``project``), one read."""
     entity = spec.entities.get(entity_name)
     if entity is None or not entity.scope_field:
         raise ConfigError(
@@ -35,7 +43,7 @@ def project_items(
                 )
             ]
         )
-    found: dict[str, list[Task | Milestone]] = {p: [] for p in project_ids}
+    found: dict[str, list[Entity]] = {p: [] for p in project_ids}
     if not project_ids:
         return found
     filters = {**entity.where, entity.scope_field: list(project_ids)}
@@ -48,9 +56,9 @@ def project_items(
     ]
     items, _ = to_unified_many(spec, entity_name, raws)
     for item in items:
-        if not isinstance(item, Task | Milestone):
-            continue
-        home = item.project if isinstance(item, Milestone) else item.project or item.parent
+        home = getattr(item, "project", None)
+        if isinstance(item, Task) and home not in found:
+            home = item.parent
         if home in found:
             found[home].append(item)
     return found

@@ -1,0 +1,284 @@
+"""The 360° view of one customer: deals, their projects and delivery, leads, what the hub did.
+
+The account is found by id, else by name (exact, then partial, without regard
+to case; several matches are listed for the admin to choose). Its deals are
+read with a filter on the account where the CRM can filter on it (Salesforce
+AccountId), else streamed and matched. Everything else is read by id or by
+project, in one call per kind: linked projects, their milestones, open risks
+and feedback, and the leads feedback became; then the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.connector import RecordEnvelope
+from hub.errors import HubError, MappingError, RecordError
+from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from hub.handoffs.project_work import records_of_projects
+from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.mapping.engine import to_unified_many
+from hub.mapping.spec import is_simple_path
+from hub.model import (
+    Account,
+    Feedback,
+    Milestone,
+    Opportunity,
+    Project,
+    Risk,
+    TaskStatus,
+)
+from hub.runtime import Runtime
+from hub.store import AuditEventRow, Link
+
+__all__ = ["AccountNotFound", "AccountView", "DealView", "account_view"]
+
+CANDIDATES_SHOWN = 10
+
+
+class AccountNotFound(HubError):
+    """No account, or more than one, answers to the name given."""
+
+
+@dataclass
+class DealView:
+    """One deal of the account, with its delivery project when it has one."""
+
+    opportunity: Opportunity
+    link: Link | None = None
+    project: Project | None = None
+    milestones: list[Milestone] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)
+    feedback: list[tuple[Feedback, Link | None]] = field(default_factory=list)
+
+
+@dataclass
+class AccountView:
+    """Everything the hub knows of one customer."""
+
+    account: Account
+    crm: str
+    pm: str
+    deals: list[DealView]
+    audit: list[AuditEventRow]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "account": self.account.model_dump(mode="json", exclude_none=True),
+            "deals": [
+                {
+                    "opportunity": d.opportunity.model_dump(mode="json", exclude_none=True),
+                    "project": d.project.model_dump(mode="json", exclude_none=True)
+                    if d.project
+                    else None,
+                    "project_url": d.link.target_url if d.link else None,
+                    "milestones": [
+                        m.model_dump(mode="json", exclude_none=True) for m in d.milestones
+                    ],
+                    "open_risks": [r.model_dump(mode="json", exclude_none=True) for r in d.risks],
+                    "feedback": [
+                        {
+                            **f.model_dump(mode="json", exclude_none=True),
+                            "lead": lk.target_id if lk else None,
+                            "lead_url": lk.target_url if lk else None,
+                        }
+                        for f, lk in d.feedback
+                    ],
+                }
+                for d in self.deals
+            ],
+            "audit": [
+                {
+                    "at": row.at.isoformat(),
+                    "handoff": row.handoff,
+                    "action": row.action,
+                    "system": row.system,
+                    "object": row.object,
+                    "record": row.record_id,
+                    "outcome": row.outcome,
+                    "detail": row.detail,
+                }
+                for row in self.audit
+            ],
+        }
+
+
+def account_view(runtime: Runtime, name_or_id: str, *, audit_limit: int = 20) -> AccountView:
+    """Build the 360° view of the account ``name_or_id``.
+
+    Raises:
+        AccountNotFound: No account, or several, answer to ``name_or_id``.
+    """
+    return _Builder(runtime).build(name_or_id.strip(), audit_limit)
+
+
+class _Builder:
+    def __init__(self, runtime: Runtime) -> None:
+        won = runtime.loaded.config.handoffs.won_to_project
+        systems = list(runtime.loaded.config.systems)
+        self.rt = runtime
+        self.crm_name = won.crm if won else systems[0]
+        self.pm_name = won.pm if won else systems[-1]
+        self.crm = runtime.connector(self.crm_name)
+        self.pm = runtime.pm(self.pm_name)
+        self.crm_map = runtime.mapping(self.crm_name)
+        self.pm_map = runtime.mapping(self.pm_name)
+
+    def build(self, name_or_id: str, audit_limit: int) -> AccountView:
+        account = self._account(name_or_id)
+        deals = [DealView(o) for o in self._deals(account.refs[self.crm_name])]
+        self._projects(deals)
+        return AccountView(
+            account, self.crm_name, self.pm_name, deals, self._audit(deals, audit_limit)
+        )
+
+    # the account -----------------------------------------------------------------------
+
+    def _account(self, name_or_id: str) -> Account:
+        entity = self.crm_map.entity("Account")
+        if not name_or_id:
+            raise AccountNotFound("give an account name or id")
+        try:
+            records = self.crm.read_by_ids(
+                entity.object, [name_or_id], fields=entity.source_fields()
+            )
+        except RecordError:
+            records = []  # not an id in this CRM's format (Salesforce refuses the query)
+        by_id = self._crm_items("Account", records)
+        if by_id and isinstance(by_id[0], Account):
+            return by_id[0]
+        wanted = name_or_id.casefold()
+        exact: list[Account] = []
+        partial: list[Account] = []
+        for page in self.crm.read_changes(
+            entity.object, since=None, fields=entity.source_fields(), where=entity.where or None
+        ):
+            for account in self._crm_items("Account", page.records):
+                if not isinstance(account, Account):
+                    continue
+                name = account.name.casefold()
+                if name == wanted:
+                    exact.append(account)
+                elif wanted in name:
+                    partial.append(account)
+        found = exact or partial
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise AccountNotFound(f"no account named or with id {name_or_id!r} in {self.crm_name}")
+        shown = ", ".join(f"{a.name} ({a.refs[self.crm_name]})" for a in found[:CANDIDATES_SHOWN])
+        more = f" and {len(found) - CANDIDATES_SHOWN} more" if len(found) > CANDIDATES_SHOWN else ""
+        raise AccountNotFound(
+            f"{len(found)} accounts match {name_or_id!r}: {shown}{more}; give the id"
+        )
+
+    def _crm_items(self, name: str, records: Sequence[RecordEnvelope]) -> list[Any]:
+        items, _ = to_unified_many(self.crm_map, name, [r.raw for r in records])
+        return items
+
+    # deals -----------------------------------------------------------------------------
+
+    def _deals(self, account_id: str) -> list[Opportunity]:
+        entity = self.crm_map.entity("Opportunity")
+        rule = entity.fields.get("account.ref")
+        if rule is None or rule.path is None:
+            raise MappingError(
+                f"the {self.crm_map.system} mapping reads no Opportunity account.ref"
+            )
+        filterable = (
+            is_simple_path(rule.path) and not rule.path.startswith("_") and "." not in rule.path
+        )
+        where = {**entity.where, rule.path: account_id} if filterable else entity.where
+        deals: list[Opportunity] = []
+        for page in self.crm.read_changes(
+            entity.object, since=None, fields=entity.source_fields(), where=where or None
+        ):
+            for opp in self._crm_items("Opportunity", page.records):
+                if (
+                    isinstance(opp, Opportunity)
+                    and opp.account
+                    and opp.account.ref(self.crm_name) == account_id
+                ):
+                    deals.append(opp)
+        return sorted(deals, key=lambda o: (o.close_date is None, o.close_date), reverse=True)
+
+    # delivery --------------------------------------------------------------------------
+
+    def _projects(self, deals: list[DealView]) -> None:
+        links = self.rt.store.links_for(
+            WON_TO_PROJECT,
+            self.crm_name,
+            [d.opportunity.refs[self.crm_name] for d in deals],
+            target_system=self.pm_name,
+        )
+        for deal in deals:
+            deal.link = links.get(deal.opportunity.refs[self.crm_name])
+        linked = [d for d in deals if d.link is not None]
+        if not linked:
+            return
+        entity = self.pm_map.entity("Project")
+        raws = self.pm.read_by_ids(
+            entity.object,
+            [d.link.target_key or d.link.target_id for d in linked if d.link],
+            fields=entity.source_fields(),
+        )
+        projects, _ = to_unified_many(self.pm_map, "Project", [r.raw for r in raws])
+        by_key = {p.refs[self.pm_name]: p for p in projects if isinstance(p, Project)}
+        for deal in linked:
+            assert deal.link is not None
+            deal.project = by_key.get(deal.link.target_key or "") or by_key.get(deal.link.target_id)
+        ids = [d.project.refs[self.pm_name] for d in linked if d.project]
+        milestones = self._of_projects("Milestone", ids)
+        risks = self._of_projects("Risk", ids)
+        feedback = self._of_projects("Feedback", ids)
+        leads = self.rt.store.links_for(
+            FEEDBACK_TO_LEAD,
+            self.pm_name,
+            [f.refs[self.pm_name] for items in feedback.values() for f in items],
+            target_system=self.crm_name,
+        )
+        for deal in linked:
+            if deal.project is None:
+                continue
+            key = deal.project.refs[self.pm_name]
+            deal.milestones = [m for m in milestones.get(key, []) if isinstance(m, Milestone)]
+            deal.risks = [
+                r
+                for r in risks.get(key, [])
+                if isinstance(r, Risk) and r.status is not TaskStatus.DONE
+            ]
+            deal.feedback = [
+                (f, leads.get(f.refs[self.pm_name]))
+                for f in feedback.get(key, [])
+                if isinstance(f, Feedback)
+            ]
+
+    def _of_projects(self, entity_name: str, ids: list[str]) -> dict[str, list[Any]]:
+        entity = self.pm_map.entities.get(entity_name)
+        if entity is None or not entity.scope_field or not ids:
+            return {}
+        return records_of_projects(
+            self.pm, self.pm_map, entity_name, ids, where=f"{self.pm_map.system} {entity_name}"
+        )
+
+    # audit -----------------------------------------------------------------------------
+
+    def _audit(self, deals: list[DealView], limit: int) -> list[AuditEventRow]:
+        rows: dict[int, AuditEventRow] = {}
+        for deal in deals:
+            deal_id = deal.opportunity.refs[self.crm_name]
+            refs = [deal_id, f"{self.crm_name}:{deal_id}"]
+            if deal.link is not None:
+                refs += [deal.link.target_id, deal.link.target_key or ""]
+            if deal.project is not None:
+                pm, key = self.pm_name, deal.project.refs[self.pm_name]
+                refs += [f"{pm}:health:{key}"]
+                refs += [f"{pm}:risk:{r.refs[pm]}" for r in deal.risks]
+                refs += [f"{pm}:{f.refs[pm]}" for f, _ in deal.feedback]
+            for ref in filter(None, refs):
+                for row in self.rt.store.audit_events(record_id=ref, limit=limit):
+                    rows[row.id] = row
+        return sorted(rows.values(), key=lambda r: r.id, reverse=True)[:limit]

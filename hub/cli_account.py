@@ -1,0 +1,114 @@
+"""``hub account NAME-or-ID``: the 360° view of one customer, in the terminal or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hub.account_view import AccountView, DealView
+from hub.cli_common import ConfigOption, admin_errors, load
+from hub.console import console
+
+__all__ = ["account_command", "print_account"]
+
+
+def account_command(
+    account: Annotated[str, typer.Argument(help="Account name (or part of it) or CRM id")],
+    config: ConfigOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+    audit: Annotated[int, typer.Option(help="Audit events shown")] = 20,
+) -> None:
+    """One customer: deals and stages, projects and health, milestones, risks, leads, audit."""
+    from hub.account_view import account_view
+    from hub.runtime import open_runtime
+
+    with admin_errors():
+        runtime = open_runtime(load(config))
+        try:
+            view = account_view(runtime, account, audit_limit=audit)
+        finally:
+            runtime.close()
+    if as_json:
+        typer.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_account(view)
+
+
+def print_account(view: AccountView) -> None:
+    """The view as Rich tables; every value is printed as text, never as markup."""
+    account = view.account
+    owner = account.owner.email or account.owner.name if account.owner else None
+    head = Text()
+    head.append(account.name, style="bold")
+    head.append(f"  {view.crm} {account.refs.get(view.crm, '')}")
+    if owner:
+        head.append(f"  owner {owner}")
+    console.print(head)
+    deals = Table(title=f"Deals ({len(view.deals)})", header_style="bold")
+    for column in ("deal", "stage", "amount", "close", "project", "health", "status", "due"):
+        deals.add_column(column)
+    for deal in view.deals:
+        deals.add_row(*[Text(v) for v in _deal_row(deal)])
+    console.print(deals)
+    _delivery(view)
+    if view.audit:
+        audit = Table(title="Recent audit events", header_style="bold")
+        for column in ("when", "handoff", "action", "where", "record", "outcome"):
+            audit.add_column(column)
+        for row in view.audit:
+            audit.add_row(
+                *[
+                    Text(str(v or ""))
+                    for v in (
+                        row.at.strftime("%Y-%m-%d %H:%M"),
+                        row.handoff,
+                        row.action,
+                        f"{row.system} {row.object}",
+                        row.record_id,
+                        row.outcome,
+                    )
+                ]
+            )
+        console.print(audit)
+
+
+def _deal_row(deal: DealView) -> list[str]:
+    opp, project = deal.opportunity, deal.project
+    return [
+        opp.name,
+        opp.stage_label or opp.stage.value,
+        str(opp.amount) if opp.amount else "",
+        opp.close_date.isoformat() if opp.close_date else "",
+        (deal.link.target_key or deal.link.target_id) if deal.link else "",
+        project.health.value if project else "",
+        project.status.value if project else ("gone" if deal.link else ""),
+        project.due.isoformat() if project and project.due else "",
+    ]
+
+
+def _delivery(view: AccountView) -> None:
+    items = Table(title="Delivery: milestones, open risks, feedback", header_style="bold")
+    for column in ("project", "kind", "item", "state", "lead"):
+        items.add_column(column)
+    for deal in view.deals:
+        key = deal.link.target_key or deal.link.target_id if deal.link else ""
+        for milestone in deal.milestones:
+            due = f" due {milestone.due.isoformat()}" if milestone.due else ""
+            items.add_row(
+                *_texts(key, "milestone", milestone.name, milestone.status.value + due, "")
+            )
+        for risk in deal.risks:
+            items.add_row(*_texts(key, "risk", risk.title, risk.severity.value, ""))
+        for feedback, lead in deal.feedback:
+            became = (lead.target_url or lead.target_id) if lead else "no lead yet"
+            items.add_row(*_texts(key, feedback.feedback_kind.value, feedback.text, "", became))
+    if items.row_count:
+        console.print(items)
+
+
+def _texts(*values: str) -> list[Text]:
+    return [Text(v) for v in values]
