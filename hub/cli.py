@@ -177,6 +177,28 @@ def demo(
                 continue
             for label in ("run", "rerun (nothing new)"):
                 print_summary(f"{handoff} · {label}", _run_flow(handoff, env.config_path))
+        _demo_reconcile(env.config_path, folder / "reconcile.html")
+
+
+def _demo_reconcile(config_path: Path, report: Path) -> None:
+    """Close the demo the way an admin would check: reconcile, KPIs, an HTML report."""
+    from hub.reconcile.fix import reconcile
+    from hub.reports import print_table, write_report
+    from hub.runtime import open_runtime
+
+    console.print("[bold]Do the two systems agree?[/] (hub reconcile)")
+    runtime = open_runtime(load(config_path))
+    try:
+        result, kpis = reconcile(runtime)
+    finally:
+        runtime.close()
+    try:
+        print_table(result, console=console, limit=10, kpis=kpis)
+        with report.open("w", encoding="utf-8") as out:
+            write_report(result, "html", out, kpis=kpis)
+    finally:
+        result.spool.close()
+    console.print(f"HTML report: {report}", markup=False)
 
 
 def _links(config_path: Path) -> list[Any]:

@@ -129,6 +129,7 @@ STATUSES = (
     Status("3", "In Progress", "indeterminate"),
     Status("10001", "In Review", "indeterminate"),
     Status("10002", "Done", "done"),
+    Status("10003", "On Hold", "indeterminate"),  # a site's own status, unmapped on purpose
 )
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 

@@ -131,8 +131,8 @@ class Reconciler:
             index.close()
         return ReconcileResult(
             config=self.rt.loaded.path.name,
-            crm=self.crm_name,
-            pm=self.pm_name,
+            crm=f"{self.crm_name} ({self.crm_map.system})",
+            pm=f"{self.pm_name} ({self.pm_map.system})",
             started_at=started_at,
             seconds=time.monotonic() - started,
             spool=spool,
@@ -381,7 +381,8 @@ class Reconciler:
         if project.budget is not None:
             currency = project.budget.currency
             kpis.budget[currency] = kpis.budget.get(currency, Decimal(0)) + project.budget.amount
-            if opp.amount is not None and opp.amount != project.budget:
+            amount = opp.amount
+            if amount is not None and amount.currency == currency and amount != project.budget:
                 kpis.budget_differs += 1
 
     # 3. what needs the whole index --------------------------------------------------------

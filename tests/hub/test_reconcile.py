@@ -262,3 +262,24 @@ def test_kpis_of_the_window(rt: Runtime) -> None:
     assert kpis.feedback_leads == len(
         [lk for lk in rt.store.links(FEEDBACK) if lk.created_at is not None]
     )
+
+
+def test_a_record_the_mapping_cannot_read_is_reported_and_the_rest_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
+    try:
+        _run_all(runtime)
+        broken, *others = _links(runtime)
+        _pm(runtime).state.modify(broken.target_key, status="On Hold")  # type: ignore[attr-defined]
+        _set_budget(runtime, others[0], 2.0)
+
+        found = _found(runtime)
+
+        [unreadable] = _of(found, Kind.UNREADABLE)
+        assert unreadable.pm_ref == broken.target_key and not unreadable.fixable
+        assert "On Hold" in str(unreadable.detail)
+        assert "status" in str(unreadable.detail)
+        assert [d.pm_ref for d in _of(found, Kind.FIELD_DRIFT)] == [others[0].target_key]
+    finally:
+        runtime.close()
