@@ -18,6 +18,9 @@ import typer
 
 from hub.cli_account import account_command
 from hub.cli_common import ConfigOption, admin_errors, fail, load
+from hub.cli_deadletters import deadletters_app
+from hub.cli_deploy import deploy_command
+from hub.cli_history import history_command
 from hub.cli_reconcile import kpis_command, reconcile_command
 from hub.console import (
     console,
@@ -225,6 +228,9 @@ def _print_links(config_path: Path) -> None:
 app.command("reconcile")(reconcile_command)
 app.command("kpis")(kpis_command)
 app.command("account")(account_command)
+app.command("history")(history_command)
+app.command("deploy")(deploy_command)
+app.add_typer(deadletters_app, name="deadletters")
 
 
 @sandbox_app.command("serve")
