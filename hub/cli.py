@@ -18,6 +18,7 @@ import typer
 
 from hub.cli_account import account_command
 from hub.cli_common import ConfigOption, admin_errors, fail, load
+from hub.cli_db import db_app
 from hub.cli_deadletters import deadletters_app
 from hub.cli_deploy import deploy_command
 from hub.cli_history import history_command
@@ -231,6 +232,7 @@ app.command("account")(account_command)
 app.command("history")(history_command)
 app.command("deploy")(deploy_command)
 app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(db_app, name="db")
 
 
 @sandbox_app.command("serve")

@@ -67,6 +67,11 @@ class FeedbackToLead:
         return f"{HANDOFF}:{self.cfg.pm}:Feedback"
 
     @property
+    def lease_name(self) -> str:
+        """One run at a time of this handoff from this system."""
+        return f"{HANDOFF}:{self.cfg.pm}"
+
+    @property
     def _lead_object(self) -> str:
         return self.crm_map.entities["Lead"].object
 

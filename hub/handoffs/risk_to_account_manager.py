@@ -98,6 +98,11 @@ class RiskToAccountManager:
         self.crm_map = runtime.mapping(config.crm)
         self._stream = "Risk"
 
+    @property
+    def lease_name(self) -> str:
+        """One run at a time of this handoff from this system."""
+        return f"{HANDOFF}:{self.cfg.pm}"
+
     # reading ---------------------------------------------------------------
 
     def _cursor_name(self, stream: str) -> str:

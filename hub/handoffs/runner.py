@@ -17,16 +17,23 @@ from typing import Protocol
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Counts, Decision
 from hub.store import StateStore
+from hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
 
 __all__ = ["BatchHandoff", "RunSummary", "run_handoff"]
 
 progress_log = logging.getLogger("hub.progress")
+log = logging.getLogger("hub.runner")
 
 
 class BatchHandoff(Protocol):
     """What the loop needs from a handoff."""
 
     run_id: str | None
+
+    @property
+    def lease_name(self) -> str:
+        """One run at a time per lease name: the handoff and its source system."""
+        ...
 
     def pages(self) -> Iterator[ChangePage]:
         """Pages of changed source records since the stored cursor."""
@@ -64,18 +71,47 @@ def run_handoff(
     *,
     process_batch: BatchFn | None = None,
     dry_run: bool = False,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> RunSummary:
     """Run every page of ``handoff``; the run row records the counts and outcome.
 
-    A dry run only plans: it writes nothing, not even a run row or a cursor.
+    A run holds the handoff's lease (``handoff.lease_name``, renewed before
+    each page): while another run of the same handoff and system holds it,
+    this one is recorded as ``skipped`` and does nothing. A dry run only
+    plans: it writes nothing, not even a run row or a cursor, and takes no lease.
     """
-    run_id = "dry-run" if dry_run else store.start_run(name)
+    if dry_run:
+        return _run(name, handoff, store, "dry-run", process_batch, None, dry_run=True)
+    lease = store.lease(handoff.lease_name, seconds=lease_seconds)
+    try:
+        with store.holding(lease):
+            run_id = store.start_run(name)
+            return _run(name, handoff, store, run_id, process_batch, lease, dry_run=False)
+    except LeaseHeld as exc:
+        log.warning("%s: not started: %s", name, exc)
+        run_id = store.start_run(name)
+        store.finish_run(run_id, status="skipped", counts={}, error=str(exc))
+        return RunSummary(name, run_id, "skipped", {}, 0.0, error=str(exc))
+
+
+def _run(
+    name: str,
+    handoff: BatchHandoff,
+    store: StateStore,
+    run_id: str,
+    process_batch: BatchFn | None,
+    lease: Lease | None,
+    *,
+    dry_run: bool,
+) -> RunSummary:
     handoff.run_id = None if dry_run else run_id
     counts, decisions = Counts(), []
     started = time.monotonic()
     done = 0
     try:
         for page in handoff.pages():
+            if lease is not None:
+                lease.renew()
             if not page.records:
                 if not dry_run:
                     handoff.advance(page)

@@ -133,6 +133,11 @@ class Sync:
                 page_size=self.cfg.batch_size,
             )
 
+    @property
+    def lease_name(self) -> str:
+        """One sync at a time of this pair of systems."""
+        return f"{HANDOFF}:{self.cfg.crm}+{self.cfg.pm}"
+
     def _cursor(self, entity_name: str) -> str:
         system = self.cfg.crm if entity_name == "Opportunity" else self.cfg.pm
         return f"{HANDOFF}:{system}:{entity_name}"

@@ -87,6 +87,11 @@ class WonToProject:
         """Store key of this handoff's read position."""
         return f"{HANDOFF}:{self.cfg.crm}:Opportunity"
 
+    @property
+    def lease_name(self) -> str:
+        """One run at a time of this handoff from this system."""
+        return f"{HANDOFF}:{self.cfg.crm}"
+
     def pages(self) -> Iterator[ChangePage]:
         """Pages of opportunities changed since the checkpoint, won ones only where possible."""
         entity = self.crm_map.entities["Opportunity"]

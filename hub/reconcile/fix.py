@@ -31,6 +31,7 @@ from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from hub.handoffs.runner import BatchHandoff
 from hub.handoffs.sync import Sync
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.handoffs.won_to_project import WonToProject
@@ -42,6 +43,7 @@ from hub.reconcile.model import Kind, ReconcileResult
 from hub.reconcile.scan import Reconciler
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
+from hub.store.leases import LeaseHeld
 
 __all__ = ["FIX_HANDOFF", "MAX_ROUNDS", "apply_fixes", "reconcile"]
 
@@ -165,6 +167,24 @@ class _Repair:
             chunk = unique[start : start + self.batch]
             yield connector.read_by_ids(entity.object, chunk, fields=entity.source_fields())
 
+    def _process(
+        self,
+        step: str,
+        handoff: BatchHandoff,
+        connector: Connector,
+        system: str,
+        entity_name: str,
+        ids: Sequence[str],
+    ) -> None:
+        """Hand these records to ``handoff`` while holding its lease, as a run would."""
+        try:
+            with self.rt.store.holding(self.rt.store.lease(handoff.lease_name)):
+                for records in self._records(connector, system, entity_name, ids):
+                    self._merge(step, handoff.process(records))
+        except LeaseHeld as exc:
+            log.warning("reconcile --fix: %s", exc)
+            self.counts[f"{step}: not fixed, a run is in progress"] += len(ids)
+
     def _merge(self, step: str, report: BatchReport) -> None:
         for key, value in report.counts.items():
             if key != "seen" and value:
@@ -177,8 +197,7 @@ class _Repair:
         if not deals or settings is None:
             return
         handoff = WonToProject(self.rt, settings, run_id=self.run_id)
-        for records in self._records(self.rc.crm, self.rc.crm_name, "Opportunity", deals):
-            self._merge(WON_TO_PROJECT, handoff.process(records))
+        self._process(WON_TO_PROJECT, handoff, self.rc.crm, self.rc.crm_name, "Opportunity", deals)
 
     def _risks(self, items: list[str]) -> None:
         settings = self.rc.risk_cfg
@@ -187,8 +206,7 @@ class _Repair:
         note_object = self.rt.mapping(self.rc.crm_name).entities["Note"].object
         self._forget_gone(RISK_TO_ACCOUNT_MANAGER, [f"risk:{i}" for i in items], note_object)
         handoff = RiskToAccountManager(self.rt, settings, run_id=self.run_id)
-        for records in self._records(self.rc.pm, self.rc.pm_name, "Risk", items):
-            self._merge(RISK_TO_ACCOUNT_MANAGER, handoff.process(records))
+        self._process(RISK_TO_ACCOUNT_MANAGER, handoff, self.rc.pm, self.rc.pm_name, "Risk", items)
 
     def _feedback(self, items: list[str]) -> None:
         settings = self.rc.feedback_cfg
@@ -197,8 +215,7 @@ class _Repair:
         lead_object = self.rt.mapping(self.rc.crm_name).entities["Lead"].object
         self._forget_gone(FEEDBACK_TO_LEAD, items, lead_object)
         handoff = FeedbackToLead(self.rt, settings, run_id=self.run_id)
-        for records in self._records(self.rc.pm, self.rc.pm_name, "Feedback", items):
-            self._merge(FEEDBACK_TO_LEAD, handoff.process(records))
+        self._process(FEEDBACK_TO_LEAD, handoff, self.rc.pm, self.rc.pm_name, "Feedback", items)
 
     def _forget_gone(self, handoff: str, source_ids: list[str], crm_object: str) -> None:
         """Forget the links of these PM items whose CRM record was deleted."""
@@ -234,10 +251,9 @@ class _Repair:
         self._write_deal_fields(own)
         if synced and self.rc.sync_cfg is not None:
             handoff = Sync(self.rt, self.rc.sync_cfg, run_id=self.run_id)
-            for records in self._records(
-                self.rc.crm, self.rc.crm_name, "Opportunity", sorted(synced)
-            ):
-                self._merge("sync", handoff.process(records))
+            self._process(
+                "sync", handoff, self.rc.crm, self.rc.crm_name, "Opportunity", sorted(synced)
+            )
 
     def _write_deal_fields(self, own: dict[tuple[str, str], list[FieldPair]]) -> None:
         """Write the deal's value of won-to-project's drifted fields onto the project."""

@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.http.redact import redact
+from hub.store.leases import DEFAULT_LEASE_SECONDS, Lease
+from hub.store.schema import upgrade
 from hub.store.tables import (
     AuditEventRow,
     Base,
@@ -32,7 +34,10 @@ from hub.store.tables import (
     SyncStateRow,
 )
 
-__all__ = ["AuditEvent", "Link", "StateStore"]
+__all__ = ["DEAD_LETTER_STATUSES", "AuditEvent", "Link", "StateStore"]
+
+DEAD_LETTER_STATUSES = ("open", "replayed", "discarded")
+"""open: waiting for a person or a replay; replayed: went through since; discarded: let go."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _engine(url: str) -> Engine:
+def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -121,11 +126,13 @@ class StateStore:
     """Links, cursors, runs, audit events and dead letters in one database."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
+        """Open the store at ``url``; with ``create``, migrate its schema to the newest revision."""
         self.url = url
-        self.engine = _engine(url)
+        self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._lease: Lease | None = None
         if create:
-            Base.metadata.create_all(self.engine)
+            upgrade(self.engine)
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -260,6 +267,23 @@ class StateStore:
 
     # cursors ---------------------------------------------------------------
 
+    # leases ----------------------------------------------------------------
+
+    def lease(self, name: str, *, seconds: float = DEFAULT_LEASE_SECONDS) -> Lease:
+        """The lease ``name`` for a new run (not yet taken)."""
+        return Lease(self._sessions, name, seconds=seconds)
+
+    @contextmanager
+    def holding(self, lease: Lease) -> Iterator[Lease]:
+        """Take ``lease`` for the block; cursor writes inside it check the lease is still ours."""
+        lease.acquire()
+        previous, self._lease = self._lease, lease
+        try:
+            yield lease
+        finally:
+            self._lease = previous
+            lease.release()
+
     def get_cursor(self, name: str) -> str | None:
         """Stored position of a read, or None before the first run."""
         with self._tx() as s:
@@ -267,8 +291,14 @@ class StateStore:
             return row.value if row else None
 
     def set_cursor(self, name: str, value: str | None) -> None:
-        """Advance a read's position; call only after the writes it covers are recorded."""
+        """Advance a read's position; call only after the writes it covers are recorded.
+
+        Raises:
+            LeaseLost: Inside :meth:`holding`, when another run has taken the lease.
+        """
         with self._tx() as s:
+            if self._lease is not None:
+                self._lease.check(s)
             row = s.get(CursorRow, name)
             if row is None:
                 s.add(CursorRow(name=name, value=value))
@@ -297,13 +327,22 @@ class StateStore:
             row.error = redact(error) if error else None
             row.finished_at = dt.datetime.now(dt.UTC)
 
-    def runs(self, handoff: str | None = None, *, limit: int = 50) -> list[RunRow]:
-        """Most recent runs first."""
+    def runs(
+        self, handoff: str | None = None, *, limit: int = 50, id_prefix: str | None = None
+    ) -> list[RunRow]:
+        """Most recent runs first (of one handoff; whose id starts with ``id_prefix``)."""
         with self._tx() as s:
             query = select(RunRow).order_by(RunRow.started_at.desc()).limit(limit)
             if handoff:
                 query = query.where(RunRow.handoff == handoff)
+            if id_prefix:
+                query = query.where(RunRow.id.startswith(id_prefix, autoescape=True))
             return list(s.scalars(query))
+
+    def run(self, run_id: str) -> RunRow | None:
+        """One run by its full id."""
+        with self._tx() as s:
+            return s.get(RunRow, run_id)
 
     # audit -----------------------------------------------------------------
 
@@ -321,9 +360,18 @@ class StateStore:
                 s.add_all(rows)
 
     def audit_events(
-        self, *, run_id: str | None = None, record_id: str | None = None, limit: int = 1000
+        self,
+        *,
+        run_id: str | None = None,
+        record_id: str | None = None,
+        limit: int = 1000,
+        handoff: str | None = None,
+        since: dt.datetime | None = None,
     ) -> list[AuditEventRow]:
-        """Audit events, newest first, optionally of one run or record."""
+        """Audit events, newest first, optionally of one run, record, handoff, or since a time.
+
+        ``record_id`` matches the written record's id or the source ref (``crm:006...``).
+        """
         with self._tx() as s:
             query = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
             if run_id:
@@ -332,6 +380,10 @@ class StateStore:
                 query = query.where(
                     (AuditEventRow.record_id == record_id) | (AuditEventRow.source_ref == record_id)
                 )
+            if handoff:
+                query = query.where(AuditEventRow.handoff == handoff)
+            if since is not None:
+                query = query.where(AuditEventRow.at >= since)
             return list(s.scalars(query))
 
     # dead letters ----------------------------------------------------------
@@ -378,11 +430,66 @@ class StateStore:
             row.attempts += 1
             row.reason, row.payload, row.run_id = redact(reason), safe_payload, run_id
 
-    def dead_letters(self, *, status: str = "open") -> list[DeadLetterRow]:
-        """Dead letters with this status, oldest first."""
+    def dead_letters(
+        self,
+        *,
+        status: str | None = "open",
+        handoff: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[DeadLetterRow]:
+        """Dead letters with this status (None: any), oldest first unless ``newest_first``.
+
+        ``run_id`` keeps those whose last attempt was in that run.
+        """
+        order = DeadLetterRow.id.desc() if newest_first else DeadLetterRow.id
+        query = select(DeadLetterRow).order_by(order)
+        if status is not None:
+            query = query.where(DeadLetterRow.status == status)
+        if handoff:
+            query = query.where(DeadLetterRow.handoff == handoff)
+        if run_id:
+            query = query.where(DeadLetterRow.run_id == run_id)
+        if limit is not None:
+            query = query.limit(limit)
         with self._tx() as s:
-            query = select(DeadLetterRow).where(DeadLetterRow.status == status)
-            return list(s.scalars(query.order_by(DeadLetterRow.id)))
+            return list(s.scalars(query))
+
+    def dead_letter_by_id(self, letter_id: int) -> DeadLetterRow | None:
+        """One dead letter, or None."""
+        with self._tx() as s:
+            return s.get(DeadLetterRow, letter_id)
+
+    def set_dead_letter_status(
+        self, ids: Sequence[int], status: str, *, note: str | None = None
+    ) -> int:
+        """Give these dead letters ``status``; ``note`` is appended to each reason.
+
+        There is no column for why a letter was discarded, so the reason keeps it:
+        ``"<reason> | discarded: <note>"``. Returns how many rows changed.
+        """
+        if status not in DEAD_LETTER_STATUSES:
+            raise ValueError(f"unknown dead-letter status {status!r}")
+        if not ids:
+            return 0
+        with self._tx() as s:
+            rows = s.scalars(select(DeadLetterRow).where(DeadLetterRow.id.in_(list(ids)))).all()
+            for row in rows:
+                row.status = status
+                if note:
+                    row.reason = f"{row.reason} | {redact(note)}"
+            return len(rows)
+
+    def annotate_dead_letter(self, letter_id: int, note: str) -> bool:
+        """Append ``note`` to a dead letter's reason unless it already ends with it."""
+        suffix = f" | {redact(note)}"
+        with self._tx() as s:
+            row = s.get(DeadLetterRow, letter_id)
+            if row is None or row.reason.endswith(suffix):
+                return False
+            row.reason += suffix
+            return True
 
     def resolve_dead_letters(self, handoff: str, system: str, record_ids: Sequence[str]) -> int:
         """Mark open dead letters of records that have now gone through as replayed."""

@@ -5,6 +5,11 @@ cursors      how far each incremental read has come
 runs         one row per handoff run, with its counts
 audit_events every write the hub made: what, where, fingerprints, outcome
 dead_letters records that failed validation or a non-transient error, replayable
+sync_state   the field values a linked deal and project last agreed on (sync)
+leases       who runs a handoff right now, until when (one run per handoff and system)
+
+The schema is created and changed by the Alembic migrations in
+hub/store/migrations; a table changed here needs a new migration.
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["AuditEventRow", "Base", "CursorRow", "DeadLetterRow", "LinkRow", "RunRow"]
+__all__ = [
+    "AuditEventRow",
+    "Base",
+    "CursorRow",
+    "DeadLetterRow",
+    "LeaseRow",
+    "LinkRow",
+    "RunRow",
+    "SyncStateRow",
+]
 
 
 def _now() -> dt.datetime:
@@ -129,3 +143,14 @@ class SyncStateRow(Base):
     pair: Mapped[str] = mapped_column(String(255), primary_key=True)
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class LeaseRow(Base):
+    """The run allowed to work on one handoff and system now, and until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    acquired_at: Mapped[dt.datetime | None] = mapped_column()
+    expires_at: Mapped[dt.datetime] = mapped_column(default=_now)

@@ -18,6 +18,7 @@ class FakeHandoff:
         self.fail_on = fail_on
         self.advanced: list[str | None] = []
         self.processed = 0
+        self.lease_name = "fake:crm"
 
     def pages(self) -> Iterator[ChangePage]:
         return iter(self._pages)

@@ -1,0 +1,77 @@
+"""The state store's schema, kept current by the Alembic migrations in hub/store/migrations.
+
+Opening a store upgrades its database to the newest revision (``hub db
+upgrade`` does the same on its own). A database made before migrations
+existed (every table, no ``alembic_version``) is stamped with the first
+revision, which is that schema, then upgraded. On PostgreSQL an advisory lock
+keeps two processes from migrating at once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+__all__ = [
+    "BASELINE",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+    "upgrade_sql",
+]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"
+"""The first revision: the schema as it was before migrations."""
+_LOCK_KEY = 0x48554253  # "HUBS": PostgreSQL advisory lock id of schema changes
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """Alembic settings for our migrations, on ``connection`` (or, offline, ``url``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    config.attributes["url"] = url
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the database to ``revision``; return the revision it was at before."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        before = MigrationContext.configure(connection).get_current_revision()
+        if before == head_revision() and revision == "head":
+            return before
+        config = alembic_config(connection)
+        if before is None and inspect(connection).has_table("links"):
+            command.stamp(config, BASELINE)
+            before = BASELINE
+        command.upgrade(config, revision)
+    return before
+
+
+def upgrade_sql(url: str, revision: str = "head") -> None:
+    """Print the SQL of the upgrade for ``url``'s dialect (offline; nothing is run)."""
+    command.upgrade(alembic_config(url=url), revision, sql=True)

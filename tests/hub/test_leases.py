@@ -1,0 +1,143 @@
+"""Leases: one run per handoff and system; a crashed run's lease expires; a lost one stops."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hub.connector import ChangePage, RecordEnvelope
+from hub.engine import BatchReport
+from hub.handoffs.runner import run_handoff
+from hub.store import StateStore
+from hub.store.leases import Lease, LeaseHeld, LeaseLost
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    url = (
+        f"sqlite:///{tmp_path / 'state.db'}"
+        if request.param == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    opened = StateStore(url)
+    yield opened
+    opened.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def _lease(store: StateStore, holder: str, clock: Clock, seconds: float = 60) -> Lease:
+    return Lease(store._sessions, "won-to-project:crm", holder=holder, seconds=seconds, clock=clock)
+
+
+def test_one_holder_at_a_time_until_it_releases(store: StateStore) -> None:
+    clock = Clock()
+    first, second = _lease(store, "a", clock), _lease(store, "b", clock)
+    first.acquire()
+    with pytest.raises(
+        LeaseHeld, match=r"another run \(a\) holds the lease until 2026-11-30T09:01"
+    ):
+        second.acquire()
+    first.acquire()  # taking one's own lease again extends it
+    first.release()
+    second.acquire()
+    assert second.held() and not first.held()
+
+
+def test_a_crashed_runs_lease_expires_and_is_taken_over(store: StateStore) -> None:
+    clock = Clock()
+    crashed, next_run = _lease(store, "crashed", clock), _lease(store, "next", clock)
+    crashed.acquire()
+    clock.advance(59)
+    with pytest.raises(LeaseHeld):
+        next_run.acquire()
+    clock.advance(2)
+    next_run.acquire()
+    with pytest.raises(LeaseLost):
+        crashed.renew()
+    next_run.renew()
+
+
+def test_a_run_that_lost_its_lease_cannot_move_the_cursor(store: StateStore) -> None:
+    clock = Clock()
+    slow, other = _lease(store, "slow", clock), _lease(store, "other", clock)
+    with store.holding(slow):
+        store.set_cursor("won-to-project:crm:Opportunity", "2026-11-30T08:00:00Z")
+        clock.advance(120)
+        other.acquire()
+        with pytest.raises(LeaseLost):
+            store.set_cursor("won-to-project:crm:Opportunity", "2026-11-30T08:30:00Z")
+    assert store.get_cursor("won-to-project:crm:Opportunity") == "2026-11-30T08:00:00Z"
+    assert other.held()
+
+
+class _Handoff:
+    lease_name = "won-to-project:crm"
+
+    def __init__(self) -> None:
+        self.run_id: str | None = None
+        self.processed = 0
+
+    def pages(self) -> Iterator[ChangePage]:
+        yield ChangePage([RecordEnvelope("crm", "Opportunity", "1", {})], "c1")
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        self.processed += len(records)
+        return BatchReport()
+
+    def advance(self, page: ChangePage) -> None:
+        pass
+
+
+def test_a_run_while_another_holds_the_lease_is_recorded_as_skipped(store: StateStore) -> None:
+    busy = store.lease("won-to-project:crm")
+    busy.acquire()
+    handoff = _Handoff()
+    summary = run_handoff("won-to-project", handoff, store)
+    assert summary.status == "skipped" and handoff.processed == 0
+    assert "holds the lease" in str(summary.error)
+    assert store.runs("won-to-project")[0].status == "skipped"
+    busy.release()
+    assert run_handoff("won-to-project", handoff, store).status == "succeeded"
+    assert handoff.processed == 1
+    assert not store.lease("won-to-project:crm").held()
+
+
+def test_the_lease_of_a_dead_process_on_this_machine_is_taken_at_once(store: StateStore) -> None:
+    here = socket.gethostname()[:24]
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    clock = Clock()
+    _lease(store, f"{here}:{ended.stdout.strip()}:deadbeef", clock, seconds=3600).acquire()
+    taker = _lease(store, f"{here}:{os.getpid()}:alive", clock)
+    taker.acquire()
+    assert taker.held()
+    with pytest.raises(LeaseHeld):  # the holder now is this process: alive
+        _lease(store, f"{here}:1:other", clock).acquire()
+
+
+def test_a_holder_on_another_machine_is_waited_for(store: StateStore) -> None:
+    clock = Clock()
+    _lease(store, "elsewhere.example:4242:abcd", clock).acquire()
+    with pytest.raises(LeaseHeld):
+        _lease(store, f"{socket.gethostname()[:24]}:{os.getpid()}:x", clock).acquire()

@@ -1,0 +1,87 @@
+"""The store's schema comes from Alembic migrations, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.store import Link, StateStore
+from hub.store.schema import BASELINE, alembic_config, current_revision, head_revision, upgrade
+from hub.store.tables import Base
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_uses(url: str) -> None:
+    store = StateStore(url)
+    try:
+        assert current_revision(store.engine) == head_revision()
+        with store.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == []
+    finally:
+        store.close()
+
+
+def test_a_store_made_before_migrations_is_stamped_then_upgraded(url: str) -> None:
+    engine = create_engine(url)
+    baseline = [t for name, t in Base.metadata.tables.items() if name != "leases"]
+    Base.metadata.create_all(engine, tables=baseline)
+    with engine.begin() as connection:
+        connection.execute(
+            Base.metadata.tables["cursors"].insert().values(name="won-to-project:crm", value="x")
+        )
+    engine.dispose()
+
+    store = StateStore(url)
+    try:
+        assert current_revision(store.engine) == head_revision()
+        assert store.get_cursor("won-to-project:crm") == "x"
+        assert inspect(store.engine).has_table("leases")
+    finally:
+        store.close()
+
+
+def test_downgrade_then_upgrade_keeps_the_data(url: str) -> None:
+    store = StateStore(url)
+    store.record_link(Link("won-to-project", "crm", "Opportunity", "006A", "pm", "issue", "1"))
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), BASELINE)
+    assert not inspect(store.engine).has_table("leases")
+    assert upgrade(store.engine) == BASELINE
+    assert inspect(store.engine).has_table("leases")
+    assert [lk.source_id for lk in store.links()] == ["006A"]
+    store.close()
+
+
+def test_hub_db_upgrade_and_current(tmp_path: Path) -> None:
+    config = tmp_path / "hub.yaml"
+    examples = Path(__file__).resolve().parents[2] / "examples" / "salesforce-jira.yaml"
+    data = yaml.safe_load(examples.read_text(encoding="utf-8"))
+    for system in data["systems"].values():
+        system["mapping"] = str((examples.parent / system["mapping"]).resolve())
+    data["store"] = {"url": f"sqlite:///{tmp_path / 'hub.db'}"}
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["db", "upgrade", "-c", str(config)])
+    assert first.exit_code == 0, first.output
+    assert f"upgraded from empty to {head_revision()}" in first.output
+    again = runner.invoke(app, ["db", "upgrade", "-c", str(config)])
+    assert f"already at revision {head_revision()}" in again.output
+    current = runner.invoke(app, ["db", "current", "-c", str(config)])
+    assert "up to date" in current.output
+    sql = runner.invoke(app, ["db", "upgrade", "-c", str(config), "--sql"])
+    assert sql.exit_code == 0 and "CREATE TABLE leases" in sql.output
