@@ -23,6 +23,7 @@ from hub.cli_deadletters import deadletters_app
 from hub.cli_deploy import deploy_command
 from hub.cli_history import history_command
 from hub.cli_reconcile import kpis_command, reconcile_command
+from hub.cli_serve import serve_command
 from hub.console import (
     console,
     err_console,
@@ -233,6 +234,7 @@ app.command("history")(history_command)
 app.command("deploy")(deploy_command)
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(db_app, name="db")
+app.command("serve")(serve_command)
 
 
 @sandbox_app.command("serve")
