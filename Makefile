@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test reliability lint bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The reliability suite at full size (1000 deals per pairing under 20 % faults, ...).
+reliability: install
+	$(BIN)/python -m pytest -q -m reliability
 
 lint: install
 	$(BIN)/ruff check .

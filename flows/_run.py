@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from flows._secrets import use_prefect_secrets
 from flows._tasks import process_batch
 from hub.config import load_config
 from hub.handoffs.catalogue import build_handoff, handoff_settings
@@ -18,6 +19,7 @@ def run_handoff_flow(
     name: str, config_path: str, batch_retry_delay_seconds: float
 ) -> dict[str, Any]:
     """Run handoff ``name`` from ``config_path``, one Prefect task per batch."""
+    use_prefect_secrets()
     loaded = load_config(config_path)
     handoff_settings(loaded, name)
     runtime = open_runtime(loaded)

@@ -10,6 +10,7 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from flows._secrets import use_prefect_secrets
 from hub.config import load_config
 from hub.reconcile.fix import reconcile
 from hub.reports import FORMATS, write_report
@@ -41,6 +42,7 @@ def reconcile_flow(
     """
     if report_format not in FORMATS:
         raise ValueError(f"report_format must be one of {', '.join(FORMATS)}")
+    use_prefect_secrets()
     loaded = load_config(config_path)
     runtime = open_runtime(loaded)
     try:

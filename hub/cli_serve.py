@@ -1,10 +1,61 @@
-"""``hub serve`` (being written): webhooks as real-time triggers."""
+"""``hub serve``: the products' webhooks as real-time triggers of the handoffs."""
 
 from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from hub.cli_common import ConfigOption, admin_errors, load
+from hub.console import console
 
 __all__ = ["serve_command"]
 
 
-def serve_command() -> None:
-    """Receive the products' webhooks and run the matching handoffs."""
-    raise NotImplementedError
+def serve_command(
+    config: ConfigOption,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to listen on (default: webhooks.host)")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port (default: webhooks.port)"),
+    ] = None,
+    asana_reregister: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--asana-reregister",
+            help="Let one new Asana handshake replace this webhook's stored secret (repeatable)",
+        ),
+    ] = None,
+) -> None:
+    """Receive the products' webhooks and run the matching handoffs for the changed records."""
+    import uvicorn
+
+    from hub.runtime import open_runtime
+    from hub.webhooks.app import create_app
+    from hub.webhooks.settings import webhook_config
+
+    with admin_errors():
+        loaded = load(config)
+        settings = webhook_config(loaded, asana_reregister=asana_reregister or ())
+        runtime = open_runtime(loaded)
+    host = host or settings.host
+    port = port or settings.port
+    logging.getLogger("hub.webhooks").setLevel(logging.INFO)
+    console.print(f"[bold]hub serve[/] on http://{host}:{port} · {config}")
+    names = sorted(settings.asana.names) if settings.asana is not None else []
+    routes = {
+        "hubspot": ["/webhooks/hubspot"] if settings.hubspot is not None else [],
+        "jira": ["/webhooks/jira"] if settings.jira is not None else [],
+        "asana": [f"/webhooks/asana/{n}" for n in names],
+    }
+    for product, paths in routes.items():
+        if paths:
+            console.print(f"  {product}: {', '.join(paths)}", markup=False)
+    app = create_app(lambda: runtime, settings)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        runtime.close()

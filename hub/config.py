@@ -1,8 +1,10 @@
 """Hub configuration models: systems, templates, handoffs, store.
 
 The hub config names each system's connector, base URL and mapping file, and
-its credentials only by environment-variable name: a secret never sits in the
-YAML. Secrets are resolved on use into ``SecretStr`` so they never print.
+its credentials only by reference: an environment variable (``{env: VAR}``) or
+a Prefect Secret block (``{prefect_secret: NAME}``, read through
+:mod:`hub.secrets`); a secret never sits in the YAML. Secrets are resolved on
+use into ``SecretStr`` so they never print.
 :func:`load_config` checks a file and its mapping files and reports every problem at once.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -18,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from hub.errors import ConfigError, Issue
-from hub.mapping.loader import check_mapping
+from hub.mapping.loader import check_mapping, unified_path_problem
 from hub.mapping.spec import MappingSpec
 from hub.mapping.transforms import template_error
 from hub.model import Health, Severity
@@ -29,16 +31,22 @@ from hub.schema import (
     pydantic_issues,
     validate_document,
 )
+from hub.secrets import resolve_secret
 from hub.yamlio import NodePath, YamlDocument, format_path, load_yaml
 
 __all__ = [
+    "AsanaWebhookConfig",
     "EnvSecret",
     "FeedbackToLeadConfig",
     "HandoffsConfig",
     "HubConfig",
+    "HubSpotWebhookConfig",
+    "JiraWebhookConfig",
     "LoadedConfig",
     "NotifyConfig",
+    "PrefectSecret",
     "RateLimitConfig",
+    "ReconcileConfig",
     "RiskToAccountManagerConfig",
     "StoreConfig",
     "SyncConfig",
@@ -46,6 +54,7 @@ __all__ = [
     "SystemConfig",
     "TemplateConfig",
     "TemplateTaskConfig",
+    "WebhooksConfig",
     "WonToProjectConfig",
     "load_config",
     "resolve_store_url",
@@ -65,6 +74,14 @@ class EnvSecret(_Strict):
     env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Variable name")
 
 
+class PrefectSecret(_Strict):
+    """A secret read from a Prefect Secret block when a flow runs (``hub run``, deployments)."""
+
+    prefect_secret: str = Field(
+        pattern=r"^[a-z0-9-]+$", description="Secret block name (lower-case letters, digits, -)"
+    )
+
+
 class RateLimitConfig(_Strict):
     """Client-side request budget; defaults come from the connector's settings."""
 
@@ -79,8 +96,9 @@ class SystemConfig(_Strict):
     connector: str = Field(description="Registered connector name, e.g. salesforce, jira")
     base_url: str = Field(description="API root, e.g. https://acme.my.salesforce.com")
     mapping: str = Field(description="Mapping YAML file, relative to the hub config")
-    credentials: dict[str, EnvSecret] = Field(
-        default_factory=dict, description="Setting name -> environment variable holding it"
+    credentials: Mapping[str, EnvSecret | PrefectSecret] = Field(
+        default_factory=dict,
+        description="Setting name -> {env: VAR} or {prefect_secret: BLOCK} holding it",
     )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="Connector-specific settings (see its config model)"
@@ -88,6 +106,13 @@ class SystemConfig(_Strict):
     rate_limit: RateLimitConfig | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
+    retry_wait_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="First wait before retrying a transient failure; it doubles each time "
+        "(capped at 60 s, with jitter); a product's Retry-After wins",
+    )
 
     _name: str = PrivateAttr(default="")
 
@@ -121,32 +146,29 @@ class SystemConfig(_Strict):
             raise ConfigError(issues) from None
 
     def secret(self, setting: str) -> SecretStr:
-        """Resolve a credential; the error names system, setting and variable, never a value."""
+        """Resolve a credential; the error names system, setting and its source, never a value."""
         ref = self.credentials.get(setting)
         if ref is None:
-            raise ConfigError(
-                [
-                    Issue(
-                        "<config>",
-                        None,
-                        f"systems.{self.name}.credentials.{setting}",
-                        "is required by the connector but not configured",
-                    )
-                ]
-            )
+            raise self._secret_error(setting, "is required by the connector but not configured")
+        if isinstance(ref, PrefectSecret):
+            try:
+                found = resolve_secret("prefect_secret", ref.prefect_secret)
+            except LookupError as exc:
+                raise self._secret_error(setting, str(exc)) from None
+            if not found:
+                raise self._secret_error(
+                    setting, f"Prefect Secret block {ref.prefect_secret!r} is empty"
+                )
+            return SecretStr(found)
         value = os.environ.get(ref.env)
         if not value:
-            raise ConfigError(
-                [
-                    Issue(
-                        "<config>",
-                        None,
-                        f"systems.{self.name}.credentials.{setting}",
-                        f"environment variable {ref.env} is not set",
-                    )
-                ]
-            )
+            raise self._secret_error(setting, f"environment variable {ref.env} is not set")
         return SecretStr(value)
+
+    def _secret_error(self, setting: str, message: str) -> ConfigError:
+        return ConfigError(
+            [Issue("<config>", None, f"systems.{self.name}.credentials.{setting}", message)]
+        )
 
     def has_secret(self, setting: str) -> bool:
         """True when the credential is configured (whether or not its variable is set)."""
@@ -290,6 +312,24 @@ class SyncConfig(_Strict):
     fields: list[SyncFieldConfig] = Field(min_length=1)
 
 
+class ReconcileConfig(_Strict):
+    """reconcile as a scheduled deployment (``hub deploy``); ``hub reconcile`` ignores it.
+
+    Not a handoff, but configured beside them so that every schedule sits in one place.
+    """
+
+    enabled: bool = True
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    fix: bool = Field(default=False, description="Repair what the handoffs can (idempotent)")
+    window_days: int = Field(default=90, ge=1, description="KPI window: the last N days")
+    report_path: str | None = Field(
+        default=None, description="Also write the full report here (relative to the config file)"
+    )
+    report_format: Literal["json", "csv", "md", "html"] = Field(
+        default="html", description="Format of report_path"
+    )
+
+
 class HandoffsConfig(_Strict):
     """The handoffs this hub runs."""
 
@@ -297,6 +337,7 @@ class HandoffsConfig(_Strict):
     feedback_to_lead: FeedbackToLeadConfig | None = None
     risk_to_account_manager: RiskToAccountManagerConfig | None = None
     sync: SyncConfig | None = None
+    reconcile: ReconcileConfig | None = None
 
 
 class StoreConfig(_Strict):
@@ -308,6 +349,70 @@ class StoreConfig(_Strict):
     )
 
 
+class HubSpotWebhookConfig(_Strict):
+    """HubSpot app webhooks (signature v3) received by ``hub serve``."""
+
+    system: str | None = Field(
+        default=None, description="Key of the HubSpot system under systems: (default: the only one)"
+    )
+    client_secret: EnvSecret = Field(
+        description="{env: VAR} holding the HubSpot app's client secret (signs every delivery)"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL HubSpot calls, e.g. https://hub.example.com (behind a proxy); "
+        "default: the scheme and host of the request",
+    )
+    portal_id: int | None = Field(
+        default=None,
+        description="Accept only this portal's events (default: the system's portal_id setting)",
+    )
+
+
+class JiraWebhookConfig(_Strict):
+    """Jira Cloud webhooks with a secret (X-Hub-Signature) received by ``hub serve``."""
+
+    system: str | None = Field(
+        default=None, description="Key of the Jira system under systems: (default: the only one)"
+    )
+    secret: EnvSecret = Field(description="{env: VAR} holding the webhook's secret")
+
+
+class AsanaWebhookConfig(_Strict):
+    """Asana webhooks received by ``hub serve``, each at ``/webhooks/asana/<name>``."""
+
+    system: str | None = Field(
+        default=None, description="Key of the Asana system under systems: (default: the only one)"
+    )
+    names: list[str] = Field(
+        min_length=1,
+        description="Webhooks the admin registers; only these paths accept a handshake",
+    )
+    secrets_file: str = Field(
+        default=".hub/asana-webhook-secrets.json",
+        description="Where the handshake secrets are kept (relative to the config file)",
+    )
+
+
+class WebhooksConfig(_Strict):
+    """``hub serve``: the products' webhooks as real-time triggers of the handoffs."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on")
+    port: int = Field(default=8765, ge=1, le=65535)
+    replay_window_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Deliveries older than this are refused; seen ones are remembered this long",
+    )
+    queue_size: int = Field(
+        default=1000, ge=1, description="Deliveries waiting for the worker; when full: 503"
+    )
+    hubspot: HubSpotWebhookConfig | None = None
+    jira: JiraWebhookConfig | None = None
+    asana: AsanaWebhookConfig | None = None
+
+
 class HubConfig(_Strict):
     """A whole hub configuration file."""
 
@@ -316,6 +421,7 @@ class HubConfig(_Strict):
     systems: dict[str, SystemConfig]
     templates: dict[str, TemplateConfig] = Field(default_factory=dict)
     handoffs: HandoffsConfig = Field(default_factory=HandoffsConfig)
+    webhooks: WebhooksConfig | None = None
 
 
 # Unified entities each handoff needs in the mapping of each of its systems.
@@ -327,6 +433,21 @@ _HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_KEYS = ("secret", "token", "password")
+# Handoff settings that are Jinja2 templates (besides notify's title and body).
+_TEMPLATE_SETTINGS = ("lead_name", "comment", "risk_subject", "health_subject")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day of week", 0, 7, _DAYS),
+)
+_CRON_STRICT = ("minute", "hour", "month")  # the others allow croniter's L and W
+_CRON_ITEM = re.compile(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -365,8 +486,10 @@ def load_config(
     doc = load_yaml(path)
     base_dir = Path(path).resolve().parent
     raw: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
-    invalid = validate_document(doc.data, hub_config_schema(), file=doc.file, lines=doc.lines)
-    mappings, issues = _load_mappings(doc, raw, base_dir)
+    invalid = validate_document(
+        doc.data, hub_config_schema(), file=doc.file, lines=doc.lines, conceal=_secret_hint
+    )
+    mappings, issues = _load_mappings(doc, raw, base_dir, known_connectors)
     issues += _system_issues(doc, raw, known_connectors, check_env=check_env)
     issues += _handoff_issues(doc, raw, mappings)
     issues += _template_issues(doc, raw)
@@ -404,6 +527,13 @@ def _at(doc: YamlDocument, path: NodePath, message: str, hint: str | None = None
     return Issue(doc.file, doc.line(path), format_path(path), message, hint)
 
 
+def _secret_hint(path: NodePath) -> str | None:
+    """What to say instead of the value of a secret's reference: it may be the secret, pasted."""
+    if any(str(p) == "credentials" or str(p).endswith(_SECRET_KEYS) for p in path):
+        return "a secret is named by where it is kept, e.g. {env: VAR}; the value is not shown"
+    return None
+
+
 def _dicts(value: Any) -> dict[str, dict[str, Any]]:
     # The cross-checks run even on a document that failed the schema: take what fits.
     items = value.items() if isinstance(value, dict) else ()
@@ -411,7 +541,7 @@ def _dicts(value: Any) -> dict[str, dict[str, Any]]:
 
 
 def _load_mappings(
-    doc: YamlDocument, raw: dict[str, Any], base_dir: Path
+    doc: YamlDocument, raw: dict[str, Any], base_dir: Path, known: Collection[str] | None
 ) -> tuple[dict[str, MappingSpec], list[Issue]]:
     mappings: dict[str, MappingSpec] = {}
     issues: list[Issue] = []
@@ -436,7 +566,9 @@ def _load_mappings(
             issues += found
         if (spec := loaded[file]) is None:
             continue
-        if spec.system != system.get("connector", spec.system):
+        connector = system.get("connector", spec.system)
+        # An unknown connector is reported once, as such, not again as a mismatch.
+        if spec.system != connector and (known is None or connector in known):
             issues.append(
                 _at(
                     doc,
@@ -468,7 +600,7 @@ def _system_issues(
             continue
         for setting, ref in _dicts(system.get("credentials")).items():
             env = ref.get("env")
-            if isinstance(env, str) and not os.environ.get(env):
+            if isinstance(env, str) and _ENV_NAME.match(env) and not os.environ.get(env):
                 issues.append(
                     _at(
                         doc,
@@ -487,21 +619,64 @@ def _handoff_issues(
     for handoff, settings in _dicts(raw.get("handoffs")).items():
         at: NodePath = ("handoffs", handoff)
         issues += _reference_issues(doc, at, settings, raw, mappings)
-        schedule = settings.get("schedule")
-        if isinstance(schedule, str) and len(schedule.split()) != 5:
-            issues.append(
-                _at(
-                    doc,
-                    (*at, "schedule"),
-                    f"{schedule!r} is not a cron expression",
-                    "five fields: minute hour day month weekday, e.g. '*/15 * * * *'",
-                )
-            )
+        issues += _schedule_issues(doc, at, settings)
         notify: Any = settings.get("notify") if isinstance(settings.get("notify"), dict) else {}
-        for part in ("title", "body"):
-            if isinstance(text := notify.get(part), str) and (error := template_error(text)):
-                issues.append(_at(doc, (*at, "notify", part), error))
+        texts: list[tuple[NodePath, Any]] = [((k,), settings.get(k)) for k in _TEMPLATE_SETTINGS]
+        texts += [(("notify", part), notify.get(part)) for part in ("title", "body")]
+        for sub, text in texts:
+            if isinstance(text, str) and (error := template_error(text)):
+                issues.append(_at(doc, (*at, *sub), error))
+        if handoff == "sync":
+            issues += _sync_field_issues(doc, at, settings)
     return issues
+
+
+def _sync_field_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]) -> list[Issue]:
+    fields = settings.get("fields")
+    issues: list[Issue] = []
+    for index, rule in enumerate(fields if isinstance(fields, list) else []):
+        for role, entity in (("crm", "Opportunity"), ("pm", "Project")):
+            path = rule.get(role) if isinstance(rule, dict) else None
+            if isinstance(path, str) and (problem := unified_path_problem(entity, path)):
+                issues.append(_at(doc, (*at, "fields", index, role), *problem))
+    return issues
+
+
+def _schedule_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]) -> list[Issue]:
+    schedule = settings.get("schedule")
+    if isinstance(schedule, str) and (problem := _cron_problem(schedule)) is not None:
+        return [
+            _at(
+                doc,
+                (*at, "schedule"),
+                f"{schedule!r} is not a cron expression{problem}",
+                "five fields: minute hour day month weekday, e.g. '*/15 * * * *'",
+            )
+        ]
+    return []
+
+
+def _cron_problem(schedule: str) -> str | None:
+    """Why a schedule is not a five-field cron expression (``""``: not five fields), or None.
+
+    Plain numbers, names, ranges, lists and steps are checked; anything else
+    (croniter's extensions such as ``L`` or ``5#2``) is left to the Prefect server.
+    """
+    parts = schedule.split()
+    if len(parts) != 5:
+        return ""
+    for text, (label, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
+        for item in text.lower().split(","):
+            match = _CRON_ITEM.match(item)
+            values = [v for v in match.groups()[1:3] if v is not None] if match else []
+            for value in values:
+                if value.isdigit() and not low <= int(value) <= high:
+                    return f": {label} {value} is out of range {low}-{high}"
+                if not value.isdigit() and value not in names and label in _CRON_STRICT:
+                    return f": {label} {value!r} is not a {'number or name' if names else 'number'}"
+            if match and match.group(4) is not None and int(match.group(4)) == 0:
+                return f": {label} step 0"
+    return None
 
 
 def _reference_issues(

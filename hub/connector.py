@@ -222,6 +222,14 @@ class PmConnector(Connector, Protocol):
         """Comment on a record; return the comment id."""
         ...
 
+    def comment_texts(self, object_name: str, record_id: str) -> list[str]:
+        """The plain text of the record's comments, oldest first.
+
+        The engine reads them before commenting again after a crash: a comment
+        that already went out is not posted twice.
+        """
+        ...
+
     project_stamp_fields: tuple[str, ...]
     """Product fields a project read must include for :meth:`project_stamp`."""
 

@@ -165,7 +165,12 @@ def _validator(schema_json: str) -> Draft202012Validator:
 
 
 def validate_document(
-    data: Any, schema: Mapping[str, Any], *, file: str, lines: Mapping[NodePath, int]
+    data: Any,
+    schema: Mapping[str, Any],
+    *,
+    file: str,
+    lines: Mapping[NodePath, int],
+    conceal: Callable[[NodePath], str | None] | None = None,
 ) -> list[Issue]:
     """Every JSON Schema error of ``data``, as issues with file, line and field.
 
@@ -174,6 +179,8 @@ def validate_document(
         schema: The JSON Schema to check against.
         file: File name for the issues.
         lines: Node path -> line, from :mod:`hub.yamlio`.
+        conceal: For a node whose value must never be shown (a secret pasted where
+            its reference belongs), the hint to give instead; ``None`` for the others.
 
     Returns:
         One issue per problem, ordered by line; empty when the document is valid.
@@ -181,7 +188,7 @@ def validate_document(
     validator = _validator(json.dumps(schema, sort_keys=True))
     issues: list[Issue] = []
     for error in validator.iter_errors(data):
-        issues += _error_issues(error, _Where(file, lines))
+        issues += _error_issues(error, _Where(file, lines, conceal))
     return _ordered(issues)
 
 
@@ -200,11 +207,23 @@ def pydantic_issues(
 class _Where:
     """File and line lookup shared by the error converters."""
 
-    def __init__(self, file: str, lines: Mapping[NodePath, int]) -> None:
+    def __init__(
+        self,
+        file: str,
+        lines: Mapping[NodePath, int],
+        conceal: Callable[[NodePath], str | None] | None = None,
+    ) -> None:
         self.file = file
         self.lines = lines
+        self.conceal = conceal
+
+    def hidden(self, path: NodePath) -> bool:
+        """True when the value at ``path`` must not appear in a message."""
+        return self.conceal is not None and self.conceal(path) is not None
 
     def issue(self, path: NodePath, message: str, hint: str | None = None) -> Issue:
+        if hint is None and self.conceal is not None:
+            hint = self.conceal(path)
         return Issue(self.file, line_of(self.lines, path), format_path(path), message, hint)
 
 
@@ -221,7 +240,7 @@ def _error_issues(error: SchemaError, where: _Where) -> list[Issue]:
         return _required_issues(error, path, where)
     if kind == "enum":
         return [_enum_issue(error, path, where)]
-    return [where.issue(path, _message(error))]
+    return [where.issue(path, _message(error, hidden=where.hidden(path)))]
 
 
 def _extra_issues(error: SchemaError, path: NodePath, where: _Where) -> list[Issue]:
@@ -231,8 +250,8 @@ def _extra_issues(error: SchemaError, path: NodePath, where: _Where) -> list[Iss
     extras = [k for k in instance if k not in allowed]
     issues = []
     for key in extras:
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+        close = _misspelt(str(key), allowed)
+        hint = f"did you mean {close!r}?" if close else f"allowed: {', '.join(allowed)}"
         issues.append(where.issue((*path, key), f"unknown field {key!r}", hint))
     return issues
 
@@ -246,13 +265,26 @@ def _required_issues(error: SchemaError, path: NodePath, where: _Where) -> list[
     return [
         where.issue((*path, name), "is required")
         for name in required
-        if name not in instance and not difflib.get_close_matches(name, extras, 1, 0.6)
+        if name not in instance and not any(_misspelt(extra, [name]) for extra in extras)
     ]
+
+
+def _misspelt(name: str, known: Sequence[str]) -> str | None:
+    """The known name ``name`` is likely a misspelling of: close, or one starting the other."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    lowered = name.lower()
+    stems = [k for k in known if min(len(k), len(name)) >= 3]
+    found = [k for k in stems if lowered.startswith(k.lower()) or k.lower().startswith(lowered)]
+    return found[0] if len(found) == 1 else None
 
 
 def _enum_issue(error: SchemaError, path: NodePath, where: _Where) -> Issue:
     values: Any = error.validator_value
     options = [str(v) for v in values]
+    if where.hidden(path):
+        return where.issue(path, f"is not one of: {', '.join(options)}")
     close = difflib.get_close_matches(str(error.instance), options, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}?" if close else None
     return where.issue(path, f"{error.instance!r} is not one of: {', '.join(options)}", hint)
@@ -263,11 +295,40 @@ def _union_issues(error: SchemaError, where: _Where) -> list[Issue]:
     for sub in error.context or []:
         branches[sub.relative_schema_path[0]].append(sub)
     fitting = [errs for errs in branches.values() if not any(_root_type(e) for e in errs)]
+    if fitting and (unknown := _unknown_in_every_branch(error, fitting, where)):
+        return unknown
     if fitting:
         return [i for sub in min(fitting, key=len) for i in _error_issues(sub, where)]
     expected = [_type_names(e.validator_value) for e in error.context or [] if _root_type(e)]
-    message = f"expected {' or '.join(dict.fromkeys(expected))}, got {_describe(error.instance)}"
-    return [where.issue(tuple(error.absolute_path), message)]
+    path = tuple(error.absolute_path)
+    got = _describe(error.instance, hidden=where.hidden(path))
+    message = f"expected {' or '.join(dict.fromkeys(expected))}, got {got}"
+    return [where.issue(path, message)]
+
+
+def _unknown_in_every_branch(
+    error: SchemaError, fitting: list[list[SchemaError]], where: _Where
+) -> list[Issue]:
+    """Keys no object branch allows ({vault: x} for {env: VAR} | {prefect_secret: NAME}).
+
+    Reported once each, with every branch's keys as the choice, instead of one
+    branch's "unknown field" and "is required" pair.
+    """
+    instance: Any = error.instance
+    root = [[e for e in errs if not e.relative_path] for errs in fitting]
+    if not isinstance(instance, Mapping) or not all(
+        any(e.validator == "additionalProperties" for e in errs) for errs in root
+    ):
+        return []
+    schemas: list[Any] = [e.schema for errs in root for e in errs]
+    allowed = sorted({str(k) for schema in schemas for k in schema.get("properties", {})})
+    path: NodePath = tuple(error.absolute_path)
+    issues = []
+    for key in (k for k in instance if str(k) not in allowed):
+        close = _misspelt(str(key), allowed)
+        hint = f"did you mean {close!r}?" if close else f"allowed: {', '.join(allowed)}"
+        issues.append(where.issue((*path, key), f"unknown field {key!r}", hint))
+    return issues
 
 
 def _root_type(error: SchemaError) -> bool:
@@ -278,20 +339,23 @@ def _type_names(value: Any) -> str:
     return " or ".join(value) if isinstance(value, list) else str(value)
 
 
-def _message(error: SchemaError) -> str:
+def _message(error: SchemaError, *, hidden: bool = False) -> str:
     kind, value = error.validator, error.validator_value
     if kind == "type":
-        return f"expected {_type_names(value)}, got {_describe(error.instance)}"
+        return f"expected {_type_names(value)}, got {_describe(error.instance, hidden=hidden)}"
     if kind == "const":
-        return f"must be {value!r}, got {_describe(error.instance)}"
+        return f"must be {value!r}, got {_describe(error.instance, hidden=hidden)}"
     if kind == "pattern":
-        return f"{error.instance!r} does not match the pattern {value}"
+        shown = "the value" if hidden else repr(error.instance)
+        return f"{shown} does not match the pattern {value}"
+    if hidden:
+        return f"the value is not valid here ({kind} {value!r})"
     return str(error.message)
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, *, hidden: bool = False) -> str:
     kind = _JSON_TYPES.get(type(value), type(value).__name__)
-    if value is None or isinstance(value, Mapping | list):
+    if value is None or isinstance(value, Mapping | list) or hidden:
         return kind
     text = repr(value)
     return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"

@@ -34,7 +34,8 @@ from connectors.asana.records import (
     wire_time,
 )
 from hub.connector import ChangePage, FilterValue, RecordEnvelope
-from hub.errors import ConnectorError
+from hub.errors import ConnectorError, QueryBuildError
+from hub.http.query import search_text
 
 if TYPE_CHECKING:
     from connectors.asana.client import AsanaClient
@@ -155,14 +156,16 @@ class ChangeReader:
             )
         [(key, value)] = scope.items()
         listings: list[Listing] = []
-        for one in value if isinstance(value, list) else [value]:
+        for one in (search_text(str(v)) for v in (value if isinstance(value, list) else [value])):
             if key == "parent":
-                listings.append((api_path(settings.SUBTASKS_PATH, task=str(one)), {}))
+                if not (one.isascii() and one.isdigit()):
+                    raise QueryBuildError(f"parent {one!r} is not an Asana task gid")
+                listings.append((api_path(settings.SUBTASKS_PATH, task=one), {}))
             elif key == "assignee":
-                params = {"assignee": str(one), "workspace": self.config.workspace_gid}
+                params = {"assignee": one, "workspace": self.config.workspace_gid}
                 listings.append((settings.TASKS_PATH, {**params, **since}))
             else:
-                listings.append((settings.TASKS_PATH, {key: str(one), **since}))
+                listings.append((settings.TASKS_PATH, {key: one, **since}))
         return listings
 
     def _team_projects(self) -> list[str]:

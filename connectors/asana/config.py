@@ -46,6 +46,12 @@ class AsanaConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    job_poll_seconds: float = Field(
+        default=settings.JOB_POLL_SECONDS,
+        ge=0,
+        le=60,
+        description="Pause between polls of a project-template instantiation job",
+    )
     workspace_gid: str = Field(pattern=_GID, description="Workspace (or organization) gid")
     team_gid: str | None = Field(
         default=None,

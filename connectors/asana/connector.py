@@ -136,7 +136,10 @@ class AsanaConnector:
         api = ApiClient(
             http,
             system=system.name,
-            retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+            retry=retry
+            or RetryPolicy(
+                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
+            ),
             limiter=_limiter(system, config),
             describe_error=describe_error,
             credentials_hint=hint,
@@ -274,6 +277,21 @@ class AsanaConnector:
         if gid is None:
             raise ConnectorError("comment answered no gid", system=self.system)
         return gid
+
+    def comment_texts(self, object_name: str, record_id: str) -> list[str]:
+        """The text of the task's comment stories, oldest first (a project has none)."""
+        if self._object(object_name) != settings.TASK_OBJECT:
+            return []
+        stories = self.client.list_all(
+            api_path(settings.STORIES_PATH, task=record_id),
+            {"opt_fields": "text,resource_subtype,type"},
+            page_size=settings.PAGE_SIZE_MAX,
+        )
+        return [
+            str(s.get("text") or "")
+            for s in stories
+            if s.get("resource_subtype") == "comment_added" or s.get("type") == "comment"
+        ]
 
     # projects ------------------------------------------------------------------
 

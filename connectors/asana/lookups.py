@@ -19,6 +19,7 @@ from connectors.asana import settings
 from connectors.asana.fields import CustomField, read_value
 from connectors.asana.records import api_path, stamp_in_notes
 from hub.errors import RecordError
+from hub.http.query import search_text
 
 if TYPE_CHECKING:
     from connectors.asana.client import AsanaClient
@@ -92,7 +93,7 @@ class Lookups:
         found: dict[str, str] = {}
         for value in values:
             params = {
-                f"custom_fields.{target.gid}.value": _search_value(target, value),
+                f"custom_fields.{target.gid}.value": search_text(_search_value(target, value)),
                 "opt_fields": "custom_fields,created_at",
                 "sort_by": "created_at",
                 "sort_ascending": "true",

@@ -236,7 +236,7 @@ class ProjectOps:
                 return
             if status == "failed":
                 raise RecordError(f"instantiation job {job_gid} failed", system=self.system)
-            self.client.pause(settings.JOB_POLL_SECONDS)
+            self.client.pause(self.config.job_poll_seconds)
         raise TransientError(
             f"instantiation job {job_gid} still {status} after {settings.JOB_POLLS} polls",
             system=self.system,

@@ -34,8 +34,13 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def api_path(pattern: str, /, **parts: str) -> str:
-    """A path template with its gids URL-quoted (a gid never changes the path)."""
-    return pattern.format(**{k: quote(str(v), safe="") for k, v in parts.items()})
+    """A path template with its gids URL-quoted (a gid never changes the path).
+
+    Dots are quoted too: httpx would resolve a ``..`` part as a step up the path.
+    """
+    return pattern.format(
+        **{k: quote(str(v), safe="").replace(".", "%2E") for k, v in parts.items()}
+    )
 
 
 def parse_asana_time(value: Any, where: str, system: str) -> dt.datetime:

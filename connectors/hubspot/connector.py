@@ -39,6 +39,7 @@ from connectors.hubspot.writes import Input, Send, write_batches
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError, QueryBuildError
 from hub.http import OAuth2Token, RetryPolicy, TokenBucket
+from hub.http.query import search_text
 
 if TYPE_CHECKING:
     import httpx
@@ -196,7 +197,7 @@ class HubSpotConnector:
         self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
     ) -> list[RecordEnvelope]:
         """Return the records with these ids (batch read, 100 per call); missing ones left out."""
-        wanted = list(dict.fromkeys(str(i) for i in ids))
+        wanted = list(dict.fromkeys(search_text(str(i)) for i in ids))
         if not wanted:
             return []
         found = self.client.batch_read(
@@ -214,7 +215,7 @@ class HubSpotConnector:
         per call).
         """
         name = property_name(external_field) or external_field
-        wanted = list(dict.fromkeys(str(v) for v in values))
+        wanted = list(dict.fromkeys(search_text(str(v)) for v in values))
         if not wanted:
             return {}
         if self._is_unique(object_name, name):

@@ -15,6 +15,7 @@ from typing import Any
 from connectors.hubspot import settings
 from hub.connector import FilterValue
 from hub.errors import ConnectorError, QueryBuildError
+from hub.http.query import search_text
 
 __all__ = [
     "association_inputs",
@@ -139,8 +140,9 @@ def search_filter(name: str, value: FilterValue | Sequence[FilterValue]) -> dict
     if value is None:
         return {"propertyName": name, "operator": "NOT_HAS_PROPERTY"}
     if isinstance(value, list | tuple):
-        return {"propertyName": name, "operator": "IN", "values": [property_text(v) for v in value]}
-    return {"propertyName": name, "operator": "EQ", "value": property_text(value)}
+        texts = [search_text(property_text(v)) for v in value]
+        return {"propertyName": name, "operator": "IN", "values": texts}
+    return {"propertyName": name, "operator": "EQ", "value": search_text(property_text(value))}
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

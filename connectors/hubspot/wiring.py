@@ -43,7 +43,8 @@ def build_api(
     api = ApiClient(
         http,
         system=system.name,
-        retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+        retry=retry
+        or RetryPolicy(max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds),
         limiter=limiter or _limiter(system),
         describe_error=describe_error,
         credentials_hint=hint,

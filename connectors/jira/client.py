@@ -115,7 +115,8 @@ def _reset_seconds(value: str | None) -> float | None:
 
 
 def _path(template: str, **parts: str) -> str:
-    return template.format(**{k: quote(v, safe="") for k, v in parts.items()})
+    """The template with its parts URL-quoted; dots too, so ``..`` never climbs the path."""
+    return template.format(**{k: quote(v, safe="").replace(".", "%2E") for k, v in parts.items()})
 
 
 class JiraClient:
@@ -275,6 +276,18 @@ class JiraClient:
         url = _path(settings.ISSUE_COMMENT_PATH, key=key)
         answer = self._json("POST", url, json={"body": dict(body)}, idempotent=False)
         return self._mapping(answer, f"comment on {key}")
+
+    def comments(self, key: str) -> list[Mapping[str, Any]]:
+        """``GET /issue/{key}/comment``, every page: the issue's comments, oldest first."""
+        url = _path(settings.ISSUE_COMMENT_PATH, key=key)
+        found: list[Mapping[str, Any]] = []
+        while True:
+            params = {"startAt": len(found), "maxResults": settings.COMMENT_PAGE_SIZE}
+            body = self._mapping(self._json("GET", url, params=params), f"comments of {key}")
+            page = [c for c in body.get("comments") or [] if isinstance(c, Mapping)]
+            found += page
+            if not page or len(found) >= int(body.get("total") or 0):
+                return found
 
     def search_users(self, query: str) -> list[Mapping[str, Any]]:
         """``GET /user/search?query=``: users whose name or e-mail starts with ``query``."""

@@ -78,6 +78,13 @@ class JiraConfig(BaseModel):
         max_length=60,
         description="Issue type of nested template tasks (Sub-task in company-managed projects)",
     )
+    verify_delay_seconds: float = Field(
+        default=settings.VERIFY_DELAY_SECONDS,
+        ge=0,
+        le=60,
+        description="After Jira answers a create with 5xx, wait this long for its search index "
+        "before looking whether the create went through",
+    )
     page_size: int = Field(
         default=settings.SEARCH_PAGE_SIZE,
         ge=1,

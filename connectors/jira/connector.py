@@ -24,6 +24,7 @@ from connectors.jira.records import (
     adf,
     chunks,
     cursor_text,
+    is_issue_ref,
     jql_minute,
     parse_cursor,
     parse_jira_time,
@@ -42,6 +43,7 @@ from hub.connector import (
 from hub.errors import ConnectorError, NotFoundError, RecordError
 from hub.http import ApiClient, BasicToken, RetryPolicy, TokenBucket, build_client
 from hub.http.query import Condition, jql
+from hub.mapping.transforms import adf_to_text
 
 if TYPE_CHECKING:
     import httpx
@@ -118,7 +120,10 @@ class JiraConnector:
         api = ApiClient(
             http,
             system=system.name,
-            retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+            retry=retry
+            or RetryPolicy(
+                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
+            ),
             limiter=_limiter(system),
             describe_error=describe_error,
             credentials_hint=credentials_hint(system.name, config),
@@ -209,9 +214,10 @@ class JiraConnector:
 
         ``key IN (...)`` in chunks of 100; Jira refuses a whole query naming a
         key that does not exist, so such a chunk is read issue by issue instead.
+        A value that is neither a key nor an id names no issue and is left out.
         """
         self._object(object_name)
-        wanted = list(dict.fromkeys(ids))
+        wanted = [i for i in dict.fromkeys(ids) if is_issue_ref(i)]
         chosen = self._read_fields(fields)
         found: list[Mapping[str, Any]] = []
         for batch in chunks(wanted, settings.IDS_PER_QUERY):
@@ -299,6 +305,11 @@ class JiraConnector:
         self._object(object_name)
         comment = self.client.add_comment(record_id, adf(text))
         return str(comment.get("id"))
+
+    def comment_texts(self, object_name: str, record_id: str) -> list[str]:
+        """The issue's comments as plain text (ADF flattened), oldest first."""
+        self._object(object_name)
+        return [str(adf_to_text(c.get("body")) or "") for c in self.client.comments(record_id)]
 
     # projects ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.jira import settings
 from connectors.jira.records import chunks, stamp_label
 from connectors.jira.values import jql_name, lucene_escape, match_value
-from hub.http.query import Condition, jql
+from hub.http.query import Condition, jql, search_text
 
 if TYPE_CHECKING:
     from connectors.jira.client import JiraClient
@@ -54,7 +54,8 @@ class Lookups:
         """
         found: dict[str, str] = {}
         if text:
-            for value in values:
+            # A blank value has no word to search for (Jira refuses an empty ~).
+            for value in (v for v in values if v.strip()):
                 condition = Condition(jql_name(field), "~", lucene_escape(value))
                 for issue in self.search_all(jql([condition], order_by=_OLDEST_FIRST), [field]):
                     match_value(issue, field, [value], found)
@@ -66,10 +67,13 @@ class Lookups:
         return found
 
     def users(self, emails: Sequence[str]) -> dict[str, str]:
-        """E-mail -> account id of active Atlassian accounts (unknown ones left out)."""
+        """E-mail -> account id of active Atlassian accounts (unknown ones left out).
+
+        A blank address is left out unasked: Jira refuses a user search without a query.
+        """
         found: dict[str, str] = {}
-        for email in dict.fromkeys(emails):
-            account = _pick_user(self.client.search_users(email), email)
+        for email in (e for e in dict.fromkeys(emails) if e.strip()):
+            account = _pick_user(self.client.search_users(search_text(email)), email)
             if account is not None:
                 found[email] = account
         return found

@@ -131,7 +131,7 @@ class ProjectOps:
                 attempts -= 1
                 if attempts <= 0 or not _answered(exc):
                     raise
-                self.client.pause(settings.VERIFY_DELAY_SECONDS)
+                self.client.pause(self.config.verify_delay_seconds)
                 found = self.find(project.source_id)
                 if found is not None:
                     return found.id, found.key
@@ -153,7 +153,7 @@ class ProjectOps:
                 attempts -= 1
                 if attempts <= 0 or not _answered(exc):
                     raise
-                self.client.pause(settings.VERIFY_DELAY_SECONDS)
+                self.client.pause(self.config.verify_delay_seconds)
                 existing = self._children(epic_key)
 
     def _jira_project(self, project: NewProject) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "adf",
     "chunks",
     "cursor_text",
+    "is_issue_ref",
     "jql_minute",
     "parse_cursor",
     "parse_jira_time",
@@ -29,6 +30,12 @@ __all__ = [
 ]
 
 _LABEL_UNSAFE = re.compile(settings.LABEL_FORBIDDEN)
+_ISSUE_REF = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+|\d+")
+
+
+def is_issue_ref(value: str) -> bool:
+    """True for an issue key (``DEL-12``) or a numeric issue id; nothing else names an issue."""
+    return _ISSUE_REF.fullmatch(value) is not None
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -31,7 +31,10 @@ from connectors.jira.sandbox_jql import (
     Not,
     Or,
     Sort,
+    TextQuery,
+    TextTerm,
     parse,
+    parse_text,
 )
 from connectors.jira.sandbox_store import JiraStore
 
@@ -165,19 +168,37 @@ def _empty_comparison(clause: Clause, values: Callable[[Issue], list[Any]]) -> P
 def _text_clause(clause: Clause, values: Callable[[Issue], list[Any]]) -> Predicate:
     if not isinstance(clause.operand, Literal):
         raise JqlError(f"The operator '{clause.op}' does not support a list of values.")
-    query = clause.operand.text
+    query = parse_text(clause.operand.text, clause.field)
     if clause.op == "~":
-        return lambda issue: any(_text_match(query, str(v)) for v in values(issue))
+        return lambda issue: any(_text_match(query, str(v).lower()) for v in values(issue))
     return lambda issue: (
-        bool(values(issue)) and not any(_text_match(query, str(v)) for v in values(issue))
+        bool(values(issue)) and not any(_text_match(query, str(v).lower()) for v in values(issue))
     )
 
 
-def _text_match(query: str, text: str) -> bool:
-    """Every word of the query (Lucene escapes removed, ``*`` as a wildcard) is in ``text``."""
-    plain = re.sub(r"\\(.)", r"\1", query)
-    words = [w.strip("*").lower() for w in plain.split()]
-    return any(words) and all(w in text.lower() for w in words if w)
+def _text_match(query: TextQuery, text: str) -> bool:
+    """Some group of the query holds: its words and phrases in ``text``, its exclusions not.
+
+    Words match as substrings (``*``/``?`` as wildcards), which stands in for
+    Jira's stemming; a group of exclusions alone matches nothing, as in Lucene.
+    """
+    return any(
+        any(not c.excluded for c in group)
+        and all(_text_item(c.item, text) != c.excluded for c in group)
+        for group in query.groups
+    )
+
+
+def _text_item(item: TextTerm | TextQuery, text: str) -> bool:
+    if isinstance(item, TextQuery):
+        return _text_match(item, text)
+    if item.phrase:
+        return " ".join(item.text.lower().split()) in " ".join(text.split())
+    pattern = "".join(
+        (r"\S*" if c == "*" else r"\S") if c in "*?" and not escaped else re.escape(c.lower())
+        for c, escaped in item.chars
+    )
+    return re.search(pattern, text) is not None
 
 
 def _comparison(op: str, targets: list[Any], values: Callable[[Issue], list[Any]]) -> Predicate:

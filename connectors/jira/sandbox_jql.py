@@ -13,12 +13,15 @@ Grammar (keywords case-insensitive)::
     value    := "string" | 'string' | word | function "(" [value ("," value)*] ")"
 
 Strings take the escapes ``\" \' \\ \n \r \t \uXXXX``; a reserved
-character outside a string is an error, as in Jira. Nothing here evaluates a
+character outside a string is an error, as in Jira, and so is a control
+character (but for a line break) or a Unicode non-character anywhere, even
+inside quotes (the grammar's ``CONTROLCHARS``). Nothing here evaluates a
 query: a value is a :class:`Literal` whatever it contains.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -35,7 +38,11 @@ __all__ = [
     "Or",
     "Query",
     "Sort",
+    "TextClause",
+    "TextQuery",
+    "TextTerm",
     "parse",
+    "parse_text",
 ]
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "r": "\r", "t": "\t", " ": " "}
@@ -43,6 +50,8 @@ _RESERVED = set("+.,;?|*/%^$#@[]")
 _SPECIAL = set("\"'()=!<>~,") | set(" \t\r\n")
 _OPERATORS = ("!=", "!~", ">=", "<=", "=", ">", "<", "~", "!")
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "IS", "EMPTY", "NULL", "ORDER", "BY", "ASC", "DESC"}
+_WHITESPACE = frozenset(" \t\r\n")
+_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
 class JqlError(Exception):
@@ -151,18 +160,28 @@ def _error(message: str, position: int) -> JqlError:
     return JqlError(f"Error in the JQL Query: {message} (line 1, character {position})")
 
 
+def _illegal(char: str, position: int) -> JqlError:
+    shown = "TAB" if char == "\t" else f"U+{ord(char):04X}"
+    escape = "\\t" if char == "\t" else f"\\u{ord(char):04x}"
+    return _error(
+        f"The character '{shown}' must be escaped. Use the escape '{escape}' instead.", position
+    )
+
+
 def tokenize(text: str) -> list[_Token]:
     """Split ``text`` into tokens.
 
     Raises:
-        JqlError: on an unterminated string, a bad escape or a reserved character.
+        JqlError: on an unterminated string, a bad escape, a reserved or illegal character.
     """
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch.isspace():
+        if ch in _WHITESPACE:
             i += 1
+        elif _CONTROL.match(ch):
+            raise _illegal(ch, i + 1)
         elif ch in "\"'":
             value, end = _string(text, i)
             tokens.append(_Token("STRING", value, i + 1))
@@ -207,6 +226,8 @@ def _string(text: str, start: int) -> tuple[str, int]:
             out.append(_ESCAPES[nxt])
             i += 2
             continue
+        if _CONTROL.match(ch):
+            raise _illegal(ch, i + 1)
         out.append(ch)
         i += 1
     raise _error("The quoted string has not been completed.", start + 1)
@@ -220,6 +241,8 @@ def _word(text: str, start: int) -> tuple[str, int]:
             return text[start : end + 1], end + 1
     i = start
     while i < len(text) and text[i] not in _SPECIAL:
+        if _CONTROL.match(text[i]):
+            raise _illegal(text[i], i + 1)
         if text[i] in _RESERVED:
             raise _error(
                 f"The character '{text[i]}' is a reserved JQL character. You must enclose it"
@@ -387,3 +410,184 @@ def parse(text: str) -> Query:
         JqlError: with Jira's message for a malformed query.
     """
     return _Parser(text).query()
+
+
+# Text search: the operand of ``~`` is itself a Lucene query ---------------------------
+
+
+@dataclass(frozen=True)
+class TextTerm:
+    """A word or a quoted phrase; each character with whether it was escaped.
+
+    An unescaped ``*`` or ``?`` in a word is a wildcard; a phrase has none.
+    """
+
+    chars: tuple[tuple[str, bool], ...]
+    phrase: bool = False
+
+    @property
+    def text(self) -> str:
+        """The characters, escapes removed."""
+        return "".join(c for c, _ in self.chars)
+
+
+@dataclass(frozen=True)
+class TextClause:
+    """One term (or parenthesised query), required or excluded."""
+
+    item: TextTerm | TextQuery
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """Groups joined by OR; the clauses of a group are all required (Jira's default AND)."""
+
+    groups: tuple[tuple[TextClause, ...], ...]
+
+
+_TEXT_SYNTAX = frozenset(':[]{}/"()~^')
+_TEXT_PREFIX = frozenset("+-!")
+
+
+def _bad_text(text: str, field: str) -> JqlError:
+    return JqlError(
+        f"The text query '{text}' for field '{field}' is not valid: probably your query"
+        " contains invalid syntax."
+    )
+
+
+def _text_tokens(text: str, field: str) -> list[tuple[str, TextTerm | None]]:
+    """``(kind, term)`` pairs: WORD/PHRASE with a term, or AND, OR, NOT, MUST, LPAREN, RPAREN."""
+    tokens: list[tuple[str, TextTerm | None]] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif text.startswith(("&&", "||"), i):
+            tokens.append(("AND" if ch == "&" else "OR", None))
+            i += 2
+        elif ch in _TEXT_PREFIX:
+            tokens.append(("MUST" if ch == "+" else "NOT", None))
+            i += 1
+        elif ch in "()":
+            tokens.append(("LPAREN" if ch == "(" else "RPAREN", None))
+            i += 1
+        elif ch == '"':
+            chars, i = _text_chars(text, i + 1, field, phrase=True)
+            tokens.append(("PHRASE", TextTerm(chars, phrase=True)))
+            i = _text_suffix(text, i, field)
+        elif ch in _TEXT_SYNTAX or ch in "*?":
+            raise _bad_text(text, field)  # a range, a field, a regex, a leading wildcard
+        else:
+            chars, i = _text_chars(text, i, field, phrase=False)
+            word = "".join(c for c, _ in chars)
+            operator = word if not any(e for _, e in chars) else ""
+            if operator in {"AND", "OR", "NOT"}:
+                tokens.append((operator, None))
+            else:
+                tokens.append(("WORD", TextTerm(chars)))
+            i = _text_suffix(text, i, field)
+    return tokens
+
+
+def _text_chars(
+    text: str, i: int, field: str, *, phrase: bool
+) -> tuple[tuple[tuple[str, bool], ...], int]:
+    chars: list[tuple[str, bool]] = []
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if i + 1 == len(text):
+                raise _bad_text(text, field)
+            chars.append((text[i + 1], True))
+            i += 2
+            continue
+        if phrase and ch == '"':
+            return tuple(chars), i + 1
+        if not phrase and (ch.isspace() or ch in _TEXT_SYNTAX or text.startswith(("&&", "||"), i)):
+            break
+        chars.append((ch, False))
+        i += 1
+    if phrase:
+        raise _bad_text(text, field)
+    return tuple(chars), i
+
+
+def _text_suffix(text: str, i: int, field: str) -> int:
+    """Skip a fuzzy/proximity ``~n`` and a boost ``^n`` after a term."""
+    for mark in "~^":
+        if i < len(text) and text[i] == mark:
+            i += 1
+            start = i
+            while i < len(text) and (text[i].isdigit() or text[i] == "."):
+                i += 1
+            if mark == "^" and i == start:
+                raise _bad_text(text, field)
+    return i
+
+
+class _TextParser:
+    def __init__(self, text: str, field: str) -> None:
+        self.text, self.field = text, field
+        self.tokens = _text_tokens(text, field)
+        self.at = 0
+
+    def kind(self) -> str:
+        return self.tokens[self.at][0] if self.at < len(self.tokens) else "EOF"
+
+    def query(self) -> TextQuery:
+        groups = [self.group()]
+        while self.kind() == "OR":
+            self.at += 1
+            groups.append(self.group())
+        return TextQuery(tuple(groups))
+
+    def group(self) -> tuple[TextClause, ...]:
+        clauses = [self.clause()]
+        while self.kind() not in {"OR", "RPAREN", "EOF"}:
+            if self.kind() == "AND":
+                self.at += 1
+            clauses.append(self.clause())
+        return tuple(clauses)
+
+    def clause(self) -> TextClause:
+        excluded = False
+        while self.kind() in {"NOT", "MUST"}:
+            excluded = excluded or self.kind() == "NOT"
+            self.at += 1
+        kind = self.kind()
+        if kind in {"WORD", "PHRASE"}:
+            term = self.tokens[self.at][1]
+            assert term is not None
+            self.at += 1
+            return TextClause(term, excluded)
+        if kind == "LPAREN":
+            self.at += 1
+            inner = self.query()
+            if self.kind() != "RPAREN":
+                raise _bad_text(self.text, self.field)
+            self.at += 1
+            return TextClause(inner, excluded)
+        raise _bad_text(self.text, self.field)
+
+
+def parse_text(text: str, field: str) -> TextQuery:
+    """Read the operand of ``~`` as Jira's (Lucene) text search does.
+
+    Unescaped ``AND OR NOT && || + - ! ( ) "`` are operators, ``* ?``
+    wildcards, ``~ ^`` fuzziness and boost; ``: [ ] { } /`` (fields, ranges,
+    regular expressions) and a leading wildcard are refused here, as is an
+    empty search. A backslash makes the next character plain text.
+
+    Raises:
+        JqlError: with Jira's message for the field.
+    """
+    if not text.strip():
+        raise JqlError(f"The field '{field}' does not support searching for an empty string.")
+    parser = _TextParser(text, field)
+    query = parser.query()
+    if parser.kind() != "EOF":
+        raise _bad_text(text, field)
+    return query

@@ -18,6 +18,7 @@ ISSUE_BULK_PATH: Final = API_ROOT + "/issue/bulk"
 ISSUE_KEY_PATH: Final = API_ROOT + "/issue/{key}"
 ISSUE_PROPERTY_PATH: Final = API_ROOT + "/issue/{key}/properties/{property}"
 ISSUE_COMMENT_PATH: Final = API_ROOT + "/issue/{key}/comment"
+COMMENT_PAGE_SIZE: Final = 100
 USER_SEARCH_PATH: Final = API_ROOT + "/user/search"
 MYSELF_PATH: Final = API_ROOT + "/myself"
 FIELD_PATH: Final = API_ROOT + "/field"

@@ -6,6 +6,7 @@ record into ``IssueUpdateDetails``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,11 +23,17 @@ def jql_name(field: str) -> str:
 
 
 _LUCENE_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/')
+_LUCENE_WORDS = re.compile(r"(?<!\S)(AND|OR|NOT)(?!\S)")
 
 
 def lucene_escape(value: str) -> str:
-    """Escape Jira text-search operators so that ``~`` looks for the value as written."""
-    return "".join("\\" + ch if ch in _LUCENE_SPECIAL else ch for ch in value)
+    """Escape Jira text-search operators so that ``~`` looks for the value as written.
+
+    That is the special characters and the words ``AND``, ``OR`` and ``NOT``
+    (``a NOT b`` would leave out the very issue holding it).
+    """
+    escaped = "".join("\\" + ch if ch in _LUCENE_SPECIAL else ch for ch in value)
+    return _LUCENE_WORDS.sub(r"\\\1", escaped)
 
 
 def match_value(

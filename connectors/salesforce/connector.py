@@ -32,6 +32,7 @@ from connectors.salesforce.config import (
 from connectors.salesforce.records import (
     cursor_text,
     field_value,
+    is_record_id,
     latest,
     parse_cursor,
     parse_modstamp,
@@ -110,7 +111,10 @@ class SalesforceConnector:
         api = ApiClient(
             http,
             system=system.name,
-            retry=retry or RetryPolicy(max_attempts=system.max_retries + 1),
+            retry=retry
+            or RetryPolicy(
+                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
+            ),
             limiter=_limiter(system),
             describe_error=describe_error,
             credentials_hint=_auth_hint(system.name, config),
@@ -179,9 +183,10 @@ class SalesforceConnector:
 
         Plain fields use sObject Collections retrieve (2000 ids per call);
         relationship paths (``Owner.Email``), which retrieve cannot read, use
-        SOQL ``Id IN (...)`` in chunks instead.
+        SOQL ``Id IN (...)`` in chunks instead. A value that is not an id at
+        all is missing too (SOQL would refuse the whole chunk for it).
         """
-        wanted = list(dict.fromkeys(ids))
+        wanted = [i for i in dict.fromkeys(ids) if is_record_id(i)]
         selected = self._select(object_name, fields)
         if not wanted:
             return []

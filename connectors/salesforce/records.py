@@ -6,6 +6,7 @@ Pure functions over the dicts the REST API sends and receives.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from hub.errors import ConnectorError
 __all__ = [
     "cursor_text",
     "field_value",
+    "is_record_id",
     "latest",
     "parse_cursor",
     "parse_modstamp",
@@ -24,6 +26,12 @@ __all__ = [
 ]
 
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+def is_record_id(value: str) -> bool:
+    """True for a 15- or 18-character Salesforce id; nothing else can name a record."""
+    return _RECORD_ID.fullmatch(value) is not None
 
 
 def typed(object_name: str, record: Mapping[str, Any]) -> dict[str, Any]:

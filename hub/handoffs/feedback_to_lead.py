@@ -19,7 +19,7 @@ from typing import Any
 from hub.config import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import RECORD_ERRORS, MappingError
+from hub.errors import RECORD_ERRORS, MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, to_unified_many
@@ -183,6 +183,7 @@ class FeedbackToLead:
             elif verdict is Verdict.FINISH:
                 report.counts["finished"] += 1
         done: list[str] = []
+        unsure: list[tuple[_Work, TransientError]] = []
         for item in work:
             if item.lead_id is None or item.decision.verdict is Verdict.SKIP:
                 continue
@@ -192,9 +193,21 @@ class FeedbackToLead:
                 report.counts["comment_failed"] += 1
                 self._dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
                 continue
+            except TransientError as exc:
+                unsure.append((item, exc))
+                continue
             self._record_link(item, "complete")
             done.append(item.item_id)
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.pm, done)
+        if unsure:
+            report.counts["unsure"] += len(unsure)
+            first, cause = unsure[0]
+            raise TransientError(
+                f"{len(unsure)} comments may or may not have been posted (e.g. on "
+                f"{first.item_id}: {cause}); the rest of the batch is done, and the batch runs "
+                "again from its checkpoint, where the item's comments tell",
+                system=self.cfg.pm,
+            )
 
     def _create_leads(self, items: list[_Work], report: BatchReport) -> None:
         payloads: list[tuple[_Work, dict[str, Any]]] = []
@@ -259,6 +272,10 @@ class FeedbackToLead:
     def _comment_and_notify(self, item: _Work, report: BatchReport) -> None:
         context = self._context(item)
         text = render_template(self.cfg.comment, context)
+        if item.decision.verdict is not Verdict.CREATE and self._already_commented(item, text):
+            report.counts["comment_found"] += 1
+            self._audit("comment", self.cfg.pm, item, "ok", detail="found: posted before a stop")
+            return
         comment_id = self.pm.add_comment(self._feedback_object, item.item_id, text)
         report.counts["commented"] += 1
         self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
@@ -273,6 +290,14 @@ class FeedbackToLead:
             item,
             "ok" if delivery.delivered else "failed",
             detail=delivery.detail or None,
+        )
+
+    def _already_commented(self, item: _Work, text: str) -> bool:
+        """A run stopped after commenting and before recording it: is the comment there?"""
+        wanted = " ".join(text.split())
+        return any(
+            wanted in " ".join(found.split())
+            for found in self.pm.comment_texts(self._feedback_object, item.item_id)
         )
 
     # recording -----------------------------------------------------------------

@@ -29,7 +29,7 @@ from hub.connector import (
     TemplateTask,
 )
 from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import RECORD_ERRORS
+from hub.errors import RECORD_ERRORS, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
@@ -186,6 +186,7 @@ class WonToProject:
 
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
         managers = self._manager_ids(work)
+        unsure: list[tuple[_Work, TransientError]] = []
         for item in work:
             if item.decision.verdict is Verdict.SKIP:
                 report.counts["skipped"] += 1
@@ -195,12 +196,44 @@ class WonToProject:
             except RECORD_ERRORS as exc:
                 report.counts["failed"] += 1
                 self._dead_letter(self._id(item.opp), f"create project: {exc}", dump(item.opp))
+            except TransientError as exc:
+                if not self._heal(item, report):
+                    unsure.append((item, exc))
         ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
         self._write_back(ready, report)
         for item in ready:
             self._notify(item, report)
             self._record_link(item, state="complete")
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, [self._id(w.opp) for w in ready])
+        if unsure:
+            report.counts["unsure"] += len(unsure)
+            first, cause = unsure[0]
+            raise TransientError(
+                f"{len(unsure)} of {len(work)} projects may or may not exist "
+                f"(e.g. {first.source_id}: {cause}); the rest of the batch is done, and the "
+                "batch runs again from its checkpoint, where the stamp tells",
+                system=self.cfg.pm,
+            )
+
+    def _heal(self, item: _Work, report: BatchReport) -> bool:
+        """After a create whose answer was lost: finish the project if the stamp finds it.
+
+        Not found, the create may still be on its way through the product's
+        search index; it is not sent again in this run (the batch is retried).
+        """
+        try:
+            found = self.pm.find_project(item.source_id)
+            if found is None or item.project is None:
+                return False
+            item.handle = self.pm.complete_project(found, item.project)
+        except TransientError:
+            return False
+        report.counts["recovered"] += 1
+        self._audit(
+            "recover_project", self.cfg.pm, item, "ok", detail="answer lost; found by stamp"
+        )
+        self._record_link(item, state="created")
+        return True
 
     def _ensure_project(self, item: _Work, managers: dict[str, str], report: BatchReport) -> None:
         item.project = self._new_project(item, managers)

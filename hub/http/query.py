@@ -3,7 +3,10 @@
 Values always pass through :func:`soql_literal` / :func:`jql_literal`, which
 quote and escape them so that no field value can change a query's meaning;
 field names must match the product's identifier grammar; operators come from
-a closed list. Anything else raises :class:`~hub.errors.QueryBuildError`.
+a closed list. Anything else raises :class:`~hub.errors.QueryBuildError`, as do
+values no product could hold: a NUL character, an unpaired surrogate.
+:func:`search_text` applies the same check to values sent outside SOQL and JQL
+(JSON search filters, URL parameters).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "jql",
     "jql_field",
     "jql_literal",
+    "search_text",
     "soql",
     "soql_field",
     "soql_like_pattern",
@@ -40,6 +44,10 @@ _SOQL_ESCAPES = {
     "\f": "\\f",
 }
 _JQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What Jira's JQL grammar (CONTROLCHARS) refuses raw inside a quoted string;
+# ``\uXXXX`` carries them instead.
+_JQL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Used with fullmatch: ``$`` would also accept a trailing newline.
 _SOQL_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _JQL_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*|cf\[\d+\]")
@@ -62,7 +70,20 @@ def _escape(value: str, table: dict[str, str]) -> str:
         raise QueryBuildError(f"value of {len(value)} characters is too long for a query")
     if "\x00" in value:
         raise QueryBuildError("value contains a NUL character")
-    return "".join(table.get(ch, ch) for ch in value)
+    return "".join(table.get(ch, ch) for ch in search_text(value))
+
+
+def search_text(value: str) -> str:
+    """A value for a search outside SOQL and JQL (JSON filters, URL parameters).
+
+    Those carry any text, but an unpaired surrogate cannot be encoded as UTF-8
+    at all: it is refused here, as the literals refuse it, rather than failing
+    deep inside the HTTP client.
+    """
+    if surrogate := _SURROGATE.search(value):
+        code = ord(surrogate.group())
+        raise QueryBuildError(f"value contains an unpaired surrogate (U+{code:04X})")
+    return value
 
 
 def _number(value: int | float | Decimal) -> str:
@@ -165,7 +186,11 @@ def _order(term: str, check: Any) -> str:
 
 
 def jql_literal(value: Any) -> str:
-    """A JQL literal: strings in double quotes with backslash escapes."""
+    r"""A JQL literal: strings in double quotes with backslash escapes.
+
+    Characters Jira's grammar refuses raw in a string (control characters,
+    U+FDD0..U+FDEF, U+FFFE, U+FFFF) are written as ``\uXXXX``.
+    """
     if isinstance(value, bool):
         return '"true"' if value else '"false"'
     if isinstance(value, int | float | Decimal):
@@ -176,7 +201,8 @@ def jql_literal(value: Any) -> str:
     if isinstance(value, dt.date):
         return '"' + _jql_date(value) + '"'
     if isinstance(value, str):
-        return '"' + _escape(value, _JQL_ESCAPES) + '"'
+        escaped = _escape(value, _JQL_ESCAPES)
+        return '"' + _JQL_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
     raise QueryBuildError(f"cannot put a {type(value).__name__} into JQL")
 
 

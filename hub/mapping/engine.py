@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub.mapping.spec import EntityMap, FieldRule, MappingSpec
 
 __all__ = [
+    "MAX_TEXT_LENGTH",
     "FieldProblem",
     "RecordMappingError",
     "from_unified",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 _MISSING: Any = object()
+MAX_TEXT_LENGTH = 65_536
+"""Longest text read into a unified field. Above the limit of every field the shipped
+mappings read (Salesforce 32,000, Jira 32,767, HubSpot and Asana 65,536): a longer one is
+a corrupt record, kept in the dead letters rather than carried into the other product."""
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
 
@@ -208,14 +213,21 @@ def _read_fields(
 
 def _read_value(rule: FieldRule, raw: Mapping[str, Any]) -> Any:
     value = _extract(rule, raw)
-    if value is None:
+    blank = rule.required and isinstance(value, str) and not value.strip()
+    if value is None or blank:
         if rule.default is not None:
             return rule.default
         if rule.required:
-            raise ValueProblem("a value is required but the record has none")
+            raise ValueProblem("a value is required but the record has none", value)
         return _MISSING
     if rule.transform:
         value = _transform(rule.transform, value, "read")
+    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+        raise ValueProblem(
+            f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} "
+            "the hub reads",
+            value,
+        )
     if rule.map is not None:
         value = _map_read(rule, value)
     if rule.type is not None and value is not None:

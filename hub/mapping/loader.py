@@ -179,7 +179,9 @@ def _rule_problems(rule: FieldRule) -> list[Problem]:
             problems.append(((key,), message, None))
     if rule.template is not None and (message := template_error(rule.template)) is not None:
         problems.append((("template",), message, None))
-    problems += _direction_problems(rule)
+    # An expression that does not parse is reported once, not again as a write target.
+    broken = {where for where, _, _ in problems}
+    problems += [p for p in _direction_problems(rule) if p[0] not in broken]
     if rule.transform is not None and rule.transform not in known_transforms():
         problems.append(
             (

@@ -218,9 +218,9 @@ def _compiled(source: str) -> Template:
 
 
 def template_error(source: str) -> str | None:
-    """Why ``source`` is not a valid template, or ``None`` when it parses."""
+    """Why ``source`` is not a valid template (syntax, unknown filter or test), or ``None``."""
     try:
-        _ENV.parse(source)
+        _ENV.compile(source)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         return f"template does not parse (template line {line}): {exc}"

@@ -52,6 +52,7 @@ def served() -> Iterator[dict[str, RunningSandbox]]:
         item.stop()
 
 
+@pytest.mark.reliability  # ~25 s: 250 projects; runs with make reliability (CI runs both)
 def test_a_killed_backfill_resumes_where_it_stopped(
     tmp_path: Path, served: dict[str, RunningSandbox]
 ) -> None:

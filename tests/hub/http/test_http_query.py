@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +42,9 @@ _SOQL_UNESCAPES = {
     "f": "\f",
 }
 _SOQL_LIKE_UNESCAPES = {**_SOQL_UNESCAPES, "%": "%", "_": "_"}
-_JQL_UNESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t"}
+_JQL_UNESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t", "u": "XXXX"}
+# Jira's grammar (CONTROLCHARS) refuses these raw inside a string; only \uXXXX carries them.
+_JQL_RAW_FORBIDDEN = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
 def read_string(
@@ -62,9 +65,17 @@ def read_string(
             assert i + 1 < len(text), "dangling backslash"
             nxt = text[i + 1]
             assert nxt in unescapes, f"unknown escape \\{nxt}"
+            if unescapes[nxt] == "XXXX":
+                digits = text[i + 2 : i + 6]
+                assert re.fullmatch("[0-9a-fA-F]{4}", digits), f"bad escape \\u{digits}"
+                out.append(chr(int(digits, 16)))
+                i += 6
+                continue
             out.append(unescapes[nxt])
             i += 2
             continue
+        if quote == '"':
+            assert not _JQL_RAW_FORBIDDEN.match(ch), f"raw {ch!r} inside a JQL string"
         if ch == quote:
             return "".join(out), i + 1
         assert ch not in "\n\r", "raw line break inside a literal"

@@ -1,0 +1,158 @@
+"""What ``hub deploy`` registers on a Prefect server, as plain data (no Prefect here).
+
+One deployment per enabled handoff (and ``handoffs.reconcile``) that has a
+``schedule``: flow ``won-to-project``, deployment ``<config stem>``, so Prefect
+shows it as ``won-to-project/<config stem>``. An enabled section without a
+schedule is listed as not scheduled and not deployed; a disabled one is left
+out. Parameters carry the config's absolute path and flow options only: a
+worker reads the credentials itself, from its environment or Prefect Secret
+blocks, when the run starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.config import LoadedConfig, ReconcileConfig
+
+__all__ = [
+    "DEFAULT_WORK_POOL",
+    "FLOWS",
+    "DeployPlan",
+    "DeploymentSpec",
+    "FlowTarget",
+    "build_plan",
+    "project_root",
+]
+
+DEFAULT_WORK_POOL = "handoff-hub"
+
+_BANNED = re.compile(r"[/%&<>]")
+
+
+@dataclass(frozen=True)
+class FlowTarget:
+    """A deployable flow: its config key under ``handoffs:``, Prefect flow name, entry point."""
+
+    config_key: str
+    flow_name: str
+    entrypoint: str
+
+
+FLOWS: tuple[FlowTarget, ...] = (
+    FlowTarget("won_to_project", "won-to-project", "flows/won_to_project.py:won_to_project"),
+    FlowTarget(
+        "risk_to_account_manager",
+        "risk-to-account-manager",
+        "flows/risk_to_account_manager.py:risk_to_account_manager",
+    ),
+    FlowTarget(
+        "feedback_to_lead", "feedback-to-lead", "flows/feedback_to_lead.py:feedback_to_lead"
+    ),
+    FlowTarget("sync", "sync", "flows/sync.py:sync"),
+    FlowTarget("reconcile", "reconcile", "flows/reconcile.py:reconcile_flow"),
+)
+"""Entry points are relative to :func:`project_root`, the deployments' source folder."""
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One Prefect deployment, as ``hub deploy`` will create or update it."""
+
+    name: str
+    flow_name: str
+    flow_entrypoint: str
+    cron: str
+    parameters: dict[str, Any]
+    work_pool: str
+    tags: list[str]
+    description: str
+
+    @property
+    def full_name(self) -> str:
+        """``<flow>/<deployment>``, as ``prefect deployment run`` takes it."""
+        return f"{self.flow_name}/{self.name}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the full name."""
+        return {"full_name": self.full_name, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """The deployments of one hub config, and the enabled flows left unscheduled."""
+
+    name: str
+    """Deployment name shared by every flow of this config."""
+    config_path: Path
+    source: Path
+    work_pool: str
+    specs: list[DeploymentSpec] = field(default_factory=list)
+    not_scheduled: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "name": self.name,
+            "config_path": str(self.config_path),
+            "source": str(self.source),
+            "work_pool": self.work_pool,
+            "deployments": [spec.as_dict() for spec in self.specs],
+            "not_scheduled": list(self.not_scheduled),
+        }
+
+
+def project_root() -> Path:
+    """The checkout holding ``flows/``: the source a process worker loads the flows from."""
+    return Path(__file__).resolve().parent.parent
+
+
+def build_plan(
+    loaded: LoadedConfig, *, work_pool: str = DEFAULT_WORK_POOL, name: str | None = None
+) -> DeployPlan:
+    """The deployments for ``loaded``, named ``name`` (default: the config file's stem).
+
+    Raises:
+        ValueError: ``name`` has a character Prefect refuses in deployment names.
+    """
+    name = name or loaded.path.stem
+    if _BANNED.search(name):
+        raise ValueError(f"deployment name {name!r} may not contain / % & < >")
+    config_path = str(loaded.path.resolve())
+    plan = DeployPlan(name, loaded.path.resolve(), project_root(), work_pool)
+    for target in FLOWS:
+        settings = getattr(loaded.config.handoffs, target.config_key)
+        if settings is None or not settings.enabled:
+            continue
+        if not settings.schedule:
+            plan.not_scheduled.append(target.flow_name)
+            continue
+        parameters: dict[str, Any] = {"config_path": config_path}
+        if target.config_key == "reconcile":
+            parameters |= _reconcile_parameters(loaded, settings)
+        plan.specs.append(
+            DeploymentSpec(
+                name=name,
+                flow_name=target.flow_name,
+                flow_entrypoint=target.entrypoint,
+                cron=settings.schedule,
+                parameters=parameters,
+                work_pool=work_pool,
+                tags=["handoff-hub", name],
+                description=f"{target.flow_name} of {config_path} (hub deploy)",
+            )
+        )
+    return plan
+
+
+def _reconcile_parameters(loaded: LoadedConfig, settings: ReconcileConfig) -> dict[str, Any]:
+    report = settings.report_path
+    return {
+        "fix": settings.fix,
+        "window_days": settings.window_days,
+        "report_path": str((loaded.base_dir / report).resolve()) if report else None,
+        "report_format": settings.report_format,
+    }

@@ -1,0 +1,98 @@
+"""Seeding many records and switching faults on, for the reliability suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hub.config import load_config
+from hub.demo import example_for, write_sandbox_config
+from hub.registry import known_connectors
+from hub.runtime import Runtime, open_runtime
+from hub.sandbox_server import make_sandbox
+from hub.sandboxkit import FAULT_KINDS, Sandbox
+
+ALL_FAULTS = FAULT_KINDS
+"""429 (Retry-After), 500, 502, 503, read timeouts, drops before and after the product acted."""
+
+
+def add_won_deals(crm: Sandbox, count: int) -> list[str]:
+    """``count`` won deals, as sales would close them."""
+    state: Any = crm.state  # type: ignore[attr-defined]
+    close = dt.date.today() - dt.timedelta(days=3)
+    if crm.name == "salesforce":
+        accounts = state.ids("Account")
+        return [
+            state.add_record(
+                "Opportunity",
+                Name=f"Fault-proof deal {n}",
+                StageName="Closed Won",
+                Amount=1000.0 + n,
+                CloseDate=close.isoformat(),
+                AccountId=accounts[n % len(accounts)],
+            )
+            for n in range(count)
+        ]
+    won = state.won_stage()
+    companies = state.ids("companies")
+    return [
+        state.add_deal(
+            f"Fault-proof deal {n}",
+            stage=won,
+            amount=1000.0 + n,
+            closedate=close.isoformat(),
+            company_id=companies[n % len(companies)],
+        )
+        for n in range(count)
+    ]
+
+
+def switch_faults_on(sandbox: Sandbox, *, rate: float, seed: int, latency: float = 0.0) -> None:
+    """Every kind of fault on ``rate`` of the requests from now on (seeded: replayable)."""
+    faults = sandbox.faults
+    faults.kinds = ALL_FAULTS
+    faults.rate = rate
+    faults.seed = seed
+    faults.retry_after = 0.01
+    faults.latency = latency
+    faults.__post_init__()
+
+
+def open_faulty_runtime(
+    crm_name: str, pm_name: str, folder: Path, monkeypatch: pytest.MonkeyPatch, **seed: int
+) -> Runtime:
+    """A runtime on fresh sandboxes, configured as an admin would for a flaky network.
+
+    Retries start at 10 ms (the default 0.5 s would only make the test slow)
+    and go up to 12 attempts, so that 20 % of faults never exhaust them.
+    """
+    crm = make_sandbox(crm_name, seed=seed.get("seed", 1), records=8)
+    pm = make_sandbox(pm_name, seed=seed.get("seed", 1), records=4)
+    prefix = f"HUB_FAULT_{crm_name}_{pm_name}".upper()
+    targets = {
+        crm_name: (f"http://{crm_name}.sandbox", crm),
+        pm_name: (f"http://{pm_name}.sandbox", pm),
+    }
+    config = write_sandbox_config(
+        example_for(crm_name, pm_name), folder, targets, env_prefix=prefix
+    )
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for system in data["systems"].values():
+        system.update(max_retries=11, retry_wait_seconds=0.01, timeout_seconds=5)
+        if system["connector"] == "jira":
+            system["settings"]["verify_delay_seconds"] = 0.01
+        if system["connector"] == "asana":
+            system["settings"]["job_poll_seconds"] = 0.01
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    for name in list(os.environ):
+        if name.startswith(prefix):
+            monkeypatch.setenv(name, os.environ[name])
+    loaded = load_config(config, known_connectors=known_connectors())
+    runtime = open_runtime(loaded, transports={"crm": crm.transport(), "pm": pm.transport()})
+    runtime.sandboxes = {"crm": crm, "pm": pm}  # type: ignore[attr-defined]
+    return runtime

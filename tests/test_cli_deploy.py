@@ -1,0 +1,209 @@
+"""``hub deploy --print``: which deployments a hub config gives, without a Prefect server."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rich.console import Console
+from typer.testing import CliRunner
+
+import hub.cli_deploy
+import hub.console
+from hub.cli import app
+from hub.demo import example_for
+from hub.deploy_plan import FLOWS, project_root
+from hub.sandbox_server import free_port, make_sandbox, serve_in_thread
+
+runner = CliRunner()
+EXAMPLE = example_for("salesforce", "jira")
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared console takes its width once, from COLUMNS at import (80 under xdist)."""
+    wide = Console(width=250, highlight=False)
+    monkeypatch.setattr(hub.console, "console", wide)
+    monkeypatch.setattr(hub.cli_deploy, "console", wide)
+
+
+@pytest.fixture(autouse=True)
+def _no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hub deploy needs no credential: the worker reads them when a run starts."""
+    for name in ("SF_CLIENT_ID", "SF_CLIENT_SECRET", "JIRA_EMAIL", "JIRA_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _print_json(config: Path, *args: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["deploy", "-c", str(config), "--print", "--json", *args])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _variant(tmp_path: Path, edit: dict[str, Any]) -> Path:
+    """The example with ``handoffs`` sections replaced (None deletes), mapping paths absolute."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    for system in data["systems"].values():
+        system["mapping"] = str((EXAMPLE.parent / system["mapping"]).resolve())
+    for key, value in edit.items():
+        if value is None:
+            data["handoffs"].pop(key, None)
+        else:
+            data["handoffs"][key] = {**data["handoffs"].get(key, {}), **value}
+    path = tmp_path / "ops-hub.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_print_shows_every_scheduled_flow_of_the_example() -> None:
+    result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE), "--print"])
+    assert result.exit_code == 0, result.output
+    for line in (
+        "won-to-project/salesforce-jira",
+        "*/15 * * * *",
+        "risk-to-account-manager/salesforce-jira",
+        "*/30 * * * *",
+        "feedback-to-lead/salesforce-jira",
+        "sync/salesforce-jira",
+        "*/10 * * * *",
+        "reconcile/salesforce-jira",
+        "0 6 * * *",
+        "flows/won_to_project.py:won_to_project",
+        "work pool: handoff-hub",
+    ):
+        assert line in result.output, line
+    assert "not created" in result.output
+
+
+def test_print_json_carries_the_config_path_and_options_only() -> None:
+    data = _print_json(EXAMPLE, "--work-pool", "ops")
+    specs = {d["flow_name"]: d for d in data["deployments"]}
+    assert list(specs) == [
+        "won-to-project",
+        "risk-to-account-manager",
+        "feedback-to-lead",
+        "sync",
+        "reconcile",
+    ]
+    config = str(EXAMPLE.resolve())
+    for flow_name in ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync"):
+        assert specs[flow_name]["parameters"] == {"config_path": config}
+    assert specs["reconcile"]["parameters"] == {
+        "config_path": config,
+        "fix": False,
+        "window_days": 90,
+        "report_path": str(EXAMPLE.parent.resolve() / "reconcile.html"),
+        "report_format": "html",
+    }
+    spec = specs["won-to-project"]
+    assert spec["full_name"] == "won-to-project/salesforce-jira"
+    assert spec["name"] == "salesforce-jira" and spec["work_pool"] == "ops"
+    assert spec["tags"] == ["handoff-hub", "salesforce-jira"]
+    assert data["source"] == str(project_root()) and data["not_scheduled"] == []
+
+
+@pytest.mark.parametrize("target", FLOWS, ids=lambda t: t.flow_name)
+def test_entry_points_name_the_flows(target: Any) -> None:
+    """Each entry point is a @flow function whose name= is the deployment's flow name."""
+    file, function = target.entrypoint.split(":")
+    tree = ast.parse((project_root() / file).read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    decorator = node.decorator_list[0]
+    assert isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "flow"
+    name = next(k.value for k in decorator.keywords if k.arg == "name")
+    if isinstance(name, ast.Name):
+        source = next(
+            n.module
+            for n in tree.body
+            if isinstance(n, ast.ImportFrom) and any(a.name == name.id for a in n.names)
+        )
+        assert getattr(importlib.import_module(str(source)), name.id) == target.flow_name
+    else:
+        assert isinstance(name, ast.Constant) and name.value == target.flow_name
+
+
+def test_unscheduled_is_listed_and_disabled_is_left_out(tmp_path: Path) -> None:
+    config = _variant(
+        tmp_path,
+        {
+            "sync": {"schedule": None},
+            "feedback_to_lead": {"enabled": False},
+            "reconcile": None,
+        },
+    )
+    data = _print_json(config, "--name", "ops")
+    assert [d["full_name"] for d in data["deployments"]] == [
+        "won-to-project/ops",
+        "risk-to-account-manager/ops",
+    ]
+    assert data["not_scheduled"] == ["sync"]
+    table = runner.invoke(app, ["deploy", "-c", str(config), "--print"])
+    assert "sync/ops-hub" in table.output and "not scheduled" in table.output
+    assert "feedback-to-lead" not in table.output and "reconcile" not in table.output
+
+
+def test_reconcile_options_and_a_relative_report(tmp_path: Path) -> None:
+    config = _variant(
+        tmp_path,
+        {
+            "reconcile": {
+                "schedule": "30 5 * * 1-5",
+                "fix": True,
+                "window_days": 30,
+                "report_path": "out/report.json",
+                "report_format": "json",
+            }
+        },
+    )
+    data = _print_json(config)
+    spec = next(d for d in data["deployments"] if d["flow_name"] == "reconcile")
+    assert spec["cron"] == "30 5 * * 1-5"
+    assert spec["parameters"]["fix"] is True and spec["parameters"]["window_days"] == 30
+    assert spec["parameters"]["report_path"] == str(tmp_path.resolve() / "out" / "report.json")
+
+
+def test_a_bad_reconcile_schedule_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    config = _variant(tmp_path, {"reconcile": {"schedule": "daily", "report_format": "pdf"}})
+    result = runner.invoke(app, ["deploy", "-c", str(config), "--print"])
+    assert result.exit_code == 2, result.output
+    assert "ops-hub.yaml" in result.output
+    assert "handoffs.reconcile.schedule" in result.output and "not a cron" in result.output
+    assert "handoffs.reconcile.report_format" in result.output
+
+
+def test_a_bad_deployment_name_exits_2() -> None:
+    result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE), "--print", "--name", "a/b"])
+    assert result.exit_code == 2 and "may not contain" in " ".join(result.output.split())
+
+
+def test_without_a_server_it_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE)])
+    assert result.exit_code == 1, result.output
+    assert "set PREFECT_API_URL or pass --api-url" in " ".join(result.output.split())
+    url = f"http://127.0.0.1:{free_port()}/api"
+    result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE), "--api-url", url])
+    assert result.exit_code == 1, result.output
+    assert f"no Prefect server answers at {url}" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_an_address_that_is_not_a_prefect_api_fails_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = serve_in_thread(make_sandbox("jira", seed=1, records=1))
+    try:
+        monkeypatch.setenv("PREFECT_API_URL", running.url)
+        result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE)])
+    finally:
+        running.stop()
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "is not a healthy Prefect API (HTTP 404 on /health)" in text
+    assert f"did you mean {running.url.rstrip('/')}/api?" in text
