@@ -29,5 +29,8 @@ lint: install
 	$(BIN)/ruff format --check hub connectors flows tests tools
 	$(BIN)/mypy hub connectors flows tools
 
+bench: install
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""``python -m bench``: run the measurements, print the table, write the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from bench import calls, incremental, overhead
+from bench.report import Figure, print_table, write_json
+
+MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
+    "calls": calls.measure,
+    "incremental": incremental.measure,
+    "overhead": overhead.measure,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen measurements at every size."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000", help="record counts, comma-separated")
+    parser.add_argument("--json", default="bench/results.json", type=Path, help="results file")
+    parser.add_argument(
+        "--only", choices=sorted(MEASUREMENTS), action="append", help="run only these"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    figures: list[Figure] = []
+    for name in args.only or list(MEASUREMENTS):
+        for size in sizes:
+            figures.extend(MEASUREMENTS[name](size))
+    print_table(figures)
+    write_json(figures, args.json)
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

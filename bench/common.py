@@ -1,0 +1,85 @@
+"""Sandboxes and runtimes for the benchmarks, built as the demo builds them."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.config import load_config
+from hub.demo import example_for, write_sandbox_config
+from hub.registry import known_connectors
+from hub.runtime import Runtime, open_runtime
+from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
+from hub.sandboxkit import Faults, Sandbox
+
+PAIRS = (("salesforce", "jira"), ("hubspot", "asana"))
+OBJECTS = {"salesforce": "Opportunity", "hubspot": "deals", "jira": "issue", "asana": "tasks"}
+PAGE_SIZES = {"salesforce": 2000, "hubspot": 200, "jira": 100, "asana": 100}
+"""Largest page per product read (SOQL batchSize, search limit, maxResults, limit)."""
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@dataclass
+class Pair:
+    """A runtime on the sandboxes of one CRM + PM pairing."""
+
+    runtime: Runtime
+    sandboxes: dict[str, Sandbox]
+    served: list[RunningSandbox] = field(default_factory=list)
+
+    def role(self, product: str) -> str:
+        """``crm`` or ``pm``: the hub-config system name of a product."""
+        return "crm" if product in {"salesforce", "hubspot"} else "pm"
+
+
+@contextmanager
+def open_pair(
+    crm: str,
+    pm: str,
+    records: int,
+    *,
+    served: bool = False,
+    latency: float = 0.0,
+    requests_per_second: int | None = 1000,
+    seed: int = 11,
+) -> Iterator[Pair]:
+    """Seed both sandboxes with ``records`` records each; in-process unless ``served``.
+
+    ``requests_per_second=None`` keeps the connectors' own pacing of the
+    vendors' published limits (slow, realistic); a number replaces it.
+    """
+    sandboxes = {
+        name: make_sandbox(name, seed=seed, records=records, faults=Faults(latency=latency))
+        for name in (crm, pm)
+    }
+    running: list[RunningSandbox] = []
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        try:
+            if served:
+                running = [serve_in_thread(sb) for sb in sandboxes.values()]
+                targets = {r.sandbox.name: (r.url, r.sandbox) for r in running}
+                transports = {}
+            else:
+                targets = {n: (f"http://{n}.sandbox", sb) for n, sb in sandboxes.items()}
+                transports = {"crm": sandboxes[crm].transport(), "pm": sandboxes[pm].transport()}
+            config = write_sandbox_config(
+                example_for(crm, pm),
+                Path(tmp),
+                targets,
+                env_prefix="HUB_BENCH",
+                requests_per_second=requests_per_second,
+            )
+            loaded = load_config(config, known_connectors=known_connectors())
+            runtime = open_runtime(loaded, transports=transports)
+            try:
+                yield Pair(runtime, sandboxes, running)
+            finally:
+                runtime.close()
+        finally:
+            for run in running:
+                run.stop()

@@ -1,0 +1,76 @@
+"""The results: one Figure per measurement, a Rich table and a JSON file with the machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass
+class Figure:
+    """One measured value and its target (``bound``: the target is a max or a min)."""
+
+    figure: str
+    product: str
+    size: int
+    value: float
+    target: float
+    bound: Literal["max", "min"]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the value meets its target."""
+        return self.value <= self.target if self.bound == "max" else self.value >= self.target
+
+
+def machine() -> dict[str, Any]:
+    """What the figures ran on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def print_table(figures: list[Figure], console: Console | None = None) -> None:
+    """figure, product, size, value, target, pass/miss."""
+    table = Table(title="Handoff Hub benchmarks")
+    for column in ("figure", "product", "size", "value", "target", "result"):
+        table.add_column(column, justify="right" if column in {"size", "value"} else "left")
+    for f in figures:
+        sign = "<=" if f.bound == "max" else ">="
+        result = "[green]pass[/]" if f.passed else "[red]miss[/]"
+        table.add_row(
+            f.figure, f.product, str(f.size), f"{f.value:g}", f"{sign} {f.target:g}", result
+        )
+    (console or Console()).print(table)
+
+
+def write_json(figures: list[Figure], path: Path) -> None:
+    """The machine and every figure (with its details) as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "machine": machine(),
+        "figures": [{**asdict(f), "passed": f.passed} for f in figures],
+    }
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
