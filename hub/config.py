@@ -484,6 +484,8 @@ def load_config(
         ConfigError: Listing every problem of every file at once.
     """
     doc = load_yaml(path)
+    if (wrong_file := _not_a_hub_config(doc)) is not None:
+        raise ConfigError([wrong_file])
     base_dir = Path(path).resolve().parent
     raw: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
     invalid = validate_document(
@@ -513,6 +515,27 @@ def resolve_store_url(url: str, base_dir: Path) -> str:
     if not database or database.startswith((":memory:", "file:")) or Path(database).is_absolute():
         return url
     return f"{scheme}:///{(base_dir / database).as_posix()}{query}"
+
+
+def _not_a_hub_config(doc: YamlDocument) -> Issue | None:
+    """One issue for an empty file or a mapping file, instead of one per key it has."""
+    if doc.data is None:
+        return Issue(
+            doc.file,
+            1,
+            "(document)",
+            "the file is empty",
+            "a hub config starts with version: 1 and systems:",
+        )
+    if isinstance(doc.data, dict) and "entities" in doc.data and "systems" not in doc.data:
+        return Issue(
+            doc.file,
+            doc.line(("entities",)),
+            "(document)",
+            "this is a mapping file, not a hub config",
+            "give the hub config whose systems.<name>.mapping names it",
+        )
+    return None
 
 
 def _parse(doc: YamlDocument, issues: list[Issue]) -> HubConfig | None:

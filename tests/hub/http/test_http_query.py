@@ -213,7 +213,11 @@ def test_hostile_values_in_an_in_list_stay_separate() -> None:
     assert parsed == values and query[pos:] == ")"
 
 
-_no_nul = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=300)
+# Lone surrogates cannot be sent at all (QueryBuildError, tested in tests/security).
+_no_nul = st.text(
+    alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    max_size=300,
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
