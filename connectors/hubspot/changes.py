@@ -1,11 +1,11 @@
-"""Incremental reads through the CRM search API, past its 10,000-result window.
+"""Incremental reads through the CRM search API: keyset paging on the modified date.
 
 A search sorted by the last-modified date (ascending) and filtered on
-``>= since`` pages with ``after`` offsets, but no search may page past 10,000
-results (``after + limit``). The last page of a window is shortened to end
-exactly at it; then the search starts again, filtered from the last modified
-date seen: records at exactly that date come back once more (a read may
-repeat, never skip).
+``>= since``; each next page searches again from the newest date seen and
+leaves out what it already gave at that date, so a record modified during the
+read cannot push another out of sight, and no search nears the 10,000-result
+window unless more records than a page share one date (then ``after`` pages
+through that date, the last page shortened to end at the window).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.hubspot import settings
 from connectors.hubspot.records import epoch_ms, latest
 from hub.errors import ConnectorError
-from hub.http import PageRequest, TokenPaginator
 
 if TYPE_CHECKING:
     from connectors.hubspot.client import HubSpotClient
@@ -67,50 +65,56 @@ def search_changes(
 ) -> Iterator[SearchPage]:
     """Yield every page of records modified at or after ``since``, oldest first.
 
+    Each next page is a new search from the newest modified date seen so far
+    (keyset paging), leaving out the records already yielded at that date.
+    ``after`` offsets alone would skip records: a record modified while the
+    read pages (the hub's own write-back) moves to the end of the result and
+    every record behind it moves one place up. Only while a whole page shares
+    the date it started from does the read page on with ``after``, within the
+    10,000-result window. The first page is yielded even when empty (it
+    carries the cursor).
+
     Raises:
         ConnectorError: more records than the window holds share one modified date.
     """
     total: int | None = None
     start = since
+    seen_at_start: set[str] = set()
+    after = 0
+    first = True
     while True:
-        paginator = TokenPaginator(
-            token_path=settings.NEXT_PAGE_PATH, param="after", placement="body"
-        )
-        request = PageRequest(url=plan.object_name, json=plan.body(start))
-        newest: dt.datetime | None = None
-        restart = False
-        while paginator.has_next:
-            if _past_window(request, plan):
-                start = _restart_at(plan, start, newest, client.system)
-                restart = True
-                break
-            body = client.search(plan.object_name, _within_window(request, plan))
-            paginator.update_state(body)
-            records = [r for r in body["results"] if isinstance(r, Mapping)]
-            total = total if total is not None else _int(body.get("total"))
-            newest = latest(newest, *(stamp(r) for r in records))
-            yield SearchPage(records, total)
-            request = paginator.update_request(request)
-        if not restart:
+        body = plan.body(start)
+        if after:
+            if after >= plan.window:
+                _restart_at(plan, start, start, client.system)
+            body["after"] = str(after)
+            body["limit"] = min(plan.limit, plan.window - after)
+        answer = client.search(plan.object_name, body)
+        records = [r for r in answer["results"] if isinstance(r, Mapping)]
+        total = total if total is not None else _int(answer.get("total"))
+        fresh = [
+            r
+            for r in records
+            if start is None or stamp(r) != start or str(r.get("id")) not in seen_at_start
+        ]
+        if fresh or first:
+            yield SearchPage(fresh, total)
+        first = False
+        if not records or not _has_next(answer):
             return
+        newest = latest(None, *(stamp(r) for r in records))
+        if newest is not None and (start is None or newest > start):
+            start, after = newest, 0
+            seen_at_start = {str(r.get("id")) for r in records if stamp(r) == newest}
+        else:
+            seen_at_start |= {str(r.get("id")) for r in records}
+            after += len(records)
 
 
-def _after(request: PageRequest) -> int | None:
-    return _int((request.json or {}).get("after"))
-
-
-def _past_window(request: PageRequest, plan: SearchPlan) -> bool:
-    after = _after(request)
-    return after is not None and after >= plan.window
-
-
-def _within_window(request: PageRequest, plan: SearchPlan) -> dict[str, Any]:
-    """The request body, its last page shortened to end exactly at the window."""
-    body = dict(request.json or {})
-    after = _after(request)
-    if after is not None and after + plan.limit > plan.window:
-        body["limit"] = plan.window - after
-    return body
+def _has_next(answer: Mapping[str, Any]) -> bool:
+    paging = answer.get("paging")
+    following = paging.get("next") if isinstance(paging, Mapping) else None
+    return isinstance(following, Mapping) and bool(following.get("after"))
 
 
 def _restart_at(

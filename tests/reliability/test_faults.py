@@ -58,17 +58,7 @@ _WORK = ("created", "recovered", "finished", "updated", "closed", "commented", "
 
 
 @pytest.mark.reliability
-def test_a_thousand_won_deals_make_a_thousand_projects(
-    rt: Runtime, request: pytest.FixtureRequest
-) -> None:
-    if rt.loaded.config.systems["crm"].connector == "hubspot":
-        # Found by this test, not fixed yet: HubSpot search pages with `after`
-        # offsets, so a deal the hub writes back during the read moves to the end
-        # and the deal behind it is skipped; the cursor can pass it. The fix is
-        # keyset paging (a new search from the newest date seen, each page).
-        request.applymarker(
-            pytest.mark.xfail(reason="HubSpot offset paging can skip records", strict=False)
-        )
+def test_a_thousand_won_deals_make_a_thousand_projects(rt: Runtime) -> None:
     _won_deals_under_faults(rt, DEALS)
 
 
