@@ -48,6 +48,7 @@ STAGES: dict[str, tuple[int, str, bool, bool]] = {
     "Negotiation/Review": (90, "Commit", False, False),
     "Closed Won": (100, "Closed", True, True),
     "Closed Lost": (0, "Omitted", True, False),
+    "Closed Won - Signed": (100, "Closed", True, True),  # an org's own won stage
 }
 """StageName -> (Probability, ForecastCategoryName, IsClosed, IsWon)."""
 

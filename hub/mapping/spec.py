@@ -149,6 +149,11 @@ class EntityMap(_Strict):
     select: list[str] | None = Field(
         default=None, description="Product fields to request; default: the simple read paths"
     )
+    also_read: list[str] = Field(
+        default_factory=list,
+        description="Product fields to request besides the simple read paths, for rules whose "
+        "path is an expression (Salesforce stage: IsWon, IsClosed)",
+    )
     where: dict[str, FilterValue] = Field(
         default_factory=dict, description="Equality filters always handed to the connector"
     )
@@ -191,7 +196,7 @@ class EntityMap(_Strict):
         """
         if self.select is not None:
             return list(self.select)
-        paths = [self.id_path, self.modified_path]
+        paths = [self.id_path, self.modified_path, *self.also_read]
         for rule in self.fields.values():
             if rule.reads:
                 paths += [rule.path if rule.template is None else None, rule.currency_path]

@@ -240,3 +240,13 @@ def test_runs_with_postgresql_as_the_store(
         assert [r.status for r in rt.store.runs(HANDOFF)] == ["succeeded", "succeeded"]
     finally:
         rt.close()
+
+
+def test_a_deal_won_at_the_orgs_own_won_stage_gets_its_project(
+    runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    deal = sf_sandbox.state.add_opportunity("Signed expansion", stage="Closed Won - Signed")  # type: ignore[attr-defined]
+    settings = runtime.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store)
+    assert deal in {lk.source_id for lk in runtime.store.links(HANDOFF)}

@@ -31,6 +31,8 @@ def sf_opportunity() -> dict[str, Any]:
         "SystemModstamp": "2026-10-24T17:27:05.911+0000",
         "Name": "Tyrell Analytics - Pilot",
         "StageName": "Closed Won",
+        "IsWon": True,
+        "IsClosed": True,
         "Amount": 365800.5,
         "CurrencyIsoCode": "EUR",
         "CloseDate": "2026-12-31",

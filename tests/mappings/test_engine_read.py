@@ -43,16 +43,19 @@ def test_salesforce_opportunity_maps_every_field(salesforce, sf_opportunity) -> 
 
 
 @pytest.mark.parametrize(
-    ("stage_name", "stage"),
+    ("stage_name", "won", "closed", "stage"),
     [
-        ("Closed Won", Stage.WON),
-        ("Closed Lost", Stage.LOST),
-        ("Prospecting", Stage.OPEN),
-        ("Negotiation/Review", Stage.OPEN),
+        ("Closed Won", True, True, Stage.WON),
+        ("Closed Won - Signed", True, True, Stage.WON),  # an org's own won stage
+        ("Closed Lost", False, True, Stage.LOST),
+        ("Prospecting", False, False, Stage.OPEN),
+        ("Negotiation/Review", False, False, Stage.OPEN),
     ],
 )
-def test_stage_value_map_with_default(salesforce, sf_opportunity, stage_name, stage) -> None:
-    sf_opportunity["StageName"] = stage_name
+def test_stage_comes_from_is_won_and_is_closed(
+    salesforce, sf_opportunity, stage_name, won, closed, stage
+) -> None:
+    sf_opportunity.update(StageName=stage_name, IsWon=won, IsClosed=closed)
     opp = to_unified(salesforce, "Opportunity", sf_opportunity)
     assert isinstance(opp, Opportunity)
     assert opp.stage is stage
