@@ -99,6 +99,18 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+def _link_row(session: Session, link: Link) -> LinkRow | None:
+    """The stored row of ``link`` (one per handoff, source and target system)."""
+    return session.scalars(
+        select(LinkRow).where(
+            LinkRow.handoff == link.handoff,
+            LinkRow.source_system == link.source_system,
+            LinkRow.source_id == link.source_id,
+            LinkRow.target_system == link.target_system,
+        )
+    ).one_or_none()
+
+
 def _link_values(link: Link) -> dict[str, Any]:
     return {k: v for k, v in link.__dict__.items() if k != "created_at"}
 
@@ -167,14 +179,7 @@ class StateStore:
     def record_link(self, link: Link) -> None:
         """Insert or update a link (idempotent on handoff + source + target system)."""
         with self._tx() as s:
-            row = s.scalars(
-                select(LinkRow).where(
-                    LinkRow.handoff == link.handoff,
-                    LinkRow.source_system == link.source_system,
-                    LinkRow.source_id == link.source_id,
-                    LinkRow.target_system == link.target_system,
-                )
-            ).one_or_none()
+            row = _link_row(s, link)
             if row is None:
                 s.add(LinkRow(**_link_values(link)))
                 return
@@ -184,14 +189,7 @@ class StateStore:
     def drop_link(self, link: Link) -> bool:
         """Forget a link (its record is gone); True when there was one."""
         with self._tx() as s:
-            row = s.scalars(
-                select(LinkRow).where(
-                    LinkRow.handoff == link.handoff,
-                    LinkRow.source_system == link.source_system,
-                    LinkRow.source_id == link.source_id,
-                    LinkRow.target_system == link.target_system,
-                )
-            ).one_or_none()
+            row = _link_row(s, link)
             if row is None:
                 return False
             s.delete(row)
