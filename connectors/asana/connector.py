@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.asana import settings
+from connectors.asana import where as record_where
 from connectors.asana.batch import BatchRunner, action, raise_for_action
 from connectors.asana.changes import ChangeReader, opt_fields
 from connectors.asana.client import (
@@ -59,6 +60,11 @@ _DEFAULT_FIELDS = {
 
 class AsanaConnector:
     """Read and write Asana tasks and projects; create delivery projects from templates."""
+
+    # Checking an entity's ``where`` on a record read by id (webhooks): product knowledge.
+    read_scope = staticmethod(record_where.read_scope)
+    where_fields = staticmethod(record_where.where_fields)
+    where_value = staticmethod(record_where.where_value)
 
     name: ClassVar[str] = "asana"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

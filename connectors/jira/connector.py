@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.jira import settings
+from connectors.jira import where as record_where
 from connectors.jira.client import JiraClient, describe_error, observe_limits
 from connectors.jira.config import JiraConfig, credentials_hint, load_config, resolve_secrets
 from connectors.jira.lookups import Lookups
@@ -57,6 +58,11 @@ _ORDER = ("updated ASC", "key ASC")
 
 class JiraConnector:
     """Read and write Jira Cloud issues; create delivery projects from templates."""
+
+    # Checking an entity's ``where`` on a record read by id (webhooks): product knowledge.
+    read_scope = staticmethod(record_where.read_scope)
+    where_fields = staticmethod(record_where.where_fields)
+    where_value = staticmethod(record_where.where_value)
 
     name: ClassVar[str] = "jira"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
