@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["BatchReport", "Counts", "Decision", "Verdict", "fingerprint"]
+from hub.errors import TransientError
+
+__all__ = ["BatchReport", "Counts", "Decision", "Verdict", "fingerprint", "raise_if_unsure"]
 
 
 class Verdict(StrEnum):
@@ -64,3 +66,29 @@ def fingerprint(value: Mapping[str, Any] | None) -> str | None:
         return None
     text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def raise_if_unsure(
+    unsure: Sequence[tuple[str, BaseException]],
+    report: BatchReport,
+    *,
+    what: str,
+    tells: str,
+    system: str,
+) -> None:
+    """After the rest of a batch is done, fail it for the writes whose answer was lost.
+
+    ``unsure`` pairs a record id with the transient error of a write that may
+    or may not have gone through; the batch then runs again from its
+    checkpoint, where ``tells`` (a stamp, the item's comments) shows which did.
+    """
+    if not unsure:
+        return
+    report.counts["unsure"] += len(unsure)
+    record, cause = unsure[0]
+    raise TransientError(
+        f"{len(unsure)} {what} may or may not have gone through (e.g. {record}: {cause}); "
+        f"the rest of the batch is done, and the batch runs again from its checkpoint, "
+        f"where {tells} tells",
+        system=system,
+    )

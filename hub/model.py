@@ -9,6 +9,7 @@ than guessed).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -43,6 +44,8 @@ __all__ = [
     "TaskStatus",
     "User",
     "UtcDateTime",
+    "at_path",
+    "dump",
 ]
 
 
@@ -324,3 +327,13 @@ def entity_type(name: str) -> type[Entity]:
 def dump(entity: Entity) -> dict[str, Any]:
     """JSON-ready dict of an entity (Decimals as strings, dates ISO)."""
     return entity.model_dump(mode="json", exclude_none=True)
+
+
+def at_path(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a dumped entity (``account.name``); None when absent."""
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current

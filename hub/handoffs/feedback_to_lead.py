@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.config import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict, fingerprint
+from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.errors import RECORD_ERRORS, MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
@@ -199,15 +199,13 @@ class FeedbackToLead:
             self._record_link(item, "complete")
             done.append(item.item_id)
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.pm, done)
-        if unsure:
-            report.counts["unsure"] += len(unsure)
-            first, cause = unsure[0]
-            raise TransientError(
-                f"{len(unsure)} comments may or may not have been posted (e.g. on "
-                f"{first.item_id}: {cause}); the rest of the batch is done, and the batch runs "
-                "again from its checkpoint, where the item's comments tell",
-                system=self.cfg.pm,
-            )
+        raise_if_unsure(
+            [(w.item_id, exc) for w, exc in unsure],
+            report,
+            what="comments",
+            tells="the item's comments",
+            system=self.cfg.pm,
+        )
 
     def _create_leads(self, items: list[_Work], report: BatchReport) -> None:
         payloads: list[tuple[_Work, dict[str, Any]]] = []

@@ -28,7 +28,7 @@ from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many
-from hub.model import Entity, Milestone, Opportunity, Project, Task, dump
+from hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
@@ -245,7 +245,7 @@ class Sync:
             pm_now["percent_complete"] = percent_complete(self._work[project_id])
         for rule in self.cfg.fields:
             name = _field_key(rule)
-            crm_value, pm_value = _get(crm_now, rule.crm), _get(pm_now, rule.pm)
+            crm_value, pm_value = at_path(crm_now, rule.crm), at_path(pm_now, rule.pm)
             if (rule.crm, rule.pm) == OWNER_RULE and crm_value is None:
                 continue  # the owner has no PM account: leave the manager as it is
             winner = self._winner(rule, pair, name, crm_value, pm_value)
@@ -416,15 +416,6 @@ def _field_key(rule: SyncFieldConfig) -> str:
 
 def _missing(name: str, side: str) -> str:
     return f"{name!r} has no rule in the {side} mapping"
-
-
-def _get(data: Mapping[str, Any], path: str) -> Any:
-    current: Any = data
-    for part in path.split("."):
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(part)
-    return current
 
 
 def _nested(values: Mapping[str, Any], system: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from hub.connector import (
     RecordEnvelope,
     TemplateTask,
 )
-from hub.engine import BatchReport, Decision, Verdict, fingerprint
+from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.errors import RECORD_ERRORS, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.mapping.engine import from_unified, to_unified_many
@@ -205,15 +205,13 @@ class WonToProject:
             self._notify(item, report)
             self._record_link(item, state="complete")
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, [self._id(w.opp) for w in ready])
-        if unsure:
-            report.counts["unsure"] += len(unsure)
-            first, cause = unsure[0]
-            raise TransientError(
-                f"{len(unsure)} of {len(work)} projects may or may not exist "
-                f"(e.g. {first.source_id}: {cause}); the rest of the batch is done, and the "
-                "batch runs again from its checkpoint, where the stamp tells",
-                system=self.cfg.pm,
-            )
+        raise_if_unsure(
+            [(w.source_id, exc) for w, exc in unsure],
+            report,
+            what=f"of {len(work)} project creates",
+            tells="the stamp",
+            system=self.cfg.pm,
+        )
 
     def _heal(self, item: _Work, report: BatchReport) -> bool:
         """After a create whose answer was lost: finish the project if the stamp finds it.

@@ -17,7 +17,7 @@ from typing import Any
 
 from hub.config import SyncConfig
 from hub.mapping.spec import MappingSpec
-from hub.model import Money, Opportunity, Project, dump
+from hub.model import Money, Opportunity, Project, at_path, dump
 
 __all__ = ["FieldPair", "drift_pairs", "pair_values", "show"]
 
@@ -91,8 +91,8 @@ def pair_values(
             return None
         have = project.manager.ref(pm_system) if project.manager else None
         return want, have
-    crm_value = _get(dump(opp), pair.crm)
-    pm_value = percent if pair.pm in COMPUTED else _get(dump(project), pair.pm)
+    crm_value = at_path(dump(opp), pair.crm)
+    pm_value = percent if pair.pm in COMPUTED else at_path(dump(project), pair.pm)
     if pair.pm == "budget":
         amount, budget = opp.amount, project.budget
         if amount is None or budget is None:
@@ -126,12 +126,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
-
-
-def _get(data: Mapping[str, Any], path: str) -> Any:
-    current: Any = data
-    for part in path.split("."):
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(part)
-    return current
