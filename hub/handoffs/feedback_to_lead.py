@@ -223,16 +223,18 @@ class FeedbackToLead:
         if not payloads:
             return
         results = self.crm.create(self._lead_object, [p for _, p in payloads])
+        created: list[Link] = []
         for (item, payload), result in zip(payloads, results, strict=True):
             if result.ok and result.id:
                 item.lead_id = result.id
                 report.counts["created"] += 1
                 self._audit("create_lead", self.cfg.crm, item, "ok", after=payload)
-                self._record_link(item, "created")
+                created.append(self._link(item, "created"))
             else:
                 report.counts["failed"] += 1
                 self._audit("create_lead", self.cfg.crm, item, "failed", detail=result.error)
                 self._dead_letter(item.item_id, f"create lead: {result.error}", payload)
+        self.rt.store.record_links(created)
 
     def _lead(self, item: _Work) -> Lead:
         context = self._context(item)
@@ -301,20 +303,21 @@ class FeedbackToLead:
     # recording -----------------------------------------------------------------
 
     def _record_link(self, item: _Work, state: str) -> None:
+        self.rt.store.record_link(self._link(item, state))
+
+    def _link(self, item: _Work, state: str) -> Link:
         assert item.lead_id is not None
-        self.rt.store.record_link(
-            Link(
-                HANDOFF,
-                self.cfg.pm,
-                self._feedback_object,
-                item.item_id,
-                self.cfg.crm,
-                self._lead_object,
-                item.lead_id,
-                item.lead_id,
-                self.crm.record_url(self._lead_object, item.lead_id),
-                state,
-            )
+        return Link(
+            HANDOFF,
+            self.cfg.pm,
+            self._feedback_object,
+            item.item_id,
+            self.cfg.crm,
+            self._lead_object,
+            item.lead_id,
+            item.lead_id,
+            self.crm.record_url(self._lead_object, item.lead_id),
+            state,
         )
 
     def _audit(

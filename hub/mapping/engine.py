@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import jmespath
-from jmespath.parser import ParsedResult
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import HubError, MappingError
+from hub.mapping.paths import compile_path
 from hub.mapping.transforms import apply_transform, render_template
 from hub.mapping.values import (
     ValueProblem,
@@ -95,17 +94,7 @@ def to_unified(
         RecordMappingError: A field does not fit (every bad field is listed).
         MappingError: The mapping has no such entity.
     """
-    emap = spec.entity(entity_name)
-    ref_key = system or spec.ref_key
-    record_id = _record_id(emap, raw, entity_name)
-    data: dict[str, Any] = {"refs": {ref_key: record_id}}
-    problems = _read_fields(emap, raw, data, ref_key)
-    if problems:
-        raise RecordMappingError(entity_name, record_id, problems)
-    try:
-        return ENTITY_TYPES[entity_name].model_validate(data)
-    except ValidationError as exc:
-        raise RecordMappingError(entity_name, record_id, _model_problems(exc, emap)) from None
+    return _read_entity(spec.entity(entity_name), entity_name, raw, system or spec.ref_key)
 
 
 def to_unified_many(
@@ -120,12 +109,13 @@ def to_unified_many(
     Returns:
         The entities, and ``(raw, error)`` for every record that failed.
     """
-    spec.entity(entity_name)
+    emap = spec.entity(entity_name)
+    ref_key = system or spec.ref_key
     entities: list[Entity] = []
     failures: list[tuple[Mapping[str, Any], MappingError]] = []
     for raw in raws:
         try:
-            entities.append(to_unified(spec, entity_name, raw, system=system))
+            entities.append(_read_entity(emap, entity_name, raw, ref_key))
         except MappingError as exc:
             failures.append((raw, exc))
     return entities, failures
@@ -181,9 +171,21 @@ def from_unified(
 # Reading ---------------------------------------------------------------------------
 
 
+def _read_entity(emap: EntityMap, entity_name: str, raw: Mapping[str, Any], ref_key: str) -> Entity:
+    record_id = _record_id(emap, raw, entity_name)
+    data: dict[str, Any] = {"refs": {ref_key: record_id}}
+    problems = _read_fields(emap, raw, data, ref_key)
+    if problems:
+        raise RecordMappingError(entity_name, record_id, problems)
+    try:
+        return ENTITY_TYPES[entity_name].model_validate(data)
+    except ValidationError as exc:
+        raise RecordMappingError(entity_name, record_id, _model_problems(exc, emap)) from None
+
+
 def _record_id(emap: EntityMap, raw: Mapping[str, Any], entity_name: str) -> str:
     value = _search(emap.id_path, raw)
-    if value is None or value == "" or isinstance(value, Mapping | list):
+    if value is None or value == "" or isinstance(value, (Mapping, list)):
         problem = FieldProblem("refs", emap.id_path, "the record has no usable id", value)
         raise RecordMappingError(entity_name, "(no id)", [problem])
     return str(value)
@@ -199,9 +201,7 @@ def _read_fields(
             data["modified_at"] = None if stamp is None else parse_datetime(stamp)
         except ValueProblem as exc:
             problems.append(FieldProblem("modified_at", emap.modified_path, exc.reason, stamp))
-    for name, rule in emap.fields.items():
-        if not rule.reads:
-            continue
+    for name, rule in emap.read_rules:
         try:
             value = _read_value(rule, raw)
             if value is not _MISSING:
@@ -266,9 +266,14 @@ def _unified_value(rule: FieldRule, value: Any, raw: Mapping[str, Any]) -> Any:
 
 def _put_unified(data: dict[str, Any], name: str, value: Any, ref_key: str) -> None:
     if name == "ref" or name.endswith(".ref"):
-        _put(data, f"{name[:-3]}refs.{ref_key}".lstrip("."), str(value))
+        _put(data, _ref_path(name, ref_key), str(value))
     else:
         _put(data, name, value)
+
+
+@lru_cache(maxsize=1024)
+def _ref_path(name: str, ref_key: str) -> str:
+    return f"{name[:-3]}refs.{ref_key}".lstrip(".")
 
 
 def _model_problems(exc: ValidationError, emap: EntityMap) -> list[FieldProblem]:
@@ -364,7 +369,7 @@ def _map_write(rule: FieldRule, value: Any) -> Any:
 
 
 def _put(payload: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
+    *parents, last = _parts(path)
     target = payload
     for part in parents:
         child = target.setdefault(part, {})
@@ -377,15 +382,15 @@ def _put(payload: dict[str, Any], path: str, value: Any) -> None:
 # Helpers ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _expression(path: str) -> ParsedResult:
-    return jmespath.compile(path)
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def _search(path: str | None, raw: Mapping[str, Any]) -> Any:
     if not path:
         return None
-    return _expression(path).search(raw)
+    return compile_path(path)(raw)
 
 
 def _transform(name: str, value: Any, side: str) -> Any:

@@ -41,6 +41,7 @@ and Jinja2 parse, transforms are registered, write targets are simple) live in
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, field_validator
@@ -201,6 +202,11 @@ class EntityMap(_Strict):
             if rule.reads:
                 paths += [rule.path if rule.template is None else None, rule.currency_path]
         return list(dict.fromkeys(p for p in paths if p and is_simple_path(p)))
+
+    @cached_property
+    def read_rules(self) -> tuple[tuple[str, FieldRule], ...]:
+        """The rules that read, as (unified field, rule), worked out once per entity map."""
+        return tuple((name, rule) for name, rule in self.fields.items() if rule.reads)
 
     def write_rules(self) -> dict[str, FieldRule]:
         """The rules that write, by unified field."""

@@ -10,7 +10,7 @@ unified values back into JSON-safe product values (Decimal -> float for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
@@ -50,24 +50,16 @@ def convert(kind: str | None, value: Any) -> Any:
     Raises:
         ValueProblem: The value does not fit the kind.
     """
-    converters = {
-        "string": _string,
-        "integer": _integer,
-        "number": _number,
-        "decimal": to_decimal,
-        "boolean": _boolean,
-        "date": parse_date,
-        "datetime": parse_datetime,
-        "list": _list,
-    }
-    func = converters.get(kind or "")
+    func = _CONVERTERS.get(kind or "")
     return value if func is None else func(value)
 
 
 def _string(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, Enum):
         return str(value.value)
-    if isinstance(value, Mapping | list | tuple):
+    if isinstance(value, (Mapping, list, tuple)):
         raise ValueProblem("expected text, got a structure", value)
     return str(value)
 
@@ -89,7 +81,7 @@ def to_decimal(value: Any) -> Decimal:
     Raises:
         ValueProblem: Not a finite number.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueProblem("expected a number", value)
     try:
         number = Decimal(str(value).strip())
@@ -103,14 +95,14 @@ def to_decimal(value: Any) -> Decimal:
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
     raise ValueProblem("expected true or false", value)
 
 
 def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def parse_datetime(value: Any) -> dt.datetime:
@@ -214,7 +206,7 @@ def json_safe(value: Any) -> Any:
         return value.model_dump(mode="json", exclude_none=True)
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
 
@@ -226,3 +218,15 @@ def map_key(value: Any) -> str:
     if isinstance(value, Enum):
         return str(value.value)
     return str(value)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "string": _string,
+    "integer": _integer,
+    "number": _number,
+    "decimal": to_decimal,
+    "boolean": _boolean,
+    "date": parse_date,
+    "datetime": parse_datetime,
+    "list": _list,
+}

@@ -15,9 +15,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -111,6 +121,10 @@ def _link_row(session: Session, link: Link) -> LinkRow | None:
     ).one_or_none()
 
 
+def _link_key(link: Link) -> tuple[str, str, str, str]:
+    return (link.handoff, link.source_system, link.target_system, link.source_id)
+
+
 def _link_values(link: Link) -> dict[str, Any]:
     return {k: v for k, v in link.__dict__.items() if k != "created_at"}
 
@@ -178,13 +192,55 @@ class StateStore:
 
     def record_link(self, link: Link) -> None:
         """Insert or update a link (idempotent on handoff + source + target system)."""
+        self.record_links([link])
+
+    def record_links(self, links: Iterable[Link]) -> None:
+        """Insert or update links in one transaction (of one key, the last given wins).
+
+        The stored rows are looked up 500 source ids at a time and the new ones
+        inserted in one executemany: a batch's links cost a few statements, not
+        a transaction each.
+        """
+        latest = {_link_key(link): link for link in links}
+        if not latest:
+            return
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for handoff, source_system, target_system, source_id in latest:
+            groups.setdefault((handoff, source_system, target_system), []).append(source_id)
+        table = cast("Table", LinkRow.__table__)
         with self._tx() as s:
-            row = _link_row(s, link)
-            if row is None:
-                s.add(LinkRow(**_link_values(link)))
-                return
-            for key, value in _link_values(link).items():
-                setattr(row, key, value)
+            stored: dict[tuple[str, str, str, str], int] = {}
+            for (handoff, source_system, target_system), ids in groups.items():
+                for start in range(0, len(ids), 500):
+                    rows = s.execute(
+                        select(LinkRow.id, LinkRow.source_id).where(
+                            LinkRow.handoff == handoff,
+                            LinkRow.source_system == source_system,
+                            LinkRow.target_system == target_system,
+                            LinkRow.source_id.in_(ids[start : start + 500]),
+                        )
+                    )
+                    stored.update(
+                        {(handoff, source_system, target_system, sid): rid for rid, sid in rows}
+                    )
+            now = dt.datetime.now(dt.UTC)
+            new = [
+                {**_link_values(link), "created_at": now, "updated_at": now}
+                for key, link in latest.items()
+                if key not in stored
+            ]
+            changed = [
+                {**_link_values(link), "row_id": stored[key], "updated_at": now}
+                for key, link in latest.items()
+                if key in stored
+            ]
+            if new:
+                s.execute(insert(table), new)
+            if changed:
+                s.execute(
+                    update(table).where(table.c.id == bindparam("row_id")),
+                    changed,
+                )
 
     def drop_link(self, link: Link) -> bool:
         """Forget a link (its record is gone); True when there was one."""

@@ -86,6 +86,7 @@ def test_crash_after_create_finds_the_stamped_lead(
         raise RuntimeError("hub process killed")
 
     monkeypatch.setattr(linked.store, "record_link", crash)
+    monkeypatch.setattr(linked.store, "record_links", crash)
     with pytest.raises(RuntimeError, match="killed"):
         _run(linked)
     monkeypatch.undo()

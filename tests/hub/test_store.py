@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hub.http.redact import register_secret
-from hub.store import AuditEvent, AuditEventRow, Link, StateStore
+from hub.store import AuditEvent, AuditEventRow, Link, LinkRow, StateStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,6 +51,21 @@ def test_links_for_batches_and_filters_by_target(store: StateStore) -> None:
     assert len(found) == 600
     assert found["0060010"].target_key == "DEL-10"
     assert store.links_for("won-to-project", "crm", ids, target_system="other") == {}
+
+
+def test_record_links_inserts_and_updates_a_batch_in_one_go(store: StateStore) -> None:
+    store.record_links([_link(source_id=f"006{i:04d}", key=f"DEL-{i}") for i in range(0, 1200, 3)])
+    created_at = {link.source_id: link.created_at for link in store.links("won-to-project")}
+    batch = [_link(source_id=f"006{i:04d}", key=f"DEL-{i}", state="complete") for i in range(1200)]
+    batch.append(_link(source_id="0060001", key="DEL-LAST", state="complete"))
+    store.record_links(batch)
+    links = {link.source_id: link for link in store.links("won-to-project")}
+    assert len(links) == 1200
+    assert {link.state for link in links.values()} == {"complete"}
+    assert links["0060001"].target_key == "DEL-LAST"
+    assert links["0060003"].created_at == created_at["0060003"]
+    store.record_links([])
+    assert store.count(LinkRow) == 1200
 
 
 def test_cursor_round_trip(store: StateStore) -> None:
