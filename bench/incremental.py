@@ -58,7 +58,7 @@ def measure(size: int) -> list[Figure]:
                 change(sandbox, records[::step][:CHANGED])
                 sandbox.journal.clear()
                 started = time.perf_counter()
-                read, _ = read_all(pair.runtime, role, obj, cursor)
+                read = read_all(pair.runtime, role, obj, cursor).records
                 seconds = time.perf_counter() - started
                 calls = len(sandbox.journal.requests())
                 details = {

@@ -10,7 +10,7 @@ store. The engine drives it through :class:`Connector` (every product) and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -163,8 +163,15 @@ class Connector(Protocol):
         fields: Sequence[str] = (),
         where: Mapping[str, FilterValue] | None = None,
         page_size: int | None = None,
+        seen: Collection[str] = (),
     ) -> Iterator[ChangePage]:
-        """Yield pages of records modified at or after ``since``, oldest first."""
+        """Yield pages of records modified at or after ``since``, oldest first.
+
+        ``seen`` holds the ids of records the caller already handled at the
+        ``since`` instant; a connector may leave them out where re-reading them
+        costs calls (HubSpot enriches each record it reads). The caller drops
+        them either way.
+        """
         ...
 
     def read_by_ids(

@@ -13,7 +13,7 @@ the hub's template (:mod:`connectors.asana.project_ops`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.asana import settings
@@ -163,6 +163,7 @@ class AsanaConnector:
         fields: Sequence[str] = (),
         where: Mapping[str, FilterValue] | None = None,
         page_size: int | None = None,
+        seen: Collection[str] = (),
     ) -> Iterator[ChangePage]:
         """Yield pages of records modified at or after ``since``, oldest first.
 
@@ -177,6 +178,7 @@ class AsanaConnector:
                 every team project); projects: ``team``, ``archived``. Other
                 keys are equality filters applied to the records read.
             page_size: Records per yielded page (default: the ``page_size`` setting).
+            seen: Ids already handled at ``since``; re-reading them costs no calls here.
 
         Yields:
             ChangePages whose cursor is the newest ``modified_at`` handed out so

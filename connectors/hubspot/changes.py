@@ -11,7 +11,7 @@ through that date, the last page shortened to end at the window).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,12 @@ class SearchPage:
 
 
 def search_changes(
-    client: HubSpotClient, plan: SearchPlan, since: dt.datetime | None, stamp: Stamp
+    client: HubSpotClient,
+    plan: SearchPlan,
+    since: dt.datetime | None,
+    stamp: Stamp,
+    *,
+    seen: Collection[str] = (),
 ) -> Iterator[SearchPage]:
     """Yield every page of records modified at or after ``since``, oldest first.
 
@@ -72,14 +77,15 @@ def search_changes(
     every record behind it moves one place up. Only while a whole page shares
     the date it started from does the read page on with ``after``, within the
     10,000-result window. The first page is yielded even when empty (it
-    carries the cursor).
+    carries the cursor). ``seen``: ids already handled at ``since``, left out
+    like those a later page leaves out.
 
     Raises:
         ConnectorError: more records than the window holds share one modified date.
     """
     total: int | None = None
     start = since
-    seen_at_start: set[str] = set()
+    seen_at_start: set[str] = set(seen) if since is not None else set()
     after = 0
     first = True
     while True:

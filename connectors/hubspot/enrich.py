@@ -2,9 +2,11 @@
 
 The mapping reads a deal's outcome, owner and company with plain JMESPath
 (``_stage.outcome``, ``_owner.email``, ``_company.name``), so the connector
-resolves them once per page: pipelines and owners are read once per
-connector and cached; companies take one associations call and one batch
-read per page, never a call per record. Won and lost come from each stage's
+resolves them a batch of records at a time: pipelines and owners are read
+once per connector and cached; companies take one associations call per
+batch and one batch read of the companies this read has not fetched yet
+(kept for one read only, so a renamed company shows at the next read),
+never a call per record. Won and lost come from each stage's
 metadata in the pipelines API, never from stage names.
 """
 
@@ -118,9 +120,16 @@ class Lookups:
         }
 
     def enrich(
-        self, object_name: str, records: Sequence[Mapping[str, Any]]
+        self,
+        object_name: str,
+        records: Sequence[Mapping[str, Any]],
+        companies: dict[str, dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Copies of ``records`` with ``_owner``, ``_stage`` and ``_company`` where they apply."""
+        """Copies of ``records`` with ``_owner``, ``_stage`` and ``_company`` where they apply.
+
+        ``companies`` (id -> ``_company``) holds the companies one read has
+        already fetched; it is filled with those fetched now.
+        """
         out = [dict(r) for r in records]
         if not out:
             return out
@@ -134,35 +143,37 @@ class Lookups:
                 stage = self.stage(properties.get("pipeline"), properties.get("dealstage"))
                 record["_stage"] = stage.as_raw() if stage else None
         if object_name in settings.COMPANY_ENRICHED:
-            companies = self._primary_companies(object_name, [str(r.get("id")) for r in out])
+            primary = self._primary_companies(
+                object_name, [str(r.get("id")) for r in out], {} if companies is None else companies
+            )
             for record in out:
-                record["_company"] = companies.get(str(record.get("id")))
+                record["_company"] = primary.get(str(record.get("id")))
         return out
 
-    def _primary_companies(self, object_name: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def _primary_companies(
+        self, object_name: str, ids: Sequence[str], known: dict[str, dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
         links = self.client.associations(object_name, settings.COMPANIES, ids)
         primary = {deal: pick for deal, to in links.items() if (pick := _primary(to)) is not None}
         if not primary:
             return {}
-        companies = {
-            str(c.get("id")): c
-            for c in self.client.batch_read(
-                settings.COMPANIES,
-                list(dict.fromkeys(primary.values())),
-                settings.COMPANY_PROPERTIES,
-            )
-        }
-        found: dict[str, dict[str, Any]] = {}
-        for deal, company_id in primary.items():
-            company = companies.get(company_id)
-            if company is not None:
+        missing = [c for c in dict.fromkeys(primary.values()) if c not in known]
+        if missing:
+            for company in self.client.batch_read(
+                settings.COMPANIES, missing, settings.COMPANY_PROPERTIES
+            ):
                 properties = company.get("properties") or {}
-                found[deal] = {
+                company_id = str(company.get("id"))
+                known[company_id] = {
                     "id": company_id,
                     "name": properties.get("name"),
                     "domain": properties.get("domain"),
                 }
-        return found
+        return {
+            deal: dict(known[company_id])
+            for deal, company_id in primary.items()
+            if company_id in known
+        }
 
 
 def _primary(targets: Sequence[Mapping[str, Any]]) -> str | None:

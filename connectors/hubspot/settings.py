@@ -42,7 +42,8 @@ SEARCH_WINDOW: Final = 10_000
 SEARCH_MAX_FILTERS: Final = 10
 """Filters per filter group (25 in all, 5 groups)."""
 OWNERS_PAGE_MAX: Final = 500
-DEFAULT_PAGE_SIZE: Final = 100
+DEFAULT_PAGE_SIZE: Final = SEARCH_PAGE_MAX
+"""Search is limited to a few calls a second: each call brings the most it may."""
 
 DEFAULT_MODIFIED_PROPERTY: Final = "hs_lastmodifieddate"
 MODIFIED_PROPERTY: Final[dict[str, str]] = {"contacts": "lastmodifieddate"}

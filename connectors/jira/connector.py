@@ -12,7 +12,7 @@ one ``PUT`` per edited issue, as Jira has no synchronous bulk edit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.jira import settings
@@ -147,6 +147,7 @@ class JiraConnector:
         fields: Sequence[str] = (),
         where: Mapping[str, FilterValue] | None = None,
         page_size: int | None = None,
+        seen: Collection[str] = (),
     ) -> Iterator[ChangePage]:
         """Yield pages of issues updated at or after ``since``, oldest first.
 
@@ -159,6 +160,7 @@ class JiraConnector:
                 (None means ``IS EMPTY``); epic mode adds ``project = <project_key>``
                 unless a project is given.
             page_size: Issues per page (at most 100).
+            seen: Ids already handled at ``since``; re-reading them costs no calls here.
 
         Yields:
             One ChangePage per search page. Its cursor is the largest ``updated``

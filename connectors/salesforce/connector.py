@@ -10,7 +10,7 @@ names the record: the page's cursor is never stored, so nothing is skipped.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -131,6 +131,7 @@ class SalesforceConnector:
         fields: Sequence[str] = (),
         where: Mapping[str, FilterValue] | None = None,
         page_size: int | None = None,
+        seen: Collection[str] = (),
     ) -> Iterator[ChangePage]:
         """Yield pages of records modified at or after ``since``, oldest first.
 
@@ -140,6 +141,7 @@ class SalesforceConnector:
             fields: Fields to read (relationship paths allowed); default: all simple fields.
             where: Equality filters ANDed to the query, e.g. ``{"IsWon": True}``.
             page_size: Records per page, clamped to Salesforce's 200..2000.
+            seen: Ids already handled at ``since``; re-reading them costs no calls here.
 
         Yields:
             One ChangePage per query batch; its cursor is the largest modified date so far.

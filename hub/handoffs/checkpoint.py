@@ -89,11 +89,17 @@ def _same_instant(when: dt.datetime | None, cursor: str | None) -> bool:
 
 
 def read_from_checkpoint(
-    store: StateStore, name: str, read: Callable[[str | None], Iterator[ChangePage]]
+    store: StateStore,
+    name: str,
+    read: Callable[[str | None, frozenset[str]], Iterator[ChangePage]],
 ) -> Iterator[ChangePage]:
-    """Pages read from the stored checkpoint, less the records it says are handled."""
+    """Pages read from the stored checkpoint, less the records it says are handled.
+
+    ``read`` gets the cursor and the ids handled at its instant, which a
+    connector may leave out of its read.
+    """
     checkpoint = Checkpoint.decode(store.get_cursor(name))
-    for page in read(checkpoint.cursor):
+    for page in read(checkpoint.cursor, checkpoint.ids):
         kept = [r for r in page.records if not checkpoint.handled(r)]
         yield ChangePage(kept, page.cursor, page.total)
 
@@ -120,11 +126,12 @@ def read_entity_changes(
     return read_from_checkpoint(
         store,
         name,
-        lambda since: connector.read_changes(
+        lambda since, seen: connector.read_changes(
             entity.object,
             since=since,
             fields=entity.source_fields(),
             where=filters,
             page_size=page_size,
+            seen=seen,
         ),
     )

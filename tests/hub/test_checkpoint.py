@@ -50,10 +50,12 @@ def test_decode_accepts_bare_cursors_and_junk() -> None:
 def test_read_drops_handled_records_and_advance_stores(tmp_path: Path) -> None:
     store = StateStore(f"sqlite:///{tmp_path / 's.db'}")
     cursors: list[str | None] = []
+    seen: list[frozenset[str]] = []
     pages = [ChangePage([_rec("a", T0), _rec("b", T0)], _cursor(T0))]
 
-    def read(since: str | None):
+    def read(since: str | None, handled: frozenset[str]):
         cursors.append(since)
+        seen.append(handled)
         return iter(pages)
 
     for page in read_from_checkpoint(store, "h", read):
@@ -61,6 +63,7 @@ def test_read_drops_handled_records_and_advance_stores(tmp_path: Path) -> None:
     pages = [ChangePage([_rec("a", T0), _rec("b", T0), _rec("c", T0)], _cursor(T0))]
     again = list(read_from_checkpoint(store, "h", read))
     assert cursors == [None, _cursor(T0)]
+    assert seen == [frozenset(), {"a", "b"}]
     assert [r.id for r in again[0].records] == ["c"]
     advance_checkpoint(store, "h", again[0])
     assert Checkpoint.decode(store.get_cursor("h")).ids == {"a", "b", "c"}

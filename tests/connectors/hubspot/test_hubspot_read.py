@@ -228,15 +228,16 @@ def test_a_deal_won_in_the_custom_pipeline_is_found(sandbox, connector):
     }
 
 
-def test_enrichment_costs_calls_per_page_not_per_record(sandbox, connector):
+def test_enrichment_costs_calls_per_batch_not_per_record(sandbox, connector):
     sandbox.journal.clear()
     pages = list(connector.read_changes(DEALS, since=None, fields=["dealname"], page_size=25))
+    assert len(pages) == 3
     assert calls(sandbox, "/deals/search") == 3
-    assert calls(sandbox, "/crm/v4/associations/deals/companies/batch/read") == 3
-    assert calls(sandbox, "/crm/v3/objects/companies/batch/read") == 3
+    assert calls(sandbox, "/crm/v4/associations/deals/companies/batch/read") == 1
+    assert calls(sandbox, "/crm/v3/objects/companies/batch/read") == 1
     assert calls(sandbox, "/crm/v3/owners") == 1
     assert calls(sandbox, "/crm/v3/pipelines/deals") == 1
-    assert len(sandbox.journal.calls) == 11
+    assert len(sandbox.journal.calls) == 7
     owners = {o["id"]: o for o in sandbox.state.owners()}
     for record in records_of(pages):
         properties = record.raw["properties"]
@@ -260,6 +261,36 @@ def test_enrichment_costs_calls_per_page_not_per_record(sandbox, connector):
         assert stage["pipeline"] == properties["pipeline"]
         closed = sandbox.state.get(DEALS, record.id)["hs_is_closed"] == "true"
         assert (stage["outcome"] != "open") == closed
+
+
+def test_companies_are_read_once_per_read_and_associations_per_thousand(sandbox, connector):
+    for n in range(1100):
+        sandbox.state.add_deal(f"Bulk deal {n}")
+    sandbox.journal.clear()
+    pages = list(connector.read_changes(DEALS, since=None, fields=["dealname"], page_size=200))
+    records = records_of(pages)
+    assert len(records) == len({r.id for r in records}) > 1000
+    assert calls(sandbox, "/crm/v4/associations/deals/companies/batch/read") == 2
+    companies = {r.raw["_company"]["id"] for r in records if r.raw.get("_company")}
+    assert calls(sandbox, "/crm/v3/objects/companies/batch/read") == -(-len(companies) // 100)
+    company = next(iter(companies))
+    sandbox.state.modify_record("companies", company, name="Renamed Inc")
+    again = records_of(connector.read_changes(DEALS, since=None, fields=["dealname"]))
+    assert {r.raw["_company"]["name"] for r in again if r.raw["_company"]["id"] == company} == {
+        "Renamed Inc"
+    }
+
+
+def test_seen_ids_at_the_cursor_are_left_out_and_not_enriched(sandbox, connector):
+    *_, last = connector.read_changes(DEALS, since=None)
+    newest = last.records[-1].modified_at
+    at_cursor = [r.id for r in last.records if r.modified_at == newest]
+    sandbox.journal.clear()
+    again = records_of(connector.read_changes(DEALS, since=last.cursor, seen=at_cursor))
+    assert again == []
+    assert len(sandbox.journal.calls) == 1
+    plain = records_of(connector.read_changes(DEALS, since=last.cursor))
+    assert {r.id for r in plain} >= set(at_cursor)
 
 
 def test_primary_company_wins_over_other_associations(sandbox, connector):
