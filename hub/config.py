@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from hub.errors import ConfigError, Issue
+from hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from hub.mapping.loader import check_mapping, unified_path_problem
 from hub.mapping.spec import MappingSpec
 from hub.mapping.transforms import template_error
@@ -104,6 +105,13 @@ class SystemConfig(_Strict):
         default_factory=dict, description="Connector-specific settings (see its config model)"
     )
     rate_limit: RateLimitConfig | None = None
+    concurrency: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        ge=1,
+        le=MAX_CONCURRENCY,
+        description="Requests a bulk write keeps in flight at once, so latency does not "
+        "leave the rate limit unused; each still waits its turn under rate_limit",
+    )
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
     retry_wait_seconds: float = Field(

@@ -10,7 +10,7 @@ create that may have happened is left to the caller, which looks first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from connectors.asana import settings
 from connectors.asana.client import error_messages
 from connectors.asana.records import chunks
 from hub.errors import AuthError, RateLimitedError, RecordError, TransientError
+from hub.http.concurrent import in_parallel, waves
 
 if TYPE_CHECKING:
     from connectors.asana.client import AsanaClient
@@ -91,9 +92,16 @@ class BatchRunner:
         """
         results: dict[int, ActionResult] = {}
         pending = list(range(len(actions)))
+
+        def send(group: Sequence[int]) -> list[ActionResult]:
+            return self._send([actions[i] for i in group], group)
+
         for round_number in range(self.rounds + 1):
-            for group in chunks(pending, settings.BATCH_SIZE):
-                self._send([actions[i] for i in group], group, results)
+            groups = list(chunks(pending, settings.BATCH_SIZE))
+            for run in waves(groups, lambda group: _resources(actions[i] for i in group)):
+                for answers in in_parallel(send, run, workers=self.client.api.concurrency):
+                    self.calls += 1
+                    results.update((r.index, r) for r in answers)
             again = [i for i in pending if _repeatable(results[i], actions[i])]
             if not again or round_number == self.rounds:
                 break
@@ -101,14 +109,20 @@ class BatchRunner:
             pending = again
         return [results[i] for i in range(len(actions))]
 
-    def _send(
-        self, group: list[Mapping[str, Any]], indexes: Sequence[int], out: dict[int, ActionResult]
-    ) -> None:
+    def _send(self, group: list[Mapping[str, Any]], indexes: Sequence[int]) -> list[ActionResult]:
         idempotent = all(a.get("method") in _REPEATABLE_METHODS for a in group)
         answers = self.client.batch(group, idempotent=idempotent)
-        self.calls += 1
-        for index, answer in zip(indexes, answers, strict=True):
-            out[index] = _result(index, answer)
+        return [_result(index, answer) for index, answer in zip(indexes, answers, strict=True)]
+
+
+def _resources(actions: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The records the actions act on (the gids in their paths): two calls on one go in order."""
+    return [
+        part
+        for action in actions
+        for part in str(action.get("relative_path", "")).split("/")
+        if part.isdigit()
+    ]
 
 
 def _result(index: int, answer: Any) -> ActionResult:

@@ -150,6 +150,7 @@ class AsanaConnector:
             describe_error=describe_error,
             credentials_hint=hint,
             observe_limits=observe_limits,
+            concurrency=system.concurrency,
         )
         return cls(AsanaClient(api), config, base_url=base)
 

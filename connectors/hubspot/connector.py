@@ -284,7 +284,12 @@ class HubSpotConnector:
             if links:
                 body["associations"] = association_inputs(object_name, links)
             inputs.append(Input(index, body))
-        return write_batches(self._sender(object_name, "create"), inputs, created=True)
+        return write_batches(
+            self._sender(object_name, "create"),
+            inputs,
+            created=True,
+            concurrency=self.client.api.concurrency,
+        )
 
     def _add_company_contacts(self, wanted: list[dict[str, list[str]]]) -> None:
         companies = [
@@ -309,7 +314,12 @@ class HubSpotConnector:
             Input(i, {"id": str(record_id), "properties": write_properties(values)}, str(record_id))
             for i, (record_id, values) in enumerate(records)
         ]
-        return write_batches(self._sender(object_name, "update"), inputs, created=False)
+        return write_batches(
+            self._sender(object_name, "update"),
+            inputs,
+            created=False,
+            concurrency=self.client.api.concurrency,
+        )
 
     def upsert(
         self, object_name: str, external_field: str, records: Sequence[Mapping[str, Any]]
@@ -335,7 +345,11 @@ class HubSpotConnector:
             body = {"idProperty": name, "id": key, "properties": properties}
             inputs.append(Input(index, body, key))
         written = write_batches(
-            self._sender(object_name, "upsert"), inputs, created=None, key_property=name
+            self._sender(object_name, "upsert"),
+            inputs,
+            created=None,
+            key_property=name,
+            concurrency=self.client.api.concurrency,
         )
         merged = {r.index: r for r in written} | refused
         return [merged[i] for i in range(len(records))]

@@ -105,8 +105,9 @@ OBJECT_TYPE_IDS: Final[dict[str, str]] = {
 RECORD_URL: Final = "{app}/contacts/{portal}/record/{type_id}/{id}"
 DEFAULT_APP_URL: Final = "https://app.hubspot.com"
 
-DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 15, "per_seconds": 1.0, "burst": 4}
-"""Under 190 requests / 10 s and the per-second limit of private apps on paid tiers."""
+DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 18, "per_seconds": 1.0, "burst": 1}
+"""Paid-tier private apps: 19 a second, 190 per 10 s. A bucket of burst b at rate r sends at
+most b + r in any one-second window (19) and b + 10r in ten seconds (181): never refused."""
 DEFAULT_SEARCH_RATE: Final = 4.0
 """Search requests per second (HubSpot allows 5 per account; one is left as headroom)."""
 DEFAULT_SEARCH_LAG_SECONDS: Final = 5.0

@@ -49,6 +49,7 @@ def build_api(
         describe_error=describe_error,
         credentials_hint=hint,
         observe_limits=functools.partial(observe_limits, system=system.name),
+        concurrency=system.concurrency,
     )
     return api, auth if isinstance(auth, OAuth2Token) else None
 

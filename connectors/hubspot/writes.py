@@ -21,6 +21,7 @@ from typing import Any
 from connectors.hubspot import settings
 from connectors.hubspot.client import BatchAnswer, BatchRefused, error_text
 from hub.connector import WriteResult
+from hub.http.concurrent import in_parallel, waves
 
 __all__ = ["ISOLATION_CALLS", "Input", "Send", "write_batches"]
 
@@ -58,6 +59,7 @@ def write_batches(
     *,
     created: bool | None,
     key_property: str | None = None,
+    concurrency: int = 1,
 ) -> list[WriteResult]:
     """Write ``inputs`` in batches of 100; one WriteResult per input, in input order.
 
@@ -66,11 +68,18 @@ def write_batches(
         inputs: Records with their input index.
         created: The ``created`` flag of successes, or None to read HubSpot's ``new``.
         key_property: Property whose value is an input's ``key`` (upsert), else the id is.
+        concurrency: Batches in flight at once; a batch naming a record an earlier
+            one holds waits for it.
     """
     plan = _Plan(send, created, key_property)
     results: dict[int, WriteResult] = {}
-    for batch in _batches(inputs):
-        results.update(_isolate(plan, batch, _Budget(ISOLATION_CALLS)))
+
+    def write(batch: list[Input]) -> dict[int, WriteResult]:
+        return _isolate(plan, batch, _Budget(ISOLATION_CALLS))
+
+    for run in waves(_batches(inputs), lambda batch: [i.key for i in batch if i.key]):
+        for found in in_parallel(write, run, workers=concurrency):
+            results.update(found)
     return [results[i.index] for i in inputs]
 
 

@@ -43,6 +43,7 @@ from hub.connector import (
 )
 from hub.errors import ConnectorError, NotFoundError, RecordError
 from hub.http import ApiClient, BasicToken, RetryPolicy, TokenBucket, build_client
+from hub.http.concurrent import in_parallel, waves
 from hub.http.query import Condition, jql
 from hub.mapping.transforms import adf_to_text
 
@@ -134,6 +135,7 @@ class JiraConnector:
             describe_error=describe_error,
             credentials_hint=credentials_hint(system.name, config),
             observe_limits=observe_limits,
+            concurrency=system.concurrency,
         )
         return cls(JiraClient(api), config, base_url=system.base_url)
 
@@ -296,16 +298,23 @@ class JiraConnector:
     def update(
         self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> list[WriteResult]:
-        """Edit ``(key, fields)`` pairs, one ``PUT`` each; a refused one does not stop the rest."""
+        """Edit ``(key, fields)`` pairs, one ``PUT`` each; a refused one does not stop the rest.
+
+        The PUTs go ``concurrency`` at a time (two edits of one issue in order).
+        """
         self._object(object_name)
-        results = []
-        for index, (key, fields) in enumerate(records):
+
+        def edit(item: tuple[int, tuple[str, Mapping[str, Any]]]) -> WriteResult:
+            index, (key, fields) = item
             try:
                 self.client.edit_issue(key, issue_update(fields))
             except (RecordError, NotFoundError) as exc:
-                results.append(WriteResult(index, False, id=key, created=False, error=str(exc)))
-            else:
-                results.append(WriteResult(index, True, id=key, created=False))
+                return WriteResult(index, False, id=key, created=False, error=str(exc))
+            return WriteResult(index, True, id=key, created=False)
+
+        results: list[WriteResult] = []
+        for run in waves(enumerate(records), lambda item: [item[1][0]]):
+            results += in_parallel(edit, run, workers=self.client.api.concurrency)
         return results
 
     def add_comment(self, object_name: str, record_id: str, text: str) -> str:

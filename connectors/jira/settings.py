@@ -95,5 +95,7 @@ RATE_LIMIT_HEADERS: Final[dict[str, str]] = {
 }
 """``X-RateLimit-Reset`` is an ISO 8601 instant (``yyyy-MM-ddTHH:mmZ``), not seconds;
 ``Retry-After`` (seconds, on 429 and some 503s) is honoured by :mod:`hub.http.retry`."""
-DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 10, "per_seconds": 1.0, "burst": 20}
-"""API-token traffic is held to unpublished per-second burst limits; this stays under them."""
+DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 9, "per_seconds": 1.0, "burst": 1}
+"""API-token traffic is held to per-second burst limits Atlassian does not publish; ten a
+second is the figure commonly cited. Burst + a second's refill stays within it; the
+``X-RateLimit-*`` headers Jira sends slow the client further when it gets close."""

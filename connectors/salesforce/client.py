@@ -20,6 +20,7 @@ from connectors.salesforce import settings
 from hub.errors import AuthError, ConnectorError, RateLimitedError
 from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest
 from hub.http.client import default_error_text
+from hub.http.concurrent import in_parallel, waves
 from hub.http.query import soql_field
 
 if TYPE_CHECKING:
@@ -40,6 +41,11 @@ __all__ = [
 
 _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _FORBIDDEN = frozenset({403})
+
+
+def _record_keys(batch: Sequence[Mapping[str, Any]], field: str) -> list[str]:
+    """The records a batch writes (by Id or upsert key); two writing one record go in order."""
+    return [str(r[field]) for r in batch if r.get(field)]
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -262,20 +268,31 @@ class SalesforceClient:
     ) -> list[Mapping[str, Any]]:
         """PATCH /composite/sobjects/{type}/{externalIdField} in batches of 200."""
         url = self._path(settings.UPSERT_PATH, sobject=sobject, field=field)
-        return self._save("PATCH", url, records, idempotent=True)
+        return self._save("PATCH", url, records, idempotent=True, key_field=field)
 
     def _save(
-        self, method: str, url: str, records: Sequence[Mapping[str, Any]], *, idempotent: bool
+        self,
+        method: str,
+        url: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        idempotent: bool,
+        key_field: str = "Id",
     ) -> list[Mapping[str, Any]]:
-        results: list[Mapping[str, Any]] = []
-        for batch in chunks(records, settings.COLLECTION_BATCH_SIZE):
+        def save(batch: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
             body = self._call(
                 method,
                 url,
                 json={"allOrNone": False, "records": list(batch)},
                 idempotent=idempotent,
             )
-            results.extend(self._checked_results(body, len(batch), url))
+            return self._checked_results(body, len(batch), url)
+
+        results: list[Mapping[str, Any]] = []
+        batches = list(chunks(records, settings.COLLECTION_BATCH_SIZE))
+        for run in waves(batches, lambda batch: _record_keys(batch, key_field)):
+            for saved in in_parallel(save, run, workers=self.api.concurrency):
+                results.extend(saved)
         return results
 
     def _checked_results(self, body: Any, expected: int, url: str) -> list[Mapping[str, Any]]:

@@ -119,6 +119,7 @@ class SalesforceConnector:
             describe_error=describe_error,
             credentials_hint=_auth_hint(system.name, config),
             observe_limits=observe_limits,
+            concurrency=system.concurrency,
         )
         client = SalesforceClient(api, api_version=config.api_version)
         return cls(client, config, system=system.name, base_url=system.base_url, auth=auth)

@@ -10,6 +10,7 @@ product's own error text. It also counts calls, which benchmarks and the
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -90,8 +91,11 @@ class ApiClient:
         describe_error: ErrorDescriber = default_error_text,
         credentials_hint: str = "",
         observe_limits: Callable[[httpx.Response], tuple[int | None, float | None]] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.http = client
+        self.concurrency = concurrency
+        """Requests a bulk write may keep in flight at once (see :mod:`hub.http.concurrent`)."""
         self.system = system
         self.retry = retry or RetryPolicy()
         self.limiter = limiter
@@ -100,6 +104,7 @@ class ApiClient:
         self.observe_limits = observe_limits
         self.calls: Counter[str] = Counter()
         self.retries = 0
+        self._count_lock = threading.Lock()
 
     def request(
         self,
@@ -124,7 +129,8 @@ class ApiClient:
             for attempt in self.retry.retrying():
                 with attempt:
                     if attempt.retry_state.attempt_number > 1:
-                        self.retries += 1
+                        with self._count_lock:
+                            self.retries += 1
                     response = self._send(method, url, params, json, data, headers, repeatable)
         except RetryableOutcome as exc:
             raise self._final_error(exc.outcome, method, url) from None
@@ -144,7 +150,8 @@ class ApiClient:
     ) -> httpx.Response:
         if self.limiter is not None:
             self.limiter.acquire()
-        self.calls[method] += 1
+        with self._count_lock:
+            self.calls[method] += 1
         try:
             response = self.http.request(
                 method, url, params=params, json=json, data=data, headers=headers
