@@ -78,11 +78,14 @@ def pair_values(
     pm_system: str,
     people: Mapping[str, str],
     percent: int | None,
+    dumped: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> tuple[Any, Any] | None:
     """The deal's and the project's value of a pair, comparable; None when not comparable.
 
     Not comparable: amounts in different currencies, and a deal owner who has
     no account in the project tool (the manager cannot be set to them).
+    ``dumped`` is ``(dump(opp), dump(project))`` when the caller has them (one
+    dump per record, not one per pair).
     """
     if pair.crm == "owner" and pair.pm == "manager":
         email = opp.owner.email if opp.owner else None
@@ -91,8 +94,12 @@ def pair_values(
             return None
         have = project.manager.ref(pm_system) if project.manager else None
         return want, have
-    crm_value = at_path(dump(opp), pair.crm)
-    pm_value = percent if pair.pm in COMPUTED else at_path(dump(project), pair.pm)
+    opp_data, project_data = dumped or (None, None)
+    crm_value = at_path(dump(opp) if opp_data is None else opp_data, pair.crm)
+    if pair.pm in COMPUTED:
+        pm_value: Any = percent
+    else:
+        pm_value = at_path(dump(project) if project_data is None else project_data, pair.pm)
     if pair.pm == "budget":
         amount, budget = opp.amount, project.budget
         if amount is None or budget is None:

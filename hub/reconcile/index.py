@@ -19,7 +19,7 @@ __all__ = ["DealRow", "RecordIndex"]
 _SCHEMA = """
 CREATE TABLE deals (
     id TEXT PRIMARY KEY, stamp TEXT, name TEXT, won INTEGER, linked INTEGER,
-    close_date TEXT, in_window INTEGER, days_to_project REAL
+    close_date TEXT, in_window INTEGER, days_to_project REAL, record TEXT
 );
 CREATE INDEX deals_stamp ON deals (stamp);
 CREATE TABLE projects (id TEXT, key TEXT, name TEXT, stamp TEXT, deal TEXT);
@@ -56,16 +56,37 @@ class RecordIndex:
 
     def add_deals(
         self,
-        rows: Iterable[tuple[str, str, str, bool, bool, dt.date | None, bool, float | None]],
+        rows: Iterable[
+            tuple[str, str, str, bool, bool, dt.date | None, bool, float | None, str | None]
+        ],
     ) -> None:
-        """``(id, stamp, name, won, linked, close_date, in_window, days_to_project)`` rows."""
+        """``(id, stamp, name, won, linked, close_date, in_window, days_to_project, record)``.
+
+        ``record`` is the unified deal as JSON (kept for won deals, which step 2
+        compares with their projects, so they are not read from the CRM again).
+        """
         self._db.executemany(
-            "INSERT OR REPLACE INTO deals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO deals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (i, s.casefold(), n, int(w), int(lk), c.isoformat() if c else None, int(iw), d)
-                for i, s, n, w, lk, c, iw, d in rows
+                (i, s.casefold(), n, int(w), int(lk), c.isoformat() if c else None, int(iw), d, r)
+                for i, s, n, w, lk, c, iw, d, r in rows
             ],
         )
+
+    def records(self, ids: Iterable[str]) -> dict[str, str]:
+        """Deal id -> the unified deal as JSON, of those of ``ids`` stored with one."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for deal, record in self._db.execute(
+                f"SELECT id, record FROM deals WHERE id IN ({marks})"  # noqa: S608
+                " AND record IS NOT NULL",
+                chunk,
+            ):
+                found[deal] = record
+        return found
 
     def deals(self, ids: Iterable[str]) -> dict[str, DealRow]:
         """The indexed deals among ``ids``."""

@@ -36,7 +36,16 @@ from hub.handoffs.risk_to_account_manager import raises_alert
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import to_unified_many
 from hub.mapping.spec import EntityMap
-from hub.model import Entity, Feedback, Opportunity, Project, Risk, Stage, TaskStatus
+from hub.model import (
+    Entity,
+    Feedback,
+    Opportunity,
+    Project,
+    Risk,
+    Stage,
+    TaskStatus,
+    dump,
+)
 from hub.reconcile.drift import COMPUTED, FieldPair, drift_pairs, pair_values, show
 from hub.reconcile.index import RecordIndex
 from hub.reconcile.kpis import KpiReport
@@ -99,6 +108,7 @@ class Reconciler:
         self.page_size = page_size
         self.scanned: dict[str, int] = {}
         self._letters: dict[tuple[str, str], str] = {}
+        self._people: dict[str, str | None] = {}
 
     def _same_pair(self, settings: Any) -> Any:
         if settings is None or not settings.enabled:
@@ -189,6 +199,7 @@ class Reconciler:
                         opp.close_date,
                         in_window,
                         _days_between(opp.close_date, link.created_at if link else None),
+                        opp.model_dump_json() if is_won else None,
                     )
                 )
             index.add_deals(rows)
@@ -267,7 +278,7 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
-            self._compare(spool, won)
+            self._compare(spool, won, index)
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
@@ -290,18 +301,17 @@ class Reconciler:
                 seen.append(_ProjectSeen(key, key, project, deal, False))
         return seen
 
-    def _compare(self, spool: Spool, items: list[_ProjectSeen]) -> None:
-        """Field drift between each won deal and its project; KPIs of the window's projects."""
+    def _compare(self, spool: Spool, items: list[_ProjectSeen], index: RecordIndex) -> None:
+        """Field drift between each won deal and its project; KPIs of the window's projects.
+
+        The deals are those step 1 read and kept in the index (same fields, same
+        pass), not read from the CRM a second time.
+        """
         if not items:
             return
-        entity = self.crm_map.entities["Opportunity"]
-        raws = self.crm.read_by_ids(
-            entity.object, sorted({i.deal for i in items if i.deal}), fields=entity.source_fields()
-        )
         opps = {
-            o.refs[self.crm_name]: o
-            for o in to_unified_many(self.crm_map, "Opportunity", [r.raw for r in raws])[0]
-            if isinstance(o, Opportunity)
+            deal: Opportunity.model_validate_json(record)
+            for deal, record in index.records(i.deal for i in items if i.deal).items()
         }
         people = self.people([o for o in opps.values()])
         percents = self._percents([i.project for i in items])
@@ -312,9 +322,16 @@ class Reconciler:
             if self._in_window(opp.close_date):
                 self._project_kpis(opp, item.project)
             percent = percents.get(item.project.refs[self.pm_name])
+            dumped = (dump(opp), dump(item.project))
             for pair in self.pairs:
                 values = pair_values(
-                    pair, opp, item.project, pm_system=self.pm_name, people=people, percent=percent
+                    pair,
+                    opp,
+                    item.project,
+                    pm_system=self.pm_name,
+                    people=people,
+                    percent=percent,
+                    dumped=dumped,
                 )
                 if values is None or values[0] == values[1]:
                     continue
@@ -349,12 +366,20 @@ class Reconciler:
         )
 
     def people(self, opps: list[Opportunity]) -> dict[str, str]:
-        """Deal owners' e-mail addresses (lower case) -> their user ids in the project tool."""
+        """Deal owners' e-mail addresses (lower case) -> their user ids in the project tool.
+
+        Each address is asked once per reconcile (a few hundred sales reps own
+        100k deals; asking again on every page cost one user search per owner).
+        """
         if not any(p.crm == "owner" for p in self.pairs):
             return {}
-        emails = sorted({o.owner.email for o in opps if o.owner and o.owner.email})
-        found = self.pm.find_users(emails) if emails else {}
-        return {email.lower(): user for email, user in found.items()}
+        emails = {o.owner.email for o in opps if o.owner and o.owner.email}
+        asked = sorted(e for e in emails if e.lower() not in self._people)
+        if asked:
+            found = {e.lower(): user for e, user in self.pm.find_users(asked).items()}
+            self._people.update({e.lower(): found.get(e.lower()) for e in asked})
+        wanted = {e.lower() for e in emails}
+        return {e: user for e in wanted if (user := self._people.get(e)) is not None}
 
     def _percents(self, projects: list[Project]) -> dict[str, int | None]:
         if not any(p.pm in COMPUTED for p in self.pairs) or not projects:

@@ -1,0 +1,204 @@
+"""Figure 4 (third part): Prefect's share of a won-to-project run of up to 1000 deals.
+
+The same run twice, each on freshly seeded sandboxes (same seed, so the same
+deals) served by processes of their own (see :mod:`bench.reconcile_scale`),
+each in a child process of its own so both start alike:
+
+* plain: what the flow's body does without Prefect: load the config, open the
+  runtime, build the handoff, ``run_handoff`` (``hub.handoffs.runner``);
+* flow: ``flows.won_to_project.won_to_project`` on Prefect's embedded
+  (ephemeral) server, as ``hub run`` runs it, with ``PREFECT_HOME`` in a
+  temporary folder. ``import prefect`` and the server's start-up
+  (``SubprocessASGIServer().start()``, the step the first flow call would
+  otherwise take) are timed apart, before the flow run is timed.
+
+Prefect's share = (flow seconds - plain seconds) / flow seconds; start-up and
+import are not in it (they are reported in the details). Client pacing is
+generous (``requests_per_second=100000``), so the vendors' published limits
+do not dilute Prefect's share with waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.reconcile_scale import REPO, Server, start_sandbox, stop_sandboxes
+from bench.report import Figure
+
+MAX_DEALS = 1000
+SEED = 11
+RATE = 100_000
+TARGET = 0.10
+CRM, PM = "salesforce", "jira"
+PREFECT_ENV = {
+    "PREFECT_SERVER_EPHEMERAL_ENABLED": "true",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+}
+
+
+# the child processes ----------------------------------------------------------------------
+
+
+def _plain(config: Path) -> dict[str, Any]:
+    from hub.config import load_config
+    from hub.handoffs.catalogue import build_handoff
+    from hub.handoffs.runner import run_handoff
+    from hub.handoffs.won_to_project import HANDOFF
+    from hub.runtime import open_runtime
+
+    started = time.perf_counter()
+    runtime = open_runtime(load_config(config))
+    try:
+        summary = run_handoff(HANDOFF, build_handoff(runtime, HANDOFF), runtime.store)
+    finally:
+        runtime.close()
+    return {"seconds": time.perf_counter() - started, "counts": summary.counts}
+
+
+def _flow(config: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.won_to_project import won_to_project
+
+    import_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    server = SubprocessASGIServer()
+    server.start(timeout=120)
+    startup_seconds = time.perf_counter() - started
+    try:
+        started = time.perf_counter()
+        summary = won_to_project(str(config), batch_retry_delay_seconds=0)
+        seconds = time.perf_counter() - started
+        tasks = flows = 0
+        with get_client(sync_client=True) as client:
+            while page := client.read_task_runs(sort=TaskRunSort.ID_DESC, limit=200, offset=tasks):
+                tasks += len(page)
+            while runs := client.read_flow_runs(sort=FlowRunSort.ID_DESC, limit=200, offset=flows):
+                flows += len(runs)
+    finally:
+        server.stop()
+    return {
+        "seconds": seconds,
+        "import_seconds": import_seconds,
+        "startup_seconds": startup_seconds,
+        "counts": summary["counts"],
+        "tasks": tasks,
+        "flow_runs": flows,
+    }
+
+
+def _child(mode: str, config: Path, out: Path) -> int:
+    report = _plain(config) if mode == "plain" else _flow(config)
+    out.write_text(json.dumps(report, default=str), encoding="utf-8")
+    return 0
+
+
+# the caller --------------------------------------------------------------------------------
+
+
+def _run(mode: str, deals: int, folder: Path) -> dict[str, Any]:
+    """Seed and serve fresh sandboxes, then run ``mode`` in a child process."""
+    from hub.demo import example_for, write_sandbox_config
+
+    work = folder / mode
+    work.mkdir()
+    servers: list[Server] = []
+    try:
+        servers = [
+            start_sandbox(product, deals, work, seeded=True, seed=SEED) for product in (CRM, PM)
+        ]
+        config = write_sandbox_config(
+            example_for(CRM, PM),
+            work,
+            {s.product: (s.url, s.sandbox) for s in servers},
+            env_prefix="HUB_BENCH_PREFECT",
+            requests_per_second=RATE,
+        )
+        env = {**os.environ, **PREFECT_ENV, "PREFECT_HOME": str(work / "prefect")}
+        out = work / "report.json"
+        command = [sys.executable, "-m", "bench.prefect_share", "run", mode, str(config), str(out)]
+        subprocess.run(command, cwd=REPO, env=env, check=True)
+        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        report["sandbox_calls"] = sum(sum(s.counters()["calls"].values()) for s in servers)
+    finally:
+        stop_sandboxes(servers)
+    return report
+
+
+def run(size: int) -> dict[str, Any]:
+    """The plain run and the flow run of ``min(size, 1000)`` deals."""
+    deals = min(size, MAX_DEALS)
+    with tempfile.TemporaryDirectory(prefix="hub-bench-prefect-") as tmp:
+        plain = _run("plain", deals, Path(tmp))
+        flow = _run("flow", deals, Path(tmp))
+    return {"deals": deals, "plain": plain, "flow": flow}
+
+
+def measure(size: int) -> list[Figure]:
+    """Prefect's share of a won-to-project run of ``min(size, 1000)`` deals."""
+    report = run(size)
+    plain, flow = report["plain"], report["flow"]
+    share = (flow["seconds"] - plain["seconds"]) / flow["seconds"]
+    details = {
+        "deals": report["deals"],
+        "plain_seconds": round(plain["seconds"], 3),
+        "flow_seconds": round(flow["seconds"], 3),
+        "startup_seconds": round(flow["startup_seconds"], 3),
+        "import_seconds": round(flow["import_seconds"], 3),
+        "tasks": flow["tasks"],
+        "flow_runs": flow["flow_runs"],
+        "plain_counts": plain["counts"],
+        "flow_counts": flow["counts"],
+        "plain_calls": plain["sandbox_calls"],
+        "flow_calls": flow["sandbox_calls"],
+        "requests_per_second": RATE,
+        "pairing": f"{CRM}+{PM}",
+    }
+    return [
+        Figure(
+            "prefect share of won-to-project run",
+            "hub",
+            size,
+            round(share, 4),
+            TARGET,
+            "max",
+            details,
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``run plain|flow CONFIG OUT`` (the child), or ``measure SIZE``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.prefect_share")
+    commands = parser.add_subparsers(dest="command", required=True)
+    child = commands.add_parser("run")
+    child.add_argument("mode", choices=("plain", "flow"))
+    child.add_argument("config", type=Path)
+    child.add_argument("out", type=Path)
+    sizes = commands.add_parser("measure")
+    sizes.add_argument("size", type=int)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _child(args.mode, args.config, args.out)
+    for figure in measure(args.size):
+        print(figure.figure, figure.value, json.dumps(figure.details), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

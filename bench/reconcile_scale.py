@@ -1,0 +1,529 @@
+"""Figure 4 (second part): reconcile of N linked deal <-> delivery project pairs.
+
+Three processes besides the caller, so the figure is the hub's own cost:
+
+* each sandbox (Salesforce, Jira) is served by uvicorn in a Python process of
+  its own (``python -m bench.reconcile_scale serve ...``), which seeds it
+  directly through the sandbox's store (no API calls): N won opportunities on
+  the seeded users and accounts, and N Epics stamped as won-to-project stamps
+  them (label, ``handoff-hub`` property, budget, account, manager, due date),
+  every field already in step with its deal;
+* the links go into the hub's SQLite store in one executemany;
+* the reconcile (``hub.reconcile.fix.reconcile(rt, fix=False)``, what
+  ``hub reconcile`` runs) runs in a child process
+  (``python -m bench.reconcile_scale reconcile ...``) that reports its own wall
+  time, CPU time and peak RSS (``VmHWM``).
+
+The client pacing is generous (``requests_per_second=100000`` in the hub
+config), so the connectors' pacing of the vendors' published limits does not
+hide the hub's own cost; against the real products those limits, not the hub,
+bound a reconcile of 100k pairs (Jira returns 100 issues per search page).
+
+The figure "reconcile seconds" is the wall time of the reconcile call in the
+child; its details also give the child's CPU seconds (the hub's work: mapping,
+comparison, index, HTTP client) and the sandboxes' CPU seconds during the
+reconcile (the emulated products' work, which shares the machine's cores).
+Projects carry no template tasks (a task-less project has no percent complete,
+as its deal), so the per-page read of tasks finds none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.report import Figure
+
+SEED = 11
+BASE_RECORDS = 1000
+"""The CRM's users and accounts are those of a seed of this many deals (100 sales reps)."""
+RATE = 100_000
+MAX_SECONDS = 5.0
+MAX_RSS_MB = 300.0
+REPO = Path(__file__).resolve().parents[1]
+CALLS_PATH = "/__bench/calls"
+CLOSE_DATE = dt.date(2026, 10, 1)
+DUE_DATE = dt.date(2027, 3, 1)
+
+
+# the sandbox processes ------------------------------------------------------------------
+
+
+class _Counted:
+    """ASGI wrapper: counts requests by method and path; ``GET /__bench/calls`` reads them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls: Counter[str] = Counter()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            if scope["path"] == CALLS_PATH:
+                body = json.dumps(
+                    {"calls": self.calls, "cpu_seconds": time.process_time()}
+                ).encode()
+                headers = [(b"content-type", b"application/json")]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            self.calls[f"{scope['method']} {scope['path']}"] += 1
+        await self.app(scope, receive, send)
+
+
+def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
+    """N won opportunities spread over the seeded accounts and active sales reps."""
+    from connectors.salesforce.sandbox_schema import OBJECTS
+
+    store = sandbox.state.store
+    with store.lock:
+        for name in ("Opportunity", "Task"):
+            for record_id in list(store.tables[name]):
+                store.delete(name, record_id)
+        users = {u["Id"]: u for u in store.records("User")[1:] if u.get("IsActive")}
+        owners = list(users)
+        accounts = store.records("Account")
+        stamp = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
+        deals = []
+        for n in range(size):
+            account, owner = accounts[n % len(accounts)], owners[n % len(owners)]
+            amount = float((50 + n % 4950) * 100)
+            name = f"{account['Name']} - Delivery {n + 1}"
+            deal_id = store.put(
+                OBJECTS["Opportunity"],
+                {
+                    "Name": name,
+                    "AccountId": account["Id"],
+                    "StageName": "Closed Won",
+                    "Amount": amount,
+                    "CurrencyIsoCode": "USD",
+                    "CloseDate": CLOSE_DATE.isoformat(),
+                    "OwnerId": owner,
+                    "Type": "New Customer",
+                    "LeadSource": "Web",
+                    "Delivery_Project__c": f"DEL-{n + 1}",
+                    "Delivery_Status__c": "Not Started",
+                    "Delivery_Due__c": DUE_DATE.isoformat(),
+                },
+                stamp,
+            )
+            deals.append([deal_id, name, amount, account["Name"], users[owner]["Email"]])
+    return {"deals": deals}
+
+
+def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
+    """One Epic per deal in DEL, stamped and filled in as won-to-project leaves it."""
+    from connectors.jira.records import stamp_label
+
+    store = sandbox.state.store
+    people = {email.lower(): account for email, account in sandbox.state.user_ids().items()}
+    created = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.UTC)
+    with store.lock:
+        project = store.project("DEL")
+        epic = store.issue_type("Epic")
+        for issue_id in list(store.issues):
+            store.issues.pop(issue_id)
+        project.counter = 0
+        made = []
+        for deal_id, name, amount, account, email in deals:
+            source = f"crm:{deal_id}"
+            issue = store.add_issue(
+                project,
+                epic,
+                f"{account} - {name}",
+                created=created,
+                labels=[stamp_label(source)],
+                assignee=people.get(str(email).lower()),
+                priority="Medium",
+                duedate=DUE_DATE,
+                custom={"customfield_10050": amount, "customfield_10051": account},
+                properties={
+                    "handoff-hub": {
+                        "source": source,
+                        "template": "standard-delivery",
+                        "project": "DEL",
+                        "createdBy": "handoff-hub",
+                    }
+                },
+            )
+            made.append([deal_id, str(issue.id), issue.key])
+    return {"projects": made}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Seed one sandbox, write its manifest, then serve it until killed."""
+    import uvicorn
+
+    from hub.sandbox_server import make_sandbox
+
+    if args.seeded:
+        sandbox = make_sandbox(args.product, seed=args.seed, records=args.size)
+        manifest: dict[str, Any] = {}
+    elif args.product == "salesforce":
+        sandbox = make_sandbox("salesforce", seed=args.seed, records=BASE_RECORDS)
+        manifest = _seed_salesforce(sandbox, args.size)
+    else:
+        sandbox = make_sandbox("jira", seed=args.seed, records=0)
+        deals = json.loads(Path(args.deals).read_text(encoding="utf-8"))["deals"]
+        manifest = _seed_jira(sandbox, deals)
+    manifest |= {
+        "settings": sandbox.settings,
+        "credentials": sandbox.credentials,
+        "seed_cpu_seconds": time.process_time(),
+    }
+    out = Path(args.manifest)
+    out.with_suffix(".tmp").write_text(json.dumps(manifest), encoding="utf-8")
+    out.with_suffix(".tmp").replace(out)
+    config = uvicorn.Config(
+        _Counted(sandbox.app),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
+    asyncio.run(uvicorn.Server(config).serve())
+    return 0
+
+
+# the reconcile process -------------------------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    """Run ``reconcile(rt, fix=False)`` once; write time, CPU, peak RSS and what it found."""
+    from hub.config import load_config
+    from hub.reconcile.fix import reconcile
+    from hub.registry import known_connectors
+    from hub.runtime import open_runtime
+
+    rss_before = _peak_rss_mb()
+    started, cpu = time.perf_counter(), _cpu()
+    loaded = load_config(Path(args.config), known_connectors=known_connectors())
+    runtime = open_runtime(loaded)
+    setup_seconds = time.perf_counter() - started
+    try:
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started, cpu = time.perf_counter(), _cpu()
+        result, _ = reconcile(runtime, fix=False)
+        seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
+        if args.profile:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        kinds = Counter(d.kind.value for d in result.discrepancies())
+        result.spool.close()
+    finally:
+        runtime.close()
+    report = {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "setup_seconds": setup_seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_after_imports_mb": rss_before,
+        "discrepancies": dict(kinds),
+        "scanned": result.scanned,
+    }
+    Path(args.out).write_text(json.dumps(report), encoding="utf-8")
+    return 0
+
+
+# the caller ------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A sandbox served by a process of its own."""
+
+    product: str
+    url: str
+    process: subprocess.Popen[bytes]
+    manifest: dict[str, Any]
+
+    @property
+    def sandbox(self) -> Any:
+        """What ``write_sandbox_config`` reads of a sandbox: its settings and credentials."""
+        return argparse.Namespace(
+            settings=self.manifest["settings"], credentials=self.manifest["credentials"]
+        )
+
+    def counters(self) -> dict[str, Any]:
+        """Requests served so far by method and path, and the process's CPU seconds."""
+        reply = httpx.get(self.url + CALLS_PATH, timeout=30)
+        reply.raise_for_status()
+        return dict(reply.json())
+
+
+def _module(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench.reconcile_scale", *args]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_sandbox(
+    product: str,
+    size: int,
+    folder: Path,
+    *,
+    deals: Path | None = None,
+    seeded: bool = False,
+    seed: int = SEED,
+    timeout: float = 600,
+) -> Server:
+    """Serve a sandbox in a process of its own; return once it answers.
+
+    ``seeded``: the sandbox's own seed of ``size`` records; else the linked
+    pairs of this module (Salesforce first, then Jira with its ``deals``).
+    """
+    port = _free_port()
+    manifest = folder / f"{product}.json"
+    command = _module(
+        "serve", product, "--size", str(size), "--port", str(port), "--manifest", str(manifest)
+    )
+    command += ["--seed", str(seed)]
+    if deals is not None:
+        command += ["--deals", str(deals)]
+    if seeded:
+        command.append("--seeded")
+    process = subprocess.Popen(command, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{product} sandbox exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{product} sandbox did not start in {timeout:.0f} s")
+        if manifest.exists():
+            try:
+                httpx.get(url + CALLS_PATH, timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.05)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return Server(product, url, process, data)
+
+
+@contextmanager
+def _served(size: int, folder: Path) -> Iterator[tuple[Server, Server]]:
+    servers: list[Server] = []
+    try:
+        servers.append(start_sandbox("salesforce", size, folder))
+        servers.append(start_sandbox("jira", size, folder, deals=folder / "salesforce.json"))
+        yield servers[0], servers[1]
+    finally:
+        stop_sandboxes(servers)
+
+
+def stop_sandboxes(servers: list[Server]) -> None:
+    """Terminate the sandbox processes and wait for them."""
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+def _insert_links(url: str, projects: list[list[str]], jira_url: str) -> float:
+    """Every won-to-project link in one executemany; returns the seconds it took."""
+    from sqlalchemy import insert
+
+    from hub.handoffs.won_to_project import HANDOFF
+    from hub.store import StateStore
+    from hub.store.tables import LinkRow
+
+    store = StateStore(url)
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "handoff": HANDOFF,
+            "source_system": "crm",
+            "source_object": "Opportunity",
+            "source_id": deal,
+            "target_system": "pm",
+            "target_object": "issue",
+            "target_id": issue_id,
+            "target_key": key,
+            "target_url": f"{jira_url}/browse/{key}",
+            "state": "complete",
+            "fingerprint": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for deal, issue_id, key in projects
+    ]
+    started = time.perf_counter()
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(insert(LinkRow), rows)
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+def run(size: int, *, profile: Path | None = None) -> dict[str, Any]:
+    """Seed, serve, link and reconcile ``size`` pairs; the child's report plus the setup's."""
+    from hub.demo import example_for, write_sandbox_config
+
+    with tempfile.TemporaryDirectory(prefix="hub-bench-reconcile-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        with _served(size, folder) as (crm, pm):
+            serve_seconds = time.perf_counter() - started
+            config = write_sandbox_config(
+                example_for("salesforce", "jira"),
+                folder,
+                {"salesforce": (crm.url, crm.sandbox), "jira": (pm.url, pm.sandbox)},
+                env_prefix="HUB_BENCH_RECONCILE",
+                requests_per_second=RATE,
+            )
+            projects = pm.manifest["projects"]
+            link_seconds = _insert_links(f"sqlite:///{folder / 'state.db'}", projects, pm.url)
+            before = {s.product: s.counters() for s in (crm, pm)}
+            out = folder / "reconcile.json"
+            command = _module("reconcile", str(config), str(out))
+            if profile is not None:
+                command += ["--profile", str(profile)]
+            subprocess.run(command, cwd=REPO, check=True)
+            after = {s.product: s.counters() for s in (crm, pm)}
+        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    calls: Counter[str] = Counter()
+    sandbox_cpu = 0.0
+    for product in before:
+        was, now = before[product], after[product]
+        sandbox_cpu += now["cpu_seconds"] - was["cpu_seconds"]
+        for path, count in now["calls"].items():
+            calls[f"{product} {path}"] += count - was["calls"].get(path, 0)
+    report |= {
+        "pairs": len(projects),
+        "calls": sum(calls.values()),
+        "calls_by_path": dict(calls.most_common()),
+        "sandbox_cpu_seconds": round(sandbox_cpu, 3),
+        "serve_and_seed_seconds": round(serve_seconds, 3),
+        "link_insert_seconds": round(link_seconds, 3),
+    }
+    return report
+
+
+def measure(size: int) -> list[Figure]:
+    """Wall seconds and peak RSS of the reconcile process at ``size`` linked pairs."""
+    report = run(size)
+    found = report["discrepancies"]
+    details = {
+        "pairs": report["pairs"],
+        "deals": report["scanned"].get("deals", 0),
+        "projects": report["scanned"].get("projects", 0),
+        "discrepancies": sum(found.values()),
+        "discrepancies_by_kind": found,
+        "calls": report["calls"],
+        "calls_by_path": report["calls_by_path"],
+        "seconds": round(report["seconds"], 3),
+        "cpu_seconds": round(report["cpu_seconds"], 3),
+        "sandbox_cpu_seconds": report["sandbox_cpu_seconds"],
+        "peak_rss_mb": round(report["peak_rss_mb"], 1),
+        "rss_after_imports_mb": round(report["rss_after_imports_mb"], 1),
+        "setup_seconds": round(report["setup_seconds"], 3),
+        "serve_and_seed_seconds": report["serve_and_seed_seconds"],
+        "link_insert_seconds": report["link_insert_seconds"],
+        "requests_per_second": RATE,
+        "pairing": "salesforce+jira",
+    }
+    return [
+        Figure(
+            "reconcile seconds",
+            "hub",
+            size,
+            round(report["seconds"], 3),
+            MAX_SECONDS,
+            "max",
+            details,
+        ),
+        Figure(
+            "reconcile peak RSS MB",
+            "hub",
+            size,
+            round(report["peak_rss_mb"], 1),
+            MAX_RSS_MB,
+            "max",
+            details,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``serve`` a sandbox, ``reconcile`` once (the child processes), or ``measure`` sizes."""
+    parser = argparse.ArgumentParser(prog="python -m bench.reconcile_scale")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve")
+    serve.add_argument("product", choices=("salesforce", "hubspot", "jira", "asana"))
+    serve.add_argument(
+        "--seeded", action="store_true", help="the sandbox's own seed of --size records"
+    )
+    serve.add_argument("--size", type=int, required=True)
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--manifest", required=True)
+    serve.add_argument("--deals")
+    serve.add_argument("--seed", type=int, default=SEED)
+    child = commands.add_parser("reconcile")
+    child.add_argument("config")
+    child.add_argument("out")
+    child.add_argument("--profile")
+    sizes = commands.add_parser("measure")
+    sizes.add_argument("sizes", nargs="+", type=int)
+    sizes.add_argument("--profile", help="cProfile output of the reconcile child (last size)")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "reconcile":
+        return _reconcile(args)
+    for size in args.sizes:
+        report = run(size, profile=Path(args.profile) if args.profile else None)
+        report.pop("calls_by_path")
+        print(size, json.dumps(report), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    raise SystemExit(main())

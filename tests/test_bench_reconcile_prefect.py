@@ -1,0 +1,33 @@
+"""The reconcile-scale and Prefect-share benchmarks run end to end at a tiny size (no timing)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench import prefect_share, reconcile_scale
+
+
+def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
+    figures = reconcile_scale.measure(40)
+    assert [f.figure for f in figures] == ["reconcile seconds", "reconcile peak RSS MB"]
+    details = figures[0].details
+    assert details["pairs"] == details["deals"] == details["projects"] == 40
+    assert details["discrepancies"] == 0, details["discrepancies_by_kind"]
+    assert details["calls"] > 0
+    assert all(f.product == "hub" and f.bound == "max" and f.value > 0 for f in figures)
+
+
+@pytest.mark.prefect
+@pytest.mark.skipif(
+    not os.environ.get("HUB_BENCH_PREFECT_SMOKE"),
+    reason="Prefect's embedded server needs ~20 s cold; set HUB_BENCH_PREFECT_SMOKE=1",
+)
+def test_prefect_share_runs_plain_and_flow() -> None:
+    (figure,) = prefect_share.measure(30)
+    details = figure.details
+    assert details["deals"] == 30
+    assert details["plain_counts"].get("created", 0) == details["flow_counts"].get("created", 0)
+    assert details["tasks"] >= 1
+    assert details["startup_seconds"] > 0
