@@ -26,8 +26,8 @@ reliability: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check hub connectors flows tests tools
-	$(BIN)/mypy hub connectors flows tools
+	$(BIN)/ruff format --check hub connectors flows tests tools bench
+	$(BIN)/mypy hub connectors flows tools bench
 
 bench: install
 	$(BIN)/python -m bench

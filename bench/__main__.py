@@ -9,14 +9,20 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from bench import calls, incremental, overhead
+from bench import calls, incremental, overhead, peers, prefect_share, ratelimit, reconcile_scale
 from bench.report import Figure, print_table, write_json
 
 MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "calls": calls.measure,
+    "ratelimit": ratelimit.measure,
     "incremental": incremental.measure,
     "overhead": overhead.measure,
+    "reconcile": reconcile_scale.measure,
+    "prefect": prefect_share.measure,
+    "peers": peers.measure,
 }
+ONCE = {"ratelimit", "prefect"}
+"""Figures that do not depend on the record count: measured at the first size only."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     figures: list[Figure] = []
     for name in args.only or list(MEASUREMENTS):
-        for size in sizes:
+        for size in sizes[:1] if name in ONCE else sizes:
             figures.extend(MEASUREMENTS[name](size))
     print_table(figures)
     write_json(figures, args.json)

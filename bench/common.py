@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
@@ -47,14 +48,22 @@ def open_pair(
     latency: float = 0.0,
     requests_per_second: int | None = 1000,
     seed: int = 11,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[Pair]:
     """Seed both sandboxes with ``records`` records each; in-process unless ``served``.
 
     ``requests_per_second=None`` keeps the connectors' own pacing of the
     vendors' published limits (slow, realistic); a number replaces it.
+    ``options`` are a product's sandbox options (e.g. its ``rate_limit``).
     """
     sandboxes = {
-        name: make_sandbox(name, seed=seed, records=records, faults=Faults(latency=latency))
+        name: make_sandbox(
+            name,
+            seed=seed,
+            records=records,
+            faults=Faults(latency=latency),
+            **(options or {}).get(name, {}),
+        )
         for name in (crm, pm)
     }
     running: list[RunningSandbox] = []

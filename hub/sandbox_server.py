@@ -29,13 +29,21 @@ def known_sandboxes() -> list[str]:
 
 
 def make_sandbox(
-    name: str, *, seed: int = 0, records: int = 50, faults: Faults | None = None
+    name: str,
+    *,
+    seed: int = 0,
+    records: int = 50,
+    faults: Faults | None = None,
+    **options: Any,
 ) -> Sandbox:
-    """Build the sandbox registered as ``name``, seeded; the error lists known names."""
+    """Build the sandbox registered as ``name``, seeded; the error lists known names.
+
+    ``options`` go to the sandbox's class as they are (e.g. ``rate_limit``).
+    """
     ep = _classes().get(name)
     if ep is None:
         raise RegistryError(f"unknown sandbox {name!r}; known: {', '.join(known_sandboxes())}")
-    return cast("Sandbox", ep.load()(seed=seed, records=records, faults=faults))
+    return cast("Sandbox", ep.load()(seed=seed, records=records, faults=faults, **options))
 
 
 def free_port() -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bench import prefect_share, reconcile_scale
@@ -20,12 +18,9 @@ def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
 
 
 @pytest.mark.prefect
-@pytest.mark.skipif(
-    not os.environ.get("HUB_BENCH_PREFECT_SMOKE"),
-    reason="Prefect's embedded server needs ~20 s cold; set HUB_BENCH_PREFECT_SMOKE=1",
-)
+@pytest.mark.reliability  # a cold embedded Prefect server takes ~20 s: make reliability runs it
 def test_prefect_share_runs_plain_and_flow() -> None:
-    (figure,) = prefect_share.measure(30)
+    (figure,) = prefect_share.measure(30, repeats=1)
     details = figure.details
     assert details["deals"] == 30
     assert details["plain_counts"].get("created", 0) == details["flow_counts"].get("created", 0)

@@ -106,6 +106,11 @@ def observe_limits(
 ) -> tuple[int | None, float | None]:
     """Requests left (the tightest of the secondly and ten-second windows) and when to go on.
 
+    The client's own bucket keeps it under the secondly limit, so a second
+    only nearly used up (its requests in flight) is no reason to stop: only a
+    second with nothing left waits for the next one, and a ten-second window
+    nearly used up (another app of the portal spends it too) slows the bucket.
+
     A 429 that says the daily allowance is used up is final: retrying before
     midnight cannot succeed, so it raises at once instead of being retried.
 
@@ -125,12 +130,11 @@ def observe_limits(
     known = [v for v in (secondly, interval) if v is not None]
     if not known:
         return None, None
-    remaining = min(known)
-    if remaining > settings.LOW_REMAINING:
-        return remaining, None
-    # Nearly out: wait for the next second when the secondly window is the tight one.
-    reset = 1.0 if secondly is not None and secondly <= settings.LOW_REMAINING else None
-    return 0, reset
+    if secondly == 0:
+        return 0, 1.0  # the second is used up: go on in the next one
+    if interval is not None and interval <= settings.LOW_REMAINING:
+        return 0, None
+    return min(known), None
 
 
 def token_request_factory(secrets: HubSpotSecrets, token_url: str) -> TokenRequestFactory:
