@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import HubError, MappingError
-from hub.mapping.paths import compile_path
+from hub.mapping.paths import Reader, compile_path
 from hub.mapping.transforms import apply_transform, render_template
 from hub.mapping.values import (
     ValueProblem,
@@ -201,9 +201,9 @@ def _read_fields(
             data["modified_at"] = None if stamp is None else parse_datetime(stamp)
         except ValueProblem as exc:
             problems.append(FieldProblem("modified_at", emap.modified_path, exc.reason, stamp))
-    for name, rule in emap.read_rules:
+    for name, rule, reader in emap.read_rules:
         try:
-            value = _read_value(rule, raw)
+            value = _read_value(rule, raw, reader)
             if value is not _MISSING:
                 _put_unified(data, name, value, ref_key)
         except ValueProblem as exc:
@@ -211,8 +211,8 @@ def _read_fields(
     return problems
 
 
-def _read_value(rule: FieldRule, raw: Mapping[str, Any]) -> Any:
-    value = _extract(rule, raw)
+def _read_value(rule: FieldRule, raw: Mapping[str, Any], reader: Reader | None = None) -> Any:
+    value = reader(raw) if reader is not None else _extract(rule, raw)
     blank = rule.required and isinstance(value, str) and not value.strip()
     if value is None or blank:
         if rule.default is not None:

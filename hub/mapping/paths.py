@@ -16,7 +16,7 @@ from typing import Any
 
 import jmespath
 
-__all__ = ["compile_path"]
+__all__ = ["Reader", "compile_path"]
 
 Reader = Callable[[Any], Any]
 

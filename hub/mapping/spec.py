@@ -47,6 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, field_validator
 
 from hub.errors import MappingError
+from hub.mapping.paths import Reader, compile_path
 from hub.model import ENTITY_TYPES
 
 __all__ = [
@@ -204,9 +205,13 @@ class EntityMap(_Strict):
         return list(dict.fromkeys(p for p in paths if p and is_simple_path(p)))
 
     @cached_property
-    def read_rules(self) -> tuple[tuple[str, FieldRule], ...]:
-        """The rules that read, as (unified field, rule), worked out once per entity map."""
-        return tuple((name, rule) for name, rule in self.fields.items() if rule.reads)
+    def read_rules(self) -> tuple[tuple[str, FieldRule, Reader | None], ...]:
+        """The rules that read, as (unified field, rule, compiled path), worked out once."""
+        return tuple(
+            (name, rule, compile_path(rule.path) if rule.path and rule.template is None else None)
+            for name, rule in self.fields.items()
+            if rule.reads
+        )
 
     def write_rules(self) -> dict[str, FieldRule]:
         """The rules that write, by unified field."""
