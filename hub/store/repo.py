@@ -277,6 +277,7 @@ class StateStore:
         with self._tx() as s:
             for start in range(0, len(target_ids), 500):
                 chunk = list(target_ids[start : start + 500])
+                wanted = set(chunk)
                 rows = s.scalars(
                     select(LinkRow).where(
                         LinkRow.handoff == handoff,
@@ -286,7 +287,7 @@ class StateStore:
                 )
                 for row in rows:
                     link = _to_link(row)
-                    for key in {row.target_id, row.target_key} & set(chunk):
+                    for key in {row.target_id, row.target_key} & wanted:
                         found.setdefault(str(key), []).append(link)
         return found
 
