@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["DealRow", "RecordIndex"]
 
@@ -75,46 +76,32 @@ class RecordIndex:
 
     def records(self, ids: Iterable[str]) -> dict[str, str]:
         """Deal id -> the unified deal as JSON, of those of ``ids`` stored with one."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for deal, record in self._db.execute(
-                f"SELECT id, record FROM deals WHERE id IN ({marks})"  # noqa: S608
-                " AND record IS NOT NULL",
-                chunk,
-            ):
-                found[deal] = record
-        return found
+        query = "SELECT id, record FROM deals WHERE id IN ({marks}) AND record IS NOT NULL"
+        return dict(self._rows_in(query, list(dict.fromkeys(ids))))
 
     def deals(self, ids: Iterable[str]) -> dict[str, DealRow]:
         """The indexed deals among ``ids``."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, DealRow] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(
-                f"SELECT id, name, won, linked, in_window FROM deals WHERE id IN ({marks})",  # noqa: S608
-                chunk,
-            ):
-                found[row[0]] = DealRow(row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]))
-        return found
+        query = "SELECT id, name, won, linked, in_window FROM deals WHERE id IN ({marks})"
+        return {
+            row[0]: DealRow(row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]))
+            for row in self._rows_in(query, list(dict.fromkeys(ids)))
+        }
 
     def deals_by_stamp(self, stamps: Iterable[str]) -> dict[str, str]:
         """Stamp -> deal id, for the indexed deals carrying these stamps."""
         wanted = [s.casefold() for s in dict.fromkeys(stamps)]
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        return dict(self._rows_in("SELECT stamp, id FROM deals WHERE stamp IN ({marks})", wanted))
+
+    def _rows_in(self, query: str, values: list[str], *, times: int = 1) -> Iterator[Any]:
+        """Rows of ``query``, whose ``{marks}`` (``times`` of them) take the values, in chunks.
+
+        A chunk is at most 900 parameters (SQLite's oldest limit is 999).
+        """
+        size = 900 // times
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
             marks = ",".join("?" * len(chunk))
-            for stamp, deal in self._db.execute(
-                f"SELECT stamp, id FROM deals WHERE stamp IN ({marks})",  # noqa: S608
-                chunk,
-            ):
-                found[stamp] = deal
-        return found
+            yield from self._db.execute(query.format(marks=marks), chunk * times)
 
     def won_without_project(self) -> Iterator[tuple[str, str]]:
         """``(id, name)`` of won deals with neither a link nor a stamped project."""
@@ -136,16 +123,9 @@ class RecordIndex:
     def projects_seen(self, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` (project ids or keys) the scan saw."""
         wanted = list(dict.fromkeys(ids))
-        found: set[str] = set()
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            marks = ",".join("?" * len(chunk))
-            for pid, key in self._db.execute(
-                f"SELECT id, key FROM projects WHERE id IN ({marks}) OR key IN ({marks})",  # noqa: S608
-                chunk + chunk,
-            ):
-                found |= {pid, key} & set(chunk)
-        return found
+        query = "SELECT id, key FROM projects WHERE id IN ({marks}) OR key IN ({marks})"
+        seen = {value for row in self._rows_in(query, wanted, times=2) for value in row}
+        return seen & set(wanted)
 
     def shared_deals(self) -> Iterator[tuple[str, str, list[str]]]:
         """``(deal id, deal name, project keys)`` of deals two or more projects belong to."""
