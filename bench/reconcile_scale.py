@@ -35,7 +35,6 @@ import datetime as dt
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -291,12 +290,6 @@ def _module(*args: str) -> list[str]:
     return [sys.executable, "-m", "bench.reconcile_scale", *args]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_sandbox(
     product: str,
     size: int,
@@ -312,7 +305,9 @@ def start_sandbox(
     ``seeded``: the sandbox's own seed of ``size`` records; else the linked
     pairs of this module (Salesforce first, then Jira with its ``deals``).
     """
-    port = _free_port()
+    from hub.sandbox_server import free_port
+
+    port = free_port()
     manifest = folder / f"{product}.json"
     command = _module(
         "serve", product, "--size", str(size), "--port", str(port), "--manifest", str(manifest)
