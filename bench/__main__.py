@@ -10,7 +10,7 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench import calls, incremental, overhead, peers, prefect_share, ratelimit, reconcile_scale
-from bench.report import Figure, print_table, write_json
+from bench.report import Figure, markdown_table, print_table, write_json
 
 MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "calls": calls.measure,
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", default="1000,10000", help="record counts, comma-separated")
     parser.add_argument("--json", default="bench/results.json", type=Path, help="results file")
+    parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     parser.add_argument(
         "--only", choices=sorted(MEASUREMENTS), action="append", help="run only these"
     )
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     print_table(figures)
     write_json(figures, args.json)
     print(f"wrote {args.json}")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(figures), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     return 0
 
 

@@ -74,3 +74,25 @@ def write_json(figures: list[Figure], path: Path) -> None:
         "figures": [{**asdict(f), "passed": f.passed} for f in figures],
     }
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def markdown_table(figures: list[Figure]) -> str:
+    """The figures as a Markdown table: one row per figure and product, one column per size."""
+    sizes = sorted({f.size for f in figures})
+    rows: dict[tuple[str, str], dict[int, Figure]] = {}
+    for f in figures:
+        rows.setdefault((f.figure, f.product), {})[f.size] = f
+    head = ["figure", "product", *[f"{n:,}" for n in sizes], "target"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (name, product), by_size in rows.items():
+        any_figure = next(iter(by_size.values()))
+        sign = "<=" if any_figure.bound == "max" else ">="
+        cells = [_cell(by_size[n]) if n in by_size else "" for n in sizes]
+        lines.append(
+            "| " + " | ".join([name, product, *cells, f"{sign} {any_figure.target:g}"]) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(figure: Figure) -> str:
+    return f"{figure.value:g} {'pass' if figure.passed else 'miss'}"
