@@ -170,14 +170,17 @@ class AsanaReads:
                 if refused:
                     return refused
         archived = call.params.get("archived")
-        gids = [
-            p.gid
-            for p in self.store.projects.values()
-            if (not team or p.team == team)
-            and (not workspace or p.workspace == workspace)
-            and (archived is None or p.archived == (archived == "true"))
-        ]
-        return self._list(call, lambda: gids, self._project)
+
+        def gids() -> list[str]:
+            return [
+                p.gid
+                for p in self.store.projects.values()
+                if (not team or p.team == team)
+                and (not workspace or p.workspace == workspace)
+                and (archived is None or p.archived == (archived == "true"))
+            ]
+
+        return self._list(call, gids, self._project)
 
     def project(self, call: Call) -> Reply:
         """``GET /projects/{project}``."""
@@ -189,17 +192,19 @@ class AsanaReads:
         project, refused = find(self.store, "project", call.args["project"])
         if refused:
             return refused
-        gids = [t.gid for t in self.store.project_tasks(project.gid)]
-        return self._list(call, lambda: gids, self._task)
+        return self._list(
+            call, lambda: [t.gid for t in self.store.project_tasks(project.gid)], self._task
+        )
 
     def sections(self, call: Call) -> Reply:
         """``GET /projects/{project}/sections``."""
         project, refused = find(self.store, "project", call.args["project"])
         if refused:
             return refused
-        gids = [s.gid for s in self.store.sections.values() if s.project == project.gid]
         return self._list(
-            call, lambda: gids, lambda g: section_json(self.store, self.store.sections[g])
+            call,
+            lambda: [s.gid for s in self.store.sections.values() if s.project == project.gid],
+            lambda g: section_json(self.store, self.store.sections[g]),
         )
 
     # tasks -----------------------------------------------------------------------
@@ -216,32 +221,36 @@ class AsanaReads:
             return error(400, _TASK_SCOPE)
         try:
             candidates = self._scoped(scopes[0], params)
-            kept = _filter_times(candidates, params)
+            keep = _time_filter(params)
         except ValueError as exc:
             return error(400, str(exc))
         except LookupError as exc:
             return error(404, str(exc.args[0]))
-        gids = [t.gid for t in kept]
-        return self._list(call, lambda: gids, self._task)
+        # Checked on every page; listed (a scan of the tasks) only for a first page.
+        return self._list(call, lambda: [t.gid for t in keep(candidates())], self._task)
 
-    def _scoped(self, scope: str, params: dict[str, str]) -> list[Any]:
+    def _scoped(self, scope: str, params: dict[str, str]) -> Callable[[], list[Any]]:
+        """Check the scope now; the returned function lists its tasks."""
+        store = self.store
         if scope == "project":
-            if params["project"] not in self.store.projects:
-                raise LookupError(f"project: Unknown object: {params['project']}")
-            return self.store.project_tasks(params["project"])
+            project = params["project"]
+            if project not in store.projects:
+                raise LookupError(f"project: Unknown object: {project}")
+            return lambda: store.project_tasks(project)
         if scope == "section":
             section = params["section"]
-            if section not in self.store.sections:
+            if section not in store.sections:
                 raise LookupError(f"section: Unknown object: {section}")
-            return [t for t in self.store.tasks.values() if section in t.sections.values()]
+            return lambda: [t for t in store.tasks.values() if section in t.sections.values()]
         if scope == "assignee":
-            user = self.store.user(params["assignee"])
+            user = store.user(params["assignee"])
             if user is None:
                 raise LookupError(f"assignee: Unknown object: {params['assignee']}")
-            return [
+            workspace = params["workspace"]
+            return lambda: [
                 t
-                for t in self.store.tasks.values()
-                if t.assignee == user.gid and t.workspace == params["workspace"]
+                for t in store.tasks.values()
+                if t.assignee == user.gid and t.workspace == workspace
             ]
         raise ValueError(f"{scope}: this sandbox does not emulate it")
 
@@ -255,8 +264,7 @@ class AsanaReads:
         task, refused = find(self.store, "task", call.args["task"])
         if refused:
             return refused
-        gids = [t.gid for t in self.store.subtasks(task.gid)]
-        return self._list(call, lambda: gids, self._task)
+        return self._list(call, lambda: [t.gid for t in self.store.subtasks(task.gid)], self._task)
 
     def stories(self, call: Call) -> Reply:
         """``GET /tasks/{task}/stories``."""
@@ -297,21 +305,29 @@ class AsanaReads:
         return refused or self._one(call, template_json(self.store, template))
 
 
-def _filter_times(tasks: Sequence[Any], params: dict[str, str]) -> list[Any]:
+def _time_filter(params: dict[str, str]) -> Callable[[Sequence[Any]], list[Any]]:
+    """Read ``modified_since`` and ``completed_since`` now; the function filters by them.
+
+    Raises:
+        ValueError: with Asana's message for a bad date-time.
+    """
     since = params.get("modified_since")
     completed = params.get("completed_since")
-    kept = list(tasks)
-    if since:
-        moment = parse_instant(since, "modified_since")
-        kept = [t for t in kept if t.modified_at >= moment]
-    if completed:
+    modified = parse_instant(since, "modified_since") if since else None
+    done = parse_instant(completed, "completed_since") if completed and completed != "now" else None
+
+    def keep(tasks: Sequence[Any]) -> list[Any]:
+        kept = list(tasks)
+        if modified is not None:
+            kept = [t for t in kept if t.modified_at >= modified]
         if completed == "now":
             kept = [t for t in kept if not t.completed]
-        else:
-            moment = parse_instant(completed, "completed_since")
+        elif done is not None:
             kept = [
                 t
                 for t in kept
-                if not t.completed or (t.completed_at is not None and t.completed_at >= moment)
+                if not t.completed or (t.completed_at is not None and t.completed_at >= done)
             ]
-    return kept
+        return kept
+
+    return keep

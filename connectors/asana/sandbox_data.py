@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "WATCHED",
     "CustomField",
     "EnumOption",
     "Job",
@@ -20,6 +21,9 @@ __all__ = [
     "User",
     "Workspace",
 ]
+
+WATCHED = "_index_slot"
+"""The key, in a task's ``__dict__``, of what re-files it when it changes (sandbox_index)."""
 
 
 @dataclass
@@ -145,6 +149,14 @@ class Task:
     stories: list[Story] = field(default_factory=list)
     resource_subtype: str = "default_task"
     followers: list[str] = field(default_factory=list)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A task stored in a TaskTable re-files itself when its parent changes.
+        slot = self.__dict__.get(WATCHED) if name == "parent" else None
+        if slot is None:
+            object.__setattr__(self, name, value)
+        else:
+            slot.changing(self, name, value)
 
 
 @dataclass

@@ -194,7 +194,7 @@ def task_json(store: AsanaStore, task: Task, base: str) -> dict[str, Any]:
         "modified_at": stamp(task.modified_at),
         "notes": task.notes,
         "html_notes": f"<body>{html.escape(task.notes)}</body>",
-        "num_subtasks": len(store.subtasks(task.gid)),
+        "num_subtasks": store.subtask_count(task.gid),
         "parent": _task_ref(store, task.parent),
         "projects": [_project_ref(store, p) for p in task.projects],
         "tags": [],

@@ -4,6 +4,8 @@ Gids are 16-digit strings as Asana's are. The structure every seed shares
 (workspace, teams, custom fields, the template, the delivery projects) gets
 fixed gids, so that settings and test cases can name them without knowing the
 seed; everything else is numbered from a counter. Callers take ``lock``.
+``tasks`` is a :class:`~connectors.asana.sandbox_index.TaskTable`, which keeps
+the lookup of subtasks by parent in step with it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from connectors.asana.sandbox_data import (
     User,
     Workspace,
 )
+from connectors.asana.sandbox_index import TaskTable
 
 __all__ = ["FIRST_DYNAMIC_GID", "AsanaStore"]
 
@@ -46,7 +49,7 @@ class AsanaStore:
         self.fields: dict[str, CustomField] = {}
         self.projects: dict[str, Project] = {}
         self.sections: dict[str, Section] = {}
-        self.tasks: dict[str, Task] = {}
+        self.tasks = TaskTable()
         self.templates: dict[str, Template] = {}
         self.jobs: dict[str, Job] = {}
         self.premium = True
@@ -87,12 +90,16 @@ class AsanaStore:
 
     def subtasks(self, task: str) -> list[Task]:
         """Direct subtasks of a task, in creation order."""
-        return [t for t in self.tasks.values() if t.parent == task]
+        return self.tasks.children(task)
+
+    def subtask_count(self, task: str) -> int:
+        """How many direct subtasks a task has."""
+        return self.tasks.child_count(task)
 
     def task_fields(self, task: Task) -> list[CustomField]:
         """The custom fields a task has: those of its projects (a subtask: its parent's)."""
         owner = task
-        while not owner.projects and owner.parent in self.tasks:
+        while not owner.projects and owner.parent is not None and owner.parent in self.tasks:
             owner = self.tasks[owner.parent]
         gids = dict.fromkeys(g for p in owner.projects for g in self.projects[p].field_settings)
         gids.update(dict.fromkeys(task.values))

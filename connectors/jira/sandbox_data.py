@@ -18,6 +18,7 @@ __all__ = [
     "ISSUE_TYPES",
     "PRIORITIES",
     "STATUSES",
+    "WATCHED",
     "FieldDef",
     "Issue",
     "IssueType",
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 _CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes:"
+WATCHED = "_index_slot"
+"""The key, in an issue's ``__dict__``, of what re-files it when it changes (sandbox_index)."""
+_INDEXED = frozenset({"parent", "project"})
 
 
 @dataclass
@@ -261,6 +265,14 @@ class Issue:
     custom: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # An issue stored in an IssueTable re-files itself when a looked-up value changes.
+        slot = self.__dict__.get(WATCHED) if name in _INDEXED else None
+        if slot is None:
+            object.__setattr__(self, name, value)
+        else:
+            slot.changing(self, name, value)
 
     @property
     def number(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,9 +105,50 @@ def search(store: JiraStore, text: str, *, zone: str) -> list[Issue]:
         raise JqlError(f"The ORDER BY clause can contain at most {_MAX_ORDER_TERMS} fields.")
     context = _Context(store, ZoneInfo(zone), store.clock().astimezone(dt.UTC))
     predicate = _node(query.where, context)
-    found = [issue for issue in store.issues.values() if predicate(issue)]
+    found = [issue for issue in _candidates(query.where, context) if predicate(issue)]
     order = query.order_by or (Sort("created", descending=True),)
     return _sorted(found, order, context)
+
+
+def _candidates(where: Node, context: _Context) -> Iterable[Issue]:
+    """Every issue the query can match: all, or those the store's index names.
+
+    A top-level clause ``parent``/``project`` ``=`` or ``IN`` names them. Only
+    narrows: the caller still evaluates the whole query on each candidate.
+    """
+    best: set[int] | frozenset[int] | None = None
+    for clause in _conjuncts(where):
+        keys = _indexed(clause, context)
+        if keys is not None and (best is None or len(keys) < len(best)):
+            best = keys
+    issues = context.store.issues
+    return issues.values() if best is None else issues.lookup(best)
+
+
+def _conjuncts(node: Node) -> Iterator[Node]:
+    if isinstance(node, And):
+        for item in node.items:
+            yield from _conjuncts(item)
+    else:
+        yield node
+
+
+def _indexed(node: Node, context: _Context) -> set[int] | frozenset[int] | None:
+    """Keys of the issues a ``parent``/``project`` ``=``/``IN`` clause can match, else None."""
+    if not isinstance(node, Clause) or node.op not in {"=", "IN"}:
+        return None
+    operand = node.operand
+    items = operand.items if isinstance(operand, ListValue) else (operand,)
+    if not items or not all(isinstance(item, Literal) for item in items):
+        return None
+    field = _field(node.field, context.store)
+    name = field.definition.id if field.definition else ""
+    if (name, field.kind) not in {("parent", "parent"), ("project", "project")}:
+        return None
+    index = context.store.issues.index
+    targets = {_value(item, field, context, node.op) for item in items if isinstance(item, Literal)}
+    found = [index.children(t) if name == "parent" else index.in_project(t) for t in targets]
+    return found[0] if len(found) == 1 else frozenset().union(*found)
 
 
 def _node(node: Node, context: _Context) -> Predicate:

@@ -1,7 +1,9 @@
 """The Jira sandbox's in-memory site: users, projects, issues, and their lookups.
 
 Every method expects the caller to hold :attr:`JiraStore.lock` when it mixes
-reads and writes; the request handlers do.
+reads and writes; the request handlers do. ``issues`` is an
+:class:`~connectors.jira.sandbox_index.IssueTable`, which keeps the lookups
+of issues by parent and by project in step with it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from connectors.jira.sandbox_data import (
     Status,
     User,
 )
+from connectors.jira.sandbox_index import IssueTable
 
 __all__ = ["JiraStore"]
 
@@ -35,7 +38,7 @@ class JiraStore:
         self.me = me
         self.users: dict[str, User] = {me.account_id: me}
         self.projects: dict[str, Project] = {}
-        self.issues: dict[int, Issue] = {}
+        self.issues = IssueTable()
         self._keys: dict[str, int] = {}
         self._next_issue = 10001
         self._next_project = 10000
@@ -161,8 +164,8 @@ class JiraStore:
         return None if found is None else self.issues.get(found)
 
     def children(self, issue: Issue) -> list[Issue]:
-        """Issues whose parent is ``issue``."""
-        return [i for i in self.issues.values() if i.parent == issue.id]
+        """Issues whose parent is ``issue``, by id."""
+        return self.issues.lookup(sorted(self.issues.index.children(issue.id)))
 
     def add_comment(self, issue: Issue, body: dict[str, Any]) -> dict[str, Any]:
         """Store a comment by the API user and bump the issue."""

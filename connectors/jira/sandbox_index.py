@@ -1,0 +1,152 @@
+"""Lookups of the Jira sandbox's issues by parent and by project, kept in step with them.
+
+:class:`IssueTable` is the store's ``issues`` dict: every way of putting an
+issue in or taking it out (``[]=``, ``del``, ``pop``, ``update``, ...) also
+files it in or out of its :class:`IssueIndex`, and an issue in the table tells
+the index when its ``parent`` or ``project`` changes (see
+``Issue.__setattr__``), however the change is made (the API's writes, the
+test helpers, a benchmark's seeding). The search narrows a query whose
+top-level AND holds ``parent = / IN`` or ``project = / IN`` to the issues the
+index names, then evaluates the whole query on them, so an index can only
+make a search cheaper, never change its answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from connectors.jira.sandbox_data import WATCHED, Issue
+
+__all__ = ["IssueIndex", "IssueTable"]
+
+_NONE: frozenset[int] = frozenset()
+
+
+class IssueIndex:
+    """Table keys of issues by parent id and by project key (lower case)."""
+
+    def __init__(self) -> None:
+        self._by_parent: dict[int, set[int]] = {}
+        self._by_project: dict[str, set[int]] = {}
+
+    def children(self, parent: int) -> frozenset[int] | set[int]:
+        """Keys of the issues whose ``parent`` is ``parent`` (do not change the set)."""
+        return self._by_parent.get(parent, _NONE)
+
+    def in_project(self, project: str) -> frozenset[int] | set[int]:
+        """Keys of the issues of ``project`` (lower-case key; do not change the set)."""
+        return self._by_project.get(project.lower(), _NONE)
+
+    def add(self, key: int, issue: Issue) -> None:
+        """File ``issue`` (stored under ``key``)."""
+        if issue.parent is not None:
+            self._by_parent.setdefault(issue.parent, set()).add(key)
+        self._by_project.setdefault(str(issue.project).lower(), set()).add(key)
+
+    def remove(self, key: int, issue: Issue) -> None:
+        """Take ``issue`` (stored under ``key``) out."""
+        if issue.parent is not None:
+            _discard(self._by_parent, issue.parent, key)
+        _discard(self._by_project, str(issue.project).lower(), key)
+
+    def clear(self) -> None:
+        """Forget every issue."""
+        self._by_parent.clear()
+        self._by_project.clear()
+
+
+def _discard(table: dict[Any, set[int]], value: Any, key: int) -> None:
+    keys = table.get(value)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del table[value]
+
+
+class _Slot:
+    """What an issue in a table knows of it: the index to tell, and its key there."""
+
+    __slots__ = ("index", "key")
+
+    def __init__(self, index: IssueIndex, key: int) -> None:
+        self.index, self.key = index, key
+
+    def changing(self, issue: Issue, name: str, value: Any) -> None:
+        """Re-file ``issue`` as its ``name`` becomes ``value``."""
+        self.index.remove(self.key, issue)
+        object.__setattr__(issue, name, value)
+        self.index.add(self.key, issue)
+
+
+class IssueTable(dict[int, Issue]):
+    """Issues by id, filing each in :attr:`index` as it comes and goes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index = IssueIndex()
+
+    def _attach(self, key: int, issue: Issue) -> None:
+        issue.__dict__[WATCHED] = _Slot(self.index, key)
+        self.index.add(key, issue)
+
+    def _detach(self, key: int, issue: Issue) -> None:
+        slot = issue.__dict__.get(WATCHED)
+        if isinstance(slot, _Slot) and slot.index is self.index and slot.key == key:
+            del issue.__dict__[WATCHED]
+        self.index.remove(key, issue)
+
+    def __setitem__(self, key: int, issue: Issue) -> None:
+        old = super().get(key)
+        if old is not None:
+            self._detach(key, old)
+        super().__setitem__(key, issue)
+        self._attach(key, issue)
+
+    def __delitem__(self, key: int) -> None:
+        issue = self[key]
+        super().__delitem__(key)
+        self._detach(key, issue)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        """Remove and return the issue under ``key`` (or ``default``)."""
+        if key in self:
+            issue = super().pop(key)
+            self._detach(key, issue)
+            return issue
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self) -> tuple[int, Issue]:
+        """Remove and return the last issue."""
+        key, issue = super().popitem()
+        self._detach(key, issue)
+        return key, issue
+
+    def clear(self) -> None:
+        """Remove every issue."""
+        for key, issue in list(self.items()):
+            self._detach(key, issue)
+        super().clear()
+        self.index.clear()
+
+    def setdefault(self, key: int, default: Any = None) -> Any:
+        """The issue under ``key``, storing ``default`` there first if there is none."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Store every pair, as ``[]=`` does."""
+        for key, issue in dict(*args, **kwargs).items():
+            self[key] = issue
+
+    def __ior__(self, other: Any) -> IssueTable:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def lookup(self, keys: Iterable[int]) -> list[Issue]:
+        """The issues under ``keys`` (those still stored)."""
+        get = super().get
+        return [issue for issue in map(get, keys) if issue is not None]
