@@ -34,7 +34,7 @@ from connectors.hubspot import sandbox_portal as portal
 from connectors.hubspot.sandbox_auth import TokenIssuer
 from connectors.hubspot.sandbox_errors import ApiError
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
-from connectors.hubspot.sandbox_search import WINDOW, SearchCache, run_search
+from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
 from connectors.hubspot.sandbox_seed import seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
@@ -91,7 +91,7 @@ class HubSpotSandbox:
         self.throttle = Throttle(rate_limit or RateLimits(), ticks)
         self.state = SandboxState(self.store, self.issuer, self.throttle)
         self.search_window = search_window
-        self._searches = SearchCache()
+        self._searches = SearchViews(self.store)
         self._rng = random.Random(f"hubspot-correlation-{seed}")
         self._lock = threading.Lock()
         self._app = FaultMiddleware(
@@ -235,14 +235,8 @@ class HubSpotSandbox:
         obj = api.object_or_error(request.path_params["object_type"])
         body = await _body(request)
         with self.store.lock:
-            records = self.store.records(obj)
-            page, total, following = run_search(
-                obj,
-                records,
-                body,
-                window=self.search_window,
-                cache=self._searches,
-                version=self.store.version,
+            page, total, following = search_view(
+                obj, self._searches, body, window=self.search_window
             )
             names = api.requested(obj, body.get("properties") if isinstance(body, dict) else None)
             results = [api.render(r, names) for r in page]
@@ -279,9 +273,9 @@ class HubSpotSandbox:
         if not 1 <= limit <= MAX_LIST:
             raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_LIST}")
         after = _int_param(request, "after", 0)
-        names = api.requested(obj, _split(request.query_params.get("properties")))
+        names = api.requested(obj, _properties(request))
         with self.store.lock:
-            rows = [r for r in self.store.records(obj) if int(r.id) > after][: limit + 1]
+            rows = self.store.records_after(obj, after, limit + 1)
             page: dict[str, Any] = {"results": [api.render(r, names) for r in rows[:limit]]}
         if len(rows) > limit:
             nxt = rows[limit - 1].id
@@ -309,7 +303,7 @@ class HubSpotSandbox:
                 obj,
                 {
                     "inputs": [{"id": key}],
-                    "properties": _split(request.query_params.get("properties")),
+                    "properties": _properties(request),
                     "idProperty": id_property,
                 },
             )
@@ -362,8 +356,11 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise ApiError(400, "VALIDATION_ERROR", f"{name} must be a whole number") from None
 
 
-def _split(value: str | None) -> list[str] | None:
-    return [v for v in value.split(",") if v] if value else None
+def _properties(request: Request) -> list[str] | None:
+    """``properties`` of a GET, comma-separated or repeated (``properties=a&properties=b``)."""
+    values = request.query_params.getlist("properties")
+    names = [name for value in values for name in value.split(",") if name]
+    return names or None
 
 
 async def _body(request: Request) -> Any:

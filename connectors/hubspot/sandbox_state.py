@@ -59,7 +59,7 @@ class SandboxState:
         """Archive (delete) a record, as deleting it in HubSpot does."""
         obj = _object(object_name)
         with self.store.lock:
-            self._record(obj, record_id).archived = True
+            self.store.archive(obj, self._record(obj, record_id))
 
     def add_deal(
         self,

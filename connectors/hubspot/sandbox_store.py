@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from connectors.hubspot.sandbox_errors import ApiError, PropertyProblem, invalid
 from connectors.hubspot.sandbox_schema import OBJECTS, PIPELINES, ObjectDef
 from connectors.hubspot.sandbox_values import check_values, format_datetime
 
-__all__ = ["ASSOCIATION_TYPES", "Record", "RecordStore", "association_label"]
+__all__ = ["ASSOCIATION_TYPES", "Record", "RecordStore", "Watcher", "association_label"]
 
 # (from, to) -> (default type id, primary type id or None); the inverse pair mirrors it.
 ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, int | None]] = {
@@ -67,6 +68,10 @@ class Record:
     archived: bool = False
 
 
+Watcher = Callable[[ObjectDef, Record], None]
+"""Told of every written record: its type and the record as it now is."""
+
+
 @dataclass
 class _Links:
     """Associations: (from type, from id, to type) -> to id -> type ids."""
@@ -83,7 +88,14 @@ class _Links:
 
 
 class RecordStore:
-    """Thread-safe in-memory portal: one table per object type, owners, associations."""
+    """Thread-safe in-memory portal: one table per object type, owners, associations.
+
+    Every record write (create, update, restamp, archive) goes through a method
+    here, which tells the watchers (the search views) about the changed record.
+    A record's properties changed behind the store's back (tests that plant bad
+    values) are not re-indexed: its sort position and filter membership in a
+    search view stay as they were.
+    """
 
     def __init__(self, clock: Callable[[], dt.datetime], *, portal_id: int) -> None:
         self.tables: dict[str, dict[str, Record]] = {name: {} for name in OBJECTS}
@@ -96,6 +108,9 @@ class RecordStore:
         self.version = 0
         """Bumped by every write, so cached search results know they are stale."""
         self.lock = threading.RLock()
+        self._watchers: list[Watcher] = []
+        self._order: dict[str, list[int]] = {name: [] for name in OBJECTS}
+        """Record ids of each table as numbers, in creation (= increasing) order."""
 
     def now(self) -> dt.datetime:
         """The next write stamp: the clock in milliseconds, always after the last one."""
@@ -133,6 +148,42 @@ class RecordStore:
     def records(self, obj: ObjectDef) -> list[Record]:
         """Live records of a type, in creation order."""
         return [r for r in self.tables[obj.name].values() if not r.archived]
+
+    def records_after(self, obj: ObjectDef, after: int, count: int) -> list[Record]:
+        """Up to ``count`` live records whose id is above ``after``, in creation order.
+
+        Ids grow with creation, so this bisects instead of scanning the table.
+        """
+        table = self.tables[obj.name]
+        ids = self._order[obj.name]
+        if len(ids) != len(table):  # a record stored behind the store's back
+            return [r for r in self.records(obj) if int(r.id) > after][:count]
+        found: list[Record] = []
+        for position in range(bisect_right(ids, after), len(ids)):
+            if len(found) >= count:
+                break
+            record = table[str(ids[position])]
+            if not record.archived:
+                found.append(record)
+        return found
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call ``watcher(obj, record)`` after every write of a record."""
+        self._watchers.append(watcher)
+
+    def _touched(self, obj: ObjectDef, record: Record) -> None:
+        for watcher in self._watchers:
+            watcher(obj, record)
+
+    def _add(self, obj: ObjectDef, record: Record) -> None:
+        self.tables[obj.name][record.id] = record
+        ids = self._order[obj.name]
+        number = int(record.id)
+        if ids and number <= ids[-1]:  # never: ids only grow; keep the order list exact anyway
+            ids.insert(bisect_right(ids, number), number)
+        else:
+            ids.append(number)
+        self._touched(obj, record)
 
     # writing ---------------------------------------------------------------
 
@@ -179,7 +230,7 @@ class RecordStore:
         record.props = {k: v for k, v in clean.items() if v is not None}
         _derive(obj, record.props)
         self._stamp(obj, record, created=True)
-        self.tables[obj.name][record.id] = record
+        self._add(obj, record)
         return record
 
     def modify(self, obj: ObjectDef, record: Record, clean: Mapping[str, str | None]) -> None:
@@ -192,6 +243,7 @@ class RecordStore:
         _derive(obj, record.props)
         record.updated = self.now()
         self._stamp(obj, record, created=False)
+        self._touched(obj, record)
 
     def put(self, obj: ObjectDef, props: Mapping[str, str], when: dt.datetime) -> Record:
         """Store a record as given, stamped ``when`` (seeding only)."""
@@ -199,8 +251,8 @@ class RecordStore:
         record = Record(self.new_id(), dict(props), when, when)
         _derive(obj, record.props)
         self._stamp(obj, record, created=True)
-        self.tables[obj.name][record.id] = record
         self._last = max(self._last, when)
+        self._add(obj, record)
         return record
 
     def restamp(self, obj: ObjectDef, record: Record, when: dt.datetime) -> None:
@@ -209,6 +261,13 @@ class RecordStore:
         record.updated = when
         self._last = max(self._last, when)
         self._stamp(obj, record, created=False)
+        self._touched(obj, record)
+
+    def archive(self, obj: ObjectDef, record: Record) -> None:
+        """Archive (delete) a record: it leaves lists, searches and reads."""
+        self.version += 1
+        record.archived = True
+        self._touched(obj, record)
 
     def _stamp(self, obj: ObjectDef, record: Record, *, created: bool) -> None:
         record.props["hs_object_id"] = record.id
