@@ -24,6 +24,8 @@ CREATE TABLE deals (
 );
 CREATE INDEX deals_stamp ON deals (stamp);
 CREATE TABLE projects (id TEXT, key TEXT, name TEXT, stamp TEXT, deal TEXT);
+CREATE INDEX projects_id ON projects (id);
+CREATE INDEX projects_key ON projects (key);
 CREATE INDEX projects_stamp ON projects (stamp);
 CREATE INDEX projects_deal ON projects (deal);
 """

@@ -278,14 +278,17 @@ class StateStore:
             for start in range(0, len(target_ids), 500):
                 chunk = list(target_ids[start : start + 500])
                 wanted = set(chunk)
-                rows = s.scalars(
-                    select(LinkRow).where(
-                        LinkRow.handoff == handoff,
-                        LinkRow.target_system == target_system,
-                        LinkRow.target_id.in_(chunk) | LinkRow.target_key.in_(chunk),
+                rows: dict[int, LinkRow] = {}
+                for column in (LinkRow.target_id, LinkRow.target_key):  # one index each
+                    matched = s.scalars(
+                        select(LinkRow).where(
+                            LinkRow.handoff == handoff,
+                            LinkRow.target_system == target_system,
+                            column.in_(chunk),
+                        )
                     )
-                )
-                for row in rows:
+                    rows.update((row.id, row) for row in matched)
+                for row in rows.values():
                     link = _to_link(row)
                     for key in {row.target_id, row.target_key} & wanted:
                         found.setdefault(str(key), []).append(link)

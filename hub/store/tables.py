@@ -49,6 +49,7 @@ class LinkRow(Base):
     __table_args__ = (
         UniqueConstraint("handoff", "source_system", "source_id", "target_system", name="uq_link"),
         Index("ix_links_target", "target_system", "target_id"),
+        Index("ix_links_target_key", "target_system", "target_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -9,7 +9,7 @@ import yaml
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from hub.cli import app
@@ -41,6 +41,7 @@ def test_a_store_made_before_migrations_is_stamped_then_upgraded(url: str) -> No
     baseline = [t for name, t in Base.metadata.tables.items() if name != "leases"]
     Base.metadata.create_all(engine, tables=baseline)
     with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_links_target_key"))  # added by 0003
         connection.execute(
             Base.metadata.tables["cursors"].insert().values(name="won-to-project:crm", value="x")
         )
