@@ -13,7 +13,9 @@ one after the other on the same sandbox, every record is read:
   the same fields (2000 a batch) after one OAuth client-credentials token call.
 
 Each side starts with a cleared call journal; every request counts (tokens,
-metadata, 429s). Two rate-limit modes:
+metadata, 429s). Up to 10,000 records there are two rounds, the hub first in
+one and the SDK first in the other, and each side's faster read counts: the
+first read of a sandbox pays for building its search views and caches. Two rate-limit modes:
 
 - ``published``: the sandboxes' limits as seeded (HubSpot: 190 / 10 s, 19 / s,
   search 5 / s); the hub keeps its own pacing (``requests_per_second=None``),
@@ -351,23 +353,41 @@ def compare(product: str, size: int, mode: str, profile_dir: Path | None = None)
         run = functools.partial(
             _run, pair=pair, product=product, profile_dir=profile_dir, size=size, mode=mode
         )
-        hub = run("hub connector", read=_hub_read(pair, obj, fields))
-        hub.extra["fields"] = fields
+        hub_read = _hub_read(pair, obj, fields)
+        extra: dict[str, Any] = {}
         if product == "hubspot":
             properties = _hubspot_properties(pair, fields)
-            sdk = run(SDKS[product], read=_hubspot_get_all(pair, properties))
-            sdk.extra["properties"] = properties
-            sides = [hub, sdk]
-            if size <= SEARCH_WINDOW:
-                sides.append(
-                    run("hubspot-api-client search_api", read=_hubspot_search(pair, properties))
-                )
+            sdk_read = _hubspot_get_all(pair, properties)
+            extra["properties"] = properties
         else:
-            read, soql = _salesforce_query_all(pair, fields)
-            sdk = run(SDKS[product], read=read)
-            sdk.extra["soql"] = soql
-            sides = [hub, sdk]
+            sdk_read, extra["soql"] = _salesforce_query_all(pair, fields)
+        hub_runs: list[Side] = []
+        sdk_runs: list[Side] = []
+        for round_number in range(_rounds(size)):  # hub first, then the SDK first
+            order = [(hub_runs, hub_read), (sdk_runs, sdk_read)]
+            for runs, read in order if round_number % 2 == 0 else order[::-1]:
+                name = "hub connector" if read is hub_read else SDKS[product]
+                runs.append(run(name, read=read))
+        hub, sdk = _fastest(hub_runs), _fastest(sdk_runs)
+        hub.extra["fields"] = fields
+        sdk.extra.update(extra)
+        sides = [hub, sdk]
+        if product == "hubspot" and size <= SEARCH_WINDOW:
+            sides.append(
+                run("hubspot-api-client search_api", read=_hubspot_search(pair, properties))
+            )
     return sides
+
+
+def _rounds(size: int) -> int:
+    """Two rounds, each side first once, where a round is quick; one at 100k."""
+    return 2 if size <= SEARCH_WINDOW else 1
+
+
+def _fastest(runs: list[Side]) -> Side:
+    best = min(runs, key=lambda side: side.seconds)
+    best.extra["seconds_each"] = [round(side.seconds, 3) for side in runs]
+    return best
 
 
 def _figures(product: str, size: int, mode: str, sides: list[Side]) -> list[Figure]:
