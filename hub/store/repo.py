@@ -225,7 +225,7 @@ class StateStore:
                     )
             now = dt.datetime.now(dt.UTC)
             new = [
-                {**_link_values(link), "created_at": now, "updated_at": now}
+                {**link.__dict__, "created_at": now, "updated_at": now}
                 for key, link in latest.items()
                 if key not in stored
             ]
