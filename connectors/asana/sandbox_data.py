@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.sandbox_tables import WATCHED
+
 __all__ = [
-    "WATCHED",
     "CustomField",
     "EnumOption",
     "Job",
@@ -21,9 +22,6 @@ __all__ = [
     "User",
     "Workspace",
 ]
-
-WATCHED = "_index_slot"
-"""The key, in a task's ``__dict__``, of what re-files it when it changes (sandbox_index)."""
 
 
 @dataclass

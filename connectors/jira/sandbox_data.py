@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.sandbox_tables import WATCHED
+
 __all__ = [
     "FIELDS",
     "ISSUE_TYPES",
     "PRIORITIES",
     "STATUSES",
-    "WATCHED",
     "FieldDef",
     "Issue",
     "IssueType",
@@ -29,8 +30,6 @@ __all__ = [
 ]
 
 _CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes:"
-WATCHED = "_index_slot"
-"""The key, in an issue's ``__dict__``, of what re-files it when it changes (sandbox_index)."""
 _INDEXED = frozenset({"parent", "project"})
 
 

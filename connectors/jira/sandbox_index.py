@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from connectors.jira.sandbox_data import WATCHED, Issue
+from connectors.jira.sandbox_data import Issue
+from hub.sandbox_tables import IndexedTable
 
 __all__ = ["IssueIndex", "IssueTable"]
 
@@ -64,87 +65,21 @@ def _discard(table: dict[Any, set[int]], value: Any, key: int) -> None:
             del table[value]
 
 
-class _Slot:
-    """What an issue in a table knows of it: the index to tell, and its key there."""
-
-    __slots__ = ("index", "key")
-
-    def __init__(self, index: IssueIndex, key: int) -> None:
-        self.index, self.key = index, key
-
-    def changing(self, issue: Issue, name: str, value: Any) -> None:
-        """Re-file ``issue`` as its ``name`` becomes ``value``."""
-        self.index.remove(self.key, issue)
-        object.__setattr__(issue, name, value)
-        self.index.add(self.key, issue)
-
-
-class IssueTable(dict[int, Issue]):
+class IssueTable(IndexedTable[int, Issue]):
     """Issues by id, filing each in :attr:`index` as it comes and goes."""
 
     def __init__(self) -> None:
         super().__init__()
         self.index = IssueIndex()
 
-    def _attach(self, key: int, issue: Issue) -> None:
-        issue.__dict__[WATCHED] = _Slot(self.index, key)
+    def _file(self, key: int, issue: Issue) -> None:
         self.index.add(key, issue)
 
-    def _detach(self, key: int, issue: Issue) -> None:
-        slot = issue.__dict__.get(WATCHED)
-        if isinstance(slot, _Slot) and slot.index is self.index and slot.key == key:
-            del issue.__dict__[WATCHED]
+    def _unfile(self, key: int, issue: Issue) -> None:
         self.index.remove(key, issue)
 
-    def __setitem__(self, key: int, issue: Issue) -> None:
-        old = super().get(key)
-        if old is not None:
-            self._detach(key, old)
-        super().__setitem__(key, issue)
-        self._attach(key, issue)
-
-    def __delitem__(self, key: int) -> None:
-        issue = self[key]
-        super().__delitem__(key)
-        self._detach(key, issue)
-
-    def pop(self, key: int, *default: Any) -> Any:
-        """Remove and return the issue under ``key`` (or ``default``)."""
-        if key in self:
-            issue = super().pop(key)
-            self._detach(key, issue)
-            return issue
-        if default:
-            return default[0]
-        raise KeyError(key)
-
-    def popitem(self) -> tuple[int, Issue]:
-        """Remove and return the last issue."""
-        key, issue = super().popitem()
-        self._detach(key, issue)
-        return key, issue
-
-    def clear(self) -> None:
-        """Remove every issue."""
-        for key, issue in list(self.items()):
-            self._detach(key, issue)
-        super().clear()
+    def _forget(self) -> None:
         self.index.clear()
-
-    def setdefault(self, key: int, default: Any = None) -> Any:
-        """The issue under ``key``, storing ``default`` there first if there is none."""
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Store every pair, as ``[]=`` does."""
-        for key, issue in dict(*args, **kwargs).items():
-            self[key] = issue
-
-    def __ior__(self, other: Any) -> IssueTable:  # type: ignore[override,misc]
-        self.update(other)
-        return self
 
     def lookup(self, keys: Iterable[int]) -> list[Issue]:
         """The issues under ``keys`` (those still stored)."""
