@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from typing import Any
 
 from bench.common import OBJECTS, PAGE_SIZES, PAIRS, open_pair
 from bench.report import Figure
+from hub.handoffs.checkpoint import Checkpoint
 from hub.runtime import Runtime
 
 
@@ -28,28 +28,14 @@ class Read:
 def read_all(
     runtime: Runtime, role: str, obj: str, since: str | None, seen: frozenset[str] = frozenset()
 ) -> Read:
-    """Read every page from ``since``."""
+    """Read every page from ``since``, keeping a checkpoint as a handoff does."""
     connector = runtime.connector(role)
-    cursor, raws = since, []
-    stamps: dict[str, dt.datetime | None] = {}
+    checkpoint = Checkpoint(since, seen)
+    raws: list[Mapping[str, Any]] = []
     for page in connector.read_changes(obj, since=since, seen=seen):
-        cursor = page.cursor
-        for record in page.records:
-            stamps[record.id] = record.modified_at
-            raws.append(record.raw)
-    at_cursor = seen
-    instant = cursor_instant(cursor) if cursor else None
-    if instant is not None and instant in stamps.values():
-        at_cursor = frozenset(k for k, v in stamps.items() if v == instant)
-    return Read(len(raws), cursor, at_cursor, raws)
-
-
-def cursor_instant(cursor: str) -> dt.datetime | None:
-    """A cursor as an aware instant, when it is one."""
-    try:
-        return dt.datetime.fromisoformat(cursor.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+        checkpoint = checkpoint.after(page)
+        raws.extend(record.raw for record in page.records)
+    return Read(len(raws), checkpoint.cursor, checkpoint.ids, raws)
 
 
 def minimum_calls(product: str, records: int, raws: list[Mapping[str, Any]]) -> int:
