@@ -121,6 +121,26 @@ def _link_row(session: Session, link: Link) -> LinkRow | None:
     ).one_or_none()
 
 
+def _by_source(
+    session: Session,
+    columns: tuple[Any, ...],
+    handoff: str,
+    source_system: str,
+    target_system: str,
+    source_ids: Sequence[str],
+) -> Iterator[Any]:
+    """``columns`` of the links of these source records, one query per 500 ids."""
+    for start in range(0, len(source_ids), 500):
+        yield from session.execute(
+            select(*columns).where(
+                LinkRow.handoff == handoff,
+                LinkRow.source_system == source_system,
+                LinkRow.target_system == target_system,
+                LinkRow.source_id.in_(list(source_ids[start : start + 500])),
+            )
+        )
+
+
 def _link_key(link: Link) -> tuple[str, str, str, str]:
     return (link.handoff, link.source_system, link.target_system, link.source_id)
 
@@ -175,20 +195,9 @@ class StateStore:
         self, handoff: str, source_system: str, source_ids: Sequence[str], *, target_system: str
     ) -> dict[str, Link]:
         """Links of these source records, by source id (one query per 500 ids)."""
-        found: dict[str, Link] = {}
         with self._tx() as s:
-            for start in range(0, len(source_ids), 500):
-                chunk = list(source_ids[start : start + 500])
-                rows = s.scalars(
-                    select(LinkRow).where(
-                        LinkRow.handoff == handoff,
-                        LinkRow.source_system == source_system,
-                        LinkRow.target_system == target_system,
-                        LinkRow.source_id.in_(chunk),
-                    )
-                )
-                found.update({r.source_id: _to_link(r) for r in rows})
-        return found
+            rows = _by_source(s, (LinkRow,), handoff, source_system, target_system, source_ids)
+            return {row.source_id: _to_link(row) for (row,) in rows}
 
     def record_link(self, link: Link) -> None:
         """Insert or update a link (idempotent on handoff + source + target system)."""
@@ -211,21 +220,14 @@ class StateStore:
         with self._tx() as s:
             stored: dict[tuple[str, str, str, str], int] = {}
             for (handoff, source_system, target_system), ids in groups.items():
-                for start in range(0, len(ids), 500):
-                    rows = s.execute(
-                        select(LinkRow.id, LinkRow.source_id).where(
-                            LinkRow.handoff == handoff,
-                            LinkRow.source_system == source_system,
-                            LinkRow.target_system == target_system,
-                            LinkRow.source_id.in_(ids[start : start + 500]),
-                        )
-                    )
-                    stored.update(
-                        {(handoff, source_system, target_system, sid): rid for rid, sid in rows}
-                    )
+                columns = (LinkRow.id, LinkRow.source_id)
+                for row_id, source_id in _by_source(
+                    s, columns, handoff, source_system, target_system, ids
+                ):
+                    stored[(handoff, source_system, target_system, source_id)] = row_id
             now = dt.datetime.now(dt.UTC)
             new = [
-                {**link.__dict__, "created_at": now, "updated_at": now}
+                {**_link_values(link), "created_at": now, "updated_at": now}
                 for key, link in latest.items()
                 if key not in stored
             ]
