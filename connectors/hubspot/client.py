@@ -21,6 +21,7 @@ from connectors.hubspot import settings
 from hub.errors import ConnectorError, RateLimitedError
 from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator
 from hub.http.client import default_error_text
+from hub.http.concurrent import in_parallel
 
 if TYPE_CHECKING:
     from connectors.hubspot.config import HubSpotSecrets
@@ -221,10 +222,13 @@ class HubSpotClient:
         *,
         id_property: str | None = None,
     ) -> list[Mapping[str, Any]]:
-        """Records by id (or by a unique property), 100 per call; missing ones left out."""
+        """Records by id (or by a unique property), 100 per call; missing ones left out.
+
+        The calls are independent reads, so up to ``concurrency`` go at once.
+        """
         url = _path(settings.BATCH_PATH, object=object_name, action="read")
-        found: list[Mapping[str, Any]] = []
-        for batch in chunks(ids, settings.BATCH_SIZE):
+
+        def read(batch: Sequence[str]) -> list[Mapping[str, Any]]:
             body: dict[str, Any] = {
                 "inputs": [{"id": i} for i in batch],
                 "properties": list(properties),
@@ -233,8 +237,10 @@ class HubSpotClient:
             if id_property:
                 body["idProperty"] = id_property
             answer = self._mapping(self._json("POST", url, json=body, idempotent=True), url)
-            found.extend(r for r in answer.get("results") or [] if isinstance(r, Mapping))
-        return found
+            return [r for r in answer.get("results") or [] if isinstance(r, Mapping)]
+
+        answers = in_parallel(read, chunks(ids, settings.BATCH_SIZE), workers=self.api.concurrency)
+        return [record for answer in answers for record in answer]
 
     def batch_write(
         self, object_name: str, action: str, inputs: Sequence[Mapping[str, Any]]

@@ -39,6 +39,7 @@ from connectors.hubspot.writes import Input, Send, write_batches
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError, QueryBuildError
 from hub.http import OAuth2Token, RetryPolicy, TokenBucket
+from hub.http.concurrent import read_ahead
 from hub.http.query import search_text
 
 if TYPE_CHECKING:
@@ -158,7 +159,11 @@ class HubSpotConnector:
         )
         newest = since_at
         stamp = functools.partial(self._stamp, object_name)
-        pages = search_changes(self.client, plan, since_at, stamp, seen=seen)
+        pages = read_ahead(
+            search_changes(self.client, plan, since_at, stamp, seen=seen),
+            enabled=self.client.api.concurrency > 1,
+            depth=max(1, settings.ASSOCIATIONS_BATCH_SIZE // plan.limit),
+        )
         companies: dict[str, dict[str, Any]] = {}
         for group in _groups(pages, settings.ASSOCIATIONS_BATCH_SIZE):
             found = [r for p in group for r in p.records]

@@ -20,7 +20,7 @@ from connectors.salesforce import settings
 from hub.errors import AuthError, ConnectorError, RateLimitedError
 from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest
 from hub.http.client import default_error_text
-from hub.http.concurrent import in_parallel, waves
+from hub.http.concurrent import in_parallel, read_ahead, waves
 from hub.http.query import soql_field
 
 if TYPE_CHECKING:
@@ -241,7 +241,14 @@ class SalesforceClient:
         )
 
     def query(self, soql: str, *, batch_size: int) -> Iterator[Mapping[str, Any]]:
-        """Yield each page of a SOQL query, following ``nextRecordsUrl``."""
+        """Yield each page of a SOQL query, following ``nextRecordsUrl``.
+
+        With ``concurrency`` above 1 the next page is fetched while the caller
+        works on this one.
+        """
+        return read_ahead(self._query_pages(soql, batch_size), enabled=self.api.concurrency > 1)
+
+    def _query_pages(self, soql: str, batch_size: int) -> Iterator[Mapping[str, Any]]:
         paginator = NextUrlPaginator(url_path="nextRecordsUrl", done_path="done")
         request = PageRequest(url=self._path(settings.QUERY_PATH), params={"q": soql})
         headers = {settings.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"}

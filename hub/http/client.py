@@ -25,6 +25,7 @@ from hub.errors import (
     RecordError,
     TransientError,
 )
+from hub.http.concurrent import read_ahead
 from hub.http.paging import PageRequest, Paginator
 from hub.http.ratelimit import TokenBucket
 from hub.http.redact import redact
@@ -229,7 +230,17 @@ class ApiClient:
         *,
         idempotent: bool = True,
     ) -> Iterator[Any]:
-        """Yield each page's decoded body, following the paginator until it stops."""
+        """Yield each page's decoded body, following the paginator until it stops.
+
+        With ``concurrency`` above 1 the next page is fetched while the caller
+        works on this one (:func:`hub.http.concurrent.read_ahead`).
+        """
+        pages = self._pages(method, first, paginator, idempotent=idempotent)
+        return read_ahead(pages, enabled=self.concurrency > 1)
+
+    def _pages(
+        self, method: str, first: PageRequest, paginator: Paginator, *, idempotent: bool
+    ) -> Iterator[Any]:
         request = first
         while paginator.has_next:
             body = _json(

@@ -9,11 +9,14 @@ the rate stays under the product's limit whatever the pool's size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "in_parallel", "waves"]
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "in_parallel", "read_ahead", "waves"]
 
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
@@ -43,6 +46,61 @@ def in_parallel(work: Callable[[_In], _Out], items: Iterable[_In], *, workers: i
         if not future.cancelled() and (error := future.exception()) is not None:
             raise error
     return [future.result() for future in futures]
+
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def read_ahead(pages: Iterator[_Out], *, enabled: bool = True, depth: int = 1) -> Iterator[_Out]:
+    """Yield ``pages`` while the next ones are already being fetched, on a thread.
+
+    A cursor read cannot ask for page n+1 before page n names it, but it need
+    not wait for the caller to finish with page n: the next request goes out
+    as soon as this page is handed over, so the caller's work on a page (or
+    its own calls, such as a page's enrichment) and the server's work on the
+    next overlap. Up to ``depth`` pages are fetched ahead. Pages still come one
+    after another and in order, a failure surfaces where the plain loop would
+    raise it, and a caller who stops early leaves at most ``depth`` pages
+    fetched and not taken.
+    """
+    if not enabled:
+        yield from pages
+        return
+    ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    room = threading.Semaphore(max(1, depth))
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while room.acquire() and not stop.is_set():
+                page = next(pages, _END)
+                ready.put(page)
+                if page is _END:
+                    return
+        except BaseException as exc:  # handed to the caller, in the pages' order
+            ready.put(_Failed(exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=fetch, name="hub-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (page := ready.get()) is not _END:
+            if isinstance(page, _Failed):
+                raise page.error
+            room.release()
+            yield page
+    finally:
+        stop.set()
+        room.release()
+        worker.join()
 
 
 def waves(items: Iterable[_In], keys: Callable[[_In], Iterable[str]]) -> list[list[_In]]:

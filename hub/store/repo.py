@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
 
@@ -85,21 +85,17 @@ class AuditEvent:
     detail: str | None = None
 
 
-def _to_link(row: LinkRow) -> Link:
-    return Link(
-        row.handoff,
-        row.source_system,
-        row.source_object,
-        row.source_id,
-        row.target_system,
-        row.target_object,
-        row.target_id,
-        row.target_key,
-        row.target_url,
-        row.state,
-        row.fingerprint,
-        _aware(row.created_at),
-    )
+_LINK_FIELDS = tuple(f.name for f in fields(Link))
+_LINK_COLUMNS = tuple(getattr(LinkRow, name) for name in _LINK_FIELDS)
+"""Links are read as plain rows of these columns: ORM objects cost several times
+more per row, and a reconcile reads every link."""
+
+
+def _to_link(row: Any) -> Link:
+    """A Link from a row that starts with ``_LINK_COLUMNS``."""
+    values = dict(zip(_LINK_FIELDS, row, strict=False))
+    values["created_at"] = _aware(values["created_at"])
+    return Link(**values)
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -196,8 +192,8 @@ class StateStore:
     ) -> dict[str, Link]:
         """Links of these source records, by source id (one query per 500 ids)."""
         with self._tx() as s:
-            rows = _by_source(s, (LinkRow,), handoff, source_system, target_system, source_ids)
-            return {row.source_id: _to_link(row) for (row,) in rows}
+            rows = _by_source(s, _LINK_COLUMNS, handoff, source_system, target_system, source_ids)
+            return {row.source_id: _to_link(row) for row in rows}
 
     def record_link(self, link: Link) -> None:
         """Insert or update a link (idempotent on handoff + source + target system)."""
@@ -259,8 +255,8 @@ class StateStore:
         while True:
             with self._tx() as s:
                 rows = list(
-                    s.scalars(
-                        select(LinkRow)
+                    s.execute(
+                        select(*_LINK_COLUMNS, LinkRow.id)
                         .where(LinkRow.handoff == handoff, LinkRow.id > last)
                         .order_by(LinkRow.id)
                         .limit(batch)
@@ -280,10 +276,10 @@ class StateStore:
             for start in range(0, len(target_ids), 500):
                 chunk = list(target_ids[start : start + 500])
                 wanted = set(chunk)
-                rows: dict[int, LinkRow] = {}
+                rows: dict[int, Any] = {}
                 for column in (LinkRow.target_id, LinkRow.target_key):  # one index each
-                    matched = s.scalars(
-                        select(LinkRow).where(
+                    matched = s.execute(
+                        select(*_LINK_COLUMNS, LinkRow.id).where(
                             LinkRow.handoff == handoff,
                             LinkRow.target_system == target_system,
                             column.in_(chunk),
@@ -299,10 +295,10 @@ class StateStore:
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""
         with self._tx() as s:
-            query = select(LinkRow).order_by(LinkRow.id)
+            query = select(*_LINK_COLUMNS).order_by(LinkRow.id)
             if handoff:
                 query = query.where(LinkRow.handoff == handoff)
-            return [_to_link(r) for r in s.scalars(query)]
+            return [_to_link(r) for r in s.execute(query)]
 
     # sync base values ----------------------------------------------------------
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from hub.http.concurrent import in_parallel, waves
+from hub.http.concurrent import in_parallel, read_ahead, waves
 
 
 def test_results_come_back_in_the_items_order() -> None:
@@ -72,3 +73,80 @@ def test_waves_cut_where_a_key_repeats() -> None:
     assert runs == [[("a", 1), ("b", 2)], [("a", 3), ("c", 4), ("b", 5)], [("b", 6)]]
     assert waves([], lambda item: [item]) == []
     assert waves([1, 2, 3], lambda _item: []) == [[1, 2, 3]]
+
+
+def test_read_ahead_fetches_the_next_page_while_the_caller_holds_this_one() -> None:
+    fetched: list[int] = []
+    next_fetched = threading.Event()
+
+    def pages() -> Iterator[int]:
+        for n in range(3):
+            fetched.append(n)
+            if n == 1:
+                next_fetched.set()
+            yield n
+
+    reader = read_ahead(pages())
+    assert next(reader) == 0
+    assert next_fetched.wait(5), "page 1 was not fetched while page 0 was out"
+    assert list(reader) == [1, 2]
+    assert fetched == [0, 1, 2]
+
+
+def test_read_ahead_raises_a_failure_after_the_pages_before_it() -> None:
+    def pages() -> Iterator[int]:
+        yield 0
+        yield 1
+        raise RuntimeError("page 2 failed")
+
+    got: list[int] = []
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        for page in read_ahead(pages()):
+            got.append(page)
+    assert got == [0, 1]
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_read_ahead_fetches_at_most_depth_pages_a_caller_does_not_take(depth: int) -> None:
+    fetched: list[int] = []
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            for n in range(10):
+                fetched.append(n)
+                yield n
+        finally:
+            closed.set()
+
+    reader = read_ahead(pages(), depth=depth)
+    assert next(reader) == 0
+    deadline = time.monotonic() + 5
+    while len(fetched) < 1 + depth and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.01)  # room for a fetch beyond depth, which must not happen
+    reader.close()
+    assert fetched == list(range(1 + depth))
+    assert closed.is_set(), "the page source was not closed"
+
+
+def test_read_ahead_keeps_up_to_depth_pages_ready() -> None:
+    ahead = threading.Semaphore(0)
+
+    def pages() -> Iterator[int]:
+        for n in range(6):
+            ahead.release()
+            yield n
+
+    reader = read_ahead(pages(), depth=3)
+    assert next(reader) == 0
+    for _ in range(4):  # page 0 and the three behind it
+        assert ahead.acquire(timeout=5)
+    assert list(reader) == [1, 2, 3, 4, 5]
+
+
+def test_read_ahead_disabled_reads_in_the_callers_thread() -> None:
+    def pages() -> Iterator[int]:
+        yield threading.get_ident()
+
+    assert list(read_ahead(pages(), enabled=False)) == [threading.get_ident()]
