@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from connectors.hubspot.sandbox_limits import RateLimits
 from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
@@ -63,6 +64,11 @@ def switch_faults_on(sandbox: Sandbox, *, rate: float, seed: int, latency: float
     faults.__post_init__()
 
 
+def _unlimited(name: str) -> dict[str, Any]:
+    """Sandbox options that switch its product's rate limits off (faults still come)."""
+    return {"rate_limit": RateLimits.generous()} if name == "hubspot" else {}
+
+
 def open_faulty_runtime(
     crm_name: str, pm_name: str, folder: Path, monkeypatch: pytest.MonkeyPatch, **seed: int
 ) -> Runtime:
@@ -70,9 +76,13 @@ def open_faulty_runtime(
 
     Retries start at 10 ms (the default 0.5 s would only make the test slow)
     and go up to 12 attempts, so that 20 % of faults never exhaust them.
+    The injected faults include 429s; HubSpot's sandbox does not add its
+    published limits on top (nor the client its search pacing): waiting out
+    ten-second windows made HubSpot's pairings take 4-5 minutes each and
+    tests nothing the faults and tests/connectors/hubspot do not.
     """
-    crm = make_sandbox(crm_name, seed=seed.get("seed", 1), records=8)
-    pm = make_sandbox(pm_name, seed=seed.get("seed", 1), records=4)
+    crm = make_sandbox(crm_name, seed=seed.get("seed", 1), records=8, **_unlimited(crm_name))
+    pm = make_sandbox(pm_name, seed=seed.get("seed", 1), records=4, **_unlimited(pm_name))
     prefix = f"HUB_FAULT_{crm_name}_{pm_name}".upper()
     targets = {
         crm_name: (f"http://{crm_name}.sandbox", crm),
@@ -88,6 +98,8 @@ def open_faulty_runtime(
             system["settings"]["verify_delay_seconds"] = 0.01
         if system["connector"] == "asana":
             system["settings"]["job_poll_seconds"] = 0.01
+        if system["connector"] == "hubspot":
+            system["settings"]["search_requests_per_second"] = 10_000
     config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     for name in list(os.environ):
         if name.startswith(prefix):
