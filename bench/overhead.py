@@ -43,6 +43,9 @@ class _NoStampPm:
     def find_project(self, source_id: str) -> ProjectHandle | None:
         return None
 
+    def find_projects(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        return {}
+
 
 def _pages(items: Sequence[_T]) -> list[Sequence[_T]]:
     """``items`` in pages of :data:`PAGE`, as a handoff's run takes them."""

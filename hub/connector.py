@@ -217,6 +217,14 @@ class PmConnector(Connector, Protocol):
         """Find the project stamped with ``source_id``, if one exists."""
         ...
 
+    def find_projects(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        """The project stamped with each of ``source_ids`` that has one, by source id.
+
+        A batch's lookups in a few reads: planning a page of won deals must not
+        cost a search per deal.
+        """
+        ...
+
     def create_project(self, project: NewProject) -> ProjectHandle:
         """Create the project (or epic) and its template's work breakdown."""
         ...

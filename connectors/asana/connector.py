@@ -308,6 +308,10 @@ class AsanaConnector:
         """The team project stamped with ``source_id`` (CRM-id custom field, or notes)."""
         return self.projects.find(source_id)
 
+    def find_projects(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        """The team project stamped with each of ``source_ids``: one listing for them all."""
+        return self.projects.find_many(source_ids)
+
     def create_project(self, project: NewProject) -> ProjectHandle:
         """Create the project (instantiating an Asana template if named) and its WBS."""
         return self.projects.create(project)

@@ -34,7 +34,7 @@ heals through ``find`` and ``complete``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.asana import settings
@@ -102,10 +102,23 @@ class ProjectOps:
 
     def find(self, source_id: str) -> ProjectHandle | None:
         """The oldest team project stamped with ``source_id`` (exact match)."""
+        return self.find_many([source_id]).get(source_id)
+
+    def find_many(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        """The oldest team project stamped with each of ``source_ids``, by source id.
+
+        Asana cannot search projects by a field (workspace search is premium and
+        lags), so the team's projects are listed: once for all the ids.
+        """
+        wanted = set(source_ids)
+        found: dict[str, ProjectHandle] = {}
+        if not wanted:
+            return found
         for project in self.lookups.team_projects(settings.FIND_PROJECT_FIELDS):
-            if self.stamp_of(project) == source_id:
-                return self._handle(str(project["gid"]))
-        return None
+            stamp = self.stamp_of(project)
+            if stamp in wanted and stamp not in found:
+                found[stamp] = self._handle(str(project["gid"]))
+        return found
 
     # creating ----------------------------------------------------------------
 

@@ -334,6 +334,10 @@ class JiraConnector:
         """The Epic stamped with ``source_id`` (label, confirmed by entity property)."""
         return self.projects.find(source_id)
 
+    def find_projects(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        """The Epic stamped with each of ``source_ids``: one search per 50 of them."""
+        return self.projects.find_many(source_ids)
+
     def create_project(self, project: NewProject) -> ProjectHandle:
         """Create the Epic (epic mode) or a project and its Epic (project mode), then the WBS."""
         return self.projects.create(project)

@@ -74,18 +74,35 @@ class ProjectOps:
 
     def find(self, source_id: str) -> ProjectHandle | None:
         """The Epic stamped with ``source_id``: found by label, confirmed by property."""
-        label = stamp_label(source_id)
-        query = jql(
-            [
-                Condition("labels", "=", label),
-                Condition("issuetype", "=", self.config.epic_issue_type),
-            ],
-            order_by=["created ASC", "key ASC"],
-        )
-        for issue in self._issues(query, ("labels",)):
-            if self._is_ours(issue, source_id, label):
-                return ProjectHandle(str(issue["id"]), str(issue["key"]), self.url(issue["key"]))
-        return None
+        return self.find_many([source_id]).get(source_id)
+
+    def find_many(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
+        """The Epic of each of ``source_ids`` that has one (the oldest), by source id.
+
+        One search per ``FIND_LABELS`` stamps (``labels IN (...)``), not one per
+        id; the property of an Epic found then confirms which id it belongs to.
+        """
+        by_label: dict[str, list[str]] = {}
+        for source_id in dict.fromkeys(source_ids):
+            by_label.setdefault(stamp_label(source_id), []).append(source_id)
+        found: dict[str, ProjectHandle] = {}
+        for labels in chunks(list(by_label), settings.FIND_LABELS):
+            query = jql(
+                [
+                    Condition("labels", "IN", list(labels)),
+                    Condition("issuetype", "=", self.config.epic_issue_type),
+                ],
+                order_by=["created ASC", "key ASC"],
+            )
+            for issue in self._issues(query, ("labels",)):
+                held = {str(lb).lower() for lb in (issue.get("fields") or {}).get("labels") or []}
+                for label in held & set(labels):
+                    for source_id in by_label[label]:
+                        if source_id not in found and self._is_ours(issue, source_id, label):
+                            found[source_id] = ProjectHandle(
+                                str(issue["id"]), str(issue["key"]), self.url(issue["key"])
+                            )
+        return found
 
     def _is_ours(self, issue: Mapping[str, Any], source_id: str, label: str) -> bool:
         """The property decides; without one (removed, or never stored) the label vouches.

@@ -100,3 +100,6 @@ DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 19, "per_seconds": 2.
 second is the figure commonly cited. At 9.5/s with a burst of 1, at most 10 go in any one
 second; the
 ``X-RateLimit-*`` headers Jira sends slow the client further when it gets close."""
+
+FIND_LABELS: Final = 50
+"""Stamp labels per ``labels IN (...)`` search when finding many Epics (a JQL of ~2 KB)."""

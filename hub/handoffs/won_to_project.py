@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from hub.config import TemplateConfig, WonToProjectConfig
@@ -135,13 +135,21 @@ class WonToProject:
         links = self.rt.store.links_for(
             HANDOFF, self.cfg.crm, [self._id(o) for o in won], target_system=self.cfg.pm
         )
-        return [self._decide(o, links.get(self._id(o))) for o in won]
+        unlinked = [self._source_id(o) for o in won if self._id(o) not in links]
+        stamped = self.pm.find_projects(unlinked) if unlinked else {}
+        return [self._decide(o, links.get(self._id(o)), stamped) for o in won]
 
     def _id(self, opp: Opportunity) -> str:
         return opp.refs[self.cfg.crm]
 
-    def _decide(self, opp: Opportunity, link: Link | None) -> _Work:
-        source_id = f"{self.cfg.crm}:{self._id(opp)}"
+    def _source_id(self, opp: Opportunity) -> str:
+        return f"{self.cfg.crm}:{self._id(opp)}"
+
+    def _decide(
+        self, opp: Opportunity, link: Link | None, stamped: Mapping[str, ProjectHandle]
+    ) -> _Work:
+        """What to do with a won deal; ``stamped``: the unlinked deals' projects found by stamp."""
+        source_id = self._source_id(opp)
         label = opp.name
         if link is not None and link.state == "complete":
             decision = Decision(
@@ -164,7 +172,7 @@ class WonToProject:
                 link.target_key,
             )
             return _Work(opp, source_id, decision, handle=handle)
-        found = self.pm.find_project(source_id)
+        found = stamped.get(source_id)
         if found is not None:
             decision = Decision(
                 Verdict.RECOVER,

@@ -182,6 +182,17 @@ def test_plan_writes_nothing(runtime: Runtime, sf_sandbox: Sandbox, jira_sandbox
     assert runtime.store.count(AuditEventRow) == 0
 
 
+def test_planning_looks_up_a_batchs_stamps_in_one_search(
+    runtime: Runtime, jira_sandbox: Sandbox
+) -> None:
+    won = _won_ids(runtime)
+    assert len(won) >= 3
+    before = jira_sandbox.journal.count(path_prefix="/rest/api/3/search")
+    run_handoff(HANDOFF, _handoff(runtime), runtime.store, dry_run=True)
+    # one batch of won deals without links: one labels IN (...) search, not one per deal
+    assert jira_sandbox.journal.count(path_prefix="/rest/api/3/search") - before == 1
+
+
 def test_malformed_opportunity_is_dead_lettered_and_the_rest_go_on(
     runtime: Runtime, sf_sandbox: Sandbox
 ) -> None:

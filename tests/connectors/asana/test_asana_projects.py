@@ -89,6 +89,18 @@ def test_find_project_by_stamp(connector, sandbox):
     assert connector.find_project("salesforce:0060000000NONE") is None
 
 
+def test_find_projects_lists_the_team_once_for_many_stamps(connector, sandbox):
+    sources = [f"salesforce:006Dn00000{n:04d}AAA" for n in range(3)]
+    handles = {s: connector.create_project(new_project(source_id=s)) for s in sources[:2]}
+    listings = sandbox.journal.count(method="GET", path_prefix=PROJECTS)
+    found = connector.find_projects([*sources, SOURCE.lower()])
+    assert {s: h.id for s, h in found.items()} == {s: h.id for s, h in handles.items()}
+    listed = sandbox.journal.count(method="GET", path_prefix=PROJECTS) - listings
+    assert listed == 1  # the team's projects fit one page of 100
+    assert connector.find_projects([]) == {}
+    assert sandbox.journal.count(method="GET", path_prefix=PROJECTS) - listings == 1
+
+
 def test_find_project_falls_back_to_the_notes_and_complete_restores_the_field(connector, sandbox):
     project = new_project()
     handle = connector.create_project(project)

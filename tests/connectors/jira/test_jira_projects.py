@@ -72,6 +72,26 @@ def test_find_project_by_stamp(connector, sandbox):
     assert connector.find_project("salesforce:0060000000NONE") is None
 
 
+def test_find_projects_finds_many_stamps_in_one_search(connector, sandbox):
+    sources = [f"salesforce:006Dn00000{n:04d}AAA" for n in range(3)]
+    handles = {s: connector.create_project(new_project(source_id=s)) for s in sources[:2]}
+    asked = [*sources, "salesforce:006Dn000004AbCdIAk", *(f"hubspot:{n}" for n in range(60))]
+    searches = sandbox.journal.count(path_prefix="/rest/api/3/search")
+    found = connector.find_projects(asked)
+    assert {s: h.key for s, h in found.items()} == {s: h.key for s, h in handles.items()}
+    # 64 stamps: two searches of at most 50 labels, not one per id
+    assert sandbox.journal.count(path_prefix="/rest/api/3/search") - searches == 2
+    assert connector.find_projects([]) == {}
+
+
+def test_find_projects_tells_ids_that_share_a_label_apart(connector, sandbox):
+    upper, lower = "salesforce:006Dn000004AbCdIAK", "salesforce:006Dn000004AbCdIAk"
+    assert stamp_label(upper) == stamp_label(lower)
+    handle = connector.create_project(new_project(source_id=upper))
+    found = connector.find_projects([lower, upper])
+    assert set(found) == {upper} and found[upper].key == handle.key
+
+
 def test_find_project_without_property_trusts_the_label_and_complete_restores_it(
     connector, sandbox
 ):
