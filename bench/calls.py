@@ -25,14 +25,25 @@ class Read:
     raws: list[Mapping[str, Any]]
 
 
+def mapped_fields(runtime: Runtime, role: str, obj: str) -> list[str]:
+    """The fields the hub reads of ``obj``: the source fields of its mapping's entities on it.
+
+    A handoff never reads "every field"; asking for them would add the
+    products' field-list calls (Salesforce describe, HubSpot properties).
+    """
+    entities = [e for e in runtime.mapping(role).entities.values() if e.object == obj]
+    return list(dict.fromkeys(f for e in entities for f in e.source_fields()))
+
+
 def read_all(
     runtime: Runtime, role: str, obj: str, since: str | None, seen: frozenset[str] = frozenset()
 ) -> Read:
-    """Read every page from ``since``, keeping a checkpoint as a handoff does."""
+    """Read every page from ``since`` (mapped fields), keeping a checkpoint as a handoff does."""
     connector = runtime.connector(role)
     checkpoint = Checkpoint(since, seen)
     raws: list[Mapping[str, Any]] = []
-    for page in connector.read_changes(obj, since=since, seen=seen):
+    fields = mapped_fields(runtime, role, obj)
+    for page in connector.read_changes(obj, since=since, fields=fields, seen=seen):
         checkpoint = checkpoint.after(page)
         raws.extend(record.raw for record in page.records)
     return Read(len(raws), checkpoint.cursor, checkpoint.ids, raws)

@@ -146,7 +146,9 @@ class HubSpotConnector:
             One ChangePage per search page; its cursor is the largest modified date
             so far, held ``search_lag_seconds`` behind now for not yet indexed writes.
             Pages are enriched together, up to an associations batch (1000 records)
-            at a time, so a read makes one associations call per five searches.
+            at a time, so a read makes one associations call per five searches;
+            a group is handed on once the next group's associations are read, so
+            that companies are read in full batches of 100.
         """
         since_at = parse_cursor(since, self.system) if since else None
         plan = SearchPlan(
@@ -164,16 +166,54 @@ class HubSpotConnector:
             enabled=self.client.api.concurrency > 1,
             depth=max(1, settings.ASSOCIATIONS_BATCH_SIZE // plan.limit),
         )
-        companies: dict[str, dict[str, Any]] = {}
-        for group in _groups(pages, settings.ASSOCIATIONS_BATCH_SIZE):
-            found = [r for p in group for r in p.records]
-            envelopes = iter(self._envelopes(object_name, found, companies))
+        for group, enriched in self._enriched_groups(object_name, pages):
+            envelopes = iter(enriched)
             for page in group:
                 records = [next(envelopes) for _ in page.records]
                 newest = latest(newest, *(r.modified_at for r in records))
                 yield ChangePage(
                     records=records, cursor=self._cursor(since_at, newest), total=page.total
                 )
+
+    def _enriched_groups(
+        self, object_name: str, pages: Iterable[SearchPage]
+    ) -> Iterator[tuple[list[SearchPage], list[RecordEnvelope]]]:
+        """Groups of pages (one associations call each) with their records enriched.
+
+        Companies are read 100 at a time; a group's last, partial batch is
+        filled with the next group's companies, so a group is handed on once
+        the next one's associations are known: a read makes about one
+        companies call per 100 companies, not one more per group.
+        """
+        companies: dict[str, dict[str, Any]] = {}
+        groups = _groups(pages, settings.ASSOCIATIONS_BATCH_SIZE)
+        if object_name not in settings.COMPANY_ENRICHED:
+            for group in groups:
+                found = [r for p in group for r in p.records]
+                yield group, self._envelopes(object_name, found, companies)
+            return
+        held: tuple[list[SearchPage], list[Mapping[str, Any]], dict[str, str]] | None = None
+        for group in groups:
+            found = [r for p in group for r in p.records]
+            ids = [str(r.get("id")) for r in found]
+            primary = self.lookups.primary_companies(object_name, ids) if ids else {}
+            if held is not None:
+                self._read_companies(held[2], primary, companies)
+                yield held[0], self._envelopes(object_name, held[1], companies, held[2])
+            held = (group, found, primary)
+        if held is not None:
+            self.lookups.fetch_companies(held[2].values(), companies)
+            yield held[0], self._envelopes(object_name, held[1], companies, held[2])
+
+    def _read_companies(
+        self, now: Mapping[str, str], next_: Mapping[str, str], known: dict[str, dict[str, Any]]
+    ) -> None:
+        """Read the companies ``now`` needs, the last batch filled up from ``next_``'s."""
+        due = [c for c in dict.fromkeys(now.values()) if c not in known]
+        room = -len(due) % settings.BATCH_SIZE
+        taken = set(due)
+        extra = [c for c in dict.fromkeys(next_.values()) if c not in known and c not in taken]
+        self.lookups.fetch_companies([*due, *extra[:room]], known)
 
     def _cursor(self, since: dt.datetime | None, newest: dt.datetime | None) -> str | None:
         if newest is None:
@@ -422,6 +462,7 @@ class HubSpotConnector:
         object_name: str,
         found: Sequence[Mapping[str, Any]],
         companies: dict[str, dict[str, Any]] | None = None,
+        primary: Mapping[str, str] | None = None,
     ) -> list[RecordEnvelope]:
         stamps = [self._stamp(object_name, raw) for raw in found]
         return [
@@ -433,7 +474,7 @@ class HubSpotConnector:
                 modified_at=stamp,
             )
             for raw, stamp in zip(
-                self.lookups.enrich(object_name, found, companies), stamps, strict=True
+                self.lookups.enrich(object_name, found, companies, primary), stamps, strict=True
             )
         ]
 

@@ -12,7 +12,7 @@ metadata in the pipelines API, never from stage names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -124,11 +124,14 @@ class Lookups:
         object_name: str,
         records: Sequence[Mapping[str, Any]],
         companies: dict[str, dict[str, Any]] | None = None,
+        primary: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         """Copies of ``records`` with ``_owner``, ``_stage`` and ``_company`` where they apply.
 
         ``companies`` (id -> ``_company``) holds the companies one read has
-        already fetched; it is filled with those fetched now.
+        already fetched; it is filled with those fetched now. ``primary``
+        (record id -> company id) is the records' associations when the
+        caller has read them (:meth:`primary_companies`); else they are read.
         """
         out = [dict(r) for r in records]
         if not out:
@@ -143,37 +146,35 @@ class Lookups:
                 stage = self.stage(properties.get("pipeline"), properties.get("dealstage"))
                 record["_stage"] = stage.as_raw() if stage else None
         if object_name in settings.COMPANY_ENRICHED:
-            primary = self._primary_companies(
-                object_name, [str(r.get("id")) for r in out], {} if companies is None else companies
-            )
+            known = {} if companies is None else companies
+            if primary is None:
+                primary = self.primary_companies(object_name, [str(r.get("id")) for r in out])
+                self.fetch_companies(primary.values(), known)
             for record in out:
-                record["_company"] = primary.get(str(record.get("id")))
+                company = known.get(primary.get(str(record.get("id")), ""))
+                record["_company"] = dict(company) if company is not None else None
         return out
 
-    def _primary_companies(
-        self, object_name: str, ids: Sequence[str], known: dict[str, dict[str, Any]]
-    ) -> dict[str, dict[str, Any]]:
+    def primary_companies(self, object_name: str, ids: Sequence[str]) -> dict[str, str]:
+        """Record id -> its primary company's id (one associations call per 1000 ids)."""
         links = self.client.associations(object_name, settings.COMPANIES, ids)
-        primary = {deal: pick for deal, to in links.items() if (pick := _primary(to)) is not None}
-        if not primary:
-            return {}
-        missing = [c for c in dict.fromkeys(primary.values()) if c not in known]
-        if missing:
-            for company in self.client.batch_read(
-                settings.COMPANIES, missing, settings.COMPANY_PROPERTIES
-            ):
-                properties = company.get("properties") or {}
-                company_id = str(company.get("id"))
-                known[company_id] = {
-                    "id": company_id,
-                    "name": properties.get("name"),
-                    "domain": properties.get("domain"),
-                }
-        return {
-            deal: dict(known[company_id])
-            for deal, company_id in primary.items()
-            if company_id in known
-        }
+        return {record: pick for record, to in links.items() if (pick := _primary(to)) is not None}
+
+    def fetch_companies(self, ids: Iterable[str], known: dict[str, dict[str, Any]]) -> None:
+        """Read the companies of ``ids`` not in ``known`` (100 per call) into it."""
+        missing = [c for c in dict.fromkeys(ids) if c not in known]
+        if not missing:
+            return
+        for company in self.client.batch_read(
+            settings.COMPANIES, missing, settings.COMPANY_PROPERTIES
+        ):
+            properties = company.get("properties") or {}
+            company_id = str(company.get("id"))
+            known[company_id] = {
+                "id": company_id,
+                "name": properties.get("name"),
+                "domain": properties.get("domain"),
+            }
 
 
 def _primary(targets: Sequence[Mapping[str, Any]]) -> str | None:

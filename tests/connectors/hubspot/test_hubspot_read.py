@@ -281,6 +281,25 @@ def test_companies_are_read_once_per_read_and_associations_per_thousand(sandbox,
     }
 
 
+def test_companies_come_in_full_batches_across_association_groups(sandbox, connector):
+    for n in range(945):  # with the seed's: a first group of ~1000 deals, a second of a few
+        company = sandbox.state.add_record("companies", name=f"Customer {n}", domain="c.example")
+        sandbox.state.add_deal(f"Deal of customer {n}", company_id=company)
+    sandbox.journal.clear()
+    records = records_of(connector.read_changes(DEALS, since=None, fields=["dealname"]))
+    assert calls(sandbox, "/crm/v4/associations/deals/companies/batch/read") == 2
+    companies = {r.raw["_company"]["id"] for r in records if r.raw.get("_company")}
+    assert len(companies) > 945
+    # each group's last, partial batch is filled from the next group's companies
+    assert calls(sandbox, "/crm/v3/objects/companies/batch/read") == -(-len(companies) // 100)
+    named = {
+        r.raw["properties"]["dealname"]: r.raw["_company"]["name"]
+        for r in records
+        if r.raw.get("_company")
+    }
+    assert named["Deal of customer 944"] == "Customer 944"
+
+
 def test_seen_ids_at_the_cursor_are_left_out_and_not_enriched(sandbox, connector):
     *_, last = connector.read_changes(DEALS, since=None)
     newest = last.records[-1].modified_at
