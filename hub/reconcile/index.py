@@ -28,6 +28,7 @@ CREATE INDEX projects_id ON projects (id);
 CREATE INDEX projects_key ON projects (key);
 CREATE INDEX projects_stamp ON projects (stamp);
 CREATE INDEX projects_deal ON projects (deal);
+CREATE TABLE links_seen (source_id TEXT PRIMARY KEY);
 """
 
 
@@ -128,6 +129,21 @@ class RecordIndex:
         query = "SELECT id, key FROM projects WHERE id IN ({marks}) OR key IN ({marks})"
         seen = {value for row in self._rows_in(query, wanted, times=2) for value in row}
         return seen & set(wanted)
+
+    def add_links_seen(self, source_ids: Iterable[str]) -> None:
+        """Links (by source id) whose project the scan saw."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO links_seen VALUES (?)", [(i,) for i in source_ids]
+        )
+
+    def links_seen_count(self) -> int:
+        """How many links' projects the scan saw."""
+        return int(self._db.execute("SELECT count(*) FROM links_seen").fetchone()[0])
+
+    def links_seen(self, source_ids: Iterable[str]) -> set[str]:
+        """Those of ``source_ids`` whose link's project the scan saw."""
+        query = "SELECT source_id FROM links_seen WHERE source_id IN ({marks})"
+        return {row[0] for row in self._rows_in(query, list(dict.fromkeys(source_ids)))}
 
     def shared_deals(self) -> Iterator[tuple[str, str, list[str]]]:
         """``(deal id, deal name, project keys)`` of deals two or more projects belong to."""

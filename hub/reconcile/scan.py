@@ -288,9 +288,11 @@ class Reconciler:
         links = self.rt.store.links_to(WON_TO_PROJECT, self.pm_name, sorted(ids))
         by_stamp = index.deals_by_stamp(s for s in stamps.values() if s)
         seen = []
+        linked_ids: list[str] = []
         for project in projects:
             key = project.refs[self.pm_name]
             linked = [lk for lk in links.get(key, []) if lk.source_system == self.crm_name]
+            linked_ids.extend(lk.source_id for lk in linked)
             stamp = stamps.get(key)
             if linked:
                 seen.append(
@@ -299,6 +301,7 @@ class Reconciler:
             else:
                 deal = by_stamp.get(stamp.casefold()) if stamp else None
                 seen.append(_ProjectSeen(key, key, project, deal, False))
+        index.add_links_seen(linked_ids)
         return seen
 
     def _compare(self, spool: Spool, items: list[_ProjectSeen], index: RecordIndex) -> None:
@@ -454,7 +457,14 @@ class Reconciler:
         )
 
     def _scan_links(self, spool: Spool, index: RecordIndex) -> None:
-        """Links whose project is gone (a won deal's gone project was not seen in step 2)."""
+        """Links whose project is gone (a won deal's gone project was not seen in step 2).
+
+        When step 2 saw the project of as many links as the store holds, it saw
+        every one, and the links need not be read again.
+        """
+        held = self.rt.store.count_links(WON_TO_PROJECT, self.crm_name, self.pm_name)
+        if held == index.links_seen_count():
+            return
         for links in self.rt.store.iter_links(WON_TO_PROJECT):
             mine = [
                 lk
@@ -462,9 +472,10 @@ class Reconciler:
                 if lk.source_system == self.crm_name and lk.target_system == self.pm_name
             ]
             seen = index.projects_seen([lk.target_key or lk.target_id for lk in mine])
+            matched = index.links_seen([lk.source_id for lk in mine])
             deals = index.deals([lk.source_id for lk in mine])
             for link in mine:
-                if (link.target_key or link.target_id) in seen:
+                if link.source_id in matched or (link.target_key or link.target_id) in seen:
                     continue
                 deal = deals.get(link.source_id)
                 spool.add(

@@ -292,6 +292,16 @@ class StateStore:
                         found.setdefault(str(key), []).append(link)
         return found
 
+    def count_links(self, handoff: str, source_system: str, target_system: str) -> int:
+        """How many links a handoff holds from one system to another."""
+        with self._tx() as s:
+            query = select(func.count()).where(
+                LinkRow.handoff == handoff,
+                LinkRow.source_system == source_system,
+                LinkRow.target_system == target_system,
+            )
+            return int(s.scalar(query) or 0)
+
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""
         with self._tx() as s:
