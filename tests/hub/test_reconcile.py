@@ -195,6 +195,26 @@ def test_every_seeded_discrepancy_is_found_with_both_values(rt: Runtime) -> None
     assert _of(found, Kind.WON_WITHOUT_PROJECT) == []
 
 
+def test_links_are_read_again_only_when_a_linked_project_was_not_seen(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run_all(rt)
+    passes: list[str] = []
+    iter_links = rt.store.iter_links
+
+    def counted(handoff: str, **kwargs: Any) -> Any:
+        passes.append(handoff)
+        return iter_links(handoff, **kwargs)
+
+    monkeypatch.setattr(rt.store, "iter_links", counted)
+    assert _of(_found(rt), Kind.LINK_TO_DELETED) == []
+    assert "won-to-project" not in passes  # step 2 saw every linked project
+    deleted = _links(rt)[0]
+    _delete_project(rt, deleted)
+    [row] = _of(_found(rt), Kind.LINK_TO_DELETED)
+    assert row.pm_ref == deleted.target_key and "won-to-project" in passes
+
+
 def test_deleted_tasks_and_leads_are_found(rt: Runtime) -> None:
     _run_all(rt)
     project = _links(rt)[0].target_key
