@@ -1,8 +1,10 @@
 """Figure 5: the hub's connector against the vendors' official SDKs, in one run.
 
 For HubSpot and Salesforce a sandbox is seeded with N deals / opportunities
-and served on localhost with ``LATENCY`` seconds of latency per request. Then,
-one after the other on the same sandbox, every record is read:
+and served on localhost, by a process of its own (as a product's servers are
+not in the client's process, and do not share its interpreter lock), with
+``LATENCY`` seconds of latency per request. Then, one after the other on the
+same sandbox, every record is read:
 
 - by the hub: ``connector.read_changes(obj, since=None, fields=...)`` with the
   won-to-project mapping's source fields (as bench/overhead.py reads them);
@@ -12,10 +14,11 @@ one after the other on the same sandbox, every record is read:
   with ``after`` (200 a page); simple-salesforce ``query_all_iter(SOQL)`` with
   the same fields (2000 a batch) after one OAuth client-credentials token call.
 
-Each side starts with a cleared call journal; every request counts (tokens,
-metadata, 429s). Up to 10,000 records there are two rounds, the hub first in
-one and the SDK first in the other, and each side's faster read counts: the
-first read of a sandbox pays for building its search views and caches. Two rate-limit modes:
+The sandbox process counts every request it serves (tokens, metadata,
+429s); each side's calls are the difference over its read. Up to 10,000
+records there are two rounds, the hub first in one and the SDK first in the
+other, and each side's faster read counts: the first read of a sandbox pays
+for building its search views and caches. Two rate-limit modes:
 
 - ``published``: the sandboxes' limits as seeded (HubSpot: 190 / 10 s, 19 / s,
   search 5 / s); the hub keeps its own pacing (``requests_per_second=None``),
@@ -24,10 +27,11 @@ first read of a sandbox pays for building its search views and caches. Two rate-
   the hub's client-side pacing lifted (1000 / s, search pacing off): latency,
   calls and CPU only.
 
-Besides wall time each side reports the client's CPU (main thread) and the
-sandbox server's CPU (its uvicorn thread, same process and GIL), so the rest
-is waiting: latency and pacing. ``python -m bench.peers --profile DIR`` also
-writes a cProfile of each side's client.
+Besides wall time each side reports the client process's CPU (every thread:
+the hub fetches the next page on a thread while it works on this one) and the
+sandbox process's CPU; the rest is waiting: latency and pacing.
+``python -m bench.peers --profile DIR`` also writes a cProfile of each side's
+client.
 
 The SDKs are optional (``pip install -e '.[bench]'``); simple-salesforce
 builds ``https://`` URLs from the instance host, so its requests session
@@ -41,6 +45,7 @@ import cProfile
 import functools
 import io
 import pstats
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -49,11 +54,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import OBJECTS, Pair, open_pair
+from bench.common import OBJECTS
+from bench.reconcile_scale import Server, start_sandbox, stop_sandboxes
 from bench.report import Figure, print_table, write_json
 from hub.handoffs.won_to_project import WonToProject
-from hub.sandbox_server import RunningSandbox
-from hub.sandboxkit import Call, CallJournal
+from hub.runtime import Runtime
 
 LATENCY = 0.03
 """Seconds added to every request by the sandbox (a near-region API round trip)."""
@@ -61,6 +66,7 @@ SPEED_TARGET = 1.5
 CALLS_TARGET = 1.0
 SEARCH_WINDOW = 10_000
 SEARCH_PAGE = 200
+SEED = 11
 MODES = ("published", "lifted")
 PEERS = {"hubspot": "asana", "salesforce": "jira"}
 SDKS = {"hubspot": "hubspot-api-client get_all", "salesforce": "simple-salesforce query_all_iter"}
@@ -98,29 +104,18 @@ class Side:
         }
 
 
-def _server_clock(running: RunningSandbox) -> Callable[[], float]:
-    """CPU seconds of the thread serving the sandbox (Linux; 0 where unsupported)."""
-    ident = running._thread.ident
-    try:
-        clock = time.pthread_getcpuclockid(ident)  # type: ignore[arg-type]
-    except (AttributeError, OSError, TypeError):
-        return lambda: 0.0
-    return lambda: time.clock_gettime(clock)
+@dataclass
+class Bench:
+    """The hub's runtime and the CRM sandbox it reads, served by a process of its own."""
+
+    runtime: Runtime
+    server: Server
+    product: str
 
 
-def _settle(journal: CallJournal, quiet: float = 0.1) -> list[Call]:
-    """The journal's requests once no new one came for ``quiet`` seconds.
-
-    The sandbox journals a call after it has sent the answer, so the last
-    call of a read may land a moment after the client has it.
-    """
-    calls = journal.requests()
-    while True:
-        time.sleep(quiet)
-        now = journal.requests()
-        if len(now) == len(calls):
-            return now
-        calls = now
+def _process_cpu() -> float:
+    """CPU seconds of this process, every thread."""
+    return time.process_time()
 
 
 def _path(call_path: str) -> str:
@@ -133,21 +128,16 @@ def _path(call_path: str) -> str:
 
 def _run(
     name: str,
-    pair: Pair,
-    product: str,
+    bench: Bench,
     read: Callable[[], Iterable[str]],
     profile_dir: Path | None = None,
     size: int = 0,
     mode: str = "",
 ) -> Side:
-    """Time ``read`` (which returns record ids) against a cleared journal."""
-    sandbox = pair.sandboxes[product]
-    running = next(r for r in pair.served if r.sandbox is sandbox)
-    server = _server_clock(running)
+    """Time ``read`` (which returns record ids); its calls are what the sandbox served."""
     profiler = cProfile.Profile() if profile_dir else None
-    _settle(sandbox.journal)
-    sandbox.journal.clear()
-    server_start, cpu_start = server(), time.thread_time()
+    before = bench.server.counters()
+    cpu_start = _process_cpu()
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -155,13 +145,18 @@ def _run(
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
-    client_cpu, server_cpu = time.thread_time() - cpu_start, server() - server_start
-    calls = _settle(sandbox.journal)
-    by_path = Counter(f"{c.method} {_path(c.path)}" for c in calls)
+    client_cpu = _process_cpu() - cpu_start
+    after = bench.server.counters()
+    by_path = Counter(after["calls"]) - Counter(before["calls"])
+    refused = Counter(after["refused"]) - Counter(before["refused"])
+    folded = Counter[str]()
+    for call, count in by_path.items():
+        method, _, path = call.partition(" ")
+        folded[f"{method} {_path(path)}"] += count
     profile = None
     if profiler and profile_dir:
         profile_dir.mkdir(parents=True, exist_ok=True)
-        stem = f"{product}-{size}-{mode}-{name.replace(' ', '_')}"
+        stem = f"{bench.product}-{size}-{mode}-{name.replace(' ', '_')}"
         profiler.dump_stats(profile_dir / f"{stem}.prof")
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
@@ -172,10 +167,10 @@ def _run(
         ids,
         seconds,
         client_cpu,
-        server_cpu,
-        len(calls),
-        dict(by_path.most_common()),
-        sum(1 for c in calls if c.status == 429),
+        after["cpu_seconds"] - before["cpu_seconds"],
+        sum(by_path.values()),
+        dict(folded.most_common()),
+        sum(refused.values()),
         profile,
     )
 
@@ -183,17 +178,17 @@ def _run(
 # the hub ----------------------------------------------------------------------------
 
 
-def _fields(pair: Pair, obj: str) -> list[str]:
+def _fields(bench: Bench, obj: str) -> list[str]:
     """The won-to-project mapping's source fields of the CRM's deal entity."""
-    config = pair.runtime.loaded.config.handoffs.won_to_project
+    config = bench.runtime.loaded.config.handoffs.won_to_project
     assert config is not None
-    crm_map = WonToProject(pair.runtime, config).crm_map
+    crm_map = WonToProject(bench.runtime, config).crm_map
     entity = next(e for e in crm_map.entities.values() if e.object == obj)
     return entity.source_fields()
 
 
-def _hub_read(pair: Pair, obj: str, fields: list[str]) -> Callable[[], Iterator[str]]:
-    connector = pair.runtime.connector("crm")
+def _hub_read(bench: Bench, obj: str, fields: list[str]) -> Callable[[], Iterator[str]]:
+    connector = bench.runtime.connector("crm")
 
     def read() -> Iterator[str]:
         for page in connector.read_changes(obj, since=None, fields=fields):
@@ -206,18 +201,16 @@ def _hub_read(pair: Pair, obj: str, fields: list[str]) -> Callable[[], Iterator[
 # HubSpot ------------------------------------------------------------------------------
 
 
-def _hubspot_properties(pair: Pair, fields: list[str]) -> list[str]:
+def _hubspot_properties(bench: Bench, fields: list[str]) -> list[str]:
     """The properties the hub's search asks for with these fields (the SDK asks the same)."""
-    connector: Any = pair.runtime.connector("crm")
+    connector: Any = bench.runtime.connector("crm")
     return list(connector._read_properties(OBJECTS["hubspot"], fields))
 
 
-def _hubspot_client(pair: Pair) -> Any:
+def _hubspot_client(bench: Bench) -> Any:
     from hubspot import HubSpot
     from urllib3.util.retry import Retry
 
-    sandbox = pair.sandboxes["hubspot"]
-    running = next(r for r in pair.served if r.sandbox is sandbox)
     # hubspot-api-client's README: retry 429s with a urllib3 Retry; POST (search) included.
     retry = Retry(
         total=20,
@@ -226,11 +219,12 @@ def _hubspot_client(pair: Pair) -> Any:
         backoff_factor=0.3,
         respect_retry_after_header=True,
     )
-    return HubSpot(access_token=sandbox.credentials["access_token"], host=running.url, retry=retry)
+    token = bench.server.manifest["credentials"]["access_token"]
+    return HubSpot(access_token=token, host=bench.server.url, retry=retry)
 
 
-def _hubspot_get_all(pair: Pair, properties: list[str]) -> Callable[[], list[str]]:
-    client = _hubspot_client(pair)
+def _hubspot_get_all(bench: Bench, properties: list[str]) -> Callable[[], list[str]]:
+    client = _hubspot_client(bench)
 
     def read() -> list[str]:
         # One comma-separated value, as HubSpot documents ``properties``; the sandbox
@@ -241,10 +235,10 @@ def _hubspot_get_all(pair: Pair, properties: list[str]) -> Callable[[], list[str
     return read
 
 
-def _hubspot_search(pair: Pair, properties: list[str]) -> Callable[[], list[str]]:
+def _hubspot_search(bench: Bench, properties: list[str]) -> Callable[[], list[str]]:
     from hubspot.crm.deals import PublicObjectSearchRequest
 
-    client = _hubspot_client(pair)
+    client = _hubspot_client(bench)
 
     def read() -> list[str]:
         api = client.crm.deals.search_api
@@ -263,15 +257,9 @@ def _hubspot_search(pair: Pair, properties: list[str]) -> Callable[[], list[str]
     return read
 
 
-def _lift_hubspot(pair: Pair) -> None:
-    """Generous sandbox limits and no client-side search pacing in the hub."""
-    from connectors.hubspot.sandbox_limits import RateLimits, Throttle
-
-    sandbox: Any = pair.sandboxes["hubspot"]
-    throttle = Throttle(RateLimits.generous(), time.monotonic)
-    sandbox.throttle = throttle
-    sandbox.state.throttle = throttle
-    connector: Any = pair.runtime.connector("crm")
+def _lift_hubspot(bench: Bench) -> None:
+    """No client-side search pacing in the hub (the sandbox runs without its limits)."""
+    connector: Any = bench.runtime.connector("crm")
     connector.client.search_limiter = None
 
 
@@ -294,19 +282,17 @@ def _sandbox_session(url: str) -> Any:
     return session
 
 
-def _salesforce_query_all(pair: Pair, fields: list[str]) -> tuple[Callable[[], list[str]], str]:
+def _salesforce_query_all(bench: Bench, fields: list[str]) -> tuple[Callable[[], list[str]], str]:
     from simple_salesforce.api import Salesforce
 
-    sandbox = pair.sandboxes["salesforce"]
-    running = next(r for r in pair.served if r.sandbox is sandbox)
-    connector: Any = pair.runtime.connector("crm")
+    connector: Any = bench.runtime.connector("crm")
     version = str(connector.config.api_version)
     selected = list(dict.fromkeys(["Id", "SystemModstamp", *fields]))
     soql = f"SELECT {', '.join(selected)} FROM {OBJECTS['salesforce']}"
-    credentials = sandbox.credentials
+    credentials = bench.server.manifest["credentials"]
 
     def read() -> list[str]:
-        session = _sandbox_session(running.url)
+        session = _sandbox_session(bench.server.url)
         # The client-credentials token call simple-salesforce would make, with the
         # form fields (simple-salesforce sends them as Basic auth, which the sandbox lacks).
         token = session.post(
@@ -335,32 +321,59 @@ def _salesforce_query_all(pair: Pair, fields: list[str]) -> tuple[Callable[[], l
 
 
 @contextmanager
-def _pair(product: str, size: int, mode: str) -> Iterator[Pair]:
+def _bench(product: str, size: int, mode: str) -> Iterator[Bench]:
+    """The CRM sandbox served by its own process, and a runtime pointed at it.
+
+    The PM side (unused by the reads) is an in-process sandbox.
+    """
+    from hub.config import load_config
+    from hub.demo import example_for, write_sandbox_config
+    from hub.registry import known_connectors
+    from hub.runtime import open_runtime
+    from hub.sandbox_server import make_sandbox
+
     rps = None if mode == "published" else 1000
-    with open_pair(
-        product, PEERS[product], size, served=True, latency=LATENCY, requests_per_second=rps
-    ) as pair:
-        if mode == "lifted" and product == "hubspot":
-            _lift_hubspot(pair)
-        yield pair
+    with tempfile.TemporaryDirectory(prefix="hub-bench-peers-") as tmp:
+        folder = Path(tmp)
+        server = start_sandbox(
+            product, size, folder, seeded=True, latency=LATENCY, lifted=mode == "lifted"
+        )
+        try:
+            pm = make_sandbox(PEERS[product], seed=SEED, records=10)
+            config = write_sandbox_config(
+                example_for(product, PEERS[product]),
+                folder,
+                {product: (server.url, server.sandbox), PEERS[product]: ("http://pm.sandbox", pm)},
+                env_prefix="HUB_BENCH_PEERS",
+                requests_per_second=rps,
+            )
+            loaded = load_config(config, known_connectors=known_connectors())
+            runtime = open_runtime(loaded, transports={"pm": pm.transport()})
+            try:
+                bench = Bench(runtime, server, product)
+                if mode == "lifted" and product == "hubspot":
+                    _lift_hubspot(bench)
+                yield bench
+            finally:
+                runtime.close()
+        finally:
+            stop_sandboxes([server])
 
 
 def compare(product: str, size: int, mode: str, profile_dir: Path | None = None) -> list[Side]:
     """Read every record with the hub, then with the SDK (and HubSpot's search), in one run."""
     obj = OBJECTS[product]
-    with _pair(product, size, mode) as pair:
-        fields = _fields(pair, obj)
-        run = functools.partial(
-            _run, pair=pair, product=product, profile_dir=profile_dir, size=size, mode=mode
-        )
-        hub_read = _hub_read(pair, obj, fields)
+    with _bench(product, size, mode) as bench:
+        fields = _fields(bench, obj)
+        run = functools.partial(_run, bench=bench, profile_dir=profile_dir, size=size, mode=mode)
+        hub_read = _hub_read(bench, obj, fields)
         extra: dict[str, Any] = {}
         if product == "hubspot":
-            properties = _hubspot_properties(pair, fields)
-            sdk_read = _hubspot_get_all(pair, properties)
+            properties = _hubspot_properties(bench, fields)
+            sdk_read = _hubspot_get_all(bench, properties)
             extra["properties"] = properties
         else:
-            sdk_read, extra["soql"] = _salesforce_query_all(pair, fields)
+            sdk_read, extra["soql"] = _salesforce_query_all(bench, fields)
         hub_runs: list[Side] = []
         sdk_runs: list[Side] = []
         for round_number in range(_rounds(size)):  # hub first, then the SDK first
@@ -374,7 +387,7 @@ def compare(product: str, size: int, mode: str, profile_dir: Path | None = None)
         sides = [hub, sdk]
         if product == "hubspot" and size <= SEARCH_WINDOW:
             sides.append(
-                run("hubspot-api-client search_api", read=_hubspot_search(pair, properties))
+                run("hubspot-api-client search_api", read=_hubspot_search(bench, properties))
             )
     return sides
 

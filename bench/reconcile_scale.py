@@ -66,24 +66,37 @@ DUE_DATE = dt.date(2027, 3, 1)
 
 
 class _Counted:
-    """ASGI wrapper: counts requests by method and path; ``GET /__bench/calls`` reads them."""
+    """ASGI wrapper: counts requests (and 429 answers) by method and path.
+
+    ``GET /__bench/calls`` reads the counts and the process's CPU seconds.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.calls: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            if scope["path"] == CALLS_PATH:
-                body = json.dumps(
-                    {"calls": self.calls, "cpu_seconds": time.process_time()}
-                ).encode()
-                headers = [(b"content-type", b"application/json")]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
-            self.calls[f"{scope['method']} {scope['path']}"] += 1
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == CALLS_PATH:
+            body = json.dumps(
+                {"calls": self.calls, "refused": self.refused, "cpu_seconds": time.process_time()}
+            ).encode()
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        call = f"{scope['method']} {scope['path']}"
+        self.calls[call] += 1
+
+        async def counted_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                self.refused[call] += 1
+            await send(message)
+
+        await self.app(scope, receive, counted_send)
 
 
 def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
@@ -165,14 +178,30 @@ def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
     return {"projects": made}
 
 
+def _limits(product: str, *, lifted: bool) -> dict[str, Any]:
+    """Sandbox options that lift the product's published rate limits (HubSpot enforces them)."""
+    if not lifted or product != "hubspot":
+        return {}
+    from connectors.hubspot.sandbox_limits import RateLimits
+
+    return {"rate_limit": RateLimits.generous()}
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Seed one sandbox, write its manifest, then serve it until killed."""
     import uvicorn
 
     from hub.sandbox_server import make_sandbox
+    from hub.sandboxkit import Faults
 
     if args.seeded:
-        sandbox = make_sandbox(args.product, seed=args.seed, records=args.size)
+        sandbox = make_sandbox(
+            args.product,
+            seed=args.seed,
+            records=args.size,
+            faults=Faults(latency=args.latency),
+            **_limits(args.product, lifted=args.lifted),
+        )
         manifest: dict[str, Any] = {}
     elif args.product == "salesforce":
         sandbox = make_sandbox("salesforce", seed=args.seed, records=BASE_RECORDS)
@@ -298,12 +327,16 @@ def start_sandbox(
     deals: Path | None = None,
     seeded: bool = False,
     seed: int = SEED,
+    latency: float = 0.0,
+    lifted: bool = False,
     timeout: float = 600,
 ) -> Server:
     """Serve a sandbox in a process of its own; return once it answers.
 
-    ``seeded``: the sandbox's own seed of ``size`` records; else the linked
-    pairs of this module (Salesforce first, then Jira with its ``deals``).
+    ``seeded``: the sandbox's own seed of ``size`` records (``latency`` seconds
+    added per request, ``lifted``: without its published rate limits); else
+    the linked pairs of this module (Salesforce first, then Jira with its
+    ``deals``).
     """
     from hub.sandbox_server import free_port
 
@@ -316,7 +349,7 @@ def start_sandbox(
     if deals is not None:
         command += ["--deals", str(deals)]
     if seeded:
-        command.append("--seeded")
+        command += ["--seeded", "--latency", str(latency)] + (["--lifted"] if lifted else [])
     process = subprocess.Popen(command, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -500,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--manifest", required=True)
     serve.add_argument("--deals")
     serve.add_argument("--seed", type=int, default=SEED)
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    serve.add_argument("--lifted", action="store_true", help="no published rate limits")
     child = commands.add_parser("reconcile")
     child.add_argument("config")
     child.add_argument("out")
