@@ -1,7 +1,7 @@
 """Figure 2: how much of a product's published rate limit the hub uses, and how often it is refused.
 
-Each product's sandbox is served on localhost with 150 ms of latency per
-request (a SaaS API seen from a customer's network) and enforces the
+Each product's sandbox is served on localhost, by a process of its own, with
+150 ms of latency per request (a SaaS API seen from a customer's network) and enforces the
 product's limit: HubSpot 19 requests/s and 190 per 10 s (its default), Asana
 1500 per minute counting each action of a ``/batch`` call, Jira 10 per second
 (Atlassian publishes no number for API-token traffic; ten is the one commonly
@@ -20,14 +20,22 @@ runs it once, at its own sizes (about 100 s in all).
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from bench.common import OBJECTS, open_pair
+from bench.common import OBJECTS
+from bench.reconcile_scale import SEED, start_sandbox, stop_sandboxes
 from bench.report import Figure
-from hub.sandboxkit import Sandbox
+from hub.config import load_config
+from hub.demo import example_for, write_sandbox_config
+from hub.registry import known_connectors
+from hub.runtime import open_runtime
+from hub.sandbox_server import make_sandbox
+from hub.sandboxkit import Call, Sandbox
 
 LATENCY = 0.15
 SHARE_TARGET = 0.90
@@ -86,27 +94,56 @@ def record_ids(product: str, sandbox: Sandbox) -> list[str]:
 
 
 def measure_product(product: str, workload: Workload, size: int | None = None) -> list[Figure]:
-    """Run the product's bulk update under its limit; the share used and the share refused."""
+    """Run the product's bulk update under its limit; the share used and the share refused.
+
+    The product's sandbox is served by a process of its own: in a thread of
+    this one it would share the client's interpreter lock, and the delays
+    that adds to requests in flight bunch their arrivals (a second used up
+    by its own requests makes the client wait for the next).
+    """
     crm, pm = workload.pair
-    with open_pair(
-        crm,
-        pm,
-        workload.seeded,
-        served=True,
-        latency=LATENCY,
-        requests_per_second=None,
-        options={product: workload.options.get(product, {})},
-    ) as pair:
-        sandbox = pair.sandboxes[product]
-        connector = pair.runtime.connector(pair.role(product))
-        ids = record_ids(product, sandbox)[: workload.updates]
-        updates = [(record_id, _TITLES[product](n)) for n, record_id in enumerate(ids)]
-        concurrency = pair.runtime.loaded.config.systems[pair.role(product)].concurrency
-        sandbox.journal.clear()
-        started = time.perf_counter()
-        results = connector.update(OBJECTS[product], updates)
-        seconds = time.perf_counter() - started
-        calls = sandbox.journal.calls
+    other = pm if product == crm else crm
+    with tempfile.TemporaryDirectory(prefix="hub-bench-rate-") as tmp:
+        folder = Path(tmp)
+        server = start_sandbox(
+            product,
+            workload.seeded,
+            folder,
+            seeded=True,
+            latency=LATENCY,
+            options=workload.options.get(product, {}),
+            ids=True,
+        )
+        try:
+            sandbox = make_sandbox(other, seed=SEED, records=10)
+            config = write_sandbox_config(
+                example_for(crm, pm),
+                folder,
+                {product: (server.url, server.sandbox), other: ("http://other.sandbox", sandbox)},
+                env_prefix="HUB_BENCH_RATE",
+                requests_per_second=None,
+            )
+            loaded = load_config(config, known_connectors=known_connectors())
+            role = "crm" if product == crm else "pm"
+            other_role = "pm" if role == "crm" else "crm"
+            runtime = open_runtime(loaded, transports={other_role: sandbox.transport()})
+            try:
+                connector = runtime.connector(role)
+                ids = server.manifest["ids"][: workload.updates]
+                updates = [(record_id, _TITLES[product](n)) for n, record_id in enumerate(ids)]
+                concurrency = runtime.loaded.config.systems[role].concurrency
+                before = len(server.counters(journal=True)["journal"])
+                started = time.perf_counter()
+                results = connector.update(OBJECTS[product], updates)
+                seconds = time.perf_counter() - started
+                journal = server.counters(journal=True)["journal"][before:]
+            finally:
+                runtime.close()
+        finally:
+            stop_sandboxes([server])
+    calls = [
+        Call(method, path, status, in_batch=in_batch) for method, path, status, in_batch in journal
+    ]
     requests = [c for c in calls if not c.in_batch]
     refused = sum(1 for c in requests if c.status == 429)
     units = len([c for c in calls if c.in_batch]) if workload.counts_actions else len(requests)

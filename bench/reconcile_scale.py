@@ -71,8 +71,9 @@ class _Counted:
     ``GET /__bench/calls`` reads the counts and the process's CPU seconds.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, journal: Any = None) -> None:
         self.app = app
+        self.journal = journal
         self.calls: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
 
@@ -81,9 +82,16 @@ class _Counted:
             await self.app(scope, receive, send)
             return
         if scope["path"] == CALLS_PATH:
-            body = json.dumps(
-                {"calls": self.calls, "refused": self.refused, "cpu_seconds": time.process_time()}
-            ).encode()
+            counts: dict[str, Any] = {
+                "calls": self.calls,
+                "refused": self.refused,
+                "cpu_seconds": time.process_time(),
+            }
+            if self.journal is not None and b"journal=1" in scope.get("query_string", b""):
+                counts["journal"] = [
+                    [c.method, c.path, c.status, c.in_batch] for c in self.journal.calls
+                ]
+            body = json.dumps(counts).encode()
             headers = [(b"content-type", b"application/json")]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
@@ -187,6 +195,12 @@ def _limits(product: str, *, lifted: bool) -> dict[str, Any]:
     return {"rate_limit": RateLimits.generous()}
 
 
+def _options(text: str | None) -> dict[str, Any]:
+    """Sandbox options from JSON (a list stands for a tuple, as in ``rate_limit``)."""
+    options = json.loads(text) if text else {}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Seed one sandbox, write its manifest, then serve it until killed."""
     import uvicorn
@@ -201,8 +215,13 @@ def _serve(args: argparse.Namespace) -> int:
             records=args.size,
             faults=Faults(latency=args.latency),
             **_limits(args.product, lifted=args.lifted),
+            **_options(args.options),
         )
         manifest: dict[str, Any] = {}
+        if args.ids:
+            from bench.ratelimit import record_ids
+
+            manifest["ids"] = record_ids(args.product, sandbox)
     elif args.product == "salesforce":
         sandbox = make_sandbox("salesforce", seed=args.seed, records=BASE_RECORDS)
         manifest = _seed_salesforce(sandbox, args.size)
@@ -219,7 +238,7 @@ def _serve(args: argparse.Namespace) -> int:
     out.with_suffix(".tmp").write_text(json.dumps(manifest), encoding="utf-8")
     out.with_suffix(".tmp").replace(out)
     config = uvicorn.Config(
-        _Counted(sandbox.app),
+        _Counted(sandbox.app, sandbox.journal),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
@@ -308,9 +327,15 @@ class Server:
             settings=self.manifest["settings"], credentials=self.manifest["credentials"]
         )
 
-    def counters(self) -> dict[str, Any]:
-        """Requests served so far by method and path, and the process's CPU seconds."""
-        reply = httpx.get(self.url + CALLS_PATH, timeout=30)
+    def counters(self, *, journal: bool = False) -> dict[str, Any]:
+        """Requests served so far by method and path, and the process's CPU seconds.
+
+        With ``journal``, also the sandbox's journal: ``[method, path, status,
+        in_batch]`` per call, batch actions included.
+        """
+        reply = httpx.get(
+            self.url + CALLS_PATH, params={"journal": 1} if journal else {}, timeout=30
+        )
         reply.raise_for_status()
         return dict(reply.json())
 
@@ -329,6 +354,8 @@ def start_sandbox(
     seed: int = SEED,
     latency: float = 0.0,
     lifted: bool = False,
+    options: dict[str, Any] | None = None,
+    ids: bool = False,
     timeout: float = 600,
 ) -> Server:
     """Serve a sandbox in a process of its own; return once it answers.
@@ -336,7 +363,8 @@ def start_sandbox(
     ``seeded``: the sandbox's own seed of ``size`` records (``latency`` seconds
     added per request, ``lifted``: without its published rate limits); else
     the linked pairs of this module (Salesforce first, then Jira with its
-    ``deals``).
+    ``deals``). ``options``: more sandbox options; ``ids``: the manifest
+    lists the ids of the records a bulk update would change.
     """
     from hub.sandbox_server import free_port
 
@@ -350,6 +378,7 @@ def start_sandbox(
         command += ["--deals", str(deals)]
     if seeded:
         command += ["--seeded", "--latency", str(latency)] + (["--lifted"] if lifted else [])
+        command += ["--options", json.dumps(options or {})] + (["--ids"] if ids else [])
     process = subprocess.Popen(command, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -535,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=SEED)
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     serve.add_argument("--lifted", action="store_true", help="no published rate limits")
+    serve.add_argument("--options", help="more sandbox options, as JSON")
+    serve.add_argument("--ids", action="store_true", help="list the record ids in the manifest")
     child = commands.add_parser("reconcile")
     child.add_argument("config")
     child.add_argument("out")
