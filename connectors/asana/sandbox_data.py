@@ -124,6 +124,10 @@ class Project:
     template: str | None = None
 
 
+_FILED = frozenset({"parent", "projects"})
+"""The task attributes a TaskTable files tasks by (their lists are replaced, not edited)."""
+
+
 @dataclass
 class Task:
     """A task or subtask; ``projects`` are the projects it is a member of."""
@@ -149,8 +153,8 @@ class Task:
     followers: list[str] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # A task stored in a TaskTable re-files itself when its parent changes.
-        slot = self.__dict__.get(WATCHED) if name == "parent" else None
+        # A task stored in a TaskTable re-files itself when its parent or projects are set.
+        slot = self.__dict__.get(WATCHED) if name in _FILED else None
         if slot is None:
             object.__setattr__(self, name, value)
         else:

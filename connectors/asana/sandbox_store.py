@@ -5,7 +5,7 @@ Gids are 16-digit strings as Asana's are. The structure every seed shares
 fixed gids, so that settings and test cases can name them without knowing the
 seed; everything else is numbered from a counter. Callers take ``lock``.
 ``tasks`` is a :class:`~connectors.asana.sandbox_index.TaskTable`, which keeps
-the lookup of subtasks by parent in step with it.
+the lookups of subtasks by parent and tasks by project in step with it.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class AsanaStore:
 
     def project_tasks(self, project: str) -> list[Task]:
         """Member tasks of a project, in the project's (creation) order."""
-        return [t for t in self.tasks.values() if project in t.projects]
+        return self.tasks.members(project)
 
     def subtasks(self, task: str) -> list[Task]:
         """Direct subtasks of a task, in creation order."""

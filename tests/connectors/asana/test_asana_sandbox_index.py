@@ -31,6 +31,10 @@ def _same(store: AsanaStore) -> None:
         assert store.subtasks(parent) == expected, parent
         assert [t.gid for t in store.subtasks(parent)] == [t.gid for t in expected]
         assert store.subtask_count(parent) == len(expected)
+    projects = {p for t in store.tasks.values() for p in t.projects} | set(store.projects)
+    for project in projects:
+        members = [t.gid for t in store.tasks.values() if project in t.projects]
+        assert [t.gid for t in store.project_tasks(project)] == members, project
 
 
 def _with_subtasks(store: AsanaStore) -> list[str]:
@@ -55,6 +59,16 @@ def test_subtasks_match_after_writes(sandbox: AsanaSandbox, raw_client: httpx.Cl
     assert [t["gid"] for t in listed] == [t.gid for t in _scan(store, parent)]
     shown = raw_client.get(f"{API}/tasks/{parent}", params={"opt_fields": "num_subtasks"})
     assert shown.json()["data"]["num_subtasks"] == len(_scan(store, parent))
+    _same(store)
+
+    # projects set on a stored task re-file it
+    top = next(t for t in store.tasks.values() if t.projects and t.parent is None)
+    home, elsewhere = top.projects[0], next(p for p in store.projects if p not in top.projects)
+    top.projects = [elsewhere]
+    assert top.gid in [t.gid for t in store.project_tasks(elsewhere)]
+    assert top.gid not in [t.gid for t in store.project_tasks(home)]
+    _same(store)
+    top.projects = [home]
     _same(store)
 
     # a parent changed on the stored task, then the task taken out and put back
