@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-__all__ = ["WATCHED", "IndexedTable"]
+__all__ = ["WATCHED", "IndexedTable", "unfile"]
 
 WATCHED = "_index_slot"
 """The key, in a stored record's ``__dict__``, of the slot that re-files it."""
@@ -120,3 +120,12 @@ class IndexedTable(dict[K, V]):
     def __ior__(self, other: Any) -> IndexedTable[K, V]:  # type: ignore[override,misc]
         self.update(other)
         return self
+
+
+def unfile(lookup: dict[Any, set[K]], value: Any, key: K) -> None:
+    """Take ``key`` out of ``lookup[value]``, and drop the entry once it is empty."""
+    keys = lookup.get(value)
+    if keys is not None:
+        keys.discard(key)
+        if not keys:
+            del lookup[value]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 
 from connectors.asana.sandbox_data import Task
-from hub.sandbox_tables import IndexedTable
+from hub.sandbox_tables import IndexedTable, unfile
 
 __all__ = ["TaskTable"]
 
@@ -51,9 +51,9 @@ class TaskTable(IndexedTable[str, Task]):
 
     def _unfile(self, key: str, task: Task) -> None:
         if task.parent is not None:
-            _discard(self._children, task.parent, key)
+            unfile(self._children, task.parent, key)
         for project in task.projects:
-            _discard(self._members, project, key)
+            unfile(self._members, project, key)
 
     def _added(self, key: str) -> None:
         self._order[key] = next(self._numbers)  # a new key goes last, as in a dict
@@ -65,11 +65,3 @@ class TaskTable(IndexedTable[str, Task]):
         self._children.clear()
         self._members.clear()
         self._order.clear()
-
-
-def _discard(lookup: dict[str, set[str]], value: str, key: str) -> None:
-    keys = lookup.get(value)
-    if keys is not None:
-        keys.discard(key)
-        if not keys:
-            del lookup[value]

@@ -14,10 +14,9 @@ make a search cheaper, never change its answer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from connectors.jira.sandbox_data import Issue
-from hub.sandbox_tables import IndexedTable
+from hub.sandbox_tables import IndexedTable, unfile
 
 __all__ = ["IssueIndex", "IssueTable"]
 
@@ -48,21 +47,13 @@ class IssueIndex:
     def remove(self, key: int, issue: Issue) -> None:
         """Take ``issue`` (stored under ``key``) out."""
         if issue.parent is not None:
-            _discard(self._by_parent, issue.parent, key)
-        _discard(self._by_project, str(issue.project).lower(), key)
+            unfile(self._by_parent, issue.parent, key)
+        unfile(self._by_project, str(issue.project).lower(), key)
 
     def clear(self) -> None:
         """Forget every issue."""
         self._by_parent.clear()
         self._by_project.clear()
-
-
-def _discard(table: dict[Any, set[int]], value: Any, key: int) -> None:
-    keys = table.get(value)
-    if keys is not None:
-        keys.discard(key)
-        if not keys:
-            del table[value]
 
 
 class IssueTable(IndexedTable[int, Issue]):
