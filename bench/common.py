@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
@@ -16,6 +16,9 @@ from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.sandboxkit import Faults, Sandbox
+
+if TYPE_CHECKING:
+    from bench.reconcile_scale import Server
 
 PAIRS = (("salesforce", "jira"), ("hubspot", "asana"))
 OBJECTS = {"salesforce": "Opportunity", "hubspot": "deals", "jira": "issue", "asana": "tasks"}
@@ -92,3 +95,59 @@ def open_pair(
         finally:
             for run in running:
                 run.stop()
+
+
+def record_ids(product: str, sandbox: Sandbox) -> list[str]:
+    """The ids of the product's records, from the sandbox's own state (no API calls)."""
+    state: Any = sandbox.state  # type: ignore[attr-defined]
+    if product == "hubspot":
+        return list(state.ids("deals"))
+    if product == "jira":
+        return list(state.keys())
+    return [task for project in state.projects() for task in state.tasks(project)]
+
+
+@contextmanager
+def served_product(
+    crm: str,
+    pm: str,
+    product: str,
+    records: int,
+    *,
+    requests_per_second: int | None,
+    seed: int = 11,
+    **serve: Any,
+) -> Iterator[tuple[Runtime, Server]]:
+    """``product``'s sandbox served by a process of its own, and a runtime on the pair.
+
+    In a thread of the measuring process the sandbox would share the client's
+    interpreter lock, which delays requests in flight and hides any overlap of
+    client and server work; a product's servers are never in the client's
+    process. The other system of the pair is an in-process sandbox the
+    measurement does not use. ``serve``: ``start_sandbox``'s options.
+    """
+    from bench.reconcile_scale import start_sandbox, stop_sandboxes
+
+    other = pm if product == crm else crm
+    role, other_role = ("crm", "pm") if product == crm else ("pm", "crm")
+    with tempfile.TemporaryDirectory(prefix="hub-bench-served-") as tmp:
+        folder = Path(tmp)
+        server = start_sandbox(product, records, folder, seeded=True, seed=seed, **serve)
+        try:
+            sandbox = make_sandbox(other, seed=seed, records=10)
+            config = write_sandbox_config(
+                example_for(crm, pm),
+                folder,
+                {product: (server.url, server.sandbox), other: ("http://other.sandbox", sandbox)},
+                env_prefix="HUB_BENCH_SERVED",
+                requests_per_second=requests_per_second,
+            )
+            loaded = load_config(config, known_connectors=known_connectors())
+            runtime = open_runtime(loaded, transports={other_role: sandbox.transport()})
+            try:
+                assert runtime.loaded.config.systems[role].connector == product
+                yield runtime, server
+            finally:
+                runtime.close()
+        finally:
+            stop_sandboxes([server])

@@ -40,9 +40,6 @@ _T = TypeVar("_T")
 class _NoStampPm:
     """The PM side of planning, answering "no project carries this stamp" at once."""
 
-    def find_project(self, source_id: str) -> ProjectHandle | None:
-        return None
-
     def find_projects(self, source_ids: Sequence[str]) -> dict[str, ProjectHandle]:
         return {}
 

@@ -45,7 +45,6 @@ import cProfile
 import functools
 import io
 import pstats
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -54,8 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import OBJECTS
-from bench.reconcile_scale import Server, start_sandbox, stop_sandboxes
+from bench.common import OBJECTS, served_product
+from bench.reconcile_scale import Server
 from bench.report import Figure, print_table, write_json
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
@@ -66,7 +65,6 @@ SPEED_TARGET = 1.5
 CALLS_TARGET = 1.0
 SEARCH_WINDOW = 10_000
 SEARCH_PAGE = 200
-SEED = 11
 MODES = ("published", "lifted")
 PEERS = {"hubspot": "asana", "salesforce": "jira"}
 SDKS = {"hubspot": "hubspot-api-client get_all", "salesforce": "simple-salesforce query_all_iter"}
@@ -113,11 +111,6 @@ class Bench:
     product: str
 
 
-def _process_cpu() -> float:
-    """CPU seconds of this process, every thread."""
-    return time.process_time()
-
-
 def _path(call_path: str) -> str:
     """A journal path with record ids and query locators folded, so paths group."""
     parts = call_path.split("/")
@@ -137,7 +130,7 @@ def _run(
     """Time ``read`` (which returns record ids); its calls are what the sandbox served."""
     profiler = cProfile.Profile() if profile_dir else None
     before = bench.server.counters()
-    cpu_start = _process_cpu()
+    cpu_start = time.process_time()
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -145,7 +138,7 @@ def _run(
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
-    client_cpu = _process_cpu() - cpu_start
+    client_cpu = time.process_time() - cpu_start
     after = bench.server.counters()
     by_path = Counter(after["calls"]) - Counter(before["calls"])
     refused = Counter(after["refused"]) - Counter(before["refused"])
@@ -322,42 +315,21 @@ def _salesforce_query_all(bench: Bench, fields: list[str]) -> tuple[Callable[[],
 
 @contextmanager
 def _bench(product: str, size: int, mode: str) -> Iterator[Bench]:
-    """The CRM sandbox served by its own process, and a runtime pointed at it.
-
-    The PM side (unused by the reads) is an in-process sandbox.
-    """
-    from hub.config import load_config
-    from hub.demo import example_for, write_sandbox_config
-    from hub.registry import known_connectors
-    from hub.runtime import open_runtime
-    from hub.sandbox_server import make_sandbox
-
+    """The CRM sandbox served by a process of its own, and a runtime pointed at it."""
     rps = None if mode == "published" else 1000
-    with tempfile.TemporaryDirectory(prefix="hub-bench-peers-") as tmp:
-        folder = Path(tmp)
-        server = start_sandbox(
-            product, size, folder, seeded=True, latency=LATENCY, lifted=mode == "lifted"
-        )
-        try:
-            pm = make_sandbox(PEERS[product], seed=SEED, records=10)
-            config = write_sandbox_config(
-                example_for(product, PEERS[product]),
-                folder,
-                {product: (server.url, server.sandbox), PEERS[product]: ("http://pm.sandbox", pm)},
-                env_prefix="HUB_BENCH_PEERS",
-                requests_per_second=rps,
-            )
-            loaded = load_config(config, known_connectors=known_connectors())
-            runtime = open_runtime(loaded, transports={"pm": pm.transport()})
-            try:
-                bench = Bench(runtime, server, product)
-                if mode == "lifted" and product == "hubspot":
-                    _lift_hubspot(bench)
-                yield bench
-            finally:
-                runtime.close()
-        finally:
-            stop_sandboxes([server])
+    with served_product(
+        product,
+        PEERS[product],
+        product,
+        size,
+        requests_per_second=rps,
+        latency=LATENCY,
+        lifted=mode == "lifted",
+    ) as (runtime, server):
+        bench = Bench(runtime, server, product)
+        if mode == "lifted" and product == "hubspot":
+            _lift_hubspot(bench)
+        yield bench
 
 
 def compare(product: str, size: int, mode: str, profile_dir: Path | None = None) -> list[Side]:

@@ -20,22 +20,14 @@ runs it once, at its own sizes (about 100 s in all).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bench.common import OBJECTS
-from bench.reconcile_scale import SEED, start_sandbox, stop_sandboxes
+from bench.common import OBJECTS, served_product
 from bench.report import Figure
-from hub.config import load_config
-from hub.demo import example_for, write_sandbox_config
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
-from hub.sandbox_server import make_sandbox
-from hub.sandboxkit import Call, Sandbox
+from hub.sandboxkit import Call
 
 LATENCY = 0.15
 SHARE_TARGET = 0.90
@@ -83,16 +75,6 @@ _TITLES: dict[str, Callable[[int], dict[str, Any]]] = {
 }
 
 
-def record_ids(product: str, sandbox: Sandbox) -> list[str]:
-    """The ids of the product's records, from the sandbox's own state (no API calls)."""
-    state: Any = sandbox.state  # type: ignore[attr-defined]
-    if product == "hubspot":
-        return list(state.ids("deals"))
-    if product == "jira":
-        return list(state.keys())
-    return [task for project in state.projects() for task in state.tasks(project)]
-
-
 def measure_product(product: str, workload: Workload, size: int | None = None) -> list[Figure]:
     """Run the product's bulk update under its limit; the share used and the share refused.
 
@@ -102,45 +84,26 @@ def measure_product(product: str, workload: Workload, size: int | None = None) -
     by its own requests makes the client wait for the next).
     """
     crm, pm = workload.pair
-    other = pm if product == crm else crm
-    with tempfile.TemporaryDirectory(prefix="hub-bench-rate-") as tmp:
-        folder = Path(tmp)
-        server = start_sandbox(
-            product,
-            workload.seeded,
-            folder,
-            seeded=True,
-            latency=LATENCY,
-            options=workload.options.get(product, {}),
-            ids=True,
-        )
-        try:
-            sandbox = make_sandbox(other, seed=SEED, records=10)
-            config = write_sandbox_config(
-                example_for(crm, pm),
-                folder,
-                {product: (server.url, server.sandbox), other: ("http://other.sandbox", sandbox)},
-                env_prefix="HUB_BENCH_RATE",
-                requests_per_second=None,
-            )
-            loaded = load_config(config, known_connectors=known_connectors())
-            role = "crm" if product == crm else "pm"
-            other_role = "pm" if role == "crm" else "crm"
-            runtime = open_runtime(loaded, transports={other_role: sandbox.transport()})
-            try:
-                connector = runtime.connector(role)
-                ids = server.manifest["ids"][: workload.updates]
-                updates = [(record_id, _TITLES[product](n)) for n, record_id in enumerate(ids)]
-                concurrency = runtime.loaded.config.systems[role].concurrency
-                before = len(server.counters(journal=True)["journal"])
-                started = time.perf_counter()
-                results = connector.update(OBJECTS[product], updates)
-                seconds = time.perf_counter() - started
-                journal = server.counters(journal=True)["journal"][before:]
-            finally:
-                runtime.close()
-        finally:
-            stop_sandboxes([server])
+    role = "crm" if product == crm else "pm"
+    with served_product(
+        crm,
+        pm,
+        product,
+        workload.seeded,
+        requests_per_second=None,
+        latency=LATENCY,
+        options=workload.options.get(product, {}),
+        ids=True,
+    ) as (runtime, server):
+        connector = runtime.connector(role)
+        ids = server.manifest["ids"][: workload.updates]
+        updates = [(record_id, _TITLES[product](n)) for n, record_id in enumerate(ids)]
+        concurrency = runtime.loaded.config.systems[role].concurrency
+        before = len(server.counters(journal=True)["journal"])
+        started = time.perf_counter()
+        results = connector.update(OBJECTS[product], updates)
+        seconds = time.perf_counter() - started
+        journal = server.counters(journal=True)["journal"][before:]
     calls = [
         Call(method, path, status, in_batch=in_batch) for method, path, status, in_batch in journal
     ]

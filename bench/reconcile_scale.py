@@ -219,7 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         manifest: dict[str, Any] = {}
         if args.ids:
-            from bench.ratelimit import record_ids
+            from bench.common import record_ids
 
             manifest["ids"] = record_ids(args.product, sandbox)
     elif args.product == "salesforce":

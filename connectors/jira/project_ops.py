@@ -94,9 +94,10 @@ class ProjectOps:
                 ],
                 order_by=["created ASC", "key ASC"],
             )
+            asked = set(labels)
             for issue in self._issues(query, ("labels",)):
                 held = {str(lb).lower() for lb in (issue.get("fields") or {}).get("labels") or []}
-                for label in held & set(labels):
+                for label in held & asked:
                     for source_id in by_label[label]:
                         if source_id not in found and self._is_ours(issue, source_id, label):
                             found[source_id] = ProjectHandle(
