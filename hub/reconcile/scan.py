@@ -34,6 +34,7 @@ from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from hub.handoffs.risk_to_account_manager import raises_alert
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from hub.heap import frozen_heap
 from hub.mapping.engine import to_unified_many
 from hub.mapping.spec import EntityMap
 from hub.model import (
@@ -125,15 +126,8 @@ class Reconciler:
             (d.handoff, str(d.record_id)): d.reason for d in self.rt.store.dead_letters()
         }
         try:
-            self._scan_deals(spool, index)
-            self._scan_projects(spool, index)
-            self._report_index(spool, index)
-            self._scan_links(spool, index)
-            if self.risk_cfg is not None:
-                self._scan_risks(spool, self.risk_cfg)
-            if self.feedback_cfg is not None:
-                self._scan_feedback(spool)
-            self._window_kpis(index)
+            with frozen_heap():
+                self._scan(spool, index)
         except BaseException:
             spool.close()
             raise
@@ -148,6 +142,17 @@ class Reconciler:
             spool=spool,
             scanned=dict(self.scanned),
         )
+
+    def _scan(self, spool: Spool, index: RecordIndex) -> None:
+        self._scan_deals(spool, index)
+        self._scan_projects(spool, index)
+        self._report_index(spool, index)
+        self._scan_links(spool, index)
+        if self.risk_cfg is not None:
+            self._scan_risks(spool, self.risk_cfg)
+        if self.feedback_cfg is not None:
+            self._scan_feedback(spool)
+        self._window_kpis(index)
 
     def _pages(
         self, connector: Connector, entity: EntityMap, extra: Sequence[str] = ()

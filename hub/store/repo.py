@@ -87,8 +87,9 @@ class AuditEvent:
 
 _LINK_FIELDS = tuple(f.name for f in fields(Link))
 _LINK_COLUMNS = tuple(getattr(LinkRow, name) for name in _LINK_FIELDS)
-"""Links are read as plain rows of these columns: ORM objects cost several times
-more per row, and a reconcile reads every link."""
+"""Links are read as plain rows of these columns, on the session's connection: ORM
+objects, and even the ORM's execution of a column select, cost several times more
+per row, and a reconcile reads every link."""
 
 
 def _to_link(row: Any) -> Link:
@@ -127,7 +128,7 @@ def _by_source(
 ) -> Iterator[Any]:
     """``columns`` of the links of these source records, one query per 500 ids."""
     for start in range(0, len(source_ids), 500):
-        yield from session.execute(
+        yield from session.connection().execute(
             select(*columns).where(
                 LinkRow.handoff == handoff,
                 LinkRow.source_system == source_system,
@@ -255,7 +256,7 @@ class StateStore:
         while True:
             with self._tx() as s:
                 rows = list(
-                    s.execute(
+                    s.connection().execute(
                         select(*_LINK_COLUMNS, LinkRow.id)
                         .where(LinkRow.handoff == handoff, LinkRow.id > last)
                         .order_by(LinkRow.id)
@@ -278,7 +279,7 @@ class StateStore:
                 wanted = set(chunk)
                 rows: dict[int, Any] = {}
                 for column in (LinkRow.target_id, LinkRow.target_key):  # one index each
-                    matched = s.execute(
+                    matched = s.connection().execute(
                         select(*_LINK_COLUMNS, LinkRow.id).where(
                             LinkRow.handoff == handoff,
                             LinkRow.target_system == target_system,
@@ -308,7 +309,7 @@ class StateStore:
             query = select(*_LINK_COLUMNS).order_by(LinkRow.id)
             if handoff:
                 query = query.where(LinkRow.handoff == handoff)
-            return [_to_link(r) for r in s.execute(query)]
+            return [_to_link(r) for r in s.connection().execute(query)]
 
     # sync base values ----------------------------------------------------------
 
