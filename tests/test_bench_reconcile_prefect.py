@@ -19,10 +19,17 @@ def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
 
 @pytest.mark.prefect
 @pytest.mark.reliability  # a cold embedded Prefect server takes ~20 s: make reliability runs it
-def test_prefect_share_runs_plain_and_flow() -> None:
-    (figure,) = prefect_share.measure(30, repeats=1)
-    details = figure.details
-    assert details["deals"] == 30
-    assert details["plain_counts"].get("created", 0) == details["flow_counts"].get("created", 0)
-    assert details["tasks"] >= 1
-    assert details["startup_seconds"] > 0
+def test_prefect_share_runs_plain_and_flow_lifted_and_served() -> None:
+    lifted, served = prefect_share.measure(30, repeats=1)
+    assert lifted.figure == "prefect share of won-to-project run"
+    assert served.figure == "prefect share of won-to-project run (served)"
+    for figure in (lifted, served):
+        details = figure.details
+        assert details["deals"] == 30
+        assert details["plain_counts"].get("created", 0) == details["flow_counts"].get("created")
+        assert details["plain_calls"] == details["flow_calls"] > 0
+        assert details["tasks"] >= 1
+        assert details["startup_seconds"] > 0
+    assert served.details["latency_seconds"] == prefect_share.LATENCY
+    assert served.details["requests_per_second"] == "connectors' own pacing"
+    assert lifted.details["requests_per_second"] == prefect_share.RATE
