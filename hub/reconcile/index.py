@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DealRow", "RecordIndex"]
+__all__ = ["DealRow", "LinkEnds", "RecordIndex"]
+
+LinkEnds = tuple[str, str, "str | None", "dt.datetime | None"]
+"""``(source_id, target_id, target_key, created_at)`` of a link."""
 
 _SCHEMA = """
 CREATE TABLE deals (
@@ -29,6 +32,12 @@ CREATE INDEX projects_key ON projects (key);
 CREATE INDEX projects_stamp ON projects (stamp);
 CREATE INDEX projects_deal ON projects (deal);
 CREATE TABLE links_seen (source_id TEXT PRIMARY KEY);
+CREATE TABLE links (source_id TEXT, target_id TEXT, target_key TEXT, created REAL);
+"""
+_LINK_INDEXES = """
+CREATE INDEX links_source ON links (source_id);
+CREATE INDEX links_target_id ON links (target_id);
+CREATE INDEX links_target_key ON links (target_key);
 """
 
 
@@ -123,27 +132,56 @@ class RecordIndex:
             [(i, k, n, s.casefold() if s else None, d) for i, k, n, s, d in rows],
         )
 
-    def projects_seen(self, ids: Iterable[str]) -> set[str]:
-        """Those of ``ids`` (project ids or keys) the scan saw."""
-        wanted = list(dict.fromkeys(ids))
-        query = "SELECT id, key FROM projects WHERE id IN ({marks}) OR key IN ({marks})"
-        seen = {value for row in self._rows_in(query, wanted, times=2) for value in row}
-        return seen & set(wanted)
-
     def add_links_seen(self, source_ids: Iterable[str]) -> None:
         """Links (by source id) whose project the scan saw."""
         self._db.executemany(
             "INSERT OR IGNORE INTO links_seen VALUES (?)", [(i,) for i in source_ids]
         )
 
-    def links_seen_count(self) -> int:
-        """How many links' projects the scan saw."""
-        return int(self._db.execute("SELECT count(*) FROM links_seen").fetchone()[0])
+    # links -----------------------------------------------------------------------------
 
-    def links_seen(self, source_ids: Iterable[str]) -> set[str]:
-        """Those of ``source_ids`` whose link's project the scan saw."""
-        query = "SELECT source_id FROM links_seen WHERE source_id IN ({marks})"
-        return {row[0] for row in self._rows_in(query, list(dict.fromkeys(source_ids)))}
+    def load_links(self, batches: Iterable[list[LinkEnds]]) -> None:
+        """Every link of the pair, read once before the scan (then indexed)."""
+        for batch in batches:
+            self._db.executemany(
+                "INSERT INTO links VALUES (?, ?, ?, ?)",
+                [(s, t, k, c.timestamp() if c else None) for s, t, k, c in batch],
+            )
+        self._db.executescript(_LINK_INDEXES)
+
+    def linked_deals(self, ids: Iterable[str]) -> dict[str, float | None]:
+        """Deal id -> when its link was made (POSIX seconds), for the linked ones of ``ids``."""
+        query = "SELECT source_id, created FROM links WHERE source_id IN ({marks})"
+        return dict(self._rows_in(query, list(dict.fromkeys(ids))))
+
+    def links_to(self, keys: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Project id or key -> ``(deal id, project id)`` of each link to it, in link order."""
+        wanted = list(dict.fromkeys(keys))
+        query = (
+            "SELECT rowid, source_id, target_id, target_key FROM links"
+            " WHERE target_id IN ({marks}) OR target_key IN ({marks})"
+        )
+        rows = sorted({row[0]: row for row in self._rows_in(query, wanted, times=2)}.values())
+        keys_wanted = set(wanted)
+        found: dict[str, list[tuple[str, str]]] = {}
+        for _, source_id, target_id, target_key in rows:
+            for key in {target_id, target_key} & keys_wanted:
+                found.setdefault(key, []).append((source_id, target_id))
+        return found
+
+    def unseen_links(self) -> Iterator[tuple[str, str, str | None]]:
+        """``(deal id, project id, project key)`` of links whose project the scan did not see.
+
+        A link is seen when the projects pass matched it, or saw a project with
+        its target id or key.
+        """
+        yield from self._db.execute(
+            "SELECT l.source_id, l.target_id, l.target_key FROM links l"
+            " WHERE NOT EXISTS (SELECT 1 FROM links_seen s WHERE s.source_id = l.source_id)"
+            " AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = l.target_id"
+            " OR p.key = l.target_id OR p.id = l.target_key OR p.key = l.target_key)"
+            " ORDER BY l.rowid"
+        )
 
     def shared_deals(self) -> Iterator[tuple[str, str, list[str]]]:
         """``(deal id, deal name, project keys)`` of deals two or more projects belong to."""

@@ -19,6 +19,7 @@ however big the systems are. Nothing is written anywhere.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,7 +53,6 @@ from hub.reconcile.index import RecordIndex
 from hub.reconcile.kpis import KpiReport
 from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
 from hub.runtime import Runtime
-from hub.store import Link
 
 __all__ = ["Reconciler"]
 
@@ -144,12 +144,13 @@ class Reconciler:
         )
 
     def _scan(self, spool: Spool, index: RecordIndex) -> None:
+        index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
         self._scan_deals(spool, index)
         self._scan_projects(spool, index)
         self._report_index(spool, index)
         self._scan_links(spool, index)
         if self.risk_cfg is not None:
-            self._scan_risks(spool, self.risk_cfg)
+            self._scan_risks(spool, self.risk_cfg, index)
         if self.feedback_cfg is not None:
             self._scan_feedback(spool)
         self._window_kpis(index)
@@ -177,19 +178,14 @@ class Reconciler:
             self._count("deals", len(page.records))
             opps = self._unified(spool, "Opportunity", page, crm=True)
             won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
-            links = self.rt.store.links_for(
-                WON_TO_PROJECT,
-                self.crm_name,
-                [self._deal_id(o) for o in won],
-                target_system=self.pm_name,
-            )
+            linked = index.linked_deals(self._deal_id(o) for o in won)
             rows = []
             for opp in opps:
                 if not isinstance(opp, Opportunity):
                     continue
                 deal_id = self._deal_id(opp)
                 is_won = opp.stage is Stage.WON
-                link = links.get(deal_id) if is_won else None
+                is_linked = is_won and deal_id in linked
                 in_window = is_won and self._in_window(opp.close_date)
                 if in_window and opp.amount is not None:
                     total = self.kpis.amount.get(opp.amount.currency, Decimal(0))
@@ -200,10 +196,10 @@ class Reconciler:
                         self.pm.stamp_key(f"{self.crm_name}:{deal_id}"),
                         opp.name,
                         is_won,
-                        link is not None,
+                        is_linked,
                         opp.close_date,
                         in_window,
-                        _days_between(opp.close_date, link.created_at if link else None),
+                        _days_between(opp.close_date, linked.get(deal_id) if is_linked else None),
                         opp.model_dump_json() if is_won else None,
                     )
                 )
@@ -289,23 +285,21 @@ class Reconciler:
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
     ) -> list[_ProjectSeen]:
         """Each project with the deal it belongs to: through its link, else its stamp."""
-        ids = {p.refs[self.pm_name] for p in projects}
-        links = self.rt.store.links_to(WON_TO_PROJECT, self.pm_name, sorted(ids))
+        links = index.links_to(p.refs[self.pm_name] for p in projects)
         by_stamp = index.deals_by_stamp(s for s in stamps.values() if s)
         seen = []
         linked_ids: list[str] = []
         for project in projects:
             key = project.refs[self.pm_name]
-            linked = [lk for lk in links.get(key, []) if lk.source_system == self.crm_name]
-            linked_ids.extend(lk.source_id for lk in linked)
+            linked = links.get(key, [])
+            linked_ids.extend(deal for deal, _ in linked)
             stamp = stamps.get(key)
             if linked:
-                seen.append(
-                    _ProjectSeen(linked[0].target_id, key, project, linked[0].source_id, True)
-                )
+                deal_id, target_id = linked[0]
+                seen.append(_ProjectSeen(target_id, key, project, deal_id, True))
             else:
-                deal = by_stamp.get(stamp.casefold()) if stamp else None
-                seen.append(_ProjectSeen(key, key, project, deal, False))
+                stamped = by_stamp.get(stamp.casefold()) if stamp else None
+                seen.append(_ProjectSeen(key, key, project, stamped, False))
         index.add_links_seen(linked_ids)
         return seen
 
@@ -462,34 +456,22 @@ class Reconciler:
         )
 
     def _scan_links(self, spool: Spool, index: RecordIndex) -> None:
-        """Links whose project is gone (a won deal's gone project was not seen in step 2).
-
-        When step 2 saw the project of as many links as the store holds, it saw
-        every one, and the links need not be read again.
-        """
-        held = self.rt.store.count_links(WON_TO_PROJECT, self.crm_name, self.pm_name)
-        if held == index.links_seen_count():
-            return
-        for links in self.rt.store.iter_links(WON_TO_PROJECT):
-            mine = [
-                lk
-                for lk in links
-                if lk.source_system == self.crm_name and lk.target_system == self.pm_name
-            ]
-            seen = index.projects_seen([lk.target_key or lk.target_id for lk in mine])
-            matched = index.links_seen([lk.source_id for lk in mine])
-            deals = index.deals([lk.source_id for lk in mine])
-            for link in mine:
-                if link.source_id in matched or (link.target_key or link.target_id) in seen:
-                    continue
-                deal = deals.get(link.source_id)
+        """Links whose project is gone (a won deal's gone project was not seen in step 2)."""
+        unseen = index.unseen_links()
+        while chunk := list(itertools.islice(unseen, 500)):
+            deals = index.deals(deal for deal, _, _ in chunk)
+            for deal_id, target_id, target_key in chunk:
+                deal = deals.get(deal_id)
                 spool.add(
                     self._gone_project(
-                        link, deal.name if deal else link.source_id, deal is not None and deal.won
+                        deal_id,
+                        target_key or target_id,
+                        deal.name if deal else deal_id,
+                        deal is not None and deal.won,
                     )
                 )
 
-    def _gone_project(self, link: Link, name: str, won: bool) -> Discrepancy:
+    def _gone_project(self, deal_id: str, project: str, name: str, won: bool) -> Discrepancy:
         fix = (
             "forget the link and create the project again (--fix)"
             if won
@@ -498,8 +480,8 @@ class Reconciler:
         return Discrepancy(
             Kind.LINK_TO_DELETED,
             name,
-            crm_ref=link.source_id,
-            pm_ref=link.target_key or link.target_id,
+            crm_ref=deal_id,
+            pm_ref=project,
             detail=f"the project this link points at is gone from {self.pm_map.system}",
             fix=fix,
             fixable=True,
@@ -507,7 +489,9 @@ class Reconciler:
 
     # 4. risks and feedback -----------------------------------------------------------------
 
-    def _scan_risks(self, spool: Spool, config: RiskToAccountManagerConfig) -> None:
+    def _scan_risks(
+        self, spool: Spool, config: RiskToAccountManagerConfig, index: RecordIndex
+    ) -> None:
         entity = self.pm_map.entities["Risk"]
         note_object = self.crm_map.entities["Note"].object
         for page in self._pages(self.pm, entity):
@@ -517,9 +501,7 @@ class Reconciler:
                 for r in self._unified(spool, "Risk", page, crm=False)
                 if isinstance(r, Risk) and raises_alert(r, config) and r.project
             ]
-            linked = self.rt.store.links_to(
-                WON_TO_PROJECT, self.pm_name, sorted({r.project for r in risks if r.project})
-            )
+            linked = index.links_to(r.project for r in risks if r.project)
             risks = [r for r in risks if linked.get(r.project or "")]
             tasks = self.rt.store.links_for(
                 RISK_TO_ACCOUNT_MANAGER,
@@ -617,11 +599,12 @@ class Reconciler:
         )
 
 
-def _days_between(day: dt.date | None, when: dt.datetime | None) -> float | None:
+def _days_between(day: dt.date | None, when: float | None) -> float | None:
+    """Days from ``day`` (midnight UTC) to ``when`` (POSIX seconds), never negative."""
     if day is None or when is None:
         return None
-    start = dt.datetime.combine(day, dt.time(), dt.UTC)
-    return max((when - start).total_seconds() / 86400, 0.0)
+    start = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+    return max((when - start) / 86400, 0.0)
 
 
 def _raw_id(raw: Mapping[str, Any]) -> str:

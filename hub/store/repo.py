@@ -293,15 +293,38 @@ class StateStore:
                         found.setdefault(str(key), []).append(link)
         return found
 
-    def count_links(self, handoff: str, source_system: str, target_system: str) -> int:
-        """How many links a handoff holds from one system to another."""
-        with self._tx() as s:
-            query = select(func.count()).where(
-                LinkRow.handoff == handoff,
-                LinkRow.source_system == source_system,
-                LinkRow.target_system == target_system,
-            )
-            return int(s.scalar(query) or 0)
+    def link_ends(
+        self, handoff: str, source_system: str, target_system: str, *, batch: int = 5000
+    ) -> Iterator[list[tuple[str, str, str | None, dt.datetime | None]]]:
+        """``(source_id, target_id, target_key, created_at)`` of links from one system to another.
+
+        ``batch`` at a time, in insertion order (keyset paging): what a reconcile
+        needs of every link, without building Link objects. It reads them all once
+        rather than looking them up page by page.
+        """
+        columns = (LinkRow.source_id, LinkRow.target_id, LinkRow.target_key, LinkRow.created_at)
+        last = 0
+        while True:
+            with self._tx() as s:
+                rows = (
+                    s.connection()
+                    .execute(
+                        select(LinkRow.id, *columns)
+                        .where(
+                            LinkRow.handoff == handoff,
+                            LinkRow.source_system == source_system,
+                            LinkRow.target_system == target_system,
+                            LinkRow.id > last,
+                        )
+                        .order_by(LinkRow.id)
+                        .limit(batch)
+                    )
+                    .all()
+                )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [(r[1], r[2], r[3], _aware(r[4])) for r in rows]
 
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""

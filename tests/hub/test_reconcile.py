@@ -195,24 +195,31 @@ def test_every_seeded_discrepancy_is_found_with_both_values(rt: Runtime) -> None
     assert _of(found, Kind.WON_WITHOUT_PROJECT) == []
 
 
-def test_links_are_read_again_only_when_a_linked_project_was_not_seen(
+def test_links_are_read_once_whatever_was_deleted(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run_all(rt)
-    passes: list[str] = []
-    iter_links = rt.store.iter_links
+    reads: list[str] = []
+    link_ends, links_for, links_to = rt.store.link_ends, rt.store.links_for, rt.store.links_to
 
-    def counted(handoff: str, **kwargs: Any) -> Any:
-        passes.append(handoff)
-        return iter_links(handoff, **kwargs)
+    def counted(real: Any, name: str) -> Any:
+        def call(handoff: str, *args: Any, **kwargs: Any) -> Any:
+            reads.append(f"{name} {handoff}")
+            return real(handoff, *args, **kwargs)
 
-    monkeypatch.setattr(rt.store, "iter_links", counted)
+        return call
+
+    monkeypatch.setattr(rt.store, "link_ends", counted(link_ends, "ends"))
+    monkeypatch.setattr(rt.store, "links_for", counted(links_for, "for"))
+    monkeypatch.setattr(rt.store, "links_to", counted(links_to, "to"))
     assert _of(_found(rt), Kind.LINK_TO_DELETED) == []
-    assert "won-to-project" not in passes  # step 2 saw every linked project
+    assert [r for r in reads if r.endswith(" won-to-project")] == ["ends won-to-project"]
     deleted = _links(rt)[0]
     _delete_project(rt, deleted)
+    reads.clear()
     [row] = _of(_found(rt), Kind.LINK_TO_DELETED)
-    assert row.pm_ref == deleted.target_key and "won-to-project" in passes
+    assert row.pm_ref == deleted.target_key and row.crm_ref == deleted.source_id
+    assert [r for r in reads if r.endswith(" won-to-project")] == ["ends won-to-project"]
 
 
 def test_deleted_tasks_and_leads_are_found(rt: Runtime) -> None:

@@ -53,6 +53,21 @@ def test_links_for_batches_and_filters_by_target(store: StateStore) -> None:
     assert store.links_for("won-to-project", "crm", ids, target_system="other") == {}
 
 
+def test_link_ends_pages_every_link_of_one_pair_in_order(store: StateStore) -> None:
+    store.record_links([_link(source_id=f"006{i:04d}", key=f"DEL-{i}") for i in range(25)])
+    other = Link("won-to-project", "hubspot", "deal", "9", "pm", "issue", "1", "DEL-X")
+    store.record_link(other)
+    batches = list(store.link_ends("won-to-project", "crm", "pm", batch=10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    ends = [end for batch in batches for end in batch]
+    assert [e[0] for e in ends] == [f"006{i:04d}" for i in range(25)]
+    source_id, target_id, target_key, created_at = ends[3]
+    assert (source_id, target_id, target_key) == ("0060003", "10001", "DEL-3")
+    assert created_at is not None and created_at.utcoffset() is not None
+    assert list(store.link_ends("won-to-project", "crm", "other")) == []
+    assert list(store.link_ends("risk-to-account-manager", "crm", "pm")) == []
+
+
 def test_record_links_inserts_and_updates_a_batch_in_one_go(store: StateStore) -> None:
     store.record_links([_link(source_id=f"006{i:04d}", key=f"DEL-{i}") for i in range(0, 1200, 3)])
     created_at = {link.source_id: link.created_at for link in store.links("won-to-project")}
