@@ -201,11 +201,17 @@ def _read_fields(
             data["modified_at"] = None if stamp is None else parse_datetime(stamp)
         except ValueProblem as exc:
             problems.append(FieldProblem("modified_at", emap.modified_path, exc.reason, stamp))
-    for name, rule, reader in emap.read_rules:
+    for name, rule, reader, where in emap.read_rules:
         try:
             value = _read_value(rule, raw, reader)
-            if value is not _MISSING:
-                _put_unified(data, name, value, ref_key)
+            if value is _MISSING:
+                continue
+            if where is None:
+                _put(data, _ref_path(name, ref_key), str(value))
+            elif len(where) == 1:
+                data[where[0]] = value
+            else:
+                _put_at(data, where, value, name)
         except ValueProblem as exc:
             problems.append(FieldProblem(name, _source(rule), exc.reason, exc.value))
     return problems
@@ -262,13 +268,6 @@ def _unified_value(rule: FieldRule, value: Any, raw: Mapping[str, Any]) -> Any:
             raise ValueProblem("money needs a currency (currency_path is empty, no currency set)")
         return {"amount": to_decimal(value), "currency": str(currency)}
     return convert(rule.type, value)
-
-
-def _put_unified(data: dict[str, Any], name: str, value: Any, ref_key: str) -> None:
-    if name == "ref" or name.endswith(".ref"):
-        _put(data, _ref_path(name, ref_key), str(value))
-    else:
-        _put(data, name, value)
 
 
 @lru_cache(maxsize=1024)
@@ -369,7 +368,11 @@ def _map_write(rule: FieldRule, value: Any) -> Any:
 
 
 def _put(payload: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = _parts(path)
+    _put_at(payload, _parts(path), value, path)
+
+
+def _put_at(payload: dict[str, Any], parts: tuple[str, ...], value: Any, path: str) -> None:
+    *parents, last = parts
     target = payload
     for part in parents:
         child = target.setdefault(part, {})

@@ -36,6 +36,38 @@ def _field(key: str) -> Reader:
     return read
 
 
+def _keys(keys: tuple[str, ...]) -> Reader:
+    """``a.b.c``: one loop over the keys, not a call per step."""
+
+    def read(value: Any) -> Any:
+        for key in keys:
+            try:
+                value = value.get(key)
+            except AttributeError:
+                return None
+            if value is None:
+                return None
+        return value
+
+    return read
+
+
+def _field_names(node: dict[str, Any]) -> list[str] | None:
+    """The names of a chain made of field names only (``a.b.c``), else None."""
+    kind = node.get("type")
+    if kind == "field":
+        return [str(node["value"])]
+    if kind != "subexpression":
+        return None
+    names: list[str] = []
+    for child in node.get("children", []):
+        found = _field_names(child)
+        if found is None:
+            return None
+        names.extend(found)
+    return names
+
+
 def _chain(readers: list[Reader]) -> Reader:
     def read(value: Any) -> Any:
         for step in readers:
@@ -66,8 +98,9 @@ def _both(left: Reader, right: Reader) -> Reader:
 def _fast(node: dict[str, Any]) -> Reader | None:
     """A direct reader for field chains and their ``||``/``&&``; None for anything else."""
     kind = node.get("type")
-    if kind == "field":
-        return _field(str(node["value"]))
+    names = _field_names(node)
+    if names is not None:
+        return _field(names[0]) if len(names) == 1 else _keys(tuple(names))
     if kind == "literal":
         constant = node["value"]
         return lambda _value: constant

@@ -205,10 +205,21 @@ class EntityMap(_Strict):
         return list(dict.fromkeys(p for p in paths if p and is_simple_path(p)))
 
     @cached_property
-    def read_rules(self) -> tuple[tuple[str, FieldRule, Reader | None], ...]:
-        """The rules that read, as (unified field, rule, compiled path), worked out once."""
+    def read_rules(
+        self,
+    ) -> tuple[tuple[str, FieldRule, Reader | None, tuple[str, ...] | None], ...]:
+        """The rules that read, worked out once: (unified field, rule, compiled path, where).
+
+        ``where`` is the unified field's path split at the dots; None for a ``ref``
+        field, whose place depends on the system name it is read for.
+        """
         return tuple(
-            (name, rule, compile_path(rule.path) if rule.path and rule.template is None else None)
+            (
+                name,
+                rule,
+                compile_path(rule.path) if rule.path and rule.template is None else None,
+                None if name == "ref" or name.endswith(".ref") else tuple(name.split(".")),
+            )
             for name, rule in self.fields.items()
             if rule.reads
         )

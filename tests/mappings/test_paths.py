@@ -15,6 +15,8 @@ PATHS = [
     "Name",
     "Account.Name",
     "fields.status.name",
+    "a.b.a.b",
+    "Account.a || b.Name.a",
     "IsWon && 'won' || IsClosed && 'lost' || 'open'",
     "a || b",
     "a && b",
