@@ -236,7 +236,7 @@ class ApiClient:
         works on this one (:func:`hub.http.concurrent.read_ahead`).
         """
         pages = self._pages(method, first, paginator, idempotent=idempotent)
-        return read_ahead(pages, enabled=self.concurrency > 1)
+        return read_ahead(pages, enabled=self.concurrency > 1, more=lambda: paginator.has_next)
 
     def _pages(
         self, method: str, first: PageRequest, paginator: Paginator, *, idempotent: bool

@@ -9,12 +9,13 @@ the rate stays under the product's limit whatever the pool's size.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "in_parallel", "read_ahead", "waves"]
 
@@ -56,7 +57,13 @@ class _Failed:
     error: BaseException
 
 
-def read_ahead(pages: Iterator[_Out], *, enabled: bool = True, depth: int = 1) -> Iterator[_Out]:
+def read_ahead(
+    pages: Iterator[_Out],
+    *,
+    enabled: bool = True,
+    depth: int = 1,
+    more: Callable[[], bool] | None = None,
+) -> Iterator[_Out]:
     """Yield ``pages`` while the next ones are already being fetched, on a thread.
 
     A cursor read cannot ask for page n+1 before page n names it, but it need
@@ -67,10 +74,26 @@ def read_ahead(pages: Iterator[_Out], *, enabled: bool = True, depth: int = 1) -
     after another and in order, a failure surfaces where the plain loop would
     raise it, and a caller who stops early leaves at most ``depth`` pages
     fetched and not taken.
+
+    ``more``, when the source can tell, says after the first page whether
+    another follows: a one-page read (most lookups) then starts no thread.
     """
     if not enabled:
         yield from pages
         return
+    source = pages
+    if more is not None:
+        first = next(source, _END)  # a failure here is the plain loop's
+        if first is _END:
+            return
+        if not more():
+            try:
+                yield cast("_Out", first)
+                yield from source
+            finally:
+                _close(source)
+            return
+        pages = itertools.chain([cast("_Out", first)], source)
     ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
     room = threading.Semaphore(max(1, depth))
     stop = threading.Event()
@@ -85,9 +108,7 @@ def read_ahead(pages: Iterator[_Out], *, enabled: bool = True, depth: int = 1) -
         except BaseException as exc:  # handed to the caller, in the pages' order
             ready.put(_Failed(exc))
         finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
+            _close(source)
 
     worker = threading.Thread(target=fetch, name="hub-read-ahead", daemon=True)
     worker.start()
@@ -101,6 +122,12 @@ def read_ahead(pages: Iterator[_Out], *, enabled: bool = True, depth: int = 1) -
         stop.set()
         room.release()
         worker.join()
+
+
+def _close(pages: Iterator[Any]) -> None:
+    close = getattr(pages, "close", None)
+    if close is not None:
+        close()
 
 
 def waves(items: Iterable[_In], keys: Callable[[_In], Iterable[str]]) -> list[list[_In]]:

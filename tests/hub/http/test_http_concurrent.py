@@ -150,3 +150,68 @@ def test_read_ahead_disabled_reads_in_the_callers_thread() -> None:
         yield threading.get_ident()
 
     assert list(read_ahead(pages(), enabled=False)) == [threading.get_ident()]
+
+
+def test_read_ahead_starts_no_thread_for_a_read_its_source_says_is_one_page() -> None:
+    started: list[int] = []
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            started.append(threading.get_ident())
+            yield 0
+        finally:
+            closed.set()
+
+    original = threading.Thread.start
+
+    def counting_start(self: threading.Thread) -> None:
+        started.append(-1)
+        original(self)
+
+    threading.Thread.start = counting_start  # type: ignore[method-assign]
+    try:
+        assert list(read_ahead(pages(), more=lambda: False)) == [0]
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    assert started == [threading.get_ident()], "a thread was started for one page"
+    assert closed.is_set()
+
+
+def test_read_ahead_with_more_pages_still_fetches_ahead_and_closes_the_source() -> None:
+    fetched: list[int] = []
+    next_fetched = threading.Event()
+    closed = threading.Event()
+    left = [True, True, False]
+
+    def pages() -> Iterator[int]:
+        try:
+            for n in range(3):
+                fetched.append(n)
+                if n == 1:
+                    next_fetched.set()
+                yield n
+        finally:
+            closed.set()
+
+    reader = read_ahead(pages(), more=lambda: left.pop(0))
+    assert next(reader) == 0
+    assert next_fetched.wait(5), "page 1 was not fetched while page 0 was out"
+    reader.close()
+    assert closed.wait(5), "the page source was not closed"
+
+
+def test_read_ahead_one_page_read_closed_early_closes_its_source() -> None:
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            yield 0
+            yield 1
+        finally:
+            closed.set()
+
+    reader = read_ahead(pages(), more=lambda: False)
+    assert next(reader) == 0
+    reader.close()
+    assert closed.is_set()
