@@ -9,6 +9,7 @@ than guessed).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -332,8 +333,13 @@ def dump(entity: Entity) -> dict[str, Any]:
 def at_path(data: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path of a dumped entity (``account.name``); None when absent."""
     current: Any = data
-    for part in path.split("."):
-        if not isinstance(current, Mapping):
+    for part in _path_parts(path):
+        if type(current) is not dict and not isinstance(current, Mapping):
             return None
         current = current.get(part)
     return current
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
