@@ -41,3 +41,13 @@ def test_unseen_links_leave_out_matched_links_and_seen_projects(index: RecordInd
     index.add_projects([("102", "DEL-2", "Project two", None, None)])  # seen by its id and key
     index.add_projects([("103", "103", "Project three", None, None)])
     assert list(index.unseen_links()) == [("D4", "101", "DEL-1")]
+
+
+def test_days_to_project_count_from_the_close_date_at_midnight_utc() -> None:
+    from hub.reconcile.scan import _days_between
+
+    made = dt.datetime(2026, 10, 3, 12, 0, tzinfo=dt.UTC).timestamp()
+    assert _days_between(dt.date(2026, 10, 1), made) == 2.5
+    assert _days_between(dt.date(2026, 10, 5), made) == 0.0  # linked before it closed
+    assert _days_between(None, made) is None
+    assert _days_between(dt.date(2026, 10, 1), None) is None
