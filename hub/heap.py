@@ -6,7 +6,10 @@ pydantic, httpx; the loaded config and mappings). A reconcile allocates enough
 to trigger a full collection every few pages, so at 100k pairs those walks
 were 40 % of its time (31 s, 18 s without). Freezing what exists when the pass
 starts (``gc.freeze``) takes it out of the collector's sight; it is unfrozen
-when the pass ends, so nothing lives longer than it would have.
+when the pass ends. Freezing is per process: in a process that runs other work
+on other threads (a Prefect worker), cycles that work drops during the pass
+are collected when the pass ends rather than as they go; objects without
+cycles are freed as always, by their reference counts.
 """
 
 from __future__ import annotations
