@@ -2,11 +2,13 @@
 
 One pass per stream, each page handled and let go:
 
-1. every deal (the CRM's Opportunity entity) goes into an on-disk index with
+0. won-to-project's links between the two systems are read from the store
+   once, in order, into an on-disk index that answers every lookup below;
+1. every deal (the CRM's Opportunity entity) goes into the index with
    its stamp, whether it is won and whether won-to-project linked it;
 2. every project: its deal is found through the link, else through the stamp
    the hub put on it; a deal that is gone or no longer won is reported, and a
-   won one is read (one batch per page) and compared field by field;
+   won one (kept in the index by step 1) is compared field by field;
 3. the index then answers what needs every record at once: won deals without
    a project, deals two projects claim, links whose records are gone;
 4. risk items and feedback items, when those handoffs are configured, are
