@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DealRow", "LinkEnds", "RecordIndex"]
+from hub.store.repo import LinkEnds
 
-LinkEnds = tuple[str, str, "str | None", "dt.datetime | None"]
-"""``(source_id, target_id, target_key, created_at)`` of a link."""
+__all__ = ["DealRow", "RecordIndex"]
 
 _SCHEMA = """
 CREATE TABLE deals (

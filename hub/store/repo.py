@@ -85,6 +85,9 @@ class AuditEvent:
     detail: str | None = None
 
 
+LinkEnds = tuple[str, str, str | None, dt.datetime | None]
+"""``(source_id, target_id, target_key, created_at)`` of a link."""
+
 _LINK_FIELDS = tuple(f.name for f in fields(Link))
 _LINK_COLUMNS = tuple(getattr(LinkRow, name) for name in _LINK_FIELDS)
 """Links are read as plain rows of these columns, on the session's connection: ORM
@@ -252,21 +255,34 @@ class StateStore:
 
     def iter_links(self, handoff: str, *, batch: int = 500) -> Iterator[list[Link]]:
         """Every link of a handoff, ``batch`` at a time, in insertion order (keyset paging)."""
+        for rows in self._link_pages(_LINK_COLUMNS, [LinkRow.handoff == handoff], batch):
+            yield [_to_link(r) for r in rows]
+
+    def _link_pages(
+        self, columns: Sequence[Any], where: Sequence[Any], batch: int
+    ) -> Iterator[list[Any]]:
+        """Rows of ``columns`` (then the row id) of the links matching ``where``, by id.
+
+        Keyset paging, one short transaction per page, so a long read holds no
+        lock between pages.
+        """
         last = 0
         while True:
             with self._tx() as s:
-                rows = list(
-                    s.connection().execute(
-                        select(*_LINK_COLUMNS, LinkRow.id)
-                        .where(LinkRow.handoff == handoff, LinkRow.id > last)
+                rows = (
+                    s.connection()
+                    .execute(
+                        select(*columns, LinkRow.id)
+                        .where(*where, LinkRow.id > last)
                         .order_by(LinkRow.id)
                         .limit(batch)
                     )
+                    .all()
                 )
             if not rows:
                 return
-            last = rows[-1].id
-            yield [_to_link(r) for r in rows]
+            last = rows[-1][-1]
+            yield list(rows)
 
     def links_to(
         self, handoff: str, target_system: str, target_ids: Sequence[str]
@@ -295,7 +311,7 @@ class StateStore:
 
     def link_ends(
         self, handoff: str, source_system: str, target_system: str, *, batch: int = 5000
-    ) -> Iterator[list[tuple[str, str, str | None, dt.datetime | None]]]:
+    ) -> Iterator[list[LinkEnds]]:
         """``(source_id, target_id, target_key, created_at)`` of links from one system to another.
 
         ``batch`` at a time, in insertion order (keyset paging): what a reconcile
@@ -303,28 +319,13 @@ class StateStore:
         rather than looking them up page by page.
         """
         columns = (LinkRow.source_id, LinkRow.target_id, LinkRow.target_key, LinkRow.created_at)
-        last = 0
-        while True:
-            with self._tx() as s:
-                rows = (
-                    s.connection()
-                    .execute(
-                        select(LinkRow.id, *columns)
-                        .where(
-                            LinkRow.handoff == handoff,
-                            LinkRow.source_system == source_system,
-                            LinkRow.target_system == target_system,
-                            LinkRow.id > last,
-                        )
-                        .order_by(LinkRow.id)
-                        .limit(batch)
-                    )
-                    .all()
-                )
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [(r[1], r[2], r[3], _aware(r[4])) for r in rows]
+        where = (
+            LinkRow.handoff == handoff,
+            LinkRow.source_system == source_system,
+            LinkRow.target_system == target_system,
+        )
+        for rows in self._link_pages(columns, where, batch):
+            yield [(r[0], r[1], r[2], _aware(r[3])) for r in rows]
 
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""
