@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,13 +51,11 @@ def open_pair(
     latency: float = 0.0,
     requests_per_second: int | None = 1000,
     seed: int = 11,
-    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[Pair]:
     """Seed both sandboxes with ``records`` records each; in-process unless ``served``.
 
     ``requests_per_second=None`` keeps the connectors' own pacing of the
     vendors' published limits (slow, realistic); a number replaces it.
-    ``options`` are a product's sandbox options (e.g. its ``rate_limit``).
     """
     sandboxes = {
         name: make_sandbox(
@@ -65,7 +63,6 @@ def open_pair(
             seed=seed,
             records=records,
             faults=Faults(latency=latency),
-            **(options or {}).get(name, {}),
         )
         for name in (crm, pm)
     }
