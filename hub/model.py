@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Mapping
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     field_validator,
 )
+from pydantic_core import to_jsonable_python
 
 __all__ = [
     "ENTITY_TYPES",
@@ -47,6 +48,7 @@ __all__ = [
     "UtcDateTime",
     "at_path",
     "dump",
+    "json_at",
 ]
 
 
@@ -338,6 +340,46 @@ def at_path(data: Mapping[str, Any], path: str) -> Any:
             return None
         current = current.get(part)
     return current
+
+
+def json_at(entity: BaseModel, path: str) -> Any:
+    """``at_path(dump(entity), path)`` without dumping the whole entity.
+
+    Walks the attributes (and ``refs``-like dicts) of the dotted path and gives
+    the value in the JSON form :func:`dump` gives it; one field costs a
+    fraction of a microsecond where a dump costs several.
+    """
+    current: Any = entity
+    for part in _path_parts(path):
+        fields = _model_fields(type(current))
+        if fields is not None:
+            current = getattr(current, part) if part in fields else None
+        elif isinstance(current, Mapping):
+            current = current.get(part)
+        else:
+            return None
+        if current is None:
+            return None
+    if type(current) in _JSON_SCALARS:
+        return current
+    if isinstance(current, Enum) and type(current.value) in _JSON_SCALARS:
+        return current.value
+    return to_jsonable_python(current, exclude_none=True)
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool})
+
+
+_FIELDS_OF: dict[type, frozenset[str] | None] = {}
+
+
+def _model_fields(cls: type) -> frozenset[str] | None:
+    """The field names of a model class; None for anything else."""
+    try:
+        return _FIELDS_OF[cls]
+    except KeyError:
+        names = frozenset(cls.__pydantic_fields__) if issubclass(cls, BaseModel) else None
+        return _FIELDS_OF.setdefault(cls, names)
 
 
 @functools.lru_cache(maxsize=1024)

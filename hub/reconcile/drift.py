@@ -9,7 +9,8 @@ manager, matched by e-mail) and every field the sync handoff keeps in step
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -17,9 +18,9 @@ from typing import Any
 
 from hub.config import SyncConfig
 from hub.mapping.spec import MappingSpec
-from hub.model import Money, Opportunity, Project, at_path, dump
+from hub.model import Money, Opportunity, Project, json_at
 
-__all__ = ["FieldPair", "drift_pairs", "pair_values", "show"]
+__all__ = ["DealSide", "FieldPair", "drift_pairs", "pair_values", "show"]
 
 OWNER_PAIR = ("owner", "manager")
 COMPUTED = frozenset({"percent_complete"})
@@ -70,44 +71,89 @@ def drift_pairs(
     return pairs
 
 
+@dataclass(frozen=True)
+class DealSide:
+    """What comparing a won deal with its project needs of the deal, and no more.
+
+    The deals pass keeps one per won deal in the reconcile's index (as compact
+    JSON) and the projects pass reads it back: a few fields instead of the
+    whole unified deal, validated again on every read.
+    """
+
+    id: str
+    name: str
+    close_date: dt.date | None
+    amount: Money | None
+    owner_email: str | None
+    values: Mapping[str, Any]
+    """The deal's value of each pair's CRM field, in the JSON form a dump gives."""
+
+    @classmethod
+    def of(cls, opp: Opportunity, deal_id: str, pairs: Sequence[FieldPair]) -> DealSide:
+        """The side of ``opp`` the ``pairs`` compare."""
+        return cls(
+            id=deal_id,
+            name=opp.name,
+            close_date=opp.close_date,
+            amount=opp.amount,
+            owner_email=opp.owner.email if opp.owner else None,
+            values={p.crm: _plain(json_at(opp, p.crm)) for p in pairs if not _by_attributes(p)},
+        )
+
+    def to_json(self) -> str:
+        """Compact JSON, for the index."""
+        money = [str(self.amount.amount), self.amount.currency] if self.amount else None
+        day = self.close_date.isoformat() if self.close_date else None
+        return json.dumps(
+            [self.id, self.name, day, money, self.owner_email, self.values],
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> DealSide:
+        """The side :meth:`to_json` wrote."""
+        deal_id, name, day, money, email, values = json.loads(text)
+        amount = Money(amount=Decimal(money[0]), currency=money[1]) if money else None
+        close = dt.date.fromisoformat(day) if day else None
+        return cls(deal_id, name, close, amount, email, values)
+
+
+def _by_attributes(pair: FieldPair) -> bool:
+    """Pairs compared through :class:`DealSide`'s own attributes (owner, amount)."""
+    return (pair.crm, pair.pm) == OWNER_PAIR or pair.pm == "budget"
+
+
 def pair_values(
     pair: FieldPair,
-    opp: Opportunity,
+    deal: DealSide,
     project: Project,
     *,
     pm_system: str,
     people: Mapping[str, str],
     percent: int | None,
-    dumped: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> tuple[Any, Any] | None:
     """The deal's and the project's value of a pair, comparable; None when not comparable.
 
     Not comparable: amounts in different currencies, and a deal owner who has
     no account in the project tool (the manager cannot be set to them).
-    ``dumped`` is ``(dump(opp), dump(project))`` when the caller has them (one
-    dump per record, not one per pair).
     """
-    if pair.crm == "owner" and pair.pm == "manager":
-        email = opp.owner.email if opp.owner else None
+    if (pair.crm, pair.pm) == OWNER_PAIR:
+        email = deal.owner_email
         want = people.get(email.lower()) if email else None
         if want is None:
             return None
         have = project.manager.ref(pm_system) if project.manager else None
         return want, have
-    opp_data, project_data = dumped or (None, None)
-    crm_value = at_path(dump(opp) if opp_data is None else opp_data, pair.crm)
-    if pair.pm in COMPUTED:
-        pm_value: Any = percent
-    else:
-        pm_value = at_path(dump(project) if project_data is None else project_data, pair.pm)
     if pair.pm == "budget":
-        amount, budget = opp.amount, project.budget
+        amount, budget = deal.amount, project.budget
         if amount is None or budget is None:
             return (amount, budget) if amount != budget else None
         if amount.currency != budget.currency:
             return None
         return amount.amount, budget.amount
-    return _plain(crm_value), _plain(pm_value)
+    crm_value = deal.values.get(pair.crm)
+    pm_value = percent if pair.pm in COMPUTED else _plain(json_at(project, pair.pm))
+    return crm_value, pm_value
 
 
 def show(value: Any) -> str | None:

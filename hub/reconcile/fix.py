@@ -264,7 +264,7 @@ class _Repair:
         for records in self._records(rc.crm, rc.crm_name, "Opportunity", [d for d, _ in own]):
             mapped, _ = to_unified_many(rc.crm_map, "Opportunity", [r.raw for r in records])
             opps.update({o.refs[rc.crm_name]: o for o in mapped if isinstance(o, Opportunity)})
-        people = rc.people(list(opps.values()))
+        people = rc.people(o.owner.email for o in opps.values() if o.owner)
         writable = rc.pm_map.entities["Project"].write_rules()
         updates: list[tuple[str, str, dict[str, Any], list[str]]] = []
         for (deal, project), drifted in own.items():

@@ -24,7 +24,7 @@ import datetime as dt
 import itertools
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -48,9 +48,8 @@ from hub.model import (
     Risk,
     Stage,
     TaskStatus,
-    dump,
 )
-from hub.reconcile.drift import COMPUTED, FieldPair, drift_pairs, pair_values, show
+from hub.reconcile.drift import COMPUTED, DealSide, FieldPair, drift_pairs, pair_values, show
 from hub.reconcile.index import RecordIndex
 from hub.reconcile.kpis import KpiReport
 from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
@@ -148,7 +147,9 @@ class Reconciler:
     def _scan(self, spool: Spool, index: RecordIndex) -> None:
         index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
         self._scan_deals(spool, index)
+        index.deals_done()
         self._scan_projects(spool, index)
+        index.projects_done()
         self._report_index(spool, index)
         self._scan_links(spool, index)
         if self.risk_cfg is not None:
@@ -179,15 +180,12 @@ class Reconciler:
         for page in self._pages(self.crm, entity):
             self._count("deals", len(page.records))
             opps = self._unified(spool, "Opportunity", page, crm=True)
-            won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
-            linked = index.linked_deals(self._deal_id(o) for o in won)
             rows = []
             for opp in opps:
                 if not isinstance(opp, Opportunity):
                     continue
                 deal_id = self._deal_id(opp)
                 is_won = opp.stage is Stage.WON
-                is_linked = is_won and deal_id in linked
                 in_window = is_won and self._in_window(opp.close_date)
                 if in_window and opp.amount is not None:
                     total = self.kpis.amount.get(opp.amount.currency, Decimal(0))
@@ -198,11 +196,9 @@ class Reconciler:
                         self.pm.stamp_key(f"{self.crm_name}:{deal_id}"),
                         opp.name,
                         is_won,
-                        is_linked,
                         opp.close_date,
                         in_window,
-                        _days_between(opp.close_date, linked.get(deal_id) if is_linked else None),
-                        opp.model_dump_json() if is_won else None,
+                        DealSide.of(opp, deal_id, self.pairs).to_json() if is_won else None,
                     )
                 )
             index.add_deals(rows)
@@ -313,40 +309,38 @@ class Reconciler:
         """
         if not items:
             return
-        opps = {
-            deal: Opportunity.model_validate_json(record)
+        deals = {
+            deal: DealSide.from_json(record)
             for deal, record in index.records(i.deal for i in items if i.deal).items()
         }
-        people = self.people([o for o in opps.values()])
+        people = self.people(d.owner_email for d in deals.values())
         percents = self._percents([i.project for i in items])
         for item in items:
-            opp = opps.get(item.deal or "")
-            if opp is None:
+            deal = deals.get(item.deal or "")
+            if deal is None:
                 continue
-            if self._in_window(opp.close_date):
-                self._project_kpis(opp, item.project)
+            if self._in_window(deal.close_date):
+                self._project_kpis(deal, item.project)
             percent = percents.get(item.project.refs[self.pm_name])
-            dumped = (dump(opp), dump(item.project))
             for pair in self.pairs:
                 values = pair_values(
                     pair,
-                    opp,
+                    deal,
                     item.project,
                     pm_system=self.pm_name,
                     people=people,
                     percent=percent,
-                    dumped=dumped,
                 )
                 if values is None or values[0] == values[1]:
                     continue
-                spool.add(self._drift(pair, opp, item, values))
+                spool.add(self._drift(pair, deal, item, values))
 
     def _drift(
-        self, pair: FieldPair, opp: Opportunity, item: _ProjectSeen, values: tuple[Any, Any]
+        self, pair: FieldPair, deal: DealSide, item: _ProjectSeen, values: tuple[Any, Any]
     ) -> Discrepancy:
         crm_value, pm_value = values
         if pair.crm == "owner":
-            crm_value = opp.owner.email if opp.owner else crm_value
+            crm_value = deal.owner_email or crm_value
             manager = item.project.manager
             pm_value = (manager.email or manager.name or pm_value) if manager else None
         if pair.direction == "crm_to_pm":
@@ -358,8 +352,8 @@ class Reconciler:
             fix = f"run sync for this pair (two-way; conflicts: {conflict})"
         return Discrepancy(
             Kind.FIELD_DRIFT,
-            opp.name,
-            crm_ref=self._deal_id(opp),
+            deal.name,
+            crm_ref=deal.id,
             pm_ref=item.key,
             field=pair.label,
             crm_value=show(crm_value),
@@ -369,7 +363,7 @@ class Reconciler:
             detail=f"{pair.by}: {pair.crm} -> {pair.pm} ({pair.direction})",
         )
 
-    def people(self, opps: list[Opportunity]) -> dict[str, str]:
+    def people(self, owner_emails: Iterable[str | None]) -> dict[str, str]:
         """Deal owners' e-mail addresses (lower case) -> their user ids in the project tool.
 
         Each address is asked once per reconcile (a few hundred sales reps own
@@ -377,7 +371,7 @@ class Reconciler:
         """
         if not any(p.crm == "owner" for p in self.pairs):
             return {}
-        emails = {o.owner.email for o in opps if o.owner and o.owner.email}
+        emails = {e for e in owner_emails if e}
         asked = sorted(e for e in emails if e.lower() not in self._people)
         if asked:
             found = {e.lower(): user for e, user in self.pm.find_users(asked).items()}
@@ -397,7 +391,7 @@ class Reconciler:
         )
         return {project: percent_complete(tasks) for project, tasks in work.items()}
 
-    def _project_kpis(self, opp: Opportunity, project: Project) -> None:
+    def _project_kpis(self, deal: DealSide, project: Project) -> None:
         kpis = self.kpis
         kpis.projects += 1
         if project.status is TaskStatus.DONE:
@@ -410,7 +404,7 @@ class Reconciler:
         if project.budget is not None:
             currency = project.budget.currency
             kpis.budget[currency] = kpis.budget.get(currency, Decimal(0)) + project.budget.amount
-            amount = opp.amount
+            amount = deal.amount
             if amount is not None and amount.currency == currency and amount != project.budget:
                 kpis.budget_differs += 1
 
@@ -599,14 +593,6 @@ class Reconciler:
             for lk in links
             if lk.created_at is not None and start <= lk.created_at < end
         )
-
-
-def _days_between(day: dt.date | None, when: float | None) -> float | None:
-    """Days from ``day`` (midnight UTC) to ``when`` (POSIX seconds), never negative."""
-    if day is None or when is None:
-        return None
-    start = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
-    return max((when - start) / 86400, 0.0)
 
 
 def _raw_id(raw: Mapping[str, Any]) -> str:

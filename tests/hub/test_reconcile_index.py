@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -25,8 +26,16 @@ def index() -> Iterator[RecordIndex]:
     opened.close()
 
 
-def test_linked_deals_say_when_each_link_was_made(index: RecordIndex) -> None:
-    assert index.linked_deals(["D1", "D2", "D9"]) == {"D1": MADE.timestamp(), "D2": None}
+def _deal(deal_id: str, *, won: bool = True, closed: dt.date | None = None) -> tuple[Any, ...]:
+    return (deal_id, f"stamp-{deal_id}", f"Deal {deal_id}", won, closed, closed is not None, None)
+
+
+def test_won_deals_with_a_link_are_linked_once_every_deal_is_in(index: RecordIndex) -> None:
+    index.add_deals([_deal("D1"), _deal("D2"), _deal("D3", won=False), _deal("D9")])
+    index.deals_done()
+    found = index.deals(["D1", "D2", "D3", "D9"])
+    assert {d for d, row in found.items() if row.linked} == {"D1", "D2"}  # D3 is not won
+    assert [deal for deal, _ in index.won_without_project()] == ["D9"]
 
 
 def test_links_to_a_project_by_its_id_or_its_key_in_link_order(index: RecordIndex) -> None:
@@ -44,10 +53,26 @@ def test_unseen_links_leave_out_matched_links_and_seen_projects(index: RecordInd
 
 
 def test_days_to_project_count_from_the_close_date_at_midnight_utc() -> None:
-    from hub.reconcile.scan import _days_between
-
-    made = dt.datetime(2026, 10, 3, 12, 0, tzinfo=dt.UTC).timestamp()
-    assert _days_between(dt.date(2026, 10, 1), made) == 2.5
-    assert _days_between(dt.date(2026, 10, 5), made) == 0.0  # linked before it closed
-    assert _days_between(None, made) is None
-    assert _days_between(dt.date(2026, 10, 1), None) is None
+    made = dt.datetime(2026, 10, 3, 12, 0, tzinfo=dt.UTC)
+    index = RecordIndex()
+    try:
+        index.load_links(
+            [
+                [("D1", "1", "P-1", made), ("D2", "2", "P-2", made), ("D3", "3", "P-3", None)],
+                [("D1", "9", "P-9", made + dt.timedelta(days=30))],  # a later, second link
+                [("D4", "4", "P-4", made), ("D5", "5", "P-5", made)],
+            ]
+        )
+        index.add_deals(
+            [
+                _deal("D1", closed=dt.date(2026, 10, 1)),
+                _deal("D2", closed=dt.date(2026, 10, 5)),  # linked before it closed
+                _deal("D3", closed=dt.date(2026, 10, 1)),  # the link has no time
+                _deal("D4"),  # no close date: outside every window
+                _deal("D5", won=False, closed=dt.date(2026, 10, 1)),
+            ]
+        )
+        index.deals_done()
+        assert index.days_to_project() == [0.0, 2.5]
+    finally:
+        index.close()
