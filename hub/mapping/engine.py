@@ -17,17 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import HubError, MappingError
-from hub.mapping.paths import Reader, compile_path
-from hub.mapping.transforms import apply_transform, render_template
+from hub.errors import MappingError
+from hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, run_transform
+from hub.mapping.paths import compile_path
+from hub.mapping.transforms import render_template
 from hub.mapping.values import (
     ValueProblem,
-    convert,
     map_key,
     money_parts,
     parse_datetime,
     product_value,
-    to_decimal,
 )
 from hub.model import ENTITY_TYPES, Entity
 
@@ -42,14 +41,6 @@ __all__ = [
     "to_unified",
     "to_unified_many",
 ]
-
-_MISSING: Any = object()
-MAX_TEXT_LENGTH = 65_536
-"""Longest text read into a unified field. Above the limit of every field the shipped
-mappings read (Salesforce 32,000, Jira 32,767, HubSpot and Asana 65,536): a longer one is
-a corrupt record, kept in the dead letters rather than carried into the other product."""
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
 
 
 @dataclass(frozen=True)
@@ -201,10 +192,10 @@ def _read_fields(
             data["modified_at"] = None if stamp is None else parse_datetime(stamp)
         except ValueProblem as exc:
             problems.append(FieldProblem("modified_at", emap.modified_path, exc.reason, stamp))
-    for name, rule, reader, where in emap.read_rules:
+    for name, rule, read, where in emap.read_rules:
         try:
-            value = _read_value(rule, raw, reader)
-            if value is _MISSING:
+            value = read(raw)
+            if value is MISSING:
                 continue
             if where is None:
                 _put(data, _ref_path(name, ref_key), str(value))
@@ -215,59 +206,6 @@ def _read_fields(
         except ValueProblem as exc:
             problems.append(FieldProblem(name, _source(rule), exc.reason, exc.value))
     return problems
-
-
-def _read_value(rule: FieldRule, raw: Mapping[str, Any], reader: Reader | None = None) -> Any:
-    value = reader(raw) if reader is not None else _extract(rule, raw)
-    blank = rule.required and isinstance(value, str) and not value.strip()
-    if value is None or blank:
-        if rule.default is not None:
-            return rule.default
-        if rule.required:
-            raise ValueProblem("a value is required but the record has none", value)
-        return _MISSING
-    if rule.transform:
-        value = _transform(rule.transform, value, "read")
-    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-        raise ValueProblem(
-            f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} "
-            "the hub reads",
-            value,
-        )
-    if rule.map is not None:
-        value = _map_read(rule, value)
-    if rule.type is not None and value is not None:
-        value = _unified_value(rule, value, raw)
-    return _MISSING if value is None else value
-
-
-def _extract(rule: FieldRule, raw: Mapping[str, Any]) -> Any:
-    if rule.template is not None:
-        try:
-            return render_template(rule.template, raw)
-        except MappingError as exc:
-            raise ValueProblem(str(exc)) from None
-    return _search(rule.path, raw) if rule.path else None
-
-
-def _map_read(rule: FieldRule, value: Any) -> Any:
-    assert rule.map is not None
-    key = map_key(value)
-    if key in rule.map:
-        return rule.map[key]
-    if rule.map_default is not None:
-        return rule.map_default
-    raise ValueProblem(f"not in the value map (mapped: {', '.join(sorted(rule.map))})", value)
-
-
-def _unified_value(rule: FieldRule, value: Any, raw: Mapping[str, Any]) -> Any:
-    if rule.type == "money":
-        currency = _search(rule.currency_path, raw) if rule.currency_path else None
-        currency = currency or rule.currency
-        if not currency:
-            raise ValueProblem("money needs a currency (currency_path is empty, no currency set)")
-        return {"amount": to_decimal(value), "currency": str(currency)}
-    return convert(rule.type, value)
 
 
 @lru_cache(maxsize=1024)
@@ -334,7 +272,7 @@ def _write_field(
         value = _map_write(rule, value)
     value = product_value(rule.type, value)
     if rule.transform:
-        value = _transform(rule.transform, value, "write")
+        value = run_transform(rule.transform, value, "write")
     _put(payload, rule.path, value)
 
 
@@ -394,15 +332,6 @@ def _search(path: str | None, raw: Mapping[str, Any]) -> Any:
     if not path:
         return None
     return compile_path(path)(raw)
-
-
-def _transform(name: str, value: Any, side: str) -> Any:
-    try:
-        return apply_transform(name, value, "read" if side == "read" else "write")
-    except HubError as exc:
-        raise ValueProblem(str(exc), value) from None
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise ValueProblem(f"transform {name!r} failed: {exc}", value) from None
 
 
 def _source(rule: FieldRule) -> str:

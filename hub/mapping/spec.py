@@ -47,7 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, field_validator
 
 from hub.errors import MappingError
-from hub.mapping.paths import Reader, compile_path
+from hub.mapping.field_reader import FieldReader, compile_field_reader
 from hub.model import ENTITY_TYPES
 
 __all__ = [
@@ -207,8 +207,8 @@ class EntityMap(_Strict):
     @cached_property
     def read_rules(
         self,
-    ) -> tuple[tuple[str, FieldRule, Reader | None, tuple[str, ...] | None], ...]:
-        """The rules that read, worked out once: (unified field, rule, compiled path, where).
+    ) -> tuple[tuple[str, FieldRule, FieldReader, tuple[str, ...] | None], ...]:
+        """The rules that read, worked out once: (unified field, rule, its reader, where).
 
         ``where`` is the unified field's path split at the dots; None for a ``ref``
         field, whose place depends on the system name it is read for.
@@ -217,7 +217,7 @@ class EntityMap(_Strict):
             (
                 name,
                 rule,
-                compile_path(rule.path) if rule.path and rule.template is None else None,
+                compile_field_reader(rule),
                 None if name == "ref" or name.endswith(".ref") else tuple(name.split(".")),
             )
             for name, rule in self.fields.items()

@@ -22,6 +22,7 @@ from hub.errors import MappingError
 __all__ = [
     "ValueProblem",
     "convert",
+    "converter",
     "json_safe",
     "map_key",
     "money_parts",
@@ -52,6 +53,11 @@ def convert(kind: str | None, value: Any) -> Any:
     """
     func = _CONVERTERS.get(kind or "")
     return value if func is None else func(value)
+
+
+def converter(kind: str | None) -> Callable[[Any], Any] | None:
+    """The function :func:`convert` applies for ``kind``; None when it keeps the value."""
+    return _CONVERTERS.get(kind or "")
 
 
 def _string(value: Any) -> str:

@@ -1,0 +1,172 @@
+"""One field rule's read, worked out once: product record -> unified value.
+
+The engine reads every field of every record; looking up what a rule asks
+for (default, required, transform, map, type) on each read cost more than
+the read itself. :func:`compile_field_reader` settles it once per rule and
+returns a function that only does what that rule needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from hub.errors import HubError, MappingError
+from hub.mapping.paths import Reader, compile_path
+from hub.mapping.transforms import apply_transform, render_template
+from hub.mapping.values import ValueProblem, converter, map_key, to_decimal
+
+if TYPE_CHECKING:
+    from hub.mapping.spec import FieldRule
+
+__all__ = ["MAX_TEXT_LENGTH", "MISSING", "FieldReader", "compile_field_reader", "run_transform"]
+
+MISSING: Any = object()
+"""What a field reader returns when the record gives the field no value."""
+MAX_TEXT_LENGTH = 65_536
+"""Longest text read into a unified field. Above the limit of every field the shipped
+mappings read (Salesforce 32,000, Jira 32,767, HubSpot and Asana 65,536): a longer one is
+a corrupt record, kept in the dead letters rather than carried into the other product."""
+
+FieldReader = Callable[[Mapping[str, Any]], Any]
+"""Product record -> the field's unified value, or :data:`MISSING`; raises ValueProblem."""
+
+
+def compile_field_reader(rule: FieldRule) -> FieldReader:
+    """The read of ``rule``: path (or template) -> transform -> map -> type.
+
+    An empty source gives ``default`` (used as is) or, when ``required``, a
+    ValueProblem; text longer than :data:`MAX_TEXT_LENGTH` is refused.
+    """
+    extract = _extractor(rule)
+    finish = _finisher(rule)
+    default, required = rule.default, rule.required
+    if default is None and not required:
+        if finish is None:
+
+            def read_plain(raw: Mapping[str, Any]) -> Any:
+                value = extract(raw)
+                if value is None:
+                    return MISSING
+                if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+                    raise _too_long(value)
+                return value
+
+            return read_plain
+
+        def read_optional(raw: Mapping[str, Any]) -> Any:
+            value = extract(raw)
+            return MISSING if value is None else finish(value, raw)
+
+        return read_optional
+
+    def read(raw: Mapping[str, Any]) -> Any:
+        value = extract(raw)
+        if value is None or (required and isinstance(value, str) and not value.strip()):
+            if default is not None:
+                return default
+            if required:
+                raise ValueProblem("a value is required but the record has none", value)
+            return MISSING
+        if finish is not None:
+            return finish(value, raw)
+        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            raise _too_long(value)
+        return value
+
+    return read
+
+
+def _extractor(rule: FieldRule) -> Reader:
+    template = rule.template
+    if template is not None:
+
+        def render(raw: Mapping[str, Any]) -> Any:
+            try:
+                return render_template(template, raw)
+            except MappingError as exc:
+                raise ValueProblem(str(exc)) from None
+
+        return render
+    if rule.path:
+        return compile_path(rule.path)
+    return _nothing
+
+
+def _nothing(_raw: Any) -> None:
+    return None
+
+
+def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None:
+    """The steps after a value was found; None when the rule has none (a plain copy)."""
+    transform = rule.transform
+    value_map = _map_reader(rule) if rule.map is not None else None
+    kind = _kind_reader(rule)
+    if transform is None and value_map is None and kind is None:
+        return None
+
+    def finish(value: Any, raw: Mapping[str, Any]) -> Any:
+        if transform is not None:
+            value = run_transform(transform, value, "read")
+        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            raise _too_long(value)
+        if value_map is not None:
+            value = value_map(value)
+        if kind is not None and value is not None:
+            value = kind(value, raw)
+        return MISSING if value is None else value
+
+    return finish
+
+
+def _map_reader(rule: FieldRule) -> Callable[[Any], Any]:
+    mapping = dict(rule.map or {})
+    fallback = rule.map_default
+    listed = ", ".join(sorted(mapping))
+
+    def read_map(value: Any) -> Any:
+        key = map_key(value)
+        if key in mapping:
+            return mapping[key]
+        if fallback is not None:
+            return fallback
+        raise ValueProblem(f"not in the value map (mapped: {listed})", value)
+
+    return read_map
+
+
+def _kind_reader(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None:
+    if rule.type == "money":
+        currency_of = compile_path(rule.currency_path) if rule.currency_path else _nothing
+        fixed = rule.currency
+
+        def money(value: Any, raw: Mapping[str, Any]) -> Any:
+            currency = currency_of(raw) or fixed
+            if not currency:
+                raise ValueProblem(
+                    "money needs a currency (currency_path is empty, no currency set)"
+                )
+            return {"amount": to_decimal(value), "currency": str(currency)}
+
+        return money
+    convert = converter(rule.type)
+    if convert is None:
+        return None
+    return lambda value, _raw: convert(value)
+
+
+def _too_long(value: str) -> ValueProblem:
+    return ValueProblem(
+        f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} the hub reads",
+        value,
+    )
+
+
+def run_transform(name: str, value: Any, side: str) -> Any:
+    """Apply a registered transform; its failure becomes a ValueProblem."""
+    try:
+        return apply_transform(name, value, "read" if side == "read" else "write")
+    except HubError as exc:
+        raise ValueProblem(str(exc), value) from None
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ValueProblem(f"transform {name!r} failed: {exc}", value) from None
