@@ -104,18 +104,21 @@ class DealSide:
         """Compact JSON, for the index."""
         money = [str(self.amount.amount), self.amount.currency] if self.amount else None
         day = self.close_date.isoformat() if self.close_date else None
-        return json.dumps(
-            [self.id, self.name, day, money, self.owner_email, self.values],
-            separators=(",", ":"),
-        )
+        return _COMPACT.encode([self.id, self.name, day, money, self.owner_email, self.values])
 
     @classmethod
     def from_json(cls, text: str) -> DealSide:
         """The side :meth:`to_json` wrote."""
         deal_id, name, day, money, email, values = json.loads(text)
-        amount = Money(amount=Decimal(money[0]), currency=money[1]) if money else None
+        # built without validation: to_json wrote it from a validated Money
+        amount = (
+            Money.model_construct(amount=Decimal(money[0]), currency=money[1]) if money else None
+        )
         close = dt.date.fromisoformat(day) if day else None
         return cls(deal_id, name, close, amount, email, values)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def _by_attributes(pair: FieldPair) -> bool:

@@ -58,6 +58,8 @@ class DealRow:
     won: bool
     linked: bool
     in_window: bool
+    record: str | None = None
+    """What comparing needs of the deal (JSON), for won deals."""
 
 
 class RecordIndex:
@@ -107,16 +109,11 @@ class RecordIndex:
         """
         self._db.executescript(_DEAL_INDEXES + _LINKED_DEALS)
 
-    def records(self, ids: Iterable[str]) -> dict[str, str]:
-        """Deal id -> the deal's stored record (JSON), of those of ``ids`` stored with one."""
-        query = "SELECT id, record FROM deals WHERE id IN ({marks}) AND record IS NOT NULL"
-        return dict(self._rows_in(query, list(dict.fromkeys(ids))))
-
     def deals(self, ids: Iterable[str]) -> dict[str, DealRow]:
         """The indexed deals among ``ids``."""
-        query = "SELECT id, name, won, linked, in_window FROM deals WHERE id IN ({marks})"
+        query = "SELECT id, name, won, linked, in_window, record FROM deals WHERE id IN ({marks})"
         return {
-            row[0]: DealRow(row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]))
+            row[0]: DealRow(row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]), row[5])
             for row in self._rows_in(query, list(dict.fromkeys(ids)))
         }
 
@@ -185,8 +182,10 @@ class RecordIndex:
         keys_wanted = set(wanted)
         found: dict[str, list[tuple[str, str]]] = {}
         for _, source_id, target_id, target_key in rows:
-            for key in {target_id, target_key} & keys_wanted:
-                found.setdefault(key, []).append((source_id, target_id))
+            if target_id in keys_wanted:
+                found.setdefault(target_id, []).append((source_id, target_id))
+            if target_key != target_id and target_key in keys_wanted:
+                found.setdefault(target_key, []).append((source_id, target_id))
         return found
 
     def unseen_links(self) -> Iterator[tuple[str, str, str | None]]:

@@ -50,7 +50,7 @@ from hub.model import (
     TaskStatus,
 )
 from hub.reconcile.drift import COMPUTED, DealSide, FieldPair, drift_pairs, pair_values, show
-from hub.reconcile.index import RecordIndex
+from hub.reconcile.index import DealRow, RecordIndex
 from hub.reconcile.kpis import KpiReport
 from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
 from hub.runtime import Runtime
@@ -277,14 +277,18 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
-            self._compare(spool, won, index)
+            self._compare(spool, won, deals)
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
     ) -> list[_ProjectSeen]:
         """Each project with the deal it belongs to: through its link, else its stamp."""
         links = index.links_to(p.refs[self.pm_name] for p in projects)
-        by_stamp = index.deals_by_stamp(s for s in stamps.values() if s)
+        by_stamp = index.deals_by_stamp(
+            stamp
+            for p in projects
+            if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
+        )
         seen = []
         linked_ids: list[str] = []
         for project in projects:
@@ -301,7 +305,9 @@ class Reconciler:
         index.add_links_seen(linked_ids)
         return seen
 
-    def _compare(self, spool: Spool, items: list[_ProjectSeen], index: RecordIndex) -> None:
+    def _compare(
+        self, spool: Spool, items: list[_ProjectSeen], rows: Mapping[str, DealRow]
+    ) -> None:
         """Field drift between each won deal and its project; KPIs of the window's projects.
 
         The deals are those step 1 read and kept in the index (same fields, same
@@ -310,8 +316,9 @@ class Reconciler:
         if not items:
             return
         deals = {
-            deal: DealSide.from_json(record)
-            for deal, record in index.records(i.deal for i in items if i.deal).items()
+            row.id: DealSide.from_json(row.record)
+            for i in items
+            if i.deal and (row := rows.get(i.deal)) is not None and row.record is not None
         }
         people = self.people(d.owner_email for d in deals.values())
         percents = self._percents([i.project for i in items])
