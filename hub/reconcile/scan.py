@@ -5,7 +5,9 @@ One pass per stream, each page handled and let go:
 0. won-to-project's links between the two systems are read from the store
    once, in order, into an on-disk index that answers every lookup below;
 1. every deal (the CRM's Opportunity entity) goes into the index with
-   its stamp, whether it is won and whether won-to-project linked it;
+   its stamp and whether it is won, a won one with what comparing needs of
+   it (its DealSide); once all are in, the index marks those won-to-project
+   linked;
 2. every project: its deal is found through the link, else through the stamp
    the hub put on it; a deal that is gone or no longer won is reported, and a
    won one (kept in the index by step 1) is compared field by field;
