@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -49,7 +50,25 @@ def machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "reference_loop_seconds": reference_loop_seconds(),
     }
+
+
+def reference_loop_seconds(runs: int = 3) -> float:
+    """Best of ``runs`` timings of a fixed pure-Python loop (10 million additions).
+
+    The same shared machine runs this 1.5x faster on some days than on others;
+    absolute figures (records/s, reconcile seconds) from two runs compare only
+    next to this.
+    """
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
 
 
 def print_table(figures: list[Figure], console: Console | None = None) -> None:
