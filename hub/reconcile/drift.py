@@ -76,8 +76,8 @@ class DealSide:
     """What comparing a won deal with its project needs of the deal, and no more.
 
     The deals pass keeps one per won deal in the reconcile's index (as compact
-    JSON) and the projects pass reads it back: a few fields instead of the
-    whole unified deal, validated again on every read.
+    JSON) and the projects pass reads it back: a few plain fields, where the
+    whole unified deal would be validated again on every read.
     """
 
     id: str
