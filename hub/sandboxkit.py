@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import random
 import re
 import threading
@@ -22,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from starlette.responses import JSONResponse
 
 __all__ = [
     "Call",
     "CallJournal",
     "FaultMiddleware",
     "Faults",
+    "ProductJSONResponse",
     "Sandbox",
     "SandboxFault",
     "SyncASGITransport",
@@ -41,6 +44,25 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 FAULT_KINDS = ("429", "500", "502", "503", "timeout", "drop", "drop_after")
+
+
+class ProductJSONResponse(JSONResponse):
+    r"""Starlette's JSON response, which escapes text UTF-8 cannot carry.
+
+    A record broken behind the API's back may hold an unpaired surrogate. JSON
+    can carry it as a ``\uXXXX`` escape, so a product may well send it that
+    way rather than fail the whole page; the sandboxes do the same, where
+    Starlette's own render would raise.
+    """
+
+    def render(self, content: Any) -> bytes:
+        """UTF-8 JSON as Starlette writes it, else ASCII JSON with escapes."""
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(
+                content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+            ).encode("ascii")
 
 
 class Sandbox(Protocol):

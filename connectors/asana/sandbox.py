@@ -26,7 +26,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.asana import sandbox_seed as seeded
@@ -45,6 +45,7 @@ from hub.sandboxkit import (
     CallJournal,
     FaultMiddleware,
     Faults,
+    ProductJSONResponse,
     SyncASGITransport,
     WindowLimiter,
 )
@@ -155,7 +156,7 @@ class AsanaSandbox:
     async def _token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         status, body = self.auth.grant(form)
-        return JSONResponse(body, status_code=status)
+        return ProductJSONResponse(body, status_code=status)
 
     async def _api(self, request: Request) -> Response:
         if not self.auth.accepts(request.headers.get("Authorization", "")):
@@ -230,7 +231,7 @@ def _seconds(value: float) -> str:
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ProductJSONResponse(body, status_code=status, headers=headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

@@ -26,7 +26,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.hubspot import sandbox_api as api
@@ -38,7 +38,14 @@ from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
 from connectors.hubspot.sandbox_seed import seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
-from hub.sandboxkit import ASGIApp, CallJournal, FaultMiddleware, Faults, SyncASGITransport
+from hub.sandboxkit import (
+    ASGIApp,
+    CallJournal,
+    FaultMiddleware,
+    Faults,
+    ProductJSONResponse,
+    SyncASGITransport,
+)
 
 __all__ = ["HubSpotSandbox"]
 
@@ -372,7 +379,7 @@ async def _body(request: Request) -> Any:
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ProductJSONResponse(body, status_code=status, headers=headers)
 
 
 def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:

@@ -25,7 +25,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.jira.sandbox_api import JiraApi, Reply, error
@@ -38,6 +38,7 @@ from hub.sandboxkit import (
     CallJournal,
     FaultMiddleware,
     Faults,
+    ProductJSONResponse,
     SyncASGITransport,
     WindowLimiter,
 )
@@ -269,7 +270,7 @@ def _decode(raw: bytes) -> Any:
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ProductJSONResponse(body, status_code=status, headers=headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

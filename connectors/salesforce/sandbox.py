@@ -27,7 +27,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.salesforce import sandbox_api as api
@@ -38,7 +38,14 @@ from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed
 from connectors.salesforce.sandbox_soql import SoqlError
 from connectors.salesforce.sandbox_state import ApiAllocation, SandboxState
 from connectors.salesforce.sandbox_store import RecordStore
-from hub.sandboxkit import ASGIApp, CallJournal, FaultMiddleware, Faults, SyncASGITransport
+from hub.sandboxkit import (
+    ASGIApp,
+    CallJournal,
+    FaultMiddleware,
+    Faults,
+    ProductJSONResponse,
+    SyncASGITransport,
+)
 
 __all__ = ["SalesforceSandbox"]
 
@@ -354,7 +361,7 @@ async def _body(request: Request) -> Any:
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return ProductJSONResponse(body, status_code=status, headers=headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

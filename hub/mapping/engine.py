@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import MappingError
-from hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, run_transform
+from hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, check_text, run_transform
 from hub.mapping.paths import compile_path
 from hub.mapping.transforms import render_template
 from hub.mapping.values import (
@@ -179,6 +179,11 @@ def _record_id(emap: EntityMap, raw: Mapping[str, Any], entity_name: str) -> str
     if value is None or value == "" or isinstance(value, (Mapping, list)):
         problem = FieldProblem("refs", emap.id_path, "the record has no usable id", value)
         raise RecordMappingError(entity_name, "(no id)", [problem])
+    try:
+        check_text(str(value))
+    except ValueProblem as exc:
+        problem = FieldProblem("refs", emap.id_path, f"the record's id: {exc.reason}", value)
+        raise RecordMappingError(entity_name, "(no id)", [problem]) from None
     return str(value)
 
 

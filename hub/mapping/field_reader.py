@@ -8,6 +8,7 @@ returns a function that only does what that rule needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,14 @@ from hub.mapping.values import ValueProblem, converter, map_key, to_decimal
 if TYPE_CHECKING:
     from hub.mapping.spec import FieldRule
 
-__all__ = ["MAX_TEXT_LENGTH", "MISSING", "FieldReader", "compile_field_reader", "run_transform"]
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "MISSING",
+    "FieldReader",
+    "check_text",
+    "compile_field_reader",
+    "run_transform",
+]
 
 MISSING: Any = object()
 """What a field reader returns when the record gives the field no value."""
@@ -27,6 +35,8 @@ MAX_TEXT_LENGTH = 65_536
 """Longest text read into a unified field. Above the limit of every field the shipped
 mappings read (Salesforce 32,000, Jira 32,767, HubSpot and Asana 65,536): a longer one is
 a corrupt record, kept in the dead letters rather than carried into the other product."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FieldReader = Callable[[Mapping[str, Any]], Any]
 """Product record -> the field's unified value, or :data:`MISSING`; raises ValueProblem."""
@@ -48,8 +58,8 @@ def compile_field_reader(rule: FieldRule) -> FieldReader:
                 value = extract(raw)
                 if value is None:
                     return MISSING
-                if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-                    raise _too_long(value)
+                if isinstance(value, str) and (len(value) > MAX_TEXT_LENGTH or not value.isascii()):
+                    check_text(value)
                 return value
 
             return read_plain
@@ -70,8 +80,8 @@ def compile_field_reader(rule: FieldRule) -> FieldReader:
             return MISSING
         if finish is not None:
             return finish(value, raw)
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            raise _too_long(value)
+        if isinstance(value, str):
+            check_text(value)
         return value
 
     return read
@@ -108,8 +118,8 @@ def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None
     def finish(value: Any, raw: Mapping[str, Any]) -> Any:
         if transform is not None:
             value = run_transform(transform, value, "read")
-        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
-            raise _too_long(value)
+        if isinstance(value, str):
+            check_text(value)
         if value_map is not None:
             value = value_map(value)
         if kind is not None and value is not None:
@@ -155,11 +165,27 @@ def _kind_reader(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | N
     return lambda value, _raw: convert(value)
 
 
-def _too_long(value: str) -> ValueProblem:
-    return ValueProblem(
-        f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} the hub reads",
-        value,
-    )
+def check_text(value: str) -> None:
+    r"""Refuse text no product can hold: too long, or with an unpaired surrogate.
+
+    A JSON body may carry ``"\ud83d"`` alone; decoded, that is a string UTF-8
+    cannot encode, which would fail deep in a write, a query or the store.
+
+    Raises:
+        ValueProblem: naming what is wrong with the text.
+    """
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValueProblem(
+            f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} "
+            "the hub reads",
+            value,
+        )
+    if not value.isascii() and (found := _SURROGATE.search(value)):
+        raise ValueProblem(
+            f"text holds an unpaired surrogate (U+{ord(found.group()):04X}), "
+            "which no product can store",
+            value,
+        )
 
 
 def run_transform(name: str, value: Any, side: str) -> Any:

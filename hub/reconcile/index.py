@@ -8,6 +8,7 @@ of a million deals runs in the same few megabytes as one of a thousand.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,8 @@ __all__ = ["DealRow", "RecordIndex"]
 _SCHEMA = """
 CREATE TABLE deals (
     id TEXT PRIMARY KEY, stamp TEXT, name TEXT, won INTEGER, linked INTEGER,
-    close_date TEXT, in_window INTEGER, days_to_project REAL, record TEXT
+    close_date TEXT, in_window INTEGER, days_to_project REAL, record TEXT,
+    readable INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE projects (id TEXT, key TEXT, name TEXT, stamp TEXT, deal TEXT);
 CREATE TABLE links_seen (source_id TEXT PRIMARY KEY);
@@ -49,6 +51,20 @@ CREATE INDEX links_target_key ON links (target_key);
 """
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _stamp(text: str) -> str:
+    """A stamp as the index compares it: case-folded, and storable.
+
+    Stamps come from the products' records as they are (labels, properties);
+    one holding an unpaired surrogate cannot be written to SQLite at all, so
+    the surrogate becomes U+FFFD: such a stamp matches no deal, as it should.
+    """
+    folded = text.casefold()
+    return folded if folded.isascii() else _SURROGATE.sub("\ufffd", folded)
+
+
 @dataclass(frozen=True)
 class DealRow:
     """A deal as the index keeps it."""
@@ -60,6 +76,8 @@ class DealRow:
     in_window: bool
     record: str | None = None
     """What comparing needs of the deal (JSON), for won deals."""
+    readable: bool = True
+    """False for a deal the mapping could not read (reported as such)."""
 
 
 class RecordIndex:
@@ -94,11 +112,19 @@ class RecordIndex:
         its project took, the index works out itself (:meth:`deals_done`).
         """
         self._db.executemany(
-            "INSERT OR REPLACE INTO deals VALUES (?, ?, ?, ?, 0, ?, ?, NULL, ?)",
+            "INSERT OR REPLACE INTO deals VALUES (?, ?, ?, ?, 0, ?, ?, NULL, ?, 1)",
             [
-                (i, s.casefold(), n, int(w), c.isoformat() if c else None, int(iw), r)
+                (i, _stamp(s), n, int(w), c.isoformat() if c else None, int(iw), r)
                 for i, s, n, w, c, iw, r in rows
             ],
+        )
+
+    def add_unreadable_deals(self, ids: Iterable[str]) -> None:
+        """Deals the mapping could not read: they exist, but are neither won nor compared."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO deals (id, name, won, linked, in_window, readable)"
+            " VALUES (?, ?, 0, 0, 0, 0)",
+            [(i, i) for i in ids],
         )
 
     def deals_done(self) -> None:
@@ -111,15 +137,20 @@ class RecordIndex:
 
     def deals(self, ids: Iterable[str]) -> dict[str, DealRow]:
         """The indexed deals among ``ids``."""
-        query = "SELECT id, name, won, linked, in_window, record FROM deals WHERE id IN ({marks})"
+        query = (
+            "SELECT id, name, won, linked, in_window, record, readable FROM deals"
+            " WHERE id IN ({marks})"
+        )
         return {
-            row[0]: DealRow(row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]), row[5])
+            row[0]: DealRow(
+                row[0], row[1], bool(row[2]), bool(row[3]), bool(row[4]), row[5], bool(row[6])
+            )
             for row in self._rows_in(query, list(dict.fromkeys(ids)))
         }
 
     def deals_by_stamp(self, stamps: Iterable[str]) -> dict[str, str]:
         """Stamp -> deal id, for the indexed deals carrying these stamps."""
-        wanted = [s.casefold() for s in dict.fromkeys(stamps)]
+        wanted = [_stamp(s) for s in dict.fromkeys(stamps)]
         return dict(self._rows_in("SELECT stamp, id FROM deals WHERE stamp IN ({marks})", wanted))
 
     def _rows_in(self, query: str, values: list[str], *, times: int = 1) -> Iterator[Any]:
@@ -147,7 +178,7 @@ class RecordIndex:
         """``(id, key, name, stamp, deal)`` rows; ``deal`` is the deal it belongs to, if known."""
         self._db.executemany(
             "INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
-            [(i, k, n, s.casefold() if s else None, d) for i, k, n, s, d in rows],
+            [(i, k, n, _stamp(s) if s else None, d) for i, k, n, s, d in rows],
         )
 
     def projects_done(self) -> None:

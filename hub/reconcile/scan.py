@@ -181,7 +181,9 @@ class Reconciler:
         entity = self.crm_map.entities["Opportunity"]
         for page in self._pages(self.crm, entity):
             self._count("deals", len(page.records))
-            opps = self._unified(spool, "Opportunity", page, crm=True)
+            unreadable: list[str] = []
+            opps = self._unified(spool, "Opportunity", page, crm=True, unreadable=unreadable)
+            index.add_unreadable_deals(unreadable)
             rows = []
             for opp in opps:
                 if not isinstance(opp, Opportunity):
@@ -212,12 +214,25 @@ class Reconciler:
         return day is not None and self.kpis.start <= day <= self.kpis.end
 
     def _unified(
-        self, spool: Spool, entity_name: str, page: ChangePage, *, crm: bool
+        self,
+        spool: Spool,
+        entity_name: str,
+        page: ChangePage,
+        *,
+        crm: bool,
+        unreadable: list[str] | None = None,
     ) -> list[Entity]:
+        """The page's records as entities; each one the mapping cannot read is reported.
+
+        ``unreadable`` collects those records' ids, for passes that must still
+        know the record exists (a deal that cannot be read is not gone).
+        """
         spec = self.crm_map if crm else self.pm_map
         items, failures = to_unified_many(spec, entity_name, [r.raw for r in page.records])
         for raw, error in failures:
             record_id = _raw_id(raw)
+            if unreadable is not None:
+                unreadable.append(record_id)
             spool.add(
                 Discrepancy(
                     Kind.UNREADABLE,
@@ -237,11 +252,13 @@ class Reconciler:
         for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
             self._count("projects", len(page.records))
             stamps = {_raw_id(r.raw): self.pm.project_stamp(r.raw) for r in page.records}
+            unreadable: list[str] = []
             projects = [
                 p
-                for p in self._unified(spool, "Project", page, crm=False)
+                for p in self._unified(spool, "Project", page, crm=False, unreadable=unreadable)
                 if isinstance(p, Project)
             ]
+            index.add_projects((rid, rid, rid, None, None) for rid in unreadable)
             seen = self._project_deals(projects, stamps, index)
             index.add_projects(
                 (s.id, s.key, s.project.name, stamps.get(s.key) or stamps.get(s.id), s.deal)
@@ -265,6 +282,8 @@ class Reconciler:
                             "replaced this one; the hub will not touch it",
                         )
                     )
+                elif not deal.readable:
+                    continue  # reported as unreadable by the deals pass
                 elif not deal.won:
                     spool.add(
                         Discrepancy(

@@ -75,6 +75,12 @@ def _deal_breaks(crm: str) -> list[Break]:
             ("description", at + text),
             f"text of {OVERSIZE:,} characters",
         ),
+        Break(
+            "unpaired surrogate",
+            {text: "cut \ud83d here"},
+            ("description", at + text),
+            "unpaired surrogate (U+D83D)",
+        ),
     ]
 
 

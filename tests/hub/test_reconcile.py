@@ -308,5 +308,32 @@ def test_a_record_the_mapping_cannot_read_is_reported_and_the_rest_goes_on(
         assert "On Hold" in str(unreadable.detail)
         assert "status" in str(unreadable.detail)
         assert [d.pm_ref for d in _of(found, Kind.FIELD_DRIFT)] == [others[0].target_key]
+        # nor is its link reported as pointing at a deleted project
+        assert {d.kind for d in found} == {Kind.UNREADABLE, Kind.FIELD_DRIFT}
+    finally:
+        runtime.close()
+
+
+def test_text_no_product_can_hold_is_reported_unreadable_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deal name with an unpaired surrogate (sent as a JSON escape) cannot go into the index."""
+    runtime = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
+    try:
+        _run_all(runtime)
+        broken, *others = _links(runtime)
+        store = _crm(runtime).state.store  # type: ignore[attr-defined]
+        with store.lock:
+            store.lookup(broken.source_id)[1].update({"Name": "cut \ud83d here"})
+        _set_budget(runtime, others[0], 2.0)
+
+        found = _found(runtime)
+
+        [unreadable] = _of(found, Kind.UNREADABLE)
+        assert unreadable.crm_ref == broken.source_id
+        assert "unpaired surrogate (U+D83D)" in str(unreadable.detail)
+        assert [d.pm_ref for d in _of(found, Kind.FIELD_DRIFT)] == [others[0].target_key]
+        # its project is not reported as having lost its deal: the deal is there, unreadable
+        assert {d.kind for d in found} == {Kind.UNREADABLE, Kind.FIELD_DRIFT}
     finally:
         runtime.close()

@@ -76,3 +76,17 @@ def test_days_to_project_count_from_the_close_date_at_midnight_utc() -> None:
         assert index.days_to_project() == [0.0, 2.5]
     finally:
         index.close()
+
+
+def test_a_stamp_no_product_can_hold_is_stored_and_matches_no_deal(index: RecordIndex) -> None:
+    index.add_deals([_deal("D1")])
+    index.add_projects([("P1", "P-1", "Project", "stamp-\ud83d", None)])
+    assert index.deals_by_stamp(["stamp-\ud83d", "STAMP-D1"]) == {"stamp-d1": "D1"}
+
+
+def test_an_unreadable_deal_is_there_but_neither_won_nor_linked(index: RecordIndex) -> None:
+    index.add_unreadable_deals(["D1"])
+    index.deals_done()
+    [row] = index.deals(["D1"]).values()
+    assert not row.readable and not row.won and not row.linked
+    assert list(index.won_without_project()) == []

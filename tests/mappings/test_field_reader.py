@@ -13,6 +13,7 @@ from hub.mapping.spec import FieldRule
 from hub.mapping.values import ValueProblem
 
 LONG = "x" * (MAX_TEXT_LENGTH + 1)
+LONE_SURROGATE = "cut \ud83d here"
 
 
 def _read(rule: dict[str, Any], raw: dict[str, Any]) -> Any:
@@ -35,9 +36,13 @@ def test_a_plain_copy_gives_the_value_or_missing() -> None:
         {"path": "A", "transform": "lower"},  # transformed first
     ],
 )
-def test_text_above_the_limit_is_refused_whatever_the_rule(rule: dict[str, Any]) -> None:
+def test_text_no_product_can_hold_is_refused_whatever_the_rule(rule: dict[str, Any]) -> None:
     with pytest.raises(ValueProblem, match="longer than"):
         _read(rule, {"A": LONG})
+    with pytest.raises(ValueProblem, match=r"unpaired surrogate \(U\+D83D\)"):
+        _read(rule, {"A": LONE_SURROGATE})
+    text = "caf\u00e9 \U0001f600 ok"  # non-ASCII, paired: fine
+    assert _read(rule, {"A": text}) == (text.lower() if "transform" in rule else text)
 
 
 def test_a_required_field_refuses_empty_and_blank_text() -> None:
@@ -82,3 +87,18 @@ def test_a_template_renders_from_the_record() -> None:
     assert _read({"template": "{{ A }}-{{ B }}"}, {"A": "x", "B": 2}) == "x-2"
     with pytest.raises(ValueProblem):
         _read({"template": "{{ Missing.Deep }}"}, {})
+
+
+def test_a_record_id_no_product_can_hold_is_no_usable_id() -> None:
+    from hub.mapping.engine import RecordMappingError, to_unified
+    from hub.mapping.spec import MappingSpec
+
+    spec = MappingSpec.model_validate(
+        {
+            "system": "crm",
+            "entities": {"Account": {"object": "A", "fields": {"name": {"path": "N"}}}},
+        }
+    )
+    with pytest.raises(RecordMappingError, match="unpaired surrogate") as caught:
+        to_unified(spec, "Account", {"Id": LONE_SURROGATE, "N": "Acme"})
+    assert caught.value.record_id == "(no id)"
