@@ -146,3 +146,31 @@ def test_dead_letters_repeat_and_resolve(store: StateStore) -> None:
     assert store.resolve_dead_letters("h", "crm", ["006X"]) == 1
     assert store.dead_letters() == []
     assert len(store.dead_letters(status="replayed")) == 1
+
+
+def test_a_record_holding_text_no_product_can_hold_is_kept_as_it_came(store: StateStore) -> None:
+    """The raw record keeps its unpaired surrogate (JSON carries it escaped); nothing is lost."""
+    from hub.mapping.engine import RecordMappingError, to_unified
+    from hub.mapping.spec import MappingSpec
+
+    spec = MappingSpec.model_validate(
+        {
+            "system": "crm",
+            "entities": {"Account": {"object": "A", "fields": {"name": {"path": "N"}}}},
+        }
+    )
+    raw = {"Id": "001X", "N": "cut \ud83d here"}
+    with pytest.raises(RecordMappingError) as caught:
+        to_unified(spec, "Account", raw)
+    store.dead_letter(
+        "r",
+        handoff="h",
+        system="crm",
+        object_name="Account",
+        record_id=caught.value.record_id,
+        reason=str(caught.value),
+        payload=raw,
+    )
+    [letter] = store.dead_letters()
+    assert letter.record_id == "001X" and "unpaired surrogate (U+D83D)" in letter.reason
+    assert letter.payload == raw
