@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub.errors import QueryBuildError
+from hub.unicode_text import unpaired_surrogate
 
 __all__ = [
     "Condition",
@@ -47,7 +48,6 @@ _JQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # What Jira's JQL grammar (CONTROLCHARS) refuses raw inside a quoted string;
 # ``\uXXXX`` carries them instead.
 _JQL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # Used with fullmatch: ``$`` would also accept a trailing newline.
 _SOQL_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _JQL_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*|cf\[\d+\]")
@@ -80,8 +80,8 @@ def search_text(value: str) -> str:
     at all: it is refused here, as the literals refuse it, rather than failing
     deep inside the HTTP client.
     """
-    if surrogate := _SURROGATE.search(value):
-        code = ord(surrogate.group())
+    if (surrogate := unpaired_surrogate(value)) is not None:
+        code = ord(surrogate)
         raise QueryBuildError(f"value contains an unpaired surrogate (U+{code:04X})")
     return value
 

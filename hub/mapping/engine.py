@@ -179,12 +179,13 @@ def _record_id(emap: EntityMap, raw: Mapping[str, Any], entity_name: str) -> str
     if value is None or value == "" or isinstance(value, (Mapping, list)):
         problem = FieldProblem("refs", emap.id_path, "the record has no usable id", value)
         raise RecordMappingError(entity_name, "(no id)", [problem])
+    record_id = str(value)
     try:
-        check_text(str(value))
+        check_text(record_id)
     except ValueProblem as exc:
         problem = FieldProblem("refs", emap.id_path, f"the record's id: {exc.reason}", value)
         raise RecordMappingError(entity_name, "(no id)", [problem]) from None
-    return str(value)
+    return record_id
 
 
 def _read_fields(

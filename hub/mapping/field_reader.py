@@ -8,7 +8,6 @@ returns a function that only does what that rule needs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from hub.errors import HubError, MappingError
 from hub.mapping.paths import Reader, compile_path
 from hub.mapping.transforms import apply_transform, render_template
 from hub.mapping.values import ValueProblem, converter, map_key, to_decimal
+from hub.unicode_text import unpaired_surrogate
 
 if TYPE_CHECKING:
     from hub.mapping.spec import FieldRule
@@ -35,8 +35,6 @@ MAX_TEXT_LENGTH = 65_536
 """Longest text read into a unified field. Above the limit of every field the shipped
 mappings read (Salesforce 32,000, Jira 32,767, HubSpot and Asana 65,536): a longer one is
 a corrupt record, kept in the dead letters rather than carried into the other product."""
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FieldReader = Callable[[Mapping[str, Any]], Any]
 """Product record -> the field's unified value, or :data:`MISSING`; raises ValueProblem."""
@@ -180,10 +178,9 @@ def check_text(value: str) -> None:
             "the hub reads",
             value,
         )
-    if not value.isascii() and (found := _SURROGATE.search(value)):
+    if (found := unpaired_surrogate(value)) is not None:
         raise ValueProblem(
-            f"text holds an unpaired surrogate (U+{ord(found.group()):04X}), "
-            "which no product can store",
+            f"text holds an unpaired surrogate (U+{ord(found):04X}), which no product can store",
             value,
         )
 

@@ -8,7 +8,6 @@ of a million deals runs in the same few megabytes as one of a thousand.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.store.repo import LinkEnds
+from hub.unicode_text import without_surrogates
 
 __all__ = ["DealRow", "RecordIndex"]
 
@@ -51,9 +51,6 @@ CREATE INDEX links_target_key ON links (target_key);
 """
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _stamp(text: str) -> str:
     """A stamp as the index compares it: case-folded, and storable.
 
@@ -61,8 +58,7 @@ def _stamp(text: str) -> str:
     one holding an unpaired surrogate cannot be written to SQLite at all, so
     the surrogate becomes U+FFFD: such a stamp matches no deal, as it should.
     """
-    folded = text.casefold()
-    return folded if folded.isascii() else _SURROGATE.sub("\ufffd", folded)
+    return without_surrogates(text.casefold())
 
 
 @dataclass(frozen=True)
