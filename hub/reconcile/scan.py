@@ -258,11 +258,15 @@ class Reconciler:
                 for p in self._unified(spool, "Project", page, crm=False, unreadable=unreadable)
                 if isinstance(p, Project)
             ]
-            index.add_projects((rid, rid, rid, None, None) for rid in unreadable)
             seen = self._project_deals(projects, stamps, index)
             index.add_projects(
-                (s.id, s.key, s.project.name, stamps.get(s.key) or stamps.get(s.id), s.deal)
-                for s in seen
+                [
+                    *(
+                        (s.id, s.key, s.project.name, stamps.get(s.key) or stamps.get(s.id), s.deal)
+                        for s in seen
+                    ),
+                    *((rid, rid, rid, None, None) for rid in unreadable),  # seen, not readable
+                ]
             )
             deals = index.deals([s.deal for s in seen if s.deal])
             won: list[_ProjectSeen] = []
