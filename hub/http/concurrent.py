@@ -15,9 +15,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
-__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "in_parallel", "read_ahead", "waves"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "MAX_CONCURRENCY",
+    "Prefetch",
+    "in_parallel",
+    "read_ahead",
+    "waves",
+]
 
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
@@ -94,34 +101,65 @@ def read_ahead(
                 _close(source)
             return
         pages = itertools.chain([cast("_Out", first)], source)
-    ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    room = threading.Semaphore(max(1, depth))
-    stop = threading.Event()
+    fetched = Prefetch(pages, depth=depth, closes=source)
+    try:
+        yield from fetched
+    finally:
+        fetched.close()
 
-    def fetch() -> None:
+
+class Prefetch(Generic[_Out]):
+    """``pages`` fetched on a thread from the moment this is made, up to ``depth`` ahead.
+
+    Unlike :func:`read_ahead`, which starts when first asked for a page, this
+    starts at once: a caller busy with one system can have the next one's
+    pages read meanwhile (a reconcile reads the project tool while it works
+    through the CRM's deals). Iterate it once; :meth:`close` (or leaving the
+    ``with`` block) stops the thread, whether or not every page was taken.
+    ``closes``: the generator behind ``pages``, closed on the fetching thread.
+    """
+
+    def __init__(
+        self, pages: Iterator[_Out], *, depth: int, closes: Iterator[Any] | None = None
+    ) -> None:
+        self._pages = pages
+        self._source = pages if closes is None else closes
+        self._ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._room = threading.Semaphore(max(1, depth))
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._fetch, name="hub-read-ahead", daemon=True)
+        self._worker.start()
+
+    def _fetch(self) -> None:
         try:
-            while room.acquire() and not stop.is_set():
-                page = next(pages, _END)
-                ready.put(page)
+            while self._room.acquire() and not self._stop.is_set():
+                page = next(self._pages, _END)
+                self._ready.put(page)
                 if page is _END:
                     return
         except BaseException as exc:  # handed to the caller, in the pages' order
-            ready.put(_Failed(exc))
+            self._ready.put(_Failed(exc))
         finally:
-            _close(source)
+            _close(self._source)
 
-    worker = threading.Thread(target=fetch, name="hub-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while (page := ready.get()) is not _END:
+    def __iter__(self) -> Iterator[_Out]:
+        while (page := self._ready.get()) is not _END:
             if isinstance(page, _Failed):
                 raise page.error
-            room.release()
+            self._room.release()
             yield page
-    finally:
-        stop.set()
-        room.release()
-        worker.join()
+
+    def close(self) -> None:
+        """Stop fetching and wait for the thread (a page in flight finishes first)."""
+        self._stop.set()
+        self._room.release()
+        self._worker.join()
+
+    def __enter__(self) -> Prefetch[_Out]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def _close(pages: Iterator[Any]) -> None:

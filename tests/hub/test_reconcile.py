@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -335,5 +337,30 @@ def test_a_record_the_mapping_cannot_read_is_reported_and_the_rest_goes_on(
         assert [d.pm_ref for d in _of(found, Kind.FIELD_DRIFT)] == [others[0].target_key]
         # nothing else: an unreadable deal is not gone, an unreadable project's link not dead
         assert {d.kind for d in found} == {Kind.UNREADABLE, Kind.FIELD_DRIFT}
+    finally:
+        runtime.close()
+
+
+@pytest.mark.parametrize("failing", ["crm", "pm"])
+def test_a_failed_read_of_either_system_stops_the_reconcile_and_its_prefetching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """The project tool is read while the deals pass runs; a failure on either side ends both."""
+    runtime = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
+    try:
+        _run_all(runtime)
+        connector = runtime.connector(failing)
+        read = connector.read_changes
+
+        def fails_after_a_page(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            yield from itertools.islice(read(*args, **kwargs), 1)
+            raise ConnectionError(f"{failing} went away")
+
+        monkeypatch.setattr(connector, "read_changes", fails_after_a_page)
+        before = set(threading.enumerate())
+        with pytest.raises(ConnectionError, match=f"{failing} went away"):
+            reconcile(runtime, fix=False)
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        assert not [t for t in left if t.name == "hub-read-ahead"], left
     finally:
         runtime.close()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.http.concurrent import in_parallel, read_ahead, waves
+from hub.http.concurrent import Prefetch, in_parallel, read_ahead, waves
 
 
 def test_results_come_back_in_the_items_order() -> None:
@@ -215,3 +215,52 @@ def test_read_ahead_one_page_read_closed_early_closes_its_source() -> None:
     assert next(reader) == 0
     reader.close()
     assert closed.is_set()
+
+
+def test_prefetch_starts_fetching_before_the_first_page_is_asked_for() -> None:
+    fetched = threading.Semaphore(0)
+
+    def pages() -> Iterator[int]:
+        for n in range(5):
+            fetched.release()
+            yield n
+
+    with Prefetch(pages(), depth=3) as ahead:
+        for _ in range(3):  # up to depth pages, with nobody asking yet
+            assert fetched.acquire(timeout=5)
+        assert not fetched.acquire(timeout=0.02), "fetched beyond depth"
+        assert list(ahead) == [0, 1, 2, 3, 4]
+
+
+def test_prefetch_left_early_stops_its_thread_and_closes_the_source() -> None:
+    closed = threading.Event()
+    first = threading.Event()
+    fetching: list[threading.Thread] = []
+
+    def pages() -> Iterator[int]:
+        fetching.append(threading.current_thread())
+        try:
+            for n in range(100):
+                first.set()
+                yield n
+        finally:
+            closed.set()
+
+    with pytest.raises(KeyError), Prefetch(pages(), depth=2):
+        assert first.wait(5)
+        raise KeyError("the caller's own work failed")  # before taking any page
+    assert closed.is_set(), "the page source was not closed"
+    assert fetching[0] is not threading.current_thread()
+    assert not fetching[0].is_alive(), "the fetching thread still runs"
+
+
+def test_prefetch_raises_a_failure_in_the_pages_order() -> None:
+    def pages() -> Iterator[int]:
+        yield 0
+        raise RuntimeError("page 1 failed")
+
+    got: list[int] = []
+    with Prefetch(pages(), depth=4) as ahead, pytest.raises(RuntimeError, match="page 1 failed"):
+        for page in ahead:
+            got.append(page)
+    assert got == [0]
