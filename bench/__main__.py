@@ -9,7 +9,16 @@ from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from bench import calls, incremental, overhead, peers, prefect_share, ratelimit, reconcile_scale
+from bench import (
+    calls,
+    incremental,
+    overhead,
+    peers,
+    prefect_share,
+    ratelimit,
+    reconcile_paced,
+    reconcile_scale,
+)
 from bench.report import Figure, markdown_table, print_table, write_json
 
 MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
@@ -18,6 +27,7 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "incremental": incremental.measure,
     "overhead": overhead.measure,
     "reconcile": reconcile_scale.measure,
+    "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import prefect_share, reconcile_scale
+from bench import prefect_share, reconcile_paced, reconcile_scale
 
 
 def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
@@ -17,6 +17,55 @@ def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
     assert details["discrepancies"] == 0, details["discrepancies_by_kind"]
     assert details["calls"] > 0
     assert all(f.product == "hub" and f.bound == "max" and f.value > 0 for f in figures)
+
+
+def test_paced_reconcile_reports_what_the_hub_adds_to_the_limits_floor() -> None:
+    (figure,) = reconcile_paced.measure(30)
+    details = figure.details
+    assert figure.figure == "reconcile seconds over the limits' floor"
+    assert (figure.bound, figure.target) == ("max", reconcile_scale.MAX_SECONDS)
+    assert details["pairs"] == 30 and details["discrepancies"] == 0
+    assert details["requests_per_second"] == "connectors' own pacing"
+    calls = details["calls_by_product"]
+    assert set(calls) == {"salesforce", "jira"} and all(n > 0 for n in calls.values())
+    jira = details["pacing"]["jira"]
+    assert details["floor_seconds_by_product"]["jira"] == round(
+        (calls["jira"] - jira["burst"]) * jira["per_seconds"] / jira["requests"], 3
+    )
+    # the wall time holds the floor: the connectors paced every call
+    assert details["seconds"] >= details["floor_seconds"] > 0
+    assert figure.value == round(details["seconds"] - details["floor_seconds"], 3)
+
+
+@pytest.mark.parametrize(
+    ("calls", "pacing", "seconds"),
+    [
+        (0, {"requests": 19, "per_seconds": 2.0, "burst": 1}, 0.0),
+        (1, {"requests": 19, "per_seconds": 2.0, "burst": 1}, 0.0),
+        (20, {"requests": 19, "per_seconds": 2.0, "burst": 1}, 2.0),
+        (25, {"requests": 20, "per_seconds": 1.0, "burst": 25}, 0.0),
+        (65, {"requests": 20, "per_seconds": 1.0, "burst": 25}, 2.0),
+        (11, {"requests": 10, "per_seconds": 1.0}, 0.1),  # no burst: the bucket holds `requests`
+    ],
+)
+def test_limits_floor_is_the_calls_beyond_the_burst_at_the_refill_rate(
+    calls: int, pacing: dict[str, float], seconds: float
+) -> None:
+    assert reconcile_paced.floor_seconds(calls, pacing) == pytest.approx(seconds)
+
+
+def test_calls_are_summed_by_product() -> None:
+    by_path = {"jira GET /rest/api/3/myself": 1, "jira POST /rest/api/3/search/jql": 4}
+    by_path |= {"salesforce GET /services/data/v61.0/query": 2}
+    assert reconcile_paced.calls_by_product(by_path) == {"jira": 5, "salesforce": 2}
+
+
+def test_published_pacing_is_the_connectors_own() -> None:
+    from connectors.jira.settings import DEFAULT_RATE_LIMIT
+
+    assert reconcile_paced.published_pacing("jira") == DEFAULT_RATE_LIMIT
+    with pytest.raises(ValueError, match="asana"):
+        reconcile_paced.published_pacing("asana")
 
 
 @pytest.mark.prefect
