@@ -114,9 +114,11 @@ class Prefetch(Generic[_Out]):
     Unlike :func:`read_ahead`, which starts when first asked for a page, this
     starts at once: a caller busy with one system can have the next one's
     pages read meanwhile (a reconcile reads the project tool while it works
-    through the CRM's deals). Iterate it once; :meth:`close` (or leaving the
-    ``with`` block) stops the thread, whether or not every page was taken.
-    ``closes``: the generator behind ``pages``, closed on the fetching thread.
+    through the CRM's deals), taking what has come with :meth:`ready` so the
+    fetching need not wait for it. Pages come in order across both ways of
+    taking them; :meth:`close` (or leaving the ``with`` block) stops the
+    thread, whether or not every page was taken. ``closes``: the generator
+    behind ``pages``, closed on the fetching thread.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class Prefetch(Generic[_Out]):
         self._ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Semaphore(max(1, depth))
         self._stop = threading.Event()
+        self._end: object = None  # _END or a _Failed, once taken from the queue
         self._worker = threading.Thread(target=self._fetch, name="hub-read-ahead", daemon=True)
         self._worker.start()
 
@@ -142,12 +145,41 @@ class Prefetch(Generic[_Out]):
         finally:
             _close(self._source)
 
+    def _take(self, item: Any) -> bool:
+        """Whether ``item`` is a page (room is made for the next); else the end is noted."""
+        if item is _END or isinstance(item, _Failed):
+            self._end = item
+            return False
+        self._room.release()
+        return True
+
+    def _raise_failure(self) -> None:
+        if isinstance(self._end, _Failed):
+            raise self._end.error
+
+    def ready(self) -> list[_Out]:
+        """The pages fetched and not yet taken, without waiting; fetching goes on.
+
+        A failure after them is raised by the next call (or iteration).
+        """
+        self._raise_failure()
+        pages: list[_Out] = []
+        while self._end is None:
+            try:
+                item = self._ready.get_nowait()
+            except queue.Empty:
+                break
+            if self._take(item):
+                pages.append(item)
+        return pages
+
     def __iter__(self) -> Iterator[_Out]:
-        while (page := self._ready.get()) is not _END:
-            if isinstance(page, _Failed):
-                raise page.error
-            self._room.release()
-            yield page
+        """The pages not yet taken, waiting for each."""
+        while self._end is None:
+            item = self._ready.get()
+            if self._take(item):
+                yield item
+        self._raise_failure()
 
     def close(self) -> None:
         """Stop fetching and wait for the thread (a page in flight finishes first)."""

@@ -26,14 +26,14 @@ import datetime as dt
 import itertools
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from hub.config import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
 from hub.connector import ChangePage, Connector
-from hub.errors import ConfigError, Issue, MappingError
+from hub.errors import ConfigError, Issue
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
@@ -56,6 +56,7 @@ from hub.reconcile.drift import COMPUTED, DealSide, FieldPair, drift_pairs, pair
 from hub.reconcile.index import DealRow, RecordIndex
 from hub.reconcile.kpis import KpiReport
 from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
+from hub.reconcile.spill import PageSpill
 from hub.runtime import Runtime
 
 __all__ = ["Reconciler"]
@@ -74,18 +75,20 @@ class _ProjectSeen:
 
 @dataclass(frozen=True)
 class _ProjectPage:
+    """A page of the project tool as the projects pass needs it (it may wait on disk)."""
+
     size: int
     stamps: dict[str, str | None]
     projects: list[Project]
-    failures: list[tuple[Mapping[str, Any], MappingError]]
+    unreadable: list[tuple[str, str]]
+    """(record id, why) of each record the mapping could not read."""
     percents: dict[str, int | None]
 
 
-PROJECT_PAGES_AHEAD = 100
-"""Project pages read while the deals pass runs. A product's published limit paces the
-project tool (Jira 9.5 calls a second: a page of 100 and its tasks' search every 0.2 s);
-reading it meanwhile hides the deals pass (about 8 s at 100k deals) under that pacing.
-Mapped, a page of 100 projects holds well under 1 MB."""
+PAGES_AHEAD = 8
+"""Project pages the prefetching thread may hold in memory. While the deals pass runs it
+moves them to a spill file after each deals page, so the project tool's read never waits
+for the deals (its published limits then hide the deals pass instead of adding to it)."""
 
 
 class Reconciler:
@@ -171,10 +174,11 @@ class Reconciler:
 
     def _scan(self, spool: Spool, index: RecordIndex) -> None:
         index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
-        with Prefetch(self._project_pages(), depth=PROJECT_PAGES_AHEAD) as project_pages:
-            self._scan_deals(spool, index)
+        spill = PageSpill[_ProjectPage]()
+        with spill, Prefetch(self._project_pages(), depth=PAGES_AHEAD) as live:
+            self._scan_deals(spool, index, between_pages=lambda: spill.add(live.ready()))
             index.deals_done()
-            self._scan_projects(spool, index, project_pages)
+            self._scan_projects(spool, index, itertools.chain(spill.take(), live))
         index.projects_done()
         self._report_index(spool, index)
         self._scan_links(spool, index)
@@ -201,7 +205,10 @@ class Reconciler:
 
     # 1. deals ------------------------------------------------------------------------------
 
-    def _scan_deals(self, spool: Spool, index: RecordIndex) -> None:
+    def _scan_deals(
+        self, spool: Spool, index: RecordIndex, *, between_pages: Callable[[], None]
+    ) -> None:
+        """Every deal into the index; ``between_pages`` runs after each page."""
         entity = self.crm_map.entities["Opportunity"]
         for page in self._pages(self.crm, entity):
             self._count("deals", len(page.records))
@@ -230,6 +237,7 @@ class Reconciler:
                     )
                 )
             index.add_deals(rows)
+            between_pages()
 
     def _deal_id(self, opp: Opportunity) -> str:
         return opp.refs[self.crm_name]
@@ -257,22 +265,23 @@ class Reconciler:
 
     def _mapped(
         self, entity_name: str, page: ChangePage, *, crm: bool
-    ) -> tuple[list[Entity], list[tuple[Mapping[str, Any], MappingError]]]:
+    ) -> tuple[list[Entity], list[tuple[str, str]]]:
+        """The page's entities, and (record id, why) of each record the mapping could not read."""
         spec = self.crm_map if crm else self.pm_map
-        return to_unified_many(spec, entity_name, [r.raw for r in page.records])
+        items, failures = to_unified_many(spec, entity_name, [r.raw for r in page.records])
+        return items, [(_raw_id(raw), str(error)) for raw, error in failures]
 
     def _report_unreadable(
         self,
         spool: Spool,
         entity_name: str,
-        failures: Iterable[tuple[Mapping[str, Any], MappingError]],
+        failures: Iterable[tuple[str, str]],
         *,
         crm: bool,
         ids: list[str] | None = None,
     ) -> None:
         system = (self.crm_map if crm else self.pm_map).system
-        for raw, error in failures:
-            record_id = _raw_id(raw)
+        for record_id, why in failures:
             if ids is not None:
                 ids.append(record_id)
             spool.add(
@@ -282,7 +291,7 @@ class Reconciler:
                     crm_ref=record_id if crm else None,
                     pm_ref=None if crm else record_id,
                     fix=f"correct the record in {system}, or the {system} mapping",
-                    detail=str(error),
+                    detail=why,
                 )
             )
 
@@ -299,13 +308,13 @@ class Reconciler:
         """
         entity = self.pm_map.entities["Project"]
         for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
-            items, failures = self._mapped("Project", page, crm=False)
+            items, unreadable = self._mapped("Project", page, crm=False)
             projects = [p for p in items if isinstance(p, Project)]
             yield _ProjectPage(
                 size=len(page.records),
                 stamps={_raw_id(r.raw): self.pm.project_stamp(r.raw) for r in page.records},
                 projects=projects,
-                failures=failures,
+                unreadable=unreadable,
                 percents=self._percents(projects),
             )
 
@@ -315,7 +324,7 @@ class Reconciler:
         for page in pages:
             self._count("projects", page.size)
             unreadable: list[str] = []
-            self._report_unreadable(spool, "Project", page.failures, crm=False, ids=unreadable)
+            self._report_unreadable(spool, "Project", page.unreadable, crm=False, ids=unreadable)
             stamps, projects = page.stamps, page.projects
             seen = self._project_deals(projects, stamps, index)
             index.add_projects(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from hub.mapping.engine import from_unified
 from hub.model import Project
 from hub.reconcile.fix import reconcile
 from hub.reconcile.model import Discrepancy, Kind
+from hub.reconcile.scan import Reconciler
+from hub.reconcile.spill import PageSpill
 from hub.runtime import Runtime
 from hub.sandboxkit import Sandbox
 from hub.store import Link
@@ -362,5 +365,54 @@ def test_a_failed_read_of_either_system_stops_the_reconcile_and_its_prefetching(
             reconcile(runtime, fix=False)
         left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
         assert not [t for t in left if t.name == "hub-read-ahead"], left
+    finally:
+        runtime.close()
+
+
+def test_project_pages_read_ahead_of_the_deals_wait_on_disk_and_find_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small pages and a slow CRM: the project tool's pages outrun the deals pass."""
+    runtime = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
+    try:
+        _run_all(runtime)
+        links = _links(runtime)
+        _set_budget(runtime, links[0], 1.0)
+        _delete_project(runtime, links[1])
+        _duplicate_project(runtime, links[2].source_id)
+
+        def found() -> list[tuple[Any, ...]]:
+            result = Reconciler(runtime, page_size=2).run()
+            try:
+                return sorted(
+                    (d.kind.value, d.crm_ref, d.pm_ref, d.field, d.crm_value, d.pm_value)
+                    for d in result.discrepancies()
+                )
+            finally:
+                result.spool.close()
+
+        plain = found()
+        crm = runtime.connector("crm")
+        read = crm.read_changes
+
+        def slow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            for page in read(*args, **kwargs):
+                time.sleep(0.05)
+                yield page
+
+        spilled: list[Any] = []
+        add = PageSpill.add
+
+        def counted(self: PageSpill[Any], pages: Any) -> None:
+            pages = list(pages)
+            spilled.extend(pages)
+            add(self, pages)
+
+        monkeypatch.setattr(crm, "read_changes", slow)
+        monkeypatch.setattr(PageSpill, "add", counted)
+        assert found() == plain
+        assert len(spilled) > 1, "no project page waited for the deals pass"
+        kinds = {row[0] for row in plain}
+        assert {"field_drift", "link_to_deleted", "deal_with_two_projects"} <= kinds
     finally:
         runtime.close()

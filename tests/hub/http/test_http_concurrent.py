@@ -264,3 +264,41 @@ def test_prefetch_raises_a_failure_in_the_pages_order() -> None:
         for page in ahead:
             got.append(page)
     assert got == [0]
+
+
+def test_prefetch_ready_hands_over_what_is_fetched_without_waiting() -> None:
+    release = threading.Event()
+
+    def pages() -> Iterator[int]:
+        yield 0
+        yield 1
+        release.wait(5)
+        yield 2
+
+    with Prefetch(pages(), depth=5) as ahead:
+        got: list[int] = []
+        deadline = time.monotonic() + 5
+        while len(got) < 2 and time.monotonic() < deadline:
+            got += ahead.ready()
+        assert got == [0, 1]
+        assert ahead.ready() == []  # page 2 is not there yet: no waiting for it
+        release.set()
+        assert list(ahead) == [2]
+        assert ahead.ready() == []
+
+
+def test_prefetch_ready_raises_a_failure_after_the_pages_before_it() -> None:
+    def pages() -> Iterator[int]:
+        yield 0
+        raise RuntimeError("page 1 failed")
+
+    with Prefetch(pages(), depth=5) as ahead:
+        got: list[int] = []
+        deadline = time.monotonic() + 5
+        with pytest.raises(RuntimeError, match="page 1 failed"):
+            while time.monotonic() < deadline:
+                got += ahead.ready()
+                time.sleep(0.001)
+        assert got == [0]
+        with pytest.raises(RuntimeError, match="page 1 failed"):
+            list(ahead)
