@@ -8,9 +8,11 @@ One pass per stream, each page handled and let go:
    its stamp and whether it is won, a won one with what comparing needs of
    it (its DealSide); once all are in, the index marks those won-to-project
    linked;
-2. every project: its deal is found through the link, else through the stamp
-   the hub put on it; a deal that is gone or no longer won is reported, and a
-   won one (kept in the index by step 1) is compared field by field;
+2. every project (read from the start, beside step 1; the pages that come
+   before every deal is in wait on disk): its deal is found through the link,
+   else through the stamp the hub put on it; a deal that is gone or no longer
+   won is reported, and a won one (kept in the index by step 1) is compared
+   field by field;
 3. the index then answers what needs every record at once: won deals without
    a project, deals two projects claim, links whose records are gone;
 4. risk items and feedback items, when those handoffs are configured, are
@@ -86,9 +88,10 @@ class _ProjectPage:
 
 
 PAGES_AHEAD = 8
-"""Project pages the prefetching thread may hold in memory. While the deals pass runs it
-moves them to a spill file after each deals page, so the project tool's read never waits
-for the deals (its published limits then hide the deals pass instead of adding to it)."""
+"""Project pages the prefetching thread may hold in memory. While the deals pass runs, the
+reconcile moves them to a spill file after each deals page, so the project tool's read
+never waits for the deals (its published limits then hide the deals pass instead of
+adding to it)."""
 
 
 class Reconciler:
