@@ -40,13 +40,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from bench.report import Figure
 
@@ -462,7 +463,12 @@ def _insert_links(url: str, projects: list[list[str]], jira_url: str) -> float:
 
 
 def run(
-    size: int, *, runs: int = 1, profile: Path | None = None, paced: bool = False
+    size: int,
+    *,
+    runs: int = 1,
+    profile: Path | None = None,
+    paced: bool = False,
+    pacing: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Seed, serve, link and reconcile ``size`` pairs ``runs`` times; the fastest run's report.
 
@@ -470,7 +476,8 @@ def run(
     is the child's own (with the calls and sandbox CPU of that run) plus the
     setup's, and ``runs_seconds``/``runs_cpu_seconds`` list every run.
     ``paced``: the connectors keep their own pacing of the vendors' published
-    limits (else it is lifted, so that the hub's own cost is what is timed).
+    limits (else it is lifted, so that the hub's own cost is what is timed);
+    ``pacing`` replaces it for the named connectors (requests, per_seconds, burst).
     """
     from hub.demo import example_for, write_sandbox_config
 
@@ -486,6 +493,8 @@ def run(
                 env_prefix="HUB_BENCH_RECONCILE",
                 requests_per_second=None if paced else RATE,
             )
+            if pacing:
+                _set_pacing(config, pacing)
             projects = pm.manifest["projects"]
             link_seconds = _insert_links(f"sqlite:///{folder / 'state.db'}", projects, pm.url)
             reports = [
@@ -501,6 +510,15 @@ def run(
         "link_insert_seconds": round(link_seconds, 3),
     }
     return report
+
+
+def _set_pacing(config: Path, pacing: Mapping[str, Mapping[str, float]]) -> None:
+    """Give the systems of these connectors this client pacing."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for system in data["systems"].values():
+        if system["connector"] in pacing:
+            system["rate_limit"] = dict(pacing[system["connector"]])
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
 def _child_run(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bench import prefect_share, reconcile_paced, reconcile_scale
 
@@ -33,8 +36,30 @@ def test_paced_reconcile_reports_what_the_hub_adds_to_the_limits_floor() -> None
         (calls["jira"] - jira["burst"]) * jira["per_seconds"] / jira["requests"], 3
     )
     # the wall time holds the floor: the connectors paced every call
-    assert details["seconds"] >= details["floor_seconds"] > 0
+    assert details["floor_seconds"] == max(details["floor_seconds_by_product"].values()) > 0
+    assert details["seconds"] >= details["floor_seconds"]
     assert figure.value == round(details["seconds"] - details["floor_seconds"], 3)
+
+
+def test_a_crm_paced_tighter_than_published_gets_that_pacing_and_its_floor() -> None:
+    slow = {"requests": 1.0, "per_seconds": 1.5, "burst": 1}
+    (figure,) = reconcile_paced.measure(30, crm_pacing=slow)
+    details = figure.details
+    assert details["pacing"]["salesforce"] == slow
+    assert details["pacing"]["jira"] == reconcile_paced.published_pacing("jira")
+    sf_calls = details["calls_by_product"]["salesforce"]
+    assert details["floor_seconds_by_product"]["salesforce"] == round((sf_calls - 1) * 1.5, 3)
+    assert details["discrepancies"] == 0
+
+
+def test_pacing_is_written_into_the_named_connectors_systems(tmp_path: Path) -> None:
+    config = tmp_path / "hub.yaml"
+    systems = {"crm": {"connector": "salesforce"}, "pm": {"connector": "jira"}}
+    config.write_text(yaml.safe_dump({"systems": systems}), encoding="utf-8")
+    reconcile_scale._set_pacing(config, {"salesforce": {"requests": 2, "per_seconds": 3.0}})
+    written = yaml.safe_load(config.read_text(encoding="utf-8"))["systems"]
+    assert written["crm"]["rate_limit"] == {"requests": 2, "per_seconds": 3.0}
+    assert "rate_limit" not in written["pm"]
 
 
 @pytest.mark.parametrize(
@@ -54,9 +79,10 @@ def test_limits_floor_is_the_calls_beyond_the_burst_at_the_refill_rate(
     assert reconcile_paced.floor_seconds(calls, pacing) == pytest.approx(seconds)
 
 
-def test_calls_are_summed_by_product() -> None:
+def test_paced_calls_are_summed_by_product() -> None:
     by_path = {"jira GET /rest/api/3/myself": 1, "jira POST /rest/api/3/search/jql": 4}
     by_path |= {"salesforce GET /services/data/v61.0/query": 2}
+    by_path |= {"salesforce POST /services/oauth2/token": 1}  # an auth grant: not paced
     assert reconcile_paced.calls_by_product(by_path) == {"jira": 5, "salesforce": 2}
 
 

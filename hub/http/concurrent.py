@@ -114,22 +114,30 @@ class Prefetch(Generic[_Out]):
     Unlike :func:`read_ahead`, which starts when first asked for a page, this
     starts at once: a caller busy with one system can have the next one's
     pages read meanwhile (a reconcile reads the project tool while it works
-    through the CRM's deals), taking what has come with :meth:`ready` so the
-    fetching need not wait for it. Pages come in order across both ways of
-    taking them; :meth:`close` (or leaving the ``with`` block) stops the
-    thread, whether or not every page was taken. ``closes``: the generator
-    behind ``pages``, closed on the fetching thread.
+    through the CRM's deals). Until :meth:`stop_sinking`, a ``sink`` takes
+    each page on the fetching thread (a reconcile's spill file), so the
+    fetching never waits for the caller; after it, pages wait in memory, up
+    to ``depth``, for the caller to iterate. :meth:`close` (or leaving the
+    ``with`` block) stops the thread, whether or not every page was taken.
+    ``closes``: the generator behind ``pages``, closed on the fetching thread.
     """
 
     def __init__(
-        self, pages: Iterator[_Out], *, depth: int, closes: Iterator[Any] | None = None
+        self,
+        pages: Iterator[_Out],
+        *,
+        depth: int,
+        closes: Iterator[Any] | None = None,
+        sink: Callable[[_Out], None] | None = None,
     ) -> None:
         self._pages = pages
         self._source = pages if closes is None else closes
         self._ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Semaphore(max(1, depth))
         self._stop = threading.Event()
-        self._end: object = None  # _END or a _Failed, once taken from the queue
+        self._sink = sink
+        self._sinking = threading.Lock()
+        self._failure: BaseException | None = None
         self._worker = threading.Thread(target=self._fetch, name="hub-read-ahead", daemon=True)
         self._worker.start()
 
@@ -137,49 +145,47 @@ class Prefetch(Generic[_Out]):
         try:
             while self._room.acquire() and not self._stop.is_set():
                 page = next(self._pages, _END)
+                if page is not _END and self._sunk(cast("_Out", page)):
+                    continue
                 self._ready.put(page)
                 if page is _END:
                     return
         except BaseException as exc:  # handed to the caller, in the pages' order
+            self._failure = exc
             self._ready.put(_Failed(exc))
         finally:
             _close(self._source)
 
-    def _take(self, item: Any) -> bool:
-        """Whether ``item`` is a page (room is made for the next); else the end is noted."""
-        if item is _END or isinstance(item, _Failed):
-            self._end = item
-            return False
+    def _sunk(self, page: _Out) -> bool:
+        with self._sinking:
+            if self._sink is None:
+                return False
+            self._sink(page)
         self._room.release()
         return True
 
-    def _raise_failure(self) -> None:
-        if isinstance(self._end, _Failed):
-            raise self._end.error
+    def stop_sinking(self) -> None:
+        """From now on pages wait for the caller; every page before went to the sink.
 
-    def ready(self) -> list[_Out]:
-        """The pages fetched and not yet taken, without waiting; fetching goes on.
-
-        A failure after them is raised by the next call (or iteration).
+        Raises:
+            BaseException: the fetching's failure, if it failed meanwhile.
         """
-        self._raise_failure()
-        pages: list[_Out] = []
-        while self._end is None:
-            try:
-                item = self._ready.get_nowait()
-            except queue.Empty:
-                break
-            if self._take(item):
-                pages.append(item)
-        return pages
+        with self._sinking:
+            self._sink = None
+        self.check()
+
+    def check(self) -> None:
+        """Raise the fetching's failure now, if it failed (else it comes in the pages' order)."""
+        if self._failure is not None:
+            raise self._failure
 
     def __iter__(self) -> Iterator[_Out]:
         """The pages not yet taken, waiting for each."""
-        while self._end is None:
-            item = self._ready.get()
-            if self._take(item):
-                yield item
-        self._raise_failure()
+        while (page := self._ready.get()) is not _END:
+            if isinstance(page, _Failed):
+                raise page.error
+            self._room.release()
+            yield page
 
     def close(self) -> None:
         """Stop fetching and wait for the thread (a page in flight finishes first)."""

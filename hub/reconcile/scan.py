@@ -88,9 +88,9 @@ class _ProjectPage:
 
 
 PAGES_AHEAD = 8
-"""Project pages the prefetching thread may hold in memory. While the deals pass runs, the
-reconcile moves them to a spill file after each deals page, so the project tool's read
-never waits for the deals (its published limits then hide the deals pass instead of
+"""Project pages read ahead of the projects pass, in memory. Before it, while the deals pass
+runs, the reading thread writes each page to a spill file instead, so the project tool's
+read never waits for the deals (its published limits then hide the deals pass instead of
 adding to it)."""
 
 
@@ -176,12 +176,15 @@ class Reconciler:
         )
 
     def _scan(self, spool: Spool, index: RecordIndex) -> None:
-        index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
-        spill = PageSpill[_ProjectPage]()
-        with spill, Prefetch(self._project_pages(), depth=PAGES_AHEAD) as live:
-            self._scan_deals(spool, index, between_pages=lambda: spill.add(live.ready()))
+        with (
+            PageSpill[_ProjectPage]() as spill,
+            Prefetch(self._project_pages(), depth=PAGES_AHEAD, sink=spill.add) as projects,
+        ):
+            index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
+            self._scan_deals(spool, index, between_pages=projects.check)
             index.deals_done()
-            self._scan_projects(spool, index, itertools.chain(spill.take(), live))
+            projects.stop_sinking()
+            self._scan_projects(spool, index, itertools.chain(spill.take(), projects))
         index.projects_done()
         self._report_index(spool, index)
         self._scan_links(spool, index)
@@ -211,7 +214,7 @@ class Reconciler:
     def _scan_deals(
         self, spool: Spool, index: RecordIndex, *, between_pages: Callable[[], None]
     ) -> None:
-        """Every deal into the index; ``between_pages`` runs after each page."""
+        """Every deal into the index; ``between_pages`` runs after each page (and may raise)."""
         entity = self.crm_map.entities["Opportunity"]
         for page in self._pages(self.crm, entity):
             self._count("deals", len(page.records))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO, Generic, TypeVar
 
 __all__ = ["PageSpill"]
@@ -23,17 +23,19 @@ _Page = TypeVar("_Page")
 
 
 class PageSpill(Generic[_Page]):
-    """Pages appended to a temporary file, taken back once, in the order they came."""
+    """Pages appended to a temporary file, taken back once, in the order they came.
+
+    Not for two threads at once: one adds, then (once it is done) one takes.
+    """
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="hub-reconcile-pages-")  # noqa: SIM115
         self._count = 0
 
-    def add(self, pages: Iterable[_Page]) -> None:
-        """Append ``pages``."""
-        for page in pages:
-            pickle.dump(page, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-            self._count += 1
+    def add(self, page: _Page) -> None:
+        """Append ``page``."""
+        pickle.dump(page, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
 
     def __len__(self) -> int:
         return self._count

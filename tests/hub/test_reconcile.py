@@ -403,10 +403,9 @@ def test_project_pages_read_ahead_of_the_deals_wait_on_disk_and_find_the_same(
         spilled: list[Any] = []
         add = PageSpill.add
 
-        def counted(self: PageSpill[Any], pages: Any) -> None:
-            pages = list(pages)
-            spilled.extend(pages)
-            add(self, pages)
+        def counted(self: PageSpill[Any], page: Any) -> None:
+            spilled.append(page)
+            add(self, page)
 
         monkeypatch.setattr(crm, "read_changes", slow)
         monkeypatch.setattr(PageSpill, "add", counted)

@@ -23,26 +23,27 @@ def _project(n: int) -> Project:
 def test_pages_come_back_equal_and_in_order() -> None:
     pages = [[_project(n), _project(n + 1)] for n in range(0, 10, 2)]
     with PageSpill[list[Project]]() as spill:
-        spill.add(pages[:2])
-        spill.add([])
-        spill.add(pages[2:])
+        for page in pages:
+            spill.add(page)
         assert len(spill) == 5
         assert list(spill.take()) == pages
 
 
 def test_take_empties_the_spill_which_then_takes_more() -> None:
     with PageSpill[str]() as spill:
-        spill.add(["a", "b"])
+        spill.add("a")
+        spill.add("b")
         assert list(spill.take()) == ["a", "b"]
         assert len(spill) == 0
         assert list(spill.take()) == []
-        spill.add(["c"])
+        spill.add("c")
         assert list(spill.take()) == ["c"]
 
 
 def test_pages_are_read_back_one_at_a_time() -> None:
     with PageSpill[int]() as spill:
-        spill.add(range(3))
+        for n in range(3):
+            spill.add(n)
         taken = spill.take()
         assert next(taken) == 0
         assert next(taken) == 1

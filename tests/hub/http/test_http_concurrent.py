@@ -266,39 +266,54 @@ def test_prefetch_raises_a_failure_in_the_pages_order() -> None:
     assert got == [0]
 
 
-def test_prefetch_ready_hands_over_what_is_fetched_without_waiting() -> None:
+def test_prefetch_sinks_every_page_until_told_then_queues_the_rest_in_order() -> None:
+    sunk: list[int] = []
+    all_sunk = threading.Event()
+
+    def sink(page: int) -> None:
+        sunk.append(page)
+        if len(sunk) == 4:
+            all_sunk.set()
+
     release = threading.Event()
 
     def pages() -> Iterator[int]:
-        yield 0
-        yield 1
+        yield from range(4)  # more than depth: sinking never waits for the caller
         release.wait(5)
-        yield 2
+        yield from range(4, 7)
 
-    with Prefetch(pages(), depth=5) as ahead:
-        got: list[int] = []
-        deadline = time.monotonic() + 5
-        while len(got) < 2 and time.monotonic() < deadline:
-            got += ahead.ready()
-        assert got == [0, 1]
-        assert ahead.ready() == []  # page 2 is not there yet: no waiting for it
+    with Prefetch(pages(), depth=2, sink=sink) as ahead:
+        assert all_sunk.wait(5), f"only {sunk} went to the sink"
+        ahead.stop_sinking()
         release.set()
-        assert list(ahead) == [2]
-        assert ahead.ready() == []
+        assert list(ahead) == [4, 5, 6]
+    assert sunk == [0, 1, 2, 3]
 
 
-def test_prefetch_ready_raises_a_failure_after_the_pages_before_it() -> None:
+def test_prefetch_check_raises_a_failure_while_sinking() -> None:
+    sunk: list[int] = []
+
     def pages() -> Iterator[int]:
         yield 0
         raise RuntimeError("page 1 failed")
 
-    with Prefetch(pages(), depth=5) as ahead:
-        got: list[int] = []
+    with Prefetch(pages(), depth=2, sink=sunk.append) as ahead:
         deadline = time.monotonic() + 5
         with pytest.raises(RuntimeError, match="page 1 failed"):
             while time.monotonic() < deadline:
-                got += ahead.ready()
+                ahead.check()
                 time.sleep(0.001)
-        assert got == [0]
         with pytest.raises(RuntimeError, match="page 1 failed"):
+            ahead.stop_sinking()
+    assert sunk == [0]
+
+
+def test_prefetch_a_failing_sink_fails_the_prefetch() -> None:
+    def sink(_page: int) -> None:
+        raise OSError("no space left on device")
+
+    with Prefetch(iter(range(3)), depth=2, sink=sink) as ahead:
+        with pytest.raises(OSError, match="no space"):
             list(ahead)
+        with pytest.raises(OSError, match="no space"):
+            ahead.check()
