@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, MappingError
 from hub.mapping.paths import Reader, compile_path
-from hub.mapping.transforms import apply_transform, render_template
+from hub.mapping.transforms import Side, apply_transform, render_template
 from hub.mapping.values import ValueProblem, converter, map_key, to_decimal
 from hub.unicode_text import unpaired_surrogate
 
@@ -185,10 +185,10 @@ def check_text(value: str) -> None:
         )
 
 
-def run_transform(name: str, value: Any, side: str) -> Any:
+def run_transform(name: str, value: Any, side: Side) -> Any:
     """Apply a registered transform; its failure becomes a ValueProblem."""
     try:
-        return apply_transform(name, value, "read" if side == "read" else "write")
+        return apply_transform(name, value, side)
     except HubError as exc:
         raise ValueProblem(str(exc), value) from None
     except (ValueError, TypeError, ArithmeticError) as exc:
