@@ -158,14 +158,29 @@ def demo(
     pm: Annotated[str, typer.Option(help="Project-tool sandbox")] = "jira",
     records: Annotated[int, typer.Option(help="Opportunities to seed")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data")] = 7,
+    sandbox_profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sandbox-profile",
+            help="Org the sandboxes play: a preset (hard) or YAML file for both, or "
+            "NAME=PROFILE for one (salesforce=single-currency); repeatable",
+        ),
+    ] = None,
 ) -> None:
     """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
-    from hub.demo import demo_environment, stage_delivery_events
+    from hub.demo import demo_environment, sandbox_profiles, stage_delivery_events
 
+    with admin_errors():
+        profiles = sandbox_profiles(sandbox_profile or (), (crm, pm))
     folder = folder or Path(tempfile.mkdtemp(prefix="handoff-hub-demo-"))
     configure_prefect_env(folder / "prefect", quiet=True)
     console.print(f"[bold]Handoff Hub demo[/] · {crm} + {pm} sandboxes · state in {folder}")
-    with demo_environment(folder, crm=crm, pm=pm, seed=seed, records=records) as env:
+    with demo_environment(
+        folder, crm=crm, pm=pm, seed=seed, records=records, profiles=profiles
+    ) as env:
+        for name, running in env.sandboxes.items():
+            if changed := running.sandbox.profile.switched_on():
+                console.print(f"{name} org profile: {changed}", markup=False)
         console.print(f"config: {env.config_path}")
         for label in ("first run", "second run (idempotent: nothing new)"):
             summary = _run_flow("won-to-project", env.config_path)
@@ -244,6 +259,14 @@ def sandbox_serve(
     records: Annotated[int, typer.Option(help="Records to seed")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the data")] = 0,
     fault_rate: Annotated[float, typer.Option(help="Share of requests given a fault")] = 0.0,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Org to play: default, hard (every switch on), a sandbox's own preset, "
+            "or a YAML file of settings",
+        ),
+    ] = None,
 ) -> None:
     """Serve a product sandbox on localhost until interrupted."""
     import uvicorn
@@ -253,10 +276,15 @@ def sandbox_serve(
     from hub.sandboxkit import Faults
 
     try:
-        sandbox = make_sandbox(name, seed=seed, records=records, faults=Faults(rate=fault_rate))
+        with admin_errors():
+            sandbox = make_sandbox(
+                name, seed=seed, records=records, faults=Faults(rate=fault_rate), profile=profile
+            )
     except RegistryError as exc:
         raise fail(str(exc), 2) from None
     console.print(f"{name} sandbox on http://127.0.0.1:{port}")
+    if changed := sandbox.profile.switched_on():
+        console.print(f"org profile: {changed}", markup=False)
     console.print(f"sandbox-only credentials: {sandbox.credentials}", markup=False)
     uvicorn.run(sandbox.app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
 

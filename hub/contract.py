@@ -5,7 +5,8 @@ factory returning a :class:`ContractCase` under the entry-point group
 ``handoff_hub.contract``. The suite then runs the same checks against every
 connector and its sandbox: read since a cursor, read by id, search by stamped
 id, batch create and update across several batches, paging across several
-pages, 401, 404, 429 then success, 5xx then success.
+pages, 401, 404, 429 then success, 5xx then success; each under the
+sandbox's default org profile and under its ``hard`` one.
 
 The case knows the product's payloads; the suite knows only the connector
 protocol, so a connector passes by speaking its API correctly, not by
@@ -32,7 +33,9 @@ class ContractCase:
 
     Attributes:
         connector: Registered connector name (``handoff_hub.connectors``).
-        make_sandbox: ``(seed, records, faults) -> Sandbox`` seeded for the case.
+        make_sandbox: ``(seed, records, faults, profile) -> Sandbox`` seeded for the
+            case; ``profile`` is an org-profile preset name, run under ``default``
+            and ``hard`` (every switch on: the orgs least kind to a connector).
         object_name: Object the suite reads and writes (``Account``, ``companies``, ``issue``).
         new_record: ``(n, stamp) -> payload`` for create: record number ``n``,
             carrying ``stamp`` in ``external_id_field`` so it can be found again.
@@ -49,7 +52,7 @@ class ContractCase:
     """
 
     connector: str
-    make_sandbox: Callable[[int, int, Faults | None], Sandbox]
+    make_sandbox: Callable[[int, int, Faults | None, str], Sandbox]
     object_name: str
     new_record: Callable[[int, str], Mapping[str, Any]]
     change: Callable[[int], Mapping[str, Any]]

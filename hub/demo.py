@@ -17,14 +17,17 @@ from typing import Any
 
 import yaml
 
+from hub.errors import ConfigError, Issue
 from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.sandboxkit import Sandbox
+from hub.schema import nearest_hint
 
 __all__ = [
     "DemoEnvironment",
     "demo_environment",
     "example_for",
     "examples_dir",
+    "sandbox_profiles",
     "write_sandbox_config",
 ]
 
@@ -91,16 +94,59 @@ def write_sandbox_config(
     return path
 
 
+def sandbox_profiles(choices: Sequence[str], names: Sequence[str]) -> dict[str, str]:
+    """Which org profile each named sandbox plays, from ``--sandbox-profile`` values.
+
+    ``PROFILE`` applies to every sandbox; ``NAME=PROFILE`` to one, and wins.
+
+    Raises:
+        ConfigError: A ``NAME=`` that is not one of ``names``.
+    """
+    every: dict[str, str] = {}
+    chosen: dict[str, str] = {}
+    for choice in choices:
+        name, sep, profile = choice.partition("=")
+        if not sep:
+            every = dict.fromkeys(names, choice)
+            continue
+        if name not in names:
+            raise ConfigError(
+                [
+                    Issue(
+                        "--sandbox-profile",
+                        None,
+                        name,
+                        f"no {name!r} sandbox in this demo",
+                        nearest_hint(name, names),
+                    )
+                ]
+            )
+        chosen[name] = profile
+    return {**every, **chosen}
+
+
 @contextmanager
 def demo_environment(
-    folder: Path, *, crm: str = "salesforce", pm: str = "jira", seed: int = 7, records: int = 40
+    folder: Path,
+    *,
+    crm: str = "salesforce",
+    pm: str = "jira",
+    seed: int = 7,
+    records: int = 40,
+    profiles: Mapping[str, str] | None = None,
 ) -> Iterator[DemoEnvironment]:
-    """Serve seeded CRM and PM sandboxes and write a hub config for them."""
+    """Serve seeded CRM and PM sandboxes and write a hub config for them.
+
+    ``profiles`` names the org profile a sandbox plays (by sandbox name); the
+    others play their default org.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     served: dict[str, RunningSandbox] = {}
+    profiles = profiles or {}
     try:
         for name in (crm, pm):
-            served[name] = serve_in_thread(make_sandbox(name, seed=seed, records=records))
+            sandbox = make_sandbox(name, seed=seed, records=records, profile=profiles.get(name))
+            served[name] = serve_in_thread(sandbox)
         targets = {name: (run.url, run.sandbox) for name, run in served.items()}
         config_path = write_sandbox_config(example_for(crm, pm), folder, targets)
         yield DemoEnvironment(folder, config_path, served)

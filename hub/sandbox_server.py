@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 from typing import Any, cast
 
 from hub.errors import RegistryError
+from hub.sandbox_profile import ProfileChoice
 from hub.sandboxkit import Faults, Sandbox
 
 __all__ = ["RunningSandbox", "known_sandboxes", "make_sandbox", "serve_in_thread"]
@@ -34,16 +35,20 @@ def make_sandbox(
     seed: int = 0,
     records: int = 50,
     faults: Faults | None = None,
+    profile: ProfileChoice = None,
     **options: Any,
 ) -> Sandbox:
     """Build the sandbox registered as ``name``, seeded; the error lists known names.
 
-    ``options`` go to the sandbox's class as they are (e.g. ``rate_limit``).
+    ``profile`` is the org it plays (a preset name such as ``hard``, a YAML
+    file, or None for the default org); ``options`` go to the sandbox's class
+    as they are (e.g. ``rate_limit``).
     """
     ep = _classes().get(name)
     if ep is None:
         raise RegistryError(f"unknown sandbox {name!r}; known: {', '.join(known_sandboxes())}")
-    return cast("Sandbox", ep.load()(seed=seed, records=records, faults=faults, **options))
+    built = ep.load()(seed=seed, records=records, faults=faults, profile=profile, **options)
+    return cast("Sandbox", built)
 
 
 def free_port() -> int:

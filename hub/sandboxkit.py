@@ -25,6 +25,8 @@ from typing import Any, Protocol
 import httpx
 from starlette.responses import JSONResponse
 
+from hub.sandbox_profile import OrgProfile
+
 __all__ = [
     "Call",
     "CallJournal",
@@ -70,12 +72,19 @@ class Sandbox(Protocol):
 
     Each connector package registers its sandbox class under the
     ``handoff_hub.sandboxes`` entry-point group. The class is built as
-    ``Sandbox(seed=0, records=50, faults=None)`` and seeds realistic data.
+    ``Sandbox(seed=0, records=50, faults=None, profile=None)`` and seeds
+    realistic data; ``profile`` (see :mod:`hub.sandbox_profile`) chooses the
+    org it plays, and its class is the sandbox's ``profile_class``.
     """
 
     name: str
     journal: CallJournal
     faults: Faults
+
+    @property
+    def profile(self) -> OrgProfile:
+        """The org this sandbox plays (see :mod:`hub.sandbox_profile`)."""
+        ...
 
     @property
     def app(self) -> ASGIApp:

@@ -15,6 +15,7 @@ from typing import Any
 from connectors.asana.sandbox import AsanaSandbox
 from connectors.asana.sandbox_seed import CRM_ID_FIELD, DELIVERY_PROJECTS
 from hub.contract import ContractCase
+from hub.sandbox_profile import DEFAULT
 from hub.sandboxkit import Faults, Sandbox
 
 __all__ = ["contract_case"]
@@ -22,8 +23,8 @@ __all__ = ["contract_case"]
 _PROJECT = DELIVERY_PROJECTS[0]
 
 
-def _sandbox(seed: int, records: int, faults: Faults | None) -> Sandbox:
-    return AsanaSandbox(seed=seed, records=records, faults=faults)
+def _sandbox(seed: int, records: int, faults: Faults | None, profile: str = DEFAULT) -> Sandbox:
+    return AsanaSandbox(seed=seed, records=records, faults=faults, profile=profile)
 
 
 def _new_record(n: int, stamp: str) -> Mapping[str, Any]:

@@ -34,12 +34,14 @@ from connectors.asana.sandbox_api import AsanaReads
 from connectors.asana.sandbox_auth import AsanaAuth
 from connectors.asana.sandbox_batch import actions_of, run_batch
 from connectors.asana.sandbox_paging import OffsetBook
+from connectors.asana.sandbox_profile import AsanaWorkspaceProfile
 from connectors.asana.sandbox_router import Call, Reply, error
 from connectors.asana.sandbox_routes import build_router
 from connectors.asana.sandbox_state import AsanaState
 from connectors.asana.sandbox_store import AsanaStore
 from connectors.asana.sandbox_templates import TemplateJobs
 from connectors.asana.sandbox_write import AsanaWrites
+from hub.sandbox_profile import ProfileChoice, load_profile
 from hub.sandboxkit import (
     ASGIApp,
     CallJournal,
@@ -68,6 +70,7 @@ class AsanaSandbox:
     Args:
         seed: Seed of the generated data and of the credentials.
         records: About how many tasks the delivery projects hold.
+        profile: The org it plays: a preset name (``hard``), a YAML file or values.
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit
             enforced with 429 + ``Retry-After``.
@@ -77,6 +80,7 @@ class AsanaSandbox:
     """
 
     name = "asana"
+    profile_class = AsanaWorkspaceProfile
 
     def __init__(
         self,
@@ -84,12 +88,14 @@ class AsanaSandbox:
         seed: int = 0,
         records: int = 50,
         faults: Faults | None = None,
+        profile: ProfileChoice = None,
         rate_limit: tuple[int, float] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         premium: bool = True,
         offset_ttl: float = 600.0,
     ) -> None:
         self.faults = faults or Faults()
+        self.profile = load_profile(AsanaWorkspaceProfile, profile)
         self.journal = CallJournal(read_only_posts=(r"/-/oauth_token", r"/api/1\.0/batch"))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.store = AsanaStore(clock=self.clock)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.contract import ContractCase
+from hub.sandbox_profile import DEFAULT
 from hub.sandboxkit import Faults
 
 from .sandbox import HubSpotSandbox
@@ -13,8 +14,10 @@ from .sandbox import HubSpotSandbox
 _INDUSTRIES = ("UTILITIES", "RETAIL", "FINANCIAL_SERVICES", "COMPUTER_SOFTWARE")
 
 
-def _sandbox(seed: int, records: int, faults: Faults | None) -> HubSpotSandbox:
-    return HubSpotSandbox(seed=seed, records=records, faults=faults)
+def _sandbox(
+    seed: int, records: int, faults: Faults | None, profile: str = DEFAULT
+) -> HubSpotSandbox:
+    return HubSpotSandbox(seed=seed, records=records, faults=faults, profile=profile)
 
 
 def _new(n: int, stamp: str) -> Mapping[str, Any]:

@@ -34,10 +34,12 @@ from connectors.hubspot import sandbox_portal as portal
 from connectors.hubspot.sandbox_auth import TokenIssuer
 from connectors.hubspot.sandbox_errors import ApiError
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
+from connectors.hubspot.sandbox_profile import HubSpotPortalProfile
 from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
 from connectors.hubspot.sandbox_seed import seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
+from hub.sandbox_profile import ProfileChoice, load_profile
 from hub.sandboxkit import (
     ASGIApp,
     CallJournal,
@@ -60,6 +62,7 @@ class HubSpotSandbox:
     Args:
         seed: Seed of the generated data and credentials.
         records: Number of deals (other objects scale with it).
+        profile: The org it plays: a preset name (``hard``), a YAML file or values.
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: The portal's limits; default: HubSpot's published ones.
         clock: Current time, for record stamps, tokens and rate windows
@@ -69,6 +72,7 @@ class HubSpotSandbox:
     """
 
     name = "hubspot"
+    profile_class = HubSpotPortalProfile
 
     def __init__(
         self,
@@ -76,12 +80,14 @@ class HubSpotSandbox:
         seed: int = 0,
         records: int = 50,
         faults: Faults | None = None,
+        profile: ProfileChoice = None,
         rate_limit: RateLimits | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         search_window: int = WINDOW,
         portal_id: int | None = None,
     ) -> None:
         self.faults = faults or Faults()
+        self.profile = load_profile(HubSpotPortalProfile, profile)
         self.journal = CallJournal(
             read_only_posts=(
                 r"/oauth/v1/token",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.contract import ContractCase
+from hub.sandbox_profile import DEFAULT
 from hub.sandboxkit import Faults
 
 from .sandbox import JiraSandbox
@@ -13,8 +14,8 @@ from .sandbox import JiraSandbox
 _CUSTOMER = "customfield_10051"
 
 
-def _sandbox(seed: int, records: int, faults: Faults | None) -> JiraSandbox:
-    return JiraSandbox(seed=seed, records=records, faults=faults)
+def _sandbox(seed: int, records: int, faults: Faults | None, profile: str = DEFAULT) -> JiraSandbox:
+    return JiraSandbox(seed=seed, records=records, faults=faults, profile=profile)
 
 
 def _new(n: int, stamp: str) -> Mapping[str, Any]:

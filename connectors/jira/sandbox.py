@@ -30,9 +30,11 @@ from starlette.routing import Route
 
 from connectors.jira.sandbox_api import JiraApi, Reply, error
 from connectors.jira.sandbox_jql import JqlError
+from connectors.jira.sandbox_profile import JiraSiteProfile
 from connectors.jira.sandbox_seed import API_USER_EMAIL, api_token, integration_user, seed
 from connectors.jira.sandbox_state import JiraState
 from connectors.jira.sandbox_store import JiraStore
+from hub.sandbox_profile import ProfileChoice, load_profile
 from hub.sandboxkit import (
     ASGIApp,
     CallJournal,
@@ -63,6 +65,7 @@ class JiraSandbox:
     Args:
         seed: Seed of the generated data and of the API token.
         records: About how many issues project DEL holds.
+        profile: The org it plays: a preset name (``hard``), a YAML file or values.
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit, reported
             in ``X-RateLimit-*`` headers and enforced with 429 + ``Retry-After``.
@@ -71,6 +74,7 @@ class JiraSandbox:
     """
 
     name = "jira"
+    profile_class = JiraSiteProfile
 
     def __init__(
         self,
@@ -78,11 +82,13 @@ class JiraSandbox:
         seed: int = 0,
         records: int = 50,
         faults: Faults | None = None,
+        profile: ProfileChoice = None,
         rate_limit: tuple[int, float] | None = None,
         time_zone: str = "Europe/Berlin",
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
+        self.profile = load_profile(JiraSiteProfile, profile)
         self.journal = CallJournal(read_only_posts=(r"/rest/api/3/search/.*",))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.store = JiraStore(me=integration_user(time_zone), clock=self.clock)

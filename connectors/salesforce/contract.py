@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.contract import ContractCase
+from hub.sandbox_profile import DEFAULT
 from hub.sandboxkit import Faults
 
 from .sandbox import SalesforceSandbox
@@ -13,8 +14,10 @@ from .sandbox import SalesforceSandbox
 _INDUSTRIES = ("Energy", "Media", "Retail", "Banking")
 
 
-def _sandbox(seed: int, records: int, faults: Faults | None) -> SalesforceSandbox:
-    return SalesforceSandbox(seed=seed, records=records, faults=faults)
+def _sandbox(
+    seed: int, records: int, faults: Faults | None, profile: str = DEFAULT
+) -> SalesforceSandbox:
+    return SalesforceSandbox(seed=seed, records=records, faults=faults, profile=profile)
 
 
 def _new(n: int, stamp: str) -> Mapping[str, Any]:

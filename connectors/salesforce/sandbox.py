@@ -32,12 +32,14 @@ from starlette.routing import Route
 
 from connectors.salesforce import sandbox_api as api
 from connectors.salesforce.sandbox_auth import TokenIssuer
+from connectors.salesforce.sandbox_profile import SalesforceOrgProfile
 from connectors.salesforce.sandbox_query import run_query
 from connectors.salesforce.sandbox_schema import describe_object
 from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed
 from connectors.salesforce.sandbox_soql import SoqlError
 from connectors.salesforce.sandbox_state import ApiAllocation, SandboxState
 from connectors.salesforce.sandbox_store import RecordStore
+from hub.sandbox_profile import ProfileChoice, load_profile
 from hub.sandboxkit import (
     ASGIApp,
     CallJournal,
@@ -74,6 +76,7 @@ class SalesforceSandbox:
     Args:
         seed: Seed of the generated data and credentials.
         records: Number of opportunities (other objects scale with it).
+        profile: The org it plays: a preset name (``hard``), a YAML file or values.
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         token_ttl_seconds: Lifetime of access tokens; None: until expired by hand.
         jwt_public_key: PEM public key that JWT bearer assertions must verify against.
@@ -83,6 +86,7 @@ class SalesforceSandbox:
     """
 
     name = "salesforce"
+    profile_class = SalesforceOrgProfile
 
     def __init__(
         self,
@@ -90,6 +94,7 @@ class SalesforceSandbox:
         seed: int = 0,
         records: int = 50,
         faults: Faults | None = None,
+        profile: ProfileChoice = None,
         token_ttl_seconds: float | None = None,
         jwt_public_key: str | None = None,
         daily_api_limit: int = 15000,
@@ -97,6 +102,7 @@ class SalesforceSandbox:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
+        self.profile = load_profile(SalesforceOrgProfile, profile)
         self.journal = CallJournal(
             read_only_posts=(
                 r"/services/oauth2/token",

@@ -13,7 +13,10 @@ a test module::
         return my_connector.contract.contract_case()
 
 The hub's own suite (tests/contract) parametrizes ``contract_case`` over every
-factory registered under the ``handoff_hub.contract`` entry-point group.
+factory registered under the ``handoff_hub.contract`` entry-point group. Every
+test runs twice, against the sandbox's default org and its ``hard`` profile
+(``contract_profile``), whose every switch is on: a connector that holds only
+where the sandbox is kind fails there.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import pytest
 from hub.connector import Connector, RecordEnvelope
 from hub.contract import ContractCase, build_connector
 from hub.errors import AuthError
+from hub.sandbox_profile import DEFAULT, HARD
 from hub.sandboxkit import Faults, Sandbox
 
 __all__ = [
     "contract_connector",
+    "contract_profile",
     "contract_sandbox",
     "test_5xx_then_success",
     "test_401_is_an_auth_error",
@@ -44,10 +49,16 @@ __all__ = [
 ]
 
 
+@pytest.fixture(params=[DEFAULT, HARD])
+def contract_profile(request: pytest.FixtureRequest) -> str:
+    """The org profile the sandbox plays: its default org, then the hard one."""
+    return str(request.param)
+
+
 @pytest.fixture
-def contract_sandbox(contract_case: ContractCase) -> Sandbox:
-    """A freshly seeded sandbox for the case."""
-    return contract_case.make_sandbox(7, 20, Faults())
+def contract_sandbox(contract_case: ContractCase, contract_profile: str) -> Sandbox:
+    """A freshly seeded sandbox for the case, playing ``contract_profile``."""
+    return contract_case.make_sandbox(7, 20, Faults(), contract_profile)
 
 
 @pytest.fixture

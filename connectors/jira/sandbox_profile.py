@@ -1,0 +1,15 @@
+"""What differs from one real org to another, for the sandbox to play (hub.sandbox_profile)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hub.sandbox_profile import OrgProfile
+
+__all__ = ["JiraSiteProfile"]
+
+
+class JiraSiteProfile(OrgProfile):
+    """The switches of the jira sandbox's org; the defaults are the demo's org."""
+
+    product: ClassVar[str] = "jira"
