@@ -48,9 +48,7 @@ def test_file_extends_a_preset(tmp_path: Path) -> None:
 
 def test_file_errors_all_at_once_with_lines(tmp_path: Path) -> None:
     path = tmp_path / "org.yaml"
-    path.write_text(
-        "sandbox: other\nextends: hardest\nlate_comits: true\nsingle_currency: maybe\n"
-    )
+    path.write_text("sandbox: other\nextends: hardest\nlate_comits: true\nsingle_currency: maybe\n")
     with pytest.raises(ConfigError) as caught:
         load_profile(_Org, path)
     lines = {(i.line, i.field) for i in caught.value.issues}
