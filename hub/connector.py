@@ -80,13 +80,20 @@ class ChangePage:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """Outcome of one record in a batch write, in input order."""
+    """Outcome of one record in a batch write, in input order.
+
+    ``unsure`` marks a failed result whose record the product may have written
+    all the same: the answer did not say which input a created record belongs
+    to (HubSpot batch results come in any order). The caller looks the record
+    up by its stamp before writing it again, never assumes either way.
+    """
 
     index: int
     ok: bool
     id: str | None = None
     created: bool | None = None
     error: str | None = None
+    unsure: bool = False
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,11 @@ class Lead(Entity):
     description: str | None = None
     source: str | None = None
     account: str | None = None
+    contact: User | None = Field(
+        default=None,
+        description="The person the lead came from (the feedback's reporter), for CRMs whose "
+        "leads hang off a contact (HubSpot)",
+    )
 
 
 class Note(Entity):

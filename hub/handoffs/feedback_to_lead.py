@@ -251,6 +251,7 @@ class FeedbackToLead:
             description="\n".join(lines),
             source=self.cfg.lead_source,
             account=item.account.ref(self.cfg.crm) if item.account else None,
+            contact=reporter,
         )
 
     @property
