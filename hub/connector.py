@@ -25,6 +25,7 @@ __all__ = [
     "ChangePage",
     "Connector",
     "FilterValue",
+    "KnowsOrgSchema",
     "NewProject",
     "PmConnector",
     "ProjectHandle",
@@ -264,4 +265,27 @@ class PmConnector(Connector, Protocol):
 
     def stamp_key(self, source_id: str) -> str:
         """How a project stamped with ``source_id`` shows its stamp to :meth:`project_stamp`."""
+        ...
+
+
+@runtime_checkable
+class KnowsOrgSchema(Protocol):
+    """Optional: a connector that learns which fields its org has, and its currency.
+
+    Real orgs differ from the shipped mappings: multi-currency is off by default
+    in Salesforce (no ``CurrencyIsoCode``), an admin may not have created a
+    custom field. The hub asks before it reads or writes, so it can leave out
+    optional fields the org lacks and stop, naming the object and field, when
+    a required one is missing.
+    """
+
+    def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        """The fields (or relationship paths like ``Owner.Email``) the org's object lacks.
+
+        The object's description is read once and kept for the connector's life.
+        """
+        ...
+
+    def default_currency(self) -> str | None:
+        """The org's corporate currency (ISO 4217), for amounts that carry none; None if unknown."""
         ...
