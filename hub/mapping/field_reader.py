@@ -47,6 +47,8 @@ def compile_field_reader(rule: FieldRule) -> FieldReader:
     ValueProblem; text longer than :data:`MAX_TEXT_LENGTH` is refused.
     """
     extract = _extractor(rule)
+    if _blank_means_none(rule):
+        extract = _blank_as_none(extract)
     finish = _finisher(rule)
     default, required = rule.default, rule.required
     if default is None and not required:
@@ -103,6 +105,28 @@ def _extractor(rule: FieldRule) -> Reader:
 
 def _nothing(_raw: Any) -> None:
     return None
+
+
+_TEXT_KINDS = frozenset({None, "string", "list"})
+
+
+def _blank_means_none(rule: FieldRule) -> bool:
+    """True when blank text in the record is no value: a typed field, or a map without ``""``.
+
+    HubSpot sends ``""`` for a cleared property of any type (an amount, a date,
+    an enumeration): that is an empty field, not a number that failed to parse.
+    """
+    if rule.type not in _TEXT_KINDS:
+        return True
+    return rule.map is not None and "" not in rule.map
+
+
+def _blank_as_none(extract: Reader) -> Reader:
+    def read(raw: Mapping[str, Any]) -> Any:
+        value = extract(raw)
+        return None if isinstance(value, str) and not value.strip() else value
+
+    return read
 
 
 def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None:

@@ -256,3 +256,38 @@ def test_read_transform_and_list_type() -> None:
 def test_default_applies_when_the_source_is_empty() -> None:
     spec = _spec({"name": {"path": "n", "default": "(unnamed)"}})
     assert to_unified(spec, "Opportunity", {"Id": "1", "n": None}).name == "(unnamed)"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_blank_text_is_no_value_for_typed_and_mapped_fields(blank) -> None:
+    """HubSpot sends ``""`` for a cleared property of any type: the field is empty, not bad."""
+    spec = _spec(
+        {
+            "name": {"path": "n"},
+            "amount": {"path": "a", "type": "money", "currency": "USD"},
+            "close_date": {"path": "d", "type": "date"},
+            "delivery_percent": {"path": "p", "type": "integer"},
+            "delivery_health": {"path": "h", "map": {"Red": "red"}},
+            "description": {"path": "t", "type": "string"},
+        }
+    )
+    raw = {"Id": "1", "n": "Deal", "a": blank, "d": blank, "p": blank, "h": blank, "t": blank}
+    opp = to_unified(spec, "Opportunity", raw)
+    assert isinstance(opp, Opportunity)
+    assert opp.amount is None and opp.close_date is None and opp.delivery_percent is None
+    assert opp.delivery_health is None
+    assert opp.description == blank
+
+
+def test_blank_text_in_a_required_typed_field_is_missing_not_malformed() -> None:
+    spec = _spec(
+        {"name": {"path": "n"}, "close_date": {"path": "d", "type": "date", "required": True}}
+    )
+    with pytest.raises(RecordMappingError, match="a value is required"):
+        to_unified(spec, "Opportunity", {"Id": "1", "n": "Deal", "d": ""})
+
+
+def test_a_map_that_lists_blank_keeps_it() -> None:
+    spec = _spec({"name": {"path": "n"}, "delivery_health": {"path": "h", "map": {"": "green"}}})
+    opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "Deal", "h": ""})
+    assert isinstance(opp, Opportunity) and opp.delivery_health is Health.GREEN
