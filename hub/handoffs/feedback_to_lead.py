@@ -172,7 +172,7 @@ class FeedbackToLead:
 
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
         to_create = [w for w in work if w.decision.verdict is Verdict.CREATE]
-        self._create_leads(to_create, report)
+        unsure_leads = self._create_leads(to_create, report)
         for item in work:
             verdict = item.decision.verdict
             if verdict is Verdict.SKIP:
@@ -200,6 +200,13 @@ class FeedbackToLead:
             done.append(item.item_id)
         self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.pm, done)
         raise_if_unsure(
+            [(w.item_id, exc) for w, exc in unsure_leads],
+            report,
+            what="leads",
+            tells="the lead's stamp",
+            system=self.cfg.crm,
+        )
+        raise_if_unsure(
             [(w.item_id, exc) for w, exc in unsure],
             report,
             what="comments",
@@ -207,7 +214,10 @@ class FeedbackToLead:
             system=self.cfg.pm,
         )
 
-    def _create_leads(self, items: list[_Work], report: BatchReport) -> None:
+    def _create_leads(
+        self, items: list[_Work], report: BatchReport
+    ) -> list[tuple[_Work, TransientError]]:
+        """Create the batch's leads; return those the CRM may or may not have made."""
         payloads: list[tuple[_Work, dict[str, Any]]] = []
         stamp_field = self.crm_map.entities["Lead"].stamp_field
         for item in items:
@@ -221,20 +231,25 @@ class FeedbackToLead:
                 fields[stamp_field] = self._source_id(item.item_id)
             payloads.append((item, fields))
         if not payloads:
-            return
+            return []
         results = self.crm.create(self._lead_object, [p for _, p in payloads])
         created: list[Link] = []
+        unsure: list[tuple[_Work, TransientError]] = []
         for (item, payload), result in zip(payloads, results, strict=True):
             if result.ok and result.id:
                 item.lead_id = result.id
                 report.counts["created"] += 1
                 self._audit("create_lead", self.cfg.crm, item, "ok", after=payload)
                 created.append(self._link(item, "created"))
+            elif result.unsure:
+                self._audit("create_lead", self.cfg.crm, item, "unsure", detail=result.error)
+                unsure.append((item, TransientError(str(result.error), system=self.cfg.crm)))
             else:
                 report.counts["failed"] += 1
                 self._audit("create_lead", self.cfg.crm, item, "failed", detail=result.error)
                 self._dead_letter(item.item_id, f"create lead: {result.error}", payload)
         self.rt.store.record_links(created)
+        return unsure
 
     def _lead(self, item: _Work) -> Lead:
         context = self._context(item)

@@ -24,8 +24,8 @@ from typing import Any
 
 from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict, fingerprint
-from hub.errors import MappingError
+from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
+from hub.errors import MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_items
@@ -348,12 +348,17 @@ class RiskToAccountManager:
             if stamp_field:
                 payload[stamp_field] = self._stamp(alert.source_id)
             creates.append((alert, payload))
+        unsure: list[tuple[str, TransientError]] = []
         if creates:
             results = self.crm.create(note_object, [p for _, p in creates])
             for (alert, payload), result in zip(creates, results, strict=True):
                 if result.ok and result.id:
                     alert.task_id = result.id
                     self._done(alert, "created", report, payload)
+                elif result.unsure:
+                    self._audit("task_created", alert, "unsure", detail=result.error)
+                    error = TransientError(str(result.error), system=self.cfg.crm)
+                    unsure.append((alert.source_id, error))
                 else:
                     self._failed(alert, f"create task: {result.error}", report, payload)
         updates = [
@@ -378,6 +383,9 @@ class RiskToAccountManager:
                     self._failed(alert, f"update task: {result.error}", report, payload)
         if self.cfg.write_health:
             self._write_health([a for a in alerts if a.health is not None], report)
+        raise_if_unsure(
+            unsure, report, what="CRM tasks", tells="the task's stamp", system=self.cfg.crm
+        )
 
     def _done(
         self, alert: _Alert, outcome: str, report: BatchReport, payload: Mapping[str, Any]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hub.config import FeedbackToLeadConfig
+from hub.connector import WriteResult
+from hub.errors import TransientError
 from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
@@ -107,3 +111,35 @@ def test_plan_writes_nothing(linked: Runtime, sf_sandbox: Sandbox, jira_sandbox:
     after = [len(s.journal.writes(read_paths=reads)) for s in (sf_sandbox, jira_sandbox)]
     assert after == before
     assert linked.store.links(HANDOFF) == []
+
+
+def _unsure_creates(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CRM makes every lead but its answer cannot say which input each one is."""
+    crm = runtime.connector("crm")
+    create = crm.create
+
+    def answer_unsure(object_name: str, records: Any) -> list[WriteResult]:
+        made = create(object_name, records)
+        return [
+            WriteResult(index=r.index, ok=False, error="no result matched", unsure=True)
+            for r in made
+        ]
+
+    monkeypatch.setattr(crm, "create", answer_unsure)
+
+
+def test_an_unsure_create_is_looked_up_by_its_stamp_never_dead_lettered(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leads = sf_sandbox.state.count("Lead")  # type: ignore[attr-defined]
+    seeded = _seeded_feedback(jira_sandbox)
+    _unsure_creates(linked, monkeypatch)
+    with pytest.raises(TransientError, match=r"leads may or may not have gone through"):
+        _run(linked)
+    monkeypatch.undo()
+    assert linked.store.dead_letters(handoff=HANDOFF) == []
+    assert sf_sandbox.state.count("Lead") == leads + len(seeded)  # type: ignore[attr-defined]
+    counts = _run(linked)
+    assert counts.get("created", 0) == 0
+    assert counts["recovered"] == len(seeded)
+    assert sf_sandbox.state.count("Lead") == leads + len(seeded)  # type: ignore[attr-defined]

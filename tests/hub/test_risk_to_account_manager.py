@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from hub.config import RiskToAccountManagerConfig
+from hub.connector import WriteResult
+from hub.errors import TransientError
 from hub.handoffs.risk_to_account_manager import HANDOFF, RiskToAccountManager
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
@@ -207,3 +210,31 @@ def test_tasks_can_go_to_the_deal_owner_instead(
     second = jira_sandbox.state.add_risk(link.target_key, "Key user on leave", "high")  # type: ignore[attr-defined]
     assert _run(linked)["created"] == 1
     assert _tasks(sf_sandbox, f"risk:{second}")[0]["OwnerId"] == other
+
+
+def test_an_unsure_task_create_is_found_by_its_stamp_not_dead_lettered(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CRM made the task but its answer did not say which input it was."""
+    link = _deal_link(linked)
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Budget overrun expected", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="Highest")  # type: ignore[attr-defined]
+    crm = linked.connector("crm")
+    create = crm.create
+
+    def answer_unsure(object_name: str, records: Any) -> list[WriteResult]:
+        return [
+            WriteResult(index=r.index, ok=False, error="no result matched", unsure=True)
+            for r in create(object_name, records)
+        ]
+
+    monkeypatch.setattr(crm, "create", answer_unsure)
+    with pytest.raises(TransientError, match="CRM tasks may or may not have gone through"):
+        _run(linked)
+    monkeypatch.undo()
+    assert linked.store.dead_letters(handoff=HANDOFF) == []
+    counts = _run(linked)
+    assert counts.get("created", 0) == 0 and counts["recovered"] == 1
+    assert len(_tasks(sf_sandbox, f"risk:{risk}")) == 1
