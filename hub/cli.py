@@ -276,11 +276,10 @@ def sandbox_serve(
     from hub.sandboxkit import Faults
 
     try:
-        with admin_errors():
-            sandbox = make_sandbox(
-                name, seed=seed, records=records, faults=Faults(rate=fault_rate), profile=profile
-            )
-    except RegistryError as exc:
+        sandbox = make_sandbox(
+            name, seed=seed, records=records, faults=Faults(rate=fault_rate), profile=profile
+        )
+    except (RegistryError, ConfigError) as exc:
         raise fail(str(exc), 2) from None
     console.print(f"{name} sandbox on http://127.0.0.1:{port}")
     if changed := sandbox.profile.switched_on():

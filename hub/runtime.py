@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hub.connector import Connector, PmConnector
+from hub.connector import Connector, KnowsOrgSchema, PmConnector
 from hub.errors import ConfigError, Issue
 from hub.registry import connector_class
 from hub.store import StateStore
@@ -27,6 +27,7 @@ class Runtime:
     loaded: LoadedConfig
     store: StateStore
     connectors: dict[str, Connector] = field(default_factory=dict)
+    _fitted: dict[str, MappingSpec] = field(default_factory=dict, repr=False)
 
     def connector(self, system: str) -> Connector:
         """The connector of one configured system."""
@@ -62,8 +63,33 @@ class Runtime:
         return connector
 
     def mapping(self, system: str) -> MappingSpec:
-        """The mapping of one configured system."""
-        return self.loaded.mappings[system]
+        """The mapping of one configured system, fitted to its org once per runtime.
+
+        Where the connector can tell which fields the org has
+        (:class:`~hub.connector.KnowsOrgSchema`), optional rules on absent fields
+        are left out and money takes the org's currency (:mod:`hub.mapping.org_fit`).
+
+        Raises:
+            ConfigError: The org lacks a field the mapping requires or a
+                configured handoff writes (every such field at once).
+        """
+        if system not in self._fitted:
+            self._fitted[system] = self._fit(system)
+        return self._fitted[system]
+
+    def _fit(self, system: str) -> MappingSpec:
+        from hub.mapping.org_fit import fit_to_org, needed_fields
+
+        spec = self.loaded.mappings[system]
+        connector = self.connectors.get(system)
+        if not isinstance(connector, KnowsOrgSchema):
+            return spec
+        file = str(self.loaded.base_dir / self.loaded.config.systems[system].mapping)
+        needs = needed_fields(self.loaded.config, system)
+        fit = fit_to_org(spec, connector, file=file, needs=needs)
+        if fit.issues:
+            raise ConfigError(fit.issues)
+        return fit.spec
 
     def close(self) -> None:
         """Close every connector and the store."""
