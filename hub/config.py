@@ -91,6 +91,11 @@ class RateLimitConfig(_Strict):
     burst: int | None = Field(default=None, gt=0, description="Largest burst (default: requests)")
 
 
+DEFAULT_LOOKBACK_SECONDS = 600
+"""How far before its checkpoint an incremental read starts by default: ten minutes
+covers the longest transactions Salesforce allows and the delay of search indexes."""
+
+
 class SystemConfig(_Strict):
     """One connected product."""
 
@@ -113,6 +118,15 @@ class SystemConfig(_Strict):
         "leave the rate limit unused; each still waits its turn under rate_limit",
     )
     timeout_seconds: float = Field(default=30.0, gt=0)
+    lookback_seconds: int = Field(
+        default=DEFAULT_LOOKBACK_SECONDS,
+        ge=0,
+        le=86_400,
+        description="Each incremental read starts this long before its checkpoint, so a "
+        "record committed late with an older modified time (a long transaction, a record "
+        "shared with the integration user later) is still picked up; records already "
+        "handled at the version read are skipped, so nothing is handled twice",
+    )
     max_retries: int = Field(default=5, ge=0, le=20)
     retry_wait_seconds: float = Field(
         default=0.5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -90,6 +91,10 @@ class Runtime:
         if fit.issues:
             raise ConfigError(fit.issues)
         return fit.spec
+
+    def lookback(self, system: str) -> dt.timedelta:
+        """How far before its checkpoint an incremental read of ``system`` starts."""
+        return dt.timedelta(seconds=self.loaded.config.systems[system].lookback_seconds)
 
     def close(self) -> None:
         """Close every connector and the store."""

@@ -1,12 +1,18 @@
-"""Read positions that never skip a change and do not re-read the last one forever.
+"""Read positions that never skip a change and never hand the same version on twice.
 
 A connector's cursor is the newest modified-date seen, and reads are ``>=`` it,
-so nothing is skipped when several records share that instant. The cost is
-that those records come back on every run; a batch write-back (Salesforce
-composite, 200 records in one millisecond) would then be re-read each time.
-A checkpoint therefore also keeps the ids already handled at exactly the
-cursor's instant and drops them, and anything older than the cursor, from the
-next read. A record changed again gets a newer date and comes back.
+so nothing is skipped when several records share that instant. But a record
+can become visible after newer ones: a long transaction commits it with the
+modified time it started at, or it is shared with the integration user later.
+Reading from the cursor alone would skip it forever. Each read therefore
+starts a *look-back window* before the cursor (``systems.<name>.lookback_seconds``),
+and the store keeps, per read, the records handled within that window with the
+modified time handled (:meth:`~hub.store.StateStore.handled_since`): a record
+read again at a version already handled is dropped; one changed again (a newer
+time) or seen for the first time (committed late) goes through.
+
+Checkpoints of older releases kept the ids handled at the cursor's instant in
+the cursor row; they are still honoured.
 """
 
 from __future__ import annotations
@@ -92,24 +98,86 @@ def read_from_checkpoint(
     store: StateStore,
     name: str,
     read: Callable[[str | None, frozenset[str]], Iterator[ChangePage]],
+    *,
+    lookback: dt.timedelta = dt.timedelta(0),
 ) -> Iterator[ChangePage]:
-    """Pages read from the stored checkpoint, less the records it says are handled.
+    """Pages read from ``lookback`` before the stored checkpoint, less the records handled.
 
-    ``read`` gets the cursor and the ids handled at its instant, which a
-    connector may leave out of its read.
+    ``read`` gets the cursor to read from and the ids handled at its very
+    instant, which a connector may leave out of its read.
     """
     checkpoint = Checkpoint.decode(store.get_cursor(name))
+    at = _instant(checkpoint.cursor)
+    if at is None:
+        yield from _plain_read(checkpoint, read)
+        return
+    start = at - lookback
+    handled = store.handled_since(name, start)
+    for record_id in checkpoint.ids:
+        handled[record_id] = max(handled.get(record_id, at), at)
+    since = _cursor_text(start)
+    at_start = frozenset(i for i, when in handled.items() if when == start)
+    for page in read(since, at_start):
+        kept = [r for r in page.records if not _handled(r, start, handled)]
+        yield ChangePage(kept, page.cursor, page.total)
+
+
+def _plain_read(
+    checkpoint: Checkpoint, read: Callable[[str | None, frozenset[str]], Iterator[ChangePage]]
+) -> Iterator[ChangePage]:
+    """A read whose cursor is no instant (the first read, or a product's own token)."""
     for page in read(checkpoint.cursor, checkpoint.ids):
         kept = [r for r in page.records if not checkpoint.handled(r)]
         yield ChangePage(kept, page.cursor, page.total)
 
 
-def advance_checkpoint(store: StateStore, name: str, page: ChangePage) -> None:
-    """Store the checkpoint after ``page``, whose every write is recorded."""
+def _handled(record: RecordEnvelope, start: dt.datetime, handled: dict[str, dt.datetime]) -> bool:
+    """True for a record older than the window, or read again at a version already handled."""
+    when = record.modified_at
+    if when is None or when.tzinfo is None:
+        return False
+    if when < start:
+        return True
+    before = handled.get(record.id)
+    return before is not None and when <= before
+
+
+def _cursor_text(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def advance_checkpoint(
+    store: StateStore,
+    name: str,
+    page: ChangePage,
+    *,
+    lookback: dt.timedelta = dt.timedelta(0),
+) -> None:
+    """Store the checkpoint after ``page``, whose every write is recorded.
+
+    The cursor never moves back (a read from the window's start may end
+    before the stored cursor); the page's records are remembered as handled
+    at their modified time until they fall out of the window.
+    """
     if page.cursor is None:
         return
-    checkpoint = Checkpoint.decode(store.get_cursor(name)).after(page)
-    store.set_cursor(name, checkpoint.encode())
+    stored = Checkpoint.decode(store.get_cursor(name))
+    cursor = page.cursor
+    stored_at, page_at = _instant(stored.cursor), _instant(page.cursor)
+    if page_at is None:
+        store.set_cursor(name, stored.after(page).encode())
+        return
+    if stored_at is not None and stored_at > page_at:
+        cursor = stored.cursor or cursor
+    at = max(page_at, stored_at or page_at)
+    handled = {
+        r.id: r.modified_at.astimezone(dt.UTC)
+        for r in page.records
+        if r.modified_at is not None and r.modified_at.tzinfo is not None
+    }
+    store.set_cursor(
+        name, Checkpoint(cursor).encode(), handled=handled, forget_before=at - lookback
+    )
 
 
 def read_entity_changes(
@@ -120,6 +188,7 @@ def read_entity_changes(
     *,
     page_size: int,
     where: Mapping[str, FilterValue] | None = None,
+    lookback: dt.timedelta = dt.timedelta(0),
 ) -> Iterator[ChangePage]:
     """A mapped entity's changes since the checkpoint ``name``: its object, fields and filters."""
     filters = {**entity.where, **(where or {})} or None
@@ -134,4 +203,5 @@ def read_entity_changes(
             page_size=page_size,
             seen=seen,
         ),
+        lookback=lookback,
     )

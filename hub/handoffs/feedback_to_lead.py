@@ -83,11 +83,14 @@ class FeedbackToLead:
             self.pm,
             self.pm_map.entities["Feedback"],
             page_size=self.cfg.batch_size,
+            lookback=self.rt.lookback(self.cfg.pm),
         )
 
     def advance(self, page: ChangePage) -> None:
         """Move the checkpoint past a page whose every write is recorded."""
-        advance_checkpoint(self.rt.store, self.cursor_name, page)
+        advance_checkpoint(
+            self.rt.store, self.cursor_name, page, lookback=self.rt.lookback(self.cfg.pm)
+        )
 
     def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
         """Plan one batch and, unless ``dry_run``, apply it."""

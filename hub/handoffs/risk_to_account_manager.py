@@ -130,6 +130,7 @@ class RiskToAccountManager:
                 self.pm,
                 entity,
                 page_size=self.cfg.batch_size,
+                lookback=self.rt.lookback(self.cfg.pm),
             )
 
     def _linked_projects(self, entity: Any) -> Iterator[ChangePage]:
@@ -146,7 +147,12 @@ class RiskToAccountManager:
 
     def advance(self, page: ChangePage) -> None:
         """Move the current stream's checkpoint past a handled page."""
-        advance_checkpoint(self.rt.store, self._cursor_name(self._stream), page)
+        advance_checkpoint(
+            self.rt.store,
+            self._cursor_name(self._stream),
+            page,
+            lookback=self.rt.lookback(self.cfg.pm),
+        )
 
     def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
         """Project id -> (health, why) from the share of its open tasks or milestones overdue."""

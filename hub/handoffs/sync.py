@@ -131,6 +131,7 @@ class Sync:
                 self.crm if system == self.cfg.crm else self.pm,
                 entity,
                 page_size=self.cfg.batch_size,
+                lookback=self.rt.lookback(system),
             )
 
     @property
@@ -144,7 +145,10 @@ class Sync:
 
     def advance(self, page: ChangePage) -> None:
         """Move the current stream's checkpoint past a handled page."""
-        advance_checkpoint(self.rt.store, self._cursor(self._entity), page)
+        system = self.cfg.crm if self._entity == "Opportunity" else self.cfg.pm
+        advance_checkpoint(
+            self.rt.store, self._cursor(self._entity), page, lookback=self.rt.lookback(system)
+        )
 
     # planning ----------------------------------------------------------------------
 

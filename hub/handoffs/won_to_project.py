@@ -102,11 +102,14 @@ class WonToProject:
             entity,
             page_size=self.cfg.batch_size,
             where=entity.filters.get("won"),
+            lookback=self.rt.lookback(self.cfg.crm),
         )
 
     def advance(self, page: ChangePage) -> None:
         """Move the checkpoint past a page whose every write is recorded."""
-        advance_checkpoint(self.rt.store, self.cursor_name, page)
+        advance_checkpoint(
+            self.rt.store, self.cursor_name, page, lookback=self.rt.lookback(self.cfg.crm)
+        )
 
     def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
         """Plan one batch and, unless ``dry_run``, apply it."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    delete,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -39,6 +40,7 @@ from hub.store.tables import (
     Base,
     CursorRow,
     DeadLetterRow,
+    HandledRow,
     LinkRow,
     RunRow,
     SyncStateRow,
@@ -100,6 +102,28 @@ def _to_link(row: Any) -> Link:
     values = dict(zip(_LINK_FIELDS, row, strict=False))
     values["created_at"] = _aware(values["created_at"])
     return Link(**values)
+
+
+def _remember_handled(s: Session, name: str, handled: Mapping[str, dt.datetime]) -> None:
+    """Store each record's handled version, the newer one where it was handled before."""
+    ids = list(handled)
+    newer: dict[str, dt.datetime] = dict(handled)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        stored = s.execute(
+            select(HandledRow.record_id, HandledRow.modified_at).where(
+                HandledRow.cursor == name, HandledRow.record_id.in_(chunk)
+            )
+        )
+        for record_id, at in stored:
+            newer[record_id] = max(newer[record_id], _aware(at) or at)
+        s.execute(
+            delete(HandledRow).where(HandledRow.cursor == name, HandledRow.record_id.in_(chunk))
+        )
+    s.execute(
+        insert(HandledRow),
+        [{"cursor": name, "record_id": k, "modified_at": v} for k, v in newer.items()],
+    )
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -381,8 +405,22 @@ class StateStore:
             row = s.get(CursorRow, name)
             return row.value if row else None
 
-    def set_cursor(self, name: str, value: str | None) -> None:
+    def set_cursor(
+        self,
+        name: str,
+        value: str | None,
+        *,
+        handled: Mapping[str, dt.datetime] | None = None,
+        forget_before: dt.datetime | None = None,
+    ) -> None:
         """Advance a read's position; call only after the writes it covers are recorded.
+
+        Args:
+            name: The read.
+            value: Its new position.
+            handled: Records just handled, by id, with the modified time handled
+                (kept for the read's look-back window; a newer time replaces an older).
+            forget_before: Handled records modified before this drop out of the window.
 
         Raises:
             LeaseLost: Inside :meth:`holding`, when another run has taken the lease.
@@ -395,6 +433,24 @@ class StateStore:
                 s.add(CursorRow(name=name, value=value))
             else:
                 row.value = value
+            if handled:
+                _remember_handled(s, name, handled)
+            if forget_before is not None:
+                s.execute(
+                    delete(HandledRow).where(
+                        HandledRow.cursor == name, HandledRow.modified_at < forget_before
+                    )
+                )
+
+    def handled_since(self, name: str, since: dt.datetime) -> dict[str, dt.datetime]:
+        """The records the read ``name`` handled modified at or after ``since``, by id."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(HandledRow.record_id, HandledRow.modified_at).where(
+                    HandledRow.cursor == name, HandledRow.modified_at >= since
+                )
+            )
+            return {record_id: _aware(at) or at for record_id, at in rows}
 
     # runs ------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 links        which record in one product is which in the other, per handoff
 cursors      how far each incremental read has come
+handled      the records a read handled within its look-back window, at which version
 runs         one row per handoff run, with its counts
 audit_events every write the hub made: what, where, fingerprints, outcome
 dead_letters records that failed validation or a non-transient error, replayable
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "CursorRow",
     "DeadLetterRow",
+    "HandledRow",
     "LeaseRow",
     "LinkRow",
     "RunRow",
@@ -76,6 +78,22 @@ class CursorRow(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
+
+
+class HandledRow(Base):
+    """A record one incremental read handled at this modified time, kept for the look-back.
+
+    A read starts a window before its cursor, so a record committed late with
+    an older modified time is still found; these rows say which of the records
+    read again were already handled at the version read, so none is handled twice.
+    """
+
+    __tablename__ = "handled"
+    __table_args__ = (Index("ix_handled_modified", "cursor", "modified_at"),)
+
+    cursor: Mapped[str] = mapped_column(String(255), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    modified_at: Mapped[dt.datetime] = mapped_column()
 
 
 class RunRow(Base):

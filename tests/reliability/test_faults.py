@@ -147,7 +147,9 @@ def _items_under_faults(
         runs = _until_clean(rt, handoff)
 
         assert runs[-1].startswith("succeeded"), runs
-        assert crm.faults.injected + pm.faults.injected >= 5  # batched writes: few requests
+        # Batched writes make few requests, and a rerun re-reads nothing it handled:
+        # what matters is that both products' faults were met on the way.
+        assert crm.faults.injected >= 1 and pm.faults.injected >= 1
         assert rt.store.dead_letters() == [], [d.reason for d in rt.store.dead_letters()][:3]
         links = {lk.source_id: lk for lk in rt.store.links(handoff)}
         keys = [f"risk:{i}" for i in items] if handoff.startswith("risk") else items
