@@ -22,11 +22,11 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
     select,
-    delete,
     update,
 )
 from sqlalchemy.engine import make_url
