@@ -159,7 +159,7 @@ class _Builder:
             for account in self._crm_items("Account", page.records):
                 if not isinstance(account, Account):
                     continue
-                name = account.name.casefold()
+                name = (account.name or "").casefold()
                 if name == wanted:
                     exact.append(account)
                 elif wanted in name:

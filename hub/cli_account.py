@@ -43,7 +43,7 @@ def print_account(view: AccountView) -> None:
     account = view.account
     owner = account.owner.email or account.owner.name if account.owner else None
     head = Text()
-    head.append(account.name, style="bold")
+    head.append(account.name or "(name not readable)", style="bold")
     head.append(f"  {view.crm} {account.refs.get(view.crm, '')}")
     if owner:
         head.append(f"  owner {owner}")

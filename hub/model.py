@@ -152,7 +152,11 @@ class Account(Entity):
     """A customer company."""
 
     kind: ClassVar[str] = "Account"
-    name: str
+    name: str | None = Field(
+        default=None,
+        description="None when the record is known only by its id: the integration user "
+        "cannot read it (sharing), though the deal names it",
+    )
     parent: str | None = Field(default=None, description="Parent account ref (departments)")
     website: str | None = None
     industry: str | None = None

@@ -149,7 +149,8 @@ class FeedbackToLead:
                 Verdict.RECOVER, item_id, label, f"lead {found} found by its stamp", found
             )
             return _Work(item, item_id, decision, account, found)
-        where = f" for {account.name}" if account else " (no linked account)"
+        where = f" for {account.name or account.ref(self.cfg.crm)}" if account else ""
+        where = where or " (no linked account)"
         decision = Decision(Verdict.CREATE, item_id, label, f"{item.feedback_kind}{where}")
         return _Work(item, item_id, decision, account)
 
@@ -257,7 +258,8 @@ class FeedbackToLead:
     def _lead(self, item: _Work) -> Lead:
         context = self._context(item)
         feedback = item.feedback
-        company = item.account.name if item.account else (feedback.account or "Unknown customer")
+        known = item.account.name if item.account else None
+        company = known or feedback.account or "Unknown customer"
         reporter = feedback.reporter
         lines = [feedback.text, ""]
         if reporter is not None:

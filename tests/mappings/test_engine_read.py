@@ -291,3 +291,15 @@ def test_a_map_that_lists_blank_keeps_it() -> None:
     spec = _spec({"name": {"path": "n"}, "delivery_health": {"path": "h", "map": {"": "green"}}})
     opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "Deal", "h": ""})
     assert isinstance(opp, Opportunity) and opp.delivery_health is Health.GREEN
+
+
+def test_an_account_the_user_cannot_see_leaves_the_deal_readable(
+    salesforce, sf_opportunity
+) -> None:
+    """Sharing hides the Account: Salesforce answers ``"Account": null`` beside its id."""
+    sf_opportunity["Account"] = None
+    opp = to_unified(salesforce, "Opportunity", sf_opportunity)
+    assert isinstance(opp, Opportunity) and opp.account is not None
+    assert opp.account.refs == {"crm": "001Hb000000000CIAQ"}
+    assert opp.account.name is None
+    assert opp.amount is not None and opp.name == "Tyrell Analytics - Pilot"
