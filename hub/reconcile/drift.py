@@ -137,8 +137,9 @@ def pair_values(
 ) -> tuple[Any, Any] | None:
     """The deal's and the project's value of a pair, comparable; None when not comparable.
 
-    Not comparable: amounts in different currencies, and a deal owner who has
-    no account in the project tool (the manager cannot be set to them).
+    Not comparable: amounts in different currencies, a deal owner who has
+    no account in the project tool (the manager cannot be set to them), and an
+    account name the deal cannot read (an account hidden by sharing).
     """
     if (pair.crm, pair.pm) == OWNER_PAIR:
         email = deal.owner_email
@@ -155,6 +156,8 @@ def pair_values(
             return None
         return amount.amount, budget.amount
     crm_value = deal.values.get(pair.crm)
+    if pair.crm == "account.name" and crm_value is None:
+        return None  # the deal's account is one the integration user cannot read
     pm_value = percent if pair.pm in COMPUTED else _plain(json_at(project, pair.pm))
     return crm_value, pm_value
 

@@ -76,3 +76,9 @@ def test_a_deal_without_amount_or_owner_still_compares() -> None:
         PROJECT.budget,
     )
     assert pair_values(PAIRS[2], side, PROJECT, pm_system="jira", people={}, percent=None) is None
+
+
+def test_an_account_name_the_deal_cannot_read_is_not_drift() -> None:
+    hidden = OPP.model_copy(update={"account": Account(refs={"salesforce": "001X"})})
+    side = DealSide.from_json(DealSide.of(hidden, "006A", PAIRS).to_json())
+    assert pair_values(PAIRS[1], side, PROJECT, pm_system="jira", people={}, percent=None) is None
