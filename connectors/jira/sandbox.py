@@ -199,9 +199,10 @@ class JiraSandbox:
             headers["X-RateLimit-NearLimit"] = "true"
         if allowed:
             return headers, None
-        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=reset)
+        wait = _whole_seconds(reset)
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
         headers |= {
-            "Retry-After": _seconds(reset),
+            "Retry-After": str(wait),
             "RateLimit-Reason": "jira-burst-based",
             "X-RateLimit-Reset": when.strftime("%Y-%m-%dT%H:%MZ"),
         }
@@ -261,9 +262,12 @@ def _base(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def _seconds(value: float) -> str:
-    """Retry-After: whole seconds, as Jira sends; sub-second windows (tests) keep a fraction."""
-    return str(math.ceil(value)) if value >= 1 else f"{max(value, 0.001):.3f}"
+def _whole_seconds(value: float) -> int:
+    """``Retry-After`` as Jira sends it: whole seconds (RFC 9110 delta-seconds), rounded up.
+
+    Never 0: a window that resets in a fraction of a second still asks for one.
+    """
+    return max(1, math.ceil(value))
 
 
 def _decode(raw: bytes) -> Any:
