@@ -69,7 +69,6 @@ class JiraSandbox:
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit, reported
             in ``X-RateLimit-*`` headers and enforced with 429 + ``Retry-After``.
-        time_zone: The API user's time zone (``/myself``), in which JQL dates are read.
         clock: Current time (default: the real UTC time); data is seeded relative to it.
     """
 
@@ -84,17 +83,17 @@ class JiraSandbox:
         faults: Faults | None = None,
         profile: ProfileChoice = None,
         rate_limit: tuple[int, float] | None = None,
-        time_zone: str = "Europe/Berlin",
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
         self.profile = load_profile(JiraSiteProfile, profile)
         self.journal = CallJournal(read_only_posts=(r"/rest/api/3/search/.*",))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.store = JiraStore(me=integration_user(time_zone), clock=self.clock)
+        me = integration_user(self.profile.user_time_zone)
+        self.store = JiraStore(me=me, clock=self.clock)
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         _seed(self.store, seed, records, anchor)
-        self.api = JiraApi(self.store)
+        self.api = JiraApi(self.store, administer=not self.profile.no_admin_permission)
         self.state = JiraState(self.store)
         self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
         self._token = api_token(seed)

@@ -48,6 +48,7 @@ _SEARCH_KEYS = frozenset(
     }
 )
 _NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+_NOT_ADMIN = "You must have global administrator rights in order to modify projects."
 
 
 def error(status: int, *messages: str, **errors: str) -> Reply:
@@ -64,8 +65,10 @@ class _Snapshot:
 class JiraApi:
     """The REST resources of one sandbox site."""
 
-    def __init__(self, store: JiraStore) -> None:
+    def __init__(self, store: JiraStore, *, administer: bool = True) -> None:
         self.store = store
+        self.administer = administer
+        """The API user holds the Administer Jira global permission (creates projects)."""
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._numbers = itertools.count(1)
 
@@ -257,7 +260,9 @@ class JiraApi:
         }
 
     def create_project(self, base: str, body: Any) -> Reply:
-        """``POST /project``."""
+        """``POST /project``: only for holders of Administer Jira, checked before the body."""
+        if not self.administer:
+            return error(403, _NOT_ADMIN)
         try:
             project = create_project(self.store, body)
         except WriteError as exc:
