@@ -19,7 +19,7 @@ import httpx
 
 from connectors.jira import settings
 from connectors.jira.records import chunks
-from hub.errors import ConnectorError, RecordError
+from hub.errors import AuthError, ConnectorError, RecordError
 from hub.http import ApiClient, PageRequest, TokenPaginator
 from hub.http.client import default_error_text
 from hub.http.retry import retry_after_seconds
@@ -27,6 +27,7 @@ from hub.http.retry import retry_after_seconds
 __all__ = [
     "BulkOutcome",
     "JiraClient",
+    "PermissionRefused",
     "describe_error",
     "error_collection_text",
     "observe_limits",
@@ -45,6 +46,16 @@ class BulkOutcome:
     id: str | None = None
     key: str | None = None
     error: str | None = None
+
+
+class PermissionRefused(AuthError):
+    """Jira answered 403: the credentials are good, the API user lacks a permission."""
+
+    def __init__(self, call: str, detail: str, *, system: str) -> None:
+        self.call = call
+        self.detail = detail
+        """Jira's own words (its error collection)."""
+        super().__init__(f"{call}: HTTP 403: {detail}", system=system, status=403)
 
 
 def error_collection_text(collection: Mapping[str, Any]) -> str:
@@ -301,8 +312,26 @@ class JiraClient:
         return None if body is None else self._mapping(body, f"project {key}")
 
     def create_project(self, details: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``POST /project``; returns ``{id, key, self}``."""
-        body = self._json("POST", settings.PROJECT_PATH, json=dict(details), idempotent=False)
+        """``POST /project``; returns ``{id, key, self}``.
+
+        Raises:
+            PermissionRefused: 403, the API user lacks the Administer Jira permission.
+        """
+        response = self.api.request(
+            "POST",
+            settings.PROJECT_PATH,
+            json=dict(details),
+            idempotent=False,
+            allow=frozenset({403}),
+        )
+        if response.status_code == 403:
+            raise PermissionRefused(
+                f"POST {settings.PROJECT_PATH}", describe_error(response), system=self.system
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
         return self._mapping(body, "project create")
 
     def close(self) -> None:

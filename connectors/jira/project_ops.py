@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.jira import settings
+from connectors.jira.client import PermissionRefused
 from connectors.jira.projects import (
     WbsPlan,
     epic_update,
@@ -34,7 +35,7 @@ from connectors.jira.projects import (
 )
 from connectors.jira.records import chunks, stamp_label
 from hub.connector import ProjectHandle
-from hub.errors import NotFoundError, RecordError, TransientError
+from hub.errors import AuthError, NotFoundError, RecordError, TransientError
 from hub.http.query import Condition, jql
 
 if TYPE_CHECKING:
@@ -191,9 +192,23 @@ class ProjectOps:
         }
         if self.config.project_template_key:
             details["projectTemplateKey"] = self.config.project_template_key
-        self.client.create_project(details)
+        try:
+            self.client.create_project(details)
+        except PermissionRefused as exc:
+            raise AuthError(self._not_admin(key, exc), system=self.system, status=403) from None
         log.info("%s: created project %s for %s", self.system, key, project.source_id)
         return key
+
+    def _not_admin(self, key: str, exc: PermissionRefused) -> str:
+        """Why Jira refused to create a project, and the admin's two ways out."""
+        where = f"systems.{self.system}.settings.mode"
+        return (
+            f"Jira refused to create project {key} ({exc.call}: HTTP 403: {exc.detail})."
+            f" With {where}: project the hub creates a Jira project per won deal, which needs"
+            " the 'Administer Jira' global permission, and the API user lacks it. Grant the"
+            " user Administer Jira (Jira settings > System > Global permissions), or set"
+            f" {where}: epic to create one Epic per deal in project {self.config.project_key}."
+        )
 
     # completing ------------------------------------------------------------
 

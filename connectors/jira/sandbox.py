@@ -1,14 +1,18 @@
-"""A local emulator of the Jira Cloud platform REST API v3 (Starlette ASGI app).
+"""A local emulator of the Jira Cloud platform REST API, versions 2 and 3 (Starlette ASGI app).
 
-It answers the calls the connector makes with Jira's paths, payloads, paging
-(``nextPageToken`` / ``isLast``), error bodies and headers: HTTP Basic auth
-with an e-mail and API token (401 ``Client must be authenticated...`` with
-``X-Seraph-LoginReason``), ``/myself``, ``/field``, JQL search (GET and POST,
-a real parser), issue create/bulk create/edit/get, entity properties,
-comments (ADF only), user search and project creation. With ``rate_limit``
-set, every response carries ``X-RateLimit-*`` headers and an exhausted window
-answers 429 with ``Retry-After``. It imports nothing from the connector, so a
-shared mistake cannot hide.
+It answers the calls the connector makes, and the common ones admins script
+with the jira SDK, with Jira's paths, payloads, paging (``nextPageToken`` /
+``isLast``), error bodies and headers: HTTP Basic auth with an e-mail and API
+token (401 ``Client must be authenticated...`` with ``X-Seraph-LoginReason``),
+``/serverInfo``, ``/myself``, ``/field``, JQL search (GET and POST, a real
+parser), issue create/bulk create/edit/get/delete, entity properties,
+comments, transitions, remote links, assignment, user search and projects
+(list, get, create). Version 3 takes rich text as ADF only, version 2 as
+strings (:mod:`.sandbox_wire`). The org it plays is its profile
+(:class:`~.sandbox_profile.JiraSiteProfile`). With ``rate_limit`` set, every
+response carries ``X-RateLimit-*`` headers and an exhausted window answers 429
+with ``Retry-After`` in whole seconds. It imports nothing from the connector,
+so a shared mistake cannot hide.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,14 +29,16 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from connectors.jira.sandbox_api import JiraApi, Reply, error
+from connectors.jira.sandbox_actions import JiraActions
+from connectors.jira.sandbox_api import JiraApi, error
 from connectors.jira.sandbox_jql import JqlError
 from connectors.jira.sandbox_profile import JiraSiteProfile
+from connectors.jira.sandbox_routes import BadJson, Handler, routes
 from connectors.jira.sandbox_seed import API_USER_EMAIL, api_token, integration_user, seed
 from connectors.jira.sandbox_state import JiraState
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import VERSIONS
 from hub.sandbox_profile import ProfileChoice, load_profile
 from hub.sandboxkit import (
     ASGIApp,
@@ -52,11 +57,6 @@ _UNAUTHENTICATED = {
     "message": "Client must be authenticated to access this resource.",
     "status-code": 401,
 }
-Handler = Callable[[Request, bytes], Reply]
-
-
-class _BadJson(Exception):
-    pass
 
 
 class JiraSandbox:
@@ -69,7 +69,6 @@ class JiraSandbox:
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit, reported
             in ``X-RateLimit-*`` headers and enforced with 429 + ``Retry-After``.
-        time_zone: The API user's time zone (``/myself``), in which JQL dates are read.
         clock: Current time (default: the real UTC time); data is seeded relative to it.
     """
 
@@ -84,17 +83,17 @@ class JiraSandbox:
         faults: Faults | None = None,
         profile: ProfileChoice = None,
         rate_limit: tuple[int, float] | None = None,
-        time_zone: str = "Europe/Berlin",
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.faults = faults or Faults()
         self.profile = load_profile(JiraSiteProfile, profile)
-        self.journal = CallJournal(read_only_posts=(r"/rest/api/3/search/.*",))
+        self.journal = CallJournal(read_only_posts=(r"/rest/api/[23]/search/.*",))
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.store = JiraStore(me=integration_user(time_zone), clock=self.clock)
+        me = integration_user(self.profile.user_time_zone)
+        self.store = JiraStore(me=me, clock=self.clock)
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         _seed(self.store, seed, records, anchor)
-        self.api = JiraApi(self.store)
+        self.api = JiraApi(self.store, administer=not self.profile.no_admin_permission)
         self.state = JiraState(self.store)
         self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
         self._token = api_token(seed)
@@ -122,37 +121,13 @@ class JiraSandbox:
         return SyncASGITransport(self.app)
 
     def _starlette(self) -> Starlette:
-        api, issue = self.api, _API + "/issue/{key}"
-        routes = [
-            Route(_API + "/myself", self._wrap(lambda r, _: api.myself(_base(r))), methods=["GET"]),
-            Route(_API + "/field", self._wrap(lambda r, _: api.fields()), methods=["GET"]),
-            Route(_API + "/search/jql", self._wrap(self._search), methods=["GET", "POST"]),
-            Route(_API + "/issue", self._wrap(self._create), methods=["POST"]),
-            Route(_API + "/issue/bulk", self._wrap(self._bulk), methods=["POST"]),
-            Route(issue, self._wrap(self._issue), methods=["GET", "PUT"]),
-            Route(
-                issue + "/properties",
-                self._wrap(lambda r, _: api.property_keys(_base(r), r.path_params["key"])),
-                methods=["GET"],
-            ),
-            Route(issue + "/properties/{name}", self._wrap(self._property), methods=["GET", "PUT"]),
-            Route(issue + "/comment", self._wrap(self._comment), methods=["GET", "POST"]),
-            Route(
-                _API + "/user/search",
-                self._wrap(lambda r, _: api.user_search(_base(r), dict(r.query_params))),
-                methods=["GET"],
-            ),
-            Route(_API + "/project", self._wrap(self._create_project), methods=["POST"]),
-            Route(
-                _API + "/project/{key}",
-                self._wrap(lambda r, _: api.get_project(_base(r), r.path_params["key"])),
-                methods=["GET"],
-            ),
-        ]
-        return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+        table = routes(self.api, JiraActions(self.store), self._wrap)
+        return Starlette(routes=table, exception_handlers={HTTPException: _http_error})
 
     def _wrap(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            if request.path_params.get("version") not in VERSIONS:
+                return _json(404, {"errorMessages": ["null for uri"], "errors": {}})
             refused = self._authenticate(request)
             if refused is not None:
                 return refused
@@ -165,7 +140,7 @@ class JiraSandbox:
                     status, body = handler(request, raw)
             except JqlError as exc:
                 status, body = error(400, exc.message)
-            except _BadJson:
+            except BadJson:
                 status, body = error(400, "The request body is not valid JSON.")
             return _json(status, body, headers)
 
@@ -199,9 +174,10 @@ class JiraSandbox:
             headers["X-RateLimit-NearLimit"] = "true"
         if allowed:
             return headers, None
-        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=reset)
+        wait = _whole_seconds(reset)
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
         headers |= {
-            "Retry-After": _seconds(reset),
+            "Retry-After": str(wait),
             "RateLimit-Reason": "jira-burst-based",
             "X-RateLimit-Reset": when.strftime("%Y-%m-%dT%H:%MZ"),
         }
@@ -209,68 +185,18 @@ class JiraSandbox:
             429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers
         )
 
-    def _search(self, request: Request, raw: bytes) -> Reply:
-        if request.method == "POST":
-            body = _decode(raw)
-            if not isinstance(body, dict):
-                return error(400, "The request body must be a JSON object.")
-            return self.api.search(_base(request), body)
-        params: dict[str, Any] = dict(request.query_params)
-        for multi in ("fields", "properties"):
-            params[multi] = request.query_params.getlist(multi) or None
-        return self.api.search(_base(request), {k: v for k, v in params.items() if v is not None})
-
-    def _create(self, request: Request, raw: bytes) -> Reply:
-        return self.api.create_issue(_base(request), _decode(raw))
-
-    def _bulk(self, request: Request, raw: bytes) -> Reply:
-        return self.api.bulk_create(_base(request), _decode(raw))
-
-    def _issue(self, request: Request, raw: bytes) -> Reply:
-        key = request.path_params["key"]
-        if request.method == "PUT":
-            return self.api.edit_issue(key, _decode(raw))
-        params = {
-            "fields": request.query_params.getlist("fields") or None,
-            "properties": request.query_params.getlist("properties") or None,
-        }
-        return self.api.get_issue(_base(request), key, params)
-
-    def _property(self, request: Request, raw: bytes) -> Reply:
-        key, name = request.path_params["key"], request.path_params["name"]
-        if request.method == "PUT":
-            return self.api.put_property(key, name, raw)
-        return self.api.get_property(key, name)
-
-    def _comment(self, request: Request, raw: bytes) -> Reply:
-        key = request.path_params["key"]
-        if request.method == "POST":
-            return self.api.add_comment(_base(request), key, _decode(raw))
-        return self.api.comments(_base(request), key)
-
-    def _create_project(self, request: Request, raw: bytes) -> Reply:
-        return self.api.create_project(_base(request), _decode(raw))
-
 
 def _seed(store: JiraStore, seed_value: int, records: int, anchor: dt.datetime) -> None:
     with store.lock:
         seed(store, seed=seed_value, records=records, anchor=anchor)
 
 
-def _base(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+def _whole_seconds(value: float) -> int:
+    """``Retry-After`` as Jira sends it: whole seconds (RFC 9110 delta-seconds), rounded up.
 
-
-def _seconds(value: float) -> str:
-    """Retry-After: whole seconds, as Jira sends; sub-second windows (tests) keep a fraction."""
-    return str(math.ceil(value)) if value >= 1 else f"{max(value, 0.001):.3f}"
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        raise _BadJson from None
+    Never 0: a window that resets in a fraction of a second still asks for one.
+    """
+    return max(1, math.ceil(value))
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.jira.sandbox_data import FIELDS
+from connectors.jira.sandbox_data import FIELDS, jira_time
 from connectors.jira.sandbox_eval import search
 from connectors.jira.sandbox_jql import JqlError
 from connectors.jira.sandbox_render import ALL_FIELDS, comment_json, issue_json, select_fields
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import Endpoint
 from connectors.jira.sandbox_write import (
     WriteError,
     add_comment,
@@ -48,6 +49,8 @@ _SEARCH_KEYS = frozenset(
     }
 )
 _NO_ISSUE = "Issue does not exist or you do not have permission to see it."
+_PROJECT_EXPAND = "description,lead,issueTypes,url,projectKeys,permissions,insight"
+_NOT_ADMIN = "You must have global administrator rights in order to modify projects."
 
 
 def error(status: int, *messages: str, **errors: str) -> Reply:
@@ -64,22 +67,38 @@ class _Snapshot:
 class JiraApi:
     """The REST resources of one sandbox site."""
 
-    def __init__(self, store: JiraStore) -> None:
+    def __init__(self, store: JiraStore, *, administer: bool = True) -> None:
         self.store = store
+        self.administer = administer
+        """The API user holds the Administer Jira global permission (creates projects)."""
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._numbers = itertools.count(1)
 
     # identity and catalogues -----------------------------------------------------
 
-    def myself(self, base: str) -> Reply:
+    def server_info(self, at: Endpoint) -> Reply:
+        """``GET /serverInfo``: a Cloud site (the jira SDK's first call)."""
+        return 200, {
+            "baseUrl": at.host,
+            "version": "1001.0.0-SNAPSHOT",
+            "versionNumbers": [1001, 0, 0],
+            "deploymentType": "Cloud",
+            "buildNumber": 100218,
+            "buildDate": "2026-11-02T08:21:48.000+0000",
+            "serverTime": jira_time(self.store.clock(), self.store.me.time_zone),
+            "scmInfo": "6138e2cd7259ce8b18fff9d4a6cde29a4e1837b6",
+            "serverTitle": "Jira",
+        }
+
+    def myself(self, at: Endpoint) -> Reply:
         """``GET /myself``."""
-        return 200, self.store.me.json(base, full=True)
+        return 200, self.store.me.json(at, full=True)
 
     def fields(self) -> Reply:
         """``GET /field``."""
         return 200, [f.json() for f in FIELDS]
 
-    def user_search(self, base: str, params: Mapping[str, str]) -> Reply:
+    def user_search(self, at: Endpoint, params: Mapping[str, str]) -> Reply:
         """``GET /user/search``: active users whose name or e-mail starts with ``query``."""
         query, account = params.get("query"), params.get("accountId")
         if not query and not account:
@@ -90,11 +109,11 @@ class JiraApi:
             for u in self.store.users.values()
             if u.active and (u.account_id == account or _user_matches(u, query))
         ]
-        return 200, [u.json(base) for u in found[start : start + size]]
+        return 200, [u.json(at) for u in found[start : start + size]]
 
     # search ------------------------------------------------------------------
 
-    def search(self, base: str, request: Mapping[str, Any]) -> Reply:
+    def search(self, at: Endpoint, request: Mapping[str, Any]) -> Reply:
         """``/search/jql`` (GET params or POST body, already decoded)."""
         unknown = sorted(set(request) - _SEARCH_KEYS)
         if unknown:
@@ -110,7 +129,7 @@ class JiraApi:
         ids = snapshot.ids[offset : offset + size]
         properties = _strings(request.get("properties"))[:5]
         issues = [
-            issue_json(self.store, self.store.issues[i], base, fields, properties=properties)
+            issue_json(self.store, self.store.issues[i], at, fields, properties=properties)
             for i in ids
             if i in self.store.issues
         ]
@@ -144,24 +163,24 @@ class JiraApi:
 
     # issues ------------------------------------------------------------------
 
-    def get_issue(self, base: str, key: str, params: Mapping[str, Any]) -> Reply:
+    def get_issue(self, at: Endpoint, key: str, params: Mapping[str, Any]) -> Reply:
         """``GET /issue/{key}`` (all fields unless ``fields`` says otherwise)."""
         issue = self.store.issue(key)
         if issue is None:
             return error(404, _NO_ISSUE)
         fields = select_fields(_strings(params.get("fields")), default=ALL_FIELDS)
         properties = _strings(params.get("properties"))
-        return 200, issue_json(self.store, issue, base, fields, properties=properties)
+        return 200, issue_json(self.store, issue, at, fields, properties=properties)
 
-    def create_issue(self, base: str, body: Any) -> Reply:
+    def create_issue(self, at: Endpoint, body: Any) -> Reply:
         """``POST /issue``."""
         try:
-            issue = create_issue(self.store, body)
+            issue = create_issue(self.store, body, adf=at.adf)
         except WriteError as exc:
             return exc.status, exc.body
-        return 201, _created(issue.id, issue.key, base)
+        return 201, _created(issue.id, issue.key, at)
 
-    def bulk_create(self, base: str, body: Any) -> Reply:
+    def bulk_create(self, at: Endpoint, body: Any) -> Reply:
         """``POST /issue/bulk``: 201 when any issue was created, else 400; errors by index."""
         updates = body.get("issueUpdates") if isinstance(body, Mapping) else None
         if not isinstance(updates, list):
@@ -171,34 +190,34 @@ class JiraApi:
         issues, errors = [], []
         for number, update in enumerate(updates):
             try:
-                issue = create_issue(self.store, update)
+                issue = create_issue(self.store, update, adf=at.adf)
             except WriteError as exc:
                 errors.append(
                     {"status": exc.status, "elementErrors": exc.body, "failedElementNumber": number}
                 )
             else:
-                issues.append(_created(issue.id, issue.key, base))
+                issues.append(_created(issue.id, issue.key, at))
         return (201 if issues or not updates else 400), {"issues": issues, "errors": errors}
 
-    def edit_issue(self, key: str, body: Any) -> Reply:
+    def edit_issue(self, at: Endpoint, key: str, body: Any) -> Reply:
         """``PUT /issue/{key}`` (204)."""
         issue = self.store.issue(key)
         if issue is None:
             return error(404, _NO_ISSUE)
         try:
-            edit_issue(self.store, issue, body)
+            edit_issue(self.store, issue, body, adf=at.adf)
         except WriteError as exc:
             return exc.status, exc.body
         return 204, None
 
     # properties and comments ---------------------------------------------------
 
-    def property_keys(self, base: str, key: str) -> Reply:
+    def property_keys(self, at: Endpoint, key: str) -> Reply:
         """``GET /issue/{key}/properties``."""
         issue = self.store.issue(key)
         if issue is None:
             return error(404, _NO_ISSUE)
-        url = f"{base}/rest/api/3/issue/{issue.id}/properties"
+        url = f"{at.api}/issue/{issue.id}/properties"
         return 200, {"keys": [{"self": f"{url}/{k}", "key": k} for k in issue.properties]}
 
     def get_property(self, key: str, name: str) -> Reply:
@@ -221,49 +240,60 @@ class JiraApi:
             return exc.status, exc.body
         return (201 if created else 200), None
 
-    def comments(self, base: str, key: str) -> Reply:
+    def comments(self, at: Endpoint, key: str) -> Reply:
         """``GET /issue/{key}/comment``."""
         issue = self.store.issue(key)
         if issue is None:
             return error(404, _NO_ISSUE)
-        items = [comment_json(self.store, issue, c, base) for c in issue.comments]
+        items = [comment_json(self.store, issue, c, at) for c in issue.comments]
         return 200, {"startAt": 0, "maxResults": 5000, "total": len(items), "comments": items}
 
-    def add_comment(self, base: str, key: str, body: Any) -> Reply:
+    def add_comment(self, at: Endpoint, key: str, body: Any) -> Reply:
         """``POST /issue/{key}/comment``."""
         issue = self.store.issue(key)
         if issue is None:
             return error(404, _NO_ISSUE)
         try:
-            comment = add_comment(self.store, issue, body)
+            comment = add_comment(self.store, issue, body, adf=at.adf)
         except WriteError as exc:
             return exc.status, exc.body
-        return 201, comment_json(self.store, issue, comment, base)
+        return 201, comment_json(self.store, issue, comment, at)
 
     # projects ------------------------------------------------------------------
 
-    def get_project(self, base: str, key: str) -> Reply:
+    def projects(self, at: Endpoint) -> Reply:
+        """``GET /project``: every project the user can browse, by key (no paging)."""
+        found = sorted(self.store.projects.values(), key=lambda p: p.key)
+        return 200, [
+            {"expand": _PROJECT_EXPAND, **p.json(at), "style": "next-gen", "isPrivate": False}
+            for p in found
+        ]
+
+    def get_project(self, at: Endpoint, key: str) -> Reply:
         """``GET /project/{key}``."""
         project = self.store.project(key)
         if project is None or (not key.isdigit() and project.key != key.upper()):
             return error(404, f"No project could be found with key '{key}'.")
-        lead = self.store.users[project.lead].json(base)
+        lead = self.store.users[project.lead].json(at)
         return 200, {
-            **project.json(base),
+            "expand": _PROJECT_EXPAND,
+            **project.json(at),
             "description": project.description,
             "lead": lead,
             "style": "next-gen",
             "isPrivate": False,
         }
 
-    def create_project(self, base: str, body: Any) -> Reply:
-        """``POST /project``."""
+    def create_project(self, at: Endpoint, body: Any) -> Reply:
+        """``POST /project``: only for holders of Administer Jira, checked before the body."""
+        if not self.administer:
+            return error(403, _NOT_ADMIN)
         try:
             project = create_project(self.store, body)
         except WriteError as exc:
             return exc.status, exc.body
         return 201, {
-            "self": f"{base}/rest/api/3/project/{project.id}",
+            "self": f"{at.api}/project/{project.id}",
             "id": project.id,
             "key": project.key,
         }
@@ -274,8 +304,8 @@ class _BadToken(JqlError):
         super().__init__("The provided next page token is invalid or expired.")
 
 
-def _created(issue_id: int, key: str, base: str) -> dict[str, str]:
-    return {"id": str(issue_id), "key": key, "self": f"{base}/rest/api/3/issue/{issue_id}"}
+def _created(issue_id: int, key: str, at: Endpoint) -> dict[str, str]:
+    return {"id": str(issue_id), "key": key, "self": f"{at.api}/issue/{issue_id}"}
 
 
 def _strings(value: Any) -> list[str]:

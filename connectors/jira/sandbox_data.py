@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from hub.sandbox_tables import WATCHED
+
+if TYPE_CHECKING:
+    from connectors.jira.sandbox_wire import Endpoint
 
 __all__ = [
     "FIELDS",
@@ -45,14 +48,14 @@ class User:
     account_type: str = "atlassian"
     email_hidden: bool = False
 
-    def json(self, base: str, *, full: bool = False) -> dict[str, Any]:
+    def json(self, at: Endpoint, *, full: bool = False) -> dict[str, Any]:
         """``User`` / ``UserDetails`` as Jira renders it (no e-mail when it is hidden)."""
         size = {
             s: f"https://avatar.example/{self.account_id}/{s[:2]}.png"
             for s in ("48x48", "24x24", "16x16", "32x32")
         }
         body: dict[str, Any] = {
-            "self": f"{base}/rest/api/3/user?accountId={self.account_id}",
+            "self": f"{at.api}/user?accountId={self.account_id}",
             "accountId": self.account_id,
             "accountType": self.account_type,
             "avatarUrls": size,
@@ -76,16 +79,17 @@ class IssueType:
     level: int
     description: str
 
-    def json(self, base: str) -> dict[str, Any]:
+    def json(self, at: Endpoint) -> dict[str, Any]:
         """The ``issuetype`` field value."""
         return {
-            "self": f"{base}/rest/api/3/issuetype/{self.id}",
+            "self": f"{at.api}/issuetype/{self.id}",
             "id": self.id,
             "description": self.description,
             "name": self.name,
             "subtask": self.level < 0,
             "hierarchyLevel": self.level,
-            "iconUrl": f"{base}/rest/api/2/universal_avatar/view/type/issuetype/avatar/{self.id}",
+            "iconUrl": f"{at.host}/rest/api/2/universal_avatar/view/type/issuetype/avatar/"
+            + self.id,
         }
 
 
@@ -97,7 +101,7 @@ class Status:
     name: str
     category: str
 
-    def json(self, base: str) -> dict[str, Any]:
+    def json(self, at: Endpoint) -> dict[str, Any]:
         """The ``status`` field value."""
         categories = {
             "new": (2, "To Do", "blue-gray"),
@@ -106,13 +110,13 @@ class Status:
         }
         number, label, colour = categories[self.category]
         return {
-            "self": f"{base}/rest/api/3/status/{self.id}",
+            "self": f"{at.api}/status/{self.id}",
             "id": self.id,
             "name": self.name,
             "description": "",
-            "iconUrl": f"{base}/images/icons/statuses/generic.png",
+            "iconUrl": f"{at.host}/images/icons/statuses/generic.png",
             "statusCategory": {
-                "self": f"{base}/rest/api/3/statuscategory/{number}",
+                "self": f"{at.api}/statuscategory/{number}",
                 "id": number,
                 "key": self.category,
                 "colorName": colour,
@@ -226,17 +230,17 @@ class Project:
     description: str = ""
     counter: int = 0
 
-    def json(self, base: str) -> dict[str, Any]:
+    def json(self, at: Endpoint) -> dict[str, Any]:
         """The ``project`` field value (a project summary)."""
         return {
-            "self": f"{base}/rest/api/3/project/{self.id}",
+            "self": f"{at.api}/project/{self.id}",
             "id": str(self.id),
             "key": self.key,
             "name": self.name,
             "projectTypeKey": self.project_type_key,
             "simplified": True,
             "avatarUrls": {
-                s: f"{base}/rest/api/3/universal_avatar/view/type/project/avatar/1"
+                s: f"{at.api}/universal_avatar/view/type/project/avatar/1"
                 for s in ("48x48", "24x24", "16x16", "32x32")
             },
         }
@@ -264,6 +268,7 @@ class Issue:
     custom: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    remote_links: list[dict[str, Any]] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # An issue stored in an IssueTable re-files itself when a looked-up value changes.

@@ -13,11 +13,20 @@ from typing import Any
 
 from connectors.jira.sandbox_data import PRIORITIES
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import text_adf
 
-__all__ = ["CANNOT_SET", "NOT_ADF", "field_values", "is_adf", "label_operations"]
+__all__ = [
+    "CANNOT_SET",
+    "NOT_ADF",
+    "NOT_STRING",
+    "field_values",
+    "is_adf",
+    "label_operations",
+]
 
 CANNOT_SET = "Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
 NOT_ADF = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+NOT_STRING = "Operation value must be a string"
 _NO_USER = "Specified user does not exist or you do not have required permissions"
 _INVALID = object()
 
@@ -46,6 +55,14 @@ def _description(_store: JiraStore, value: Any, errors: dict[str, str], name: st
     if value is None or is_adf(value):
         return value
     errors[name] = NOT_ADF
+    return _INVALID
+
+
+def _description_text(_store: JiraStore, value: Any, errors: dict[str, str], name: str) -> Any:
+    """REST v2: rich text is a string (stored as ADF)."""
+    if value is None or isinstance(value, str):
+        return text_adf(value) if value else None
+    errors[name] = NOT_STRING
     return _INVALID
 
 
@@ -141,13 +158,17 @@ _SETTERS: dict[str, Callable[[JiraStore, Any, dict[str, str], str], Any]] = {
 
 
 def field_values(
-    store: JiraStore, fields: Mapping[str, Any], errors: dict[str, str]
+    store: JiraStore, fields: Mapping[str, Any], errors: dict[str, str], *, adf: bool = True
 ) -> dict[str, Any]:
-    """Stored values of ``fields``; problems go into ``errors`` by field name."""
+    """Stored values of ``fields``; problems go into ``errors`` by field name.
+
+    ``adf`` False reads rich text as REST v2 sends it: a string.
+    """
     values: dict[str, Any] = {}
+    setters = _SETTERS if adf else {**_SETTERS, "description": _description_text}
     for name, value in fields.items():
         definition = store.field(name) if name.startswith("customfield_") else None
-        setter = _SETTERS.get(name) or (_custom if definition is not None else None)
+        setter = setters.get(name) or (_custom if definition is not None else None)
         if setter is None:
             errors[name] = CANNOT_SET.format(name=name)
             continue
@@ -158,10 +179,20 @@ def field_values(
 
 
 def label_operations(
-    update: Mapping[str, Any], values: dict[str, Any], current: list[str], errors: dict[str, str]
+    update: Mapping[str, Any],
+    values: dict[str, Any],
+    current: list[str],
+    errors: dict[str, str],
+    *,
+    others: frozenset[str] = frozenset(),
 ) -> None:
-    """Apply ``update.labels`` operations (add, remove, set); other updates are refused."""
+    """Apply ``update.labels`` operations (add, remove, set).
+
+    Updates of the fields in ``others`` are the caller's; any other is refused.
+    """
     for name, ops in update.items():
+        if name in others:
+            continue
         if name != "labels" or not isinstance(ops, list):
             errors[name] = CANNOT_SET.format(name=name)
             continue

@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.jira.sandbox_data import FIELDS, PRIORITIES, Issue, jira_time
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import Endpoint
 
 __all__ = ["comment_json", "issue_json", "select_fields"]
 
@@ -40,7 +41,7 @@ def select_fields(requested: Iterable[str], *, default: tuple[str, ...]) -> list
 def issue_json(
     store: JiraStore,
     issue: Issue,
-    base: str,
+    at: Endpoint,
     fields: list[str],
     *,
     properties: Iterable[str] = (),
@@ -49,11 +50,11 @@ def issue_json(
     body: dict[str, Any] = {
         "expand": _EXPAND,
         "id": str(issue.id),
-        "self": f"{base}/rest/api/3/issue/{issue.id}",
+        "self": f"{at.api}/issue/{issue.id}",
         "key": issue.key,
     }
     if fields:
-        body["fields"] = {f: v for f in fields if (v := _value(store, issue, f, base)) is not _SKIP}
+        body["fields"] = {f: v for f in fields if (v := _value(store, issue, f, at)) is not _SKIP}
     wanted = [p for p in properties if p in issue.properties]
     if wanted:
         body["properties"] = {p: issue.properties[p] for p in wanted}
@@ -63,85 +64,85 @@ def issue_json(
 _SKIP = object()
 
 
-def _value(store: JiraStore, issue: Issue, field: str, base: str) -> Any:
+def _value(store: JiraStore, issue: Issue, field: str, at: Endpoint) -> Any:
     zone = store.me.time_zone
     if field.startswith("customfield_"):
-        return _custom(issue.custom.get(field), base)
+        return _custom(issue.custom.get(field), at)
     if field in {"created", "updated"}:
         return jira_time(getattr(issue, field), zone)
     if field in {"assignee", "reporter", "creator"}:
         user = store.users.get(
             (issue.reporter if field == "creator" else getattr(issue, field)) or ""
         )
-        return user.json(base) if user else None
+        return user.json(at) if user else None
     if field == "parent":
         parent = store.issues.get(issue.parent) if issue.parent else None
-        return _SKIP if parent is None else _parent(store, parent, base)
+        return _SKIP if parent is None else _parent(store, parent, at)
     simple: dict[str, Callable[[], Any]] = {
         "summary": lambda: issue.summary,
-        "description": lambda: issue.description,
+        "description": lambda: at.rich_out(issue.description),
         "labels": lambda: list(issue.labels),
         "duedate": lambda: issue.duedate.isoformat() if issue.duedate else None,
-        "priority": lambda: _priority(issue.priority, base),
-        "issuetype": lambda: _lookup(store.issue_type(issue.issuetype), base),
-        "status": lambda: _lookup(store.status(issue.status), base),
-        "project": lambda: store.projects[issue.project].json(base),
+        "priority": lambda: _priority(issue.priority, at),
+        "issuetype": lambda: _lookup(store.issue_type(issue.issuetype), at),
+        "status": lambda: _lookup(store.status(issue.status), at),
+        "project": lambda: store.projects[issue.project].json(at),
     }
     return simple[field]() if field in simple else _SKIP
 
 
-def _lookup(found: Any, base: str) -> Any:
-    return None if found is None else found.json(base)
+def _lookup(found: Any, at: Endpoint) -> Any:
+    return None if found is None else found.json(at)
 
 
-def _priority(name: str | None, base: str) -> dict[str, str] | None:
+def _priority(name: str | None, at: Endpoint) -> dict[str, str] | None:
     if name is None:
         return None
     number = str(PRIORITIES.index(name) + 1)
     return {
-        "self": f"{base}/rest/api/3/priority/{number}",
+        "self": f"{at.api}/priority/{number}",
         "id": number,
         "name": name,
-        "iconUrl": f"{base}/images/icons/priorities/{name.lower()}.svg",
+        "iconUrl": f"{at.host}/images/icons/priorities/{name.lower()}.svg",
     }
 
 
-def _custom(value: Any, base: str) -> Any:
+def _custom(value: Any, at: Endpoint) -> Any:
     if isinstance(value, dict) and "value" in value:
         option = _OPTION_IDS.get(value["value"], "10029")
         return {
-            "self": f"{base}/rest/api/3/customFieldOption/{option}",
+            "self": f"{at.api}/customFieldOption/{option}",
             "value": value["value"],
             "id": option,
         }
     return value
 
 
-def _parent(store: JiraStore, parent: Issue, base: str) -> dict[str, Any]:
+def _parent(store: JiraStore, parent: Issue, at: Endpoint) -> dict[str, Any]:
     return {
         "id": str(parent.id),
         "key": parent.key,
-        "self": f"{base}/rest/api/3/issue/{parent.id}",
+        "self": f"{at.api}/issue/{parent.id}",
         "fields": {
             "summary": parent.summary,
-            "status": _lookup(store.status(parent.status), base),
-            "priority": _priority(parent.priority, base),
-            "issuetype": _lookup(store.issue_type(parent.issuetype), base),
+            "status": _lookup(store.status(parent.status), at),
+            "priority": _priority(parent.priority, at),
+            "issuetype": _lookup(store.issue_type(parent.issuetype), at),
         },
     }
 
 
 def comment_json(
-    store: JiraStore, issue: Issue, comment: dict[str, Any], base: str
+    store: JiraStore, issue: Issue, comment: dict[str, Any], at: Endpoint
 ) -> dict[str, Any]:
     """One ``Comment``."""
-    author = store.users[comment["author"]].json(base)
+    author = store.users[comment["author"]].json(at)
     zone = store.me.time_zone
     return {
-        "self": f"{base}/rest/api/3/issue/{issue.id}/comment/{comment['id']}",
+        "self": f"{at.api}/issue/{issue.id}/comment/{comment['id']}",
         "id": comment["id"],
         "author": author,
-        "body": comment["body"],
+        "body": at.rich_out(comment["body"]),
         "updateAuthor": author,
         "created": jira_time(comment["created"], zone),
         "updated": jira_time(comment["updated"], zone),

@@ -12,12 +12,13 @@ from typing import Any
 from connectors.jira.sandbox_data import Issue
 from connectors.jira.sandbox_render import ALL_FIELDS, issue_json
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import Endpoint
 
 __all__ = ["JiraState"]
 
 _PRIORITY = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
 
-_BASE = "http://jira.sandbox"
+_SITE = Endpoint("http://jira.sandbox")
 
 
 class JiraState:
@@ -77,7 +78,7 @@ class JiraState:
         with self.store.lock:
             issue = self._issue(key)
             return issue_json(
-                self.store, issue, _BASE, list(ALL_FIELDS), properties=list(issue.properties)
+                self.store, issue, _SITE, list(ALL_FIELDS), properties=list(issue.properties)
             )
 
     def property(self, key: str, name: str) -> Any:

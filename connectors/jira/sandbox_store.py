@@ -43,7 +43,13 @@ class JiraStore:
         self._next_issue = 10001
         self._next_project = 10000
         self._next_comment = 10000
+        self._numbers: dict[str, int] = {}
         self._last_write = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def next_number(self, kind: str) -> int:
+        """The next id of a kind of object (``remotelink``), from 10000."""
+        self._numbers[kind] = self._numbers.get(kind, 9999) + 1
+        return self._numbers[kind]
 
     # time --------------------------------------------------------------------
 

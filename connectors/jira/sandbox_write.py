@@ -18,22 +18,30 @@ from connectors.jira.sandbox_data import Issue, IssueType, Project
 from connectors.jira.sandbox_fields import (
     CANNOT_SET,
     NOT_ADF,
+    NOT_STRING,
     field_values,
     is_adf,
     label_operations,
 )
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import text_adf
 
 __all__ = [
     "WriteError",
     "add_comment",
+    "comment_operations",
     "create_issue",
     "create_project",
+    "delete_issue",
     "edit_issue",
     "set_property",
 ]
 
 _HIERARCHY = "Given parent work item does not belong to appropriate hierarchy."
+_HAS_SUBTASKS = (
+    "The issue '{key}' has subtasks.  You must specify the 'deleteSubtasks' parameter"
+    " to delete this issue and all its subtasks."
+)
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _PROPERTY_MAX = 32768
 
@@ -88,8 +96,8 @@ def _hierarchy(
 # issues ----------------------------------------------------------------------------
 
 
-def create_issue(store: JiraStore, body: Any) -> Issue:
-    """Validate and create one issue (``IssueUpdateDetails``).
+def create_issue(store: JiraStore, body: Any, *, adf: bool = True) -> Issue:
+    """Validate and create one issue (``IssueUpdateDetails``); ``adf`` False: REST v2 text.
 
     Raises:
         WriteError: with every field error at once.
@@ -105,7 +113,7 @@ def create_issue(store: JiraStore, body: Any) -> Issue:
             "Specify an issue type" if not fields.get("issuetype") else "Specify a valid issue type"
         )
     rest = {k: v for k, v in fields.items() if k not in {"project", "issuetype"}}
-    values = field_values(store, rest, errors)
+    values = field_values(store, rest, errors, adf=adf)
     label_operations(update, values, [], errors)
     if "summary" not in rest:
         errors["summary"] = "You must specify a summary of the issue."
@@ -138,16 +146,21 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "custom": {k: v for k, v in custom.items() if v is not None}}
 
 
-def edit_issue(store: JiraStore, issue: Issue, body: Any) -> None:
+def edit_issue(store: JiraStore, issue: Issue, body: Any, *, adf: bool = True) -> None:
     """Validate and apply ``PUT /issue/{key}``; ``updated`` moves only if something changed.
+
+    ``update.comment`` ``add`` operations add comments; ``adf`` False: REST v2 text.
 
     Raises:
         WriteError: with every field error at once.
     """
     fields, update = _parts(body)
     errors = {k: CANNOT_SET.format(name=k) for k in fields if k in {"project", "issuetype"}}
-    values = field_values(store, {k: v for k, v in fields.items() if k not in errors}, errors)
-    label_operations(update, values, issue.labels, errors)
+    values = field_values(
+        store, {k: v for k, v in fields.items() if k not in errors}, errors, adf=adf
+    )
+    label_operations(update, values, issue.labels, errors, others=frozenset({"comment"}))
+    comments = comment_operations(update.get("comment"), errors, adf=adf)
     if "parent" in values and "parent" not in errors:
         issue_type = store.issue_type(issue.issuetype)
         assert issue_type is not None
@@ -166,6 +179,22 @@ def edit_issue(store: JiraStore, issue: Issue, body: Any) -> None:
             setattr(issue, name, value)
     if changed:
         store.touch(issue)
+    for comment in comments:
+        store.add_comment(issue, comment)
+
+
+def comment_operations(ops: Any, errors: dict[str, str], *, adf: bool) -> list[dict[str, Any]]:
+    """The bodies of ``update.comment`` ``add`` operations (the only verb Jira allows)."""
+    if ops is None:
+        return []
+    bodies = []
+    for op in ops if isinstance(ops, list) else [None]:
+        added = op.get("add") if isinstance(op, Mapping) else None
+        try:
+            bodies.append(_comment_body(added, adf=adf))
+        except WriteError as exc:
+            errors.update(exc.errors)
+    return bodies
 
 
 def _properties(value: Any) -> dict[str, Any]:
@@ -209,18 +238,55 @@ def set_property(store: JiraStore, issue: Issue, key: str, raw: bytes) -> bool:
     return created
 
 
-def add_comment(store: JiraStore, issue: Issue, body: Any) -> dict[str, Any]:
-    """Validate and store a comment (its ``body`` must be ADF).
+def add_comment(store: JiraStore, issue: Issue, body: Any, *, adf: bool = True) -> dict[str, Any]:
+    """Validate and store a comment (its ``body`` ADF, or a string in REST v2).
 
     Raises:
-        WriteError: the body is missing or not an ADF document.
+        WriteError: the body is missing or not in the version's form.
     """
+    return store.add_comment(issue, _comment_body(body, adf=adf))
+
+
+def _comment_body(body: Any, *, adf: bool) -> dict[str, Any]:
     content = body.get("body") if isinstance(body, Mapping) else None
-    if content is None:
+    if content is None or content == "":
         raise WriteError({"comment": "Comment body can not be empty!"})
-    if not is_adf(content):
+    if adf and not is_adf(content):
         raise WriteError({"comment": NOT_ADF})
-    return store.add_comment(issue, dict(content))
+    if not adf:
+        if not isinstance(content, str):
+            raise WriteError({"comment": NOT_STRING})
+        text = text_adf(content)
+        if text is None:
+            raise WriteError({"comment": "Comment body can not be empty!"})
+        return text
+    return dict(content)
+
+
+def delete_issue(store: JiraStore, issue: Issue, *, subtasks: bool) -> None:
+    """Delete an issue as ``DELETE /issue/{key}`` does: its sub-tasks only when asked.
+
+    Issues of a higher level keep living: a deleted Epic's children lose their parent.
+
+    Raises:
+        WriteError: it has sub-tasks and ``subtasks`` is False.
+    """
+    children = store.children(issue)
+    below = {c.id for c in children if _level(store, c) < 0}
+    if below and not subtasks:
+        raise WriteError(messages=[_HAS_SUBTASKS.format(key=issue.key)])
+    for child in children:
+        if child.id in below:
+            store.issues.pop(child.id, None)
+        else:
+            child.parent = None
+            store.touch(child)
+    store.issues.pop(issue.id, None)
+
+
+def _level(store: JiraStore, issue: Issue) -> int:
+    found = store.issue_type(issue.issuetype)
+    return found.level if found else 0
 
 
 # projects --------------------------------------------------------------------------

@@ -201,3 +201,90 @@ def test_reads_and_catalogues_conform(openapi, raw_client, sandbox):
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 200, 404, 200]
     assert_conform(openapi, [(a.request, a) for a in answers])
     assert json.loads(answers[5].content)[0]["displayName"].startswith("Grace")
+
+
+def test_script_routes_conform(openapi, raw_client, sandbox):
+    """The calls admins make with the jira SDK beside the connector's, against the spec."""
+    key = sandbox.state.add_issue("Scripted")
+    parent = sandbox.state.add_issue("With a sub-task")
+    sandbox.state.add_issue("Sub-task", issuetype="Subtask", parent=parent)
+    issue = f"/rest/api/3/issue/{key}"
+    link = {"globalId": "crm=1", "object": {"url": "https://crm.example/1", "title": "Deal 1"}}
+    ada = sandbox.state.user_ids()["ada.lovelace@acme-sales.example"]
+    untitled = raw_client.post(f"{issue}/remotelink", json={"object": {"url": "https://x"}})
+    assert untitled.status_code == 400  # (the request breaks the spec: no conformance check)
+    assert untitled.json() == {"errorMessages": [], "errors": {"title": "'title' is required."}}
+    answers = [
+        raw_client.get("/rest/api/3/serverInfo"),
+        raw_client.get("/rest/api/3/project"),
+        raw_client.get(f"{issue}/transitions"),
+        raw_client.post(f"{issue}/transitions", json={"transition": {"id": "21"}}),
+        raw_client.post(f"{issue}/transitions", json={"transition": {"id": "21"}}),
+        raw_client.post(f"{issue}/remotelink", json=link),
+        raw_client.post(f"{issue}/remotelink", json=link),
+        raw_client.get(f"{issue}/remotelink/10000"),
+        raw_client.put(f"{issue}/remotelink/10000", json=link),
+        raw_client.delete(f"{issue}/remotelink/10000"),
+        raw_client.put(f"{issue}/assignee", json={"accountId": ada}),
+        raw_client.delete(f"/rest/api/3/issue/{parent}"),
+        raw_client.delete(issue),
+    ]
+    assert [a.status_code for a in answers] == [
+        200, 200, 200, 204, 400, 201, 200, 200, 204, 204, 204, 400, 204,
+    ]  # fmt: skip
+    assert_conform(openapi, [(a.request, a) for a in answers])
+
+
+def test_remote_link_list_is_an_array(openapi, raw_client, sandbox):
+    """The published file types ``GET /remotelink`` as one link; Jira (and its example)
+    answer an array, and one object only when ``globalId`` picks it."""
+    key = sandbox.state.keys(project="DEL")[0]
+    link = {"globalId": "crm=2", "object": {"url": "https://crm.example/2", "title": "Deal 2"}}
+    raw_client.post(f"/rest/api/3/issue/{key}/remotelink", json=link)
+    listed = raw_client.get(f"/rest/api/3/issue/{key}/remotelink")
+    assert [lk["globalId"] for lk in listed.json()] == ["crm=2"]
+    picked = raw_client.get(f"/rest/api/3/issue/{key}/remotelink", params={"globalId": "crm=2"})
+    assert picked.json()["object"]["title"] == "Deal 2"
+    assert_conform(openapi, [(picked.request, picked)])
+
+
+def _as_version_3(request: httpx.Request) -> httpx.Request:
+    path = request.url.path.replace("/rest/api/2/", "/rest/api/3/", 1)
+    url = request.url.copy_with(path=path)
+    return httpx.Request(request.method, url, headers=request.headers, content=request.content)
+
+
+def test_version_2_answers_have_the_version_3_shapes(openapi, raw_client, sandbox):
+    """REST v2 offers the same operations with rich text as strings: same shapes otherwise."""
+    created = raw_client.post(
+        "/rest/api/2/issue",
+        json={
+            "fields": {
+                "project": {"key": "DEL"},
+                "issuetype": {"name": "Task"},
+                "summary": "Version 2",
+                "description": "Plain\ntext",
+            }
+        },
+    )
+    key = created.json()["key"]
+    answers = [
+        created,
+        raw_client.get(f"/rest/api/2/issue/{key}"),
+        raw_client.post(f"/rest/api/2/issue/{key}/comment", json={"body": "A comment"}),
+        raw_client.get(f"/rest/api/2/issue/{key}/comment"),
+        raw_client.get("/rest/api/2/search/jql", params={"jql": f"key = {key}", "fields": "*all"}),
+        raw_client.get(f"/rest/api/2/issue/{key}/transitions"),
+        raw_client.get("/rest/api/2/myself"),
+    ]
+    assert [a.status_code for a in answers] == [201, 200, 201, 200, 200, 200, 200]
+    assert created.json()["self"].endswith(f"/rest/api/2/issue/{created.json()['id']}")
+    assert answers[1].json()["fields"]["description"] == "Plain\ntext"
+    assert answers[3].json()["comments"][0]["body"] == "A comment"
+    assert answers[4].json()["issues"][0]["fields"]["description"] == "Plain\ntext"
+    assert sandbox.state.get(key)["fields"]["description"]["type"] == "doc"
+    assert_conform(openapi, [(_as_version_3(a.request), a) for a in answers])
+    adf = {"type": "doc", "version": 1, "content": []}
+    refused = raw_client.put(f"/rest/api/2/issue/{key}", json={"fields": {"description": adf}})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"description": "Operation value must be a string"}

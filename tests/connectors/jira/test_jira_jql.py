@@ -109,7 +109,9 @@ def test_malformed_queries_fail_like_jira(text, message):
 
 @pytest.fixture(scope="module")
 def site() -> JiraSandbox:
-    return JiraSandbox(seed=21, records=60, clock=lambda: NOW, time_zone="Asia/Tokyo")
+    return JiraSandbox(
+        seed=21, records=60, clock=lambda: NOW, profile={"user_time_zone": "Asia/Tokyo"}
+    )
 
 
 def keys(site: JiraSandbox, text: str) -> list[str]:

@@ -93,7 +93,9 @@ def test_cursor_is_held_back_for_changes_still_being_indexed(timed, connect, clo
 
 
 def test_cursor_minute_is_written_in_the_users_time_zone(connect, sandbox_transport, clock):
-    sandbox = JiraSandbox(seed=3, records=30, clock=clock, time_zone="America/Los_Angeles")
+    sandbox = JiraSandbox(
+        seed=3, records=30, clock=clock, profile={"user_time_zone": "America/Los_Angeles"}
+    )
     recorder = RecordingTransport(sandbox_transport(sandbox))
     connector = connect(sandbox, transport=recorder)
     since = "2026-11-19T10:30:45.000+00:00"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from jira_support import BASE_URL, basic
 from connectors.jira.client import describe_error, observe_limits
 from connectors.jira.sandbox import JiraSandbox
 from hub.errors import RateLimitedError, TransientError
-from hub.sandboxkit import Faults
+from hub.sandboxkit import Faults, WindowLimiter
 
 SEARCH = "/rest/api/3/search/jql"
 
@@ -76,11 +78,35 @@ def test_sandbox_rate_limit_headers(sandbox_transport):
     assert describe_error(limited) == "Rate limit exceeded."
 
 
+def test_retry_after_is_whole_seconds_when_the_window_resets_within_one(sandbox_transport):
+    """Jira sends delta-seconds; the jira SDK reads ``int(Retry-After)`` and fails on "0.5"."""
+    sandbox = JiraSandbox(seed=5, records=5, rate_limit=(1, 30.0))
+    now = [0.0]
+    sandbox.limiter = WindowLimiter(1, 0.5, clock=lambda: now[0])
+    with httpx.Client(
+        transport=sandbox_transport(sandbox),
+        base_url=BASE_URL,
+        headers={"Authorization": basic(sandbox)},
+    ) as client:
+        client.get("/rest/api/3/myself")
+        now[0] = 0.4
+        limited = client.get("/rest/api/3/myself")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "1"
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", limited.headers["X-RateLimit-Reset"])
+    assert observe_limits(limited) == (0, 1.0)
+
+
 def test_connector_paces_itself_under_the_sandbox_limit(connect):
-    sandbox = JiraSandbox(seed=5, records=40, rate_limit=(4, 0.1))
+    """A 429's Retry-After (whole seconds) is waited out: never two 429s in a row."""
+    sandbox = JiraSandbox(seed=5, records=20, rate_limit=(4, 0.1))
     pages = list(connect(sandbox).read_changes("issue", since=None, page_size=4))
     assert sum(len(p.records) for p in pages) == sandbox.state.count(project="DEL")
-    assert len(pages) >= 9
+    assert len(pages) >= 5
+    statuses = [c.status for c in sandbox.journal.calls]
+    assert 429 in statuses
+    assert not any(a == b == 429 for a, b in itertools.pairwise(statuses))
 
 
 def test_observe_limits_reads_jira_headers():

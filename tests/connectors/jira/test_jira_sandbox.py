@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.jira.sandbox import JiraSandbox
+from connectors.jira.sandbox_wire import adf_text, text_adf
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 ADF = {"type": "doc", "version": 1, "content": []}
@@ -169,3 +170,78 @@ def test_paging_is_a_snapshot_and_edits_during_it_are_read_next_time(connect):
     clock["now"] = NOW + dt.timedelta(minutes=2)
     again = [r.id for p in connector.read_changes("issue", since=last) for r in p.records]
     assert {read[0], later[0]} <= set(again)
+
+
+def test_rich_text_round_trips_between_versions():
+    text = "First paragraph\nwith a break\n\nSecond paragraph"
+    doc = text_adf(text)
+    assert doc is not None and [b["type"] for b in doc["content"]] == ["paragraph", "paragraph"]
+    assert adf_text(doc) == text
+    item = [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]
+    other = [{"type": "paragraph", "content": [{"type": "text", "text": "two"}]}]
+    mention = {"type": "mention", "attrs": {"id": "x", "text": "@Ada"}}
+    card = {"type": "inlineCard", "attrs": {"url": "https://crm.example/1"}}
+    listed = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": item},
+                    {"type": "listItem", "content": other},
+                ],
+            },
+            {"type": "paragraph", "content": [mention, {"type": "text", "text": " see "}, card]},
+        ],
+    }
+    assert adf_text(listed) == "one\n\ntwo\n\n@Ada see https://crm.example/1"
+    assert text_adf("") is None and text_adf("\n\n") is None
+
+
+def test_api_versions_2_3_and_latest_are_served_and_others_are_not(raw_client):
+    assert (
+        raw_client.get("/rest/api/2/myself")
+        .json()["self"]
+        .startswith("https://acme.atlassian.net/rest/api/2/")
+    )
+    assert raw_client.get("/rest/api/latest/myself").status_code == 200
+    unknown = raw_client.get("/rest/api/4/myself")
+    assert unknown.status_code == 404 and unknown.json()["errorMessages"] == ["null for uri"]
+
+
+def test_deleting_an_epic_keeps_its_tasks_without_a_parent(raw_client, sandbox):
+    epic = sandbox.state.add_issue("Epic", issuetype="Epic")
+    task = sandbox.state.add_issue("Task under it", parent=epic)
+    assert raw_client.delete(f"/rest/api/3/issue/{epic}").status_code == 204
+    assert raw_client.get(f"/rest/api/3/issue/{epic}").status_code == 404
+    assert "parent" not in sandbox.state.get(task)["fields"]
+
+
+def test_transition_rules(raw_client, sandbox):
+    key = sandbox.state.add_issue("Workflow")
+    note = text_adf("Done.")
+    path = f"/rest/api/3/issue/{key}/transitions"
+    listed = raw_client.get(path, params={"expand": "transitions.fields"}).json()
+    assert [t["name"] for t in listed["transitions"]] == [
+        "In Progress",
+        "In Review",
+        "Done",
+        "On Hold",
+    ]
+    assert all(t["fields"] == {} and t["to"]["name"] == t["name"] for t in listed["transitions"])
+    assert (
+        raw_client.get(path, params={"transitionId": "41"}).json()["transitions"][0]["id"] == "41"
+    )
+    missing = raw_client.post(path, json={})
+    assert missing.status_code == 400
+    assert missing.json()["errorMessages"] == ["Missing 'transition' identifier"]
+    screen = raw_client.post(path, json={"transition": {"id": 41}, "fields": {"summary": "x"}})
+    assert screen.status_code == 400 and "summary" in screen.json()["errors"]
+    done = raw_client.post(
+        path,
+        json={"transition": {"id": 41}, "update": {"comment": [{"add": {"body": note}}]}},
+    )
+    assert done.status_code == 204
+    assert sandbox.state.get(key)["fields"]["status"]["name"] == "Done"
+    assert len(sandbox.state.comments(key)) == 1

@@ -20,6 +20,9 @@ from connectors.jira.sandbox import JiraSandbox
 from connectors.jira.sandbox_eval import search
 from connectors.jira.sandbox_jql import JqlError
 from connectors.jira.sandbox_store import JiraStore
+from connectors.jira.sandbox_wire import Endpoint
+
+SITE = Endpoint("http://x")
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 
@@ -120,7 +123,7 @@ def test_searches_match_after_writes(site: JiraSandbox, monkeypatch: pytest.Monk
 
     # a new child through the API, then moved to the other Epic through the API
     status, body = api.create_issue(
-        "http://x",
+        SITE,
         {
             "fields": {
                 "project": {"key": "DEL"},
@@ -134,7 +137,7 @@ def test_searches_match_after_writes(site: JiraSandbox, monkeypatch: pytest.Monk
     child = body["key"]
     assert _keys(store, queries[0]) == sorted([*before, child], key=_number)
     _same(store, monkeypatch, queries)
-    assert api.edit_issue(child, {"fields": {"parent": {"key": second.key}}})[0] == 204
+    assert api.edit_issue(SITE, child, {"fields": {"parent": {"key": second.key}}})[0] == 204
     assert child not in _keys(store, queries[0])
     assert child in _keys(store, queries[2])
     _same(store, monkeypatch, queries)
@@ -211,13 +214,13 @@ def test_paging_a_search_keeps_its_snapshot(site: JiraSandbox) -> None:
     """Pages after the first read the first page's matches; new issues wait for a new search."""
     store, api = site.store, site.api
     request = {"jql": "project = DEL ORDER BY key ASC", "maxResults": 10, "fields": ["summary"]}
-    status, first = api.search("http://x", request)
+    status, first = api.search(SITE, request)
     assert status == 200 and not first["isLast"]
     late = site.state.add_issue("late arrival")
     seen = [i["key"] for i in first["issues"]]
     token = first.get("nextPageToken")
     while token:
-        status, page = api.search("http://x", {**request, "nextPageToken": token})
+        status, page = api.search(SITE, {**request, "nextPageToken": token})
         assert status == 200
         seen += [i["key"] for i in page["issues"]]
         token = page.get("nextPageToken")
