@@ -74,7 +74,8 @@ class AsanaSandbox:
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit
             enforced with 429 + ``Retry-After``.
-        clock: Current time (default: the real UTC time); data is seeded relative to it.
+        clock: Current time (default: the real UTC time); data is seeded relative to it
+            and the rate-limit window runs on it.
         premium: Whether the workspace is premium (the task search answers 402 otherwise).
         offset_ttl: Seconds an offset token stays valid.
     """
@@ -109,7 +110,11 @@ class AsanaSandbox:
             AsanaReads(self.store, self.book), AsanaWrites(self.store), TemplateJobs(self.store)
         )
         self.state = AsanaState(self.store, self.auth, self.book)
-        self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
+        self.limiter = (
+            WindowLimiter(*rate_limit, clock=lambda: self.clock().timestamp())
+            if rate_limit
+            else None
+        )
         self._app = FaultMiddleware(self._starlette(), faults=self.faults, journal=self.journal)
 
     @property
@@ -232,8 +237,8 @@ def _params(request: Request) -> dict[str, str]:
 
 
 def _seconds(value: float) -> str:
-    """Retry-After: whole seconds, as Asana sends; sub-second windows (tests) keep a fraction."""
-    return str(math.ceil(value)) if value >= 1 else f"{max(value, 0.001):.3f}"
+    """Retry-After as Asana sends it: whole seconds, rounded up (a sub-second wait asks 1)."""
+    return str(max(1, math.ceil(value)))
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
