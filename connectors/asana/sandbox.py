@@ -33,6 +33,7 @@ from connectors.asana import sandbox_seed as seeded
 from connectors.asana.sandbox_api import AsanaReads
 from connectors.asana.sandbox_auth import AsanaAuth
 from connectors.asana.sandbox_batch import actions_of, run_batch
+from connectors.asana.sandbox_org import play
 from connectors.asana.sandbox_paging import OffsetBook
 from connectors.asana.sandbox_profile import AsanaWorkspaceProfile
 from connectors.asana.sandbox_router import Call, Reply, error
@@ -103,6 +104,7 @@ class AsanaSandbox:
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         with self.store.lock:
             seeded.seed(self.store, seed=seed, records=records, anchor=anchor)
+            play(self.store, self.profile)
             self.store.premium = premium
         self.auth = AsanaAuth(seed=seed, user=self.store.api_user)
         self.book = OffsetBook(secret=f"asana-offsets-{seed}".encode(), ttl=offset_ttl)
