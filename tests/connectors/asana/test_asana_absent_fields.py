@@ -27,6 +27,7 @@ from connectors.asana.sandbox_seed import (
     RISK_FIELD,
 )
 from hub.connector import ProjectHandle, ProjectTemplate
+from hub.errors import RecordError
 from hub.mapping.engine import to_unified_many
 from hub.mapping.loader import load_mapping
 
@@ -135,3 +136,19 @@ def test_a_project_without_the_crm_id_field_keeps_its_stamp_in_the_notes(sparse,
     completed = connector.complete_project(found, project)
     assert completed.id == NO_CRM_ID
     assert connector.find_project(stamp) == found
+
+
+def test_a_mapped_field_the_adopted_project_lacks_is_named(sparse, connect, client):
+    project = new_project(
+        "hubspot:79", template=ProjectTemplate("t", product_template=sparse.template_gid)
+    )
+    made = client.post(
+        f"{API}/project_templates/{sparse.template_gid}/instantiateProject",
+        json={"data": {"name": project.name, "team": "1209000000000011"}},
+    )  # the run died before stamping it; then someone took Budget off the project
+    orphan = sparse.store.projects[made.json()["data"]["new_project"]["gid"]]
+    orphan.absent_fields.add(BUDGET_FIELD)
+    with pytest.raises(RecordError, match="custom field 'Budget'") as caught:
+        connect(sparse).create_project(project)
+    assert f"project {orphan.gid}" in str(caught.value)
+    assert "add the field to the project" in str(caught.value)
