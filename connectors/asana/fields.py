@@ -11,12 +11,14 @@ catalogue is read once per connector from ``GET /workspaces/{gid}/custom_fields`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from connectors.asana import settings
+from connectors.asana.options import option_gid, option_key
 from connectors.asana.records import api_path, gid_of
 from hub.errors import RecordError
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from connectors.asana.config import AsanaConfig
 
 __all__ = ["CustomField", "FieldCatalogue", "read_value"]
+
+_NOT_ON_OBJECT = re.compile(settings.FIELD_NOT_ON_OBJECT)
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,11 @@ class FieldCatalogue:
         return self._fields
 
     def find(self, ref: str) -> CustomField | None:
-        """A field by logical name, gid or name (exact, then ignoring case)."""
+        """A field by logical name, gid or name (exact, then trimmed and ignoring case)."""
         wanted = self.config.field_refs().get(ref, ref)
         fields = self.fields()
         exact = [f for f in fields if wanted in (f.gid, f.name)]
-        loose = [f for f in fields if f.name.casefold() == wanted.casefold()]
+        loose = [f for f in fields if option_key(f.name) == option_key(wanted)]
         found = exact or loose
         return found[0] if found else None
 
@@ -93,6 +97,31 @@ class FieldCatalogue:
                 system=self.client.system,
             )
         return found
+
+    def not_on_object(self, message: str) -> CustomField | None:
+        """The field an Asana error says the task's projects (or the project) lack."""
+        found = _NOT_ON_OBJECT.search(message)
+        if found is None:
+            return None
+        gid = found.group(1)
+        known = next((f for f in self.fields() if f.gid == gid), None)
+        return known or CustomField(gid, gid, "unknown")
+
+    def absent_error(self, message: str, owner: str) -> str | None:
+        """An admin's reading of Asana's "not on given object" refusal, or None if it is not one.
+
+        Args:
+            message: Asana's error text.
+            owner: What lacks the field, as the admin sees it ("the task's project").
+        """
+        field = self.not_on_object(message)
+        if field is None:
+            return None
+        return (
+            f"custom field {field.name!r} ({field.gid}) is not on {owner} in Asana, which"
+            " refused the whole write: add the field to the project (Customize > Fields)"
+            f" and replay, or leave it out of the mapping ({message})"
+        )
 
     def encode(self, target: CustomField, value: Any) -> Any:
         """A unified or display value as the value Asana takes for ``target``.
@@ -119,13 +148,7 @@ class FieldCatalogue:
             ) from None
 
     def _option(self, target: CustomField, value: Any) -> str:
-        text = str(gid_of(value) or value)
-        if text in target.options.values():
-            return text
-        for name, gid in target.options.items():
-            if name.casefold() == text.casefold():
-                return gid
-        raise ValueError(f"{text!r} is not one of its options ({', '.join(target.options)})")
+        return option_gid(target.options, str(gid_of(value) or value))
 
     def _options(self, target: CustomField, value: Any) -> list[str]:
         items = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]

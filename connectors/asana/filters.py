@@ -5,7 +5,8 @@ Asana's listings filter on little (a project, a section, an assignee,
 read. A key is a dotted path into the record (``completed``,
 ``assignee.gid``; an object with a gid compares by its gid) or
 ``custom_fields.<ref>`` for a custom field by logical name, gid or name
-(an enum compares by option name). A value is matched exactly, a list means
+(an enum compares by option name, trimmed and ignoring case, as people type
+option names with stray spaces). A value is matched exactly, a list means
 "one of these", None means "empty".
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from connectors.asana.fields import read_value
+from connectors.asana.options import option_key
 from hub.connector import FilterValue
 
 if TYPE_CHECKING:
@@ -38,7 +40,19 @@ class RecordFilter:
 
     def __call__(self, raw: Mapping[str, Any]) -> bool:
         """True when the record passes every filter."""
-        return all(_holds(self._value(raw, k), wanted) for k, wanted in self.filters.items())
+        return all(self._passes(raw, key, wanted) for key, wanted in self.filters.items())
+
+    def _passes(self, raw: Mapping[str, Any], key: str, wanted: FilterValue) -> bool:
+        value = self._value(raw, key)
+        if not self._is_enum(key) or value is None or wanted is None:
+            return _holds(value, wanted)
+        options = wanted if isinstance(wanted, list) else [wanted]
+        return any(option_key(value) == option_key(w) for w in options)
+
+    def _is_enum(self, key: str) -> bool:
+        if not key.startswith(_CUSTOM):
+            return False
+        return self.catalogue.require(key.removeprefix(_CUSTOM)).subtype == "enum"
 
     def _value(self, raw: Mapping[str, Any], key: str) -> Any:
         if key.startswith(_CUSTOM):

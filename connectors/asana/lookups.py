@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.asana import settings
 from connectors.asana.fields import CustomField, read_value
+from connectors.asana.options import option_gid, option_key
 from connectors.asana.records import api_path, stamp_in_notes
 from hub.errors import RecordError
 from hub.http.query import search_text
@@ -101,7 +102,7 @@ class Lookups:
             }
             hits = self.client.call("GET", path, params=params) or []
             for task in hits if isinstance(hits, list) else []:
-                if same_value(read_value(task.get("custom_fields"), target), value):
+                if _holds(target, read_value(task.get("custom_fields"), target), value):
                     found.setdefault(value, str(task["gid"]))
         return found
 
@@ -122,7 +123,7 @@ class Lookups:
         for task in tasks:
             held = read_value(task.get("custom_fields"), target)
             for value in values:
-                if same_value(held, value):
+                if _holds(target, held, value):
                     found.setdefault(value, str(task["gid"]))
         return found
 
@@ -136,10 +137,18 @@ class Lookups:
         }
 
 
+def _holds(target: CustomField, held: Any, wanted: str) -> bool:
+    """``held`` is ``wanted``: an enum by its option (name as typed, or gid), else same_value."""
+    if target.subtype == "enum" and held is not None:
+        return option_key(held) == option_key(wanted) or target.options.get(held) == wanted
+    return same_value(held, wanted)
+
+
 def _search_value(target: CustomField, value: str) -> str:
     """Enum fields are searched by option gid; others by the value itself."""
     if target.subtype == "enum":
-        for name, gid in target.options.items():
-            if value in (name, gid):
-                return gid
+        try:
+            return option_gid(target.options, value)
+        except ValueError:
+            return value
     return value

@@ -181,7 +181,7 @@ class ProjectOps:
         orphan = self._orphan(project.name, template)
         if orphan is not None:
             log.info("%s: adopting unstamped project %s", self.system, orphan)
-            self.client.put(api_path(settings.PROJECT_PATH, project=orphan), data)
+            self._put(orphan, data)
             return orphan
         info = self.client.get(
             api_path(settings.TEMPLATE_PATH, template=template),
@@ -200,7 +200,7 @@ class ProjectOps:
         gid = gid_of(job.get("new_project")) if isinstance(job, Mapping) else None
         if gid is None:
             raise ConnectorError("instantiation answered no new_project", system=self.system)
-        self.client.put(api_path(settings.PROJECT_PATH, project=gid), data)  # stamp first
+        self._put(gid, data)  # stamp first
         self._await(gid_of(job))  # None: an adopted project
         return gid
 
@@ -231,6 +231,36 @@ class ProjectOps:
             if project.get("name") == name and made_from == template and not self.stamp_of(project):
                 return str(project["gid"])
         return None
+
+    def _put(self, gid: str, data: Mapping[str, Any]) -> None:
+        """Update a project; the CRM-id field is left out where the project lacks it.
+
+        The stamp's notes line, in the same update, keeps such a project findable.
+
+        Raises:
+            RecordError: Asana refused the update; a mapped field the project
+                lacks is named, with what to do.
+        """
+        try:
+            self.client.put(api_path(settings.PROJECT_PATH, project=gid), data)
+        except RecordError as exc:
+            lacking = self.catalogue.not_on_object(str(exc))
+            stamp = self.catalogue.find("crm_id")
+            if lacking is not None and stamp is not None and lacking.gid == stamp.gid:
+                log.warning(
+                    "%s: project %s has no %r field; its stamp is kept in its notes only",
+                    self.system,
+                    gid,
+                    stamp.name,
+                )
+                rest = _without_field(data, stamp.gid)
+                if rest:
+                    self._put(gid, rest)
+                return
+            explained = self.catalogue.absent_error(str(exc), f"project {gid}")
+            if explained is None:
+                raise
+            raise RecordError(explained, system=self.system, status=exc.status) from None
 
     def _await(self, job_gid: str | None) -> None:
         """Poll the instantiation job until it has succeeded.
@@ -275,12 +305,12 @@ class ProjectOps:
         current = self.client.get(path, fields=settings.FIND_PROJECT_FIELDS, allow_missing=True)
         if not isinstance(current, Mapping):
             raise NotFoundError(f"project {handle.id} does not exist", system=self.system)
-        self._restore_stamp(path, current, project.source_id)
+        self._restore_stamp(handle.id, current, project.source_id)
         existing = self.wbs.existing(handle.id, plan) if plan.size else {}
         task_ids = self.wbs.complete(handle.id, project, plan, existing) if plan.size else ()
         return self._handle(handle.id, created=False, task_ids=task_ids)
 
-    def _restore_stamp(self, path: str, current: Mapping[str, Any], source_id: str) -> None:
+    def _restore_stamp(self, gid: str, current: Mapping[str, Any], source_id: str) -> None:
         update: dict[str, Any] = {}
         if stamp_in_notes(current.get("notes")) != source_id:
             update["notes"] = notes_with_stamp(current.get("notes"), source_id)
@@ -288,4 +318,11 @@ class ProjectOps:
         if field is not None and read_value(current.get("custom_fields"), field) != source_id:
             update["custom_fields"] = {field.gid: source_id}
         if update:
-            self.client.put(path, update)
+            self._put(gid, update)
+
+
+def _without_field(data: Mapping[str, Any], gid: str) -> dict[str, Any]:
+    """``data`` without the value of custom field ``gid`` (nor an emptied ``custom_fields``)."""
+    custom = {k: v for k, v in (data.get("custom_fields") or {}).items() if k != gid}
+    rest = {k: v for k, v in data.items() if k != "custom_fields"}
+    return {**rest, "custom_fields": custom} if custom else rest

@@ -33,6 +33,7 @@ from connectors.asana import sandbox_seed as seeded
 from connectors.asana.sandbox_api import AsanaReads
 from connectors.asana.sandbox_auth import AsanaAuth
 from connectors.asana.sandbox_batch import actions_of, run_batch
+from connectors.asana.sandbox_org import play
 from connectors.asana.sandbox_paging import OffsetBook
 from connectors.asana.sandbox_profile import AsanaWorkspaceProfile
 from connectors.asana.sandbox_router import Call, Reply, error
@@ -74,7 +75,8 @@ class AsanaSandbox:
         faults: Faults to inject (429, 5xx, timeouts, dropped connections).
         rate_limit: ``(requests, window_seconds)``: a fixed-window limit
             enforced with 429 + ``Retry-After``.
-        clock: Current time (default: the real UTC time); data is seeded relative to it.
+        clock: Current time (default: the real UTC time); data is seeded relative to it
+            and the rate-limit window runs on it.
         premium: Whether the workspace is premium (the task search answers 402 otherwise).
         offset_ttl: Seconds an offset token stays valid.
     """
@@ -102,6 +104,7 @@ class AsanaSandbox:
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         with self.store.lock:
             seeded.seed(self.store, seed=seed, records=records, anchor=anchor)
+            play(self.store, self.profile)
             self.store.premium = premium
         self.auth = AsanaAuth(seed=seed, user=self.store.api_user)
         self.book = OffsetBook(secret=f"asana-offsets-{seed}".encode(), ttl=offset_ttl)
@@ -109,7 +112,11 @@ class AsanaSandbox:
             AsanaReads(self.store, self.book), AsanaWrites(self.store), TemplateJobs(self.store)
         )
         self.state = AsanaState(self.store, self.auth, self.book)
-        self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
+        self.limiter = (
+            WindowLimiter(*rate_limit, clock=lambda: self.clock().timestamp())
+            if rate_limit
+            else None
+        )
         self._app = FaultMiddleware(self._starlette(), faults=self.faults, journal=self.journal)
 
     @property
@@ -232,8 +239,8 @@ def _params(request: Request) -> dict[str, str]:
 
 
 def _seconds(value: float) -> str:
-    """Retry-After: whole seconds, as Asana sends; sub-second windows (tests) keep a fraction."""
-    return str(math.ceil(value)) if value >= 1 else f"{max(value, 0.001):.3f}"
+    """Retry-After as Asana sends it: whole seconds, rounded up (a sub-second wait asks 1)."""
+    return str(max(1, math.ceil(value)))
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -76,9 +76,10 @@ class AsanaReads:
         self.store = store
         self.book = book
 
-    def _list(
+    def page(
         self, call: Call, gids: Callable[[], list[str]], rich: Callable[[str], dict[str, Any]]
     ) -> Reply:
+        """A page of a listing: ``gids`` lists it, ``rich`` renders one of its items."""
         try:
             page = self.book.page(call.params, path=call.path, base=call.base, items=gids)
         except PagingError as exc:
@@ -88,7 +89,8 @@ class AsanaReads:
             body["next_page"] = page.next_page
         return 200, body
 
-    def _one(self, call: Call, rich: dict[str, Any]) -> Reply:
+    def one(self, call: Call, rich: dict[str, Any]) -> Reply:
+        """A single resource in its full form (or the ``opt_fields`` asked for)."""
         return 200, {"data": view(rich, call.fields, full=True)}
 
     def _task(self, gid: str) -> dict[str, Any]:
@@ -101,14 +103,14 @@ class AsanaReads:
 
     def me(self, call: Call) -> Reply:
         """``GET /users/me``."""
-        return self._one(call, user_json(self.store, self.store.api_user.gid) or {})
+        return self.one(call, user_json(self.store, self.store.api_user.gid) or {})
 
     def user(self, call: Call) -> Reply:
         """``GET /users/{user}`` (a gid, an e-mail address or ``me``)."""
         user = self.store.user(call.args["user"])
         if user is None:
             return error(404, f"user: Unknown object: {call.args['user']}")
-        return self._one(call, user_json(self.store, user.gid) or {})
+        return self.one(call, user_json(self.store, user.gid) or {})
 
     def users(self, call: Call) -> Reply:
         """``GET /users?workspace=`` and ``GET /workspaces/{workspace}/users``."""
@@ -118,17 +120,17 @@ class AsanaReads:
             if refused:
                 return refused
         gids = list(self.store.users)
-        return self._list(call, lambda: gids, lambda g: user_json(self.store, g) or {})
+        return self.page(call, lambda: gids, lambda g: user_json(self.store, g) or {})
 
     def workspaces(self, call: Call) -> Reply:
         """``GET /workspaces``: the workspaces the API user is a member of."""
         gids = sorted(self.store.member_of)
-        return self._list(call, lambda: gids, lambda g: workspace_json(self.store, g))
+        return self.page(call, lambda: gids, lambda g: workspace_json(self.store, g))
 
     def workspace(self, call: Call) -> Reply:
         """``GET /workspaces/{workspace}``."""
         _, refused = find(self.store, "workspace", call.args["workspace"])
-        return refused or self._one(call, workspace_json(self.store, call.args["workspace"]))
+        return refused or self.one(call, workspace_json(self.store, call.args["workspace"]))
 
     def custom_fields(self, call: Call) -> Reply:
         """``GET /workspaces/{workspace}/custom_fields``."""
@@ -136,7 +138,7 @@ class AsanaReads:
         if refused:
             return refused
         gids = list(self.store.fields)
-        return self._list(call, lambda: gids, lambda g: field_json(self.store.fields[g]))
+        return self.page(call, lambda: gids, lambda g: field_json(self.store.fields[g]))
 
     def typeahead(self, call: Call) -> Reply:
         """``GET /workspaces/{workspace}/typeahead?resource_type=user&query=``."""
@@ -161,9 +163,12 @@ class AsanaReads:
     # projects --------------------------------------------------------------------
 
     def projects(self, call: Call) -> Reply:
-        """``GET /projects?workspace=&team=&archived=`` and ``GET /teams/{team}/projects``."""
+        """``GET /projects?workspace=&team=&archived=``, of a team or of a workspace.
+
+        Also ``GET /teams/{team}/projects`` and ``GET /workspaces/{workspace}/projects``.
+        """
         team = call.args.get("team") or call.params.get("team")
-        workspace = call.params.get("workspace")
+        workspace = call.args.get("workspace") or call.params.get("workspace")
         for kind, gid in (("team", team), ("workspace", workspace)):
             if gid:
                 _, refused = find(self.store, kind, gid)
@@ -180,19 +185,19 @@ class AsanaReads:
                 and (archived is None or p.archived == (archived == "true"))
             ]
 
-        return self._list(call, gids, self._project)
+        return self.page(call, gids, self._project)
 
     def project(self, call: Call) -> Reply:
         """``GET /projects/{project}``."""
         project, refused = find(self.store, "project", call.args["project"])
-        return refused or self._one(call, self._project(project.gid))
+        return refused or self.one(call, self._project(project.gid))
 
     def project_tasks(self, call: Call) -> Reply:
         """``GET /projects/{project}/tasks``."""
         project, refused = find(self.store, "project", call.args["project"])
         if refused:
             return refused
-        return self._list(
+        return self.page(
             call, lambda: [t.gid for t in self.store.project_tasks(project.gid)], self._task
         )
 
@@ -201,7 +206,7 @@ class AsanaReads:
         project, refused = find(self.store, "project", call.args["project"])
         if refused:
             return refused
-        return self._list(
+        return self.page(
             call,
             lambda: [s.gid for s in self.store.sections.values() if s.project == project.gid],
             lambda g: section_json(self.store, self.store.sections[g]),
@@ -227,7 +232,7 @@ class AsanaReads:
         except LookupError as exc:
             return error(404, str(exc.args[0]))
         # Checked on every page; listed (a scan of the tasks) only for a first page.
-        return self._list(call, lambda: [t.gid for t in keep(candidates())], self._task)
+        return self.page(call, lambda: [t.gid for t in keep(candidates())], self._task)
 
     def _scoped(self, scope: str, params: dict[str, str]) -> Callable[[], list[Any]]:
         """Check the scope now; the returned function lists its tasks."""
@@ -257,14 +262,14 @@ class AsanaReads:
     def task(self, call: Call) -> Reply:
         """``GET /tasks/{task}``."""
         task, refused = find(self.store, "task", call.args["task"])
-        return refused or self._one(call, self._task(task.gid))
+        return refused or self.one(call, self._task(task.gid))
 
     def subtasks(self, call: Call) -> Reply:
         """``GET /tasks/{task}/subtasks``."""
         task, refused = find(self.store, "task", call.args["task"])
         if refused:
             return refused
-        return self._list(call, lambda: [t.gid for t in self.store.subtasks(task.gid)], self._task)
+        return self.page(call, lambda: [t.gid for t in self.store.subtasks(task.gid)], self._task)
 
     def stories(self, call: Call) -> Reply:
         """``GET /tasks/{task}/stories``."""
@@ -272,7 +277,7 @@ class AsanaReads:
         if refused:
             return refused
         by_gid = {s.gid: s for s in task.stories}
-        return self._list(
+        return self.page(
             call, lambda: list(by_gid), lambda g: story_json(self.store, by_gid[g], task)
         )
 
@@ -292,17 +297,28 @@ class AsanaReads:
     # templates and jobs ----------------------------------------------------------
 
     def templates(self, call: Call) -> Reply:
-        """``GET /project_templates?team=`` (or ``workspace=``)."""
-        team = call.params.get("team")
-        gids = [t.gid for t in self.store.templates.values() if not team or t.team == team]
-        return self._list(
+        """``GET /project_templates?team=`` (or ``workspace=``) and ``GET /teams/{team}/...``."""
+        team = call.args.get("team") or call.params.get("team")
+        workspace = call.params.get("workspace")
+        for kind, gid in (("team", team), ("workspace", workspace)):
+            if gid:
+                _, refused = find(self.store, kind, gid)
+                if refused:
+                    return refused
+        gids = [
+            t.gid
+            for t in self.store.templates.values()
+            if (not team or t.team == team)
+            and (not workspace or self.store.teams[t.team].workspace == workspace)
+        ]
+        return self.page(
             call, lambda: gids, lambda g: template_json(self.store, self.store.templates[g])
         )
 
     def template(self, call: Call) -> Reply:
         """``GET /project_templates/{template}``."""
         template, refused = find(self.store, "project_template", call.args["template"])
-        return refused or self._one(call, template_json(self.store, template))
+        return refused or self.one(call, template_json(self.store, template))
 
 
 def _time_filter(params: dict[str, str]) -> Callable[[Sequence[Any]], list[Any]]:

@@ -122,6 +122,8 @@ class Project:
     values: dict[str, Any] = field(default_factory=dict)
     field_settings: list[str] = field(default_factory=list)
     template: str | None = None
+    absent_fields: set[str] = field(default_factory=set)
+    """Fields the project lacks for itself too: a write of one is refused."""
 
 
 _FILED = frozenset({"parent", "projects"})

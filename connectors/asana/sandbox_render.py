@@ -26,12 +26,14 @@ from connectors.asana.sandbox_store import AsanaStore
 
 __all__ = [
     "field_json",
+    "field_setting_json",
     "job_json",
     "project_json",
     "section_json",
     "stamp",
     "story_json",
     "task_json",
+    "team_json",
     "template_json",
     "user_json",
     "workspace_json",
@@ -224,14 +226,7 @@ def project_json(store: AsanaStore, project: Project, base: str) -> dict[str, An
         "icon": "list",
         "created_at": stamp(project.created_at),
         "custom_field_settings": [
-            {
-                "gid": f"{project.gid}{n}",
-                "resource_type": "custom_field_setting",
-                "custom_field": field_json(store.fields[g]),
-                "is_important": n == 0,
-                "project": _project_ref(store, project.gid),
-            }
-            for n, g in enumerate(project.field_settings)
+            field_setting_json(store, project, n) for n in range(len(project.field_settings))
         ],
         "default_view": project.default_view,
         "due_date": project.due_on,
@@ -258,6 +253,38 @@ def project_json(store: AsanaStore, project: Project, base: str) -> dict[str, An
         "created_from_template": None
         if template is None
         else {"gid": template.gid, "resource_type": "project_template", "name": template.name},
+    }
+
+
+def field_setting_json(store: AsanaStore, project: Project, number: int) -> dict[str, Any]:
+    """The ``number``-th custom field setting of a project (its gid: the project's and number)."""
+    parent = _project_ref(store, project.gid)
+    return {
+        "gid": f"{project.gid}{number}",
+        "resource_type": "custom_field_setting",
+        "custom_field": field_json(store.fields[project.field_settings[number]]),
+        "is_important": number == 0,
+        "parent": parent,
+        "project": parent,
+    }
+
+
+def team_json(store: AsanaStore, gid: str) -> dict[str, Any]:
+    """A team."""
+    team = store.teams[gid]
+    return {
+        "gid": team.gid,
+        "resource_type": "team",
+        "name": team.name,
+        "description": "",
+        "html_description": "<body></body>",
+        "organization": {
+            "gid": team.workspace,
+            "resource_type": "workspace",
+            "name": store.workspaces[team.workspace].name,
+        },
+        "permalink_url": f"https://app.asana.com/0/{team.gid}/overview",
+        "visibility": "request_to_join",
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.asana.sandbox_api import AsanaReads
 from connectors.asana.sandbox_router import Router
+from connectors.asana.sandbox_structure import StructureReads
 from connectors.asana.sandbox_templates import TemplateJobs
 from connectors.asana.sandbox_write import AsanaWrites
 
@@ -13,6 +14,7 @@ __all__ = ["build_router"]
 def build_router(reads: AsanaReads, writes: AsanaWrites, jobs: TemplateJobs) -> Router:
     """The router of one sandbox (the batch endpoint is handled around it)."""
     router = Router()
+    structure = StructureReads(reads)
     routes = (
         ("GET", "/users/me", reads.me),
         ("GET", "/users/{user}", reads.user),
@@ -23,6 +25,10 @@ def build_router(reads: AsanaReads, writes: AsanaWrites, jobs: TemplateJobs) -> 
         ("GET", "/workspaces/{workspace}/custom_fields", reads.custom_fields),
         ("GET", "/workspaces/{workspace}/typeahead", reads.typeahead),
         ("GET", "/workspaces/{workspace}/tasks/search", reads.search),
+        ("GET", "/workspaces/{workspace}/projects", reads.projects),
+        ("GET", "/workspaces/{workspace}/teams", structure.teams),
+        ("GET", "/teams/{team}", structure.team),
+        ("GET", "/teams/{team}/project_templates", reads.templates),
         ("GET", "/projects", reads.projects),
         ("POST", "/projects", writes.create_project),
         ("GET", "/teams/{team}/projects", reads.projects),
@@ -30,6 +36,7 @@ def build_router(reads: AsanaReads, writes: AsanaWrites, jobs: TemplateJobs) -> 
         ("PUT", "/projects/{project}", writes.update_project),
         ("GET", "/projects/{project}/tasks", reads.project_tasks),
         ("GET", "/projects/{project}/sections", reads.sections),
+        ("GET", "/projects/{project}/custom_field_settings", structure.field_settings),
         ("POST", "/projects/{project}/sections", writes.create_section),
         ("GET", "/tasks", reads.tasks),
         ("POST", "/tasks", writes.create_task),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.asana.sandbox_auth import AsanaAuth
-from connectors.asana.sandbox_data import CustomField, Project, Task
+from connectors.asana.sandbox_data import CustomField, EnumOption, Project, Task
 from connectors.asana.sandbox_paging import OffsetBook
 from connectors.asana.sandbox_render import project_json, task_json
 from connectors.asana.sandbox_store import AsanaStore
@@ -66,7 +66,7 @@ class AsanaState:
             project = self._project(gid)
             for name, value in changes.items():
                 if name == "fields":
-                    project.values.update(self._values(value))
+                    project.values.update(self._values(value, project))
                 elif hasattr(project, name) and name != "gid":
                     setattr(project, name, value)
                 else:
@@ -123,13 +123,14 @@ class AsanaState:
         """A task in a project's first section, with custom field values by name or gid."""
         with self.store.lock:
             home = self._project(project)
+            values = self._values(fields, home)
             task = self.store.add_task(name, workspace=home.workspace, projects=[home.gid])
             section = next(
                 (s.gid for s in self.store.sections.values() if s.project == home.gid), None
             )
             if section is not None:
                 task.sections = {home.gid: section}
-            task.values.update(self._values(fields))
+            task.values.update(values)
             self.store.touch(task)
             return task.gid
 
@@ -137,8 +138,9 @@ class AsanaState:
         """Flag customer feedback, a ``need`` or an ``upsell`` in a project; return its gid."""
         option = {"feedback": "Customer feedback", "need": "New need", "upsell": "Upsell"}[kind]
         with self.store.lock:
-            customer = self._project(project).values.get(self._field("Customer").gid)
-        return self.add_task(project, text, Feedback=option, Customer=customer)
+            home, field = self._project(project), self._field("Customer").gid
+            fields = {} if field in home.absent_fields else {"Customer": home.values.get(field)}
+        return self.add_task(project, text, Feedback=option, **fields)
 
     def add_risk(self, project: str, title: str, severity: str = "high") -> str:
         """Raise a risk (tag-free: the Risk field says how bad) in a project; return its gid."""
@@ -171,12 +173,17 @@ class AsanaState:
                     raise KeyError(f"cannot change {name!r}")
             self.store.touch(task)
 
-    def _values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def _values(self, values: Mapping[str, Any], project: Project | None = None) -> dict[str, Any]:
+        """Values by field gid (an enum's by option gid); a field ``project`` lacks is refused."""
+        absent = project.absent_fields if project is not None else set()
+        lacking = [ref for ref in values if self._field(ref).gid in absent]
+        if lacking:
+            raise KeyError(f"project {project and project.gid} has no custom field {lacking}")
         out: dict[str, Any] = {}
         for ref, value in values.items():
             custom = self._field(ref)
             if custom.subtype == "enum" and value is not None:
-                option = next((o for o in custom.options if value in (o.gid, o.name)), None)
+                option = next((o for o in custom.options if _picks(o, value)), None)
                 value = option.gid if option else value
             out[custom.gid] = value
         return out
@@ -214,3 +221,9 @@ class AsanaState:
         """Turn the workspace's premium features (search) on or off."""
         with self.store.lock:
             self.store.premium = premium
+
+
+def _picks(option: EnumOption, value: Any) -> bool:
+    """A person picks an option by what it says, whatever its stray spaces or case."""
+    text = str(value)
+    return text == option.gid or text.strip().casefold() == option.name.strip().casefold()

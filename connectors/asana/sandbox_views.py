@@ -22,6 +22,7 @@ _REFERENCES = frozenset(
         "followers",
         "members",
         "new_project",
+        "organization",
         "owner",
         "parent",
         "project",

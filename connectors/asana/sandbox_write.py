@@ -271,7 +271,7 @@ class AsanaWrites:
             team, workspace = self._project_home(
                 data.pop("team", None), data.pop("workspace", None)
             )
-            values = self._project_values(data)
+            values = self._project_values(data, None)
             if not values.get("name"):
                 raise WriteError(400, "name: Missing input")
         except WriteError as exc:
@@ -290,7 +290,7 @@ class AsanaWrites:
             data = check_keys(call.data, _PROJECT_FIELDS | {"team"}, _READ_ONLY | {"workspace"})
             if "team" in data:
                 data["team"], _ = self._project_home(data["team"], project.workspace)
-            values = self._project_values(data)
+            values = self._project_values(data, project)
         except WriteError as exc:
             return error(exc.status, exc.message)
         self._apply_project(project, values)
@@ -327,8 +327,13 @@ class AsanaWrites:
             raise WriteError(400, "team: Missing input")
         return (None if team is None else str(team)), str(workspace)
 
-    def _project_values(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _project_values(self, data: dict[str, Any], project: Project | None) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        allowed = (
+            set(self.store.fields) - project.absent_fields
+            if project is not None and project.absent_fields
+            else None
+        )
         for key, value in data.items():
             if key in {"name", "notes", "color", "default_view", "privacy_setting", "icon"}:
                 values[key] = check_text(value, key) if value is not None else None
@@ -341,7 +346,7 @@ class AsanaWrites:
             elif key == "owner":
                 values[key] = check_user(self.store, value, key)
             elif key == "custom_fields":
-                values["values"] = check_custom_fields(self.store, value, None)
+                values["values"] = check_custom_fields(self.store, value, allowed)
             elif key == "team":
                 values[key] = value
         return values

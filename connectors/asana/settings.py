@@ -112,6 +112,10 @@ DEFAULT_FIELD_NAMES: Final[dict[str, str]] = {
 }
 """Custom field names the connector looks for when no gid is configured."""
 
+FIELD_NOT_ON_OBJECT: Final = r"Custom field with ID (\d+) is not on given object"
+"""Asana's 400 message for a custom field value on a task whose projects (or a
+project that) lack the field; it refuses the whole write and writes nothing."""
+
 CREATE_ATTEMPTS: Final = 4
 """Tries of a project's creates; after a 5xx or a dropped connection each retry
 first looks at what exists (Asana's lists are read-your-writes consistent)."""

@@ -2,6 +2,8 @@
 
 ``custom_fields.<name or gid>`` compares the field's enum option name (or its
 text or number); other keys are dotted paths, an object comparing by its gid.
+Option names come trimmed: people type them with stray spaces (``" High"``),
+and the hub compares without regard to case.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.asana.options import option_key
 from hub.connector import FilterValue
 
 __all__ = ["read_scope", "where_fields", "where_value"]
@@ -34,7 +37,7 @@ def where_value(raw: Mapping[str, Any], key: str) -> Any:
     if key.startswith(_CUSTOM):
         ref = key.removeprefix(_CUSTOM)
         for item in raw.get("custom_fields") or ():
-            if isinstance(item, Mapping) and ref in (item.get("name"), item.get("gid")):
+            if isinstance(item, Mapping) and _named(item, ref):
                 return _custom_value(item)
         return None
     value: Any = raw
@@ -43,12 +46,20 @@ def where_value(raw: Mapping[str, Any], key: str) -> Any:
     return value.get("gid") if isinstance(value, Mapping) else value
 
 
+def _named(item: Mapping[str, Any], ref: str) -> bool:
+    return ref == item.get("gid") or option_key(ref) == option_key(item.get("name") or "")
+
+
 def _custom_value(item: Mapping[str, Any]) -> Any:
     if isinstance(enum := item.get("enum_value"), Mapping):
-        return enum.get("name")
+        return _trimmed(enum.get("name"))
     if isinstance(options := item.get("multi_enum_values"), list):
-        return [o.get("name") for o in options if isinstance(o, Mapping)]
+        return [_trimmed(o.get("name")) for o in options if isinstance(o, Mapping)]
     for name in ("text_value", "number_value", "display_value"):
         if item.get(name) is not None:
             return item[name]
     return None
+
+
+def _trimmed(name: Any) -> Any:
+    return name.strip() if isinstance(name, str) else name

@@ -31,6 +31,10 @@ ITEM_PATHS = {
     settings.TASK_OBJECT: settings.TASK_PATH,
     settings.PROJECT_OBJECT: settings.PROJECT_PATH,
 }
+_OWNERS = {
+    settings.TASK_OBJECT: "the task's project",
+    settings.PROJECT_OBJECT: "the project",
+}
 _LISTS = {
     settings.TASK_OBJECT: settings.TASKS_PATH,
     settings.PROJECT_OBJECT: settings.PROJECTS_PATH,
@@ -54,7 +58,7 @@ class RecordWriter:
     def create(self, kind: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
         """One ``POST`` action per record; results in input order (id = the new gid)."""
         prepared = self._prepare(records, lambda _i, data: self._create_action(kind, data))
-        return self._write(prepared, created=True)
+        return self._write(kind, prepared, created=True)
 
     def update(
         self, kind: str, records: Sequence[tuple[str, Mapping[str, Any]]]
@@ -68,7 +72,7 @@ class RecordWriter:
                 raise RecordError(f"{gid!r} is not an Asana gid", system=self.system)
             return action("PUT", api_path(ITEM_PATHS[kind], task=gid, project=gid), data)
 
-        results = self._write(self._prepare([f for _, f in pairs], build), created=False)
+        results = self._write(kind, self._prepare([f for _, f in pairs], build), created=False)
         return [replace(r, id=r.id or str(pairs[r.index][0]), created=False) for r in results]
 
     def _prepare(
@@ -85,7 +89,7 @@ class RecordWriter:
                 prepared.append(str(exc))
         return prepared
 
-    def _write(self, prepared: list[Prepared], *, created: bool) -> list[WriteResult]:
+    def _write(self, kind: str, prepared: list[Prepared], *, created: bool) -> list[WriteResult]:
         to_send = [(i, a) for i, a in enumerate(prepared) if isinstance(a, dict)]
         answers = self.runner.run([a for _, a in to_send])
         results = [
@@ -96,7 +100,9 @@ class RecordWriter:
                 results.append(WriteResult(index, True, id=gid_of(answer.data), created=created))
             else:
                 raise_unless_record(answer, self.system, "write")
-                results.append(WriteResult(index, False, error=answer.error()))
+                error = answer.error()
+                error = self.catalogue.absent_error(error, _OWNERS[kind]) or error
+                results.append(WriteResult(index, False, error=error))
         return sorted(results, key=lambda r: r.index)
 
     def _create_action(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -221,3 +221,31 @@ def test_the_validator_bites(openapi, raw_client):
     broken = httpx.Response(200, json={"data": {"gid": 12, "email": 5}}, request=good.request)
     with pytest.raises(AssertionError):
         assert_conform(openapi, [(good.request, broken)])
+
+
+def test_structure_listings_conform(openapi, raw_client):
+    workspace, team = "1209000000000001", "1209000000000011"
+    fields = "custom_field.name,custom_field.enum_options,is_important,parent.name,project.name"
+    answers = [
+        raw_client.get(f"{API}/workspaces/{workspace}/projects", params={"limit": 2}),
+        raw_client.get(
+            f"{API}/workspaces/{workspace}/projects", params={"opt_fields": "name,team.name"}
+        ),
+        raw_client.get(f"{API}/projects/{PROJECT}/custom_field_settings"),
+        raw_client.get(
+            f"{API}/projects/{PROJECT}/custom_field_settings",
+            params={"limit": 3, "opt_fields": fields},
+        ),
+        raw_client.get(f"{API}/teams/{team}/project_templates", params={"limit": 1}),
+        raw_client.get(f"{API}/workspaces/{workspace}/teams"),
+        raw_client.get(f"{API}/teams/{team}"),
+        raw_client.get(f"{API}/teams/1209999999999999/project_templates"),
+        raw_client.get(f"{API}/workspaces/1209000000000002/projects"),
+    ]
+    assert [a.status_code for a in answers] == [200] * 7 + [404, 403]
+    assert "next_page" in answers[0].json() and "next_page" in answers[3].json()
+    assert answers[2].json()["data"][0] == {
+        "gid": answers[2].json()["data"][0]["gid"],
+        "resource_type": "custom_field_setting",
+    }
+    assert_conform(openapi, [(a.request, a) for a in answers])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import httpx
@@ -11,6 +12,7 @@ from asana_support import API, BASE_URL, PROJECT
 from connectors.asana.client import describe_error, observe_limits
 from connectors.asana.sandbox import AsanaSandbox
 from hub.errors import RateLimitedError, TransientError
+from hub.http import RetryPolicy
 from hub.sandboxkit import Faults
 
 TASKS = f"{API}/tasks"
@@ -99,6 +101,44 @@ def test_connector_completes_under_a_limit_far_below_its_calls(connect):
     gids = read_all(connect(sandbox, settings={"page_size": 1}))
     assert sorted(gids) == sorted(sandbox.state.tasks(PROJECT))
     assert len(gids) > 3  # more pages than the window allows: 429s were waited out
+
+
+class SteppedClock:
+    """The sandbox's time, moved on only by the connector's waits."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
+        self.waits: list[float] = []
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def test_a_sub_second_window_asks_for_whole_seconds(sandbox_transport):
+    clock = SteppedClock()
+    sandbox = AsanaSandbox(seed=5, records=10, rate_limit=(1, 0.334), clock=clock)
+    with httpx.Client(
+        transport=sandbox_transport(sandbox),
+        base_url=BASE_URL,
+        headers={"Authorization": f"Bearer {sandbox.credentials['access_token']}"},
+    ) as client:
+        assert client.get(f"{API}/users/me").status_code == 200
+        limited = client.get(f"{API}/users/me")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "1"  # Asana's whole seconds, rounded up
+
+
+def test_the_connector_waits_the_whole_seconds_a_paced_sandbox_asks(connect):
+    clock = SteppedClock()
+    sandbox = AsanaSandbox(seed=5, records=40, rate_limit=(3, 0.25), clock=clock)
+    retry = RetryPolicy(max_attempts=3, sleep=clock.sleep)
+    gids = read_all(connect(sandbox, settings={"page_size": 1}, retry=retry))
+    assert sorted(gids) == sorted(sandbox.state.tasks(PROJECT))
+    assert clock.waits and set(clock.waits) == {1.0}
 
 
 def test_a_batch_action_answered_429_is_sent_again_alone(sandbox, connect, sandbox_transport):

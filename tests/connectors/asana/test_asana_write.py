@@ -46,7 +46,7 @@ def test_create_goes_in_batches_of_10_and_isolates_bad_records(sandbox, connect,
     assert "custom field 'Colour' is not in workspace" in failed[3]
     assert failed[12] == "HTTP 400: due_on: Invalid date: next week"
     assert "projects: [0]: Unknown object" in failed[13]
-    assert "'Purple' is not one of its options (Green, Amber, Red)" in failed[23]
+    assert "no option 'Purple' (its options: 'Green', 'Amber', 'Red')" in failed[23]
     made = [r for r in results if r.ok]
     assert len(made) == 20 and all(r.created and r.id for r in made)
     assert sandbox.state.count() == before + 20
