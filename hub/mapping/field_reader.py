@@ -152,14 +152,30 @@ def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None
 
 
 def _map_reader(rule: FieldRule) -> Callable[[Any], Any]:
+    """Product value -> unified value: the exact key, else the one key equal up to case and spaces.
+
+    Real workspaces hold option names with stray spaces and other capitals
+    (Asana's ``" High"``); an admin maps ``High``. Two keys that fold alike
+    are ambiguous and match neither way.
+    """
     mapping = dict(rule.map or {})
     fallback = rule.map_default
     listed = ", ".join(sorted(mapping))
+    folded: dict[str, Any] = {}
+    clashes: set[str] = set()
+    for key, unified in mapping.items():
+        fold = key.strip().casefold()
+        if fold in folded and folded[fold] != unified:
+            clashes.add(fold)
+        folded[fold] = unified
 
     def read_map(value: Any) -> Any:
         key = map_key(value)
         if key in mapping:
             return mapping[key]
+        fold = key.strip().casefold()
+        if fold in folded and fold not in clashes:
+            return folded[fold]
         if fallback is not None:
             return fallback
         raise ValueProblem(f"not in the value map (mapped: {listed})", value)

@@ -303,3 +303,24 @@ def test_an_account_the_user_cannot_see_leaves_the_deal_readable(
     assert opp.account.refs == {"crm": "001Hb000000000CIAQ"}
     assert opp.account.name is None
     assert opp.amount is not None and opp.name == "Tyrell Analytics - Pilot"
+
+
+def test_a_value_map_matches_keys_up_to_case_and_stray_spaces() -> None:
+    spec = _spec({"name": {"path": "n"}, "delivery_health": {"path": "h", "map": {"Red": "red"}}})
+    for value in (" Red", "RED ", "red"):
+        opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "Deal", "h": value})
+        assert isinstance(opp, Opportunity) and opp.delivery_health is Health.RED
+
+
+def test_keys_that_fold_alike_but_map_apart_match_only_exactly() -> None:
+    spec = _spec(
+        {
+            "name": {"path": "n"},
+            "delivery_health": {"path": "h", "map": {"Red": "red", "RED": "amber"}},
+        }
+    )
+    assert to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "h": "RED"}).delivery_health is (  # type: ignore[attr-defined]
+        Health.AMBER
+    )
+    with pytest.raises(RecordMappingError, match="not in the value map"):
+        to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "h": " red"})

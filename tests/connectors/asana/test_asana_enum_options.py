@@ -87,11 +87,6 @@ def test_a_record_read_by_id_passes_the_where_of_its_padded_option(padded):
     assert record_matches("asana", raw, {"custom_fields.Feedback": ["Upsell"]}) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub change: a mapping's value map must look product values up trimmed and"
-    " case-insensitively (hub/mapping/field_reader.py _map_reader)",
-)
 def test_a_padded_option_reads_through_the_mappings_value_map(padded, connect):
     spec = load_mapping(MAPPING).bind_name("pm")
     entity = spec.entities["Risk"]
