@@ -31,11 +31,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.salesforce import sandbox_api as api
+from connectors.salesforce import sandbox_soap as soap
 from connectors.salesforce.sandbox_auth import TokenIssuer
+from connectors.salesforce.sandbox_org import org_schema
 from connectors.salesforce.sandbox_profile import SalesforceOrgProfile
 from connectors.salesforce.sandbox_query import run_query
 from connectors.salesforce.sandbox_schema import describe_object
-from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed
+from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed, stage
 from connectors.salesforce.sandbox_soql import SoqlError
 from connectors.salesforce.sandbox_state import ApiAllocation, SandboxState
 from connectors.salesforce.sandbox_store import RecordStore
@@ -59,6 +61,7 @@ _SESSION_EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVA
 _LIMIT_EXCEEDED = [
     {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
 ]
+_LIMIT_FAULT = ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 Reply = tuple[int, Any]
 Handler = Callable[[Request, str], Awaitable[Reply]]
 
@@ -110,8 +113,9 @@ class SalesforceSandbox:
             )
         )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.store = RecordStore(now)
+        self.store = RecordStore(now, schema=org_schema(self.profile))
         _seed_store(self.store, seed, records, now())
+        stage(self.store, self.profile)
         self.issuer = TokenIssuer(
             seed=seed,
             ttl=token_ttl_seconds,
@@ -166,13 +170,14 @@ class SalesforceSandbox:
         routes = [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
             Route("/services/data", self._versions, methods=["GET"]),
+            Route("/services/Soap/u/{version}", self._soap, methods=["POST"]),
             Route(data, self._api(self._resources), methods=["GET"]),
             Route(data + "/limits", self._api(self._limits), methods=["GET"]),
             Route(data + "/query", self._api(self._query), methods=["GET"]),
             Route(data + "/query/{locator}", self._api(self._query_more), methods=["GET"]),
             Route(
                 data + "/composite/sobjects",
-                self._api(self._collection_save),
+                self._api(self._collection_save, writes=True),
                 methods=["POST", "PATCH"],
             ),
             Route(
@@ -182,22 +187,34 @@ class SalesforceSandbox:
             ),
             Route(
                 data + "/composite/sobjects/{sobject}/{field}",
-                self._api(self._upsert),
+                self._api(self._upsert, writes=True),
                 methods=["PATCH"],
             ),
             Route(
                 data + "/sobjects/{sobject}/describe", self._api(self._describe), methods=["GET"]
             ),
-            Route(data + "/sobjects/{sobject}", self._api(self._sobject_create), methods=["POST"]),
+            Route(
+                data + "/sobjects/{sobject}",
+                self._api(self._sobject_create, writes=True),
+                methods=["POST"],
+            ),
             Route(
                 data + "/sobjects/{sobject}/{record_id}",
-                self._api(self._sobject_row),
+                self._api(self._sobject_row, writes=True),
                 methods=["GET", "PATCH"],
             ),
         ]
         return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
-    def _api(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def _api(
+        self, handler: Handler, *, writes: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a REST handler: version, session, allocation, error bodies.
+
+        A write request (``writes``) lets one held save of a long transaction
+        commit afterwards when the profile plays ``late_commits``.
+        """
+
         async def endpoint(request: Request) -> Response:
             version = request.path_params["version"]
             if not _supported(version):
@@ -221,9 +238,32 @@ class SalesforceSandbox:
                 status, body = 400, [{"message": exc.message, "errorCode": exc.code}]
             except api.BadRequest as exc:
                 status, body = exc.status, exc.body
+            if writes and self.profile.late_commits and request.method != "GET":
+                self._commit_one()
             return _json(status, body, limit)
 
         return endpoint
+
+    def _commit_one(self) -> None:
+        with self.store.lock:
+            if self.store.held:
+                self.store.commit(next(iter(self.store.held)))
+
+    async def _soap(self, request: Request) -> Response:
+        text = (await request.body()).decode("utf-8", "replace")
+        if not _supported(request.path_params["version"]):
+            return _soap_reply(500, soap.fault("UNSUPPORTED_API_VERSION", "Invalid API version"))
+        if not self.issuer.valid(soap.session_id(text)):
+            message = "Invalid Session ID found in SessionHeader: Illegal Session"
+            return _soap_reply(500, soap.fault("INVALID_SESSION_ID", message))
+        if not self.allocation.take():
+            return _soap_reply(500, soap.fault(*_LIMIT_FAULT))
+        name = soap.operation(text)
+        if name != "getUserInfo":
+            message = f"No operation available for request {{urn:partner.soap.sforce.com}}{name}"
+            return _soap_reply(500, soap.fault("INVALID_OPERATION", message))
+        with self.store.lock:
+            return _soap_reply(200, soap.user_info(self.store, INTEGRATION_USERNAME))
 
     async def _token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -282,7 +322,7 @@ class SalesforceSandbox:
             return 200, api.save_collection(self.store, body, creating=request.method == "POST")
 
     async def _collection_get(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
+        obj = api.object_or_404(self.store.schema, request.path_params["sobject"])
         if request.method == "POST":
             body = await _body(request)
             ids, fields = (
@@ -295,17 +335,18 @@ class SalesforceSandbox:
             return 200, api.retrieve(self.store, obj, ids, fields, version)
 
     async def _upsert(self, request: Request, _version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
+        obj = api.object_or_404(self.store.schema, request.path_params["sobject"])
         body = await _body(request)
         with self.store.lock:
             return 200, api.upsert_collection(self.store, obj, request.path_params["field"], body)
 
     async def _describe(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        return 200, describe_object(obj, version, f"{request.url.scheme}://{request.url.netloc}")
+        obj = api.object_or_404(self.store.schema, request.path_params["sobject"])
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        return 200, describe_object(obj, version, origin, self.store.schema.objects)
 
     async def _sobject_create(self, request: Request, _version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
+        obj = api.object_or_404(self.store.schema, request.path_params["sobject"])
         body = await _body(request)
         with self.store.lock:
             outcome = self.store.insert(obj, body if isinstance(body, dict) else {})
@@ -314,7 +355,7 @@ class SalesforceSandbox:
         return 201, {"id": outcome.id, "success": True, "errors": []}
 
     async def _sobject_row(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
+        obj = api.object_or_404(self.store.schema, request.path_params["sobject"])
         record_id = request.path_params["record_id"]
         if request.method == "PATCH":
             body = await _body(request)
@@ -322,7 +363,7 @@ class SalesforceSandbox:
                 outcome = self.store.modify(obj, record_id, body if isinstance(body, dict) else {})
             return (204, None) if outcome.ok else (400, [e.as_rest() for e in outcome.errors])
         with self.store.lock:
-            found = self.store.lookup(record_id)
+            found = self.store.readable(record_id)
             if found is None or found[0] != obj.name:
                 raise api.BadRequest(404, "NOT_FOUND", "The requested resource does not exist")
             fields = _split(request.query_params.get("fields"))
@@ -362,6 +403,10 @@ async def _body(request: Request) -> Any:
         raise api.BadRequest(
             400, "JSON_PARSER_ERROR", "Unexpected character in the request body"
         ) from None
+
+
+def _soap_reply(status: int, text: str) -> Response:
+    return Response(text, status_code=status, media_type=soap.SOAP_CONTENT_TYPE)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -1,9 +1,11 @@
 """Run a parsed SOQL query against the sandbox's records.
 
-Fields resolve case-insensitively against the describe metadata, across
+Fields resolve case-insensitively against the org's describe metadata, across
 relationships (``Account.Owner.Email``); filter values are type-checked as
 Salesforce does (``INVALID_FIELD``). Text compares case-insensitively, ids by
 their 15-character key, and ``!=`` / ``NOT IN`` match nulls, as in SOQL.
+Records sharing hides from the integration user are not there: not as rows,
+and a relationship to one reads as null although its id field holds the id.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from connectors.salesforce.sandbox_org import OrgSchema
 from connectors.salesforce.sandbox_rules import ID_PATTERN, normalise_text
-from connectors.salesforce.sandbox_schema import OBJECTS, FieldDef, ObjectDef, find_object, kind_of
+from connectors.salesforce.sandbox_schema import FieldDef, ObjectDef, kind_of
 from connectors.salesforce.sandbox_soql import (
     Comparison,
     Expr,
@@ -56,7 +59,8 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
         SoqlError: MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD or INVALID_QUERY_FILTER_OPERATOR.
     """
     query = parse(text)
-    obj = find_object(query.sobject)
+    schema = store.schema
+    obj = schema.find(query.sobject)
     if obj is None:
         raise SoqlError(
             "INVALID_TYPE",
@@ -64,9 +68,9 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
             " custom object, be sure to append the '__c' after the entity name. Please reference"
             " your WSDL or the describe call for the appropriate names.",
         )
-    paths = [_resolve(obj, name) for name in query.fields]
+    paths = [_resolve(schema, obj, name) for name in query.fields]
     matcher = _compile(obj, query.where, store) if query.where else None
-    rows: list[Record] = [r for r in store.records(obj.name) if matcher is None or matcher(r)]
+    rows: list[Record] = [r for r in store.visible(obj.name) if matcher is None or matcher(r)]
     rows = _ordered(obj, query, rows, store)
     rows = rows[query.offset or 0 :]
     rows = rows[: query.limit] if query.limit is not None else rows
@@ -75,7 +79,7 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
     return [_project(obj, row, paths, store, version) for row in rows], len(rows)
 
 
-def _resolve(obj: ObjectDef, dotted: str) -> _Path:
+def _resolve(schema: OrgSchema, obj: ObjectDef, dotted: str) -> _Path:
     *relations, leaf_name = dotted.split(".")
     candidates = [obj]
     hops = []
@@ -90,7 +94,7 @@ def _resolve(obj: ObjectDef, dotted: str) -> _Path:
                 " the appropriate names.",
             )
         hops.append(hop)
-        candidates = [OBJECTS[name] for name in hop.reference_to]
+        candidates = [schema.object(name) for name in hop.reference_to]
     leaf = next((f for o in candidates if (f := o.field(leaf_name))), None)
     if leaf is None:
         raise SoqlError(
@@ -106,7 +110,7 @@ def _resolve(obj: ObjectDef, dotted: str) -> _Path:
 def _value(path: _Path, record: Record, store: RecordStore) -> Any:
     current: Record | None = record
     for hop in path.hops:
-        found = store.lookup(current.get(hop.name)) if current is not None else None
+        found = store.readable(current.get(hop.name)) if current is not None else None
         current = found[1] if found else None
     return None if current is None else current.get(path.leaf.name)
 
@@ -154,7 +158,7 @@ def _compile(obj: ObjectDef, expr: Expr, store: RecordStore) -> Matcher:
 
 
 def _compile_comparison(obj: ObjectDef, cmp: Comparison, store: RecordStore) -> Matcher:
-    path = _resolve(obj, cmp.field)
+    path = _resolve(store.schema, obj, cmp.field)
     field = path.leaf
     if field.type == "textarea":
         raise SoqlError(
@@ -190,7 +194,7 @@ _OPERATORS: dict[str, Callable[[Any, list[Any]], bool]] = {
 
 def _ordered(obj: ObjectDef, query: Query, rows: list[Record], store: RecordStore) -> list[Record]:
     for term in reversed(query.order_by):
-        path = _resolve(obj, term.field)
+        path = _resolve(store.schema, obj, term.field)
 
         def key(row: Record, path: _Path = path) -> Any:
             return _comparable(path.leaf, _value(path, row, store))
@@ -209,7 +213,7 @@ def _project(
         target: dict[str, Any] | None = out
         current: Record = record
         for hop in path.hops:
-            found = store.lookup(current.get(hop.name))
+            found = store.readable(current.get(hop.name))
             assert hop.relationship is not None and target is not None
             if found is None:
                 target.setdefault(hop.relationship, None)
