@@ -94,6 +94,7 @@ ORGANIZATION = ObjectDef(
     createable=False,
     updateable=False,
     deletable=False,
+    searchable=False,
 )
 """The one record describing the org itself (key prefix 00D); nobody creates or deletes it."""
 

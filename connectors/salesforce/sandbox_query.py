@@ -52,8 +52,12 @@ def attributes(object_name: str, record_id: str, version: str) -> dict[str, str]
     return {"type": object_name, "url": url}
 
 
-def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[str, Any]], int]:
+def run_query(
+    text: str, store: RecordStore, version: str, *, include_deleted: bool = False
+) -> tuple[list[dict[str, Any]], int]:
     """Execute SOQL; return the projected records and the total count.
+
+    ``include_deleted`` (queryAll) adds the records in the recycle bin.
 
     Raises:
         SoqlError: MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD or INVALID_QUERY_FILTER_OPERATOR.
@@ -70,7 +74,8 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
         )
     paths = [_resolve(schema, obj, name) for name in query.fields]
     matcher = _compile(obj, query.where, store) if query.where else None
-    rows: list[Record] = [r for r in store.visible(obj.name) if matcher is None or matcher(r)]
+    table = store.visible(obj.name) + (store.recycled(obj.name) if include_deleted else [])
+    rows: list[Record] = [r for r in table if matcher is None or matcher(r)]
     rows = _ordered(obj, query, rows, store)
     rows = rows[query.offset or 0 :]
     rows = rows[: query.limit] if query.limit is not None else rows

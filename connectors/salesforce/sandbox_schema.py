@@ -99,6 +99,7 @@ class ObjectDef:
     createable: bool = True
     updateable: bool = True
     deletable: bool = True
+    searchable: bool = True
 
     def field(self, name: str) -> FieldDef | None:
         """The field called ``name`` (case-insensitive), or None."""
@@ -313,6 +314,7 @@ _USER = ObjectDef(
         _text("Department", "Department", 80),
         FieldDef("IsActive", "boolean", "Active", nillable=False, defaulted=True),
     ),
+    deletable=False,
 )
 _TASK = ObjectDef(
     "Task",
@@ -513,7 +515,8 @@ def object_flags(obj: ObjectDef) -> dict[str, bool]:
         False,
     )
     writable = {"createable": obj.createable, "updateable": obj.updateable}
-    return flags | writable | {"deletable": obj.deletable, "undeletable": obj.deletable}
+    deletable = {"deletable": obj.deletable, "undeletable": obj.deletable}
+    return flags | writable | deletable | {"searchable": obj.searchable}
 
 
 def describe_object(

@@ -82,6 +82,8 @@ class RecordStore:
         """Saves of long transactions not committed yet: id -> (object, record as saved)."""
         self.hidden: set[str] = set()
         """15-character ids of records sharing hides from the integration user."""
+        self.bin: dict[str, tuple[str, dict[str, Any], str]] = {}
+        """The recycle bin: 15-character id -> (object, record as deleted, deletedDate)."""
         self._index: dict[str, tuple[str, str]] = {}
         self._counter = 0
         self._clock = clock
@@ -230,11 +232,11 @@ class RecordStore:
 
     def snapshot(self) -> tuple[Any, ...]:
         """A copy of everything, for allOrNone rollbacks."""
-        return copy.deepcopy((self.tables, self._index, self._counter, self.held))
+        return copy.deepcopy((self.tables, self._index, self._counter, self.held, self.bin))
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
         """Go back to a snapshot."""
-        self.tables, self._index, self._counter, self.held = snapshot
+        self.tables, self._index, self._counter, self.held, self.bin = snapshot
 
     def _blank(self, obj: ObjectDef) -> dict[str, Any]:
         self._counter += 1
@@ -256,11 +258,19 @@ class RecordStore:
         return record
 
     def delete(self, object_name: str, record_id: str) -> None:
-        """Remove a record; its id no longer resolves."""
-        record = self.tables[object_name].pop(record_id, None)
-        if record is None:
+        """Move a record to the recycle bin: its id no longer resolves, queryAll still sees it."""
+        found = self.lookup(record_id)
+        if found is None or found[0] != object_name:
             raise KeyError(f"no {object_name} {record_id!r}")
+        record = self.tables[object_name].pop(found[1]["Id"])
         self._index.pop(record_id[:15], None)
+        when = format_datetime(self.now())
+        record |= {"IsDeleted": True, "LastModifiedDate": when, "SystemModstamp": when}
+        self.bin[record_id[:15]] = (object_name, record, when)
+
+    def recycled(self, object_name: str) -> list[dict[str, Any]]:
+        """The records of one type in the recycle bin, in the order deleted."""
+        return [r for name, r, _ in self.bin.values() if name == object_name]
 
     def _add(self, obj: ObjectDef, record: dict[str, Any]) -> None:
         self.tables[obj.name][record["Id"]] = record
