@@ -11,6 +11,7 @@ and a relationship to one reads as null although its id field holds the id.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -63,6 +64,15 @@ def run_query(
         SoqlError: MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD or INVALID_QUERY_FILTER_OPERATOR.
     """
     query = parse(text)
+    try:
+        return _run(query, store, version, include_deleted=include_deleted)
+    except SoqlError as exc:
+        raise _located(exc, text) from None
+
+
+def _run(
+    query: Query, store: RecordStore, version: str, *, include_deleted: bool
+) -> tuple[list[dict[str, Any]], int]:
     schema = store.schema
     obj = schema.find(query.sobject)
     if obj is None:
@@ -84,6 +94,29 @@ def run_query(
     return [_project(obj, row, paths, store, version) for row in rows], len(rows)
 
 
+def _located(error: SoqlError, text: str) -> SoqlError:
+    r"""The error with Salesforce's pointer into the query: the line, a caret, the column.
+
+    ``\nSELECT Id, Nope FROM Account\n           ^\nERROR at Row:1:Column:12\n<message>``;
+    a long query is shown as the stretch around the error.
+    """
+    if error.near is None:
+        return error
+    match = re.search(rf"(?<![\w.]){re.escape(error.near)}(?![\w.])", text, re.IGNORECASE)
+    if match is None:
+        return error
+    row = text.count("\n", 0, match.start()) + 1
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.start())
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    column = match.start() - line_start
+    first = max(0, column - 60)
+    shown = line[first : column + 60]
+    pointer = " " * (column - first) + "^"
+    message = f"\n{shown}\n{pointer}\nERROR at Row:{row}:Column:{column + 1}\n{error.message}"
+    return SoqlError(error.code, message)
+
+
 def _resolve(schema: OrgSchema, obj: ObjectDef, dotted: str) -> _Path:
     *relations, leaf_name = dotted.split(".")
     candidates = [obj]
@@ -97,6 +130,7 @@ def _resolve(schema: OrgSchema, obj: ObjectDef, dotted: str) -> _Path:
                 " attempting to use a custom relationship, be sure to append the '__r' after the"
                 " custom relationship name. Please reference your WSDL or the describe call for"
                 " the appropriate names.",
+                near=dotted,
             )
         hops.append(hop)
         candidates = [schema.object(name) for name in hop.reference_to]
@@ -108,6 +142,7 @@ def _resolve(schema: OrgSchema, obj: ObjectDef, dotted: str) -> _Path:
             " attempting to use a custom field, be sure to append the '__c' after the custom"
             " field name. Please reference your WSDL or the describe call for the appropriate"
             " names.",
+            near=dotted,
         )
     return _Path(tuple(hops), leaf)
 

@@ -83,7 +83,9 @@ def test_single_currency_org_has_no_currency_field_anywhere(api) -> None:
         assert "CurrencyIsoCode" not in names and "DefaultCurrencyIsoCode" not in names
     refused = query(client, "SELECT Id, Amount, CurrencyIsoCode FROM Opportunity")
     assert refused.status_code == 400
-    assert refused.json() == [{"message": NO_CURRENCY, "errorCode": "INVALID_FIELD"}]
+    located = "\nSELECT Id, Amount, CurrencyIsoCode FROM Opportunity\n" + " " * 19 + "^\n"
+    located += "ERROR at Row:1:Column:20\n" + NO_CURRENCY
+    assert refused.json() == [{"message": located, "errorCode": "INVALID_FIELD"}]
     rows = query(client, "SELECT Id, Amount FROM Opportunity").json()["records"]
     assert rows and all("CurrencyIsoCode" not in r for r in rows)
     assert all("CurrencyIsoCode" not in r for r in sandbox.state.find("Opportunity"))

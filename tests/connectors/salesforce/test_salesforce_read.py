@@ -159,7 +159,8 @@ def test_find_users_matches_active_users_by_email(sandbox, connector):
 
 
 def test_query_errors_surface_salesforce_text(connector):
-    with pytest.raises(RecordError, match="INVALID_FIELD: No such column 'Nope__c'"):
+    pointer = r"INVALID_FIELD: \n.*Nope__c = 'x'.*\n *\^\nERROR at Row:1:Column:\d+\n"
+    with pytest.raises(RecordError, match=pointer + "No such column 'Nope__c'"):
         list(connector.read_changes("Opportunity", since=None, where={"Nope__c": "x"}))
 
 
