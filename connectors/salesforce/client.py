@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import jwt
 
-from connectors.salesforce import settings
-from hub.errors import AuthError, ConnectorError, RateLimitedError
+from connectors.salesforce import settings, soap
+from hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
 from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest
 from hub.http.client import default_error_text
 from hub.http.concurrent import in_parallel, read_ahead, waves
@@ -156,9 +156,13 @@ class SalesforceAuth(OAuth2Token):
             token_request, system=system, setting_hint=setting_hint, on_token=self._remember
         )
         self.instance_url: str | None = None
+        self.session_id: str | None = None
+        """The current access token, which the SOAP API takes as its session id."""
         self._on_instance = on_instance
 
     def _remember(self, body: Mapping[str, Any]) -> None:
+        token = body.get("access_token")
+        self.session_id = token if isinstance(token, str) and token else self.session_id
         url = body.get("instance_url")
         if isinstance(url, str) and url:
             self.instance_url = url.rstrip("/")
@@ -331,6 +335,36 @@ class SalesforceClient:
         if not isinstance(body, Mapping) or not isinstance(body.get("fields"), list):
             raise ConnectorError(f"describe of {sobject} has no field list", system=self.system)
         return body
+
+    def user_info(self, session_id: str) -> dict[str, str]:
+        """SOAP ``getUserInfo``: what REST does not tell, e.g. a single-currency org's currency.
+
+        Sent on the HTTP client itself (rate-limited, not retried): the hub's
+        request helper sends JSON and forms only, and a SOAP fault is HTTP 500.
+
+        Raises:
+            ConnectorError: a SOAP fault (the API disabled, an expired session).
+            TransientError: the request did not complete.
+        """
+        url = self._path(settings.SOAP_PATH)
+        if self.api.limiter is not None:
+            self.api.limiter.acquire()
+        headers = {"Content-Type": soap.CONTENT_TYPE, "SOAPAction": '""', "Accept": "text/xml"}
+        try:
+            response = self.api.http.post(
+                url, content=soap.user_info_request(session_id), headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise TransientError(f"POST {url}: {type(exc).__name__}", system=self.system) from exc
+        values = soap.result_values(response.text) if response.status_code == 200 else None
+        if values is None:
+            raise ConnectorError(
+                f"POST {url} getUserInfo: HTTP {response.status_code}:"
+                f" {soap.fault_text(response.text)}",
+                system=self.system,
+                status=response.status_code,
+            )
+        return values
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -1,10 +1,11 @@
 """Salesforce connector: implements :class:`hub.connector.Connector`.
 
 Reads go through SOQL (built only by :mod:`hub.http.query`) and sObject
-Collections retrieve; writes through sObject Collections create, update and
-upsert-by-external-id. A record in a response without an ``Id``, or with an
-unreadable modified date, stops the read with a :class:`ConnectorError` that
-names the record: the page's cursor is never stored, so nothing is skipped.
+Collections retrieve, selecting only fields the org has (:mod:`.org`); writes
+through sObject Collections create, update and upsert-by-external-id. A
+record in a response without an ``Id``, or with an unreadable modified date,
+stops the read with a :class:`ConnectorError` that names the record: the
+page's cursor is never stored, so nothing is skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from connectors.salesforce.config import (
     load_config,
     resolve_secrets,
 )
+from connectors.salesforce.org import OrgFacts
 from connectors.salesforce.records import (
     cursor_text,
     field_value,
@@ -83,7 +85,7 @@ class SalesforceConnector:
         self.system = system
         self.base_url = base_url.rstrip("/")
         self.auth = auth
-        self._describes: dict[str, Mapping[str, Any]] = {}
+        self.org = OrgFacts(client, lambda: auth.session_id if auth else None)
 
     @classmethod
     def from_config(
@@ -190,9 +192,9 @@ class SalesforceConnector:
         all is missing too (SOQL would refuse the whole chunk for it).
         """
         wanted = [i for i in dict.fromkeys(ids) if is_record_id(i)]
-        selected = self._select(object_name, fields)
         if not wanted:
             return []
+        selected = self._select(object_name, fields)
         if any("." in f for f in selected):
             found: Iterable[Any] = (
                 raw
@@ -274,26 +276,15 @@ class SalesforceConnector:
 
     def describe(self, object_name: str) -> Mapping[str, Any]:
         """The sObject's describe result (cached for the connector's lifetime)."""
-        if object_name not in self._describes:
-            self._describes[object_name] = self.client.describe(object_name)
-        return self._describes[object_name]
+        return self.org.describe(object_name)
 
     def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
         """The fields (or relationship paths like ``Owner.Email``) the object lacks."""
-        return [f for f in fields if not self._has_field(object_name, f)]
+        return self.org.missing(object_name, fields)
 
-    def _has_field(self, object_name: str, path: str) -> bool:
-        head, _, rest = path.partition(".")
-        described = self.describe(object_name)["fields"]
-        if not rest:
-            return any(str(f.get("name", "")).casefold() == head.casefold() for f in described)
-        targets = [
-            t
-            for f in described
-            if str(f.get("relationshipName") or "").casefold() == head.casefold()
-            for t in f.get("referenceTo") or []
-        ]
-        return any(self._has_field(t, rest) for t in targets)
+    def default_currency(self) -> str | None:
+        """The org's corporate currency, for amounts without a ``CurrencyIsoCode``."""
+        return self.org.default_currency()
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """Lightning Experience link to the record."""
@@ -309,11 +300,16 @@ class SalesforceConnector:
         self.client.close()
 
     def _select(self, object_name: str, fields: Sequence[str]) -> list[str]:
-        chosen = list(fields) or [
-            str(f["name"])
-            for f in self.describe(object_name)["fields"]
-            if f.get("type") not in settings.COMPOUND_FIELD_TYPES
-        ]
+        """Id, the modified field and the asked fields the org has (default: every simple one)."""
+        chosen = (
+            self.org.present(object_name, fields)
+            if fields
+            else [
+                str(f["name"])
+                for f in self.describe(object_name)["fields"]
+                if f.get("type") not in settings.COMPOUND_FIELD_TYPES
+            ]
+        )
         unique: dict[str, str] = {}
         for name in ["Id", self.config.modified_field, *chosen]:
             unique.setdefault(name.casefold(), name)

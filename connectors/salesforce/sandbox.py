@@ -1,27 +1,24 @@
 """A local emulator of the Salesforce REST API (Starlette ASGI app).
 
-It answers the calls the connector makes (and a few more), with Salesforce's
-paths, payloads, paging, error bodies and headers: the OAuth 2.0 token
-endpoint, ``/services/data`` versions and limits, SOQL query with
-``nextRecordsUrl`` paging honouring ``Sforce-Query-Options: batchSize``,
-sObject Collections, single-record sObject reads and writes, and describe.
-Every API response carries ``Sforce-Limit-Info``; an exhausted daily
-allocation answers 403 ``REQUEST_LIMIT_EXCEEDED``. It imports nothing from the
-connector, so a shared mistake cannot hide.
+It answers the calls the connector makes and those scripts commonly make
+with the official SDKs, with Salesforce's paths, payloads, paging, error
+bodies and headers: the OAuth 2.0 token endpoint, ``/services/data`` versions
+and limits, SOQL query / queryAll with ``nextRecordsUrl`` paging honouring
+``Sforce-Query-Options: batchSize``, SOSL search, sObject Collections,
+sObject rows (by id and by external id, delete to the recycle bin), describe
+and describe global, Get Updated / Get Deleted (:mod:`.sandbox_rest`), and
+SOAP ``getUserInfo``. Every API response carries ``Sforce-Limit-Info``; an
+exhausted daily allocation answers 403 ``REQUEST_LIMIT_EXCEEDED``. It imports
+nothing from the connector, so a shared mistake cannot hide.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-import json
-import random
-import re
-import string
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import httpx
 from starlette.applications import Starlette
@@ -31,11 +28,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.salesforce import sandbox_api as api
+from connectors.salesforce import sandbox_soap as soap
 from connectors.salesforce.sandbox_auth import TokenIssuer
+from connectors.salesforce.sandbox_cursors import QueryCursors
+from connectors.salesforce.sandbox_org import org_schema
 from connectors.salesforce.sandbox_profile import SalesforceOrgProfile
-from connectors.salesforce.sandbox_query import run_query
-from connectors.salesforce.sandbox_schema import describe_object
-from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed
+from connectors.salesforce.sandbox_rest import DataApi, Handler
+from connectors.salesforce.sandbox_seed import INTEGRATION_USERNAME, seed, stage
 from connectors.salesforce.sandbox_soql import SoqlError
 from connectors.salesforce.sandbox_state import ApiAllocation, SandboxState
 from connectors.salesforce.sandbox_store import RecordStore
@@ -52,22 +51,11 @@ from hub.sandboxkit import (
 __all__ = ["SalesforceSandbox"]
 
 LATEST_VERSION = 62
-MAX_OPEN_CURSORS = 10
-_DATA = "/services/data/v{version}"
-_BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 _SESSION_EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 _LIMIT_EXCEEDED = [
     {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
 ]
-Reply = tuple[int, Any]
-Handler = Callable[[Request, str], Awaitable[Reply]]
-
-
-@dataclass
-class _Cursor:
-    rows: list[dict[str, Any]]
-    batch: int
-    total: int
+_LIMIT_FAULT = ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 
 
 class SalesforceSandbox:
@@ -110,8 +98,9 @@ class SalesforceSandbox:
             )
         )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.store = RecordStore(now)
+        self.store = RecordStore(now, schema=org_schema(self.profile))
         _seed_store(self.store, seed, records, now())
+        stage(self.store, self.profile)
         self.issuer = TokenIssuer(
             seed=seed,
             ttl=token_ttl_seconds,
@@ -122,9 +111,7 @@ class SalesforceSandbox:
         self.allocation = ApiAllocation(daily_api_limit)
         self.state = SandboxState(self.store, self.issuer, self.allocation)
         self.instance_url = instance_url
-        self._cursors: dict[str, _Cursor] = {}
-        self._rng = random.Random(f"salesforce-cursor-{seed}")
-        self._lock = threading.Lock()
+        self.data_api = DataApi(self.store, self.allocation, QueryCursors(seed))
         self._app = FaultMiddleware(
             _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
         )
@@ -162,42 +149,23 @@ class SalesforceSandbox:
         return {u["Username"]: u["Id"] for u in users if u.get("IsActive")}
 
     def _starlette(self) -> Starlette:
-        data = "/services/data/v{version}"
         routes = [
             Route("/services/oauth2/token", self._token, methods=["POST"]),
             Route("/services/data", self._versions, methods=["GET"]),
-            Route(data, self._api(self._resources), methods=["GET"]),
-            Route(data + "/limits", self._api(self._limits), methods=["GET"]),
-            Route(data + "/query", self._api(self._query), methods=["GET"]),
-            Route(data + "/query/{locator}", self._api(self._query_more), methods=["GET"]),
-            Route(
-                data + "/composite/sobjects",
-                self._api(self._collection_save),
-                methods=["POST", "PATCH"],
-            ),
-            Route(
-                data + "/composite/sobjects/{sobject}",
-                self._api(self._collection_get),
-                methods=["GET", "POST"],
-            ),
-            Route(
-                data + "/composite/sobjects/{sobject}/{field}",
-                self._api(self._upsert),
-                methods=["PATCH"],
-            ),
-            Route(
-                data + "/sobjects/{sobject}/describe", self._api(self._describe), methods=["GET"]
-            ),
-            Route(data + "/sobjects/{sobject}", self._api(self._sobject_create), methods=["POST"]),
-            Route(
-                data + "/sobjects/{sobject}/{record_id}",
-                self._api(self._sobject_row),
-                methods=["GET", "PATCH"],
-            ),
+            Route("/services/Soap/u/{version}", self._soap, methods=["POST"]),
+            *self.data_api.routes(self._api),
         ]
         return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
-    def _api(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def _api(
+        self, handler: Handler, *, writes: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a REST handler: version, session, allocation, error bodies.
+
+        A write request (``writes``) lets one held save of a long transaction
+        commit afterwards when the profile plays ``late_commits``.
+        """
+
         async def endpoint(request: Request) -> Response:
             version = request.path_params["version"]
             if not _supported(version):
@@ -221,12 +189,36 @@ class SalesforceSandbox:
                 status, body = 400, [{"message": exc.message, "errorCode": exc.code}]
             except api.BadRequest as exc:
                 status, body = exc.status, exc.body
+            if writes and self.profile.late_commits and request.method != "GET":
+                self._commit_one()
             return _json(status, body, limit)
 
         return endpoint
 
+    def _commit_one(self) -> None:
+        with self.store.lock:
+            if self.store.held:
+                self.store.commit(next(iter(self.store.held)))
+
+    async def _soap(self, request: Request) -> Response:
+        text = (await request.body()).decode("utf-8", "replace")
+        if not _supported(request.path_params["version"]):
+            return _soap_reply(500, soap.fault("UNSUPPORTED_API_VERSION", "Invalid API version"))
+        if not self.issuer.valid(soap.session_id(text)):
+            message = "Invalid Session ID found in SessionHeader: Illegal Session"
+            return _soap_reply(500, soap.fault("INVALID_SESSION_ID", message))
+        if not self.allocation.take():
+            return _soap_reply(500, soap.fault(*_LIMIT_FAULT))
+        name = soap.operation(text)
+        if name != "getUserInfo":
+            message = f"No operation available for request {{urn:partner.soap.sforce.com}}{name}"
+            return _soap_reply(500, soap.fault("INVALID_OPERATION", message))
+        with self.store.lock:
+            return _soap_reply(200, soap.user_info(self.store, INTEGRATION_USERNAME))
+
     async def _token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        form = {**_basic_client(request.headers.get("Authorization", "")), **form}
         origin = f"{request.url.scheme}://{request.url.netloc}"
         status, body = self.issuer.grant(
             form, origin=origin, instance_url=self.instance_url or origin
@@ -235,98 +227,6 @@ class SalesforceSandbox:
 
     async def _versions(self, _request: Request) -> Response:
         return _json(200, api.versions(LATEST_VERSION))
-
-    async def _resources(self, _request: Request, version: str) -> Reply:
-        root = _DATA.format(version=version)
-        names = ("sobjects", "query", "composite", "limits", "queryAll", "search")
-        return 200, {name: f"{root}/{name}" for name in names}
-
-    async def _limits(self, _request: Request, _version: str) -> Reply:
-        used, limit = self.allocation.used, self.allocation.limit
-        return 200, {"DailyApiRequests": {"Max": limit, "Remaining": max(0, limit - used)}}
-
-    async def _query(self, request: Request, version: str) -> Reply:
-        text = request.query_params.get("q")
-        if not text:
-            raise SoqlError("MALFORMED_QUERY", "A query string has to be specified")
-        batch = _batch_size(request.headers.get("Sforce-Query-Options", ""))
-        with self.store.lock:
-            rows, total = run_query(text, self.store, version)
-        if len(rows) <= batch:
-            return 200, {"totalSize": total, "done": True, "records": rows}
-        with self._lock:
-            locator = "01g" + "".join(self._rng.choices(string.ascii_letters + string.digits, k=15))
-            self._cursors[locator] = _Cursor(rows, batch, total)
-            while len(self._cursors) > MAX_OPEN_CURSORS:
-                self._cursors.pop(next(iter(self._cursors)))
-        return 200, self._page(locator, 0, version)
-
-    async def _query_more(self, request: Request, version: str) -> Reply:
-        locator, _, offset = request.path_params["locator"].rpartition("-")
-        cursor = self._cursors.get(locator)
-        if cursor is None or not offset.isdigit() or int(offset) >= len(cursor.rows):
-            raise api.BadRequest(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return 200, self._page(locator, int(offset), version)
-
-    def _page(self, locator: str, offset: int, version: str) -> dict[str, Any]:
-        cursor = self._cursors[locator]
-        end = offset + cursor.batch
-        page: dict[str, Any] = {"totalSize": cursor.total, "done": end >= len(cursor.rows)}
-        if end < len(cursor.rows):
-            page["nextRecordsUrl"] = f"{_DATA.format(version=version)}/query/{locator}-{end}"
-        return {**page, "records": cursor.rows[offset:end]}
-
-    async def _collection_save(self, request: Request, _version: str) -> Reply:
-        body = await _body(request)
-        with self.store.lock:
-            return 200, api.save_collection(self.store, body, creating=request.method == "POST")
-
-    async def _collection_get(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        if request.method == "POST":
-            body = await _body(request)
-            ids, fields = (
-                (body.get("ids"), body.get("fields")) if isinstance(body, dict) else (None, None)
-            )
-        else:
-            ids = _split(request.query_params.get("ids"))
-            fields = _split(request.query_params.get("fields"))
-        with self.store.lock:
-            return 200, api.retrieve(self.store, obj, ids, fields, version)
-
-    async def _upsert(self, request: Request, _version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        body = await _body(request)
-        with self.store.lock:
-            return 200, api.upsert_collection(self.store, obj, request.path_params["field"], body)
-
-    async def _describe(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        return 200, describe_object(obj, version, f"{request.url.scheme}://{request.url.netloc}")
-
-    async def _sobject_create(self, request: Request, _version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        body = await _body(request)
-        with self.store.lock:
-            outcome = self.store.insert(obj, body if isinstance(body, dict) else {})
-        if not outcome.ok:
-            return 400, [e.as_rest() for e in outcome.errors]
-        return 201, {"id": outcome.id, "success": True, "errors": []}
-
-    async def _sobject_row(self, request: Request, version: str) -> Reply:
-        obj = api.object_or_404(request.path_params["sobject"])
-        record_id = request.path_params["record_id"]
-        if request.method == "PATCH":
-            body = await _body(request)
-            with self.store.lock:
-                outcome = self.store.modify(obj, record_id, body if isinstance(body, dict) else {})
-            return (204, None) if outcome.ok else (400, [e.as_rest() for e in outcome.errors])
-        with self.store.lock:
-            found = self.store.lookup(record_id)
-            if found is None or found[0] != obj.name:
-                raise api.BadRequest(404, "NOT_FOUND", "The requested resource does not exist")
-            fields = _split(request.query_params.get("fields"))
-            return 200, api.project(obj, found[1], fields, version)
 
 
 def _seed_store(store: RecordStore, seed_value: int, records: int, now: dt.datetime) -> None:
@@ -344,24 +244,20 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() in {"bearer", "oauth"} and token.strip() else None
 
 
-def _batch_size(header: str) -> int:
-    match = _BATCH.search(header)
-    size = int(match.group(1)) if match else 2000
-    return min(2000, max(200, size))
-
-
-def _split(value: str | None) -> list[str] | None:
-    return [v for v in value.split(",") if v] if value else None
-
-
-async def _body(request: Request) -> Any:
-    raw = await request.body()
+def _basic_client(header: str) -> dict[str, str]:
+    """``client_id`` and ``client_secret`` sent as HTTP Basic (RFC 6749 2.3.1), if any."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return {}
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        raise api.BadRequest(
-            400, "JSON_PARSER_ERROR", "Unexpected character in the request body"
-        ) from None
+        client_id, _, secret = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"client_id": unquote_plus(client_id), "client_secret": unquote_plus(secret)}
+
+
+def _soap_reply(status: int, text: str) -> Response:
+    return Response(text, status_code=status, media_type=soap.SOAP_CONTENT_TYPE)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from connectors.salesforce.sandbox_org import OrgSchema
 from connectors.salesforce.sandbox_query import attributes
 from connectors.salesforce.sandbox_rules import SaveError
-from connectors.salesforce.sandbox_schema import ObjectDef, find_object
+from connectors.salesforce.sandbox_schema import ObjectDef
 from connectors.salesforce.sandbox_store import RecordStore, SaveOutcome
 
 __all__ = [
@@ -59,9 +60,9 @@ def versions(latest: int) -> list[dict[str, str]]:
     return out
 
 
-def object_or_404(name: str) -> ObjectDef:
+def object_or_404(schema: OrgSchema, name: str) -> ObjectDef:
     """The sObject of a URL, or the NOT_FOUND Salesforce answers for an unknown one."""
-    obj = find_object(name)
+    obj = schema.find(name)
     if obj is None:
         raise BadRequest(404, "NOT_FOUND", "The requested resource does not exist")
     return obj
@@ -87,9 +88,11 @@ def _result(outcome: SaveOutcome, *, upsert: bool) -> dict[str, Any]:
     return {**body, "created": outcome.created} if upsert else body
 
 
-def _typed(record: Any, expected: ObjectDef | None = None) -> ObjectDef | SaveError:
+def _typed(
+    schema: OrgSchema, record: Any, expected: ObjectDef | None = None
+) -> ObjectDef | SaveError:
     kind = record.get("attributes", {}).get("type") if isinstance(record, Mapping) else None
-    obj = find_object(str(kind)) if kind else None
+    obj = schema.find(str(kind)) if kind else None
     if obj is None or (expected is not None and obj is not expected):
         return SaveError("INVALID_TYPE", f"sObject type '{kind}' is not supported.")
     return obj
@@ -114,7 +117,7 @@ def save_collection(store: RecordStore, body: Any, *, creating: bool) -> list[di
     def save_all() -> list[SaveOutcome]:
         outcomes = []
         for record in records:
-            obj = _typed(record)
+            obj = _typed(store.schema, record)
             if isinstance(obj, SaveError):
                 outcomes.append(SaveOutcome(errors=[obj]))
             elif creating:
@@ -145,7 +148,7 @@ def upsert_collection(
     def save_all() -> list[SaveOutcome]:
         outcomes = []
         for record, key in zip(records, keys, strict=True):
-            typed = _typed(record, obj)
+            typed = _typed(store.schema, record, obj)
             if isinstance(typed, SaveError):
                 outcomes.append(SaveOutcome(errors=[typed]))
             elif key in repeated:
@@ -203,7 +206,7 @@ def retrieve(
     names = _checked_fields(obj, [str(f) for f in fields])
     found = []
     for record_id in ids:
-        hit = store.lookup(record_id)
+        hit = store.readable(record_id)
         ok = hit is not None and hit[0] == obj.name
         found.append(project(obj, hit[1], names, version) if hit and ok else None)
     return found

@@ -1,21 +1,25 @@
 """Run a parsed SOQL query against the sandbox's records.
 
-Fields resolve case-insensitively against the describe metadata, across
+Fields resolve case-insensitively against the org's describe metadata, across
 relationships (``Account.Owner.Email``); filter values are type-checked as
 Salesforce does (``INVALID_FIELD``). Text compares case-insensitively, ids by
 their 15-character key, and ``!=`` / ``NOT IN`` match nulls, as in SOQL.
+Records sharing hides from the integration user are not there: not as rows,
+and a relationship to one reads as null although its id field holds the id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from connectors.salesforce.sandbox_org import OrgSchema
 from connectors.salesforce.sandbox_rules import ID_PATTERN, normalise_text
-from connectors.salesforce.sandbox_schema import OBJECTS, FieldDef, ObjectDef, find_object, kind_of
+from connectors.salesforce.sandbox_schema import FieldDef, ObjectDef, kind_of
 from connectors.salesforce.sandbox_soql import (
     Comparison,
     Expr,
@@ -49,14 +53,28 @@ def attributes(object_name: str, record_id: str, version: str) -> dict[str, str]
     return {"type": object_name, "url": url}
 
 
-def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[str, Any]], int]:
+def run_query(
+    text: str, store: RecordStore, version: str, *, include_deleted: bool = False
+) -> tuple[list[dict[str, Any]], int]:
     """Execute SOQL; return the projected records and the total count.
+
+    ``include_deleted`` (queryAll) adds the records in the recycle bin.
 
     Raises:
         SoqlError: MALFORMED_QUERY, INVALID_TYPE, INVALID_FIELD or INVALID_QUERY_FILTER_OPERATOR.
     """
     query = parse(text)
-    obj = find_object(query.sobject)
+    try:
+        return _run(query, store, version, include_deleted=include_deleted)
+    except SoqlError as exc:
+        raise _located(exc, text) from None
+
+
+def _run(
+    query: Query, store: RecordStore, version: str, *, include_deleted: bool
+) -> tuple[list[dict[str, Any]], int]:
+    schema = store.schema
+    obj = schema.find(query.sobject)
     if obj is None:
         raise SoqlError(
             "INVALID_TYPE",
@@ -64,9 +82,10 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
             " custom object, be sure to append the '__c' after the entity name. Please reference"
             " your WSDL or the describe call for the appropriate names.",
         )
-    paths = [_resolve(obj, name) for name in query.fields]
+    paths = [_resolve(schema, obj, name) for name in query.fields]
     matcher = _compile(obj, query.where, store) if query.where else None
-    rows: list[Record] = [r for r in store.records(obj.name) if matcher is None or matcher(r)]
+    table = store.visible(obj.name) + (store.recycled(obj.name) if include_deleted else [])
+    rows: list[Record] = [r for r in table if matcher is None or matcher(r)]
     rows = _ordered(obj, query, rows, store)
     rows = rows[query.offset or 0 :]
     rows = rows[: query.limit] if query.limit is not None else rows
@@ -75,7 +94,30 @@ def run_query(text: str, store: RecordStore, version: str) -> tuple[list[dict[st
     return [_project(obj, row, paths, store, version) for row in rows], len(rows)
 
 
-def _resolve(obj: ObjectDef, dotted: str) -> _Path:
+def _located(error: SoqlError, text: str) -> SoqlError:
+    r"""The error with Salesforce's pointer into the query: the line, a caret, the column.
+
+    ``\nSELECT Id, Nope FROM Account\n           ^\nERROR at Row:1:Column:12\n<message>``;
+    a long query is shown as the stretch around the error.
+    """
+    if error.near is None:
+        return error
+    match = re.search(rf"(?<![\w.]){re.escape(error.near)}(?![\w.])", text, re.IGNORECASE)
+    if match is None:
+        return error
+    row = text.count("\n", 0, match.start()) + 1
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.start())
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    column = match.start() - line_start
+    first = max(0, column - 60)
+    shown = line[first : column + 60]
+    pointer = " " * (column - first) + "^"
+    message = f"\n{shown}\n{pointer}\nERROR at Row:{row}:Column:{column + 1}\n{error.message}"
+    return SoqlError(error.code, message)
+
+
+def _resolve(schema: OrgSchema, obj: ObjectDef, dotted: str) -> _Path:
     *relations, leaf_name = dotted.split(".")
     candidates = [obj]
     hops = []
@@ -88,9 +130,10 @@ def _resolve(obj: ObjectDef, dotted: str) -> _Path:
                 " attempting to use a custom relationship, be sure to append the '__r' after the"
                 " custom relationship name. Please reference your WSDL or the describe call for"
                 " the appropriate names.",
+                near=dotted,
             )
         hops.append(hop)
-        candidates = [OBJECTS[name] for name in hop.reference_to]
+        candidates = [schema.object(name) for name in hop.reference_to]
     leaf = next((f for o in candidates if (f := o.field(leaf_name))), None)
     if leaf is None:
         raise SoqlError(
@@ -99,6 +142,7 @@ def _resolve(obj: ObjectDef, dotted: str) -> _Path:
             " attempting to use a custom field, be sure to append the '__c' after the custom"
             " field name. Please reference your WSDL or the describe call for the appropriate"
             " names.",
+            near=dotted,
         )
     return _Path(tuple(hops), leaf)
 
@@ -106,7 +150,7 @@ def _resolve(obj: ObjectDef, dotted: str) -> _Path:
 def _value(path: _Path, record: Record, store: RecordStore) -> Any:
     current: Record | None = record
     for hop in path.hops:
-        found = store.lookup(current.get(hop.name)) if current is not None else None
+        found = store.readable(current.get(hop.name)) if current is not None else None
         current = found[1] if found else None
     return None if current is None else current.get(path.leaf.name)
 
@@ -154,7 +198,7 @@ def _compile(obj: ObjectDef, expr: Expr, store: RecordStore) -> Matcher:
 
 
 def _compile_comparison(obj: ObjectDef, cmp: Comparison, store: RecordStore) -> Matcher:
-    path = _resolve(obj, cmp.field)
+    path = _resolve(store.schema, obj, cmp.field)
     field = path.leaf
     if field.type == "textarea":
         raise SoqlError(
@@ -190,7 +234,7 @@ _OPERATORS: dict[str, Callable[[Any, list[Any]], bool]] = {
 
 def _ordered(obj: ObjectDef, query: Query, rows: list[Record], store: RecordStore) -> list[Record]:
     for term in reversed(query.order_by):
-        path = _resolve(obj, term.field)
+        path = _resolve(store.schema, obj, term.field)
 
         def key(row: Record, path: _Path = path) -> Any:
             return _comparable(path.leaf, _value(path, row, store))
@@ -209,7 +253,7 @@ def _project(
         target: dict[str, Any] | None = out
         current: Record = record
         for hop in path.hops:
-            found = store.lookup(current.get(hop.name))
+            found = store.readable(current.get(hop.name))
             assert hop.relationship is not None and target is not None
             if found is None:
                 target.setdefault(hop.relationship, None)

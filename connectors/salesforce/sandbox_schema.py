@@ -7,6 +7,7 @@ plus the custom fields the hub relies on (``Delivery_Project__c``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "describe_object",
     "find_object",
     "kind_of",
+    "object_flags",
 ]
 
 STRING_TYPES = frozenset(
@@ -94,6 +96,10 @@ class ObjectDef:
     plural: str
     key_prefix: str
     fields: tuple[FieldDef, ...]
+    createable: bool = True
+    updateable: bool = True
+    deletable: bool = True
+    searchable: bool = True
 
     def field(self, name: str) -> FieldDef | None:
         """The field called ``name`` (case-insensitive), or None."""
@@ -308,6 +314,7 @@ _USER = ObjectDef(
         _text("Department", "Department", 80),
         FieldDef("IsActive", "boolean", "Active", nillable=False, defaulted=True),
     ),
+    deletable=False,
 )
 _TASK = ObjectDef(
     "Task",
@@ -474,14 +481,10 @@ def describe_field(field: FieldDef) -> dict[str, Any]:
     }
 
 
-def describe_object(obj: ObjectDef, version: str, instance_url: str) -> dict[str, Any]:
-    """The ``/sobjects/{type}/describe`` body of one object."""
-    root = f"/services/data/v{version}/sobjects/{obj.name}"
+def object_flags(obj: ObjectDef) -> dict[str, bool]:
+    """The yes/no properties of an object, as describe and describe-global report them."""
     flags = dict.fromkeys(
         (
-            "createable",
-            "updateable",
-            "deletable",
             "queryable",
             "retrieveable",
             "searchable",
@@ -511,15 +514,25 @@ def describe_object(obj: ObjectDef, version: str, instance_url: str) -> dict[str
         ),
         False,
     )
+    writable = {"createable": obj.createable, "updateable": obj.updateable}
+    deletable = {"deletable": obj.deletable, "undeletable": obj.deletable}
+    return flags | writable | deletable | {"searchable": obj.searchable}
+
+
+def describe_object(
+    obj: ObjectDef, version: str, instance_url: str, objects: Mapping[str, ObjectDef] = OBJECTS
+) -> dict[str, Any]:
+    """The ``/sobjects/{type}/describe`` body of one object among the org's ``objects``."""
+    root = f"/services/data/v{version}/sobjects/{obj.name}"
     return {
-        **flags,
+        **object_flags(obj),
         "name": obj.name,
         "label": obj.label,
         "labelPlural": obj.plural,
         "keyPrefix": obj.key_prefix,
         "fields": [describe_field(f) for f in obj.fields],
         "actionOverrides": [],
-        "childRelationships": _children(obj),
+        "childRelationships": _children(obj, objects),
         "namedLayoutInfos": [],
         "recordTypeInfos": [_master_record_type(obj, root)],
         "supportedScopes": [
@@ -550,9 +563,9 @@ def describe_object(obj: ObjectDef, version: str, instance_url: str) -> dict[str
     }
 
 
-def _children(parent: ObjectDef) -> list[dict[str, Any]]:
+def _children(parent: ObjectDef, objects: Mapping[str, ObjectDef]) -> list[dict[str, Any]]:
     children = []
-    for child in OBJECTS.values():
+    for child in objects.values():
         for field in child.fields:
             if parent.name not in field.reference_to or field.name.endswith("ById"):
                 continue

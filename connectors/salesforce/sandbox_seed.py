@@ -2,7 +2,10 @@
 
 ``records`` is the number of opportunities; accounts, contacts, users, tasks
 and leads scale with it. The same seed always yields the same records (ids,
-names, amounts, stages, and modification times relative to the anchor time).
+names, amounts, stages, and modification times relative to the anchor time),
+in every kind of org: values of fields an org lacks are left out.
+:func:`stage` then makes the data the profile's org: accounts hidden by
+sharing, saves of long transactions not committed yet.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ import datetime as dt
 import random
 from typing import Any
 
-from connectors.salesforce.sandbox_schema import OBJECTS, STAGES
+from connectors.salesforce.sandbox_auth import ORG_ID
+from connectors.salesforce.sandbox_org import CURRENCY_LOCALES
+from connectors.salesforce.sandbox_profile import SalesforceOrgProfile
+from connectors.salesforce.sandbox_rules import format_datetime
+from connectors.salesforce.sandbox_schema import STAGES
 from connectors.salesforce.sandbox_store import RecordStore
 from hub.sandbox_names import (
     COMPANY_PREFIXES,
@@ -22,7 +29,7 @@ from hub.sandbox_names import (
     company_name,
 )
 
-__all__ = ["INTEGRATION_USERNAME", "seed"]
+__all__ = ["INTEGRATION_USERNAME", "seed", "stage"]
 
 INTEGRATION_USERNAME = "integration@handoff-hub.example"
 _STAGE_WEIGHTS = (10, 8, 8, 7, 6, 5, 8, 8, 25, 15)
@@ -38,6 +45,46 @@ def seed(store: RecordStore, *, seed: int, records: int, anchor: dt.datetime) ->
     opportunities = _opportunities(store, rng, records, accounts, users, anchor)
     _tasks(store, rng, opportunities[: max(3, records // 5)], users, anchor)
     _leads(store, rng, max(3, records // 8), users, anchor)
+    _organization(store, anchor)
+
+
+def stage(store: RecordStore, profile: SalesforceOrgProfile) -> None:
+    """Hide every third account (``hidden_accounts``); hold back some opportunities' saves.
+
+    Held saves (``late_commits``) are stamped shortly before the newest
+    opportunity and stay invisible until committed: the first won
+    opportunity and every eighth other one.
+    """
+    if profile.hidden_accounts:
+        store.hidden |= {a["Id"][:15] for a in store.records("Account")[1::3]}
+    if not profile.late_commits:
+        return
+    rows = store.records("Opportunity")
+    newest = max(r["SystemModstamp"] for r in rows)
+    won = [r["Id"] for r in rows if r["IsWon"] and r["SystemModstamp"] != newest][:1]
+    late = [r["Id"] for n, r in enumerate(rows) if n % 8 == 3 and r["SystemModstamp"] != newest]
+    at = dt.datetime.fromisoformat(newest.replace("+0000", "+00:00"))
+    for n, record_id in enumerate(dict.fromkeys(won + late)):
+        store.hold_back(record_id, format_datetime(at - dt.timedelta(seconds=20 * (n + 1))))
+
+
+def _organization(store: RecordStore, anchor: dt.datetime) -> None:
+    org = store.schema.object("Organization")
+    currency = store.schema.corporate_currency
+    values = {
+        "Id": ORG_ID,
+        "Name": "Acme Sales",
+        "Country": "United States",
+        "DefaultLocaleSidKey": CURRENCY_LOCALES.get(currency, "en_US"),
+        "LanguageLocaleKey": "en_US",
+        "TimeZoneSidKey": "America/Los_Angeles",
+        "OrganizationType": "Enterprise Edition",
+        "InstanceName": "NA224",
+        "IsSandbox": False,
+        "FiscalYearStartMonth": 1,
+        "DefaultCurrencyIsoCode": currency,
+    }
+    store.put(org, values, anchor - dt.timedelta(days=400))
 
 
 def _stamp(rng: random.Random, anchor: dt.datetime, days: int = 30) -> dt.datetime:
@@ -46,7 +93,7 @@ def _stamp(rng: random.Random, anchor: dt.datetime, days: int = 30) -> dt.dateti
 
 
 def _put(store: RecordStore, name: str, values: dict[str, Any], when: dt.datetime) -> str:
-    return store.put(OBJECTS[name], values, when)
+    return store.put(store.schema.object(name), values, when)
 
 
 def _users(store: RecordStore, rng: random.Random, count: int, anchor: dt.datetime) -> list[str]:
@@ -94,7 +141,7 @@ def _users(store: RecordStore, rng: random.Random, count: int, anchor: dt.dateti
 def _accounts(
     store: RecordStore, rng: random.Random, count: int, users: list[str], anchor: dt.datetime
 ) -> list[tuple[str, str]]:
-    industries = OBJECTS["Account"].field("Industry")
+    industries = store.schema.object("Account").field("Industry")
     assert industries is not None
     made: list[tuple[str, str]] = []
     for n in range(count):

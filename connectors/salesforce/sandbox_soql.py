@@ -74,11 +74,16 @@ _COMPARE = frozenset({"=", "!=", "<>", "<", "<=", ">", ">="})
 
 
 class SoqlError(Exception):
-    """A query Salesforce would refuse; ``code`` is its errorCode."""
+    """A query Salesforce would refuse; ``code`` is its errorCode.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``near`` names the text the error is about (a field path), so the message
+    can point at it in the query as Salesforce's does.
+    """
+
+    def __init__(self, code: str, message: str, *, near: str | None = None) -> None:
         self.code = code
         self.message = message
+        self.near = near
         super().__init__(f"{code}: {message}")
 
 

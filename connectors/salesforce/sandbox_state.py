@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from connectors.salesforce.sandbox_auth import TokenIssuer
-from connectors.salesforce.sandbox_schema import OBJECTS, ObjectDef
+from connectors.salesforce.sandbox_schema import ObjectDef
 from connectors.salesforce.sandbox_store import RecordStore, SaveOutcome
 
 __all__ = ["ApiAllocation", "SandboxState"]
@@ -51,13 +51,13 @@ class SandboxState:
     def add_record(self, object_name: str, **fields: Any) -> str:
         """Create a record of any type; return its id."""
         with self.store.lock:
-            outcome = self.store.insert(_object(object_name), fields)
+            outcome = self.store.insert(self._object(object_name), fields)
         return _checked(outcome, object_name)
 
     def modify_record(self, object_name: str, record_id: str, **fields: Any) -> None:
         """Change fields of a record (bumps SystemModstamp)."""
         with self.store.lock:
-            outcome = self.store.modify(_object(object_name), record_id, fields)
+            outcome = self.store.modify(self._object(object_name), record_id, fields)
         _checked(outcome, object_name)
 
     def add_opportunity(
@@ -80,6 +80,44 @@ class SandboxState:
         }
         return self.add_record("Opportunity", **values)
 
+    def add_late(self, object_name: str, **fields: Any) -> str:
+        """Create a record in a long transaction: stamped now, seen by nobody until committed.
+
+        Records saved meanwhile get newer stamps, so once :meth:`commit_late`
+        runs this one is visible with a ``SystemModstamp`` older than theirs.
+        """
+        with self.store.lock:
+            outcome = self.store.insert(self._object(object_name), fields, late=True)
+        return _checked(outcome, object_name)
+
+    def modify_late(self, object_name: str, record_id: str, **fields: Any) -> None:
+        """Change a record in a long transaction; readers see the old values until committed."""
+        with self.store.lock:
+            outcome = self.store.modify(self._object(object_name), record_id, fields, late=True)
+        _checked(outcome, object_name)
+
+    def commit_late(self, record_id: str | None = None) -> list[str]:
+        """Commit one held save, or all of them; their stamps stay as they were made."""
+        with self.store.lock:
+            return self.store.commit(record_id)
+
+    @property
+    def held(self) -> list[str]:
+        """Ids of saves not committed yet, oldest first."""
+        with self.store.lock:
+            return list(self.store.held)
+
+    def hide(self, record_id: str) -> None:
+        """Take a record out of the integration user's sharing (it still exists)."""
+        with self.store.lock:
+            self.store.hidden.add(record_id[:15])
+
+    def hidden(self, object_name: str) -> list[str]:
+        """Ids of the records of a type the integration user cannot see."""
+        with self.store.lock:
+            rows = self.store.records(self._object(object_name).name)
+            return [r["Id"] for r in rows if r["Id"][:15] in self.store.hidden]
+
     def modify_opportunity(self, record_id: str, **fields: Any) -> None:
         """Change fields of an opportunity."""
         self.modify_record("Opportunity", record_id, **fields)
@@ -87,7 +125,7 @@ class SandboxState:
     def delete(self, object_name: str, record_id: str) -> None:
         """Delete a record (to the recycle bin, out of every query), as a user would."""
         with self.store.lock:
-            self.store.delete(_object(object_name).name, record_id)
+            self.store.delete(self._object(object_name).name, record_id)
 
     def mark_won(self, record_id: str) -> None:
         """Move an opportunity to Closed Won (IsWon becomes true)."""
@@ -96,26 +134,26 @@ class SandboxState:
     def count(self, object_name: str, **equals: Any) -> int:
         """Number of records of a type whose fields equal the given values."""
         with self.store.lock:
-            rows = self.store.records(_object(object_name).name)
+            rows = self.store.records(self._object(object_name).name)
         return sum(1 for r in rows if all(r.get(k) == v for k, v in equals.items()))
 
     def get(self, object_name: str, record_id: str) -> dict[str, Any] | None:
         """A copy of one record, or None."""
         with self.store.lock:
             found = self.store.lookup(record_id)
-        if found is None or found[0] != _object(object_name).name:
+        if found is None or found[0] != self._object(object_name).name:
             return None
         return dict(found[1])
 
     def ids(self, object_name: str) -> list[str]:
         """Ids of every record of a type, oldest first."""
         with self.store.lock:
-            return [r["Id"] for r in self.store.records(_object(object_name).name)]
+            return [r["Id"] for r in self.store.records(self._object(object_name).name)]
 
     def find(self, object_name: str, **equals: Any) -> list[dict[str, Any]]:
         """Copies of the records whose fields equal the given values."""
         with self.store.lock:
-            rows = self.store.records(_object(object_name).name)
+            rows = self.store.records(self._object(object_name).name)
         return [dict(r) for r in rows if all(r.get(k) == v for k, v in equals.items())]
 
     def expire_tokens(self) -> None:
@@ -127,11 +165,8 @@ class SandboxState:
         """API requests counted against the daily allocation so far."""
         return self.allocation.used
 
-
-def _object(name: str) -> ObjectDef:
-    if name not in OBJECTS:
-        raise KeyError(f"the sandbox has no {name!r} object; it has {sorted(OBJECTS)}")
-    return OBJECTS[name]
+    def _object(self, name: str) -> ObjectDef:
+        return self.store.schema.object(name)
 
 
 def _checked(outcome: SaveOutcome, object_name: str) -> str:

@@ -39,6 +39,8 @@ COLLECTIONS_PATH: Final = DATA_ROOT + "/composite/sobjects"
 COLLECTION_PATH: Final = COLLECTIONS_PATH + "/{sobject}"
 UPSERT_PATH: Final = COLLECTION_PATH + "/{field}"
 DESCRIBE_PATH: Final = DATA_ROOT + "/sobjects/{sobject}/describe"
+SOAP_PATH: Final = "/services/Soap/u/{version}"
+"""Partner SOAP endpoint; only ``getUserInfo`` is called there (connectors/salesforce/soap.py)."""
 
 COLLECTION_BATCH_SIZE: Final = 200
 """Records per sObject Collections create / update / upsert call."""
@@ -59,6 +61,11 @@ DEFAULT_EXTERNAL_ID_FIELD: Final = "Handoff_Hub_Id__c"
 USER_OBJECT: Final = "User"
 USER_EMAIL_FIELD: Final = "Email"
 USER_ACTIVE_FIELD: Final = "IsActive"
+ORG_OBJECT: Final = "Organization"
+ORG_CURRENCY_FIELD: Final = "DefaultCurrencyIsoCode"
+"""The corporate currency; the field exists only in multi-currency orgs."""
+SOAP_ORG_CURRENCY: Final = "orgDefaultCurrencyIsoCode"
+"""getUserInfo's currency of a single-currency org (absent when multi-currency is on)."""
 COMPOUND_FIELD_TYPES: Final = frozenset({"address", "location"})
 """Field types left out of a default SELECT (their parts are selectable instead)."""
 

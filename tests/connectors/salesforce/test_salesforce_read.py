@@ -159,8 +159,9 @@ def test_find_users_matches_active_users_by_email(sandbox, connector):
 
 
 def test_query_errors_surface_salesforce_text(connector):
-    with pytest.raises(RecordError, match="INVALID_FIELD: No such column 'Nope__c'"):
-        list(connector.read_changes("Opportunity", since=None, fields=["Nope__c"]))
+    pointer = r"INVALID_FIELD: \n.*Nope__c = 'x'.*\n *\^\nERROR at Row:1:Column:\d+\n"
+    with pytest.raises(RecordError, match=pointer + "No such column 'Nope__c'"):
+        list(connector.read_changes("Opportunity", since=None, where={"Nope__c": "x"}))
 
 
 def canned(records: list[dict]) -> httpx.MockTransport:
@@ -171,6 +172,9 @@ def canned(records: list[dict]) -> httpx.MockTransport:
             return httpx.Response(
                 200, json={"access_token": "tok", "instance_url": "https://acme.my.salesforce.com"}
             )
+        if request.url.path.endswith("/describe"):
+            names = ("Id", "SystemModstamp", "Name", "IsWon")
+            return httpx.Response(200, json={"fields": [{"name": n} for n in names]})
         body = {"totalSize": len(records), "done": True, "records": records}
         return httpx.Response(200, content=json.dumps(body).encode())
 
@@ -233,6 +237,10 @@ def test_read_by_ids_with_relationship_fields_uses_soql(sandbox, connector):
     found = connector.read_by_ids("Opportunity", wanted, fields=["Name", "Account.Name"])
     assert sorted(r.id for r in found) == sorted(wanted)
     assert all(r.raw["Account"]["Name"] for r in found)
+    connector.read_by_ids("Opportunity", wanted, fields=["Name", "Account.Name"])
     assert [c.path for c in sandbox.journal.calls if "/data/" in c.path] == [
-        "/services/data/v61.0/query"
+        "/services/data/v61.0/sobjects/Opportunity/describe",
+        "/services/data/v61.0/sobjects/Account/describe",
+        "/services/data/v61.0/query",
+        "/services/data/v61.0/query",
     ]
