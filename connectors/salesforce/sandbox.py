@@ -95,6 +95,7 @@ class SalesforceSandbox:
             read_only_posts=(
                 r"/services/oauth2/token",
                 r"/services/data/v[0-9.]+/composite/sobjects/[A-Za-z0-9_]+",  # retrieve by ids
+                r"/services/Soap/u/[0-9.]+",  # getUserInfo: the org's currency
             )
         )
         now = clock or (lambda: dt.datetime.now(dt.UTC))

@@ -148,9 +148,10 @@ def _with_lines(issues: list[Issue], file: str) -> list[Issue]:
         document = load_yaml(file)
     except ConfigError:
         return issues
-    return [
+    placed = [
         replace(issue, line=document.line(tuple(issue.field.split(".", 3)))) for issue in issues
     ]
+    return sorted(placed, key=lambda i: i.line or 0)
 
 
 def _absent(org: KnowsOrgSchema, emap: EntityMap, entity: str) -> set[str]:
