@@ -454,6 +454,20 @@ _HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
     "sync": {"crm": ("Opportunity",), "pm": ("Project",)},
 }
 
+
+def handoff_entities(config: HubConfig, system: str) -> set[str]:
+    """The unified entities the enabled handoffs read or write on ``system``."""
+    entities: set[str] = set()
+    for key, roles in _HANDOFF_ENTITIES.items():
+        settings = getattr(config.handoffs, key)
+        if settings is None or not settings.enabled:
+            continue
+        for role, names in roles.items():
+            if getattr(settings, role) == system:
+                entities.update(names)
+    return entities
+
+
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("secret", "token", "password")

@@ -79,6 +79,7 @@ class Runtime:
         return self._fitted[system]
 
     def _fit(self, system: str) -> MappingSpec:
+        from hub.config import handoff_entities
         from hub.mapping.org_fit import fit_to_org, needed_fields
 
         spec = self.loaded.mappings[system]
@@ -86,8 +87,9 @@ class Runtime:
         if not isinstance(connector, KnowsOrgSchema):
             return spec
         file = str(self.loaded.base_dir / self.loaded.config.systems[system].mapping)
-        needs = needed_fields(self.loaded.config, system)
-        fit = fit_to_org(spec, connector, file=file, needs=needs)
+        config = self.loaded.config
+        used = handoff_entities(config, system)
+        fit = fit_to_org(spec, connector, file=file, needs=needed_fields(config, system), used=used)
         if fit.issues:
             raise ConfigError(fit.issues)
         return fit.spec

@@ -20,7 +20,7 @@ the mapping's fields are absent and fits the mapping:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,7 +98,12 @@ def needed_fields(config: HubConfig, system: str) -> list[Need]:
 
 
 def fit_to_org(
-    spec: MappingSpec, org: KnowsOrgSchema, *, file: str, needs: list[Need] | None = None
+    spec: MappingSpec,
+    org: KnowsOrgSchema,
+    *,
+    file: str,
+    needs: list[Need] | None = None,
+    used: Collection[str] | None = None,
 ) -> OrgFit:
     """``spec`` with the rules on fields the org lacks left out, or the issues that forbid it.
 
@@ -107,6 +112,8 @@ def fit_to_org(
         org: That system's connector.
         file: The mapping file, named in issues.
         needs: Fields the configured handoffs need (:func:`needed_fields`).
+        used: Entities the configured handoffs use: only their required fields
+            and stamps are checked (None: every entity's).
     """
     fit = OrgFit(spec)
     entities: dict[str, EntityMap] = {}
@@ -118,9 +125,9 @@ def fit_to_org(
             continue
         if not currency and _money_rules(emap):
             currency.append(_org_currency(org))
-        entities[name] = _fit_entity(
-            fit, name, emap, absent, currency[0] if currency else None, file
-        )
+        checked = used is None or name in used
+        org_currency = currency[0] if currency else None
+        entities[name] = _fit_entity(fit, name, emap, absent, org_currency, file, checked=checked)
     wanted = {(n.entity, n.field): n for n in needs or ()}
     for (entity, unified), need in wanted.items():
         if unified in fit.left_out.get(entity, {}):
@@ -196,10 +203,12 @@ def _fit_entity(
     absent: set[str],
     currency: str | None,
     file: str,
+    *,
+    checked: bool,
 ) -> EntityMap:
     at = f"entities.{name}"
     org = fit.spec.ref_key
-    if emap.stamp_field in absent:
+    if checked and emap.stamp_field in absent:
         fit.issues.append(
             Issue(
                 file,
@@ -218,7 +227,7 @@ def _fit_entity(
             rules[unified] = fitted
             continue
         fit.left_out.setdefault(name, {})[unified] = str(rule.path)
-        if rule.required:
+        if checked and rule.required:
             fit.issues.append(
                 Issue(
                     file,

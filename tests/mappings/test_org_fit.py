@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HubConfig
+from hub.config import HubConfig, handoff_entities
 from hub.connector import KnowsOrgSchema
 from hub.errors import ConnectorError
 from hub.mapping.engine import to_unified
@@ -165,3 +165,15 @@ def test_issues_give_the_line_of_the_rule(salesforce: MappingSpec) -> None:
     [issue] = fit_to_org(salesforce, org, file=str(file), needs=needs).issues
     lines = file.read_text().splitlines()
     assert issue.line is not None and "project_ref:" in lines[issue.line - 1]
+
+
+def test_only_the_entities_the_handoffs_use_must_have_their_stamps(salesforce: MappingSpec) -> None:
+    org = _Org({"Lead": {"Handoff_Hub_Id__c"}})
+    assert fit_to_org(salesforce, org, file="m.yaml", used={"Opportunity", "Note"}).issues == []
+    assert fit_to_org(salesforce, org, file="m.yaml", used={"Lead"}).issues != []
+
+
+def test_handoff_entities_follow_the_enabled_handoffs() -> None:
+    config = _config()
+    assert handoff_entities(config, "crm") == {"Opportunity", "Note"}
+    assert handoff_entities(config, "pm") == {"Project", "Risk"}
