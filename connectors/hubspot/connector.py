@@ -35,7 +35,7 @@ from connectors.hubspot.records import (
     write_properties,
 )
 from connectors.hubspot.wiring import build_api, search_budget
-from connectors.hubspot.writes import Input, Send, write_batches
+from connectors.hubspot.writes import Input, MatchRules, Send, write_batches
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError, QueryBuildError
 from hub.http import OAuth2Token, RetryPolicy, TokenBucket
@@ -332,7 +332,7 @@ class HubSpotConnector:
         return write_batches(
             self._sender(object_name, "create"),
             inputs,
-            created=True,
+            self._rules(created=True),
             concurrency=self.client.api.concurrency,
         )
 
@@ -362,7 +362,7 @@ class HubSpotConnector:
         return write_batches(
             self._sender(object_name, "update"),
             inputs,
-            created=False,
+            self._rules(created=False),
             concurrency=self.client.api.concurrency,
         )
 
@@ -392,12 +392,14 @@ class HubSpotConnector:
         written = write_batches(
             self._sender(object_name, "upsert"),
             inputs,
-            created=None,
-            key_property=name,
+            self._rules(created=None, key_property=name),
             concurrency=self.client.api.concurrency,
         )
         merged = {r.index: r for r in written} | refused
         return [merged[i] for i in range(len(records))]
+
+    def _rules(self, *, created: bool | None, key_property: str | None = None) -> MatchRules:
+        return MatchRules(created, key_property, stamp_property=self.config.id_property)
 
     def _sender(self, object_name: str, action: str) -> Send:
         return functools.partial(self.client.batch_write, object_name, action)

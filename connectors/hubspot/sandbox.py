@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.hubspot import sandbox_api as api
+from connectors.hubspot import sandbox_batch as batch
 from connectors.hubspot import sandbox_portal as portal
 from connectors.hubspot.sandbox_auth import TokenIssuer
 from connectors.hubspot.sandbox_errors import ApiError
@@ -106,10 +107,22 @@ class HubSpotSandbox:
         self.search_window = search_window
         self._searches = SearchViews(self.store)
         self._rng = random.Random(f"hubspot-correlation-{seed}")
+        self.answers = api.Answers(
+            shuffled=self.profile.shuffled_batches,
+            traces=not self.profile.no_trace_ids,
+            partial=self.profile.partial_batches,
+            leads_require_contact=self.profile.leads_require_contact,
+            rng=random.Random(f"hubspot-batch-order-{seed}"),
+        )
         self._lock = threading.Lock()
         self._app = FaultMiddleware(
             _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
         )
+
+    @property
+    def _single(self) -> api.Answers:
+        """How single-record endpoints answer: refused with 400, never multi-status."""
+        return api.Answers(leads_require_contact=self.profile.leads_require_contact)
 
     @property
     def app(self) -> ASGIApp:
@@ -262,16 +275,16 @@ class HubSpotSandbox:
         obj = api.object_or_error(request.path_params["object_type"])
         handlers = {
             "read": api.batch_read,
-            "create": api.batch_create,
-            "update": api.batch_update,
-            "upsert": api.batch_upsert,
+            "create": batch.batch_create,
+            "update": batch.batch_update,
+            "upsert": batch.batch_upsert,
         }
         handler = handlers.get(request.path_params["action"])
         if handler is None:
             raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
         body = await _body(request)
         with self.store.lock:
-            return handler(self.store, obj, body)
+            return handler(self.store, obj, body, self.answers)
 
     async def _collection(self, request: Request) -> Reply:
         obj = api.object_or_error(request.path_params["object_type"])
@@ -280,7 +293,7 @@ class HubSpotSandbox:
             properties = body.get("properties") if isinstance(body, dict) else None
             inputs = {"inputs": [{"properties": properties or {}, **_links(body)}]}
             with self.store.lock:
-                _, reply = api.batch_create(self.store, obj, inputs)
+                _, reply = batch.batch_create(self.store, obj, inputs, self._single)
             return 201, reply["results"][0]
         limit = _int_param(request, "limit", 10)
         if not 1 <= limit <= MAX_LIST:
@@ -306,7 +319,7 @@ class HubSpotSandbox:
             if id_property:
                 item["idProperty"] = id_property
             with self.store.lock:
-                status, reply = api.batch_update(self.store, obj, {"inputs": [item]})
+                status, reply = batch.batch_update(self.store, obj, {"inputs": [item]})
             if status == 207:
                 raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
             return 200, reply["results"][0]
