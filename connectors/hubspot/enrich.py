@@ -113,7 +113,7 @@ class Lookups:
         names = [found.get("firstName"), found.get("lastName")]
         return {
             "id": str(found.get("id")),
-            "email": found.get("email"),
+            "email": found.get("email") or None,
             "firstName": found.get("firstName"),
             "lastName": found.get("lastName"),
             "name": " ".join(str(n) for n in names if n) or None,

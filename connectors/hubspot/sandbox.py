@@ -37,7 +37,7 @@ from connectors.hubspot.sandbox_errors import ApiError
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
 from connectors.hubspot.sandbox_profile import HubSpotPortalProfile
 from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
-from connectors.hubspot.sandbox_seed import seed
+from connectors.hubspot.sandbox_seed import clear_some, seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
 from hub.sandbox_profile import ProfileChoice, load_profile
@@ -99,8 +99,12 @@ class HubSpotSandbox:
         )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
         ticks: Callable[[], float] = (lambda: now().timestamp()) if clock else time.monotonic
-        self.store = RecordStore(now, portal_id=portal_id or 4_815_162 + seed)
-        _seed_store(self.store, seed, records, now())
+        self.store = RecordStore(
+            now,
+            portal_id=portal_id or 4_815_162 + seed,
+            keep_cleared=self.profile.blank_as_empty_string,
+        )
+        _seed_store(self.store, seed, records, now(), self.profile)
         self.issuer = TokenIssuer(seed=seed, clock=now)
         self.throttle = Throttle(rate_limit or RateLimits(), ticks)
         self.state = SandboxState(self.store, self.issuer, self.throttle)
@@ -362,9 +366,17 @@ class HubSpotSandbox:
             )
 
 
-def _seed_store(store: RecordStore, seed_value: int, records: int, now: dt.datetime) -> None:
+def _seed_store(
+    store: RecordStore,
+    seed_value: int,
+    records: int,
+    now: dt.datetime,
+    profile: HubSpotPortalProfile,
+) -> None:
     anchor = now.replace(minute=0, second=0, microsecond=0)
     seed(store, seed=seed_value, records=records, anchor=anchor)
+    if profile.blank_as_empty_string:
+        clear_some(store)
 
 
 def _links(body: Any) -> dict[str, Any]:

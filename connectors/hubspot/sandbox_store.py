@@ -97,11 +97,15 @@ class RecordStore:
     search view stay as they were.
     """
 
-    def __init__(self, clock: Callable[[], dt.datetime], *, portal_id: int) -> None:
+    def __init__(
+        self, clock: Callable[[], dt.datetime], *, portal_id: int, keep_cleared: bool = False
+    ) -> None:
         self.tables: dict[str, dict[str, Record]] = {name: {} for name in OBJECTS}
         self.owners: dict[str, dict[str, Any]] = {}
         self.links = _Links()
         self.portal_id = portal_id
+        self.keep_cleared = keep_cleared
+        """A cleared value stays as ``""`` (sent back so) instead of leaving the record."""
         self._clock = clock
         self._last = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._next_id = 30_000_000_001
@@ -236,10 +240,12 @@ class RecordStore:
     def modify(self, obj: ObjectDef, record: Record, clean: Mapping[str, str | None]) -> None:
         """Apply checked values to a record."""
         for name, value in clean.items():
-            if value is None:
-                record.props.pop(name, None)
-            else:
+            if value is not None:
                 record.props[name] = value
+            elif self.keep_cleared and record.props.get(name) is not None:
+                record.props[name] = ""
+            else:
+                record.props.pop(name, None)
         _derive(obj, record.props)
         record.updated = self.now()
         self._stamp(obj, record, created=False)
