@@ -20,6 +20,7 @@ from connectors.hubspot.changes import SearchPage, SearchPlan, search_changes
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
 from connectors.hubspot.enrich import Lookups
+from connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_contacts
 from connectors.hubspot.portal import Portal
 from connectors.hubspot.records import (
     association_inputs,
@@ -317,39 +318,67 @@ class HubSpotConnector:
 
         A record may name records to be associated with at creation:
         ``_associate: {"contacts": ["123"]}`` and ``_company: {"id": "456"}``
-        (the shape reads give). HubSpot requires a lead to have a contact: a
-        lead with a company but no contact gets one of the company's contacts.
+        (the shape reads give). HubSpot refuses a lead without a contact: a
+        lead naming none gets one (:mod:`connectors.hubspot.lead_contacts`),
+        from ``_contact: {email, name}``, its company or the configured fallback.
         """
         wanted = [wanted_links(r) for r in records]
+        refused: dict[int, WriteResult] = {}
         if object_name == settings.LEADS:
-            self._add_company_contacts(wanted)
+            refused = self._attach_contacts(records, wanted)
         inputs = []
         for index, (record, links) in enumerate(zip(records, wanted, strict=True)):
+            if index in refused:
+                continue
             body: dict[str, Any] = {"properties": write_properties(record)}
             if links:
                 body["associations"] = association_inputs(object_name, links)
             inputs.append(Input(index, body))
-        return write_batches(
+        written = write_batches(
             self._sender(object_name, "create"),
             inputs,
             self._rules(created=True),
             concurrency=self.client.api.concurrency,
         )
+        merged = {r.index: r for r in written} | refused
+        return [merged[i] for i in range(len(records))]
 
-    def _add_company_contacts(self, wanted: list[dict[str, list[str]]]) -> None:
-        companies = [
-            w[settings.COMPANIES][0]
-            for w in wanted
-            if w.get(settings.COMPANIES) and not w.get(settings.CONTACTS)
-        ]
-        if not companies:
-            return
-        contacts = self.associated_ids(settings.COMPANIES, companies, settings.CONTACTS)
-        for links in wanted:
-            if links.get(settings.COMPANIES) and not links.get(settings.CONTACTS):
-                found = contacts.get(links[settings.COMPANIES][0])
-                if found:
-                    links[settings.CONTACTS] = found[:1]
+    def _attach_contacts(
+        self, records: Sequence[Mapping[str, Any]], wanted: list[dict[str, list[str]]]
+    ) -> dict[int, WriteResult]:
+        """Give each lead naming no contact one; the leads left without one, failed."""
+        needs = contact_needs(records, wanted, self.config.id_property)
+        if not any(needs):
+            return {}
+        directory = Directory(
+            by_email=self._contacts_by_email,
+            by_stamp=functools.partial(
+                self.find_by_external_id, settings.CONTACTS, self.config.id_property
+            ),
+            company_contacts=functools.partial(
+                self.associated_ids, settings.COMPANIES, to_object=settings.CONTACTS
+            ),
+            create=functools.partial(self.create, settings.CONTACTS),
+        )
+        refused: dict[int, WriteResult] = {}
+        for index, contact in resolve_contacts(needs, directory, self.config).items():
+            if isinstance(contact, WriteResult):
+                refused[index] = contact
+            else:
+                wanted[index][settings.CONTACTS] = [contact]
+        return refused
+
+    def _contacts_by_email(self, emails: Sequence[str]) -> dict[str, str]:
+        """Lower-cased e-mail -> contact id (batch read by ``idProperty=email``)."""
+        found = self.client.batch_read(
+            settings.CONTACTS, emails, [settings.CONTACT_EMAIL], id_property=settings.CONTACT_EMAIL
+        )
+        by_email: dict[str, str] = {}
+        for raw in found:
+            email = (raw.get("properties") or {}).get(settings.CONTACT_EMAIL)
+            if email and raw.get("id") is not None:
+                by_email.setdefault(str(email).casefold(), str(raw["id"]))
+        return by_email
 
     def update(
         self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
