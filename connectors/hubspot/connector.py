@@ -1,9 +1,10 @@
 """HubSpot connector: implements :class:`hub.connector.Connector`.
 
-Reads changed records through the CRM search API (oldest first, restarting
-before the 10,000-result window), records by id or by the hub's unique
-stamp property through batch read, and writes through batch create, update
-and upsert, 100 per call, isolating records HubSpot refuses. Deals and
+Reads changed records through the CRM search API (oldest first, keyset
+paging on the modified date and, within one date, on the record id),
+records by id or by the hub's unique stamp property through batch read, and
+writes through batch create, update and upsert, 100 per call, isolating
+records HubSpot refuses. Deals and
 companies come back enriched with ``_stage``, ``_owner`` and ``_company``
 (see :mod:`connectors.hubspot.enrich`).
 """
@@ -235,10 +236,10 @@ class HubSpotConnector:
             if name is None:
                 raise QueryBuildError(f"{key!r} is not a property {object_name} can be searched by")
             filters.append(search_filter(name, value))
-        if len(filters) + 1 > settings.SEARCH_MAX_FILTERS:
+        if len(filters) + 2 > settings.SEARCH_MAX_FILTERS:
             raise QueryBuildError(
                 f"{len(filters)} filters on {object_name}; a search takes"
-                f" {settings.SEARCH_MAX_FILTERS - 1} besides the modified date"
+                f" {settings.SEARCH_MAX_FILTERS - 2} besides the modified date and the record id"
             )
         return filters
 

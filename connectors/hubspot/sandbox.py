@@ -37,7 +37,7 @@ from connectors.hubspot.sandbox_errors import ApiError
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
 from connectors.hubspot.sandbox_profile import HubSpotPortalProfile
 from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
-from connectors.hubspot.sandbox_seed import clear_some, seed
+from connectors.hubspot.sandbox_seed import clear_some, import_at_once, seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
 from hub.sandbox_profile import ProfileChoice, load_profile
@@ -375,6 +375,8 @@ def _seed_store(
 ) -> None:
     anchor = now.replace(minute=0, second=0, microsecond=0)
     seed(store, seed=seed_value, records=records, anchor=anchor)
+    if profile.shared_modified_times:
+        import_at_once(store, anchor - dt.timedelta(hours=12))
     if profile.blank_as_empty_string:
         clear_some(store)
 
