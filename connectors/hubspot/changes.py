@@ -128,7 +128,9 @@ def search_changes(
             start, seen_at_start = newest + _MS, set()
         else:
             start = newest
-            seen_at_start = {str(r.get("id")) for r, at in zip(records, stamps, strict=True) if at == newest}
+            seen_at_start = {
+                str(r.get("id")) for r, at in zip(records, stamps, strict=True) if at == newest
+            }
 
 
 def _tie(

@@ -312,10 +312,13 @@ class HubSpotClient:
         body = self._mapping(self._json("GET", url), url)
         return [p for p in body.get("results") or [] if isinstance(p, Mapping)]
 
-    def owners(self) -> list[Mapping[str, Any]]:
-        """Every active owner, following ``paging.next.after``."""
+    def owners(self, *, archived: bool = False) -> list[Mapping[str, Any]]:
+        """Every active owner (or, ``archived``, every deactivated one), following paging."""
         paginator = TokenPaginator(token_path=settings.NEXT_PAGE_PATH, param="after")
-        request = PageRequest(url=settings.OWNERS_PATH, params={"limit": settings.OWNERS_PAGE_MAX})
+        params: dict[str, Any] = {"limit": settings.OWNERS_PAGE_MAX}
+        if archived:
+            params["archived"] = "true"
+        request = PageRequest(url=settings.OWNERS_PATH, params=params)
         found: list[Mapping[str, Any]] = []
         while paginator.has_next:
             body = self._mapping(

@@ -37,7 +37,7 @@ from connectors.hubspot.sandbox_errors import ApiError
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
 from connectors.hubspot.sandbox_profile import HubSpotPortalProfile
 from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
-from connectors.hubspot.sandbox_seed import clear_some, import_at_once, seed
+from connectors.hubspot.sandbox_seed import clear_some, deactivate_some, import_at_once, seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
 from hub.sandbox_profile import ProfileChoice, load_profile
@@ -244,12 +244,16 @@ class HubSpotSandbox:
         limit = _int_param(request, "limit", 100)
         after = _int_param(request, "after", 0)
         email = request.query_params.get("email")
+        archived = _bool_param(request, "archived")
         with self.store.lock:
-            return portal.owners_page(self.store, limit=limit, after=after, email=email)
+            return portal.owners_page(
+                self.store, limit=limit, after=after, email=email, archived=archived
+            )
 
     async def _owner(self, request: Request) -> Reply:
+        archived = _bool_param(request, "archived")
         with self.store.lock:
-            return portal.one_owner(self.store, request.path_params["owner_id"])
+            return portal.one_owner(self.store, request.path_params["owner_id"], archived=archived)
 
     async def _pipelines(self, request: Request) -> Reply:
         return portal.pipelines(api.object_or_error(request.path_params["object_type"]))
@@ -375,6 +379,8 @@ def _seed_store(
 ) -> None:
     anchor = now.replace(minute=0, second=0, microsecond=0)
     seed(store, seed=seed_value, records=records, anchor=anchor)
+    if profile.archived_owners:
+        deactivate_some(store)
     if profile.shared_modified_times:
         import_at_once(store, anchor - dt.timedelta(hours=12))
     if profile.blank_as_empty_string:
@@ -394,6 +400,15 @@ def _int_param(request: Request, name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ApiError(400, "VALIDATION_ERROR", f"{name} must be a whole number") from None
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    value = request.query_params.get(name)
+    if value is None:
+        return False
+    if value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise ApiError(400, "VALIDATION_ERROR", f"{name} must be true or false")
 
 
 def _properties(request: Request) -> list[str] | None:

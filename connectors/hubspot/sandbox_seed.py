@@ -23,7 +23,7 @@ from hub.sandbox_names import (
     company_name,
 )
 
-__all__ = ["clear_some", "import_at_once", "seed"]
+__all__ = ["clear_some", "deactivate_some", "import_at_once", "seed"]
 
 _STAGE_WEIGHTS = {
     "default": (10, 8, 8, 7, 6, 25, 15),
@@ -241,3 +241,10 @@ def import_at_once(store: RecordStore, when: dt.datetime) -> None:
     for obj in OBJECTS.values():
         for record in store.records(obj):
             store.restamp(obj, record, when)
+
+
+def deactivate_some(store: RecordStore, every: int = 3) -> None:
+    """Deactivate every ``every``-th owner (a user who left); their records keep them."""
+    for owner in list(store.owners.values())[1::every]:
+        owner["archived"] = True
+        owner["updatedAt"] = store.moment()

@@ -199,7 +199,8 @@ class RecordStore:
         Raises:
             ApiError: 400 VALIDATION_ERROR naming every refused value.
         """
-        clean, problems = check_values(obj, values, owners=self.owners)
+        active = {k for k, o in self.owners.items() if not o.get("archived")}
+        clean, problems = check_values(obj, values, owners=active)
         merged = {**(current.props if current else {}), **clean}
         if current is None:
             problems += [_required(name) for name in obj.required if merged.get(name) in (None, "")]

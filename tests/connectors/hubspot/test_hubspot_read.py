@@ -241,6 +241,7 @@ def test_enrichment_costs_calls_per_batch_not_per_record(sandbox, connector):
             "firstName": owner["firstName"],
             "lastName": owner["lastName"],
             "name": f"{owner['firstName']} {owner['lastName']}",
+            "archived": False,
         }
         company_id = sandbox.state.associations(DEALS, record.id, "companies")[0]
         company = sandbox.state.get("companies", company_id)
