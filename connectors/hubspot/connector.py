@@ -458,6 +458,10 @@ class HubSpotConnector:
         known = {str(p.get("name")) for p in self.describe(object_name)}
         return [f for f in fields if (name := property_name(f)) is not None and name not in known]
 
+    def default_currency(self) -> str | None:
+        """The account's company currency (``companyCurrency`` of the account details)."""
+        return self.portal.currency()
+
     def _is_unique(self, object_name: str, name: str) -> bool:
         return any(
             p.get("name") == name and p.get("hasUniqueValue") is True
