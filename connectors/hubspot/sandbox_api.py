@@ -29,10 +29,13 @@ __all__ = [
     "MAX_BATCH",
     "Answers",
     "associate_default",
+    "associate_labelled",
+    "associated_ids",
     "association_batch_read",
     "association_list",
     "batch_inputs",
     "batch_read",
+    "dissociate",
     "envelope",
     "locate",
     "missing_error",
@@ -108,6 +111,8 @@ def render(
         "updatedAt": format_datetime(record.updated),
         "archived": record.archived,
     }
+    if record.archived_at is not None:
+        body["archivedAt"] = format_datetime(record.archived_at)
     if trace is not None:
         body["objectWriteTraceId"] = trace
     return body
@@ -161,15 +166,34 @@ def missing_error(obj: ObjectDef, ids: Sequence[str]) -> dict[str, Any]:
     )
 
 
-def locate(store: RecordStore, obj: ObjectDef, key: Any, id_property: str | None) -> Record | None:
-    """The live record a batch input names, by id or by its ``idProperty`` value."""
+def locate(
+    store: RecordStore,
+    obj: ObjectDef,
+    key: Any,
+    id_property: str | None,
+    *,
+    archived: bool = False,
+) -> Record | None:
+    """The live (or archived) record an input names, by id or by its ``idProperty`` value."""
+    if archived:
+        return store.archived(obj, key) if not id_property else None
     if id_property:
         return store.by_unique(obj, id_property, str(key))
     return store.get(obj, key)
 
 
-def batch_read(store: RecordStore, obj: ObjectDef, body: Any, answers: Answers = STRICT) -> Reply:
-    """``POST .../batch/read``: by id, or by a unique property with ``idProperty``."""
+def batch_read(
+    store: RecordStore,
+    obj: ObjectDef,
+    body: Any,
+    answers: Answers = STRICT,
+    *,
+    archived: bool = False,
+) -> Reply:
+    """``POST .../batch/read``: by id, or by a unique property with ``idProperty``.
+
+    ``archived`` (the query parameter) reads archived records only.
+    """
     inputs = batch_inputs(body)
     id_property = body.get("idProperty")
     if id_property:
@@ -179,7 +203,7 @@ def batch_read(store: RecordStore, obj: ObjectDef, body: Any, answers: Answers =
         names = list(dict.fromkeys([id_property, *names]))
     results, missing = [], []
     for item in inputs:
-        record = locate(store, obj, item.get("id"), id_property)
+        record = locate(store, obj, item.get("id"), id_property, archived=archived)
         if record is None:
             missing.append(str(item.get("id")))
         else:
@@ -247,9 +271,7 @@ def associate_default(
             "VALIDATION_ERROR",
             f"No default association type from {from_obj.upper} to {to_obj.upper}",
         )
-    for obj, record_id in ((from_obj, from_id), (to_obj, to_id)):
-        if store.get(obj, record_id) is None:
-            raise ApiError(404, "OBJECT_NOT_FOUND", f"No {obj.singular} with id {record_id}")
+    _both_exist(store, (from_obj, from_id), (to_obj, to_id))
     type_id = store.associate(from_obj.name, from_id, to_obj.name, to_id)
     result = {
         "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
@@ -257,3 +279,77 @@ def associate_default(
         "to": {"id": to_id},
     }
     return envelope(store, [result], [])
+
+
+def associate_labelled(
+    store: RecordStore,
+    from_obj: ObjectDef,
+    from_id: str,
+    to_obj: ObjectDef,
+    to_id: str,
+    body: Any,
+) -> Reply:
+    """``PUT /crm/v4/objects/{from}/{id}/associations/{to}/{id}`` with association types.
+
+    HubSpot-defined types of the pair only (the sandbox portal has no labels
+    of its own); answers 201 with the pair's labels.
+    """
+    pair = ASSOCIATION_TYPES.get((from_obj.name, to_obj.name))
+    specs = body if isinstance(body, list) else []
+    types = [s.get("associationTypeId") for s in specs if isinstance(s, Mapping)]
+    if pair is None or not types or any(t not in pair for t in types):
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            f"association types {types} are not valid from {from_obj.upper} to {to_obj.upper}",
+        )
+    _both_exist(store, (from_obj, from_id), (to_obj, to_id))
+    primary = pair[1] is not None and pair[1] in types
+    store.associate(from_obj.name, from_id, to_obj.name, to_id, primary=primary)
+    return 201, {
+        "fromObjectTypeId": from_obj.type_id,
+        "fromObjectId": int(from_id),
+        "toObjectTypeId": to_obj.type_id,
+        "toObjectId": int(to_id),
+        "labels": ["Primary"] if primary else [],
+    }
+
+
+def dissociate(
+    store: RecordStore, from_obj: ObjectDef, from_id: str, to_obj: ObjectDef, to_id: str
+) -> Reply:
+    """``DELETE /crm/v4/objects/{from}/{id}/associations/{to}/{id}``: every type, 204."""
+    store.dissociate(from_obj.name, from_id, to_obj.name, to_id)
+    return 204, None
+
+
+def associated_ids(
+    store: RecordStore, obj: ObjectDef, record_id: str, names: Sequence[str]
+) -> dict[str, Any]:
+    """The ``associations`` of a v3 record read: per object type asked for, ids and types."""
+    found: dict[str, Any] = {}
+    for name in names:
+        to_obj = find_object(name)
+        if to_obj is None or (obj.name, to_obj.name) not in ASSOCIATION_TYPES:
+            continue
+        results = [
+            {"id": to_id, "type": _type_name(obj, to_obj, type_id)}
+            for to_id, type_ids in store.associations(obj.name, record_id, to_obj.name).items()
+            for type_id in sorted(type_ids)
+        ]
+        if results:
+            found[to_obj.name] = {"results": results}
+    return found
+
+
+def _type_name(from_obj: ObjectDef, to_obj: ObjectDef, type_id: int) -> str:
+    """``deal_to_company`` (primary, or the only type), ``..._unlabeled`` beside a primary."""
+    name = f"{from_obj.singular}_to_{to_obj.singular}"
+    default, primary = ASSOCIATION_TYPES[(from_obj.name, to_obj.name)]
+    return f"{name}_unlabeled" if primary is not None and type_id == default else name
+
+
+def _both_exist(store: RecordStore, *records: tuple[ObjectDef, str]) -> None:
+    for obj, record_id in records:
+        if store.get(obj, record_id) is None:
+            raise ApiError(404, "OBJECT_NOT_FOUND", f"No {obj.singular} with id {record_id}")

@@ -20,10 +20,12 @@ __all__ = [
     "account_details",
     "daily_usage",
     "one_owner",
+    "one_pipeline",
     "one_property",
     "owners_page",
     "pipelines",
     "properties",
+    "stages",
 ]
 
 MAX_OWNERS = 500
@@ -93,6 +95,21 @@ def pipelines(obj: ObjectDef) -> Reply:
     """``GET /crm/v3/pipelines/{objectType}`` (objects without pipelines have none)."""
     found = PIPELINES.get(obj.name, ())
     return 200, {"results": [p.as_api(n) for n, p in enumerate(found)]}
+
+
+def one_pipeline(obj: ObjectDef, pipeline_id: str) -> Reply:
+    """``GET /crm/v3/pipelines/{objectType}/{pipelineId}``."""
+    found = PIPELINES.get(obj.name, ())
+    for order, pipeline in enumerate(found):
+        if pipeline.id == pipeline_id:
+            return 200, pipeline.as_api(order)
+    raise ApiError(404, "OBJECT_NOT_FOUND", f"No pipeline {pipeline_id} for {obj.upper}")
+
+
+def stages(obj: ObjectDef, pipeline_id: str) -> Reply:
+    """``GET /crm/v3/pipelines/{objectType}/{pipelineId}/stages``."""
+    _, pipeline = one_pipeline(obj, pipeline_id)
+    return 200, {"results": pipeline["stages"]}
 
 
 def properties(obj: ObjectDef) -> Reply:
