@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from hubspot_support import BASE_URL, calls
 
 from connectors.hubspot.sandbox import HubSpotSandbox
 from connectors.hubspot.sandbox_limits import RateLimits
+from hub.mapping.engine import to_unified
+from hub.mapping.loader import load_mapping
+from hub.model import Opportunity
 
 DEALS = "deals"
+MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "hubspot.yaml"
 
 
 def portal() -> HubSpotSandbox:
@@ -65,3 +71,14 @@ def test_deactivated_owners_are_not_users_to_assign(connect):
     connector = connect(sandbox)
     gone = next(o for o in sandbox.state.owners() if o["archived"])
     assert connector.find_users([gone["email"]]) == {}
+
+
+def test_the_mapping_says_the_owner_is_no_longer_active(connect):
+    sandbox = portal()
+    connector = connect(sandbox)
+    spec = load_mapping(MAPPING).bind_name("crm")
+    owners = {o["id"]: o for o in sandbox.state.owners()}
+    for record in (r for p in connector.read_changes(DEALS, since=None) for r in p.records):
+        opp = to_unified(spec, "Opportunity", record.raw)
+        assert isinstance(opp, Opportunity) and opp.owner is not None
+        assert opp.owner.active is not owners[opp.owner.ref("crm")]["archived"]
