@@ -102,7 +102,8 @@ def resolve_contacts(
     known = directory.by_email(list(dict.fromkeys(emails.values()))) if emails else {}
     found: dict[int, str | WriteResult] = {n: known[e] for n, e in emails.items() if e in known}
     made = _create({n: open_[n] for n in emails if n not in found}, directory, config)
-    refused = {n for n, r in made.items() if isinstance(r, WriteResult) and not _unsure(r)}
+    # A contact that may exist all the same (unsure) is not replaced by a fallback.
+    refused = {n for n, r in made.items() if isinstance(r, WriteResult) and not r.unsure}
     found.update({n: r for n, r in made.items() if n not in refused})
     rest = {n: need for n, need in open_.items() if n not in found}
     members = _company_contacts(rest, directory)
@@ -116,11 +117,6 @@ def resolve_contacts(
         n: WriteResult(index=n, ok=False, error=r.error) if isinstance(r, WriteResult) else r
         for n, r in found.items()
     }
-
-
-def _unsure(result: WriteResult) -> bool:
-    """A contact that may exist all the same: the lead waits for the next run, not a fallback."""
-    return result.unsure
 
 
 def _company_contacts(needs: Mapping[int, ContactNeed], directory: Directory) -> dict[int, str]:

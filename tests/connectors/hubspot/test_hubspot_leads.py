@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,13 @@ import pytest
 import yaml
 from hubspot_support import BASE_URL
 
+from connectors.hubspot.config import HubSpotConfig
+from connectors.hubspot.lead_contacts import ContactNeed, Directory, resolve_contacts
 from connectors.hubspot.sandbox import HubSpotSandbox
 from connectors.hubspot.sandbox_batch import LEAD_WITHOUT_CONTACT
 from connectors.hubspot.sandbox_limits import RateLimits
 from hub.config import load_config
+from hub.connector import WriteResult
 from hub.demo import example_for, write_sandbox_config
 from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
 from hub.handoffs.runner import run_handoff
@@ -176,3 +179,58 @@ def _run_won(rt: Runtime) -> None:
     won = rt.loaded.config.handoffs.won_to_project
     assert won is not None
     run_handoff(WON, WonToProject(rt, won), rt.store)
+
+
+# contact resolution, with HubSpot's answers the sandbox does not give ----------------------
+
+
+def _directory(created: list[WriteResult], made: list[list[Mapping[str, Any]]]) -> Directory:
+    def create(bodies: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        made.append(list(bodies))
+        return [created.pop(0) for _ in bodies]
+
+    return Directory(
+        by_email=lambda _emails: {},
+        by_stamp=lambda _stamps: {},
+        company_contacts=lambda ids: {i: [f"member-of-{i}"] for i in ids},
+        create=create,
+    )
+
+
+def _need(**values: Any) -> ContactNeed:
+    base = {"email": None, "name": None, "company_id": None, "company_name": None}
+    return ContactNeed(**{**base, "lead_name": "Lead", "stamp": "pm:X-1", **values})
+
+
+def test_a_reporter_hubspot_refuses_falls_back_to_the_company():
+    made: list[list[Mapping[str, Any]]] = []
+    refused = WriteResult(index=0, ok=False, error="VALIDATION_ERROR: Email address x@y is invalid")
+    found = resolve_contacts(
+        [_need(email="x@y", company_id="77")], _directory([refused], made), HubSpotConfig()
+    )
+    assert found == {0: "member-of-77"}
+    assert made[0][0]["email"] == "x@y" and made[0][0]["handoff_hub_id"] == "pm:reporter:x@y"
+
+
+def test_a_contact_hubspot_already_has_is_taken_as_found():
+    made: list[list[Mapping[str, Any]]] = []
+    conflict = WriteResult(
+        index=0, ok=False, error="CONFLICT: Contact already exists. Existing ID: 4242"
+    )
+    found = resolve_contacts(
+        [_need(email="ann@example.com")], _directory([conflict], made), HubSpotConfig()
+    )
+    assert found == {0: "4242"}
+
+
+def test_a_contact_that_may_exist_fails_the_lead_without_a_second_contact():
+    made: list[list[Mapping[str, Any]]] = []
+    unsure = WriteResult(index=0, ok=False, error="untold", unsure=True)
+    found = resolve_contacts(
+        [_need(email="ann@example.com", company_id="77")],
+        _directory([unsure], made),
+        HubSpotConfig(),
+    )
+    assert isinstance(found[0], WriteResult) and found[0].unsure is False
+    assert "no contact to associate the lead with" in (found[0].error or "")
+    assert len(made) == 1
