@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from connectors.hubspot import settings
+from connectors.hubspot.records import blank_to_null
 from hub.errors import ConnectorError, RateLimitedError
 from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator
 from hub.http.client import default_error_text
@@ -210,9 +211,10 @@ class HubSpotClient:
             self.search_limiter.acquire()
         url = _path(settings.SEARCH_PATH, object=object_name)
         page = self._mapping(self._json("POST", url, json=body, idempotent=True), url)
-        if not isinstance(page.get("results"), list):
+        results = page.get("results")
+        if not isinstance(results, list):
             raise ConnectorError(f"{url} answered without a results list", system=self.system)
-        return page
+        return {**page, "results": _records(results)}
 
     def batch_read(
         self,
@@ -237,7 +239,7 @@ class HubSpotClient:
             if id_property:
                 body["idProperty"] = id_property
             answer = self._mapping(self._json("POST", url, json=body, idempotent=True), url)
-            return [r for r in answer.get("results") or [] if isinstance(r, Mapping)]
+            return _records(answer.get("results") or [])
 
         answers = in_parallel(read, chunks(ids, settings.BATCH_SIZE), workers=self.api.concurrency)
         return [record for answer in answers for record in answer]
@@ -310,10 +312,13 @@ class HubSpotClient:
         body = self._mapping(self._json("GET", url), url)
         return [p for p in body.get("results") or [] if isinstance(p, Mapping)]
 
-    def owners(self) -> list[Mapping[str, Any]]:
-        """Every active owner, following ``paging.next.after``."""
+    def owners(self, *, archived: bool = False) -> list[Mapping[str, Any]]:
+        """Every active owner (or, ``archived``, every deactivated one), following paging."""
         paginator = TokenPaginator(token_path=settings.NEXT_PAGE_PATH, param="after")
-        request = PageRequest(url=settings.OWNERS_PATH, params={"limit": settings.OWNERS_PAGE_MAX})
+        params: dict[str, Any] = {"limit": settings.OWNERS_PAGE_MAX}
+        if archived:
+            params["archived"] = "true"
+        request = PageRequest(url=settings.OWNERS_PATH, params=params)
         found: list[Mapping[str, Any]] = []
         while paginator.has_next:
             body = self._mapping(
@@ -332,6 +337,11 @@ class HubSpotClient:
     def close(self) -> None:
         """Close the HTTP client."""
         self.api.close()
+
+
+def _records(results: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """The records of a read answer, blank property values as null (``records.blank_to_null``)."""
+    return [blank_to_null(r) for r in results if isinstance(r, Mapping)]
 
 
 def _path(template: str, **parts: str) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["AuthFlow", "HubSpotConfig", "HubSpotSecrets", "load_config", "resolve_secrets"]
 
 AuthFlow = Literal["private_app", "oauth"]
+LeadContactFallback = Literal["company_contact", "lifecycle_lead"]
 _PROPERTY = r"^[a-z][a-z0-9_]*$"
 
 
@@ -69,6 +70,20 @@ class HubSpotConfig(BaseModel):
     )
     app_url: str = Field(
         default=settings.DEFAULT_APP_URL, description="HubSpot web app, for record links"
+    )
+    lead_contact_fallback: LeadContactFallback = Field(
+        default="company_contact",
+        description=(
+            "HubSpot refuses a lead without a contact. A lead hangs from the contact of its"
+            " reporter's e-mail (found case-insensitively, else created and stamped), else from"
+            " a contact of its company. With neither: company_contact creates a contact named"
+            " for the company (associated with it); lifecycle_lead creates a contact in"
+            " lifecycle stage lead standing for the lead itself (its name and company), the"
+            " record mappings/hubspot-contact-leads.yaml makes for every lead. Either contact"
+            " is stamped with the lead's source id, so a rerun finds it instead of creating"
+            " another. To write every lead as such a contact and no Lead records at all"
+            " (portals without the Leads object), use that mapping file instead."
+        ),
     )
 
 

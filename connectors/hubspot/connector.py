@@ -1,9 +1,10 @@
 """HubSpot connector: implements :class:`hub.connector.Connector`.
 
-Reads changed records through the CRM search API (oldest first, restarting
-before the 10,000-result window), records by id or by the hub's unique
-stamp property through batch read, and writes through batch create, update
-and upsert, 100 per call, isolating records HubSpot refuses. Deals and
+Reads changed records through the CRM search API (oldest first, keyset
+paging on the modified date and, within one date, on the record id),
+records by id or by the hub's unique stamp property through batch read, and
+writes through batch create, update and upsert, 100 per call, isolating
+records HubSpot refuses. Deals and
 companies come back enriched with ``_stage``, ``_owner`` and ``_company``
 (see :mod:`connectors.hubspot.enrich`).
 """
@@ -20,6 +21,7 @@ from connectors.hubspot.changes import SearchPage, SearchPlan, search_changes
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
 from connectors.hubspot.enrich import Lookups
+from connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_contacts
 from connectors.hubspot.portal import Portal
 from connectors.hubspot.records import (
     association_inputs,
@@ -35,7 +37,7 @@ from connectors.hubspot.records import (
     write_properties,
 )
 from connectors.hubspot.wiring import build_api, search_budget
-from connectors.hubspot.writes import Input, Send, write_batches
+from connectors.hubspot.writes import Input, MatchRules, Send, write_batches
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError, QueryBuildError
 from hub.http import OAuth2Token, RetryPolicy, TokenBucket
@@ -234,10 +236,10 @@ class HubSpotConnector:
             if name is None:
                 raise QueryBuildError(f"{key!r} is not a property {object_name} can be searched by")
             filters.append(search_filter(name, value))
-        if len(filters) + 1 > settings.SEARCH_MAX_FILTERS:
+        if len(filters) + 2 > settings.SEARCH_MAX_FILTERS:
             raise QueryBuildError(
                 f"{len(filters)} filters on {object_name}; a search takes"
-                f" {settings.SEARCH_MAX_FILTERS - 1} besides the modified date"
+                f" {settings.SEARCH_MAX_FILTERS - 2} besides the modified date and the record id"
             )
         return filters
 
@@ -317,39 +319,67 @@ class HubSpotConnector:
 
         A record may name records to be associated with at creation:
         ``_associate: {"contacts": ["123"]}`` and ``_company: {"id": "456"}``
-        (the shape reads give). HubSpot requires a lead to have a contact: a
-        lead with a company but no contact gets one of the company's contacts.
+        (the shape reads give). HubSpot refuses a lead without a contact: a
+        lead naming none gets one (:mod:`connectors.hubspot.lead_contacts`),
+        from ``_contact: {email, name}``, its company or the configured fallback.
         """
         wanted = [wanted_links(r) for r in records]
+        refused: dict[int, WriteResult] = {}
         if object_name == settings.LEADS:
-            self._add_company_contacts(wanted)
+            refused = self._attach_contacts(records, wanted)
         inputs = []
         for index, (record, links) in enumerate(zip(records, wanted, strict=True)):
+            if index in refused:
+                continue
             body: dict[str, Any] = {"properties": write_properties(record)}
             if links:
                 body["associations"] = association_inputs(object_name, links)
             inputs.append(Input(index, body))
-        return write_batches(
+        written = write_batches(
             self._sender(object_name, "create"),
             inputs,
-            created=True,
+            self._rules(created=True),
             concurrency=self.client.api.concurrency,
         )
+        merged = {r.index: r for r in written} | refused
+        return [merged[i] for i in range(len(records))]
 
-    def _add_company_contacts(self, wanted: list[dict[str, list[str]]]) -> None:
-        companies = [
-            w[settings.COMPANIES][0]
-            for w in wanted
-            if w.get(settings.COMPANIES) and not w.get(settings.CONTACTS)
-        ]
-        if not companies:
-            return
-        contacts = self.associated_ids(settings.COMPANIES, companies, settings.CONTACTS)
-        for links in wanted:
-            if links.get(settings.COMPANIES) and not links.get(settings.CONTACTS):
-                found = contacts.get(links[settings.COMPANIES][0])
-                if found:
-                    links[settings.CONTACTS] = found[:1]
+    def _attach_contacts(
+        self, records: Sequence[Mapping[str, Any]], wanted: list[dict[str, list[str]]]
+    ) -> dict[int, WriteResult]:
+        """Give each lead naming no contact one; the leads left without one, failed."""
+        needs = contact_needs(records, wanted, self.config.id_property)
+        if not any(needs):
+            return {}
+        directory = Directory(
+            by_email=self._contacts_by_email,
+            by_stamp=functools.partial(
+                self.find_by_external_id, settings.CONTACTS, self.config.id_property
+            ),
+            company_contacts=functools.partial(
+                self.associated_ids, settings.COMPANIES, to_object=settings.CONTACTS
+            ),
+            create=functools.partial(self.create, settings.CONTACTS),
+        )
+        refused: dict[int, WriteResult] = {}
+        for index, contact in resolve_contacts(needs, directory, self.config).items():
+            if isinstance(contact, WriteResult):
+                refused[index] = contact
+            else:
+                wanted[index][settings.CONTACTS] = [contact]
+        return refused
+
+    def _contacts_by_email(self, emails: Sequence[str]) -> dict[str, str]:
+        """Lower-cased e-mail -> contact id (batch read by ``idProperty=email``)."""
+        found = self.client.batch_read(
+            settings.CONTACTS, emails, [settings.CONTACT_EMAIL], id_property=settings.CONTACT_EMAIL
+        )
+        by_email: dict[str, str] = {}
+        for raw in found:
+            email = (raw.get("properties") or {}).get(settings.CONTACT_EMAIL)
+            if email and raw.get("id") is not None:
+                by_email.setdefault(str(email).casefold(), str(raw["id"]))
+        return by_email
 
     def update(
         self, object_name: str, records: Sequence[tuple[str, Mapping[str, Any]]]
@@ -362,7 +392,7 @@ class HubSpotConnector:
         return write_batches(
             self._sender(object_name, "update"),
             inputs,
-            created=False,
+            self._rules(created=False),
             concurrency=self.client.api.concurrency,
         )
 
@@ -392,12 +422,14 @@ class HubSpotConnector:
         written = write_batches(
             self._sender(object_name, "upsert"),
             inputs,
-            created=None,
-            key_property=name,
+            self._rules(created=None, key_property=name),
             concurrency=self.client.api.concurrency,
         )
         merged = {r.index: r for r in written} | refused
         return [merged[i] for i in range(len(records))]
+
+    def _rules(self, *, created: bool | None, key_property: str | None = None) -> MatchRules:
+        return MatchRules(created, key_property, stamp_property=self.config.id_property)
 
     def _sender(self, object_name: str, action: str) -> Send:
         return functools.partial(self.client.batch_write, object_name, action)
@@ -425,6 +457,10 @@ class HubSpotConnector:
         """The fields (``properties.x`` or ``x``) whose property the object lacks."""
         known = {str(p.get("name")) for p in self.describe(object_name)}
         return [f for f in fields if (name := property_name(f)) is not None and name not in known]
+
+    def default_currency(self) -> str | None:
+        """The account's company currency (``companyCurrency`` of the account details)."""
+        return self.portal.currency()
 
     def _is_unique(self, object_name: str, name: str) -> bool:
         return any(

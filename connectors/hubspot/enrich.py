@@ -66,6 +66,7 @@ class Lookups:
         self.client = client
         self._stages: dict[tuple[str, str], StageInfo] | None = None
         self._owners: dict[str, Mapping[str, Any]] | None = None
+        self._archived: dict[str, Mapping[str, Any]] | None = None
 
     def stages(self) -> dict[tuple[str, str], StageInfo]:
         """(pipeline id, stage id) -> stage, from the deal pipelines (read once)."""
@@ -98,25 +99,36 @@ class Lookups:
         return next((s for s in stages.values() if s.id == stage_id), None)
 
     def owners(self) -> dict[str, Mapping[str, Any]]:
-        """Owner id -> owner (read once)."""
+        """Active owner id -> owner (read once)."""
         if self._owners is None:
             self._owners = {str(o.get("id")): o for o in self.client.owners()}
         return self._owners
 
+    def archived_owners(self) -> dict[str, Mapping[str, Any]]:
+        """Deactivated owner id -> owner (read once, when a record names one)."""
+        if self._archived is None:
+            self._archived = {str(o.get("id")): o for o in self.client.owners(archived=True)}
+        return self._archived
+
     def owner(self, owner_id: Any) -> dict[str, Any] | None:
-        """The ``_owner`` value for an owner id, or None."""
+        """The ``_owner`` value for an owner id, or None.
+
+        A record keeps its owner when the user is deactivated; such an owner is
+        only listed with ``archived=true``, read once the first time one is met.
+        """
         if owner_id in (None, ""):
             return None
-        found = self.owners().get(str(owner_id))
+        found = self.owners().get(str(owner_id)) or self.archived_owners().get(str(owner_id))
         if found is None:
             return None
         names = [found.get("firstName"), found.get("lastName")]
         return {
             "id": str(found.get("id")),
-            "email": found.get("email"),
+            "email": found.get("email") or None,
             "firstName": found.get("firstName"),
             "lastName": found.get("lastName"),
             "name": " ".join(str(n) for n in names if n) or None,
+            "archived": bool(found.get("archived")),
         }
 
     def enrich(

@@ -1,8 +1,10 @@
-"""Where a person opens a HubSpot record: ``{app}/contacts/{portal}/record/{type}/{id}``.
+"""The account a connector talks to: record links and the account's currency.
 
+A person opens a record at ``{app}/contacts/{portal}/record/{type}/{id}``.
 The portal (account) id comes from the ``portal_id`` setting, else from
 ``GET /account-info/v3/details``, read once, whose ``uiDomain`` also tells
-the web app's host (``app-eu1.hubspot.com`` for EU-hosted accounts).
+the web app's host (``app-eu1.hubspot.com`` for EU-hosted accounts) and
+whose ``companyCurrency`` is the currency of amounts that carry none.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = ["Portal"]
 
 
 class Portal:
-    """The account a connector talks to, for record links."""
+    """The account a connector talks to, for record links and its currency."""
 
     def __init__(self, client: HubSpotClient, config: HubSpotConfig) -> None:
         self.client = client
@@ -33,6 +35,11 @@ class Portal:
         if self.config.portal_id is not None:
             return self.config.portal_id
         return int(self._account().get("portalId") or 0)
+
+    def currency(self) -> str | None:
+        """The account's company currency (ISO 4217), from the account details (read once)."""
+        value = str(self._account().get("companyCurrency") or "").strip().upper()
+        return value or None
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """The web app's page of one record."""

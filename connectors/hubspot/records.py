@@ -19,6 +19,7 @@ from hub.http.query import search_text
 
 __all__ = [
     "association_inputs",
+    "blank_to_null",
     "cursor_text",
     "epoch_ms",
     "latest",
@@ -78,6 +79,19 @@ def property_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ";".join(property_text(v) for v in value)  # multi-select enumerations
     return str(value)
+
+
+def blank_to_null(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read record whose blank property values (``""``) are null.
+
+    HubSpot sends ``""`` for a value that was cleared and null for one never
+    set; both mean no value, and ``""`` is no number, date or option.
+    """
+    properties = raw.get("properties")
+    if not isinstance(properties, Mapping) or "" not in properties.values():
+        return raw
+    cleaned = {k: (None if v == "" else v) for k, v in properties.items()}
+    return {**raw, "properties": cleaned}
 
 
 def write_properties(record: Mapping[str, Any]) -> dict[str, str]:

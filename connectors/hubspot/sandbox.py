@@ -1,10 +1,13 @@
 """A local emulator of HubSpot's CRM API (Starlette ASGI app).
 
-It answers the calls the connector makes, with HubSpot's paths, payloads,
-paging, error bodies and headers, written from HubSpot's public developer
-documentation: CRM objects v3 (list, read, create, update, search, batch
-read / create / update / upsert), properties, pipelines, owners,
-associations v4, account info and the OAuth v1 token endpoint. Responses
+It answers the calls the connector and HubSpot's own SDK make, with
+HubSpot's paths, payloads, paging, error bodies and headers, written from
+HubSpot's public developer documentation: CRM objects v3 (list, read,
+create, update, archive, search, batch read / create / update / upsert /
+archive; archived records with ``archived=true``), properties, pipelines
+and their stages, owners, associations v4, account info and the OAuth v1
+token endpoint (record endpoints in :mod:`connectors.hubspot.sandbox_objects`).
+The org it plays is its :class:`HubSpotPortalProfile`. Responses
 carry HubSpot's rate-limit headers; over a limit it answers 429 with the
 documented body. It imports nothing from the connector, so a shared
 mistake cannot hide.
@@ -13,7 +16,6 @@ mistake cannot hide.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import threading
 import time
@@ -33,10 +35,12 @@ from connectors.hubspot import sandbox_api as api
 from connectors.hubspot import sandbox_portal as portal
 from connectors.hubspot.sandbox_auth import TokenIssuer
 from connectors.hubspot.sandbox_errors import ApiError
+from connectors.hubspot.sandbox_http import bool_param, int_param
 from connectors.hubspot.sandbox_limits import RateLimits, Throttle, retry_after
+from connectors.hubspot.sandbox_objects import ObjectEndpoints
 from connectors.hubspot.sandbox_profile import HubSpotPortalProfile
-from connectors.hubspot.sandbox_search import WINDOW, SearchViews, search_view
-from connectors.hubspot.sandbox_seed import seed
+from connectors.hubspot.sandbox_search import WINDOW, SearchViews
+from connectors.hubspot.sandbox_seed import clear_some, deactivate_some, import_at_once, seed
 from connectors.hubspot.sandbox_state import SandboxState
 from connectors.hubspot.sandbox_store import RecordStore
 from hub.sandbox_profile import ProfileChoice, load_profile
@@ -53,7 +57,6 @@ __all__ = ["HubSpotSandbox"]
 
 Reply = tuple[int, Any]
 Handler = Callable[[Request], Awaitable[Reply]]
-MAX_LIST = 100
 
 
 class HubSpotSandbox:
@@ -98,18 +101,34 @@ class HubSpotSandbox:
         )
         now = clock or (lambda: dt.datetime.now(dt.UTC))
         ticks: Callable[[], float] = (lambda: now().timestamp()) if clock else time.monotonic
-        self.store = RecordStore(now, portal_id=portal_id or 4_815_162 + seed)
-        _seed_store(self.store, seed, records, now())
+        self.store = RecordStore(
+            now,
+            portal_id=portal_id or 4_815_162 + seed,
+            keep_cleared=self.profile.blank_as_empty_string,
+        )
+        _seed_store(self.store, seed, records, now(), self.profile)
         self.issuer = TokenIssuer(seed=seed, clock=now)
         self.throttle = Throttle(rate_limit or RateLimits(), ticks)
         self.state = SandboxState(self.store, self.issuer, self.throttle)
         self.search_window = search_window
         self._searches = SearchViews(self.store)
         self._rng = random.Random(f"hubspot-correlation-{seed}")
+        self.answers = api.Answers(
+            shuffled=self.profile.shuffled_batches,
+            traces=not self.profile.no_trace_ids,
+            partial=self.profile.partial_batches,
+            leads_require_contact=self.profile.leads_require_contact,
+            rng=random.Random(f"hubspot-batch-order-{seed}"),
+        )
         self._lock = threading.Lock()
         self._app = FaultMiddleware(
             _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
         )
+
+    @property
+    def _single(self) -> api.Answers:
+        """How single-record endpoints answer: refused with 400, never multi-status."""
+        return api.Answers(leads_require_contact=self.profile.leads_require_contact)
 
     @property
     def app(self) -> ASGIApp:
@@ -151,6 +170,10 @@ class HubSpotSandbox:
     def _starlette(self) -> Starlette:
         objects = "/crm/v3/objects/{object_type}"
         v4 = "/crm/v4/objects/{from_type}/{from_id}/associations"
+        pipelines = "/crm/v3/pipelines/{object_type}"
+        crm = ObjectEndpoints(
+            self.store, self.answers, self._single, self._searches, self.search_window
+        )
         routes = [
             Route("/oauth/v1/token", self._token, methods=["POST"]),
             Route("/account-info/v3/details", self._api(self._account), methods=["GET"]),
@@ -161,28 +184,31 @@ class HubSpotSandbox:
             ),
             Route("/crm/v3/owners", self._api(self._owners), methods=["GET"]),
             Route("/crm/v3/owners/{owner_id}", self._api(self._owner), methods=["GET"]),
-            Route("/crm/v3/pipelines/{object_type}", self._api(self._pipelines), methods=["GET"]),
+            Route(pipelines, self._api(self._pipelines), methods=["GET"]),
+            Route(pipelines + "/{pipeline_id}", self._api(self._pipeline), methods=["GET"]),
+            Route(pipelines + "/{pipeline_id}/stages", self._api(self._stages), methods=["GET"]),
             Route("/crm/v3/properties/{object_type}", self._api(self._properties), methods=["GET"]),
             Route(
                 "/crm/v3/properties/{object_type}/{name}",
                 self._api(self._property),
                 methods=["GET"],
             ),
-            Route(objects + "/search", self._api(self._search, search=True), methods=["POST"]),
-            Route(objects + "/batch/{action}", self._api(self._batch), methods=["POST"]),
-            Route(objects, self._api(self._collection), methods=["GET", "POST"]),
-            Route(objects + "/{object_id}", self._api(self._row), methods=["GET", "PATCH"]),
+            Route(objects + "/search", self._api(crm.search, search=True), methods=["POST"]),
+            Route(objects + "/batch/{action}", self._api(crm.batch), methods=["POST"]),
+            Route(objects, self._api(crm.collection), methods=["GET", "POST"]),
+            Route(objects + "/{object_id}", self._api(crm.row), methods=["GET", "PATCH", "DELETE"]),
             Route(
                 "/crm/v4/associations/{from_type}/{to_type}/batch/read",
-                self._api(self._association_batch),
+                self._api(crm.association_batch),
                 methods=["POST"],
             ),
-            Route(v4 + "/{to_type}", self._api(self._association_list), methods=["GET"]),
+            Route(v4 + "/{to_type}", self._api(crm.association_list), methods=["GET"]),
             Route(
                 v4 + "/default/{to_type}/{to_id}",
-                self._api(self._associate),
+                self._api(crm.associate_default),
                 methods=["PUT"],
             ),
+            Route(v4 + "/{to_type}/{to_id}", self._api(crm.association), methods=["PUT", "DELETE"]),
         ]
         return Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
 
@@ -224,18 +250,30 @@ class HubSpotSandbox:
         return portal.daily_usage(self.store, self.throttle)
 
     async def _owners(self, request: Request) -> Reply:
-        limit = _int_param(request, "limit", 100)
-        after = _int_param(request, "after", 0)
+        limit = int_param(request, "limit", 100)
+        after = int_param(request, "after", 0)
         email = request.query_params.get("email")
+        archived = bool_param(request, "archived")
         with self.store.lock:
-            return portal.owners_page(self.store, limit=limit, after=after, email=email)
+            return portal.owners_page(
+                self.store, limit=limit, after=after, email=email, archived=archived
+            )
 
     async def _owner(self, request: Request) -> Reply:
+        archived = bool_param(request, "archived")
         with self.store.lock:
-            return portal.one_owner(self.store, request.path_params["owner_id"])
+            return portal.one_owner(self.store, request.path_params["owner_id"], archived=archived)
 
     async def _pipelines(self, request: Request) -> Reply:
         return portal.pipelines(api.object_or_error(request.path_params["object_type"]))
+
+    async def _pipeline(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        return portal.one_pipeline(obj, request.path_params["pipeline_id"])
+
+    async def _stages(self, request: Request) -> Reply:
+        obj = api.object_or_error(request.path_params["object_type"])
+        return portal.stages(obj, request.path_params["pipeline_id"])
 
     async def _properties(self, request: Request) -> Reply:
         return portal.properties(api.object_or_error(request.path_params["object_type"]))
@@ -244,147 +282,27 @@ class HubSpotSandbox:
         obj = api.object_or_error(request.path_params["object_type"])
         return portal.one_property(obj, request.path_params["name"])
 
-    async def _search(self, request: Request) -> Reply:
-        obj = api.object_or_error(request.path_params["object_type"])
-        body = await _body(request)
-        with self.store.lock:
-            page, total, following = search_view(
-                obj, self._searches, body, window=self.search_window
-            )
-            names = api.requested(obj, body.get("properties") if isinstance(body, dict) else None)
-            results = [api.render(r, names) for r in page]
-        reply: dict[str, Any] = {"total": total, "results": results}
-        if following is not None:
-            reply["paging"] = {"next": {"after": str(following)}}
-        return 200, reply
 
-    async def _batch(self, request: Request) -> Reply:
-        obj = api.object_or_error(request.path_params["object_type"])
-        handlers = {
-            "read": api.batch_read,
-            "create": api.batch_create,
-            "update": api.batch_update,
-            "upsert": api.batch_upsert,
-        }
-        handler = handlers.get(request.path_params["action"])
-        if handler is None:
-            raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
-        body = await _body(request)
-        with self.store.lock:
-            return handler(self.store, obj, body)
-
-    async def _collection(self, request: Request) -> Reply:
-        obj = api.object_or_error(request.path_params["object_type"])
-        if request.method == "POST":
-            body = await _body(request)
-            properties = body.get("properties") if isinstance(body, dict) else None
-            inputs = {"inputs": [{"properties": properties or {}, **_links(body)}]}
-            with self.store.lock:
-                _, reply = api.batch_create(self.store, obj, inputs)
-            return 201, reply["results"][0]
-        limit = _int_param(request, "limit", 10)
-        if not 1 <= limit <= MAX_LIST:
-            raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_LIST}")
-        after = _int_param(request, "after", 0)
-        names = api.requested(obj, _properties(request))
-        with self.store.lock:
-            rows = self.store.records_after(obj, after, limit + 1)
-            page: dict[str, Any] = {"results": [api.render(r, names) for r in rows[:limit]]}
-        if len(rows) > limit:
-            nxt = rows[limit - 1].id
-            link = f"https://api.hubapi.com/crm/v3/objects/{obj.name}?after={nxt}"
-            page["paging"] = {"next": {"after": nxt, "link": link}}
-        return 200, page
-
-    async def _row(self, request: Request) -> Reply:
-        obj = api.object_or_error(request.path_params["object_type"])
-        key = request.path_params["object_id"]
-        id_property = request.query_params.get("idProperty")
-        if request.method == "PATCH":
-            body = await _body(request)
-            item = {"id": key, "properties": (body or {}).get("properties") or {}}
-            if id_property:
-                item["idProperty"] = id_property
-            with self.store.lock:
-                status, reply = api.batch_update(self.store, obj, {"inputs": [item]})
-            if status == 207:
-                raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
-            return 200, reply["results"][0]
-        with self.store.lock:
-            status, reply = api.batch_read(
-                self.store,
-                obj,
-                {
-                    "inputs": [{"id": key}],
-                    "properties": _properties(request),
-                    "idProperty": id_property,
-                },
-            )
-        if status == 207:
-            raise ApiError(404, "OBJECT_NOT_FOUND", "resource not found")
-        return 200, reply["results"][0]
-
-    async def _association_batch(self, request: Request) -> Reply:
-        from_obj = api.object_or_error(request.path_params["from_type"])
-        to_obj = api.object_or_error(request.path_params["to_type"])
-        body = await _body(request)
-        with self.store.lock:
-            return api.association_batch_read(self.store, from_obj, to_obj, body)
-
-    async def _association_list(self, request: Request) -> Reply:
-        from_obj = api.object_or_error(request.path_params["from_type"])
-        to_obj = api.object_or_error(request.path_params["to_type"])
-        with self.store.lock:
-            return api.association_list(
-                self.store, from_obj, request.path_params["from_id"], to_obj
-            )
-
-    async def _associate(self, request: Request) -> Reply:
-        params = request.path_params
-        from_obj = api.object_or_error(params["from_type"])
-        to_obj = api.object_or_error(params["to_type"])
-        with self.store.lock:
-            return api.associate_default(
-                self.store, from_obj, params["from_id"], to_obj, params["to_id"]
-            )
-
-
-def _seed_store(store: RecordStore, seed_value: int, records: int, now: dt.datetime) -> None:
+def _seed_store(
+    store: RecordStore,
+    seed_value: int,
+    records: int,
+    now: dt.datetime,
+    profile: HubSpotPortalProfile,
+) -> None:
     anchor = now.replace(minute=0, second=0, microsecond=0)
     seed(store, seed=seed_value, records=records, anchor=anchor)
-
-
-def _links(body: Any) -> dict[str, Any]:
-    links = body.get("associations") if isinstance(body, dict) else None
-    return {"associations": links} if links else {}
-
-
-def _int_param(request: Request, name: str, default: int) -> int:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be a whole number") from None
-
-
-def _properties(request: Request) -> list[str] | None:
-    """``properties`` of a GET, comma-separated or repeated (``properties=a&properties=b``)."""
-    values = request.query_params.getlist("properties")
-    names = [name for value in values for name in value.split(",") if name]
-    return names or None
-
-
-async def _body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError as exc:
-        raise ApiError(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}") from None
+    if profile.archived_owners:
+        deactivate_some(store)
+    if profile.shared_modified_times:
+        import_at_once(store, anchor - dt.timedelta(hours=12))
+    if profile.blank_as_empty_string:
+        clear_some(store)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if status == 204:
+        return Response(status_code=204, headers=headers)
     return ProductJSONResponse(body, status_code=status, headers=headers)
 
 

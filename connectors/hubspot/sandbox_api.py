@@ -1,17 +1,18 @@
-"""Request handling of the sandbox's CRM endpoints, free of HTTP details.
+"""Request handling of the sandbox's CRM reads, free of HTTP details.
 
-Batch read / create / update / upsert, single records, lists, associations
-v4 and owners, producing the bodies HubSpot returns. Batch answers are
+Batch read, associations v4 and what batch writes share (inputs, envelopes,
+rendering), producing the bodies HubSpot returns. Batch answers are
 ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}``, with
-``errors`` and ``numErrors`` (HTTP 207) when some records were not found. A
-batch create or update with one invalid record is refused whole (400), as
-HubSpot does; results of a create do not come back in input order, and echo
-each input's ``objectWriteTraceId``.
+``errors`` and ``numErrors`` (HTTP 207) when some records were not found.
+How the portal orders results and echoes trace ids is its :class:`Answers`
+(from the org profile); batch writes are in :mod:`connectors.hubspot.sandbox_batch`.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.hubspot.sandbox_errors import ApiError, record_error
@@ -26,21 +27,63 @@ from connectors.hubspot.sandbox_values import format_datetime
 
 __all__ = [
     "MAX_BATCH",
+    "Answers",
     "associate_default",
+    "associate_labelled",
+    "associated_ids",
     "association_batch_read",
     "association_list",
-    "batch_create",
+    "batch_inputs",
     "batch_read",
-    "batch_update",
-    "batch_upsert",
+    "dissociate",
+    "envelope",
+    "locate",
+    "missing_error",
     "object_or_error",
     "render",
     "requested",
+    "unique_property",
 ]
 
 MAX_BATCH = 100
 MAX_ASSOCIATION_BATCH = 1000
 Reply = tuple[int, Any]
+UNIQUE_CONTACT_PROPERTY = "email"
+"""Contacts are read and written by e-mail as ``idProperty``, though it is no unique property."""
+
+
+@dataclass
+class Answers:
+    """How the portal answers batch calls (the org profile's batch switches).
+
+    ``shuffled``: results in an order of the portal's own; otherwise a create
+    answers in reverse input order and the rest in input order. ``traces``:
+    results echo each input's ``objectWriteTraceId``. ``partial``: invalid
+    inputs of a write are refused one by one in a 207, not the whole batch.
+    """
+
+    shuffled: bool = False
+    traces: bool = True
+    partial: bool = False
+    leads_require_contact: bool = True
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+    def ordered(self, results: list[Any], *, reverse: bool = False) -> list[Any]:
+        """Results in the order this portal sends them."""
+        if self.shuffled:
+            self.rng.shuffle(results)
+        elif reverse:
+            results.reverse()
+        return results
+
+    def trace(self, item: Mapping[str, Any]) -> str | None:
+        """The trace id a result echoes for its input, if the portal echoes them."""
+        trace = item.get("objectWriteTraceId")
+        return str(trace) if self.traces and trace is not None else None
+
+
+STRICT = Answers()
+"""The answers of single-record endpoints and of the default portal."""
 
 
 def object_or_error(name: str) -> ObjectDef:
@@ -68,12 +111,15 @@ def render(
         "updatedAt": format_datetime(record.updated),
         "archived": record.archived,
     }
+    if record.archived_at is not None:
+        body["archivedAt"] = format_datetime(record.archived_at)
     if trace is not None:
         body["objectWriteTraceId"] = trace
     return body
 
 
-def _envelope(store: RecordStore, results: list[Any], errors: list[Any]) -> Reply:
+def envelope(store: RecordStore, results: list[Any], errors: list[Any]) -> Reply:
+    """A batch answer: 200, or 207 multi-status with ``numErrors`` and ``errors``."""
     started = store.moment()
     body: dict[str, Any] = {"status": "COMPLETE", "results": results}
     if errors:
@@ -82,7 +128,8 @@ def _envelope(store: RecordStore, results: list[Any], errors: list[Any]) -> Repl
     return (207 if errors else 200), body
 
 
-def _inputs(body: Any, limit: int = MAX_BATCH) -> list[Mapping[str, Any]]:
+def batch_inputs(body: Any, limit: int = MAX_BATCH) -> list[Mapping[str, Any]]:
+    """A batch request's ``inputs``, or HubSpot's refusal of a malformed or oversized one."""
     inputs = body.get("inputs") if isinstance(body, Mapping) else None
     if not isinstance(inputs, list) or not all(isinstance(i, Mapping) for i in inputs):
         raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON: inputs must be a list")
@@ -95,8 +142,11 @@ def _inputs(body: Any, limit: int = MAX_BATCH) -> list[Mapping[str, Any]]:
     return inputs
 
 
-def _unique_property(obj: ObjectDef, name: Any) -> str:
+def unique_property(obj: ObjectDef, name: Any) -> str:
+    """The property an ``idProperty`` names, or HubSpot's refusal of one that is not unique."""
     spec = obj.prop(str(name))
+    if obj.name == "contacts" and spec is not None and spec.name == UNIQUE_CONTACT_PROPERTY:
+        return spec.name
     if spec is None or not spec.unique:
         raise ApiError(
             400,
@@ -106,7 +156,8 @@ def _unique_property(obj: ObjectDef, name: Any) -> str:
     return spec.name
 
 
-def _missing(obj: ObjectDef, ids: Sequence[str]) -> dict[str, Any]:
+def missing_error(obj: ObjectDef, ids: Sequence[str]) -> dict[str, Any]:
+    """The 207 error entry naming ids that were not found."""
     return record_error(
         "OBJECT_NOT_FOUND",
         f"Could not get some {obj.upper} objects, they may be deleted or not exist. Check that"
@@ -115,146 +166,50 @@ def _missing(obj: ObjectDef, ids: Sequence[str]) -> dict[str, Any]:
     )
 
 
-def _locate(store: RecordStore, obj: ObjectDef, key: Any, id_property: str | None) -> Record | None:
+def locate(
+    store: RecordStore,
+    obj: ObjectDef,
+    key: Any,
+    id_property: str | None,
+    *,
+    archived: bool = False,
+) -> Record | None:
+    """The live (or archived) record an input names, by id or by its ``idProperty`` value."""
+    if archived:
+        return store.archived(obj, key) if not id_property else None
     if id_property:
         return store.by_unique(obj, id_property, str(key))
     return store.get(obj, key)
 
 
-def batch_read(store: RecordStore, obj: ObjectDef, body: Any) -> Reply:
-    """``POST .../batch/read``: by id, or by a unique property with ``idProperty``."""
-    inputs = _inputs(body)
+def batch_read(
+    store: RecordStore,
+    obj: ObjectDef,
+    body: Any,
+    answers: Answers = STRICT,
+    *,
+    archived: bool = False,
+) -> Reply:
+    """``POST .../batch/read``: by id, or by a unique property with ``idProperty``.
+
+    ``archived`` (the query parameter) reads archived records only.
+    """
+    inputs = batch_inputs(body)
     id_property = body.get("idProperty")
     if id_property:
-        id_property = _unique_property(obj, id_property)
+        id_property = unique_property(obj, id_property)
     names = requested(obj, body.get("properties"))
     if id_property:
         names = list(dict.fromkeys([id_property, *names]))
     results, missing = [], []
     for item in inputs:
-        record = _locate(store, obj, item.get("id"), id_property)
+        record = locate(store, obj, item.get("id"), id_property, archived=archived)
         if record is None:
             missing.append(str(item.get("id")))
         else:
             results.append(render(record, names))
-    return _envelope(store, results, [_missing(obj, missing)] if missing else [])
-
-
-def _associations(store: RecordStore, obj: ObjectDef, raw: Any) -> list[tuple[str, str, bool]]:
-    """Checked ``associations`` of a create input: (to type, to id, primary)."""
-    wanted = []
-    for link in raw or []:
-        to_id = str((link.get("to") or {}).get("id"))
-        types = [t.get("associationTypeId") for t in link.get("types") or []]
-        target = next(
-            (
-                t
-                for (f, t), (default, primary) in ASSOCIATION_TYPES.items()
-                if f == obj.name and types and all(x in (default, primary) for x in types)
-            ),
-            None,
-        )
-        to_obj = find_object(target) if target else None
-        if to_obj is None or store.get(to_obj, to_id) is None:
-            raise ApiError(
-                400,
-                "VALIDATION_ERROR",
-                f"One or more associations are invalid: no object {to_id} for association types"
-                f" {types} from {obj.upper}",
-            )
-        primary_id = ASSOCIATION_TYPES[(obj.name, to_obj.name)][1]
-        wanted.append((to_obj.name, to_id, primary_id in types))
-    return wanted
-
-
-def batch_create(store: RecordStore, obj: ObjectDef, body: Any) -> Reply:
-    """``POST .../batch/create``: all or nothing; results in no particular order."""
-    inputs = _inputs(body)
-    checked = []
-    for item in inputs:
-        clean = store.validate(obj, item.get("properties") or {}, None)
-        links = _associations(store, obj, item.get("associations"))
-        if obj.name == "leads" and not any(to == "contacts" for to, _, _ in links):
-            raise ApiError(
-                400, "VALIDATION_ERROR", "A lead must be associated with an existing contact."
-            )
-        checked.append((item, clean, links))
-    store.check_unique(obj, [(None, clean) for _, clean, _ in checked])
-    results = []
-    for item, clean, links in checked:
-        record = store.insert(obj, clean)
-        for to_type, to_id, primary in links:
-            store.associate(obj.name, record.id, to_type, to_id, primary=primary)
-        trace = item.get("objectWriteTraceId")
-        results.append(render(record, _written(obj, clean), trace=_text(trace)))
-    results.reverse()  # HubSpot does not promise input order; clients match trace ids
-    return 201, _envelope(store, results, [])[1]
-
-
-def _unique_ids(keys: Sequence[str]) -> None:
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ApiError(
-            400,
-            "VALIDATION_ERROR",
-            f"Duplicate IDs found in batch input: {repeated}. IDs must be unique",
-        )
-
-
-def batch_update(store: RecordStore, obj: ObjectDef, body: Any) -> Reply:
-    """``POST .../batch/update``: ids not found are reported (207); bad values refuse all."""
-    inputs = _inputs(body)
-    _unique_ids([str(i.get("id")) for i in inputs])
-    found, missing = [], []
-    for item in inputs:
-        id_property = item.get("idProperty")
-        id_property = _unique_property(obj, id_property) if id_property else None
-        record = _locate(store, obj, item.get("id"), id_property)
-        if record is None:
-            missing.append(str(item.get("id")))
-            continue
-        found.append((item, record, store.validate(obj, item.get("properties") or {}, record)))
-    store.check_unique(obj, [(record, clean) for _, record, clean in found])
-    results = []
-    for item, record, clean in found:
-        store.modify(obj, record, clean)
-        trace = _text(item.get("objectWriteTraceId"))
-        results.append(render(record, _written(obj, clean), trace=trace))
-    return _envelope(store, results, [_missing(obj, missing)] if missing else [])
-
-
-def batch_upsert(store: RecordStore, obj: ObjectDef, body: Any) -> Reply:
-    """``POST .../batch/upsert`` by a unique ``idProperty``; results say ``new``."""
-    inputs = _inputs(body)
-    keys = [str(i.get("id")) for i in inputs]
-    _unique_ids(keys)
-    planned = []
-    for item, key in zip(inputs, keys, strict=True):
-        name = _unique_property(obj, item.get("idProperty"))
-        record = store.by_unique(obj, name, key)
-        values = {**(item.get("properties") or {}), name: key}
-        planned.append((item, record, store.validate(obj, values, record)))
-    store.check_unique(obj, [(record, clean) for _, record, clean in planned])
-    results = []
-    for item, record, clean in planned:
-        new = record is None
-        if record is None:
-            record = store.insert(obj, clean)
-        else:
-            store.modify(obj, record, clean)
-        trace = _text(item.get("objectWriteTraceId"))
-        shown = render(record, _written(obj, clean), trace=trace)
-        results.append({**shown, "new": new})
-    return _envelope(store, results, [])
-
-
-def _written(obj: ObjectDef, clean: Mapping[str, Any]) -> list[str]:
-    """Properties a write answers with: the defaults and those written."""
-    return requested(obj, [*obj.defaults, *clean])
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    errors = [missing_error(obj, missing)] if missing else []
+    return envelope(store, answers.ordered(results), errors)
 
 
 # associations v4 --------------------------------------------------------------------
@@ -277,7 +232,7 @@ def association_batch_read(
     store: RecordStore, from_obj: ObjectDef, to_obj: ObjectDef, body: Any
 ) -> Reply:
     """``POST /crm/v4/associations/{from}/{to}/batch/read``."""
-    inputs = _inputs(body, MAX_ASSOCIATION_BATCH)
+    inputs = batch_inputs(body, MAX_ASSOCIATION_BATCH)
     results, missing = [], []
     for item in inputs:
         from_id = str(item.get("id"))
@@ -294,7 +249,7 @@ def association_batch_read(
                 "OBJECT_NOT_FOUND", f"No {from_obj.upper} objects found for the given ids", missing
             )
         )
-    return _envelope(store, results, errors)
+    return envelope(store, results, errors)
 
 
 def association_list(
@@ -316,13 +271,85 @@ def associate_default(
             "VALIDATION_ERROR",
             f"No default association type from {from_obj.upper} to {to_obj.upper}",
         )
-    for obj, record_id in ((from_obj, from_id), (to_obj, to_id)):
-        if store.get(obj, record_id) is None:
-            raise ApiError(404, "OBJECT_NOT_FOUND", f"No {obj.singular} with id {record_id}")
+    _both_exist(store, (from_obj, from_id), (to_obj, to_id))
     type_id = store.associate(from_obj.name, from_id, to_obj.name, to_id)
     result = {
         "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
         "from": {"id": from_id},
         "to": {"id": to_id},
     }
-    return _envelope(store, [result], [])
+    return envelope(store, [result], [])
+
+
+def associate_labelled(
+    store: RecordStore,
+    from_obj: ObjectDef,
+    from_id: str,
+    to_obj: ObjectDef,
+    to_id: str,
+    body: Any,
+) -> Reply:
+    """``PUT /crm/v4/objects/{from}/{id}/associations/{to}/{id}`` with association types.
+
+    HubSpot-defined types of the pair only (the sandbox portal has no labels
+    of its own); answers 201 with the pair's labels.
+    """
+    pair = ASSOCIATION_TYPES.get((from_obj.name, to_obj.name))
+    specs = body if isinstance(body, list) else []
+    types = [s.get("associationTypeId") for s in specs if isinstance(s, Mapping)]
+    if pair is None or not types or any(t not in pair for t in types):
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            f"association types {types} are not valid from {from_obj.upper} to {to_obj.upper}",
+        )
+    _both_exist(store, (from_obj, from_id), (to_obj, to_id))
+    primary = pair[1] is not None and pair[1] in types
+    store.associate(from_obj.name, from_id, to_obj.name, to_id, primary=primary)
+    return 201, {
+        "fromObjectTypeId": from_obj.type_id,
+        "fromObjectId": int(from_id),
+        "toObjectTypeId": to_obj.type_id,
+        "toObjectId": int(to_id),
+        "labels": ["Primary"] if primary else [],
+    }
+
+
+def dissociate(
+    store: RecordStore, from_obj: ObjectDef, from_id: str, to_obj: ObjectDef, to_id: str
+) -> Reply:
+    """``DELETE /crm/v4/objects/{from}/{id}/associations/{to}/{id}``: every type, 204."""
+    store.dissociate(from_obj.name, from_id, to_obj.name, to_id)
+    return 204, None
+
+
+def associated_ids(
+    store: RecordStore, obj: ObjectDef, record_id: str, names: Sequence[str]
+) -> dict[str, Any]:
+    """The ``associations`` of a v3 record read: per object type asked for, ids and types."""
+    found: dict[str, Any] = {}
+    for name in names:
+        to_obj = find_object(name)
+        if to_obj is None or (obj.name, to_obj.name) not in ASSOCIATION_TYPES:
+            continue
+        results = [
+            {"id": to_id, "type": _type_name(obj, to_obj, type_id)}
+            for to_id, type_ids in store.associations(obj.name, record_id, to_obj.name).items()
+            for type_id in sorted(type_ids)
+        ]
+        if results:
+            found[to_obj.name] = {"results": results}
+    return found
+
+
+def _type_name(from_obj: ObjectDef, to_obj: ObjectDef, type_id: int) -> str:
+    """``deal_to_company`` (primary, or the only type), ``..._unlabeled`` beside a primary."""
+    name = f"{from_obj.singular}_to_{to_obj.singular}"
+    default, primary = ASSOCIATION_TYPES[(from_obj.name, to_obj.name)]
+    return f"{name}_unlabeled" if primary is not None and type_id == default else name
+
+
+def _both_exist(store: RecordStore, *records: tuple[ObjectDef, str]) -> None:
+    for obj, record_id in records:
+        if store.get(obj, record_id) is None:
+            raise ApiError(404, "OBJECT_NOT_FOUND", f"No {obj.singular} with id {record_id}")

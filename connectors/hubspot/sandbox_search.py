@@ -289,7 +289,7 @@ def _filter(obj: ObjectDef, raw: Any) -> RecordTest:
     if spec is None:
         raise _bad(f"Property {name!r} does not exist on {obj.upper}; it cannot be filtered on")
     test = _test(spec, str(raw.get("operator", "")), raw)
-    return lambda record: test(record.props.get(spec.name))
+    return lambda record: test(record.props.get(spec.name) or None)  # "": cleared, no value
 
 
 def _test(spec: PropertyDef, operator: str, raw: Mapping[str, Any]) -> Test:

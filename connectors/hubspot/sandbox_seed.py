@@ -23,7 +23,7 @@ from hub.sandbox_names import (
     company_name,
 )
 
-__all__ = ["seed"]
+__all__ = ["clear_some", "deactivate_some", "import_at_once", "seed"]
 
 _STAGE_WEIGHTS = {
     "default": (10, 8, 8, 7, 6, 25, 15),
@@ -222,3 +222,29 @@ def _activities(
             _stamp(rng, anchor),
         )
         store.associate("notes", note.id, "deals", deal_id)
+
+
+def clear_some(store: RecordStore, every: int = 5) -> None:
+    """Clear the amount of every ``every``-th deal and the job title of as many contacts.
+
+    In a portal that keeps cleared values as ``""`` (a user emptied the field)
+    those are what reads send back.
+    """
+    for name, prop in (("deals", "amount"), ("contacts", "jobtitle")):
+        obj = OBJECTS[name]
+        for record in store.records(obj)[::every]:
+            store.modify(obj, record, {prop: None})
+
+
+def import_at_once(store: RecordStore, when: dt.datetime) -> None:
+    """Give every record one last-modified date per object, as a bulk import leaves them."""
+    for obj in OBJECTS.values():
+        for record in store.records(obj):
+            store.restamp(obj, record, when)
+
+
+def deactivate_some(store: RecordStore, every: int = 3) -> None:
+    """Deactivate every ``every``-th owner (a user who left); their records keep them."""
+    for owner in list(store.owners.values())[1::every]:
+        owner["archived"] = True
+        owner["updatedAt"] = store.moment()

@@ -66,6 +66,7 @@ class Record:
     created: dt.datetime
     updated: dt.datetime
     archived: bool = False
+    archived_at: dt.datetime | None = None
 
 
 Watcher = Callable[[ObjectDef, Record], None]
@@ -97,11 +98,15 @@ class RecordStore:
     search view stay as they were.
     """
 
-    def __init__(self, clock: Callable[[], dt.datetime], *, portal_id: int) -> None:
+    def __init__(
+        self, clock: Callable[[], dt.datetime], *, portal_id: int, keep_cleared: bool = False
+    ) -> None:
         self.tables: dict[str, dict[str, Record]] = {name: {} for name in OBJECTS}
         self.owners: dict[str, dict[str, Any]] = {}
         self.links = _Links()
         self.portal_id = portal_id
+        self.keep_cleared = keep_cleared
+        """A cleared value stays as ``""`` (sent back so) instead of leaving the record."""
         self._clock = clock
         self._last = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._next_id = 30_000_000_001
@@ -134,6 +139,11 @@ class RecordStore:
         record = self.tables[obj.name].get(str(record_id))
         return record if record is not None and not record.archived else None
 
+    def archived(self, obj: ObjectDef, record_id: Any) -> Record | None:
+        """An archived (deleted) record of this type, or None."""
+        record = self.tables[obj.name].get(str(record_id))
+        return record if record is not None and record.archived else None
+
     def by_unique(self, obj: ObjectDef, name: str, value: str) -> Record | None:
         """The record whose unique property ``name`` equals ``value``."""
         fold = name == UNIQUE_CONTACT_PROPERTY
@@ -149,21 +159,24 @@ class RecordStore:
         """Live records of a type, in creation order."""
         return [r for r in self.tables[obj.name].values() if not r.archived]
 
-    def records_after(self, obj: ObjectDef, after: int, count: int) -> list[Record]:
-        """Up to ``count`` live records whose id is above ``after``, in creation order.
+    def records_after(
+        self, obj: ObjectDef, after: int, count: int, *, archived: bool = False
+    ) -> list[Record]:
+        """Up to ``count`` live (or only archived) records with an id above ``after``, oldest first.
 
         Ids grow with creation, so this bisects instead of scanning the table.
         """
         table = self.tables[obj.name]
         ids = self._order[obj.name]
         if len(ids) != len(table):  # a record stored behind the store's back
-            return [r for r in self.records(obj) if int(r.id) > after][:count]
+            rows = [r for r in table.values() if r.archived == archived and int(r.id) > after]
+            return sorted(rows, key=lambda r: int(r.id))[:count]
         found: list[Record] = []
         for position in range(bisect_right(ids, after), len(ids)):
             if len(found) >= count:
                 break
             record = table[str(ids[position])]
-            if not record.archived:
+            if record.archived == archived:
                 found.append(record)
         return found
 
@@ -195,7 +208,8 @@ class RecordStore:
         Raises:
             ApiError: 400 VALIDATION_ERROR naming every refused value.
         """
-        clean, problems = check_values(obj, values, owners=self.owners)
+        active = {k for k, o in self.owners.items() if not o.get("archived")}
+        clean, problems = check_values(obj, values, owners=active)
         merged = {**(current.props if current else {}), **clean}
         if current is None:
             problems += [_required(name) for name in obj.required if merged.get(name) in (None, "")]
@@ -236,10 +250,12 @@ class RecordStore:
     def modify(self, obj: ObjectDef, record: Record, clean: Mapping[str, str | None]) -> None:
         """Apply checked values to a record."""
         for name, value in clean.items():
-            if value is None:
-                record.props.pop(name, None)
-            else:
+            if value is not None:
                 record.props[name] = value
+            elif self.keep_cleared and record.props.get(name) is not None:
+                record.props[name] = ""
+            else:
+                record.props.pop(name, None)
         _derive(obj, record.props)
         record.updated = self.now()
         self._stamp(obj, record, created=False)
@@ -267,6 +283,7 @@ class RecordStore:
         """Archive (delete) a record: it leaves lists, searches and reads."""
         self.version += 1
         record.archived = True
+        record.archived_at = self._clock().astimezone(dt.UTC)
         self._touched(obj, record)
 
     def _stamp(self, obj: ObjectDef, record: Record, *, created: bool) -> None:
@@ -288,6 +305,11 @@ class RecordStore:
         self.links.add(from_type, from_id, to_type, to_id, types)
         self.links.add(to_type, to_id, from_type, from_id, back)
         return default
+
+    def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """Remove every association between two records, both ways."""
+        self.links.table.get((from_type, from_id, to_type), {}).pop(to_id, None)
+        self.links.table.get((to_type, to_id, from_type), {}).pop(from_id, None)
 
     def associations(self, from_type: str, from_id: str, to_type: str) -> dict[str, set[int]]:
         """The records of ``to_type`` associated with one record, and the type ids."""

@@ -158,8 +158,11 @@ def _enumeration(spec: PropertyDef, text: str, owners: Collection[str]) -> str |
 
 
 def sort_key(spec: PropertyDef | None, text: str | None) -> tuple[int, Any]:
-    """A comparable key for a stored value: numbers and datetimes by value, text folded."""
-    if text is None:
+    """A comparable key for a stored value: numbers and datetimes by value, text folded.
+
+    No value (None, or ``""`` where a portal keeps cleared values so) sorts last.
+    """
+    if not text:
         return (1, "")
     if spec is not None and spec.type == "number":
         try:

@@ -74,6 +74,16 @@ PRIMARY_COMPANY_TYPE_ID: Final = 5
 """Association type id of deal -> primary company (HubSpot-defined)."""
 PRIMARY_LABEL: Final = "Primary"
 
+CONTACT_DIRECTIVE: Final = "_contact"
+"""Key of a lead write naming the person it came from: ``{email, name}``."""
+CONTACT_EMAIL: Final = "email"
+"""Contacts are looked up by e-mail (``idProperty=email``), case-insensitively."""
+LEAD_NAME: Final = "hs_lead_name"
+LIFECYCLE_LEAD: Final = "lead"
+LEAD_CONTACT_FALLBACKS: Final = ("company_contact", "lifecycle_lead")
+"""What a lead hangs from when nothing else offers a contact (config ``lead_contact_fallback``)."""
+UNKNOWN_COMPANY: Final = "Unknown customer"
+
 DEFAULT_ASSOCIATION_TYPES: Final[dict[tuple[str, str], int]] = {
     ("contacts", "companies"): 279,
     ("companies", "contacts"): 280,

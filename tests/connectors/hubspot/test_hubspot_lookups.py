@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hubspot_support import RecordingTransport, calls
 
+from hub.connector import KnowsOrgSchema
 from hub.errors import NotFoundError
 
 DEALS = "deals"
@@ -90,3 +91,14 @@ def test_associating_a_missing_record_is_not_found(sandbox, connector):
     deal = sandbox.state.ids("deals")[0]
     with pytest.raises(NotFoundError, match="OBJECT_NOT_FOUND: No company with id 1"):
         connector.associate("deals", deal, "companies", "1")
+
+
+def test_the_portal_tells_its_fields_and_currency(sandbox, connector):
+    assert isinstance(connector, KnowsOrgSchema)
+    sandbox.journal.clear()
+    assert connector.default_currency() == "EUR"
+    assert connector.default_currency() == "EUR"
+    assert calls(sandbox, "/account-info/v3/details") == 1
+    assert connector.missing_fields("deals", ["properties.amount", "nope", "_owner.email"]) == [
+        "nope"
+    ]
