@@ -341,6 +341,21 @@ def dump(entity: Entity) -> dict[str, Any]:
     return entity.model_dump(mode="json", exclude_none=True)
 
 
+def template_view(entity: Entity) -> dict[str, Any]:
+    """What a template sees of an entity: every field, empty ones as None.
+
+    Templates render with strict undefined values, so a field left out (as
+    :func:`dump` leaves out empty ones) would fail ``{{ opportunity.amount }}``
+    for a deal without an amount; present as None, it renders empty.
+    """
+    return entity.model_dump(mode="json")
+
+
+def blank_view(kind: type[Entity]) -> dict[str, Any]:
+    """What a template sees of an entity that is not there: every field None."""
+    return dict.fromkeys(kind.model_fields)
+
+
 def at_path(data: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path of a dumped entity (``account.name``); None when absent."""
     current: Any = data

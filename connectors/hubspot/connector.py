@@ -454,7 +454,12 @@ class HubSpotConnector:
         return self._properties[object_name]
 
     def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
-        """The fields (``properties.x`` or ``x``) whose property the object lacks."""
+        """The fields (``properties.x`` or ``x``) whose property the object lacks.
+
+        Owners are no CRM object: their fields are the owners API's own, always there.
+        """
+        if object_name == settings.OWNERS_OBJECT:
+            return []
         known = {str(p.get("name")) for p in self.describe(object_name)}
         return [f for f in fields if (name := property_name(f)) is not None and name not in known]
 

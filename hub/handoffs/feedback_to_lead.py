@@ -24,7 +24,7 @@ from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
-from hub.model import Account, Feedback, Lead, dump
+from hub.model import Account, Feedback, Lead, dump, template_view
 from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
@@ -283,9 +283,9 @@ class FeedbackToLead:
             self.crm.record_url(self._lead_object, item.lead_id) if item.lead_id is not None else ""
         )
         return {
-            "feedback": dump(item.feedback),
+            "feedback": template_view(item.feedback),
             # Without a linked deal the PM item's own customer field is all there is.
-            "account": dump(item.account) if item.account else {"name": item.feedback.account},
+            "account": template_view(item.account or Account(name=item.feedback.account)),
             "lead_id": item.lead_id,
             "lead_url": lead_url,
         }

@@ -43,7 +43,8 @@ from hub.model import (
     Severity,
     TaskStatus,
     User,
-    dump,
+    blank_view,
+    template_view,
 )
 from hub.notify import notifier_for
 from hub.runtime import Runtime
@@ -207,7 +208,7 @@ class RiskToAccountManager:
     ) -> _Alert | None:
         if isinstance(item, Risk):
             item_id = item.refs[self.cfg.pm]
-            context = {"risk": dump(item)}
+            context = {"risk": template_view(item)}
             return _Alert(
                 f"risk:{item_id}",
                 item.project,
@@ -222,7 +223,7 @@ class RiskToAccountManager:
             if overdue and project_id in overdue:
                 health, why = overdue[project_id]
                 item = item.model_copy(update={"health": health})
-            context = {"project": dump(item)}
+            context = {"project": template_view(item)}
             url = self.pm.record_url(self._object("Project"), project_id)
             because = f" ({why})" if why else ""
             return _Alert(
@@ -250,7 +251,7 @@ class RiskToAccountManager:
             alert.opportunity = opp = deals.get(alert.project or "")
             if opp is not None:
                 account = opp.account.ref(self.cfg.crm) if opp.account else None
-                alert.owner = account_owners.get(account or "") or opp.owner
+                alert.owner = _active(account_owners.get(account or "")) or _active(opp.owner)
 
     def _account_owners(self, deals: list[Opportunity]) -> dict[str, User]:
         """Account id -> its owner, when tasks go to account owners and the CRM maps them."""
@@ -448,8 +449,8 @@ class RiskToAccountManager:
                 event, "Delivery alert updated"
             ),
             "subject": alert.subject,
-            "opportunity": dump(opp) if opp else {},
-            "owner": dump(owner) if owner else {"email": None, "name": None},
+            "opportunity": template_view(opp) if opp else blank_view(Opportunity),
+            "owner": template_view(owner) if owner else blank_view(User),
             "task_url": self.crm.record_url(
                 self.crm_map.entities["Note"].object, str(alert.task_id)
             ),
@@ -537,3 +538,8 @@ def _risk_body(risk: Risk, url: str) -> str:
         lines.append(risk.description)
     lines.append(f"Risk item: {url}")
     return "\n".join(lines)
+
+
+def _active(user: User | None) -> User | None:
+    """The user, unless the CRM says they have left (a task cannot be assigned to them)."""
+    return user if user is not None and user.active else None

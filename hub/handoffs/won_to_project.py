@@ -33,7 +33,16 @@ from hub.errors import RECORD_ERRORS, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
-from hub.model import Account, Document, Opportunity, Project, Stage, User, dump
+from hub.model import (
+    Account,
+    Document,
+    Opportunity,
+    Project,
+    Stage,
+    User,
+    dump,
+    template_view,
+)
 from hub.notify import notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
@@ -337,7 +346,7 @@ class WonToProject:
                 "name": item.project.name if item.project else item.opp.name,
                 "key": item.handle.key if item.handle else None,
             },
-            "opportunity": dump(item.opp),
+            "opportunity": template_view(item.opp),
             "project_url": item.handle.url if item.handle else "",
         }
         notify = self.cfg.notify
@@ -425,7 +434,10 @@ def build_project(
     crm_url: str,
 ) -> Project:
     """The unified delivery project a won opportunity turns into."""
-    context = {"opportunity": dump(opp), "account": dump(opp.account or Account())}
+    context = {
+        "opportunity": template_view(opp),
+        "account": template_view(opp.account or Account()),
+    }
     name = render_template(template.name, context).strip() or opp.name
     offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]
     manager_email = template.manager_email or (opp.owner.email if opp.owner else None)

@@ -102,3 +102,9 @@ def test_the_portal_tells_its_fields_and_currency(sandbox, connector):
     assert connector.missing_fields("deals", ["properties.amount", "nope", "_owner.email"]) == [
         "nope"
     ]
+
+
+def test_owners_have_no_properties_to_miss(sandbox, connector):
+    before = len(sandbox.journal.calls)
+    assert connector.missing_fields("owners", ["email", "archived", "firstName"]) == []
+    assert len(sandbox.journal.calls) == before
