@@ -127,7 +127,7 @@ def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
         rt.close()
 
 
-def _poll(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+def _poll(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if found := check():
