@@ -111,9 +111,7 @@ def get_by_external_id(
     version: str,
 ) -> Answer:
     """``GET /sobjects/{type}/{field}/{value}``: the one record carrying the value."""
-    rows = _matches(store, obj, _external_field(obj, field_name), value)
-    if not rows:
-        raise BadRequest(404, "NOT_FOUND", _NOT_ACCESSIBLE.format(value))
+    rows = _by_external_id(store, obj, field_name, value)
     if len(rows) > 1:
         return _choices(obj, rows, version)
     return 200, project(obj, rows[0], fields, version)
@@ -172,12 +170,20 @@ def delete_by_external_id(
     store: RecordStore, obj: ObjectDef, field_name: str, value: str, version: str
 ) -> Answer:
     """``DELETE /sobjects/{type}/{field}/{value}``."""
-    rows = _matches(store, obj, _external_field(obj, field_name), value)
-    if not rows:
-        raise BadRequest(404, "NOT_FOUND", _NOT_ACCESSIBLE.format(value))
+    rows = _by_external_id(store, obj, field_name, value)
     if len(rows) > 1:
         return _choices(obj, rows, version)
     return delete_record(store, obj, rows[0]["Id"])
+
+
+def _by_external_id(
+    store: RecordStore, obj: ObjectDef, field_name: str, value: str
+) -> list[dict[str, Any]]:
+    """The records carrying ``value`` in an External ID field; 404 when there are none."""
+    rows = _matches(store, obj, _external_field(obj, field_name), value)
+    if not rows:
+        raise BadRequest(404, "NOT_FOUND", _NOT_ACCESSIBLE.format(value))
+    return rows
 
 
 def _window(store: RecordStore, start: str | None, end: str | None) -> tuple[dt.datetime, ...]:
