@@ -85,7 +85,7 @@ def run_handoff(
     lease = store.lease(handoff.lease_name, seconds=lease_seconds)
     try:
         with store.holding(lease):
-            run_id = store.start_run(name)
+            run_id = store.start_run(name, holder=lease.holder)
             return _run(name, handoff, store, run_id, process_batch, lease, dry_run=False)
     except LeaseHeld as exc:
         log.warning("%s: not started: %s", name, exc)

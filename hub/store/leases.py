@@ -4,20 +4,26 @@ A run takes the lease before it reads, renews it before each page and gives
 it back when it ends. Taking and renewing are single conditional UPDATEs, so
 two workers racing for a lease cannot both win on SQLite or PostgreSQL. A run
 that crashed keeps its lease only until it expires; the next run then takes
-it over (at once when it was a process on the same machine that no longer
-runs). A run that lost its lease (it stalled past the expiry and another
-took over) learns it at its next renewal or cursor write and stops, so it
-never moves a cursor behind the new holder's back.
+it over, and marks the crashed run's row ``crashed``. It takes over at once
+only when the holder provably was a process that no longer runs: one of the
+same kernel boot and PID namespace (:func:`host_identity`), whose PID is gone.
+Host names prove nothing (the pods of one Deployment, containers started with
+one ``--hostname``, share them), so a holder elsewhere is waited for. A run
+that lost its lease (it stalled past the expiry and another took over) learns
+it at its next renewal or cursor write and stops, so it never moves a cursor
+behind the new holder's back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -25,9 +31,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import HubError
-from hub.store.tables import LeaseRow
+from hub.store.tables import LeaseRow, RunRow
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "LeaseHeld", "LeaseLost", "new_holder"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "Lease",
+    "LeaseHeld",
+    "LeaseLost",
+    "host_identity",
+    "new_holder",
+]
 
 log = logging.getLogger("hub.store.leases")
 
@@ -43,19 +56,53 @@ class LeaseLost(HubError):
     """The lease expired and another run took it: this run must stop writing."""
 
 
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+_PID_NAMESPACE = "/proc/self/ns/pid"
+CRASHED = (
+    "the run stopped without finishing (its process was killed or its machine lost); "
+    "the next run took its lease over"
+)
+
+
+def host_identity() -> str | None:
+    """Who can see this process's PIDs: this kernel boot and PID namespace, hashed.
+
+    Two processes with the same identity see the same PIDs, so one can tell
+    whether the other still runs. Containers on one host share the boot id
+    but not the PID namespace; machines share neither. None where the
+    system does not tell (then no holder is ever taken for dead early).
+    """
+    try:
+        boot = _BOOT_ID.read_text(encoding="ascii").strip()
+        namespace = os.readlink(_PID_NAMESPACE)
+    except OSError:
+        return None
+    return hashlib.sha256(f"{boot}|{namespace}".encode()).hexdigest()[:12]
+
+
 def new_holder() -> str:
-    """A holder id naming this process, unique per run: ``host:pid:random``."""
-    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A holder id naming this process, unique per run: ``host:identity:pid:random``.
+
+    The host name is for people reading ``hub history``; only the identity
+    (:func:`host_identity`) decides whether the holder can be seen dead.
+    """
+    host = socket.gethostname()[:20].replace(":", "-")
+    return f"{host}:{host_identity() or '-'}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _dead_here(holder: str) -> bool:
-    """True when ``holder`` names a process of this machine that is not running."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname()[:24] or not pid_text.isdigit():
+    """True when ``holder`` is provably a process that no longer runs.
+
+    Only a holder of this kernel boot and PID namespace can be checked; any
+    other (another machine, another container, an older release's holder
+    without an identity) is alive until its lease expires.
+    """
+    parts = holder.split(":")
+    mine = host_identity()
+    if len(parts) != 4 or mine is None or parts[1] != mine or not parts[2].isdigit():
         return False
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(int(parts[2]), 0)
     except ProcessLookupError:
         return True
     except PermissionError:
@@ -152,17 +199,22 @@ class Lease:
             "expires_at": now + dt.timedelta(seconds=self.seconds),
         }
         with self._sessions.begin() as s:
+            before: str | None = None
             if steal_expired:
                 current = s.get(LeaseRow, self.name)
                 if current is None or current.holder != self.holder:
                     values["acquired_at"] = now
+                    before = current.holder if current is not None else None
             result = s.execute(
                 update(LeaseRow)
                 .where(LeaseRow.name == self.name, condition)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            return bool(cast(CursorResult[Any], result).rowcount == 1)
+            claimed = bool(cast(CursorResult[Any], result).rowcount == 1)
+            if claimed and before is not None:
+                _mark_crashed(s, before, now)
+            return claimed
 
     def _take_from(self, holder: str, now: dt.datetime) -> bool:
         with self._sessions.begin() as s:
@@ -176,7 +228,10 @@ class Lease:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return bool(cast(CursorResult[Any], result).rowcount == 1)
+            taken = bool(cast(CursorResult[Any], result).rowcount == 1)
+            if taken:
+                _mark_crashed(s, holder, now)
+            return taken
 
     def _ensure_row(self, now: dt.datetime) -> None:
         try:
@@ -195,3 +250,13 @@ class Lease:
             if expires is not None and expires.tzinfo is None:
                 expires = expires.replace(tzinfo=dt.UTC)
             return row.holder, expires
+
+
+def _mark_crashed(session: Session, holder: str, now: dt.datetime) -> None:
+    """The runs ``holder`` left running: they stopped without finishing."""
+    session.execute(
+        update(RunRow)
+        .where(RunRow.holder == holder, RunRow.status == "running")
+        .values(status="crashed", finished_at=now, error=CRASHED)
+        .execution_options(synchronize_session=False)
+    )

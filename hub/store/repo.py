@@ -454,11 +454,20 @@ class StateStore:
 
     # runs ------------------------------------------------------------------
 
-    def start_run(self, handoff: str, *, dry_run: bool = False) -> str:
-        """Open a run row; return its id."""
+    def start_run(self, handoff: str, *, dry_run: bool = False, holder: str | None = None) -> str:
+        """Open a run row; return its id. ``holder``: the lease holder running it."""
         run_id = str(uuid.uuid4())
         with self._tx() as s:
-            s.add(RunRow(id=run_id, handoff=handoff, status="running", counts={}, dry_run=dry_run))
+            s.add(
+                RunRow(
+                    id=run_id,
+                    handoff=handoff,
+                    holder=holder,
+                    status="running",
+                    counts={},
+                    dry_run=dry_run,
+                )
+            )
         return run_id
 
     def finish_run(

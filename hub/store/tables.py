@@ -97,12 +97,14 @@ class HandledRow(Base):
 
 
 class RunRow(Base):
-    """One run of a handoff."""
+    """One run of a handoff; ``holder`` is the lease holder that ran it (None: no lease)."""
 
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_holder", "holder"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     handoff: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="running")
     started_at: Mapped[dt.datetime] = mapped_column(default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column()

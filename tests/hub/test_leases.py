@@ -16,7 +16,7 @@ from hub.connector import ChangePage, RecordEnvelope
 from hub.engine import BatchReport
 from hub.handoffs.runner import run_handoff
 from hub.store import StateStore
-from hub.store.leases import Lease, LeaseHeld, LeaseLost
+from hub.store.leases import Lease, LeaseHeld, LeaseLost, host_identity, new_holder
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -119,21 +119,66 @@ def test_a_run_while_another_holds_the_lease_is_recorded_as_skipped(store: State
     assert not store.lease("won-to-project:crm").held()
 
 
-def test_the_lease_of_a_dead_process_on_this_machine_is_taken_at_once(store: StateStore) -> None:
-    here = socket.gethostname()[:24]
+def _ended_pid() -> str:
     ended = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     )
+    return ended.stdout.strip()
+
+
+def test_the_lease_of_a_dead_process_here_is_taken_at_once(store: StateStore) -> None:
+    here, me = socket.gethostname()[:20], host_identity()
+    assert me is not None, "Linux tells its boot id and PID namespace"
     clock = Clock()
-    _lease(store, f"{here}:{ended.stdout.strip()}:deadbeef", clock, seconds=3600).acquire()
-    taker = _lease(store, f"{here}:{os.getpid()}:alive", clock)
+    _lease(store, f"{here}:{me}:{_ended_pid()}:deadbeef", clock, seconds=3600).acquire()
+    taker = _lease(store, new_holder(), clock)
     taker.acquire()
     assert taker.held()
     with pytest.raises(LeaseHeld):  # the holder now is this process: alive
-        _lease(store, f"{here}:1:other", clock).acquire()
+        _lease(store, f"{here}:{me}:1:other", clock).acquire()
+
+
+def test_a_holder_with_this_host_name_in_another_pid_namespace_is_waited_for(
+    store: StateStore,
+) -> None:
+    """Pods of one Deployment, containers of one --hostname: the name proves nothing."""
+    clock = Clock()
+    twin = f"{socket.gethostname()[:20]}:0123456789ab:{_ended_pid()}:deadbeef"
+    _lease(store, twin, clock, seconds=3600).acquire()
+    with pytest.raises(LeaseHeld):
+        _lease(store, new_holder(), clock).acquire()
+    older_release = f"{socket.gethostname()[:24]}:{_ended_pid()}:deadbeef"
+    _lease(store, older_release, clock).release()
+    clock.advance(3601)
+    _lease(store, older_release, clock, seconds=3600).acquire()
+    with pytest.raises(LeaseHeld):  # an older release's holder names no namespace
+        _lease(store, new_holder(), clock).acquire()
+
+
+def test_the_identity_is_of_the_boot_and_pid_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = host_identity()
+    monkeypatch.setattr("hub.store.leases._PID_NAMESPACE", "/proc/1/ns/net")
+    assert host_identity() != mine
+    monkeypatch.setattr("hub.store.leases._PID_NAMESPACE", "/nonexistent/ns/pid")
+    assert host_identity() is None
+    assert new_holder().split(":")[1] == "-"
+
+
+def test_a_run_whose_lease_is_taken_over_is_shown_crashed(store: StateStore) -> None:
+    clock = Clock()
+    dead = _lease(store, f"far.example:0123456789ab:{_ended_pid()}:deadbeef", clock)
+    dead.acquire()
+    crashed = store.start_run("won-to-project", holder=dead.holder)
+    other = store.start_run("won-to-project", holder="far.example:0123456789ab:7:cafe")
+    clock.advance(61)
+    _lease(store, new_holder(), clock).acquire()
+    row = store.run(crashed)
+    assert row is not None and row.status == "crashed" and "took its lease over" in str(row.error)
+    untouched = store.run(other)
+    assert untouched is not None and untouched.status == "running"
 
 
 def test_a_holder_on_another_machine_is_waited_for(store: StateStore) -> None:
