@@ -98,8 +98,12 @@ class FeedbackToLead:
         report.counts["seen"] += len(records)
         work = self._plan(records, report, record_failures=not dry_run)
         report.decisions.extend(w.decision for w in work)
+        failed = [w for w in work if w.decision.verdict is Verdict.FAIL]
+        report.counts["failed"] += len(failed)
         if not dry_run:
-            self._apply(work, report)
+            for item in failed:
+                self._dead_letter(item.item_id, item.decision.reason, dump(item.feedback))
+            self._apply([w for w in work if w.decision.verdict is not Verdict.FAIL], report)
         return report
 
     # planning ------------------------------------------------------------------
@@ -118,9 +122,10 @@ class FeedbackToLead:
         ids = [f.refs[self.cfg.pm] for f in feedback]
         links = self.rt.store.links_for(HANDOFF, self.cfg.pm, ids, target_system=self.cfg.crm)
         stamped = self._stamped_leads([i for i in ids if i not in links])
-        accounts = self._accounts(feedback)
+        accounts, problems = self._accounts(feedback)
         return [
-            self._decide(f, links.get(f.refs[self.cfg.pm]), stamped, accounts) for f in feedback
+            self._decide(f, links.get(f.refs[self.cfg.pm]), stamped, accounts, problems)
+            for f in feedback
         ]
 
     def _decide(
@@ -129,10 +134,12 @@ class FeedbackToLead:
         link: Link | None,
         stamped: Mapping[str, str],
         accounts: Mapping[str, Account],
+        problems: Mapping[str, str],
     ) -> _Work:
         item_id = item.refs[self.cfg.pm]
         label = item.text[:80]
         account = accounts.get(item.project or "")
+        problem = problems.get(item.project or "")
         if link is not None and link.state == "complete":
             decision = Decision(
                 Verdict.SKIP, item_id, label, f"already lead {link.target_id}", link.target_id
@@ -149,6 +156,9 @@ class FeedbackToLead:
                 Verdict.RECOVER, item_id, label, f"lead {found} found by its stamp", found
             )
             return _Work(item, item_id, decision, account, found)
+        if problem is not None:
+            reason = f"project {item.project} is linked to a deal, but {problem}"
+            return _Work(item, item_id, Decision(Verdict.FAIL, item_id, label, reason), None)
         where = f" for {account.name or account.ref(self.cfg.crm)}" if account else ""
         where = where or " (no linked account)"
         decision = Decision(Verdict.CREATE, item_id, label, f"{item.feedback_kind}{where}")
@@ -165,12 +175,13 @@ class FeedbackToLead:
             self._lead_object, stamp_field, [self._source_id(i) for i in item_ids]
         )
 
-    def _accounts(self, feedback: Sequence[Feedback]) -> dict[str, Account]:
-        """Project key/id -> the account of the deal it was created from."""
-        deals = deals_of_projects(
+    def _accounts(self, feedback: Sequence[Feedback]) -> tuple[dict[str, Account], dict[str, str]]:
+        """Project key/id -> the account of its deal; by project, why a linked deal is unusable."""
+        linked = deals_of_projects(
             self.rt, self.cfg.crm, self.cfg.pm, {f.project for f in feedback if f.project}
         )
-        return {p: o.account for p, o in deals.items() if o.account is not None}
+        accounts = {p: o.account for p, o in linked.deals.items() if o.account is not None}
+        return accounts, linked.problems
 
     # applying ------------------------------------------------------------------
 

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import to_unified_many
 from hub.model import Opportunity
 from hub.runtime import Runtime
 
-__all__ = ["deals_of_projects"]
+__all__ = ["LinkedDeals", "deals_of_projects"]
 
 
-def deals_of_projects(
-    rt: Runtime, crm: str, pm: str, projects: Collection[str]
-) -> dict[str, Opportunity]:
-    """Project key or id -> the deal it was made from, read now from the CRM.
+@dataclass(frozen=True)
+class LinkedDeals:
+    """Project key or id -> the deal it was made from, and why a linked deal is not there.
 
-    Projects no deal is linked to, and deals the CRM no longer has, are left out.
+    A project whose deal cannot be used is linked all the same: what depends on
+    it (a risk, a feedback item) must fail with ``problems[project]``, never be
+    taken for a project no deal is linked to.
+    """
+
+    deals: dict[str, Opportunity] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def deals_of_projects(rt: Runtime, crm: str, pm: str, projects: Collection[str]) -> LinkedDeals:
+    """The deals the projects were made from, read now from the CRM.
+
+    Projects no deal is linked to are left out of both maps; a linked deal the
+    CRM no longer has, or one the mapping cannot read, is in ``problems``.
     """
     wanted = {p for p in projects if p}
     deal_of: dict[str, str] = {}
@@ -28,12 +41,24 @@ def deals_of_projects(
             if key in wanted:
                 deal_of[key] = link.source_id
     if not deal_of:
-        return {}
+        return LinkedDeals()
     spec = rt.mapping(crm)
     entity = spec.entities["Opportunity"]
     raws = rt.connector(crm).read_by_ids(
         entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
     )
-    opps, _ = to_unified_many(spec, "Opportunity", [r.raw for r in raws])
+    opps, failures = to_unified_many(spec, "Opportunity", [r.raw for r in raws])
     by_id = {o.refs[crm]: o for o in opps if isinstance(o, Opportunity)}
-    return {p: by_id[d] for p, d in deal_of.items() if d in by_id}
+    record_id = {id(r.raw): r.id for r in raws}
+    unreadable = {
+        record_id[id(raw)]: f"its deal cannot be read: {error}" for raw, error in failures
+    }
+    found = LinkedDeals()
+    for project, deal in deal_of.items():
+        if deal in by_id:
+            found.deals[project] = by_id[deal]
+        else:
+            found.problems[project] = unreadable.get(
+                deal, f"its deal {deal} is no longer in the CRM (deleted, or not shared)"
+            )
+    return found

@@ -72,6 +72,8 @@ class _Alert:
     context: dict[str, Any]
     health: Health | None = None
     opportunity: Opportunity | None = None
+    deal_problem: str | None = None
+    """Why the deal the project is linked to cannot be used (None: no problem, or no link)."""
     owner: User | None = None
     decision: Decision | None = None
     task_id: str | None = None
@@ -199,6 +201,9 @@ class RiskToAccountManager:
         self._attach_deals(alerts)
         self._decide(alerts)
         report.decisions.extend(a.decision for a in alerts if a.decision)
+        report.counts["failed"] += sum(
+            1 for a in alerts if a.decision and a.decision.verdict is Verdict.FAIL
+        )
         if not dry_run:
             self._apply(alerts, report)
         return report
@@ -246,9 +251,10 @@ class RiskToAccountManager:
         deals = deals_of_projects(
             self.rt, self.cfg.crm, self.cfg.pm, {a.project for a in alerts if a.project}
         )
-        account_owners = self._account_owners(list(deals.values()))
+        account_owners = self._account_owners(list(deals.deals.values()))
         for alert in alerts:
-            alert.opportunity = opp = deals.get(alert.project or "")
+            alert.opportunity = opp = deals.deals.get(alert.project or "")
+            alert.deal_problem = deals.problems.get(alert.project or "")
             if opp is not None:
                 account = opp.account.ref(self.cfg.crm) if opp.account else None
                 alert.owner = _active(account_owners.get(account or "")) or _active(opp.owner)
@@ -294,6 +300,9 @@ class RiskToAccountManager:
 
     def _verdict(self, alert: _Alert, stamped: Mapping[str, str]) -> Decision:
         label = alert.subject
+        if alert.opportunity is None and alert.deal_problem is not None and alert.is_open:
+            reason = f"project {alert.project} is linked to a deal, but {alert.deal_problem}"
+            return Decision(Verdict.FAIL, alert.source_id, label, reason)
         if alert.opportunity is None:
             return Decision(Verdict.SKIP, alert.source_id, label, "project not linked to a deal")
         link = alert.link
@@ -349,6 +358,10 @@ class RiskToAccountManager:
             assert alert.decision is not None
             by_verdict.setdefault(alert.decision.verdict, []).append(alert)
         report.counts["skipped"] += len(by_verdict.get(Verdict.SKIP, []))
+        for alert in by_verdict.get(Verdict.FAIL, []):
+            assert alert.decision is not None
+            self._audit("task", alert, "failed", detail=alert.decision.reason)
+            self._dead_letter(alert.source_id, alert.decision.reason, alert.context)
         creates: list[tuple[_Alert, dict[str, Any]]] = []
         for alert in by_verdict.get(Verdict.CREATE, []):
             payload = self._task(alert, done=False)

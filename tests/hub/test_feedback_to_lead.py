@@ -143,3 +143,19 @@ def test_an_unsure_create_is_looked_up_by_its_stamp_never_dead_lettered(
     assert counts.get("created", 0) == 0
     assert counts["recovered"] == len(seeded)
     assert sf_sandbox.state.count("Lead") == leads + len(seeded)  # type: ignore[attr-defined]
+
+
+def test_feedback_whose_deal_cannot_be_read_is_dead_lettered_not_made_without_its_account(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = linked.store.links(WON)[0]
+    sf_sandbox.state.modify_opportunity(link.source_id, Delivery_Percent__c=33.5)  # type: ignore[attr-defined]
+    item = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Customer wants a second region", parent=link.target_key, labels=("new-need",)
+    )
+    assert _run(linked, dry_run=True)["failed"] >= 1
+    counts = _run(linked)
+    assert counts["failed"] >= 1
+    [letter] = [d for d in linked.store.dead_letters(handoff=HANDOFF) if d.record_id == item]
+    assert "linked to a deal, but its deal cannot be read" in letter.reason
+    assert sf_sandbox.state.find("Lead", Handoff_Hub_Id__c=f"pm:{item}") == []  # type: ignore[attr-defined]

@@ -238,3 +238,25 @@ def test_an_unsure_task_create_is_found_by_its_stamp_not_dead_lettered(
     counts = _run(linked)
     assert counts.get("created", 0) == 0 and counts["recovered"] == 1
     assert len(_tasks(sf_sandbox, f"risk:{risk}")) == 1
+
+
+def test_a_risk_whose_deal_cannot_be_read_is_dead_lettered_with_the_reason(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    """A salesperson typed 33.5 into an integer field: the risk must not vanish as unlinked."""
+    link = _deal_link(linked)
+    sf_sandbox.state.modify_opportunity(link.source_id, Delivery_Percent__c=33.5)  # type: ignore[attr-defined]
+    risk = jira_sandbox.state.add_issue(  # type: ignore[attr-defined]
+        "Go-live slips a month", parent=link.target_key, labels=("risk",)
+    )
+    jira_sandbox.state.modify(risk, priority="Highest")  # type: ignore[attr-defined]
+
+    planned = _run(linked, dry_run=True)
+    assert planned["failed"] == 1
+
+    counts = _run(linked)
+    assert counts["failed"] == 1 and counts.get("created", 0) == 0
+    [letter] = [d for d in linked.store.dead_letters(handoff=HANDOFF) if risk in d.record_id]
+    assert "linked to a deal, but its deal cannot be read" in letter.reason
+    assert "delivery_percent" in letter.reason
+    assert _tasks(sf_sandbox, f"risk:{risk}") == []
