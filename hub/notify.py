@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from hub.errors import MappingError
 from hub.http.redact import redact, register_secret
+from hub.mapping.transforms import render_template
 
 __all__ = ["Delivery", "Notifier", "notifier_for"]
 
@@ -35,6 +38,18 @@ class Notifier:
         for url in urls:
             register_secret(url)
         self._urls = list(urls)
+
+    def send_rendered(self, title: str, body: str, context: Mapping[str, Any]) -> Delivery:
+        """Render the title and body templates with ``context``, then :meth:`send`.
+
+        A template that fails to render (a misspelt variable) fails this
+        notification, never the handoff: the work it tells of is done.
+        """
+        try:
+            rendered = render_template(title, context), render_template(body, context)
+        except MappingError as exc:
+            return Delivery(False, "template", f"notification template: {exc}")
+        return self.send(*rendered)
 
     def send(self, title: str, body: str) -> Delivery:
         """Deliver to all URLs; with none, log the message. Never raises."""

@@ -311,9 +311,8 @@ class FeedbackToLead:
         comment_id = self.pm.add_comment(self._feedback_object, item.item_id, text)
         report.counts["commented"] += 1
         self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
-        delivery = self.notifier.send(
-            render_template(self.cfg.notify.title or NOTIFY_TITLE, context),
-            render_template(self.cfg.notify.body or NOTIFY_BODY, context),
+        delivery = self.notifier.send_rendered(
+            self.cfg.notify.title or NOTIFY_TITLE, self.cfg.notify.body or NOTIFY_BODY, context
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

@@ -44,9 +44,10 @@ from hub.model import (
     TaskStatus,
     User,
     blank_view,
+    dump,
     template_view,
 )
-from hub.notify import notifier_for
+from hub.notify import Delivery, notifier_for
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
 
@@ -197,7 +198,19 @@ class RiskToAccountManager:
         overdue: dict[str, tuple[Health, str]] = {}
         if self._stream == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
-        alerts = [a for a in (self._alert(i, overdue) for i in items) if a is not None]
+        alerts: list[_Alert] = []
+        for item in items:
+            try:
+                alert = self._alert(item, overdue)
+            except MappingError as exc:
+                item_id = item.refs[self.cfg.pm]
+                report.counts["failed"] += 1
+                report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(exc)))
+                if not dry_run:
+                    self._dead_letter(item_id, f"template: {exc}", dump(item))
+                continue
+            if alert is not None:
+                alerts.append(alert)
         self._attach_deals(alerts)
         self._decide(alerts)
         report.decisions.extend(a.decision for a in alerts if a.decision)
@@ -469,11 +482,14 @@ class RiskToAccountManager:
             ),
         }
         notify = self.cfg.notify
-        urls = [render_template(u, context) if isinstance(u, str) else u for u in notify.urls]
-        delivery = notifier_for(urls).send(
-            render_template(notify.title or NOTIFY_TITLE, context),
-            render_template(notify.body or NOTIFY_BODY, context),
-        )
+        try:
+            urls = [render_template(u, context) if isinstance(u, str) else u for u in notify.urls]
+        except MappingError as exc:
+            delivery = Delivery(False, "template", f"notification URL template: {exc}")
+        else:
+            delivery = notifier_for(urls).send_rendered(
+                notify.title or NOTIFY_TITLE, notify.body or NOTIFY_BODY, context
+            )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(
             "notify", alert, "ok" if delivery.delivered else "failed", detail=delivery.detail

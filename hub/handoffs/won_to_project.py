@@ -350,9 +350,8 @@ class WonToProject:
             "project_url": item.handle.url if item.handle else "",
         }
         notify = self.cfg.notify
-        delivery = self.notifier.send(
-            render_template(notify.title or NOTIFY_TITLE, context),
-            render_template(notify.body or NOTIFY_BODY, context),
+        delivery = self.notifier.send_rendered(
+            notify.title or NOTIFY_TITLE, notify.body or NOTIFY_BODY, context
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(
