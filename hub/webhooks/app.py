@@ -30,7 +30,7 @@ from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -112,8 +112,12 @@ def _answer(status: int, error: str | None = None, **extra: Any) -> JSONResponse
     return JSONResponse(body, status_code=status)
 
 
-class _TooLarge(Exception):
-    pass
+class _Unread(Exception):
+    """The body was not read to its end: ``answer`` is all there is to say."""
+
+    def __init__(self, answer: Response) -> None:
+        super().__init__(answer.status_code)
+        self.answer = answer
 
 
 class _Receiver:
@@ -136,9 +140,9 @@ class _Receiver:
         if receiver is None:
             return _answer(404, "no HubSpot webhooks here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, "hubspot")
+        except _Unread as exc:
+            return exc.answer
         now = self.clock()
         timestamp = request.headers.get("x-hubspot-request-timestamp")
         reason = verify_hubspot_v3(
@@ -167,9 +171,9 @@ class _Receiver:
         if receiver is None:
             return _answer(404, "no Jira webhooks here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, "jira")
+        except _Unread as exc:
+            return exc.answer
         now = self.clock()
         reason = verify_jira(
             secret=receiver.secret.get_secret_value(),
@@ -198,9 +202,9 @@ class _Receiver:
         if receiver is None or name not in receiver.names:
             return _answer(404, "no such Asana webhook here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, f"asana {name}")
+        except _Unread as exc:
+            return exc.answer
         hook_secret = request.headers.get("x-hook-secret")
         if hook_secret is not None:
             return self._handshake(request, receiver, name, hook_secret)
@@ -328,16 +332,26 @@ class _Receiver:
         log.warning("webhook: %s delivery from %s malformed: %s", product, _client(request), exc)
         return _answer(400, str(exc))
 
-    async def _body(self, request: Request) -> bytes:
+    async def _body(self, request: Request, product: str) -> bytes:
+        """The whole body; :class:`_Unread` when it is too large or the client hung up."""
         limit = self.config.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _TooLarge
+            raise _Unread(_answer(413, "delivery too large"))
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise _TooLarge
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise _Unread(_answer(413, "delivery too large"))
+        except ClientDisconnect:
+            log.warning(
+                "webhook: %s delivery from %s dropped: the client hung up after %d body bytes",
+                product,
+                _client(request),
+                len(body),
+            )
+            raise _Unread(Response(status_code=400)) from None  # nobody is left to read it
         return bytes(body)
 
     @staticmethod
