@@ -12,8 +12,10 @@ Answers: 202 accepted and queued (Asana: 200, the answer it documents); 200
 nothing to do (a handshake, a heartbeat, no change any handoff reads); 401
 forged, stale or replayed; 400 a signed body that is not what the product
 sends; 403 an Asana handshake where a webhook is already established; 404 a
-product that is not configured or an Asana name that is not; 413 too large;
-503 the queue is full (the product delivers again later). A valid delivery
+product that is not configured or an Asana name that is not; 408 a body that
+did not arrive within ``body_timeout``; 413 too large (408 and 413 close the
+connection); 503 the queue is full (the product delivers again later). A
+client that hangs up mid-body is logged in one line and gets no answer. A valid delivery
 never gets a 5xx unless it really could not be accepted, as the products
 retry those. No secret or signature is ever logged or answered.
 """
@@ -333,17 +335,23 @@ class _Receiver:
         return _answer(400, str(exc))
 
     async def _body(self, request: Request, product: str) -> bytes:
-        """The whole body; :class:`_Unread` when it is too large or the client hung up."""
+        """The whole body, or :class:`_Unread`: too large, too slow, or the client hung up.
+
+        A body is read within ``body_timeout`` seconds, so a slow client holds no
+        connection for longer; the answers that leave a body unread close the
+        connection, so what is still coming cannot hold it either.
+        """
         limit = self.config.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _Unread(_answer(413, "delivery too large"))
+            raise self._unread(request, product, 413, f"larger than {limit} bytes")
         body = bytearray()
         try:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limit:
-                    raise _Unread(_answer(413, "delivery too large"))
+            with anyio.fail_after(self.config.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        raise self._unread(request, product, 413, f"larger than {limit} bytes")
         except ClientDisconnect:
             log.warning(
                 "webhook: %s delivery from %s dropped: the client hung up after %d body bytes",
@@ -352,7 +360,16 @@ class _Receiver:
                 len(body),
             )
             raise _Unread(Response(status_code=400)) from None  # nobody is left to read it
+        except TimeoutError:
+            reason = f"the body took over {self.config.body_timeout:g} s ({len(body)} bytes came)"
+            raise self._unread(request, product, 408, reason) from None
         return bytes(body)
+
+    def _unread(self, request: Request, product: str, status: int, reason: str) -> _Unread:
+        log.warning("webhook: %s delivery from %s refused: %s", product, _client(request), reason)
+        answer = _answer(status, "delivery too large" if status == 413 else reason)
+        answer.headers["Connection"] = "close"
+        return _Unread(answer)
 
     @staticmethod
     def _hubspot_uri(request: Request, public_url: str | None) -> str:

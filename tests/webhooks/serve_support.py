@@ -30,6 +30,7 @@ from hub.store import StateStore
 from hub.webhooks.app import create_app
 from hub.webhooks.dispatch import DispatchResult
 from hub.webhooks.events import Change
+from hub.webhooks.server import server_config
 from hub.webhooks.settings import JiraReceiver, WebhookConfig
 from hub.webhooks.worker import Worker
 
@@ -79,18 +80,8 @@ def serving(config: WebhookConfig, store: StateStore, **uvicorn_options: Any) ->
     worker = Worker(lambda: store_runtime(store), queue_size=10, handle=handled)
     app: Starlette = create_app(lambda: store_runtime(store), config, worker=worker)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="info",
-            log_config=None,  # uvicorn's records reach the root logger (caplog)
-            access_log=False,
-            lifespan="on",
-            **uvicorn_options,
-        )
-    )
+    options = {"log_config": None, "lifespan": "on", **uvicorn_options}  # log records: caplog
+    server = uvicorn.Server(server_config(app, config, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, name="hub-serve-test", daemon=True)
     thread.start()
     wait_for(lambda: server.started or not thread.is_alive(), "hub serve to start")
@@ -147,12 +138,29 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return bytes(received)
 
 
+def read_answer(sock: socket.socket) -> bytes:
+    """One whole answer (head and ``Content-Length`` body), leaving the connection open."""
+    received = bytearray()
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536) or pytest.fail(f"closed before the answer: {received!r}")
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536) or pytest.fail("closed before the whole answer")
+    return head + b"\r\n\r\n" + body
+
+
 def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-    """One complete request on its own connection: the status and the JSON answer."""
+    """One complete request on its own connection: the status and the answer (JSON if it is)."""
     with connect(port) as sock:
         sock.sendall(request_head(path, {**headers, "Connection": "close"}, length=len(body)))
         sock.sendall(body)
         answer = read_until_closed(sock)
     head, _, payload = answer.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    return status, json.loads(payload) if payload else None
+    is_json = b"content-type: application/json" in head.lower()
+    return status, json.loads(payload) if is_json else payload.decode("latin-1")
