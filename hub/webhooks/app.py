@@ -14,10 +14,11 @@ forged, stale or replayed; 400 a signed body that is not what the product
 sends; 403 an Asana handshake where a webhook is already established; 404 a
 product that is not configured or an Asana name that is not; 408 a body that
 did not arrive within ``body_timeout``; 413 too large (408 and 413 close the
-connection); 503 the queue is full (the product delivers again later). A
-client that hangs up mid-body is logged in one line and gets no answer. A valid delivery
-never gets a 5xx unless it really could not be accepted, as the products
-retry those. No secret or signature is ever logged or answered.
+connection); 503 the queue is full or the state store, which keeps the
+deliveries seen lately, does not answer (the product delivers again later).
+A client that hangs up mid-body is logged in one line and gets no answer. A
+valid delivery never gets a 5xx unless it really could not be accepted, as
+the products retry those. No secret or signature is ever logged or answered.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -78,12 +80,12 @@ def create_app(
         runtime_factory: Builds the runtime the worker runs the handoffs with
             (called once, at startup; the worker closes it at shutdown).
         config: Receivers, secrets and limits (:func:`hub.webhooks.settings.webhook_config`).
-        clock: Seconds since the epoch, for timestamp windows and replay memory.
+        clock: Seconds since the epoch, for timestamp windows and replay memory
+            (kept in the runtime's store: :mod:`hub.webhooks.seen`).
         worker: A worker of one's own (tests); default: one for ``runtime_factory``.
     """
     worker = worker or Worker(runtime_factory, queue_size=config.queue_size)
-    seen = SeenDeliveries(2 * config.replay_window)
-    receiver = _Receiver(config, worker, seen, clock)
+    receiver = _Receiver(config, worker, clock)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -103,7 +105,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.worker = worker
-    app.state.seen = seen
     return app
 
 
@@ -127,13 +128,19 @@ class _Receiver:
         self,
         config: WebhookConfig,
         worker: Worker,
-        seen: SeenDeliveries,
         clock: Callable[[], float],
     ) -> None:
         self.config = config
         self.worker = worker
-        self.seen = seen
         self.clock = clock
+        self._seen: SeenDeliveries | None = None
+
+    @property
+    def seen(self) -> SeenDeliveries:
+        """The replay memory, in the store of the worker's runtime (built at startup)."""
+        if self._seen is None:
+            self._seen = SeenDeliveries(self.worker.runtime.store, 2 * self.config.replay_window)
+        return self._seen
 
     # routes ----------------------------------------------------------------------
 
@@ -166,7 +173,7 @@ class _Receiver:
         except PayloadError as exc:
             return self._malformed(request, "hubspot", exc)
         keys = [digest(b"hubspot", (timestamp or "").strip().encode(), body)]
-        return self._accept(request, "hubspot", keys, changes, now, status=202)
+        return await self._accept(request, "hubspot", keys, changes, now, status=202)
 
     async def jira(self, request: Request) -> Response:
         receiver = self.config.jira
@@ -195,8 +202,8 @@ class _Receiver:
             return self._refuse(request, "jira", stale)
         keys = [digest(b"jira", body)]
         if identifier := request.headers.get("x-atlassian-webhook-identifier"):
-            keys.append("jira-id:" + identifier.strip()[:200])
-        return self._accept(request, "jira", keys, changes, now, status=202)
+            keys.append(digest(b"jira-id", identifier.strip().encode()))
+        return await self._accept(request, "jira", keys, changes, now, status=202)
 
     async def asana(self, request: Request) -> Response:
         receiver = self.config.asana
@@ -233,7 +240,7 @@ class _Receiver:
         if stale is not None:
             return self._refuse(request, f"asana {name}", stale)
         keys = [digest(b"asana", name.encode(), body)]
-        return self._accept(request, f"asana {name}", keys, changes, now, status=200)
+        return await self._accept(request, f"asana {name}", keys, changes, now, status=200)
 
     async def health(self, _: Request) -> Response:
         receivers = [
@@ -292,7 +299,7 @@ class _Receiver:
             )
         return Response(status_code=200, headers={"X-Hook-Secret": secret})
 
-    def _accept(
+    async def _accept(
         self,
         request: Request,
         product: str,
@@ -302,22 +309,23 @@ class _Receiver:
         *,
         status: int,
     ) -> Response:
-        if not self.seen.claim(keys, now):
+        try:
+            fresh = await anyio.to_thread.run_sync(self.seen.claim, keys, now)
+        except SQLAlchemyError as exc:
+            log.error(
+                "webhook: %s delivery from %s not accepted: the state store did not answer (%s)",
+                product,
+                _client(request),
+                type(exc).__name__,
+            )
+            return _busy("cannot check for a replay now; deliver again later")
+        if not fresh:
             return self._refuse(request, product, "already received (a replay)")
         if not changes:
             return _answer(200, accepted=0)
         delivery = Delivery(product, keys[0][:12], tuple(changes))
         if not self.worker.submit(delivery):
-            self.seen.release(keys)  # not accepted: the product's retry must be
-            log.warning(
-                "webhook: %s delivery %s not accepted: the queue is full (%d waiting)",
-                product,
-                delivery.delivery_id,
-                self.worker.queued,
-            )
-            response = _answer(503, "busy; deliver again later")
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return await self._queue_full(delivery, keys)
         log.info(
             "webhook: %s delivery %s accepted: %d changed records",
             product,
@@ -325,6 +333,26 @@ class _Receiver:
             len(changes),
         )
         return _answer(status, accepted=len(changes))
+
+    async def _queue_full(self, delivery: Delivery, keys: list[str]) -> Response:
+        """503, and the delivery forgotten: it was not accepted, so its retry must be."""
+        log.warning(
+            "webhook: %s delivery %s not accepted: the queue is full (%d waiting)",
+            delivery.product,
+            delivery.delivery_id,
+            self.worker.queued,
+        )
+        try:
+            await anyio.to_thread.run_sync(self.seen.release, keys)
+        except SQLAlchemyError as exc:
+            log.error(
+                "webhook: %s delivery %s: the state store did not forget it (%s), so its retry "
+                "will be refused; the scheduled runs read the change from their cursors",
+                delivery.product,
+                delivery.delivery_id,
+                type(exc).__name__,
+            )
+        return _busy("busy; deliver again later")
 
     def _refuse(self, request: Request, product: str, reason: str) -> Response:
         log.warning("webhook: %s delivery from %s refused: %s", product, _client(request), reason)
@@ -378,6 +406,13 @@ class _Receiver:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string") or b""
         return hubspot_uri(base, raw_path.decode("latin-1"), query.decode("latin-1"))
+
+
+def _busy(error: str) -> JSONResponse:
+    """503 with Retry-After: the products deliver again later."""
+    response = _answer(503, error)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _json(body: bytes) -> Any:
