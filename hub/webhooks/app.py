@@ -34,11 +34,12 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.runtime import Runtime
+from hub.webhooks.body import Unread, client_host, read_body
 from hub.webhooks.events import (
     Change,
     PayloadError,
@@ -115,14 +116,6 @@ def _answer(status: int, error: str | None = None, **extra: Any) -> JSONResponse
     return JSONResponse(body, status_code=status)
 
 
-class _Unread(Exception):
-    """The body was not read to its end: ``answer`` is all there is to say."""
-
-    def __init__(self, answer: Response) -> None:
-        super().__init__(answer.status_code)
-        self.answer = answer
-
-
 class _Receiver:
     def __init__(
         self,
@@ -150,7 +143,7 @@ class _Receiver:
             return _answer(404, "no HubSpot webhooks here")
         try:
             body = await self._body(request, "hubspot")
-        except _Unread as exc:
+        except Unread as exc:
             return exc.answer
         now = self.clock()
         timestamp = request.headers.get("x-hubspot-request-timestamp")
@@ -181,7 +174,7 @@ class _Receiver:
             return _answer(404, "no Jira webhooks here")
         try:
             body = await self._body(request, "jira")
-        except _Unread as exc:
+        except Unread as exc:
             return exc.answer
         now = self.clock()
         reason = verify_jira(
@@ -212,7 +205,7 @@ class _Receiver:
             return _answer(404, "no such Asana webhook here")
         try:
             body = await self._body(request, f"asana {name}")
-        except _Unread as exc:
+        except Unread as exc:
             return exc.answer
         hook_secret = request.headers.get("x-hook-secret")
         if hook_secret is not None:
@@ -280,7 +273,7 @@ class _Receiver:
                 "here; if you deleted it and are registering anew, run hub serve with "
                 "--asana-reregister %s",
                 name,
-                _client(request),
+                client_host(request),
                 name,
             )
             return _answer(403, "a webhook is already established at this path")
@@ -295,7 +288,7 @@ class _Receiver:
                 "webhook: asana %s %s (handshake from %s)",
                 name,
                 "re-established, the old secret replaced" if stored else "established",
-                _client(request),
+                client_host(request),
             )
         return Response(status_code=200, headers={"X-Hook-Secret": secret})
 
@@ -315,7 +308,7 @@ class _Receiver:
             log.error(
                 "webhook: %s delivery from %s not accepted: the state store did not answer (%s)",
                 product,
-                _client(request),
+                client_host(request),
                 type(exc).__name__,
             )
             return _busy("cannot check for a replay now; deliver again later")
@@ -355,49 +348,20 @@ class _Receiver:
         return _busy("busy; deliver again later")
 
     def _refuse(self, request: Request, product: str, reason: str) -> Response:
-        log.warning("webhook: %s delivery from %s refused: %s", product, _client(request), reason)
+        log.warning(
+            "webhook: %s delivery from %s refused: %s", product, client_host(request), reason
+        )
         return _answer(401, reason)
 
     def _malformed(self, request: Request, product: str, exc: PayloadError) -> Response:
-        log.warning("webhook: %s delivery from %s malformed: %s", product, _client(request), exc)
+        log.warning(
+            "webhook: %s delivery from %s malformed: %s", product, client_host(request), exc
+        )
         return _answer(400, str(exc))
 
     async def _body(self, request: Request, product: str) -> bytes:
-        """The whole body, or :class:`_Unread`: too large, too slow, or the client hung up.
-
-        A body is read within ``body_timeout`` seconds, so a slow client holds no
-        connection for longer; the answers that leave a body unread close the
-        connection, so what is still coming cannot hold it either.
-        """
-        limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise self._unread(request, product, 413, f"larger than {limit} bytes")
-        body = bytearray()
-        try:
-            with anyio.fail_after(self.config.body_timeout):
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > limit:
-                        raise self._unread(request, product, 413, f"larger than {limit} bytes")
-        except ClientDisconnect:
-            log.warning(
-                "webhook: %s delivery from %s dropped: the client hung up after %d body bytes",
-                product,
-                _client(request),
-                len(body),
-            )
-            raise _Unread(Response(status_code=400)) from None  # nobody is left to read it
-        except TimeoutError:
-            reason = f"the body took over {self.config.body_timeout:g} s ({len(body)} bytes came)"
-            raise self._unread(request, product, 408, reason) from None
-        return bytes(body)
-
-    def _unread(self, request: Request, product: str, status: int, reason: str) -> _Unread:
-        log.warning("webhook: %s delivery from %s refused: %s", product, _client(request), reason)
-        answer = _answer(status, "delivery too large" if status == 413 else reason)
-        answer.headers["Connection"] = "close"
-        return _Unread(answer)
+        limit, timeout = self.config.max_body_bytes, self.config.body_timeout
+        return await read_body(request, product, limit=limit, timeout=timeout)
 
     @staticmethod
     def _hubspot_uri(request: Request, public_url: str | None) -> str:
@@ -424,7 +388,3 @@ def _json(body: bytes) -> Any:
 
 def _printable(text: str) -> bool:
     return text.isascii() and text.isprintable() and not any(c.isspace() for c in text)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "?"
