@@ -35,6 +35,7 @@ def serve_command(
 
     from hub.runtime import open_runtime
     from hub.webhooks.app import create_app
+    from hub.webhooks.server import server_config
     from hub.webhooks.settings import webhook_config
 
     with admin_errors():
@@ -56,6 +57,8 @@ def serve_command(
             console.print(f"  {product}: {', '.join(paths)}", markup=False)
     app = create_app(lambda: runtime, settings)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.Server(server_config(app, settings, host=host, port=port)).run()
+    except KeyboardInterrupt:  # uvicorn raises the captured Ctrl-C again once it has stopped
+        pass
     finally:
         runtime.close()

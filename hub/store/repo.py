@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.http.redact import redact
@@ -43,6 +44,7 @@ from hub.store.tables import (
     HandledRow,
     LinkRow,
     RunRow,
+    SeenDeliveryRow,
     SyncStateRow,
 )
 
@@ -663,6 +665,43 @@ class StateStore:
             for row in rows:
                 row.status = "replayed"
             return len(rows)
+
+    # webhook deliveries ----------------------------------------------------
+
+    def claim_deliveries(
+        self, digests: Sequence[str], *, at: dt.datetime, forget_before: dt.datetime
+    ) -> bool:
+        """Record a delivery's digests as seen ``at``; False, recording none, if one was seen.
+
+        Digests seen before ``forget_before`` are forgotten first. Atomic across
+        processes: each digest is a primary key, so of two stores claiming it at
+        once one commits and the other's insert fails (on PostgreSQL it waits for
+        the first to commit). No two claims wait on each other in a cycle: digests
+        are inserted in order, and forgetting is a transaction of its own that
+        waits for nobody (it skips rows another claim is forgetting); inside the
+        insert's transaction it could hold a row that a claim waiting for us inserts.
+        """
+        rows = [{"digest": d, "seen_at": at} for d in sorted(set(digests))]
+        if not rows:
+            return True
+        expired = (
+            select(SeenDeliveryRow.digest)
+            .where(SeenDeliveryRow.seen_at < forget_before)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite writes one at a time
+        )
+        with self._tx() as s:
+            s.execute(delete(SeenDeliveryRow).where(SeenDeliveryRow.digest.in_(expired)))
+        try:
+            with self._tx() as s:
+                s.execute(insert(SeenDeliveryRow).values(rows))  # one statement, in order
+        except IntegrityError:
+            return False
+        return True
+
+    def release_deliveries(self, digests: Sequence[str]) -> None:
+        """Forget a delivery's digests: it was not accepted after all, so it may come again."""
+        with self._tx() as s:
+            s.execute(delete(SeenDeliveryRow).where(SeenDeliveryRow.digest.in_(list(digests))))
 
     def count(self, table: type[Base]) -> int:
         """Number of rows in a table (tests and summaries)."""

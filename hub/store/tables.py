@@ -8,6 +8,7 @@ audit_events every write the hub made: what, where, fingerprints, outcome
 dead_letters records that failed validation or a non-transient error, replayable
 sync_state   the field values a linked deal and project last agreed on (sync)
 leases       who runs a handoff right now, until when (one run per handoff and system)
+seen_deliveries  digests of the webhook deliveries accepted within the replay window
 
 The schema is created and changed by the Alembic migrations in
 hub/store/migrations; a table changed here needs a new migration.
@@ -30,6 +31,7 @@ __all__ = [
     "LeaseRow",
     "LinkRow",
     "RunRow",
+    "SeenDeliveryRow",
     "SyncStateRow",
 ]
 
@@ -175,3 +177,17 @@ class LeaseRow(Base):
     holder: Mapped[str | None] = mapped_column(String(64))
     acquired_at: Mapped[dt.datetime | None] = mapped_column()
     expires_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class SeenDeliveryRow(Base):
+    """A webhook delivery accepted lately, by digest, so that the same one again is a replay.
+
+    The digest is the primary key: of two ``hub serve`` processes inserting it at
+    once, one commits and the other fails, so only one accepts the delivery.
+    """
+
+    __tablename__ = "seen_deliveries"
+    __table_args__ = (Index("ix_seen_deliveries_seen_at", "seen_at"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column()

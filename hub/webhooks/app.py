@@ -12,10 +12,13 @@ Answers: 202 accepted and queued (Asana: 200, the answer it documents); 200
 nothing to do (a handshake, a heartbeat, no change any handoff reads); 401
 forged, stale or replayed; 400 a signed body that is not what the product
 sends; 403 an Asana handshake where a webhook is already established; 404 a
-product that is not configured or an Asana name that is not; 413 too large;
-503 the queue is full (the product delivers again later). A valid delivery
-never gets a 5xx unless it really could not be accepted, as the products
-retry those. No secret or signature is ever logged or answered.
+product that is not configured or an Asana name that is not; 408 a body that
+did not arrive within ``body_timeout``; 413 too large (408 and 413 close the
+connection); 503 the queue is full or the state store, which keeps the
+deliveries seen lately, does not answer (the product delivers again later).
+A client that hangs up mid-body is logged in one line and gets no answer. A
+valid delivery never gets a 5xx unless it really could not be accepted, as
+the products retry those. No secret or signature is ever logged or answered.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.runtime import Runtime
+from hub.webhooks.body import Unread, client_host, read_body
 from hub.webhooks.events import (
     Change,
     PayloadError,
@@ -76,12 +81,12 @@ def create_app(
         runtime_factory: Builds the runtime the worker runs the handoffs with
             (called once, at startup; the worker closes it at shutdown).
         config: Receivers, secrets and limits (:func:`hub.webhooks.settings.webhook_config`).
-        clock: Seconds since the epoch, for timestamp windows and replay memory.
+        clock: Seconds since the epoch, for timestamp windows and replay memory
+            (kept in the runtime's store: :mod:`hub.webhooks.seen`).
         worker: A worker of one's own (tests); default: one for ``runtime_factory``.
     """
     worker = worker or Worker(runtime_factory, queue_size=config.queue_size)
-    seen = SeenDeliveries(2 * config.replay_window)
-    receiver = _Receiver(config, worker, seen, clock)
+    receiver = _Receiver(config, worker, clock)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -101,7 +106,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.worker = worker
-    app.state.seen = seen
     return app
 
 
@@ -112,22 +116,24 @@ def _answer(status: int, error: str | None = None, **extra: Any) -> JSONResponse
     return JSONResponse(body, status_code=status)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class _Receiver:
     def __init__(
         self,
         config: WebhookConfig,
         worker: Worker,
-        seen: SeenDeliveries,
         clock: Callable[[], float],
     ) -> None:
         self.config = config
         self.worker = worker
-        self.seen = seen
         self.clock = clock
+        self._seen: SeenDeliveries | None = None
+
+    @property
+    def seen(self) -> SeenDeliveries:
+        """The replay memory, in the store of the worker's runtime (built at startup)."""
+        if self._seen is None:
+            self._seen = SeenDeliveries(self.worker.runtime.store, 2 * self.config.replay_window)
+        return self._seen
 
     # routes ----------------------------------------------------------------------
 
@@ -136,9 +142,9 @@ class _Receiver:
         if receiver is None:
             return _answer(404, "no HubSpot webhooks here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, "hubspot")
+        except Unread as exc:
+            return exc.answer
         now = self.clock()
         timestamp = request.headers.get("x-hubspot-request-timestamp")
         reason = verify_hubspot_v3(
@@ -160,16 +166,16 @@ class _Receiver:
         except PayloadError as exc:
             return self._malformed(request, "hubspot", exc)
         keys = [digest(b"hubspot", (timestamp or "").strip().encode(), body)]
-        return self._accept(request, "hubspot", keys, changes, now, status=202)
+        return await self._accept(request, "hubspot", keys, changes, now, status=202)
 
     async def jira(self, request: Request) -> Response:
         receiver = self.config.jira
         if receiver is None:
             return _answer(404, "no Jira webhooks here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, "jira")
+        except Unread as exc:
+            return exc.answer
         now = self.clock()
         reason = verify_jira(
             secret=receiver.secret.get_secret_value(),
@@ -189,8 +195,8 @@ class _Receiver:
             return self._refuse(request, "jira", stale)
         keys = [digest(b"jira", body)]
         if identifier := request.headers.get("x-atlassian-webhook-identifier"):
-            keys.append("jira-id:" + identifier.strip()[:200])
-        return self._accept(request, "jira", keys, changes, now, status=202)
+            keys.append(digest(b"jira-id", identifier.strip().encode()))
+        return await self._accept(request, "jira", keys, changes, now, status=202)
 
     async def asana(self, request: Request) -> Response:
         receiver = self.config.asana
@@ -198,9 +204,9 @@ class _Receiver:
         if receiver is None or name not in receiver.names:
             return _answer(404, "no such Asana webhook here")
         try:
-            body = await self._body(request)
-        except _TooLarge:
-            return _answer(413, "delivery too large")
+            body = await self._body(request, f"asana {name}")
+        except Unread as exc:
+            return exc.answer
         hook_secret = request.headers.get("x-hook-secret")
         if hook_secret is not None:
             return self._handshake(request, receiver, name, hook_secret)
@@ -227,7 +233,7 @@ class _Receiver:
         if stale is not None:
             return self._refuse(request, f"asana {name}", stale)
         keys = [digest(b"asana", name.encode(), body)]
-        return self._accept(request, f"asana {name}", keys, changes, now, status=200)
+        return await self._accept(request, f"asana {name}", keys, changes, now, status=200)
 
     async def health(self, _: Request) -> Response:
         receivers = [
@@ -267,7 +273,7 @@ class _Receiver:
                 "here; if you deleted it and are registering anew, run hub serve with "
                 "--asana-reregister %s",
                 name,
-                _client(request),
+                client_host(request),
                 name,
             )
             return _answer(403, "a webhook is already established at this path")
@@ -282,11 +288,11 @@ class _Receiver:
                 "webhook: asana %s %s (handshake from %s)",
                 name,
                 "re-established, the old secret replaced" if stored else "established",
-                _client(request),
+                client_host(request),
             )
         return Response(status_code=200, headers={"X-Hook-Secret": secret})
 
-    def _accept(
+    async def _accept(
         self,
         request: Request,
         product: str,
@@ -296,22 +302,23 @@ class _Receiver:
         *,
         status: int,
     ) -> Response:
-        if not self.seen.claim(keys, now):
+        try:
+            fresh = await anyio.to_thread.run_sync(self.seen.claim, keys, now)
+        except SQLAlchemyError as exc:
+            log.error(
+                "webhook: %s delivery from %s not accepted: the state store did not answer (%s)",
+                product,
+                client_host(request),
+                type(exc).__name__,
+            )
+            return _busy("cannot check for a replay now; deliver again later")
+        if not fresh:
             return self._refuse(request, product, "already received (a replay)")
         if not changes:
             return _answer(200, accepted=0)
         delivery = Delivery(product, keys[0][:12], tuple(changes))
         if not self.worker.submit(delivery):
-            self.seen.release(keys)  # not accepted: the product's retry must be
-            log.warning(
-                "webhook: %s delivery %s not accepted: the queue is full (%d waiting)",
-                product,
-                delivery.delivery_id,
-                self.worker.queued,
-            )
-            response = _answer(503, "busy; deliver again later")
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
+            return await self._queue_full(delivery, keys)
         log.info(
             "webhook: %s delivery %s accepted: %d changed records",
             product,
@@ -320,25 +327,41 @@ class _Receiver:
         )
         return _answer(status, accepted=len(changes))
 
+    async def _queue_full(self, delivery: Delivery, keys: list[str]) -> Response:
+        """503, and the delivery forgotten: it was not accepted, so its retry must be."""
+        log.warning(
+            "webhook: %s delivery %s not accepted: the queue is full (%d waiting)",
+            delivery.product,
+            delivery.delivery_id,
+            self.worker.queued,
+        )
+        try:
+            await anyio.to_thread.run_sync(self.seen.release, keys)
+        except SQLAlchemyError as exc:
+            log.error(
+                "webhook: %s delivery %s: the state store did not forget it (%s), so its retry "
+                "will be refused; the scheduled runs read the change from their cursors",
+                delivery.product,
+                delivery.delivery_id,
+                type(exc).__name__,
+            )
+        return _busy("busy; deliver again later")
+
     def _refuse(self, request: Request, product: str, reason: str) -> Response:
-        log.warning("webhook: %s delivery from %s refused: %s", product, _client(request), reason)
+        log.warning(
+            "webhook: %s delivery from %s refused: %s", product, client_host(request), reason
+        )
         return _answer(401, reason)
 
     def _malformed(self, request: Request, product: str, exc: PayloadError) -> Response:
-        log.warning("webhook: %s delivery from %s malformed: %s", product, _client(request), exc)
+        log.warning(
+            "webhook: %s delivery from %s malformed: %s", product, client_host(request), exc
+        )
         return _answer(400, str(exc))
 
-    async def _body(self, request: Request) -> bytes:
-        limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise _TooLarge
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise _TooLarge
-        return bytes(body)
+    async def _body(self, request: Request, product: str) -> bytes:
+        limit, timeout = self.config.max_body_bytes, self.config.body_timeout
+        return await read_body(request, product, limit=limit, timeout=timeout)
 
     @staticmethod
     def _hubspot_uri(request: Request, public_url: str | None) -> str:
@@ -347,6 +370,13 @@ class _Receiver:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string") or b""
         return hubspot_uri(base, raw_path.decode("latin-1"), query.decode("latin-1"))
+
+
+def _busy(error: str) -> JSONResponse:
+    """503 with Retry-After: the products deliver again later."""
+    response = _answer(503, error)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _json(body: bytes) -> Any:
@@ -358,7 +388,3 @@ def _json(body: bytes) -> Any:
 
 def _printable(text: str) -> bool:
     return text.isascii() and text.isprintable() and not any(c.isspace() for c in text)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client is not None else "?"

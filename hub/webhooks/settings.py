@@ -39,6 +39,17 @@ __all__ = [
 
 MAX_BODY_BYTES = 1_048_576
 """Largest delivery accepted (HubSpot sends at most 100 events per request)."""
+BODY_TIMEOUT_SECONDS = 10.0
+"""Longest a delivery's body may take to arrive (answered 408 after): the products give up
+on an answer sooner (HubSpot after 5 s, Asana after 10 s) and deliver again."""
+HEAD_TIMEOUT_SECONDS = 10.0
+"""Longest a request's line and headers may take, from the connection opening or the
+previous answer, before the connection is closed."""
+MAX_CONNECTIONS = 500
+"""Open connections (and requests in hand) past which a new request is answered 503, so
+that slow clients cannot use up the process's file descriptors."""
+KEEP_ALIVE_SECONDS = 5
+"""An idle kept-alive connection is closed after this."""
 
 
 class AsanaSecrets:
@@ -140,6 +151,9 @@ class WebhookConfig:
     replay_window: float = 300.0
     queue_size: int = 1000
     max_body_bytes: int = MAX_BODY_BYTES
+    body_timeout: float = BODY_TIMEOUT_SECONDS
+    head_timeout: float = HEAD_TIMEOUT_SECONDS
+    max_connections: int = MAX_CONNECTIONS
 
 
 def webhook_config(

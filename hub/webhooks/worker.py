@@ -75,6 +75,13 @@ class Worker:
         self._thread.start()
 
     @property
+    def runtime(self) -> Runtime:
+        """The runtime :meth:`start` built."""
+        if self._runtime is None:
+            raise RuntimeError("the worker has not started")
+        return self._runtime
+
+    @property
     def alive(self) -> bool:
         """True while the thread runs."""
         return self._thread is not None and self._thread.is_alive()

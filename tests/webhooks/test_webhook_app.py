@@ -461,7 +461,8 @@ def test_a_full_queue_answers_503_and_the_retry_is_accepted(tmp_path: Path) -> N
         handled.append(len(changes))
         return DispatchResult("run", "succeeded", {})
 
-    closed = SimpleNamespace(close=lambda: None)
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")  # the replay memory's
+    closed = SimpleNamespace(close=lambda: None, store=store)
     worker = Worker(lambda: cast(Runtime, closed), queue_size=1, handle=slow, merge=1)
     config = WebhookConfig(hubspot=HubSpotReceiver("crm", SecretStr(HUBSPOT_SECRET)))
     app = create_app(lambda: cast(Runtime, closed), config, worker=worker)
@@ -490,3 +491,4 @@ def test_a_full_queue_answers_503_and_the_retry_is_accepted(tmp_path: Path) -> N
         release.set()
         hub.client.close()
         stop()
+        store.close()
