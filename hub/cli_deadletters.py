@@ -47,14 +47,19 @@ HandoffOption = Annotated[str | None, typer.Option("--handoff", help="Only this 
 
 @contextmanager
 def open_store(config: Path) -> Iterator[StateStore]:
-    """The config's state store; no credential is needed to read it."""
+    """The config's state store; no credential is needed to read it.
+
+    A store that fails while the block uses it ends the command with one line naming it.
+    """
     from hub.store import StateStore
+    from hub.store.opening import store_errors
 
     with admin_errors():
-        loaded = load(config, check_env=False)
-        store = StateStore(loaded.config.store.url)
+        url = load(config, check_env=False).config.store.url
+        store = StateStore(url)
     try:
-        yield store
+        with admin_errors(), store_errors(url):
+            yield store
     finally:
         store.close()
 
