@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from hub.cli_account import account_command
 from hub.cli_common import ConfigOption, admin_errors, fail, load
@@ -26,6 +27,7 @@ from hub.cli_logs import brief_flow_logs
 from hub.cli_reconcile import kpis_command, reconcile_command
 from hub.cli_serve import serve_command
 from hub.console import (
+    VisibleFormatter,
     console,
     err_console,
     print_config_error,
@@ -49,6 +51,7 @@ sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args
 app.add_typer(sandbox_app, name="sandbox")
 
 HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 DebugOption = Annotated[
     bool,
     typer.Option(
@@ -67,7 +70,8 @@ def validate(config: ConfigOption) -> None:
         raise typer.Exit(2) from None
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
-        f"[green]ok[/] {config}: systems {systems}; {len(loaded.mappings)} mapping(s) valid"
+        f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
+        f"{len(loaded.mappings)} mapping(s) valid"
     )
 
 
@@ -182,7 +186,10 @@ def demo(
         profiles = sandbox_profiles(sandbox_profile or (), (crm, pm))
     folder = folder or Path(tempfile.mkdtemp(prefix="handoff-hub-demo-"))
     configure_prefect_env(folder / "prefect", quiet=True)
-    console.print(f"[bold]Handoff Hub demo[/] · {crm} + {pm} sandboxes · state in {folder}")
+    console.print(
+        f"[bold]Handoff Hub demo[/] · {escape(crm)} + {escape(pm)} sandboxes · "
+        f"state in {escape(str(folder))}"
+    )
     with (
         admin_errors(),
         demo_environment(
@@ -192,7 +199,7 @@ def demo(
         for name, running in env.sandboxes.items():
             if changed := running.sandbox.profile.switched_on():
                 console.print(f"{name} org profile: {changed}", markup=False)
-        console.print(f"config: {env.config_path}")
+        console.print(f"config: {env.config_path}", markup=False)
         for label in ("first run", "second run (idempotent: nothing new)"):
             summary = _run_flow("won-to-project", env.config_path, debug=debug)
             print_summary(f"won-to-project · {label}", summary)
@@ -293,7 +300,7 @@ def sandbox_serve(
         )
     except (RegistryError, ConfigError) as exc:
         raise fail(str(exc), 2) from None
-    console.print(f"{name} sandbox on http://127.0.0.1:{port}")
+    console.print(f"{name} sandbox on http://127.0.0.1:{port}", markup=False)
     if changed := sandbox.profile.switched_on():
         console.print(f"org profile: {changed}", markup=False)
     console.print(f"sandbox-only credentials: {sandbox.credentials}", markup=False)
@@ -302,7 +309,9 @@ def sandbox_serve(
 
 def main() -> None:
     """Console-script entry point."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(VisibleFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     install_redaction()
     try:
         app()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.console import err_console, print_config_error
@@ -24,8 +25,8 @@ ERROR_EXIT = 1
 
 
 def fail(message: str, code: int = ERROR_EXIT) -> typer.Exit:
-    """Print ``message`` (secrets redacted) and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {redact(message)}", markup=True, soft_wrap=True)
+    """Print ``message`` (secrets redacted, shown literally) and return the exit to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(redact(message))}", markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
