@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from hub.cli_account import account_command
 from hub.cli_common import ConfigOption, admin_errors, fail, load
@@ -22,9 +23,11 @@ from hub.cli_db import db_app
 from hub.cli_deadletters import deadletters_app
 from hub.cli_deploy import deploy_command
 from hub.cli_history import history_command
+from hub.cli_logs import brief_flow_logs
 from hub.cli_reconcile import kpis_command, reconcile_command
 from hub.cli_serve import serve_command
 from hub.console import (
+    VisibleFormatter,
     console,
     err_console,
     print_config_error,
@@ -32,7 +35,7 @@ from hub.console import (
     print_summary,
     progress_bar,
 )
-from hub.errors import ConfigError, HubError
+from hub.errors import ConfigError
 from hub.http.redact import install_redaction
 from hub.prefect_env import configure_prefect_env
 
@@ -48,6 +51,13 @@ sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args
 app.add_typer(sandbox_app, name="sandbox")
 
 HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+DebugOption = Annotated[
+    bool,
+    typer.Option(
+        "--debug", help="Show the traceback of a failure as Prefect logs it (for a bug report)"
+    ),
+]
 
 
 @app.command()
@@ -60,11 +70,13 @@ def validate(config: ConfigOption) -> None:
         raise typer.Exit(2) from None
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
-        f"[green]ok[/] {config}: systems {systems}; {len(loaded.mappings)} mapping(s) valid"
+        f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
+        f"{len(loaded.mappings)} mapping(s) valid"
     )
 
 
-def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
+def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[str, Any]:
+    """Run one handoff's flow; a failure raises its exception, logged without traceback."""
     if handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     from flows.feedback_to_lead import feedback_to_lead
@@ -78,7 +90,7 @@ def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
         "feedback-to-lead": feedback_to_lead,
         "sync": sync,
     }[handoff]
-    with progress_bar(handoff, enabled=console.is_terminal):
+    with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
     return result
 
@@ -87,21 +99,20 @@ def _run_flow(handoff: str, config_path: Path) -> dict[str, Any]:
 def run(
     handoff: Annotated[str, typer.Argument(help="Handoff to run: " + ", ".join(HANDOFFS))],
     config: ConfigOption,
+    debug: DebugOption = False,
 ) -> None:
-    """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL)."""
-    try:
-        load(config)
-    except ConfigError as exc:
-        print_config_error(exc)
-        raise typer.Exit(2) from None
+    """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL).
+
+    A failure ends with one ``error:`` line (exit 1; 2 for a config problem);
+    the run's logs on the Prefect server keep its traceback, and ``--debug`` shows it.
+    """
+    from hub.store.opening import store_errors
+
+    with admin_errors():
+        url = load(config).config.store.url
     configure_prefect_env(config.resolve().parent / ".hub" / "prefect", quiet=True)
-    try:
-        summary = _run_flow(handoff, config)
-    except ConfigError as exc:
-        print_config_error(exc)
-        raise typer.Exit(2) from None
-    except HubError as exc:
-        raise fail(str(exc)) from None
+    with admin_errors(), store_errors(url):
+        summary = _run_flow(handoff, config, debug=debug)
     print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):
         raise typer.Exit(1)
@@ -166,6 +177,7 @@ def demo(
             "NAME=PROFILE for one (salesforce=single-currency); repeatable",
         ),
     ] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
     from hub.demo import demo_environment, sandbox_profiles, stage_delivery_events
@@ -174,16 +186,22 @@ def demo(
         profiles = sandbox_profiles(sandbox_profile or (), (crm, pm))
     folder = folder or Path(tempfile.mkdtemp(prefix="handoff-hub-demo-"))
     configure_prefect_env(folder / "prefect", quiet=True)
-    console.print(f"[bold]Handoff Hub demo[/] · {crm} + {pm} sandboxes · state in {folder}")
-    with demo_environment(
-        folder, crm=crm, pm=pm, seed=seed, records=records, profiles=profiles
-    ) as env:
+    console.print(
+        f"[bold]Handoff Hub demo[/] · {escape(crm)} + {escape(pm)} sandboxes · "
+        f"state in {escape(str(folder))}"
+    )
+    with (
+        admin_errors(),
+        demo_environment(
+            folder, crm=crm, pm=pm, seed=seed, records=records, profiles=profiles
+        ) as env,
+    ):
         for name, running in env.sandboxes.items():
             if changed := running.sandbox.profile.switched_on():
                 console.print(f"{name} org profile: {changed}", markup=False)
-        console.print(f"config: {env.config_path}")
+        console.print(f"config: {env.config_path}", markup=False)
         for label in ("first run", "second run (idempotent: nothing new)"):
-            summary = _run_flow("won-to-project", env.config_path)
+            summary = _run_flow("won-to-project", env.config_path, debug=debug)
             print_summary(f"won-to-project · {label}", summary)
         _print_links(env.config_path)
         projects = [lk.target_key or lk.target_id for lk in _links(env.config_path)]
@@ -196,7 +214,8 @@ def demo(
             if handoff not in configured:
                 continue
             for label in ("run", "rerun (nothing new)"):
-                print_summary(f"{handoff} · {label}", _run_flow(handoff, env.config_path))
+                summary = _run_flow(handoff, env.config_path, debug=debug)
+                print_summary(f"{handoff} · {label}", summary)
         _demo_reconcile(env.config_path, folder / "reconcile.html")
 
 
@@ -281,7 +300,7 @@ def sandbox_serve(
         )
     except (RegistryError, ConfigError) as exc:
         raise fail(str(exc), 2) from None
-    console.print(f"{name} sandbox on http://127.0.0.1:{port}")
+    console.print(f"{name} sandbox on http://127.0.0.1:{port}", markup=False)
     if changed := sandbox.profile.switched_on():
         console.print(f"org profile: {changed}", markup=False)
     console.print(f"sandbox-only credentials: {sandbox.credentials}", markup=False)
@@ -290,7 +309,9 @@ def sandbox_serve(
 
 def main() -> None:
     """Console-script entry point."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    terminal = logging.StreamHandler()
+    terminal.setFormatter(VisibleFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     install_redaction()
     try:
         app()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -11,7 +10,7 @@ from rich.text import Text
 
 from hub.account_view import AccountView, DealView
 from hub.cli_common import ConfigOption, admin_errors, load
-from hub.console import console
+from hub.console import console, echo_json
 
 __all__ = ["account_command", "print_account"]
 
@@ -33,7 +32,7 @@ def account_command(
         finally:
             runtime.close()
     if as_json:
-        typer.echo(json.dumps(view.as_dict(), indent=2, ensure_ascii=False))
+        echo_json(view.as_dict(), indent=2)
     else:
         print_account(view)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli_common import ConfigOption, admin_errors, fail, load
+from hub.cli_common import ConfigOption, admin_errors, load
 from hub.console import console
 
 __all__ = ["db_app"]
@@ -21,23 +21,19 @@ def upgrade_command(
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it")] = False,
 ) -> None:
     """Migrate the store named in the config to the newest schema (SQLite or PostgreSQL)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from hub.store.repo import make_engine
+    from hub.store.opening import make_engine
     from hub.store.schema import head_revision, upgrade, upgrade_sql
 
     with admin_errors():
         url = load(config, check_env=False).config.store.url
-    if sql:
-        upgrade_sql(url, revision)
-        return
-    engine = make_engine(url)
-    try:
-        before = upgrade(engine, revision)
-    except SQLAlchemyError as exc:
-        raise fail(f"store {engine.url.render_as_string(hide_password=True)}: {exc}") from None
-    finally:
-        engine.dispose()
+        if sql:
+            upgrade_sql(url, revision)
+            return
+        engine = make_engine(url)
+        try:
+            before = upgrade(engine, revision)
+        finally:
+            engine.dispose()
     target = head_revision() if revision == "head" else revision
     if before == target:
         console.print(f"store already at revision {target}", markup=False)
@@ -48,16 +44,16 @@ def upgrade_command(
 @db_app.command("current")
 def current_command(config: ConfigOption) -> None:
     """Show the store's schema revision and the newest one this version of the hub has."""
-    from hub.store.repo import make_engine
+    from hub.store.opening import make_engine
     from hub.store.schema import current_revision, head_revision
 
     with admin_errors():
         url = load(config, check_env=False).config.store.url
-    engine = make_engine(url)
-    try:
-        current = current_revision(engine)
-    finally:
-        engine.dispose()
+        engine = make_engine(url)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
     state = "up to date" if current == head_revision() else "run: hub db upgrade"
     console.print(
         f"store at {current or 'empty'}; newest {head_revision()} ({state})", markup=False

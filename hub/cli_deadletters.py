@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.console import console
+from hub.console import console, echo_json
 from hub.http.redact import redact
 
 if TYPE_CHECKING:
@@ -47,14 +47,19 @@ HandoffOption = Annotated[str | None, typer.Option("--handoff", help="Only this 
 
 @contextmanager
 def open_store(config: Path) -> Iterator[StateStore]:
-    """The config's state store; no credential is needed to read it."""
+    """The config's state store; no credential is needed to read it.
+
+    A store that fails while the block uses it ends the command with one line naming it.
+    """
     from hub.store import StateStore
+    from hub.store.opening import store_errors
 
     with admin_errors():
-        loaded = load(config, check_env=False)
-        store = StateStore(loaded.config.store.url)
+        url = load(config, check_env=False).config.store.url
+        store = StateStore(url)
     try:
-        yield store
+        with admin_errors(), store_errors(url):
+            yield store
     finally:
         store.close()
 
@@ -100,7 +105,7 @@ def list_command(
             newest_first=True,
         )
     if as_json:
-        typer.echo(json.dumps([letter_dict(r, payload=False) for r in rows], indent=2))
+        echo_json([letter_dict(r, payload=False) for r in rows], indent=2)
         return
     if not rows:
         console.print(f"no {'' if status == 'all' else status + ' '}dead letters", markup=False)
@@ -143,7 +148,7 @@ def show_command(
         raise fail(f"no dead letter {letter_id}", BAD_INPUT)
     data = letter_dict(row)
     if as_json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data, indent=2)
         return
     table = Table(title=f"Dead letter {row.id}", show_header=False)
     table.add_column("", style="bold")

@@ -7,7 +7,6 @@ answer without Prefect, and hub/ never imports flows/ at import time.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ import httpx
 import typer
 
 from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.console import console, print_rows
+from hub.console import console, echo_json, print_rows
 from hub.deploy_plan import DEFAULT_WORK_POOL, DeployPlan, build_plan
 from hub.errors import HubError
 from hub.prefect_env import configure_prefect_env
@@ -102,7 +101,7 @@ def _show(plan: DeployPlan, result: Any, *, as_json: bool) -> None:
                 "paused": result.paused,
                 "work_pool_created": result.pool_created,
             }
-        typer.echo(json.dumps(data, indent=2))
+        echo_json(data, indent=2)
         return
     ids: dict[str, str] = result.deployment_ids if result is not None else {}
     rows: list[tuple[Any, ...]] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +10,7 @@ from rich.text import Text
 
 from hub.cli_common import ConfigOption, fail
 from hub.cli_deadletters import open_store, short_text, utc, when_text
-from hub.console import console
+from hub.console import console, echo_json
 from hub.http.redact import redact
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def history_command(
             data["run"] = run_dict(chosen)
         if latest:
             data["runs"] = [run_dict(r) for r in latest]
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data, indent=2)
         return
     if chosen is not None:
         _print_run(chosen)

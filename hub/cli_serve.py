@@ -6,6 +6,7 @@ import logging
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from hub.cli_common import ConfigOption, admin_errors, load
 from hub.console import console
@@ -45,7 +46,7 @@ def serve_command(
     host = host or settings.host
     port = port or settings.port
     logging.getLogger("hub.webhooks").setLevel(logging.INFO)
-    console.print(f"[bold]hub serve[/] on http://{host}:{port} · {config}")
+    console.print(f"[bold]hub serve[/] on http://{host}:{port} · {escape(str(config))}")
     names = sorted(settings.asana.names) if settings.asana is not None else []
     routes = {
         "hubspot": ["/webhooks/hubspot"] if settings.hubspot is not None else [],

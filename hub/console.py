@@ -1,24 +1,154 @@
-"""Terminal output: run summaries as Rich tables, progress bars from ``hub.progress``."""
+"""Terminal output: run summaries as Rich tables, progress bars from ``hub.progress``.
+
+Everything the hub prints goes through :class:`TerminalConsole` (or, for logs,
+:class:`VisibleFormatter`; for JSON, :func:`echo_json`), so no record value can
+act on the admin's terminal: control and bidi characters are shown as escapes
+(:mod:`hub.visible`) and table cells are never read as Rich markup.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from copy import copy
+from dataclasses import replace
 from typing import Any
 
-from rich.console import Console
+import typer
+from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
+from rich.control import Control
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.segment import Segment
 from rich.table import Table
+from rich.text import Span, Text
 
 from hub.errors import ConfigError
 from hub.http.redact import redact
+from hub.visible import HIDDEN, json_visible, visible
 
-__all__ = ["console", "print_config_error", "print_summary", "progress_bar"]
+__all__ = [
+    "TerminalConsole",
+    "VisibleFormatter",
+    "console",
+    "echo_json",
+    "err_console",
+    "print_config_error",
+    "print_rows",
+    "print_summary",
+    "progress_bar",
+]
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+def _visible_text(text: Text) -> Text:
+    """A copy of ``text`` with its hidden characters as escapes, styles kept in place."""
+    plain = text.plain
+    if not HIDDEN.search(plain):
+        return text
+    cuts = sorted({i for found in HIDDEN.finditer(plain) for i in found.span()})
+    shown = text.blank_copy()
+    for piece in text.divide(cuts):
+        if HIDDEN.fullmatch(piece.plain):
+            escaped = visible(piece.plain)
+            spans = [Span(0, len(escaped), span.style) for span in piece.spans]
+            piece = Text(escaped, style=piece.style, spans=spans, end="")
+        shown.append_text(piece)
+    return shown
+
+
+def _visible_cell(cell: RenderableType) -> RenderableType:
+    """A table cell or title as literal text: markup escaped, hidden characters shown."""
+    if isinstance(cell, str):
+        return escape(visible(cell))
+    return _visible_renderable(cell)
+
+
+def _visible_title(title: str | Text | None) -> str | Text | None:
+    if isinstance(title, str):
+        return escape(visible(title))
+    return None if title is None else _visible_text(title)
+
+
+def _visible_table(table: Table) -> Table:
+    shown = copy(table)
+    shown.title = _visible_title(table.title)
+    shown.caption = _visible_title(table.caption)
+    shown.columns = [
+        replace(
+            column,
+            header=_visible_cell(column.header),
+            footer=_visible_cell(column.footer),
+            _cells=[_visible_cell(cell) for cell in column.cells],
+        )
+        for column in table.columns
+    ]
+    return shown
+
+
+class _VisibleSegments:
+    """Any other renderable: its hidden characters shown once it is laid out."""
+
+    def __init__(self, inner: RenderableType) -> None:
+        self.inner = inner
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.inner, options):
+            if segment.control or not HIDDEN.search(segment.text):
+                yield segment
+            else:
+                yield Segment(visible(segment.text), segment.style)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.inner)
+
+
+def _visible_renderable(renderable: RenderableType) -> RenderableType:
+    if isinstance(renderable, str):
+        return visible(renderable)
+    if isinstance(renderable, Text):
+        return _visible_text(renderable)
+    if isinstance(renderable, Table):
+        return _visible_table(renderable)
+    if isinstance(renderable, Control | _VisibleSegments):
+        return renderable
+    return _VisibleSegments(renderable)
+
+
+class _ShowHidden(RenderHook):
+    def process_renderables(self, renderables: list[Any]) -> list[Any]:
+        return [_visible_renderable(r) for r in renderables]
+
+
+class TerminalConsole(Console):
+    """A Rich console that shows every control and bidi character it prints as an escape.
+
+    Table cells, headers and titles given as ``str`` are shown literally, never
+    read as markup: record values reach tables that way.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.push_render_hook(_ShowHidden())
+
+
+class VisibleFormatter(logging.Formatter):
+    """A log formatter whose lines (tracebacks included) show hidden characters as escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The line as the base formatter writes it, hidden characters as escapes."""
+        return visible(super().format(record))
+
+
+def echo_json(data: Any, **kwargs: Any) -> None:
+    """Print ``data`` as JSON: text as itself, but control and bidi characters escaped."""
+    typer.echo(json_visible(json.dumps(data, ensure_ascii=False, **kwargs)))
+
+
+console = TerminalConsole(stderr=False, highlight=False)
+err_console = TerminalConsole(stderr=True, highlight=False)
 
 _ORDER = (
     "seen",
@@ -58,12 +188,12 @@ def print_summary(title: str, summary: Mapping[str, Any]) -> None:
 
 
 def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain table."""
+    """A plain table; values are shown as text, never as markup."""
     table = Table(title=title, header_style="bold")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*[str(v) if v is not None else "" for v in row])
+        table.add_row(*[Text(str(v)) if v is not None else "" for v in row])
     console.print(table)
 
 

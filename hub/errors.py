@@ -13,7 +13,8 @@
     │   └── RecordError          one record was refused (validation); goes to dead letters
     ├── PagingLoopError          a paginator saw the same next-page token twice
     ├── QueryBuildError          a value cannot be placed safely in a SOQL/JQL query
-    └── MappingError             a record cannot be mapped (bad type, unknown value)
+    ├── MappingError             a record cannot be mapped (bad type, unknown value)
+    └── StoreError               the state store cannot be opened or used; names its URL
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "RateLimitedError",
     "RecordError",
     "RegistryError",
+    "StoreError",
     "TransientError",
 ]
 
@@ -109,6 +111,18 @@ class QueryBuildError(HubError):
 
 class MappingError(HubError):
     """A record does not fit its mapping (wrong type, unmapped value)."""
+
+
+class StoreError(HubError):
+    """The state store cannot be opened or used; the message names its URL (password masked).
+
+    ``config`` is True when the URL itself is unusable (a scheme or driver the
+    hub cannot use): a config problem. Otherwise the store it names failed.
+    """
+
+    def __init__(self, message: str, *, config: bool = False) -> None:
+        self.config = config
+        super().__init__(message)
 
 
 # A record-level failure goes to the dead letters and the batch goes on; anything

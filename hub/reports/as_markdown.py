@@ -9,18 +9,20 @@ from typing import TextIO
 from hub.reconcile.kpis import KpiReport
 from hub.reconcile.model import KIND_TITLES, Kind, ReconcileResult
 from hub.reports.figures import COLUMN_TITLES, COLUMNS, cells, kpi_figures
+from hub.visible import visible
 
 __all__ = ["md_escape", "write_kpis_markdown", "write_markdown"]
 
 # Backslash-escape what Markdown would read as syntax (tables, emphasis, links, raw HTML,
-# entities), so record values from the CRM and PM show as the text they are.
+# entities), so record values from the CRM and PM show as the text they are; control and
+# bidi characters are written as visible escapes (hub.visible).
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 def md_escape(value: str) -> str:
     """``value`` as the literal text of one table cell (newlines become ``<br>``)."""
-    return _NEWLINES.sub("<br>", _SPECIAL.sub(r"\\\1", value))
+    return _NEWLINES.sub("<br>", _SPECIAL.sub(r"\\\1", visible(value, keep="\r\n")))
 
 
 def _row(values: Iterable[str]) -> str:

@@ -4,7 +4,8 @@ Opening a store upgrades its database to the newest revision (``hub db
 upgrade`` does the same on its own). A database made before migrations
 existed (every table, no ``alembic_version``) is stamped with the first
 revision, which is that schema, then upgraded. On PostgreSQL an advisory lock
-keeps two processes from migrating at once.
+keeps two processes from migrating at once. A database that cannot be reached
+or written raises :class:`~hub.errors.StoreError` naming the store.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+
+from hub.store.opening import store_errors
 
 __all__ = [
     "BASELINE",
@@ -52,12 +55,17 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: never migrated)."""
-    with engine.connect() as connection:
+    with store_errors(engine.url), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the database to ``revision``; return the revision it was at before."""
+    with store_errors(engine.url):
+        return _upgrade(engine, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> str | None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
@@ -74,4 +82,5 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 def upgrade_sql(url: str, revision: str = "head") -> None:
     """Print the SQL of the upgrade for ``url``'s dialect (offline; nothing is run)."""
-    command.upgrade(alembic_config(url=url), revision, sql=True)
+    with store_errors(url):
+        command.upgrade(alembic_config(url=url), revision, sql=True)
