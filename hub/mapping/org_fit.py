@@ -26,7 +26,14 @@ from pathlib import Path
 
 from hub.config import HubConfig
 from hub.connector import KnowsOrgSchema
-from hub.errors import ConfigError, ConnectorError, Issue
+from hub.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    Issue,
+    RateLimitedError,
+    TransientError,
+)
 from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
 from hub.yamlio import load_yaml
 
@@ -167,6 +174,15 @@ def _absent(org: KnowsOrgSchema, emap: EntityMap, entity: str) -> set[str]:
         return set()
     try:
         return set(org.missing_fields(emap.object, asked))
+    except (TransientError, RateLimitedError):
+        raise
+    except AuthError as exc:
+        if exc.status != 403:  # credentials refused: nothing else would work either
+            raise
+        log.warning(
+            "cannot describe %s (%s), not shared with the user: %s", emap.object, entity, exc
+        )
+        return set()
     except ConnectorError as exc:
         log.warning(
             "could not learn which %s fields the org has (%s): %s", emap.object, entity, exc
@@ -191,6 +207,8 @@ def _money_rules(emap: EntityMap) -> list[FieldRule]:
 def _org_currency(org: KnowsOrgSchema) -> str | None:
     try:
         return org.default_currency()
+    except (TransientError, RateLimitedError, AuthError):
+        raise
     except ConnectorError as exc:
         log.warning("could not read the org's corporate currency: %s", exc)
         return None

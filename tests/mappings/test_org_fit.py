@@ -10,7 +10,7 @@ import pytest
 
 from hub.config import HubConfig, handoff_entities
 from hub.connector import KnowsOrgSchema
-from hub.errors import ConnectorError
+from hub.errors import AuthError, ConnectorError, TransientError
 from hub.mapping.engine import to_unified
 from hub.mapping.loader import load_mapping
 from hub.mapping.org_fit import fit_to_org, needed_fields
@@ -177,3 +177,34 @@ def test_handoff_entities_follow_the_enabled_handoffs() -> None:
     config = _config()
     assert handoff_entities(config, "crm") == {"Opportunity", "Note"}
     assert handoff_entities(config, "pm") == {"Project", "Risk"}
+
+
+class _Refusing(_Org):
+    def __init__(self, error: Exception) -> None:
+        super().__init__({})
+        self.error = error
+
+    def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        self.described.append(object_name)
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthError("invalid_client: client secret wrong", system="crm", status=401),
+        TransientError("GET /describe: connection refused", system="crm"),
+    ],
+)
+def test_wrong_credentials_or_an_unreachable_org_stop_at_once(
+    salesforce: MappingSpec, error: Exception
+) -> None:
+    org = _Refusing(error)
+    with pytest.raises(type(error)):
+        fit_to_org(salesforce, org, file="m.yaml")
+    assert len(org.described) == 1
+
+
+def test_an_object_not_shared_with_the_user_is_left_as_mapped(salesforce: MappingSpec) -> None:
+    org = _Refusing(AuthError("INSUFFICIENT_ACCESS", system="crm", status=403))
+    assert fit_to_org(salesforce, org, file="m.yaml").issues == []
