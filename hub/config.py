@@ -483,6 +483,7 @@ _CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
     ("day of week", 0, 7, _DAYS),
 )
 _CRON_STRICT = ("minute", "hour", "month")  # the others allow croniter's L and W
+_MAX_HINTED_TASKS = 1000
 _CRON_ITEM = re.compile(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$")
 
 
@@ -803,19 +804,18 @@ def _template_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
 
 def _task_issues(doc: YamlDocument, at: NodePath, tasks: list[Any]) -> list[Issue]:
     tasks = [t if isinstance(t, dict) else {} for t in tasks]
-    names = [t.get("name") for t in tasks]
+    names = {n for t in tasks if isinstance(n := t.get("name"), str)}
+    seen: set[str] = set()
     issues: list[Issue] = []
     for index, task in enumerate(tasks):
-        if isinstance(name := task.get("name"), str) and name in names[:index]:
+        if isinstance(name := task.get("name"), str) and name in seen:
             issues.append(_at(doc, (*at, index, "name"), f"task {name!r} is listed twice"))
+        if isinstance(name, str):
+            seen.add(name)
         if isinstance(parent := task.get("parent"), str) and parent not in names:
-            known = [n for n in names if isinstance(n, str)]
+            # A hint compares the name with every task: only for templates of a sane size.
+            hint = nearest_hint(parent, names) if len(names) <= _MAX_HINTED_TASKS else None
             issues.append(
-                _at(
-                    doc,
-                    (*at, index, "parent"),
-                    f"no task named {parent!r} in this template",
-                    nearest_hint(parent, known),
-                )
+                _at(doc, (*at, index, "parent"), f"no task named {parent!r} in this template", hint)
             )
     return issues
