@@ -69,6 +69,10 @@ class YamlDocument:
         """The line of ``path``, or of its nearest ancestor that has one."""
         return line_of(self.lines, path)
 
+    def issue(self, path: NodePath, message: str, hint: str | None = None) -> Issue:
+        """An issue about the node at ``path``, with its file and line."""
+        return Issue(self.file, self.line(path), format_path(path), message, hint)
+
 
 def line_of(lines: Mapping[NodePath, int], path: NodePath) -> int | None:
     """The line of ``path`` in ``lines``, falling back to its nearest ancestor."""
