@@ -692,7 +692,12 @@ def _connector_settings_issues(
         connector, settings = system.get("connector"), system.get("settings", {})
         if not isinstance(connector, str) or connector not in known:
             continue
-        model = getattr(connector_class(connector), "settings_model", None)
+        try:
+            model = getattr(connector_class(connector), "settings_model", None)
+        except Exception as exc:  # a third party's package that does not import
+            where = ("systems", name, "connector")
+            issues.append(_at(doc, where, f"connector {connector!r} cannot be loaded: {exc}"))
+            continue
         if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(settings, dict):
             issues += settings_issues(doc, ("systems", name, "settings"), settings, model)
     return issues

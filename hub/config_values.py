@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from hub.errors import Issue
 from hub.schema import did_you_mean
@@ -99,6 +97,9 @@ def store_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
 
 
 def _store_problem(url: str) -> str | None:
+    from sqlalchemy.engine import make_url  # lazy: most commands never open the store here
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -143,9 +144,9 @@ def _yaml_type_hint(error: ErrorDetails, at: NodePath) -> str | None:
     ):
         return None
     if isinstance(value, bool):
-        return "YAML reads yes, no, on, off, true and false as booleans: quote the text"
+        return "YAML reads yes, no, on, off, true and false as booleans: quote it to keep it text"
     if isinstance(value, int | float):
-        return f'YAML read a number ({value!r}): quote the text, e.g. "61.0"'
+        return f"YAML read this as the number {value!r}: quote it to keep it text"
     return None
 
 

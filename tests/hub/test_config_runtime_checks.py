@@ -360,13 +360,15 @@ def test_settings_yaml_typed_wrongly_name_file_line_and_why_at_run_time(config: 
         "systems.pm.settings.project_key",
     )
     assert issue.message == "Input should be a valid string"
-    assert issue.hint == "YAML reads yes, no, on, off, true and false as booleans: quote the text"
+    assert issue.hint == (
+        "YAML reads yes, no, on, off, true and false as booleans: quote it to keep it text"
+    )
 
     with pytest.raises(ConfigError) as caught:
         loaded.config.systems["crm"].parse_settings(SalesforceConfig)
     (issue,) = caught.value.issues
     assert (issue.line, issue.field) == (22, "systems.crm.settings.api_version")
-    assert issue.hint == 'YAML read a number (61.1): quote the text, e.g. "61.0"'
+    assert issue.hint == "YAML read this as the number 61.1: quote it to keep it text"
 
 
 def test_validate_checks_settings_against_a_connector_settings_model(
@@ -382,3 +384,22 @@ def test_validate_checks_settings_against_a_connector_settings_model(
         (34, "systems.pm.settings.project_key", "Input should be a valid string"),
     ]
     load_config(EXAMPLE, known_connectors=CONNECTORS, check_env=False)
+
+
+def test_a_connector_package_that_does_not_import_is_an_issue(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(name: str) -> type:
+        raise ImportError(f"No module named '{name}_sdk'")
+
+    monkeypatch.setattr("hub.registry.connector_class", broken)
+
+    issues = _issues(config)
+
+    assert [(i.field, i.message) for i in issues] == [
+        (
+            "systems.crm.connector",
+            "connector 'salesforce' cannot be loaded: No module named 'salesforce_sdk'",
+        ),
+        ("systems.pm.connector", "connector 'jira' cannot be loaded: No module named 'jira_sdk'"),
+    ]
