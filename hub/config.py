@@ -5,7 +5,9 @@ its credentials only by reference: an environment variable (``{env: VAR}``) or
 a Prefect Secret block (``{prefect_secret: NAME}``, read through
 :mod:`hub.secrets`); a secret never sits in the YAML. Secrets are resolved on
 use into ``SecretStr`` so they never print.
-:func:`load_config` checks a file and its mapping files and reports every problem at once.
+:func:`load_config` checks a file and its mapping files and reports every problem at once,
+values that would fail at run time included (:mod:`hub.config_values`) and templates
+against the variables they see (:mod:`hub.config_templates`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
+from hub.config_templates import TEMPLATE_CONTEXTS, handoff_template_issues, template_text_issues
+from hub.config_values import (
+    notify_url_issues,
+    schedule_issues,
+    settings_issues,
+    store_issues,
+    system_url_issues,
+)
 from hub.errors import ConfigError, Issue
 from hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from hub.mapping.loader import check_mapping, unified_path_problem
 from hub.mapping.spec import MappingSpec
-from hub.mapping.transforms import template_error
 from hub.model import Health, Severity
 from hub.schema import (
     did_you_mean,
@@ -33,9 +42,10 @@ from hub.schema import (
     validate_document,
 )
 from hub.secrets import resolve_secret
-from hub.yamlio import NodePath, YamlDocument, format_path, load_yaml
+from hub.yamlio import NodePath, YamlDocument, load_yaml
 
 __all__ = [
+    "MAX_TEXT",
     "AsanaWebhookConfig",
     "EnvSecret",
     "FeedbackToLeadConfig",
@@ -137,35 +147,30 @@ class SystemConfig(_Strict):
     )
 
     _name: str = PrivateAttr(default="")
+    _source: YamlDocument | None = PrivateAttr(default=None)
 
     @property
     def name(self) -> str:
         """The key this system has under ``systems:`` in the hub config."""
         return self._name or self.connector
 
-    def bind_name(self, name: str) -> None:
-        """Record the key this system has in the hub config."""
+    def bind_name(self, name: str, source: YamlDocument | None = None) -> None:
+        """Record the key this system has in the hub config, and the file it was read from."""
         self._name = name
+        self._source = source
 
     def parse_settings(self, model: type[_SettingsT]) -> _SettingsT:
         """Validate ``settings`` against a connector's model; every problem in one ConfigError.
 
         Raises:
-            ConfigError: naming ``systems.<name>.settings.<field>`` for each problem.
+            ConfigError: naming ``systems.<name>.settings.<field>`` for each problem, with
+                the file and line when the config was read by :func:`load_config`.
         """
-        try:
-            return model.model_validate(self.settings)
-        except ValidationError as exc:
-            issues = [
-                Issue(
-                    "<config>",
-                    None,
-                    ".".join(["systems", self.name, "settings", *map(str, err["loc"])]),
-                    err["msg"],
-                )
-                for err in exc.errors()
-            ]
-            raise ConfigError(issues) from None
+        source = self._source or YamlDocument(file="<config>", data=None)
+        issues = settings_issues(source, ("systems", self.name, "settings"), self.settings, model)
+        if issues:
+            raise ConfigError(issues)
+        return model.model_validate(self.settings)
 
     def secret(self, setting: str) -> SecretStr:
         """Resolve a credential; the error names system, setting and its source, never a value."""
@@ -197,12 +202,17 @@ class SystemConfig(_Strict):
         return setting in self.credentials
 
 
+MAX_TEXT = 10_000
+"""Longest free text of a template setting (a task's description); templates have the
+same limit, checked with their syntax (:data:`hub.mapping.templating.MAX_SOURCE`)."""
+
+
 class TemplateTaskConfig(_Strict):
     """One work-breakdown item."""
 
     name: str = Field(min_length=1, max_length=255)
-    description: str | None = None
-    parent: str | None = Field(default=None, description="Name of the parent task")
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
+    parent: str | None = Field(default=None, max_length=255, description="Name of the parent task")
     due_offset_days: int | None = Field(default=None, ge=0, description="Days after start")
 
 
@@ -213,10 +223,12 @@ class TemplateConfig(_Strict):
         description="Jinja2 template of the project name; sees `opportunity` and `account`"
     )
     product_template: str | None = Field(
-        default=None, description="The PM product's own template id, where it has templates"
+        default=None,
+        max_length=255,
+        description="The PM product's own template id, where it has templates",
     )
     manager_email: str | None = Field(
-        default=None, description="Project manager; default: the opportunity owner"
+        default=None, max_length=254, description="Project manager; default: the opportunity owner"
     )
     tasks: list[TemplateTaskConfig] = Field(default_factory=list)
 
@@ -262,7 +274,9 @@ class FeedbackToLeadConfig(_Strict):
         description="Template of the lead's last name (CRMs require one)",
     )
     lead_source: str | None = Field(
-        default="Customer Feedback", description="Lead source picklist value, if the CRM has one"
+        default="Customer Feedback",
+        max_length=255,
+        description="Lead source picklist value, if the CRM has one",
     )
     comment: str = Field(
         default="Handoff Hub: this {{ feedback.feedback_kind }} became CRM lead {{ lead_url }}",
@@ -471,19 +485,7 @@ def handoff_entities(config: HubConfig, system: str) -> set[str]:
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("secret", "token", "password")
-# Handoff settings that are Jinja2 templates (besides notify's title and body).
-_TEMPLATE_SETTINGS = ("lead_name", "comment", "risk_subject", "health_subject")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day of month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _DAYS),
-)
-_CRON_STRICT = ("minute", "hour", "month")  # the others allow croniter's L and W
-_CRON_ITEM = re.compile(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$")
+_MAX_HINTED_TASKS = 1000
 
 
 @dataclass(frozen=True)
@@ -529,15 +531,17 @@ def load_config(
     )
     mappings, issues = _load_mappings(doc, raw, base_dir, known_connectors)
     issues += _system_issues(doc, raw, known_connectors, check_env=check_env)
-    issues += _handoff_issues(doc, raw, mappings)
+    issues += _handoff_issues(doc, raw, mappings, check_env=check_env)
     issues += _template_issues(doc, raw)
+    issues += system_url_issues(doc, raw) + store_issues(doc, raw)
+    issues += _connector_settings_issues(doc, raw, known_connectors)
     config = None if invalid else _parse(doc, issues)
     issues = [*doc.issues, *invalid, *issues]
     issues = sorted(dict.fromkeys(issues), key=lambda i: (i.file != doc.file, i.file, i.line or 0))
     if issues or config is None:
         raise ConfigError(issues)
     for name, system in config.systems.items():
-        system.bind_name(name)
+        system.bind_name(name, doc)
     config.store.url = resolve_store_url(config.store.url, base_dir)
     return LoadedConfig(config, Path(path).resolve(), mappings, base_dir)
 
@@ -583,7 +587,7 @@ def _parse(doc: YamlDocument, issues: list[Issue]) -> HubConfig | None:
 
 
 def _at(doc: YamlDocument, path: NodePath, message: str, hint: str | None = None) -> Issue:
-    return Issue(doc.file, doc.line(path), format_path(path), message, hint)
+    return doc.issue(path, message, hint)
 
 
 def _secret_hint(path: NodePath) -> str | None:
@@ -671,20 +675,48 @@ def _system_issues(
     return issues
 
 
+def _connector_settings_issues(
+    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None
+) -> list[Issue]:
+    """Each system's ``settings`` against its connector's ``settings_model``, where declared.
+
+    The connector class is found through the registry (only with ``known``, the
+    registered names): the hub never imports a connector package by name.
+    """
+    if known is None:
+        return []
+    from hub.registry import connector_class  # lazy: loads the connector's package
+
+    issues: list[Issue] = []
+    for name, system in _dicts(raw.get("systems")).items():
+        connector, settings = system.get("connector"), system.get("settings", {})
+        if not isinstance(connector, str) or connector not in known:
+            continue
+        try:
+            model = getattr(connector_class(connector), "settings_model", None)
+        except Exception as exc:  # a third party's package that does not import
+            where = ("systems", name, "connector")
+            issues.append(_at(doc, where, f"connector {connector!r} cannot be loaded: {exc}"))
+            continue
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(settings, dict):
+            issues += settings_issues(doc, ("systems", name, "settings"), settings, model)
+    return issues
+
+
 def _handoff_issues(
-    doc: YamlDocument, raw: dict[str, Any], mappings: dict[str, MappingSpec]
+    doc: YamlDocument, raw: dict[str, Any], mappings: dict[str, MappingSpec], *, check_env: bool
 ) -> list[Issue]:
     issues: list[Issue] = []
     for handoff, settings in _dicts(raw.get("handoffs")).items():
         at: NodePath = ("handoffs", handoff)
         issues += _reference_issues(doc, at, settings, raw, mappings)
-        issues += _schedule_issues(doc, at, settings)
-        notify: Any = settings.get("notify") if isinstance(settings.get("notify"), dict) else {}
-        texts: list[tuple[NodePath, Any]] = [((k,), settings.get(k)) for k in _TEMPLATE_SETTINGS]
-        texts += [(("notify", part), notify.get(part)) for part in ("title", "body")]
-        for sub, text in texts:
-            if isinstance(text, str) and (error := template_error(text)):
-                issues.append(_at(doc, (*at, *sub), error))
+        issues += schedule_issues(doc, at, settings)
+        issues += handoff_template_issues(doc, at, settings)
+        notify = settings.get("notify")
+        if isinstance(notify, dict):
+            issues += notify_url_issues(
+                doc, (*at, "notify"), notify.get("urls"), check_env=check_env
+            )
         if handoff == "sync":
             issues += _sync_field_issues(doc, at, settings)
     return issues
@@ -699,43 +731,6 @@ def _sync_field_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]
             if isinstance(path, str) and (problem := unified_path_problem(entity, path)):
                 issues.append(_at(doc, (*at, "fields", index, role), *problem))
     return issues
-
-
-def _schedule_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]) -> list[Issue]:
-    schedule = settings.get("schedule")
-    if isinstance(schedule, str) and (problem := _cron_problem(schedule)) is not None:
-        return [
-            _at(
-                doc,
-                (*at, "schedule"),
-                f"{schedule!r} is not a cron expression{problem}",
-                "five fields: minute hour day month weekday, e.g. '*/15 * * * *'",
-            )
-        ]
-    return []
-
-
-def _cron_problem(schedule: str) -> str | None:
-    """Why a schedule is not a five-field cron expression (``""``: not five fields), or None.
-
-    Plain numbers, names, ranges, lists and steps are checked; anything else
-    (croniter's extensions such as ``L`` or ``5#2``) is left to the Prefect server.
-    """
-    parts = schedule.split()
-    if len(parts) != 5:
-        return ""
-    for text, (label, low, high, names) in zip(parts, _CRON_FIELDS, strict=True):
-        for item in text.lower().split(","):
-            match = _CRON_ITEM.match(item)
-            values = [v for v in match.groups()[1:3] if v is not None] if match else []
-            for value in values:
-                if value.isdigit() and not low <= int(value) <= high:
-                    return f": {label} {value} is out of range {low}-{high}"
-                if not value.isdigit() and value not in names and label in _CRON_STRICT:
-                    return f": {label} {value!r} is not a {'number or name' if names else 'number'}"
-            if match and match.group(4) is not None and int(match.group(4)) == 0:
-                return f": {label} step 0"
-    return None
 
 
 def _reference_issues(
@@ -793,9 +788,10 @@ def _entity_issues(
 
 def _template_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
+    context = TEMPLATE_CONTEXTS["templates", "name"]
     for key, template in _dicts(raw.get("templates")).items():
-        if isinstance(name := template.get("name"), str) and (error := template_error(name)):
-            issues.append(_at(doc, ("templates", key, "name"), error))
+        if isinstance(name := template.get("name"), str):
+            issues += template_text_issues(doc, ("templates", key, "name"), name, context)
         if isinstance(tasks := template.get("tasks"), list):
             issues += _task_issues(doc, ("templates", key, "tasks"), tasks)
     return issues
@@ -803,19 +799,18 @@ def _template_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
 
 def _task_issues(doc: YamlDocument, at: NodePath, tasks: list[Any]) -> list[Issue]:
     tasks = [t if isinstance(t, dict) else {} for t in tasks]
-    names = [t.get("name") for t in tasks]
+    names = {n for t in tasks if isinstance(n := t.get("name"), str)}
+    seen: set[str] = set()
     issues: list[Issue] = []
     for index, task in enumerate(tasks):
-        if isinstance(name := task.get("name"), str) and name in names[:index]:
+        if isinstance(name := task.get("name"), str) and name in seen:
             issues.append(_at(doc, (*at, index, "name"), f"task {name!r} is listed twice"))
+        if isinstance(name, str):
+            seen.add(name)
         if isinstance(parent := task.get("parent"), str) and parent not in names:
-            known = [n for n in names if isinstance(n, str)]
+            # A hint compares the name with every task: only for templates of a sane size.
+            hint = nearest_hint(parent, names) if len(names) <= _MAX_HINTED_TASKS else None
             issues.append(
-                _at(
-                    doc,
-                    (*at, index, "parent"),
-                    f"no task named {parent!r} in this template",
-                    nearest_hint(parent, known),
-                )
+                _at(doc, (*at, index, "parent"), f"no task named {parent!r} in this template", hint)
             )
     return issues

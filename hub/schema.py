@@ -348,6 +348,8 @@ def _message(error: SchemaError, *, hidden: bool = False) -> str:
     if kind == "pattern":
         shown = "the value" if hidden else repr(error.instance)
         return f"{shown} does not match the pattern {value}"
+    if kind == "maxLength" and isinstance(error.instance, str):
+        return f"is {len(error.instance):,} characters long; the limit is {value:,}"
     if hidden:
         return f"the value is not valid here ({kind} {value!r})"
     return str(error.message)

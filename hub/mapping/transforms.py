@@ -3,9 +3,9 @@
 Mapping files reference custom logic only by registered name (``transform:
 adf``), never by an import path or ``eval``. A transform has a read side
 (product value -> unified value) and a write side (unified -> product); a side
-left out passes the value through. Templates render in Jinja2's immutable
-sandbox with ``StrictUndefined``: an unknown variable is an error, and
-attributes starting with ``_`` (``''.__class__``) are refused.
+left out passes the value through. Templates render in the bounded Jinja2
+sandbox of :mod:`hub.mapping.templating`; its :func:`render_template` and
+:func:`template_error` are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-from hub.errors import MappingError, RegistryError
+from hub.errors import RegistryError
+from hub.mapping.templating import render_template, template_error
 
 __all__ = [
     "Transform",
@@ -189,64 +186,3 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
-
-
-# Templates --------------------------------------------------------------------
-
-
-def _finalize(value: Any) -> Any:
-    return "" if value is None else value
-
-
-class _HubSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, also refusing ``x._name`` lookups on dicts."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if attribute.startswith("_"):
-            return self.unsafe_undefined(obj, attribute)
-        return super().getattr(obj, attribute)
-
-
-_ENV = _HubSandbox(
-    undefined=StrictUndefined, autoescape=False, finalize=_finalize, keep_trailing_newline=False
-)
-
-
-@lru_cache(maxsize=512)
-def _compiled(source: str) -> Template:
-    return _ENV.from_string(source)
-
-
-def template_error(source: str) -> str | None:
-    """Why ``source`` is not a valid template (syntax, unknown filter or test), or ``None``."""
-    try:
-        _ENV.compile(source)
-    except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
-        return f"template does not parse (template line {line}): {exc}"
-    return None
-
-
-def render_template(source: str, context: Mapping[str, Any]) -> str:
-    """Render a template in the sandbox.
-
-    Args:
-        source: Jinja2 template text.
-        context: Variables the template sees.
-
-    Returns:
-        The rendered text.
-
-    Raises:
-        MappingError: The template is invalid, names an undefined variable or
-            tries something the sandbox refuses.
-    """
-    try:
-        return _compiled(source).render(dict(context))
-    except TemplateError as exc:
-        raise MappingError(f"template {_short(source)}: {exc}") from None
-
-
-def _short(text: str, limit: int = 60) -> str:
-    shown = text if len(text) <= limit else text[: limit - 3] + "..."
-    return repr(shown)
