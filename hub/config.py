@@ -444,6 +444,26 @@ class WebhooksConfig(_Strict):
     queue_size: int = Field(
         default=1000, ge=1, description="Deliveries waiting for the worker; when full: 503"
     )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest a delivery's body may take to arrive; slower clients get 408 "
+        "(HubSpot waits 5 s for an answer, Asana 10 s, then deliver again)",
+    )
+    head_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest a request's line and headers may take before the connection "
+        "is closed (a client that opens a connection and sends nothing)",
+    )
+    max_connections: int = Field(
+        default=500,
+        ge=1,
+        description="Open connections past which a new request is answered 503, so that slow "
+        "clients cannot use up the process's file descriptors",
+    )
     hubspot: HubSpotWebhookConfig | None = None
     jira: JiraWebhookConfig | None = None
     asana: AsanaWebhookConfig | None = None

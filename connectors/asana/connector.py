@@ -67,6 +67,8 @@ class AsanaConnector:
     where_value = staticmethod(record_where.where_value)
 
     name: ClassVar[str] = "asana"
+    settings_model: ClassVar[type[AsanaConfig]] = AsanaConfig
+    """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.READ_CHANGES,

@@ -56,6 +56,8 @@ class HubSpotConnector:
     """Read and write HubSpot CRM records through the v3 objects and v4 associations APIs."""
 
     name: ClassVar[str] = "hubspot"
+    settings_model: ClassVar[type[HubSpotConfig]] = HubSpotConfig
+    """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.READ_CHANGES,

@@ -66,6 +66,8 @@ class JiraConnector:
     where_value = staticmethod(record_where.where_value)
 
     name: ClassVar[str] = "jira"
+    settings_model: ClassVar[type[JiraConfig]] = JiraConfig
+    """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.READ_CHANGES,

@@ -58,6 +58,8 @@ class SalesforceConnector:
     """Read and write Salesforce records through the REST API."""
 
     name: ClassVar[str] = "salesforce"
+    settings_model: ClassVar[type[SalesforceConfig]] = SalesforceConfig
+    """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.READ_CHANGES,

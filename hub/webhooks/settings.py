@@ -174,6 +174,9 @@ def webhook_config(
         port=section.port,
         replay_window=float(section.replay_window_seconds),
         queue_size=section.queue_size,
+        body_timeout=float(section.body_timeout_seconds),
+        head_timeout=float(section.head_timeout_seconds),
+        max_connections=section.max_connections,
     )
     if (hs := section.hubspot) is not None:
         system = _system(loaded, "hubspot", hs.system, issues)

@@ -131,6 +131,8 @@ def test_webhook_config_resolves_systems_and_secrets(
         hub_config,
         {
             "port": 9001,
+            "body_timeout_seconds": 4,
+            "max_connections": 50,
             "hubspot": {"client_secret": {"env": "HUB_WHCFG_HS"}},
             "asana": {"names": ["delivery", "sales-ops"]},
         },
@@ -138,6 +140,7 @@ def test_webhook_config_resolves_systems_and_secrets(
     loaded = load_config(hub_config, known_connectors=known_connectors())
     settings = webhook_config(loaded)
     assert settings.port == 9001 and settings.replay_window == 300
+    assert (settings.body_timeout, settings.head_timeout, settings.max_connections) == (4, 10, 50)
     assert settings.hubspot is not None and settings.hubspot.system == "crm"
     portal = loaded.config.systems["crm"].settings["portal_id"]
     assert settings.hubspot.portal_id == portal, "from the HubSpot system's settings"
