@@ -63,12 +63,6 @@ def _unknown_role(_folder: Path, request: pytest.FixtureRequest) -> str:
 
 
 CASES = {
-    "mongodb-url": Case(
-        lambda _folder, _request: f"mongodb://hub:{PASSWORD}@127.0.0.1:27017/hub",
-        2,
-        "store.url mongodb://hub:***@127.0.0.1:27017/hub",
-        ("not a database the hub can use", "sqlite:///", "postgresql+psycopg://"),
-    ),
     "read-only-sqlite": Case(
         _empty_read_only, 1, "state store sqlite:///file:", ("readonly", "writable")
     ),
@@ -144,3 +138,15 @@ def test_a_store_that_fails_while_in_use_is_named_too(tmp_path: Path) -> None:
     _assert_one_line(
         runner.invoke(app, discard), 1, f"state store sqlite:///file:{path}", "readonly"
     )
+
+
+def test_a_store_url_the_hub_cannot_use_is_a_config_problem_with_its_line(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, f"mongodb://hub:{PASSWORD}@127.0.0.1:27017/hub")
+    for command in COMMANDS:
+        result = runner.invoke(app, [*command, "-c", str(config)])
+        output = result.output
+        assert result.exit_code == 2, output
+        assert "Traceback" not in output and PASSWORD not in output, output
+        assert "store.url" in output and "supported: sqlite, postgresql" in output, output

@@ -94,12 +94,18 @@ def hub_config_for(mapping: Path, folder: Path) -> Path:
     named = re.search(r"^system:\s*([a-z_]+)", mapping.read_text(encoding="utf-8"), re.M)
     connector = named.group(1) if named else "salesforce"
     config = folder / "hub.yaml"
+    settings = REQUIRED_SETTINGS.get(connector)
     config.write_text(
         f"version: 1\nsystems:\n  {connector}:\n    connector: {connector}\n"
-        f"    base_url: https://{connector}.example.com\n    mapping: {json.dumps(str(mapping))}\n",
+        f"    base_url: https://{connector}.example.com\n    mapping: {json.dumps(str(mapping))}\n"
+        + (f"    settings: {json.dumps(settings)}\n" if settings else ""),
         encoding="utf-8",
     )
     return config
+
+
+REQUIRED_SETTINGS = {"jira": {"project_key": "DEL"}}
+"""The settings a connector cannot do without, so that the mapping's problem is the only one."""
 
 
 def _set_environment(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ EXPECTED: dict[str, tuple[int, str, str, str | None]] = {
         None,
     ),
     "unknown-template.yaml": (
-        19,
+        20,
         "handoffs.won_to_project.template",
         "no template 'standard-delivry'",
         "did you mean 'standard-delivery'?",

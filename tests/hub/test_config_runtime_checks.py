@@ -349,7 +349,13 @@ def _wrong_types(config: Path) -> Path:
 
 
 def test_settings_yaml_typed_wrongly_name_file_line_and_why_at_run_time(config: Path) -> None:
-    loaded = load_config(_wrong_types(config), known_connectors=CONNECTORS)
+    with pytest.raises(ConfigError) as refused:  # validate knows the connectors' settings
+        load_config(_wrong_types(config), known_connectors=CONNECTORS)
+    assert {i.field for i in refused.value.issues} == {
+        "systems.pm.settings.project_key",
+        "systems.crm.settings.api_version",
+    }
+    loaded = load_config(_wrong_types(config))  # loaded without the registry: run time tells
 
     with pytest.raises(ConfigError) as caught:
         loaded.config.systems["pm"].parse_settings(JiraConfig)
