@@ -102,6 +102,7 @@ def test_a_rejected_credential_ends_with_one_error_line(
 
 
 @pytest.mark.prefect
+@pytest.mark.reliability  # the same path as a rejected credential; ~15 s of Prefect start
 def test_an_unreachable_host_ends_with_one_error_line(
     folder: Path, served: dict[str, RunningSandbox]
 ) -> None:
