@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config import EnvSecret, SystemConfig
+from hub.config import EnvSecret, RateLimitConfig, SystemConfig
 from hub.connector import Connector, FilterValue
 from hub.registry import connector_class
 from hub.sandboxkit import Faults, Sandbox
@@ -49,6 +49,9 @@ class ContractCase:
         missing_id: A well-formed id of a record that does not exist.
         settings: Extra connector settings on top of the sandbox's.
         base_url: Host the in-process transport answers for.
+        rate_limit: ``(requests, per_seconds)`` for the suite's connector, where the
+            connector's own pacing of the product's published limits would only make
+            the suite wait (None: the connector's default).
     """
 
     connector: str
@@ -65,6 +68,7 @@ class ContractCase:
     page_size: int = 5
     settings: Mapping[str, Any] = field(default_factory=dict)
     base_url: str = "http://sandbox.test"
+    rate_limit: tuple[int, float] | None = None
 
 
 def build_connector(
@@ -94,6 +98,11 @@ def build_connector(
         credentials=credentials,
         settings={**sandbox.settings, **case.settings},
         max_retries=max_retries,
+        rate_limit=(
+            RateLimitConfig(requests=case.rate_limit[0], per_seconds=case.rate_limit[1])
+            if case.rate_limit
+            else None
+        ),
     )
     system.bind_name(case.connector)
     cls = connector_class(case.connector)

@@ -50,5 +50,6 @@ def contract_case() -> ContractCase:
         where={"issuetype": "Task"},
         batch_size=50,
         page_size=10,
+        rate_limit=(1000, 1.0),  # updates go one issue a call: paced, they only wait
         base_url="https://contract.atlassian.net",
     )
