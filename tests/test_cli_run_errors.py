@@ -90,6 +90,7 @@ def _assert_one_clean_error(done: subprocess.CompletedProcess[str], expected: st
 
 
 @pytest.mark.prefect
+@pytest.mark.reliability  # a cold Prefect start in a subprocess (~25 s); make test checks the filter
 def test_a_rejected_credential_ends_with_one_error_line(
     folder: Path, served: dict[str, RunningSandbox]
 ) -> None:
@@ -102,7 +103,7 @@ def test_a_rejected_credential_ends_with_one_error_line(
 
 
 @pytest.mark.prefect
-@pytest.mark.reliability  # the same path as a rejected credential; ~15 s of Prefect start
+@pytest.mark.reliability  # the same path as a rejected credential
 def test_an_unreachable_host_ends_with_one_error_line(
     folder: Path, served: dict[str, RunningSandbox]
 ) -> None:
