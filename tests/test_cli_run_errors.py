@@ -90,7 +90,7 @@ def _assert_one_clean_error(done: subprocess.CompletedProcess[str], expected: st
 
 
 @pytest.mark.prefect
-@pytest.mark.reliability  # a cold Prefect start in a subprocess (~25 s); make test checks the filter
+@pytest.mark.reliability  # a cold Prefect start (~25 s); make test checks the log filter
 def test_a_rejected_credential_ends_with_one_error_line(
     folder: Path, served: dict[str, RunningSandbox]
 ) -> None:
