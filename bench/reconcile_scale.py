@@ -175,7 +175,11 @@ def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
                 assignee=people.get(str(email).lower()),
                 priority="Medium",
                 duedate=DUE_DATE,
-                custom={"customfield_10050": amount, "customfield_10051": account},
+                custom={
+                    "customfield_10050": amount,
+                    "customfield_10051": account,
+                    "customfield_10053": "USD",
+                },
                 properties={
                     "handoff-hub": {
                         "source": source,

@@ -180,7 +180,12 @@ def demo(
     debug: DebugOption = False,
 ) -> None:
     """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
-    from hub.demo import demo_environment, sandbox_profiles, stage_delivery_events
+    from hub.demo import (
+        demo_environment,
+        sandbox_profiles,
+        stage_budget_change,
+        stage_delivery_events,
+    )
 
     with admin_errors():
         profiles = sandbox_profiles(sandbox_profile or (), (crm, pm))
@@ -206,6 +211,8 @@ def demo(
         _print_links(env.config_path)
         projects = [lk.target_key or lk.target_id for lk in _links(env.config_path)]
         events = stage_delivery_events(env.sandboxes[pm].sandbox, projects)
+        if budget := stage_budget_change(env.sandboxes[pm].sandbox, projects):
+            events.append(budget)
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)

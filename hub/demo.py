@@ -12,12 +12,14 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hub.errors import ConfigError, Issue
+from hub.model import money_text
 from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.sandboxkit import Sandbox
 from hub.schema import nearest_hint
@@ -28,6 +30,8 @@ __all__ = [
     "example_for",
     "examples_dir",
     "sandbox_profiles",
+    "stage_budget_change",
+    "stage_delivery_events",
     "write_sandbox_config",
 ]
 
@@ -179,3 +183,20 @@ def stage_delivery_events(pm_sandbox: Sandbox, projects: Sequence[str]) -> list[
             key = state.add_feedback(project, "Customer asks for the analytics add-on", "upsell")
             events.append(f"{project}: upsell idea {key}")
     return events
+
+
+def stage_budget_change(pm_sandbox: Sandbox, projects: Sequence[str]) -> str | None:
+    """Change one project's budget in the project tool, an EUR one where there is one.
+
+    What a project manager might do by hand; the demo's reconcile then finds the
+    budget no longer matches its deal. Returns the line to print, or None when
+    the sandbox has no ``set_budget`` helper.
+    """
+    state: Any = getattr(pm_sandbox, "state", None)
+    if state is None or not hasattr(state, "set_budget") or not projects:
+        return None
+    currencies = {project: state.budget_currency(project) for project in projects}
+    chosen = next((p for p, c in currencies.items() if c == "EUR"), projects[0])
+    state.set_budget(chosen, 1000.0)
+    amount = money_text(Decimal(1000), currencies[chosen])
+    return f"{chosen}: budget set to {amount} by hand (the deal says otherwise)"

@@ -49,6 +49,7 @@ __all__ = [
     "at_path",
     "dump",
     "json_at",
+    "money_text",
 ]
 
 
@@ -62,22 +63,43 @@ UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
 
 
 class Money(BaseModel):
-    """An amount in one currency; never a float."""
+    """An amount in one currency; never a float.
+
+    ``currency`` is None when the source does not say (a project tool's number
+    field with no currency beside it): such an amount is shown and reported as
+    of unknown currency, never taken for the org's usual one.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     amount: Decimal
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code")
+    currency: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code; None when the source does not say",
+    )
 
     @field_validator("currency")
     @classmethod
-    def _upper(cls, value: str) -> str:
+    def _upper(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.isalpha():
             raise ValueError(f"currency {value!r} is not an ISO 4217 code")
         return value.upper()
 
     def __str__(self) -> str:
-        return f"{self.amount:,.2f} {self.currency}"
+        return money_text(self.amount, self.currency)
+
+
+def money_text(amount: Decimal | float | str, currency: str | None) -> str:
+    """An amount as people read it: ``EUR 480,500.00``; ``480,500.00 (currency unknown)``."""
+    try:
+        figure = f"{Decimal(str(amount)):,.2f}"
+    except (ArithmeticError, ValueError):
+        figure = str(amount)
+    return f"{currency} {figure}" if currency else f"{figure} (currency unknown)"
 
 
 class Stage(StrEnum):
@@ -348,7 +370,27 @@ def template_view(entity: Entity) -> dict[str, Any]:
     :func:`dump` leaves out empty ones) would fail ``{{ opportunity.amount }}``
     for a deal without an amount; present as None, it renders empty.
     """
-    return entity.model_dump(mode="json")
+    return _money_as_text(entity.model_dump(mode="json"))
+
+
+class MoneyView(dict[str, Any]):
+    """A money value in a template: ``{{ opportunity.amount }}`` reads ``EUR 480,500.00``.
+
+    ``.amount`` and ``.currency`` still give the parts.
+    """
+
+    def __str__(self) -> str:
+        return money_text(self.get("amount", ""), self.get("currency"))
+
+
+def _money_as_text(data: dict[str, Any]) -> dict[str, Any]:
+    for key, value in data.items():
+        if type(value) is dict:
+            if value.keys() == {"amount", "currency"}:
+                data[key] = MoneyView(value)
+            else:
+                _money_as_text(value)
+    return data
 
 
 def blank_view(kind: type[Entity]) -> dict[str, Any]:

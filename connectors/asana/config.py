@@ -72,6 +72,14 @@ class AsanaConfig(BaseModel):
         pattern=_FIELD_REF,
         description="Number custom field holding the budget: its gid or name",
     )
+    budget_currency_field: str = Field(
+        default=settings.DEFAULT_FIELD_NAMES["budget_currency"],
+        pattern=_FIELD_REF,
+        description=(
+            "Text custom field holding the budget's ISO currency code (Asana number"
+            " fields carry none): its gid or name"
+        ),
+    )
     crm_id_field: str = Field(
         default=settings.DEFAULT_FIELD_NAMES["crm_id"],
         pattern=_FIELD_REF,
@@ -107,6 +115,7 @@ class AsanaConfig(BaseModel):
         """Logical custom field name (``budget``, ``crm_id``...) -> configured gid or name."""
         return {
             "budget": self.budget_field,
+            "budget_currency": self.budget_currency_field,
             "crm_id": self.crm_id_field,
             "health": self.health_field,
             "customer": self.customer_field,

@@ -145,6 +145,7 @@ class AsanaSandbox:
             "workspace_gid": seeded.WORKSPACE,
             "team_gid": seeded.TEAM,
             "budget_field": seeded.BUDGET_FIELD,
+            "budget_currency_field": seeded.BUDGET_CURRENCY_FIELD,
             "crm_id_field": seeded.CRM_ID_FIELD,
             "health_field": seeded.HEALTH_FIELD,
             "customer_field": seeded.CUSTOMER_FIELD,

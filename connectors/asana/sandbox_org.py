@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from connectors.asana.sandbox_profile import AsanaWorkspaceProfile
 from connectors.asana.sandbox_seed import (
+    BUDGET_CURRENCY_FIELD,
     BUDGET_FIELD,
     CRM_ID_FIELD,
     CUSTOMER_FIELD,
@@ -44,7 +45,7 @@ PADDED_NAMES = {
 
 ABSENT_FIELDS = {
     DELIVERY_PROJECTS[1]: (FEEDBACK_FIELD, RISK_FIELD, PRIORITY_FIELD),
-    DELIVERY_PROJECTS[2]: (BUDGET_FIELD, HEALTH_FIELD, CUSTOMER_FIELD),
+    DELIVERY_PROJECTS[2]: (BUDGET_FIELD, BUDGET_CURRENCY_FIELD, HEALTH_FIELD, CUSTOMER_FIELD),
     DELIVERY_PROJECTS[3]: (CRM_ID_FIELD,),
 }
 """Project gid -> the custom fields it lacks when ``custom_fields_absent`` is on."""

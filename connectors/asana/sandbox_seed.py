@@ -1,7 +1,7 @@
 """Realistic, seeded sample data for the Asana sandbox.
 
 An organization "Acme Delivery" with a Delivery team and a Sales Ops team;
-custom fields Budget (number, USD), CRM ID (text), Health (enum
+custom fields Budget (number) with Budget currency (text), CRM ID (text), Health (enum
 Green/Amber/Red), Customer (text) and Priority (enum); a "Standard delivery"
 project template; four delivery projects, each stamped with the won deal it
 came from, with sections, tasks, subtasks, assignees and due dates (some past
@@ -32,6 +32,7 @@ from connectors.asana.sandbox_store import AsanaStore
 
 __all__ = [
     "API_USER_EMAIL",
+    "BUDGET_CURRENCY_FIELD",
     "BUDGET_FIELD",
     "CRM_ID_FIELD",
     "CUSTOMER_FIELD",
@@ -60,6 +61,7 @@ CUSTOMER_FIELD = "1209000000000104"
 PRIORITY_FIELD = "1209000000000105"
 FEEDBACK_FIELD = "1209000000000106"
 RISK_FIELD = "1209000000000107"
+BUDGET_CURRENCY_FIELD = "1209000000000108"
 TEMPLATE = "1209000000000201"
 DELIVERY_PROJECTS = (
     "1209000000000301",
@@ -80,6 +82,7 @@ _FEEDBACK = (
 )
 _FIELDS = [
     BUDGET_FIELD,
+    BUDGET_CURRENCY_FIELD,
     CRM_ID_FIELD,
     HEALTH_FIELD,
     CUSTOMER_FIELD,
@@ -172,8 +175,14 @@ def _structure(store: AsanaStore) -> None:
             "number",
             "Contract amount of the won deal",
             precision=2,
-            format="currency",
-            currency_code="USD",
+        )
+    )
+    store.add_field(
+        CustomField(
+            BUDGET_CURRENCY_FIELD,
+            "Budget currency",
+            "text",
+            "ISO currency code of the budget (USD, EUR, ...)",
         )
     )
     store.add_field(CustomField(CRM_ID_FIELD, "CRM ID", "text", "Source deal in the CRM"))
@@ -289,6 +298,7 @@ def _project(
         field_settings=list(_FIELDS),
         values={
             BUDGET_FIELD: float(rng.randrange(40, 400) * 1000),
+            BUDGET_CURRENCY_FIELD: "EUR" if number % 3 == 1 else "USD",
             CRM_ID_FIELD: deal,
             HEALTH_FIELD: health.gid,
             CUSTOMER_FIELD: company,

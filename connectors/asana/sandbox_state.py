@@ -160,6 +160,16 @@ class AsanaState:
         """Set a project's Health field (green, amber, red)."""
         self.modify_project(project, fields={"Health": health.capitalize()})
 
+    def set_budget(self, project: str, amount: float) -> None:
+        """Change a project's Budget as its owner would."""
+        self.modify_project(project, fields={"Budget": amount})
+
+    def budget_currency(self, project: str) -> str | None:
+        """The currency a project's budget is in (its Budget currency field)."""
+        with self.store.lock:
+            currency = self._project(project).values.get(self._field("Budget currency").gid)
+        return str(currency) if currency else None
+
     def modify(self, gid: str, **changes: Any) -> None:
         """Change a task as a person would (``name=``, ``completed=``, ``fields={...}``)."""
         with self.store.lock:

@@ -106,6 +106,7 @@ STAMP_LINE_PREFIX: Final = "Handoff Hub source: "
 custom field is missing (and what a person sees in Asana)."""
 DEFAULT_FIELD_NAMES: Final[dict[str, str]] = {
     "budget": "Budget",
+    "budget_currency": "Budget currency",
     "crm_id": "CRM ID",
     "health": "Health",
     "customer": "Customer",

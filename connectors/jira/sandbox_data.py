@@ -215,6 +215,7 @@ FIELDS = (
     _custom(10050, "Budget", "number", "number", "float"),
     _custom(10051, "Customer", "text", "string", "textfield"),
     _custom(10052, "Delivery health", "option", "option", "select", ("Green", "Amber", "Red")),
+    _custom(10053, "Budget currency", "text", "string", "textfield"),
 )
 
 

@@ -197,6 +197,7 @@ def _engagement(
         duedate=(anchor + dt.timedelta(days=rng.randrange(20, 120))).date(),
         custom={
             "customfield_10050": float(rng.randrange(50, 5000) * 100),
+            "customfield_10053": "EUR" if n % 3 == 1 else "USD",
             "customfield_10051": customer,
             "customfield_10052": {"value": rng.choice(_HEALTH)},
         },

@@ -144,6 +144,16 @@ class JiraState:
         """Set an Epic's Health field (green, amber, red)."""
         self.modify(project, customfield_10052={"value": health.capitalize()})
 
+    def set_budget(self, project: str, amount: float) -> None:
+        """Change an Epic's Budget as its manager would."""
+        self.modify(project, customfield_10050=amount)
+
+    def budget_currency(self, project: str) -> str | None:
+        """The currency an Epic's budget is in (its Budget currency field)."""
+        with self.store.lock:
+            currency = self._issue(project).custom.get("customfield_10053")
+        return str(currency) if currency else None
+
     def modify(self, key: str, **changes: Any) -> None:
         """Change fields as a user would, then bump ``updated``.
 

@@ -272,14 +272,29 @@ def _write_field(
         if explicit:
             _put(payload, rule.path, None)
         return
-    if rule.type == "money" and rule.currency_path:
-        _put(payload, rule.currency_path, money_parts(value)[1])
+    if rule.type == "money":
+        _put_currency(payload, rule, money_parts(value)[1])
     if rule.map is not None:
         value = _map_write(rule, value)
     value = product_value(rule.type, value)
     if rule.transform:
         value = run_transform(rule.transform, value, "write")
     _put(payload, rule.path, value)
+
+
+def _put_currency(payload: dict[str, Any], rule: FieldRule, currency: str | None) -> None:
+    """Write the amount's currency where the rule keeps it.
+
+    A field of one fixed currency refuses an amount in another (or of unknown currency).
+    """
+    if rule.currency_path:
+        _put(payload, rule.currency_path, currency)
+    elif rule.currency and (currency or "").upper() != rule.currency.upper():
+        held = currency or "of unknown currency"
+        raise ValueProblem(
+            f"the amount is {held}, but this field holds {rule.currency.upper()} amounts only"
+            " (map its currency with currency_path to write other currencies)"
+        )
 
 
 def _below(payload: dict[str, Any], root: str | None) -> dict[str, Any]:

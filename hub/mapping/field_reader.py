@@ -189,12 +189,9 @@ def _kind_reader(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | N
         fixed = rule.currency
 
         def money(value: Any, raw: Mapping[str, Any]) -> Any:
-            currency = currency_of(raw) or fixed
-            if not currency:
-                raise ValueProblem(
-                    "money needs a currency (currency_path is empty, no currency set)"
-                )
-            return {"amount": to_decimal(value), "currency": str(currency)}
+            found = currency_of(raw)
+            currency = str(found).strip() if found is not None else ""
+            return {"amount": to_decimal(value), "currency": currency or fixed or None}
 
         return money
     convert = converter(rule.type)

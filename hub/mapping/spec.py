@@ -111,12 +111,19 @@ class FieldRule(_Strict):
     )
     type: FieldType | None = Field(default=None, description="Kind of value")
     currency_path: str | None = Field(
-        default=None, description="money: JMESPath of the ISO currency code in the record"
+        default=None,
+        description=(
+            "money: JMESPath of the ISO currency code in the record; written with the"
+            " amount. An empty one reads as `currency`, else as of unknown currency"
+        ),
     )
     currency: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z]{3}$",
-        description="money: fixed ISO currency code (fallback when currency_path is empty)",
+        description=(
+            "money: the ISO currency code of a field that holds one currency (an amount"
+            " in another is refused), or the fallback when currency_path is empty"
+        ),
     )
     default: Any = Field(default=None, description="Value used when the source is empty")
     direction: Direction = Field(default="both", description="read, write or both")

@@ -1,7 +1,7 @@
 """Field drift: where a linked deal and project disagree on a field the hub maps.
 
 The fields compared are those won-to-project writes from the deal (contract
-amount as budget, in the same currency; account name; deal owner as project
+amount as budget, with its currency; account name; deal owner as project
 manager, matched by e-mail) and every field the sync handoff keeps in step
 (status, dates, percent complete, ...), each only where both mappings read it.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.config import SyncConfig
 from hub.mapping.spec import MappingSpec
-from hub.model import Money, Opportunity, Project, json_at
+from hub.model import Money, Opportunity, Project, json_at, money_text
 
 __all__ = ["DealSide", "FieldPair", "drift_pairs", "pair_values", "show"]
 
@@ -137,7 +137,8 @@ def pair_values(
 ) -> tuple[Any, Any] | None:
     """The deal's and the project's value of a pair, comparable; None when not comparable.
 
-    Not comparable: amounts in different currencies, a deal owner who has
+    Amounts compare with their currencies: a budget in another currency than
+    the deal's, or of unknown currency, differs. Not comparable: a deal owner who has
     no account in the project tool (the manager cannot be set to them), and an
     account name the deal cannot read (an account hidden by sharing).
     """
@@ -149,12 +150,7 @@ def pair_values(
         have = project.manager.ref(pm_system) if project.manager else None
         return want, have
     if pair.pm == "budget":
-        amount, budget = deal.amount, project.budget
-        if amount is None or budget is None:
-            return (amount, budget) if amount != budget else None
-        if amount.currency != budget.currency:
-            return None
-        return amount.amount, budget.amount
+        return deal.amount, project.budget
     crm_value = deal.values.get(pair.crm)
     if pair.crm == "account.name" and crm_value is None:
         return None  # the deal's account is one the integration user cannot read
@@ -175,7 +171,7 @@ def show(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping) and {"amount", "currency"} <= set(value):
-        return f"{value['amount']} {value['currency']}"
+        return money_text(value["amount"], value.get("currency"))
     return str(value)
 
 

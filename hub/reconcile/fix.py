@@ -53,11 +53,12 @@ MAX_ROUNDS = 3
 log = logging.getLogger("hub.reconcile")
 
 # Project fields that won-to-project's pairs are written through, first match wins.
-_PROJECT_WRITES = {
-    "budget": ("budget", "budget.amount"),
-    "account.name": ("account.name", "account"),
-    "manager": ("manager.ref",),
+_PROJECT_WRITES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "budget": (("budget",), ("budget.amount", "budget.currency")),
+    "account.name": (("account.name",), ("account",)),
+    "manager": (("manager.ref",),),
 }
+"""A compared project field -> the write rules that set it, first mapped group wins."""
 
 
 def reconcile(
@@ -278,7 +279,7 @@ class _Repair:
             only = [
                 name
                 for pair in drifted
-                if (name := _writable(_PROJECT_WRITES.get(pair.pm, ()), writable)) is not None
+                for name in _writable(_PROJECT_WRITES.get(pair.pm, ()), writable)
             ]
             if not only:
                 self.counts["drift: not writable"] += len(drifted)
@@ -316,5 +317,9 @@ def _fixable(result: ReconcileResult) -> set[tuple[str, str | None, str | None, 
     }
 
 
-def _writable(candidates: Sequence[str], writable: Iterable[str]) -> str | None:
-    return next((c for c in candidates if c in writable), None)
+def _writable(groups: Sequence[tuple[str, ...]], writable: Iterable[str]) -> list[str]:
+    mapped = set(writable)
+    for group in groups:
+        if found := [name for name in group if name in mapped]:
+            return found
+    return []

@@ -3,7 +3,7 @@
 Computed from the same streamed pass as reconciliation (deals, their links and
 linked projects) plus the store's feedback-to-lead links. A deal's won date is
 its close date (the date the CRM records a deal as won); a project's creation
-is when its link was first recorded.
+is when its link was first recorded. Money is summed per currency, never across.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["KpiReport", "percentile"]
+from hub.model import Money
+
+__all__ = ["UNKNOWN_CURRENCY", "KpiReport", "percentile"]
 
 
 @dataclass
@@ -33,6 +35,20 @@ class KpiReport:
     amount: dict[str, Decimal] = field(default_factory=dict)
     budget_differs: int = 0
     feedback_leads: int = 0
+
+    def add_budget(self, budget: Money, deal_amount: Money | None) -> None:
+        """Count a project's budget under its currency (``unknown`` when it has none).
+
+        It differs from its deal's amount in amount or in currency (an unknown
+        currency differs from every known one).
+        """
+        _add(self.budget, budget)
+        if deal_amount is not None and deal_amount != budget:
+            self.budget_differs += 1
+
+    def add_amount(self, amount: Money) -> None:
+        """Count a won deal's amount under its currency."""
+        _add(self.amount, amount)
 
     @property
     def share_with_project(self) -> float | None:
@@ -57,6 +73,15 @@ class KpiReport:
             "projects_budget_differs": self.budget_differs,
             "feedback_leads": self.feedback_leads,
         }
+
+
+UNKNOWN_CURRENCY = "unknown"
+"""The key of amounts whose currency the source does not say."""
+
+
+def _add(totals: dict[str, Decimal], money: Money) -> None:
+    key = money.currency or UNKNOWN_CURRENCY
+    totals[key] = totals.get(key, Decimal(0)) + money.amount
 
 
 def percentile(values: list[float], pct: float) -> float | None:

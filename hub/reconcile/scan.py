@@ -30,7 +30,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any
 
 from hub.config import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
@@ -229,8 +228,7 @@ class Reconciler:
                 is_won = opp.stage is Stage.WON
                 in_window = is_won and self._in_window(opp.close_date)
                 if in_window and opp.amount is not None:
-                    total = self.kpis.amount.get(opp.amount.currency, Decimal(0))
-                    self.kpis.amount[opp.amount.currency] = total + opp.amount.amount
+                    self.kpis.add_amount(opp.amount)
                 rows.append(
                     (
                         deal_id,
@@ -511,11 +509,7 @@ class Reconciler:
         else:
             kpis.projects_on_time += 1
         if project.budget is not None:
-            currency = project.budget.currency
-            kpis.budget[currency] = kpis.budget.get(currency, Decimal(0)) + project.budget.amount
-            amount = deal.amount
-            if amount is not None and amount.currency == currency and amount != project.budget:
-                kpis.budget_differs += 1
+            kpis.add_budget(project.budget, deal.amount)
 
     # 3. what needs the whole index --------------------------------------------------------
 

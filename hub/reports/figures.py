@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.reconcile.kpis import KpiReport
+from hub.model import money_text
+from hub.reconcile.kpis import UNKNOWN_CURRENCY, KpiReport
 from hub.reconcile.model import Discrepancy
 
 __all__ = ["COLUMNS", "COLUMN_TITLES", "cells", "kpi_figures"]
@@ -82,6 +83,9 @@ def _kpi_text(key: str, value: Any) -> str:
         return f"{value['start']} to {value['end']}"
     if key == "share_with_project":
         return f"{value * 100:.1f} %"
+    if key.endswith("_by_currency") and isinstance(value, dict):
+        sums = [money_text(v, None if k == UNKNOWN_CURRENCY else k) for k, v in value.items()]
+        return ", ".join(sums) or _NOT_AVAILABLE
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items()) or _NOT_AVAILABLE
     return str(value)

@@ -24,7 +24,7 @@ from hub.handoffs.sync import HANDOFF as SYNC
 from hub.handoffs.sync import Sync
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
-from hub.mapping.engine import from_unified
+from hub.mapping.engine import from_unified, to_unified
 from hub.model import Project
 from hub.reconcile.fix import reconcile
 from hub.reconcile.model import Discrepancy, Kind
@@ -132,6 +132,30 @@ def _set_budget(rt: Runtime, link: Link, amount: float) -> None:
         state.modify_project(link.target_id, fields={"Budget": amount})
 
 
+def _set_budget_currency(rt: Runtime, link: Link, currency: str | None) -> None:
+    state = _pm(rt).state  # type: ignore[attr-defined]
+    if _pm(rt).name == "jira":
+        state.modify(link.target_key, customfield_10053=currency)
+    else:
+        state.modify_project(link.target_id, fields={"Budget currency": currency})
+
+
+def _set_deal_currency(rt: Runtime, deal: str, currency: str) -> None:
+    state = _crm(rt).state  # type: ignore[attr-defined]
+    if _crm(rt).name == "salesforce":
+        state.modify_opportunity(deal, CurrencyIsoCode=currency)
+    else:
+        state.modify_record("deals", deal, deal_currency_code=currency)
+
+
+def _won_deals_in(rt: Runtime, currency: str) -> None:
+    """Every won deal in ``currency`` (before won-to-project reads them)."""
+    before = _of(_found(rt), Kind.WON_WITHOUT_PROJECT)
+    for row in before:
+        assert row.crm_ref is not None
+        _set_deal_currency(rt, row.crm_ref, currency)
+
+
 def _duplicate_project(rt: Runtime, deal: str) -> None:
     fields = from_unified(rt.mapping("pm"), "Project", Project(name="Copy of the delivery"))
     rt.pm("pm").create_project(
@@ -192,7 +216,7 @@ def test_every_seeded_discrepancy_is_found_with_both_values(rt: Runtime) -> None
     assert shared.crm_ref == drifted.source_id and drifted.target_key in str(shared.pm_ref)
     drift = {(d.crm_ref, d.field): d for d in _of(found, Kind.FIELD_DRIFT)}
     budget = drift[(drifted.source_id, "amount / budget")]
-    assert budget.pm_value == "1" and budget.crm_value not in (None, "1")
+    assert str(budget.pm_value).endswith(" 1.00") and budget.crm_value != budget.pm_value
     account = drift[(renamed.source_id, "account.name")]
     assert account.crm_value == "Renamed & Co <b>" and account.pm_value != account.crm_value
     assert [d.pm_ref for d in _of(found, Kind.RISK_WITHOUT_TASK)] == [risk]
@@ -278,6 +302,51 @@ def test_fix_repairs_then_a_second_fix_writes_nothing(rt: Runtime) -> None:
     assert second.fixes == {}
     second.spool.close()
     assert _writes(rt) == []
+
+
+def test_an_eur_budget_changed_in_the_project_tool_is_drift_and_fix_repairs_it(
+    rt: Runtime,
+) -> None:
+    _won_deals_in(rt, "EUR")
+    _run_all(rt)
+    link = _links(rt)[0]
+    assert _budget(rt, link).currency == "EUR", "the project carries the deal's currency"
+    _set_budget(rt, link, 1.0)
+
+    drift = {(d.crm_ref, d.field): d for d in _of(_found(rt), Kind.FIELD_DRIFT)}
+    budget = drift[(link.source_id, "amount / budget")]
+    assert (budget.crm_value or "").startswith("EUR ") and budget.pm_value == "EUR 1.00"
+    _found(rt, fix=True)
+    assert _budget(rt, link).currency == "EUR" and _budget(rt, link).amount != 1
+    assert _of(_found(rt), Kind.FIELD_DRIFT) == []
+
+
+def test_a_budget_in_another_or_an_unknown_currency_is_drift_shown_with_currencies(
+    rt: Runtime,
+) -> None:
+    _won_deals_in(rt, "EUR")
+    _run_all(rt)
+    other, unknown = _links(rt)[:2]
+    _set_budget_currency(rt, other, "USD")
+    _set_budget_currency(rt, unknown, None)
+
+    drift = {(d.crm_ref, d.field): d for d in _of(_found(rt), Kind.FIELD_DRIFT)}
+
+    moved = drift[(other.source_id, "amount / budget")]
+    assert str(moved.crm_value).startswith("EUR ") and str(moved.pm_value).startswith("USD ")
+    blank = drift[(unknown.source_id, "amount / budget")]
+    assert str(blank.pm_value).endswith("(currency unknown)")
+    _found(rt, fix=True)
+    assert _budget(rt, other).currency == _budget(rt, unknown).currency == "EUR"
+
+
+def _budget(rt: Runtime, link: Link) -> Any:
+    mapping = rt.mapping("pm")
+    spec = mapping.entities["Project"]
+    [raw] = rt.connector("pm").read_by_ids(spec.object, [link.target_id], fields=spec.select)
+    project = to_unified(mapping, "Project", raw.raw)
+    assert isinstance(project, Project)
+    return project.budget
 
 
 def test_kpis_of_the_window(rt: Runtime) -> None:

@@ -59,7 +59,9 @@ def test_pairs_compare_the_side_with_the_project() -> None:
         p.label: pair_values(p, side, PROJECT, pm_system="jira", people=people, percent=25)
         for p in PAIRS
     }
-    assert found["amount / budget"] == (Decimal("1200.50"), Decimal("1200.5"))  # equal
+    deal_amount, budget = found["amount / budget"]
+    assert deal_amount == budget  # 1200.50 EUR and 1200.5 EUR: equal
+    assert (deal_amount.amount, deal_amount.currency) == (Decimal("1200.50"), "EUR")
     assert found["account.name"] == ("Acme", "Acme")  # blanks trimmed
     assert found["owner / manager"] == ("acc-ann", "acc-ann")
     assert found["delivery_status / status"] == ("in_progress", "in_progress")

@@ -169,19 +169,46 @@ def test_naive_datetime_is_refused() -> None:
         to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "ts": "2026-11-20T10:15:00"})
 
 
-def test_money_needs_a_currency() -> None:
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_money_without_its_currency_is_of_unknown_currency(blank: str | None) -> None:
+    """Never an assumed currency: the amount says it does not know."""
     spec = _spec(
         {"name": {"path": "n"}, "amount": {"path": "a", "type": "money", "currency_path": "c"}}
     )
-    with pytest.raises(MappingError, match="money needs a currency"):
-        to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "a": 10})
+    opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "a": 10, "c": blank})
+    assert isinstance(opp, Opportunity) and opp.amount is not None
+    assert opp.amount.currency is None
+    assert str(opp.amount) == "10.00 (currency unknown)"
 
 
-def test_money_falls_back_to_the_fixed_currency(salesforce, sf_opportunity) -> None:
+def test_money_reads_its_currency_from_the_record() -> None:
+    spec = _spec(
+        {"name": {"path": "n"}, "amount": {"path": "a", "type": "money", "currency_path": "c"}}
+    )
+    opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "a": 480500, "c": " eur"})
+    assert isinstance(opp, Opportunity) and opp.amount is not None
+    assert (opp.amount.amount, opp.amount.currency) == (480500, "EUR")
+    assert str(opp.amount) == "EUR 480,500.00"
+
+
+def test_money_falls_back_to_the_fixed_currency() -> None:
+    spec = _spec(
+        {
+            "name": {"path": "n"},
+            "amount": {"path": "a", "type": "money", "currency_path": "c", "currency": "GBP"},
+        }
+    )
+    opp = to_unified(spec, "Opportunity", {"Id": "1", "n": "x", "a": 10, "c": ""})
+    assert isinstance(opp, Opportunity) and opp.amount is not None
+    assert opp.amount.currency == "GBP"
+
+
+def test_the_shipped_crm_mapping_assumes_no_currency(salesforce, sf_opportunity) -> None:
+    """Without the org's currency (fitted per run) an amount is of unknown currency."""
     del sf_opportunity["CurrencyIsoCode"]
     opp = to_unified(salesforce, "Opportunity", sf_opportunity)
     assert isinstance(opp, Opportunity) and opp.amount is not None
-    assert opp.amount.currency == "USD"
+    assert opp.amount.currency is None
 
 
 def test_money_keeps_decimal_precision() -> None:

@@ -43,6 +43,7 @@ def test_jira_project_payload(jira) -> None:
             ],
         },
         "customfield_10050": 365800.5,
+        "customfield_10053": "EUR",
         "customfield_10051": "Tyrell Analytics",
         "duedate": "2027-02-28",
         "assignee": {"accountId": "5b10ac8d"},
@@ -143,6 +144,22 @@ def test_money_writes_its_currency_when_the_path_is_plain() -> None:
         spec, "Opportunity", {"amount": Money(amount=Decimal("9.99"), currency="GBP")}
     )
     assert payload == {"Amount": 9.99, "Currency": "GBP"}
+
+
+def test_a_field_of_one_currency_refuses_an_amount_in_another() -> None:
+    """Writing an EUR deal's bare number into a USD budget field would be wrong data."""
+    spec = _spec({"amount": {"path": "Amount", "type": "money", "currency": "USD"}})
+    usd = Money(amount=Decimal("10"), currency="usd")
+    assert from_unified(spec, "Opportunity", {"amount": usd}) == {"Amount": 10.0}
+    for other in (Money(amount=Decimal("10"), currency="EUR"), Money(amount=Decimal("10"))):
+        with pytest.raises(RecordMappingError, match="holds USD amounts only"):
+            from_unified(spec, "Opportunity", {"amount": other})
+
+
+def test_an_amount_of_unknown_currency_writes_an_empty_currency() -> None:
+    spec = _spec({"amount": {"path": "Amount", "type": "money", "currency_path": "Currency"}})
+    payload = from_unified(spec, "Opportunity", {"amount": Money(amount=Decimal("9.99"))})
+    assert payload == {"Amount": 9.99, "Currency": None}
 
 
 def test_write_template_renders_the_entity() -> None:

@@ -147,7 +147,7 @@ def test_html_counts_chart_and_rows(
     assert widths["won_without_project"] == pytest.approx(2 * widths["link_to_deleted"])
     assert set(page.kpis) == set(kpis.as_dict())
     assert page.kpis["won_deals"] == "10"
-    assert page.kpis["budget_by_currency"] == "EUR 1200.50"
+    assert page.kpis["budget_by_currency"] == "EUR 1,200.50"
 
 
 def test_html_escapes_every_hostile_value(result: ReconcileResult, parse_page: ParsePage) -> None:
@@ -286,5 +286,5 @@ def test_print_kpis(kpis: KpiReport) -> None:
     print_kpis(kpis, console=console)
     text = buffer.getvalue()
     assert "KPIs 2024-01-01 to 2024-03-31" in text
-    assert "EUR 5000, USD 10" in text
+    assert "EUR 5,000.00, USD 10.00" in text
     assert "70.0 %" in text

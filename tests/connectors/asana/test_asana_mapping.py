@@ -91,7 +91,7 @@ def test_won_to_project_fields_reach_asana(connector, sandbox, spec):
     assert fields == {
         "name": "Initech Labs - Pilot",
         "notes": "Delivery project for the won deal Pilot.",
-        "custom_fields": {"budget": 98500.5, "customer": "Initech Labs"},
+        "custom_fields": {"budget": 98500.5, "budget_currency": "USD", "customer": "Initech Labs"},
         "due_on": "2027-03-01",
         "owner": {"gid": manager},
     }

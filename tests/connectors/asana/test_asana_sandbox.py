@@ -10,6 +10,7 @@ from asana_support import API, PROJECT
 
 from connectors.asana.sandbox import AsanaSandbox
 from connectors.asana.sandbox_seed import (
+    BUDGET_CURRENCY_FIELD,
     BUDGET_FIELD,
     CRM_ID_FIELD,
     DELIVERY_PROJECTS,
@@ -52,6 +53,7 @@ def test_seed_is_deterministic_and_realistic():
         "workspace_gid": WORKSPACE,
         "team_gid": TEAM,
         "budget_field": BUDGET_FIELD,
+        "budget_currency_field": BUDGET_CURRENCY_FIELD,
         "crm_id_field": CRM_ID_FIELD,
         "health_field": HEALTH_FIELD,
         "customer_field": "1209000000000104",
