@@ -26,8 +26,8 @@ reliability: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check hub connectors flows tests tools bench
-	$(BIN)/mypy hub connectors flows tools bench
+	$(BIN)/ruff format --check hub connectors sandboxes flows tests tools bench
+	$(BIN)/mypy hub connectors sandboxes flows tools bench
 
 bench: install
 	$(BIN)/python -m bench

@@ -14,8 +14,8 @@ from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
-from hub.sandboxkit import Faults, Sandbox
+from sandboxes.kit import Faults, Sandbox
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 if TYPE_CHECKING:
     from bench.reconcile_scale import Server

@@ -14,7 +14,7 @@ from bench.calls import read_all
 from bench.common import OBJECTS, PAIRS, open_pair
 from bench.report import Figure
 from hub.connector import RecordEnvelope
-from hub.sandboxkit import Sandbox
+from sandboxes.kit import Sandbox
 
 CHANGED = 100
 LATENCY = 0.02

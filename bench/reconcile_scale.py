@@ -112,7 +112,7 @@ class _Counted:
 
 def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
     """N won opportunities spread over the seeded accounts and active sales reps."""
-    from connectors.salesforce.sandbox_schema import OBJECTS
+    from sandboxes.salesforce.schema import OBJECTS
 
     store = sandbox.state.store
     with store.lock:
@@ -197,7 +197,7 @@ def _limits(product: str, *, lifted: bool) -> dict[str, Any]:
     """Sandbox options that lift the product's published rate limits (HubSpot enforces them)."""
     if not lifted or product != "hubspot":
         return {}
-    from connectors.hubspot.sandbox_limits import RateLimits
+    from sandboxes.hubspot.limits import RateLimits
 
     return {"rate_limit": RateLimits.generous()}
 
@@ -212,8 +212,8 @@ def _serve(args: argparse.Namespace) -> int:
     """Seed one sandbox, write its manifest, then serve it until killed."""
     import uvicorn
 
-    from hub.sandbox_server import make_sandbox
-    from hub.sandboxkit import Faults
+    from sandboxes.kit import Faults
+    from sandboxes.kit.server import make_sandbox
 
     if args.seeded:
         sandbox = make_sandbox(
@@ -373,7 +373,7 @@ def start_sandbox(
     ``deals``). ``options``: more sandbox options; ``ids``: the manifest
     lists the ids of the records a bulk update would change.
     """
-    from hub.sandbox_server import free_port
+    from sandboxes.kit.server import free_port
 
     port = free_port()
     manifest = folder / f"{product}.json"

@@ -298,8 +298,8 @@ def sandbox_serve(
     import uvicorn
 
     from hub.errors import RegistryError
-    from hub.sandbox_server import make_sandbox
-    from hub.sandboxkit import Faults
+    from sandboxes.kit import Faults
+    from sandboxes.kit.server import make_sandbox
 
     try:
         sandbox = make_sandbox(

@@ -20,9 +20,9 @@ import yaml
 
 from hub.errors import ConfigError, Issue
 from hub.model import money_text
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
-from hub.sandboxkit import Sandbox
 from hub.schema import nearest_hint
+from sandboxes.kit import Sandbox
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 __all__ = [
     "DemoEnvironment",

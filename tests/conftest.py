@@ -12,8 +12,8 @@ from hub.config import LoadedConfig, load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
-from hub.sandboxkit import Sandbox
+from sandboxes.kit import Sandbox
+from sandboxes.kit.server import make_sandbox
 
 # Prefect's settings must be in place before anything imports it (DESIGN.md: the
 # embedded server needs up to ~22 s cold; analytics would try DNS).

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BAD = Path(__file__).resolve().parent / "data" / "bad-configs"
 HUB_CONFIGS = sorted(p for p in BAD.glob("*.yaml") if not p.name.startswith("mapping-"))

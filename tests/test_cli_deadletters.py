@@ -21,8 +21,8 @@ from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.registry import known_connectors
 from hub.runtime import open_runtime
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.store import StateStore
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}

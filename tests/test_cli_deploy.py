@@ -18,7 +18,7 @@ import hub.console
 from hub.cli import app
 from hub.demo import example_for
 from hub.deploy_plan import FLOWS, project_root
-from hub.sandbox_server import free_port, make_sandbox, serve_in_thread
+from sandboxes.kit.server import free_port, make_sandbox, serve_in_thread
 
 runner = CliRunner()
 EXAMPLE = example_for("salesforce", "jira")

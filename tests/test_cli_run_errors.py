@@ -22,7 +22,7 @@ import yaml
 from hub.cli_logs import brief_flow_logs
 from hub.demo import example_for, write_sandbox_config
 from hub.errors import AuthError
-from hub.sandbox_server import RunningSandbox, free_port, make_sandbox, serve_in_thread
+from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "HUB_RUNERR"

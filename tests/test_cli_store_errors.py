@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import make_sandbox
 from hub.store import StateStore
+from sandboxes.kit.server import make_sandbox
 
 runner = CliRunner()
 PASSWORD = "pw-never-shown"

@@ -25,12 +25,23 @@ def _files(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
+COMPOSITION_ROOT = {"cli.py", "demo.py"}
+"""The hub command and its command modules (``cli_*.py``), and the demo it runs."""
+
+
+def _is_composition_root(path: Path) -> bool:
+    return path.name in COMPOSITION_ROOT or path.name.startswith("cli_")
+
+
 @pytest.mark.parametrize("path", _files("hub"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_hub_imports_no_connector_flow_or_prefect(path: Path) -> None:
-    imported = _imports(path)
-    if path.name == "cli.py" or path.name.startswith("cli_"):
-        return  # the composition root: the hub command and its command modules
-    bad = {n for n in imported if n.split(".")[0] in {"connectors", "flows", "prefect"}}
+def test_hub_imports_no_connector_sandbox_flow_or_prefect(path: Path) -> None:
+    if _is_composition_root(path):
+        return
+    bad = {
+        n
+        for n in _imports(path)
+        if n.split(".")[0] in {"connectors", "sandboxes", "flows", "prefect"}
+    }
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -39,16 +50,24 @@ def test_connectors_import_only_hub_and_themselves(path: Path) -> None:
     own = path.relative_to(ROOT / "connectors").parts[0]
     for name in _imports(path):
         top = name.split(".")
-        if top[0] == "flows" or top[0] == "prefect":
+        if top[0] in {"flows", "prefect", "sandboxes"}:
             pytest.fail(f"{path} imports {name}")
         if top[0] == "connectors" and len(top) > 1 and top[1] != own:
             pytest.fail(f"{path} imports a sibling connector: {name}")
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "connectors").glob("*/sandbox*.py")), ids=lambda p: p.parent.name
-)
-def test_sandboxes_do_not_use_the_client(path: Path) -> None:
-    own = path.parent.name
+@pytest.mark.parametrize("path", _files("sandboxes"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_sandboxes_import_no_connector_flow_or_prefect(path: Path) -> None:
+    """A sandbox emulates the product, not our client: they meet only on the wire."""
+    own = path.relative_to(ROOT / "sandboxes").parts[0]
     for name in _imports(path):
-        assert name not in {f"connectors.{own}.client", f"connectors.{own}.connector"}, name
+        top = name.split(".")
+        if top[0] in {"connectors", "flows", "prefect"}:
+            pytest.fail(f"{path} imports {name}")
+        if top[0] == "sandboxes" and len(top) > 1 and top[1] not in {own, "kit"}:
+            pytest.fail(f"{path} imports another product's sandbox: {name}")
+
+
+def test_no_sandbox_is_left_among_the_connectors() -> None:
+    assert sorted((ROOT / "connectors").glob("*/sandbox*.py")) == []
+    assert sorted((ROOT / "hub").glob("sandbox*.py")) == []

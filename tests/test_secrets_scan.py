@@ -35,8 +35,8 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
-from hub.sandboxkit import Sandbox
+from sandboxes.kit import Sandbox
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 PAIRS = [("salesforce", "jira"), ("hubspot", "asana")]  # every connector once
 # Where each sandbox keeps the credential it accepts, by connector setting.

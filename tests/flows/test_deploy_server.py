@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.demo import example_for, write_sandbox_config
 from hub.handoffs.won_to_project import HANDOFF
-from hub.sandbox_server import RunningSandbox, free_port, make_sandbox, serve_in_thread
 from hub.store import StateStore
+from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread
 
 # A real Prefect server and worker: ~25 s, so it runs with make reliability (CI runs both).
 pytestmark = [pytest.mark.prefect, pytest.mark.reliability]

@@ -9,8 +9,8 @@ import pytest
 
 from hub.demo import example_for, write_sandbox_config
 from hub.handoffs.feedback_to_lead import HANDOFF
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.store import StateStore
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect
 

@@ -9,8 +9,8 @@ import pytest
 
 from hub.demo import CRMS, PMS, example_for, write_sandbox_config
 from hub.handoffs.won_to_project import HANDOFF
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.store import StateStore
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]

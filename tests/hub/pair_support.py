@@ -12,7 +12,7 @@ from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
+from sandboxes.kit.server import make_sandbox
 
 
 def open_pair_runtime(

@@ -20,9 +20,9 @@ from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors
 from hub.runtime import open_runtime
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
-from hub.sandboxkit import Faults
 from hub.store import StateStore
+from sandboxes.kit import Faults
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BACKFILL = """
 import sys

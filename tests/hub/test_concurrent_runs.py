@@ -15,9 +15,9 @@ import yaml
 
 from connectors.jira.records import stamp_label
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
-from hub.sandboxkit import Faults
 from hub.store import StateStore
+from sandboxes.kit import Faults
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 RUN_ONCE = """
 import sys

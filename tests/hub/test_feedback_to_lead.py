@@ -14,7 +14,7 @@ from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
+from sandboxes.kit import Sandbox
 
 CONFIG = FeedbackToLeadConfig(pm="pm", crm="crm")
 

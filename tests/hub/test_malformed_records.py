@@ -224,7 +224,7 @@ def _add_unknown_kind(rt: Runtime, pm: str, project: str) -> str:
             "Customer praises the team", parent=project, labels=(UNKNOWN_KIND[pm],)
         )
         return key
-    from connectors.asana.sandbox_data import EnumOption
+    from sandboxes.asana.data import EnumOption
 
     with state.store.lock:
         field = next(f for f in state.store.fields.values() if f.name == "Feedback")

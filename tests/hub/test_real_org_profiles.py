@@ -21,7 +21,7 @@ from hub.model import Opportunity
 from hub.reconcile.fix import reconcile
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
+from sandboxes.kit.server import make_sandbox
 
 
 def _runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str) -> Runtime:

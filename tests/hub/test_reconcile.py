@@ -31,8 +31,8 @@ from hub.reconcile.model import Discrepancy, Kind
 from hub.reconcile.scan import Reconciler
 from hub.reconcile.spill import PageSpill
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
 from hub.store import Link
+from sandboxes.kit import Sandbox
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 

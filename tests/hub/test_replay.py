@@ -17,8 +17,8 @@ from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
 from hub.store import DeadLetterRow
+from sandboxes.kit import Sandbox
 
 
 def _won(rt: Runtime) -> dict[str, int]:

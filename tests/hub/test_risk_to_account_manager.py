@@ -15,8 +15,8 @@ from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
 from hub.store import Link
+from sandboxes.kit import Sandbox
 
 TODAY = dt.date(2026, 11, 30)
 

@@ -9,8 +9,8 @@ import pytest
 
 from hub.demo import sandbox_profiles
 from hub.errors import ConfigError
-from hub.sandbox_profile import OrgProfile, load_profile
-from hub.sandbox_server import known_sandboxes, make_sandbox
+from sandboxes.kit.profile import OrgProfile, load_profile
+from sandboxes.kit.server import known_sandboxes, make_sandbox
 
 
 class _Org(OrgProfile):

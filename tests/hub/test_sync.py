@@ -14,8 +14,8 @@ from hub.handoffs.sync import HANDOFF, Sync
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
 from hub.store import Link
+from sandboxes.kit import Sandbox
 
 FIELDS = [
     SyncFieldConfig(crm="delivery_status", pm="status", direction="pm_to_crm"),

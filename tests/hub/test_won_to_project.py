@@ -11,8 +11,8 @@ import pytest
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF, WonToProject
 from hub.runtime import Runtime
-from hub.sandboxkit import Sandbox
 from hub.store import AuditEventRow
+from sandboxes.kit import Sandbox
 
 TODAY = dt.date(2026, 11, 22)
 

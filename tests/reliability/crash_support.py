@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.sandboxkit import ASGIApp
+from sandboxes.kit import ASGIApp
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
-from hub.sandboxkit import FAULT_KINDS, Sandbox
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.kit import FAULT_KINDS, Sandbox
+from sandboxes.kit.server import make_sandbox
 
 ALL_FAULTS = FAULT_KINDS
 """429 (Retry-After), 500, 502, 503, read timeouts, drops before and after the product acted."""

@@ -27,7 +27,7 @@ from hub.reconcile.fix import reconcile
 from hub.reconcile.model import Kind
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 SF = r"/services/data/v[0-9.]+"
 JIRA = "/rest/api/3"

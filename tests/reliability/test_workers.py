@@ -22,8 +22,8 @@ from faults_support import add_won_deals, switch_faults_on
 
 from connectors.jira.records import stamp_label
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import RunningSandbox, make_sandbox, serve_in_thread
 from hub.store import StateStore
+from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 DEALS = 1000
 WORKERS = 3

@@ -65,14 +65,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_seed import CRM_ID_FIELD, DELIVERY_PROJECTS
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
 from connectors.jira.records import stamp_label
-from connectors.jira.sandbox import JiraSandbox
-from connectors.jira.sandbox_jql import And as JqlAnd
-from connectors.jira.sandbox_jql import (
+from connectors.jira.values import lucene_escape
+from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.errors import HubError, NotFoundError, QueryBuildError, RecordError
+from hub.http import RetryPolicy
+from hub.http.query import Condition, jql, soql, soql_like_pattern
+from hub.registry import connector_class
+from hub.testing.hostile import BENIGN, HOSTILE, Hostile
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.jira.jql import And as JqlAnd
+from sandboxes.jira.jql import (
     Clause,
     EmptyValue,
     FunctionCall,
@@ -83,13 +90,12 @@ from connectors.jira.sandbox_jql import (
     TextTerm,
     parse_text,
 )
-from connectors.jira.sandbox_jql import Literal as JqlLiteral
-from connectors.jira.sandbox_jql import Not as JqlNot
-from connectors.jira.sandbox_jql import Or as JqlOr
-from connectors.jira.sandbox_jql import parse as jql_parse
-from connectors.jira.values import lucene_escape
-from connectors.salesforce.sandbox import SalesforceSandbox
-from connectors.salesforce.sandbox_soql import (
+from sandboxes.jira.jql import Literal as JqlLiteral
+from sandboxes.jira.jql import Not as JqlNot
+from sandboxes.jira.jql import Or as JqlOr
+from sandboxes.jira.jql import parse as jql_parse
+from sandboxes.salesforce.app import SalesforceSandbox
+from sandboxes.salesforce.soql import (
     Comparison,
     Expr,
     Logical,
@@ -97,14 +103,8 @@ from connectors.salesforce.sandbox_soql import (
     SoqlError,
     like_pattern,
 )
-from connectors.salesforce.sandbox_soql import Literal as SoqlLiteral
-from connectors.salesforce.sandbox_soql import parse as soql_parse
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
-from hub.errors import HubError, NotFoundError, QueryBuildError, RecordError
-from hub.http import RetryPolicy
-from hub.http.query import Condition, jql, soql, soql_like_pattern
-from hub.registry import connector_class
-from hub.testing.hostile import BENIGN, HOSTILE, Hostile
+from sandboxes.salesforce.soql import Literal as SoqlLiteral
+from sandboxes.salesforce.soql import parse as soql_parse
 
 OTHER = "other benign value"
 """The second value of ``IN`` lists, next to the hostile one."""

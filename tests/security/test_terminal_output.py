@@ -30,8 +30,8 @@ from hub import console as hub_console
 from hub.cli import app
 from hub.console import TerminalConsole, VisibleFormatter
 from hub.demo import example_for, write_sandbox_config
-from hub.sandbox_server import make_sandbox, serve_in_thread
 from hub.store import AuditEvent, StateStore
+from sandboxes.kit.server import make_sandbox, serve_in_thread
 
 EVIL = (
     "Evil\x1b[2J\x1b[31m\x1b]8;;http://e.example\x1b\\click\x1b]8;;\x1b\\\x07\x08\x00\x9b6n\x85"

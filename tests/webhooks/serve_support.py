@@ -25,7 +25,6 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from hub.runtime import Runtime
-from hub.sandbox_server import free_port
 from hub.store import StateStore
 from hub.webhooks.app import create_app
 from hub.webhooks.dispatch import DispatchResult
@@ -33,6 +32,7 @@ from hub.webhooks.events import Change
 from hub.webhooks.server import server_config
 from hub.webhooks.settings import JiraReceiver, WebhookConfig
 from hub.webhooks.worker import Worker
+from sandboxes.kit.server import free_port
 
 JIRA_SECRET = "jira-webhook-secret-0003"
 

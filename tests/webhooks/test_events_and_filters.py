@@ -13,7 +13,6 @@ from hub.config import load_config
 from hub.demo import example_for, write_sandbox_config
 from hub.errors import ConfigError
 from hub.registry import known_connectors
-from hub.sandbox_server import make_sandbox
 from hub.webhooks.events import (
     Change,
     PayloadError,
@@ -23,6 +22,7 @@ from hub.webhooks.events import (
 )
 from hub.webhooks.filters import effective_where, record_matches
 from hub.webhooks.settings import AsanaSecrets, webhook_config
+from sandboxes.kit.server import make_sandbox
 
 
 def test_hubspot_deal_events_only_of_the_hubs_portal() -> None:

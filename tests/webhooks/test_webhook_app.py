@@ -37,12 +37,12 @@ from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.registry import known_connectors
 from hub.runtime import Runtime
-from hub.sandbox_server import free_port
 from hub.store import StateStore
 from hub.webhooks.app import create_app
 from hub.webhooks.dispatch import LEFT_TO_SCHEDULE, WEBHOOK_RUN, DispatchResult
 from hub.webhooks.settings import HubSpotReceiver, WebhookConfig, webhook_config
 from hub.webhooks.worker import Worker
+from sandboxes.kit.server import free_port
 
 HUBSPOT_SECRET = "hubspot-app-client-secret-0001"
 JIRA_SECRET = "jira-webhook-secret-0002"

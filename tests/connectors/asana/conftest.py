@@ -13,10 +13,10 @@ from asana_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 from openapi_core import Config, OpenAPI
 
 from connectors.asana import AsanaConnector
-from connectors.asana.sandbox import AsanaSandbox
 from hub.config import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
-from hub.sandboxkit import SyncASGITransport
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.kit import SyncASGITransport
 
 
 @pytest.fixture

@@ -18,18 +18,18 @@ import httpx
 import pytest
 from asana_support import API, BASE_URL, PROJECT, new_project
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_org import ABSENT_FIELDS
-from connectors.asana.sandbox_seed import (
+from hub.connector import ProjectHandle, ProjectTemplate
+from hub.errors import RecordError
+from hub.mapping.engine import to_unified_many
+from hub.mapping.loader import load_mapping
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.org import ABSENT_FIELDS
+from sandboxes.asana.seed import (
     BUDGET_FIELD,
     CRM_ID_FIELD,
     DELIVERY_PROJECTS,
     RISK_FIELD,
 )
-from hub.connector import ProjectHandle, ProjectTemplate
-from hub.errors import RecordError
-from hub.mapping.engine import to_unified_many
-from hub.mapping.loader import load_mapping
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "asana.yaml"
 NO_RISK = DELIVERY_PROJECTS[1]

@@ -9,8 +9,8 @@ import pytest
 from asana_support import API, BASE_URL
 
 from connectors.asana import AsanaConnector
-from connectors.asana.sandbox_seed import OTHER_WORKSPACE
 from hub.errors import AuthError, ConfigError
+from sandboxes.asana.seed import OTHER_WORKSPACE
 
 TOKEN = "/-/oauth_token"
 

@@ -15,11 +15,11 @@ from asana_support import (
     new_project,
 )
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_seed import TEAM
 from hub.connector import PmConnector, ProjectTemplate, TemplateTask
 from hub.errors import ConfigError, NotFoundError, RecordError, TransientError
-from hub.sandboxkit import Faults
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.seed import TEAM
+from sandboxes.kit import Faults
 
 BATCH = f"{API}/batch"
 PROJECTS = f"{API}/projects"

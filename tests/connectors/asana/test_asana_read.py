@@ -8,9 +8,9 @@ import httpx
 import pytest
 from asana_support import API, PROJECT, RecordingTransport
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_seed import CRM_ID_FIELD, DELIVERY_PROJECTS, SALES_TEAM
 from hub.errors import ConnectorError, RecordError
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS, SALES_TEAM
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

@@ -10,10 +10,10 @@ import pytest
 from asana_support import API, BASE_URL, PROJECT
 
 from connectors.asana.client import describe_error, observe_limits
-from connectors.asana.sandbox import AsanaSandbox
 from hub.errors import RateLimitedError, TransientError
 from hub.http import RetryPolicy
-from hub.sandboxkit import Faults
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.kit import Faults
 
 TASKS = f"{API}/tasks"
 BATCH = f"{API}/batch"

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from asana_support import API, PROJECT
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_seed import (
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.seed import (
     BUDGET_CURRENCY_FIELD,
     BUDGET_FIELD,
     CRM_ID_FIELD,
@@ -19,8 +19,8 @@ from connectors.asana.sandbox_seed import (
     TEAM,
     WORKSPACE,
 )
-from hub.sandbox_server import known_sandboxes, make_sandbox, serve_in_thread
-from hub.sandboxkit import Faults
+from sandboxes.kit import Faults
+from sandboxes.kit.server import known_sandboxes, make_sandbox, serve_in_thread
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

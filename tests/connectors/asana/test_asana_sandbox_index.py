@@ -14,10 +14,10 @@ import httpx
 import pytest
 from asana_support import API, PROJECT
 
-from connectors.asana.sandbox import AsanaSandbox
-from connectors.asana.sandbox_data import Task
-from connectors.asana.sandbox_seed import DELIVERY_PROJECTS
-from connectors.asana.sandbox_store import AsanaStore
+from sandboxes.asana.app import AsanaSandbox
+from sandboxes.asana.data import Task
+from sandboxes.asana.seed import DELIVERY_PROJECTS
+from sandboxes.asana.store import AsanaStore
 
 
 def _scan(store: AsanaStore, parent: str) -> list[Task]:

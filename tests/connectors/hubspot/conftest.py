@@ -10,11 +10,11 @@ import pytest
 from hubspot_support import BASE_URL, NO_WAIT, SYSTEM
 
 from connectors.hubspot import HubSpotConnector
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.config import EnvSecret, SystemConfig
 from hub.http import RetryPolicy, TokenBucket
-from hub.sandboxkit import SyncASGITransport
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.kit import SyncASGITransport
 
 FAST = {"search_lag_seconds": 0, "search_requests_per_second": 10_000}
 """Tests read their own writes at once and never wait for the search budget."""

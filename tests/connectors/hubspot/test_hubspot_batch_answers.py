@@ -8,8 +8,8 @@ from hubspot_support import BASE_URL
 
 from connectors.hubspot.client import BatchAnswer
 from connectors.hubspot.matching import Input, MatchRules, match_answer
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
 
 UNTRACED = {"shuffled_batches": True, "no_trace_ids": True}
 PARTIAL = {**UNTRACED, "partial_batches": True}

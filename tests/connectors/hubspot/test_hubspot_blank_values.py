@@ -8,11 +8,11 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL
 
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.mapping.engine import to_unified
 from hub.mapping.loader import load_mapping
 from hub.model import Opportunity, Stage
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "hubspot.yaml"
 

@@ -14,9 +14,6 @@ from hubspot_support import BASE_URL
 
 from connectors.hubspot.config import HubSpotConfig
 from connectors.hubspot.lead_contacts import ContactNeed, Directory, resolve_contacts
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_batch import LEAD_WITHOUT_CONTACT
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.config import load_config
 from hub.connector import WriteResult
 from hub.demo import example_for, write_sandbox_config
@@ -26,7 +23,10 @@ from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
-from hub.sandbox_server import make_sandbox
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.batch import LEAD_WITHOUT_CONTACT
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.kit.server import make_sandbox
 
 STRICT_LEADS = {"leads_require_contact": True, "shuffled_batches": True, "no_trace_ids": True}
 

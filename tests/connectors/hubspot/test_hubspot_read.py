@@ -10,9 +10,9 @@ import pytest
 from hubspot_support import ManualClock, RecordingTransport, calls
 
 from connectors.hubspot.records import epoch_ms
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.errors import ConnectorError, QueryBuildError, RecordError
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
 
 DEALS = "deals"
 

@@ -6,14 +6,14 @@ import pytest
 from hubspot_support import ManualClock, calls
 
 from connectors.hubspot import HubSpotConnector
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
 from hub.connector import Capability, Connector
 from hub.errors import RateLimitedError, TransientError
 from hub.http import RetryPolicy, TokenBucket
 from hub.registry import connector_class
-from hub.sandbox_server import make_sandbox
-from hub.sandboxkit import Faults
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.kit import Faults
+from sandboxes.kit.server import make_sandbox
 
 
 def test_registered_and_implements_the_protocol(connector):

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL, ManualClock
 
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
 
 RATE_HEADERS = {
     "X-HubSpot-RateLimit-Daily",

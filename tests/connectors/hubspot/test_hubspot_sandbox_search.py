@@ -17,12 +17,12 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL, ManualClock
 
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_errors import ApiError
-from connectors.hubspot.sandbox_limits import RateLimits
-from connectors.hubspot.sandbox_schema import OBJECTS
-from connectors.hubspot.sandbox_search import SearchViews, run_search, search_view
-from connectors.hubspot.sandbox_values import moment_ms
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.errors import ApiError
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.hubspot.schema import OBJECTS
+from sandboxes.hubspot.search import SearchViews, run_search, search_view
+from sandboxes.hubspot.values import moment_ms
 
 DEALS = OBJECTS["deals"]
 MODIFIED = DEALS.modified

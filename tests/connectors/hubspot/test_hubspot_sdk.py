@@ -36,9 +36,9 @@ from hubspot.crm.deals import AssociationSpec as DealAssociationSpec
 from hubspot.crm.deals import PublicAssociationsForObject, PublicObjectId
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealInput
 
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
-from hub.sandbox_server import RunningSandbox, serve_in_thread
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
+from sandboxes.kit.server import RunningSandbox, serve_in_thread
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hubspot_support import RecordingTransport
 
-from connectors.hubspot.sandbox import HubSpotSandbox
-from connectors.hubspot.sandbox_limits import RateLimits
+from sandboxes.hubspot.app import HubSpotSandbox
+from sandboxes.hubspot.limits import RateLimits
 
 DEALS = "deals"
 WINDOW = 50

@@ -14,10 +14,10 @@ from jira_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR, basic
 from openapi_core import Config, OpenAPI
 
 from connectors.jira import JiraConnector
-from connectors.jira.sandbox import JiraSandbox
 from hub.config import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
-from hub.sandboxkit import SyncASGITransport
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.kit import SyncASGITransport
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from connectors.jira.sandbox import JiraSandbox
-from connectors.jira.sandbox_eval import search
-from connectors.jira.sandbox_jql import (
+from hub.http.query import Condition, jql, jql_literal
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.jira.eval import search
+from sandboxes.jira.jql import (
     And,
     Clause,
     EmptyValue,
@@ -21,7 +22,6 @@ from connectors.jira.sandbox_jql import (
     Sort,
     parse,
 )
-from hub.http.query import Condition, jql, jql_literal
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

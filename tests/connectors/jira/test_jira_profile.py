@@ -8,9 +8,9 @@ import httpx
 import pytest
 from jira_support import BASE_URL, basic, new_project
 
-from connectors.jira.sandbox import JiraSandbox
-from connectors.jira.sandbox_profile import JiraSiteProfile
 from hub.errors import AuthError, ConfigError
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.jira.profile import JiraSiteProfile
 
 PROJECT = {
     "key": "NEWP",

@@ -9,10 +9,10 @@ from jira_support import AnswerAfter, CrashAfter, new_project
 
 from connectors.jira.projects import project_key_for
 from connectors.jira.records import stamp_label
-from connectors.jira.sandbox import JiraSandbox
 from hub.connector import PmConnector, ProjectTemplate, TemplateTask
 from hub.errors import ConfigError, RecordError, TransientError
-from hub.sandboxkit import Faults
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.kit import Faults
 
 BULK = "/rest/api/3/issue/bulk"
 

@@ -9,8 +9,8 @@ import pytest
 from jira_support import RecordingTransport
 
 from connectors.jira.records import jql_minute
-from connectors.jira.sandbox import JiraSandbox
 from hub.errors import ConnectorError
+from sandboxes.jira.app import JiraSandbox
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

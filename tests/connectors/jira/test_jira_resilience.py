@@ -11,9 +11,9 @@ import pytest
 from jira_support import BASE_URL, basic
 
 from connectors.jira.client import describe_error, observe_limits
-from connectors.jira.sandbox import JiraSandbox
 from hub.errors import RateLimitedError, TransientError
-from hub.sandboxkit import Faults, WindowLimiter
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.kit import Faults, WindowLimiter
 
 SEARCH = "/rest/api/3/search/jql"
 

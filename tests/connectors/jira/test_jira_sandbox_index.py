@@ -15,12 +15,12 @@ from collections.abc import Iterable
 
 import pytest
 
-from connectors.jira import sandbox_eval
-from connectors.jira.sandbox import JiraSandbox
-from connectors.jira.sandbox_eval import search
-from connectors.jira.sandbox_jql import JqlError
-from connectors.jira.sandbox_store import JiraStore
-from connectors.jira.sandbox_wire import Endpoint
+from sandboxes.jira import eval as sandbox_eval
+from sandboxes.jira.app import JiraSandbox
+from sandboxes.jira.eval import search
+from sandboxes.jira.jql import JqlError
+from sandboxes.jira.store import JiraStore
+from sandboxes.jira.wire import Endpoint
 
 SITE = Endpoint("http://x")
 

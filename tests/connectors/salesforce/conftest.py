@@ -16,10 +16,10 @@ from openapi_core import Config, OpenAPI
 from salesforce_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.sandbox import SalesforceSandbox
 from hub.config import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
-from hub.sandboxkit import SyncASGITransport
+from sandboxes.kit import SyncASGITransport
+from sandboxes.salesforce.app import SalesforceSandbox
 
 
 @pytest.fixture

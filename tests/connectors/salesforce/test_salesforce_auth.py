@@ -14,8 +14,8 @@ from salesforce_support import BASE_URL, RecordingTransport
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.client import token_request_factory
 from connectors.salesforce.config import SalesforceConfig, SalesforceSecrets
-from connectors.salesforce.sandbox import SalesforceSandbox
 from hub.errors import AuthError, ConfigError
+from sandboxes.salesforce.app import SalesforceSandbox
 
 WON = {"IsWon": True}
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.sandbox import SalesforceSandbox
 from hub.errors import ConnectorError, RecordError
 from hub.http.query import soql_literal
+from sandboxes.salesforce.app import SalesforceSandbox
 
 HOSTILE = "O'Brien\\' OR Name != '"
 

@@ -6,11 +6,11 @@ import httpx
 import pytest
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.sandbox import SalesforceSandbox
 from hub.connector import Capability, Connector
 from hub.errors import NotFoundError, RateLimitedError, TransientError
 from hub.registry import connector_class
-from hub.sandboxkit import Faults
+from sandboxes.kit import Faults
+from sandboxes.salesforce.app import SalesforceSandbox
 
 
 def test_registered_and_implements_the_protocol(connector):

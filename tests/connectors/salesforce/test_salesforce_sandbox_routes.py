@@ -11,11 +11,11 @@ import pytest
 from salesforce_support import BASE_URL
 from test_salesforce_contract import validate
 
-from connectors.salesforce.sandbox import SalesforceSandbox
-from connectors.salesforce.sandbox_org import org_schema
-from connectors.salesforce.sandbox_soql import SoqlError
-from connectors.salesforce.sandbox_sosl import run_search
-from connectors.salesforce.sandbox_store import RecordStore
+from sandboxes.salesforce.app import SalesforceSandbox
+from sandboxes.salesforce.org import org_schema
+from sandboxes.salesforce.soql import SoqlError
+from sandboxes.salesforce.sosl import run_search
+from sandboxes.salesforce.store import RecordStore
 
 DATA = "/services/data/v61.0"
 NOW = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)

@@ -21,8 +21,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.salesforce.sandbox import SalesforceSandbox
-from hub.sandbox_server import RunningSandbox, serve_in_thread
+from sandboxes.kit.server import RunningSandbox, serve_in_thread
+from sandboxes.salesforce.app import SalesforceSandbox
 
 START = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.salesforce.sandbox_query import run_query
-from connectors.salesforce.sandbox_schema import OBJECTS
-from connectors.salesforce.sandbox_soql import (
+from hub.http.query import Condition, soql, soql_like_pattern
+from sandboxes.salesforce.query import run_query
+from sandboxes.salesforce.schema import OBJECTS
+from sandboxes.salesforce.soql import (
     Comparison,
     Logical,
     Negation,
@@ -17,8 +18,7 @@ from connectors.salesforce.sandbox_soql import (
     like_pattern,
     parse,
 )
-from connectors.salesforce.sandbox_store import RecordStore
-from hub.http.query import Condition, soql, soql_like_pattern
+from sandboxes.salesforce.store import RecordStore
 
 HOSTILE = "O'Brien\\' OR Name != '"
 NOW = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)

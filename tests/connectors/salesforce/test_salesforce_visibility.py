@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.sandbox import SalesforceSandbox
 from hub.mapping.engine import to_unified
 from hub.mapping.loader import load_mapping
+from sandboxes.salesforce.app import SalesforceSandbox
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "salesforce.yaml"
 START = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)

@@ -1,0 +1,1 @@
+"""Asana sandbox: the emulated API (``app``), its data, org profiles and contract answers."""

@@ -1,0 +1,1 @@
+"""HubSpot sandbox: the emulated API (``app``), its data, org profiles and contract answers."""

@@ -1,0 +1,102 @@
+"""The sandbox's credentials: a private-app token and an OAuth app.
+
+``POST /oauth/v1/token`` takes the ``refresh_token`` grant (form fields
+``client_id``, ``client_secret``, ``refresh_token``) and answers
+``{"token_type": "bearer", "refresh_token", "access_token", "expires_in"}``;
+a refused grant is 400 ``{"status": "BAD_REFRESH_TOKEN", "message": ...}``.
+API calls without a valid bearer token get 401 ``INVALID_AUTHENTICATION``;
+an expired OAuth token gets 401 ``EXPIRED_AUTHENTICATION``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sandboxes.hubspot.errors import ApiError
+
+__all__ = ["TokenIssuer"]
+
+ACCESS_TOKEN_SECONDS = 1800
+_NOT_FOUND = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you"
+    " can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+
+
+class TokenIssuer:
+    """Issues and checks the tokens of one sandbox portal."""
+
+    def __init__(self, *, seed: int, clock: Callable[[], dt.datetime]) -> None:
+        self._rng = random.Random(f"hubspot-auth-{seed}")
+        self.access_token = "pat-na1-" + self._uuid()
+        self.client_id = self._uuid()
+        self.client_secret = self._uuid()
+        self.refresh_token = "na1-" + self._uuid()[:4] + "-" + self._uuid()
+        self._clock = clock
+        self._oauth: dict[str, dt.datetime] = {}
+        self._lock = threading.Lock()
+        self.issued = 0
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def check(self, authorization: str | None) -> None:
+        """Accept a valid bearer token.
+
+        Raises:
+            ApiError: 401 INVALID_AUTHENTICATION or EXPIRED_AUTHENTICATION.
+        """
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "INVALID_AUTHENTICATION", _NOT_FOUND)
+        if token == self.access_token:
+            return
+        with self._lock:
+            expires = self._oauth.get(token)
+        if expires is None:
+            raise ApiError(401, "INVALID_AUTHENTICATION", _NOT_FOUND)
+        now = self._clock()
+        if now >= expires:
+            ago = int((now - expires).total_seconds())
+            raise ApiError(
+                401,
+                "EXPIRED_AUTHENTICATION",
+                f"The OAuth token used to make this call expired {ago} second(s) ago.",
+            )
+
+    def expire_all(self) -> None:
+        """Expire every OAuth access token now (the private-app token does not expire)."""
+        with self._lock:
+            now = self._clock()
+            self._oauth = dict.fromkeys(self._oauth, now)
+
+    def grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        """Answer one ``POST /oauth/v1/token``."""
+        if form.get("grant_type") != "refresh_token":
+            return _refused("BAD_GRANT_TYPE", "missing or unknown grant type")
+        if form.get("client_id") != self.client_id:
+            return _refused("BAD_CLIENT_ID", "missing or unknown client id")
+        if form.get("client_secret") != self.client_secret:
+            return _refused("BAD_CLIENT_SECRET", "missing or invalid client secret")
+        if form.get("refresh_token") != self.refresh_token:
+            return _refused("BAD_REFRESH_TOKEN", "missing or invalid refresh token")
+        token = "CN" + self._uuid().replace("-", "") + self._uuid().replace("-", "")
+        with self._lock:
+            self._oauth[token] = self._clock() + dt.timedelta(seconds=ACCESS_TOKEN_SECONDS)
+            self.issued += 1
+        return 200, {
+            "token_type": "bearer",
+            "refresh_token": self.refresh_token,
+            "access_token": token,
+            "expires_in": ACCESS_TOKEN_SECONDS,
+        }
+
+
+def _refused(status: str, message: str) -> tuple[int, dict[str, Any]]:
+    return 400, {"status": status, "message": message, "correlationId": str(uuid.uuid4())}

@@ -1,0 +1,1 @@
+"""Jira Cloud sandbox: the emulated API (``app``), its data, org profiles and contract answers."""
