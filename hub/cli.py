@@ -7,6 +7,7 @@ only by the commands that run flows, after its settings are in place.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from hub.console import (
     progress_bar,
 )
 from hub.errors import ConfigError
+from hub.handoffs.catalogue import HANDOFFS
 from hub.http.redact import install_redaction
 from hub.prefect_env import configure_prefect_env
 
@@ -50,7 +52,6 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
-HANDOFFS = ("won-to-project", "risk-to-account-manager", "feedback-to-lead", "sync")
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 DebugOption = Annotated[
     bool,
@@ -79,17 +80,8 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
     """Run one handoff's flow; a failure raises its exception, logged without traceback."""
     if handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
-    from flows.feedback_to_lead import feedback_to_lead
-    from flows.risk_to_account_manager import risk_to_account_manager
-    from flows.sync import sync
-    from flows.won_to_project import won_to_project
-
-    flow = {
-        "won-to-project": won_to_project,
-        "risk-to-account-manager": risk_to_account_manager,
-        "feedback-to-lead": feedback_to_lead,
-        "sync": sync,
-    }[handoff]
+    path, _, function = HANDOFFS[handoff].flow.partition(":")
+    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), function)
     with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
     return result
@@ -157,8 +149,8 @@ def _configured(loaded: Any) -> list[str]:
     handoffs = loaded.config.handoffs
     return [
         name
-        for name in HANDOFFS
-        if (settings := getattr(handoffs, name.replace("-", "_"))) is not None and settings.enabled
+        for name, kind in HANDOFFS.items()
+        if (settings := getattr(handoffs, kind.config_key)) is not None and settings.enabled
     ]
 
 
@@ -205,9 +197,10 @@ def demo(
             if changed := running.sandbox.profile.switched_on():
                 console.print(f"{name} org profile: {changed}", markup=False)
         console.print(f"config: {env.config_path}", markup=False)
+        first, *others = HANDOFFS  # won-to-project: the others work on its projects
         for label in ("first run", "second run (idempotent: nothing new)"):
-            summary = _run_flow("won-to-project", env.config_path, debug=debug)
-            print_summary(f"won-to-project · {label}", summary)
+            summary = _run_flow(first, env.config_path, debug=debug)
+            print_summary(f"{first} · {label}", summary)
         _print_links(env.config_path)
         projects = [lk.target_key or lk.target_id for lk in _links(env.config_path)]
         events = stage_delivery_events(env.sandboxes[pm].sandbox, projects)
@@ -217,7 +210,7 @@ def demo(
         for line in events:
             console.print(f"  · {line}", markup=False)
         configured = _configured(load(env.config_path))
-        for handoff in ("risk-to-account-manager", "feedback-to-lead", "sync"):
+        for handoff in others:
             if handoff not in configured:
                 continue
             for label in ("run", "rerun (nothing new)"):
@@ -248,12 +241,13 @@ def _demo_reconcile(config_path: Path, report: Path) -> None:
 
 
 def _links(config_path: Path) -> list[Any]:
+    from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
     from hub.store import StateStore
 
     loaded = load(config_path)
     store = StateStore(loaded.config.store.url)
     try:
-        return store.links("won-to-project")
+        return store.links(WON_TO_PROJECT)
     finally:
         store.close()
 

@@ -30,6 +30,7 @@ from hub.config_values import (
     system_url_issues,
 )
 from hub.errors import ConfigError, Issue
+from hub.handoffs.catalogue import by_config_key
 from hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from hub.mapping.loader import check_mapping, unified_path_problem
 from hub.mapping.spec import MappingSpec
@@ -481,27 +482,6 @@ class HubConfig(_Strict):
 
 
 # Unified entities each handoff needs in the mapping of each of its systems.
-_HANDOFF_ENTITIES: dict[str, dict[str, tuple[str, ...]]] = {
-    "won_to_project": {"crm": ("Opportunity",), "pm": ("Project",)},
-    "feedback_to_lead": {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
-    "risk_to_account_manager": {"crm": ("Note", "Opportunity"), "pm": ("Risk", "Project")},
-    "sync": {"crm": ("Opportunity",), "pm": ("Project",)},
-}
-
-
-def handoff_entities(config: HubConfig, system: str) -> set[str]:
-    """The unified entities the enabled handoffs read or write on ``system``."""
-    entities: set[str] = set()
-    for key, roles in _HANDOFF_ENTITIES.items():
-        settings = getattr(config.handoffs, key)
-        if settings is None or not settings.enabled:
-            continue
-        for role, names in roles.items():
-            if getattr(settings, role) == system:
-                entities.update(names)
-    return entities
-
-
 _SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?):///([^?]*)(\?.*)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_KEYS = ("secret", "token", "password")
@@ -781,7 +761,8 @@ def _reference_issues(
 def _entity_issues(
     doc: YamlDocument, at: NodePath, handoff: Any, role: str, spec: MappingSpec, write_back: bool
 ) -> list[Issue]:
-    needed = _HANDOFF_ENTITIES.get(str(handoff), {}).get(role, ())
+    kind = by_config_key(str(handoff))
+    needed = kind.entities.get(role, ()) if kind is not None else ()
     issues = [
         _at(doc, at, f"{handoff} needs entity {entity!r} in the {spec.system} mapping")
         for entity in needed

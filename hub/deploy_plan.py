@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.config import LoadedConfig, ReconcileConfig
+from hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
 
 __all__ = [
     "DEFAULT_WORK_POOL",
@@ -43,17 +44,8 @@ class FlowTarget:
 
 
 FLOWS: tuple[FlowTarget, ...] = (
-    FlowTarget("won_to_project", "won-to-project", "flows/won_to_project.py:won_to_project"),
-    FlowTarget(
-        "risk_to_account_manager",
-        "risk-to-account-manager",
-        "flows/risk_to_account_manager.py:risk_to_account_manager",
-    ),
-    FlowTarget(
-        "feedback_to_lead", "feedback-to-lead", "flows/feedback_to_lead.py:feedback_to_lead"
-    ),
-    FlowTarget("sync", "sync", "flows/sync.py:sync"),
-    FlowTarget("reconcile", "reconcile", "flows/reconcile.py:reconcile_flow"),
+    *(FlowTarget(k.config_key, k.name, k.flow) for k in HANDOFFS.values()),
+    FlowTarget(*RECONCILE_FLOW),
 )
 """Entry points are relative to :func:`project_root`, the deployments' source folder."""
 

@@ -79,7 +79,7 @@ class Runtime:
         return self._fitted[system]
 
     def _fit(self, system: str) -> MappingSpec:
-        from hub.config import handoff_entities
+        from hub.handoffs.catalogue import handoff_entities
         from hub.mapping.org_fit import fit_to_org, needed_fields
 
         spec = self.loaded.mappings[system]

@@ -1,5 +1,4 @@
-"""The handoffs between CRM and project tool, as plain Python (flows call these)."""
+"""The handoffs between CRM and project tool, as plain Python (flows call these).
 
-from hub.handoffs.won_to_project import WonToProject
-
-__all__ = ["WonToProject"]
+:mod:`hub.handoffs.catalogue` lists them.
+"""

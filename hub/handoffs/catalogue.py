@@ -1,44 +1,104 @@
-"""Every handoff by its command name: where its config sits and how it is built."""
+"""Every handoff, once: its name, config key, the entities it needs, its builder and flow.
+
+The CLI, the config checks, the runtime's org fit, replays and the deploy plan
+all read this table, so a new handoff is one entry here (plus its module and
+its flow). It imports nothing of the hub at load time: builders are named as
+``module:Class`` and imported when a handoff is built, which lets the config
+layer read the table without importing the handoffs built on top of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.config import LoadedConfig
 from hub.errors import ConfigError, Issue
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import BatchHandoff
-from hub.handoffs.sync import HANDOFF as SYNC
-from hub.handoffs.sync import Sync
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
 
-__all__ = ["HANDOFFS", "HandoffKind", "build_handoff", "handoff_settings"]
+if TYPE_CHECKING:
+    from hub.config import HubConfig, LoadedConfig
+    from hub.handoffs.runner import BatchHandoff
+    from hub.runtime import Runtime
+
+__all__ = [
+    "HANDOFFS",
+    "RECONCILE_FLOW",
+    "HandoffKind",
+    "build_handoff",
+    "by_config_key",
+    "handoff_entities",
+    "handoff_settings",
+]
 
 
 @dataclass(frozen=True)
 class HandoffKind:
-    """A handoff's command name, config key and constructor."""
+    """One handoff of the product."""
 
     name: str
+    """Command, store and Prefect flow name (``won-to-project``)."""
     config_key: str
-    build: Callable[[Runtime, Any], BatchHandoff]
+    """Its section under ``handoffs:`` (``won_to_project``)."""
+    entities: Mapping[str, tuple[str, ...]]
+    """Role (``crm``, ``pm``) -> the unified entities it reads or writes there."""
+    builder: str
+    """``module:Class`` of its :class:`~hub.handoffs.runner.BatchHandoff`."""
+    flow: str
+    """Prefect entry point, relative to the project root."""
+
+    def build(self, runtime: Runtime, settings: Any, **options: Any) -> BatchHandoff:
+        """The handoff for ``settings`` (its config section), e.g. ``run_id=``."""
+        module, _, name = self.builder.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        handoff: BatchHandoff = cls(runtime, settings, **options)
+        return handoff
+
+
+def _kind(name: str, entities: Mapping[str, tuple[str, ...]], cls: str) -> HandoffKind:
+    key = name.replace("-", "_")
+    return HandoffKind(name, key, entities, f"hub.handoffs.{key}:{cls}", f"flows/{key}.py:{key}")
 
 
 HANDOFFS: dict[str, HandoffKind] = {
-    WON_TO_PROJECT: HandoffKind(WON_TO_PROJECT, "won_to_project", WonToProject),
-    FEEDBACK_TO_LEAD: HandoffKind(FEEDBACK_TO_LEAD, "feedback_to_lead", FeedbackToLead),
-    RISK_TO_ACCOUNT_MANAGER: HandoffKind(
-        RISK_TO_ACCOUNT_MANAGER, "risk_to_account_manager", RiskToAccountManager
-    ),
-    SYNC: HandoffKind(SYNC, "sync", Sync),
+    kind.name: kind
+    for kind in (
+        _kind("won-to-project", {"crm": ("Opportunity",), "pm": ("Project",)}, "WonToProject"),
+        _kind(
+            "risk-to-account-manager",
+            {"crm": ("Note", "Opportunity"), "pm": ("Risk", "Project")},
+            "RiskToAccountManager",
+        ),
+        _kind(
+            "feedback-to-lead",
+            {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
+            "FeedbackToLead",
+        ),
+        _kind("sync", {"crm": ("Opportunity",), "pm": ("Project",)}, "Sync"),
+    )
 }
+"""By name, in the order a demo or a plan runs them."""
+
+RECONCILE_FLOW = ("reconcile", "reconcile", "flows/reconcile.py:reconcile_flow")
+"""Reconcile's config key, flow name and entry point: deployable, but not a handoff."""
+
+
+def by_config_key(key: str) -> HandoffKind | None:
+    """The handoff whose section under ``handoffs:`` is ``key``."""
+    return next((k for k in HANDOFFS.values() if k.config_key == key), None)
+
+
+def handoff_entities(config: HubConfig, system: str) -> set[str]:
+    """The unified entities the enabled handoffs read or write on ``system``."""
+    entities: set[str] = set()
+    for kind in HANDOFFS.values():
+        settings = getattr(config.handoffs, kind.config_key)
+        if settings is None or not settings.enabled:
+            continue
+        for role, names in kind.entities.items():
+            if getattr(settings, role) == system:
+                entities.update(names)
+    return entities
 
 
 def handoff_settings(loaded: LoadedConfig, name: str) -> Any:
@@ -64,7 +124,7 @@ def handoff_settings(loaded: LoadedConfig, name: str) -> Any:
     return settings
 
 
-def build_handoff(runtime: Runtime, name: str) -> BatchHandoff:
+def build_handoff(runtime: Runtime, name: str, **options: Any) -> BatchHandoff:
     """The handoff ``name`` for the runtime's config."""
     settings = handoff_settings(runtime.loaded, name)
-    return HANDOFFS[name].build(runtime, settings)
+    return HANDOFFS[name].build(runtime, settings, **options)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HubConfig, handoff_entities
+from hub.config import HubConfig
 from hub.connector import KnowsOrgSchema
 from hub.errors import AuthError, ConnectorError, TransientError
+from hub.handoffs.catalogue import handoff_entities
 from hub.mapping.engine import to_unified
 from hub.mapping.loader import load_mapping
 from hub.mapping.org_fit import fit_to_org, needed_fields
