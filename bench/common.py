@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.cli.demo import example_for, write_sandbox_config
 from hub.config import load_config
-from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from sandboxes.kit import Faults, Sandbox

@@ -26,7 +26,7 @@ from typing import TypeVar
 from bench.common import open_pair
 from bench.report import Figure
 from hub.connector import ProjectHandle
-from hub.engine import BatchReport
+from hub.handoffs.engine import BatchReport
 from hub.handoffs.won_to_project import HANDOFF, WonToProject
 from hub.mapping.engine import to_unified_many
 from hub.store.repo import Link, StateStore

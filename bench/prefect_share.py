@@ -122,7 +122,7 @@ def _run(mode: str, deals: int, folder: Path, *, served: bool) -> dict[str, Any]
 
     ``served``: with latency and the connectors' own pacing (see the module).
     """
-    from hub.demo import example_for, write_sandbox_config
+    from hub.cli.demo import example_for, write_sandbox_config
 
     work = folder / mode
     work.mkdir()

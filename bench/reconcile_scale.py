@@ -483,7 +483,7 @@ def run(
     limits (else it is lifted, so that the hub's own cost is what is timed);
     ``pacing`` replaces it for the named connectors (requests, per_seconds, burst).
     """
-    from hub.demo import example_for, write_sandbox_config
+    from hub.cli.demo import example_for, write_sandbox_config
 
     with tempfile.TemporaryDirectory(prefix="hub-bench-reconcile-") as tmp:
         folder = Path(tmp)

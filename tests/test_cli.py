@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.main import app
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BAD = Path(__file__).resolve().parent / "data" / "bad-configs"
@@ -183,7 +183,7 @@ PAIRS = [(crm, pm) for crm in ("salesforce", "hubspot") for pm in ("jira", "asan
 def test_plan_of_every_handoff_writes_nothing_anywhere(
     tmp_path: Path, pair: tuple[str, str]
 ) -> None:
-    from hub.demo import stage_delivery_events
+    from hub.cli.demo import stage_delivery_events
     from hub.store import StateStore
 
     crm, pm = pair

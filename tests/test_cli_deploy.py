@@ -13,10 +13,10 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-import hub.cli_deploy
-import hub.console
-from hub.cli import app
-from hub.demo import example_for
+import hub.cli.console
+import hub.cli.deploy
+from hub.cli.demo import example_for
+from hub.cli.main import app
 from hub.deploy_plan import FLOWS, project_root
 from sandboxes.kit.server import free_port, make_sandbox, serve_in_thread
 
@@ -28,8 +28,8 @@ EXAMPLE = example_for("salesforce", "jira")
 def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared console takes its width once, from COLUMNS at import (80 under xdist)."""
     wide = Console(width=250, highlight=False)
-    monkeypatch.setattr(hub.console, "console", wide)
-    monkeypatch.setattr(hub.cli_deploy, "console", wide)
+    monkeypatch.setattr(hub.cli.console, "console", wide)
+    monkeypatch.setattr(hub.cli.deploy, "console", wide)
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.cli_logs import brief_flow_logs
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.logs import brief_flow_logs
 from hub.errors import AuthError
 from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread
 
@@ -68,7 +68,7 @@ def _hub_run(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
         **env,
     )
-    code = "from hub.cli import main; main()"
+    code = "from hub.cli.main import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, "run", "won-to-project", "-c", str(config)],
         cwd=config.parent,
@@ -136,7 +136,7 @@ def _log_failures() -> None:
         logging.getLogger("prefect.task_runs").error(
             "Task run failed: retry 1/2", exc_info=True, extra=names
         )
-        logging.getLogger("hub.engine").error("a hub error", exc_info=True)
+        logging.getLogger("hub.handoffs.engine").error("a hub error", exc_info=True)
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["default", "debug"])

@@ -16,8 +16,8 @@ import yaml
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.main import app
 from hub.store import StateStore
 from sandboxes.kit.server import make_sandbox
 

@@ -25,12 +25,9 @@ def _files(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-COMPOSITION_ROOT = {"cli.py", "demo.py"}
-"""The hub command and its command modules (``cli_*.py``), and the demo it runs."""
-
-
 def _is_composition_root(path: Path) -> bool:
-    return path.name in COMPOSITION_ROOT or path.name.startswith("cli_")
+    """The hub command (``hub/cli/``): its commands and the demo they run."""
+    return path.relative_to(ROOT).parts[:2] == ("hub", "cli")
 
 
 @pytest.mark.parametrize("path", _files("hub"), ids=lambda p: str(p.relative_to(ROOT)))

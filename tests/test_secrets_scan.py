@@ -33,8 +33,8 @@ import pytest
 from sqlalchemy import MetaData, create_engine
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.main import app
 from sandboxes.kit import Sandbox
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 

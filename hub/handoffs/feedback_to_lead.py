@@ -18,9 +18,9 @@ from typing import Any
 
 from hub.config import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.errors import RECORD_ERRORS, MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template

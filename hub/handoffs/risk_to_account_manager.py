@@ -24,9 +24,9 @@ from typing import Any
 
 from hub.config import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.errors import MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Counts, Decision
+from hub.handoffs.engine import BatchReport, Counts, Decision
 from hub.store import StateStore
 from hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from hub.config import SyncConfig, SyncFieldConfig
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict
 from hub.errors import ConfigError, Issue
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.engine import BatchReport, Decision, Verdict
 from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.mapping.engine import from_unified, to_unified_many

@@ -28,9 +28,9 @@ from hub.connector import (
     RecordEnvelope,
     TemplateTask,
 )
-from hub.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.errors import RECORD_ERRORS, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.mapping.engine import from_unified, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import (

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hub.connector import Connector, RecordEnvelope
-from hub.engine import BatchReport
+from hub.handoffs.engine import BatchReport
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER

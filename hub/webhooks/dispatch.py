@@ -32,7 +32,7 @@ from hub.config import (
     WonToProjectConfig,
 )
 from hub.connector import RecordEnvelope
-from hub.engine import Counts
+from hub.handoffs.engine import Counts
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER

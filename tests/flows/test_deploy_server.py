@@ -24,8 +24,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.main import app
 from hub.handoffs.won_to_project import HANDOFF
 from hub.store import StateStore
 from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect

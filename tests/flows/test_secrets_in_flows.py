@@ -21,7 +21,7 @@ import yaml
 from test_secrets_scan import SecretScan, capture_all_logs, log_text, open_world, store_rows
 from typer.testing import CliRunner
 
-from hub.cli import app
+from hub.cli.main import app
 
 pytestmark = pytest.mark.prefect
 BLOCK = "hub-secrets-scan-crm-client-secret"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo import CRMS, PMS, example_for, write_sandbox_config
+from hub.cli.demo import CRMS, PMS, example_for, write_sandbox_config
 from hub.handoffs.won_to_project import HANDOFF
 from hub.store import StateStore
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread

@@ -10,7 +10,7 @@ import pytest
 from pair_support import open_pair_runtime
 
 from hub.account_view import AccountNotFound, account_view
-from hub.demo import CRMS, PMS
+from hub.cli.demo import CRMS, PMS
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.mapping.engine import to_unified_many

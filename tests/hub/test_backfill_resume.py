@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from connectors.jira.records import stamp_label
+from hub.cli.demo import example_for, write_sandbox_config
 from hub.config import load_config
-from hub.demo import example_for, write_sandbox_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors

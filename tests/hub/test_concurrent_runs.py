@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from connectors.jira.records import stamp_label
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
 from hub.store import StateStore
 from sandboxes.kit import Faults
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport
+from hub.handoffs.engine import BatchReport
 from hub.handoffs.runner import run_handoff
 from hub.store import StateStore
 from hub.store.leases import Lease, LeaseHeld, LeaseLost, host_identity, new_holder

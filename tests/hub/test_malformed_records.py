@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pair_support import open_pair_runtime
 
-from hub.demo import CRMS, PMS
+from hub.cli.demo import CRMS, PMS
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.runner import RunSummary, run_handoff

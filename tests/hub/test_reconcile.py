@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pair_support import open_pair_runtime
 
+from hub.cli.demo import CRMS, PMS
 from hub.connector import NewProject, ProjectTemplate
-from hub.demo import CRMS, PMS
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK

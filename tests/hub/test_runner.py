@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hub.connector import ChangePage, RecordEnvelope
-from hub.engine import BatchReport, Decision, Verdict
+from hub.handoffs.engine import BatchReport, Decision, Verdict
 from hub.handoffs.runner import run_handoff
 from hub.store import StateStore
 

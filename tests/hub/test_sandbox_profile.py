@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from hub.demo import sandbox_profiles
+from hub.cli.demo import sandbox_profiles
 from hub.errors import ConfigError
 from sandboxes.kit.profile import OrgProfile, load_profile
 from sandboxes.kit.server import known_sandboxes, make_sandbox

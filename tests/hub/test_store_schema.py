@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
-from hub.cli import app
+from hub.cli.main import app
 from hub.store import Link, StateStore
 from hub.store.schema import BASELINE, alembic_config, current_revision, head_revision, upgrade
 from hub.store.tables import Base

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.demo import CRMS, PMS
+from hub.cli.demo import CRMS, PMS
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF, WonToProject
 from hub.mapping.engine import to_unified_many

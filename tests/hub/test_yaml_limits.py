@@ -36,7 +36,7 @@ def _limit_memory() -> None:
 def _validate_with_limits(config: Path) -> tuple[int, str]:
     """``hub validate -c config`` in a process with bounded memory and CPU."""
     done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "validate", "-c", str(config)],
+        [sys.executable, "-m", "hub.cli.main", "validate", "-c", str(config)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hub.cli.demo import example_for, write_sandbox_config
 from hub.config import load_config
-from hub.demo import example_for, write_sandbox_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from sandboxes.hubspot.limits import RateLimits

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from faults_support import add_won_deals, open_faulty_runtime, switch_faults_on
 
-from hub.demo import CRMS, PMS
+from hub.cli.demo import CRMS, PMS
 from hub.errors import TransientError
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff

@@ -21,7 +21,7 @@ import yaml
 from faults_support import add_won_deals, switch_faults_on
 
 from connectors.jira.records import stamp_label
-from hub.demo import example_for, write_sandbox_config
+from hub.cli.demo import example_for, write_sandbox_config
 from hub.store import StateStore
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 

@@ -26,10 +26,10 @@ from rich.table import Table
 from rich.text import Text
 from typer.testing import CliRunner
 
-from hub import console as hub_console
-from hub.cli import app
-from hub.console import TerminalConsole, VisibleFormatter
-from hub.demo import example_for, write_sandbox_config
+from hub.cli import console as hub_console
+from hub.cli.console import TerminalConsole, VisibleFormatter
+from hub.cli.demo import example_for, write_sandbox_config
+from hub.cli.main import app
 from hub.store import AuditEvent, StateStore
 from sandboxes.kit.server import make_sandbox, serve_in_thread
 
@@ -102,7 +102,9 @@ def test_table_cells_keep_their_place_and_style() -> None:
 
 
 def test_log_lines_show_escapes() -> None:
-    record = logging.LogRecord("hub.engine", logging.WARNING, __file__, 1, "deal %s", (EVIL,), None)
+    record = logging.LogRecord(
+        "hub.handoffs.engine", logging.WARNING, __file__, 1, "deal %s", (EVIL,), None
+    )
     line = VisibleFormatter("%(levelname)s %(name)s: %(message)s").format(record)
     assert raw_characters(line) == [] and SHOWN in line
 

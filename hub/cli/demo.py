@@ -42,7 +42,7 @@ _EXAMPLES = {(crm, pm): f"{crm}-{pm}.yaml" for crm in CRMS for pm in PMS}
 
 def examples_dir() -> Path:
     """The repository's examples/ folder (the demo runs from a checkout)."""
-    return Path(__file__).resolve().parent.parent / "examples"
+    return Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.console import console, echo_json, print_rows
+from hub.cli.common import ConfigOption, admin_errors, fail, load
+from hub.cli.console import console, echo_json, print_rows
+from hub.cli.prefect_env import configure_prefect_env
 from hub.deploy_plan import DEFAULT_WORK_POOL, DeployPlan, build_plan
 from hub.errors import HubError
-from hub.prefect_env import configure_prefect_env
 
 __all__ = ["deploy_command"]
 

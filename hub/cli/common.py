@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.console import err_console, print_config_error
+from hub.cli.console import err_console, print_config_error
 from hub.errors import ConfigError, HubError, StoreError
 from hub.http.redact import redact
 

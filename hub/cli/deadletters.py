@@ -18,8 +18,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.console import console, echo_json
+from hub.cli.common import ConfigOption, admin_errors, fail, load
+from hub.cli.console import console, echo_json
 from hub.http.redact import redact
 
 if TYPE_CHECKING:

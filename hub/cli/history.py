@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli_common import ConfigOption, fail
-from hub.cli_deadletters import open_store, short_text, utc, when_text
-from hub.console import console, echo_json
+from hub.cli.common import ConfigOption, fail
+from hub.cli.console import console, echo_json
+from hub.cli.deadletters import open_store, short_text, utc, when_text
 from hub.http.redact import redact
 
 if TYPE_CHECKING:

@@ -18,16 +18,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hub.cli_account import account_command
-from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.cli_db import db_app
-from hub.cli_deadletters import deadletters_app
-from hub.cli_deploy import deploy_command
-from hub.cli_history import history_command
-from hub.cli_logs import brief_flow_logs
-from hub.cli_reconcile import kpis_command, reconcile_command
-from hub.cli_serve import serve_command
-from hub.console import (
+from hub.cli.account import account_command
+from hub.cli.common import ConfigOption, admin_errors, fail, load
+from hub.cli.console import (
     VisibleFormatter,
     console,
     err_console,
@@ -36,10 +29,17 @@ from hub.console import (
     print_summary,
     progress_bar,
 )
+from hub.cli.db import db_app
+from hub.cli.deadletters import deadletters_app
+from hub.cli.deploy import deploy_command
+from hub.cli.history import history_command
+from hub.cli.logs import brief_flow_logs
+from hub.cli.prefect_env import configure_prefect_env
+from hub.cli.reconcile import kpis_command, reconcile_command
+from hub.cli.serve import serve_command
 from hub.errors import ConfigError
 from hub.handoffs.catalogue import HANDOFFS
 from hub.http.redact import install_redaction
-from hub.prefect_env import configure_prefect_env
 
 __all__ = ["app", "main"]
 
@@ -172,7 +172,7 @@ def demo(
     debug: DebugOption = False,
 ) -> None:
     """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
-    from hub.demo import (
+    from hub.cli.demo import (
         demo_environment,
         sandbox_profiles,
         stage_budget_change,

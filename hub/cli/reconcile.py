@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from hub.cli_common import ConfigOption, admin_errors, fail, load
-from hub.console import console
+from hub.cli.common import ConfigOption, admin_errors, fail, load
+from hub.cli.console import console
 from hub.reconcile.model import Kind
 
 __all__ = ["FAIL_ON_EXIT", "kpis_command", "reconcile_command"]

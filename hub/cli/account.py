@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.account_view import AccountView, DealView
-from hub.cli_common import ConfigOption, admin_errors, load
-from hub.console import console, echo_json
+from hub.cli.common import ConfigOption, admin_errors, load
+from hub.cli.console import console, echo_json
 
 __all__ = ["account_command", "print_account"]
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from hub.cli_common import ConfigOption, admin_errors, load
-from hub.console import console
+from hub.cli.common import ConfigOption, admin_errors, load
+from hub.cli.console import console
 
 __all__ = ["serve_command"]
 

@@ -1,0 +1,1 @@
+"""The `hub` command: the composition root, where connectors, sandboxes and flows meet the core."""
