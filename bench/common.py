@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from sandboxes.kit import Faults, Sandbox

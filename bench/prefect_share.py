@@ -58,7 +58,7 @@ PREFECT_ENV = {
 
 
 def _plain(config: Path) -> dict[str, Any]:
-    from hub.config import load_config
+    from hub.config.loading import load_config
     from hub.handoffs.catalogue import build_handoff
     from hub.handoffs.runner import run_handoff
     from hub.handoffs.won_to_project import HANDOFF

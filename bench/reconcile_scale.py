@@ -276,7 +276,7 @@ def _cpu() -> float:
 
 def _reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile(rt, fix=False)`` once; write time, CPU, peak RSS and what it found."""
-    from hub.config import load_config
+    from hub.config.loading import load_config
     from hub.reconcile.fix import reconcile
     from hub.registry import known_connectors
     from hub.runtime import open_runtime

@@ -7,7 +7,7 @@ from typing import Any
 
 from flows._secrets import use_prefect_secrets
 from flows._tasks import process_batch
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff, handoff_settings
 from hub.handoffs.runner import run_handoff
 from hub.runtime import open_runtime

@@ -11,7 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows._secrets import use_prefect_secrets
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.reconcile.fix import reconcile
 from hub.reports import FORMATS, write_report
 from hub.reports.as_markdown import write_markdown

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.config import LoadedConfig, ReconcileConfig
+from hub.config.handoffs import ReconcileConfig
+from hub.config.loading import LoadedConfig
 from hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
 
 __all__ = [

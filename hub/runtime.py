@@ -15,7 +15,7 @@ from hub.store import StateStore
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import LoadedConfig
+    from hub.config.loading import LoadedConfig
     from hub.mapping.spec import MappingSpec
 
 __all__ = ["Runtime", "open_runtime"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import LoadedConfig, load_config
+from hub.config.loading import LoadedConfig, load_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from sandboxes.kit import Sandbox

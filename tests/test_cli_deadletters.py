@@ -16,7 +16,7 @@ from hub.cli import deadletters as cli_deadletters
 from hub.cli import history as cli_history
 from hub.cli.demo import example_for, write_sandbox_config
 from hub.cli.main import app
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON
 from hub.handoffs.won_to_project import WonToProject

@@ -278,7 +278,7 @@ def world(
 
 def run_every_handoff(config: Path) -> None:
     """Each handoff once, as ``hub run`` does but without Prefect: runs, links, letters."""
-    from hub.config import load_config
+    from hub.config.loading import load_config
     from hub.handoffs.catalogue import build_handoff
     from hub.handoffs.runner import run_handoff
     from hub.registry import known_connectors

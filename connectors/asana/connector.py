@@ -48,7 +48,7 @@ from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBuck
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["AsanaConnector"]
 

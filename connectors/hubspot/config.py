@@ -18,7 +18,7 @@ from hub.errors import ConfigError, Issue
 from hub.http.redact import register_secret
 
 if TYPE_CHECKING:
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["AuthFlow", "HubSpotConfig", "HubSpotSecrets", "load_config", "resolve_secrets"]
 

@@ -47,7 +47,7 @@ from hub.http.query import search_text
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["HubSpotConnector"]
 

@@ -20,7 +20,7 @@ from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBuck
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["build_api", "search_budget"]
 

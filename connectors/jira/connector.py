@@ -50,7 +50,7 @@ from hub.mapping.transforms import adf_to_text
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["JiraConnector"]
 

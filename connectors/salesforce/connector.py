@@ -49,7 +49,7 @@ from hub.http.query import Condition, soql
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config import SystemConfig
+    from hub.config.systems import SystemConfig
 
 __all__ = ["SalesforceConnector"]
 

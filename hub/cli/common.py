@@ -32,7 +32,7 @@ def fail(message: str, code: int = ERROR_EXIT) -> typer.Exit:
 
 def load(path: Path, *, check_env: bool = True) -> Any:
     """The validated hub config (a ConfigError lists every problem)."""
-    from hub.config import load_config
+    from hub.config.loading import load_config
     from hub.registry import known_connectors
 
     return load_config(path, known_connectors=known_connectors(), check_env=check_env)

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
+from hub.config.schema import nearest_hint
 from hub.errors import ConfigError, Issue
 from hub.model import money_text
-from hub.schema import nearest_hint
 from sandboxes.kit import Sandbox
 from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
-    from hub.config import HubConfig, LoadedConfig
+    from hub.config.loading import LoadedConfig
+    from hub.config.root import HubConfig
     from hub.handoffs.runner import BatchHandoff
     from hub.runtime import Runtime
 

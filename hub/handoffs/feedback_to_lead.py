@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.config import FeedbackToLeadConfig
+from hub.config.handoffs import FeedbackToLeadConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.errors import RECORD_ERRORS, MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.config import RiskToAccountManagerConfig
+from hub.config.handoffs import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.errors import MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config import SyncConfig, SyncFieldConfig
+from hub.config.handoffs import SyncConfig, SyncFieldConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.errors import ConfigError, Issue
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes

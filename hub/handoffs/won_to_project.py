@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from hub.config import TemplateConfig, WonToProjectConfig
+from hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from hub.connector import (
     ChangePage,
     NewProject,

@@ -24,7 +24,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hub.config import HubConfig
+from hub.config.root import HubConfig
+from hub.config.yamlio import load_yaml
 from hub.connector import KnowsOrgSchema
 from hub.errors import (
     AuthError,
@@ -35,7 +36,6 @@ from hub.errors import (
     TransientError,
 )
 from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
-from hub.yamlio import load_yaml
 
 __all__ = ["Need", "OrgFit", "fit_to_org", "needed_fields"]
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from hub.config import SyncConfig
+from hub.config.handoffs import SyncConfig
 from hub.mapping.spec import MappingSpec
 from hub.model import Money, Opportunity, Project, json_at, money_text
 

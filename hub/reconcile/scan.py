@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hub.config import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
+from hub.config.handoffs import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
 from hub.connector import ChangePage, Connector
 from hub.errors import ConfigError, Issue
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD

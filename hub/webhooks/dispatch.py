@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hub.config import (
+from hub.config.handoffs import (
     FeedbackToLeadConfig,
     RiskToAccountManagerConfig,
     SyncConfig,

@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from hub.config import EnvSecret, LoadedConfig
+from hub.config.loading import LoadedConfig
+from hub.config.systems import EnvSecret
 from hub.errors import ConfigError, Issue
 from hub.http.redact import register_secret
 

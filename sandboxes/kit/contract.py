@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
 from hub.connector import Connector, FilterValue
 from hub.registry import connector_class
 from sandboxes.kit import Faults, Sandbox

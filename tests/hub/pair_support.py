@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.registry import known_connectors
 from hub.runtime import Runtime, open_runtime
 from sandboxes.kit.server import make_sandbox

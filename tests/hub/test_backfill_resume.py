@@ -15,7 +15,7 @@ import yaml
 
 from connectors.jira.records import stamp_label
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors
@@ -26,7 +26,7 @@ from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BACKFILL = """
 import sys
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors

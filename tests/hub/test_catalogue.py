@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HandoffsConfig
+from hub.config.handoffs import HandoffsConfig
 from hub.deploy_plan import FLOWS
 from hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW, by_config_key
 from hub.model import ENTITY_TYPES

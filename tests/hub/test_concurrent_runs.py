@@ -21,7 +21,7 @@ from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 RUN_ONCE = """
 import sys
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.config import LoadedConfig, load_config, resolve_store_url
+from hub.config.loading import LoadedConfig, load_config, resolve_store_url
 from hub.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,9 +190,9 @@ def test_template_checks(workdir: Path, env: None) -> None:
 def test_pydantic_errors_become_issues() -> None:
     from pydantic import ValidationError
 
-    from hub.config import HubConfig
-    from hub.schema import pydantic_issues
-    from hub.yamlio import parse_yaml
+    from hub.config.root import HubConfig
+    from hub.config.schema import pydantic_issues
+    from hub.config.yamlio import parse_yaml
 
     doc = parse_yaml("systems:\n  crm:\n    connector: 5\n", file="x.yaml")
     with pytest.raises(ValidationError) as caught:

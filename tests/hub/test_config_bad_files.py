@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.errors import ConfigError
 from hub.mapping.loader import load_mapping
 

@@ -14,7 +14,8 @@ from connectors.jira import JiraConnector
 from connectors.jira.config import JiraConfig
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce.config import SalesforceConfig
-from hub.config import FeedbackToLeadConfig, RiskToAccountManagerConfig, load_config
+from hub.config.handoffs import FeedbackToLeadConfig, RiskToAccountManagerConfig
+from hub.config.loading import load_config
 from hub.errors import ConfigError, Issue
 from hub.handoffs import feedback_to_lead, risk_to_account_manager, won_to_project
 

@@ -1,4 +1,4 @@
-"""Line-aware YAML loading (hub.yamlio), the base of every file:line message."""
+"""Line-aware YAML loading (hub.config.yamlio), the base of every file:line message."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.config.yamlio import format_path, line_of, load_yaml, parse_yaml
 from hub.errors import ConfigError
-from hub.yamlio import format_path, line_of, load_yaml, parse_yaml
 
 TEXT = """\
 # comment

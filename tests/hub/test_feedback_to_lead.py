@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub.config import FeedbackToLeadConfig
+from hub.config.handoffs import FeedbackToLeadConfig
 from hub.connector import WriteResult
 from hub.errors import TransientError
 from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead

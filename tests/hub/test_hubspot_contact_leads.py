@@ -9,7 +9,7 @@ import pytest
 from pair_support import open_pair_runtime
 
 from hub.cli.demo import PMS
-from hub.config import FeedbackToLeadConfig
+from hub.config.handoffs import FeedbackToLeadConfig
 from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.won_to_project import HANDOFF as WON

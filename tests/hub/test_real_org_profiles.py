@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hub.cli.demo import example_for, stage_delivery_events, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.errors import ConfigError
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff

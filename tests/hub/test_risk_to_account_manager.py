@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub.config import RiskToAccountManagerConfig
+from hub.config.handoffs import RiskToAccountManagerConfig
 from hub.connector import WriteResult
 from hub.errors import TransientError
 from hub.handoffs.risk_to_account_manager import HANDOFF, RiskToAccountManager
@@ -153,7 +153,7 @@ def test_plan_writes_nothing(linked: Runtime, sf_sandbox: Sandbox, jira_sandbox:
 def test_a_failed_notification_is_recorded_and_the_task_still_made(
     linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
 ) -> None:
-    from hub.config import NotifyConfig
+    from hub.config.handoffs import NotifyConfig
 
     link = _deal_link(linked)
     risk = jira_sandbox.state.add_risk(link.target_key, "Integration partner unresponsive")  # type: ignore[attr-defined]

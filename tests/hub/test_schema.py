@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.schema import (
+from hub.config.schema import (
     SCHEMA_FILES,
     hub_config_schema,
     main,
@@ -17,13 +17,14 @@ from hub.schema import (
     stale_schemas,
     validate_document,
 )
-from hub.yamlio import parse_yaml
+from hub.config.yamlio import parse_yaml
 
 
 def test_schema_files_on_disk_match_the_models() -> None:
     for name, build in SCHEMA_FILES.items():
         on_disk = (schema_dir() / name).read_text(encoding="utf-8")
-        assert on_disk == render_schema(build()), f"run: python -m hub.schema --write ({name})"
+        hint = f"run: python -m hub.config.schema --write ({name})"
+        assert on_disk == render_schema(build()), hint
     assert stale_schemas() == []
 
 

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-import hub.secrets
-import hub.secrets as secrets_module
-from hub.config import PrefectSecret, SystemConfig, load_config
+import hub.config.secrets
+import hub.config.secrets as secrets_module
+from hub.config.loading import load_config
+from hub.config.schema import hub_config_schema, validate_document
+from hub.config.secrets import register_secret_resolver, registered_kinds, resolve_secret
+from hub.config.systems import PrefectSecret, SystemConfig
+from hub.config.yamlio import parse_yaml
 from hub.errors import ConfigError
 from hub.reports.formats import FORMATS
-from hub.schema import hub_config_schema, validate_document
-from hub.secrets import register_secret_resolver, registered_kinds, resolve_secret
-from hub.yamlio import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "salesforce-jira.yaml"
@@ -25,7 +26,7 @@ VALUE = "s3cret-value-never-shown"
 
 @pytest.fixture(autouse=True)
 def _empty_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(hub.secrets, "_RESOLVERS", {})
+    monkeypatch.setattr(hub.config.secrets, "_RESOLVERS", {})
     yield
 
 
@@ -113,7 +114,7 @@ def test_without_a_resolver_the_error_says_where_blocks_are_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As in an install without flows/ (the entry point names flows._secrets).
-    monkeypatch.setattr("hub.secrets.entry_points", lambda **_: [])
+    monkeypatch.setattr("hub.config.secrets.entry_points", lambda **_: [])
     monkeypatch.delitem(secrets_module._RESOLVERS, "prefect_secret", raising=False)
     with pytest.raises(ConfigError) as caught:
         _system(api_token={"prefect_secret": "jira-token"}).secret("api_token")

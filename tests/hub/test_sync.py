@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hub.config import SyncConfig, SyncFieldConfig
+from hub.config.handoffs import SyncConfig, SyncFieldConfig
 from hub.errors import ConfigError
 from hub.handoffs.runner import run_handoff
 from hub.handoffs.sync import HANDOFF, Sync

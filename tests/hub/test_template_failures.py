@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hub.config import FeedbackToLeadConfig, NotifyConfig, RiskToAccountManagerConfig
+from hub.config.handoffs import FeedbackToLeadConfig, NotifyConfig, RiskToAccountManagerConfig
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import load_config
+from hub.config.loading import load_config
+from hub.config.yamlio import MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml
 from hub.errors import ConfigError
-from hub.yamlio import MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTORS = ("salesforce", "jira")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import HubConfig
+from hub.config.root import HubConfig
 from hub.connector import KnowsOrgSchema
 from hub.errors import AuthError, ConnectorError, TransientError
 from hub.handoffs.catalogue import handoff_entities

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
 import os, re, signal, sys
 from sqlalchemy import event
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.registry import known_connectors

@@ -20,7 +20,7 @@ from crash_support import KillPoint, Served, run_child
 
 from connectors.jira.records import stamp_label
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff
 from hub.reconcile.fix import reconcile

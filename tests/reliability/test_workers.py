@@ -37,7 +37,7 @@ socket.gethostname = lambda: "handoff-hub-worker-7d9f8c6b5d-x4k2p"
 os.getpid = lambda: 4_000_000 + number  # its PID in its own namespace: no process here
 leases.host_identity = lambda: f"container{number:03d}"
 
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.errors import HubError
 from hub.handoffs.catalogue import build_handoff
 from hub.handoffs.runner import run_handoff

@@ -67,7 +67,7 @@ from hypothesis import strategies as st
 
 from connectors.jira.records import stamp_label
 from connectors.jira.values import lucene_escape
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
 from hub.errors import HubError, NotFoundError, QueryBuildError, RecordError
 from hub.http import RetryPolicy
 from hub.http.query import Condition, jql, soql, soql_like_pattern

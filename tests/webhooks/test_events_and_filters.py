@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hub.cli.demo import example_for, write_sandbox_config
 from hub.cli.main import app
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.errors import ConfigError
 from hub.registry import known_connectors
 from hub.webhooks.events import (

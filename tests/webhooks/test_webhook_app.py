@@ -29,7 +29,7 @@ from pair_support import open_pair_runtime
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
 from hub.handoffs.runner import run_handoff

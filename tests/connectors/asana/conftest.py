@@ -13,7 +13,7 @@ from asana_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 from openapi_core import Config, OpenAPI
 
 from connectors.asana import AsanaConnector
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
 from sandboxes.asana.app import AsanaSandbox
 from sandboxes.kit import SyncASGITransport

@@ -10,7 +10,7 @@ import pytest
 from hubspot_support import BASE_URL, NO_WAIT, SYSTEM
 
 from connectors.hubspot import HubSpotConnector
-from hub.config import EnvSecret, SystemConfig
+from hub.config.systems import EnvSecret, SystemConfig
 from hub.http import RetryPolicy, TokenBucket
 from sandboxes.hubspot.app import HubSpotSandbox
 from sandboxes.hubspot.limits import RateLimits

@@ -15,7 +15,7 @@ from hubspot_support import BASE_URL
 from connectors.hubspot.config import HubSpotConfig
 from connectors.hubspot.lead_contacts import ContactNeed, Directory, resolve_contacts
 from hub.cli.demo import example_for, write_sandbox_config
-from hub.config import load_config
+from hub.config.loading import load_config
 from hub.connector import WriteResult
 from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
 from hub.handoffs.runner import run_handoff

@@ -14,7 +14,7 @@ from jira_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR, basic
 from openapi_core import Config, OpenAPI
 
 from connectors.jira import JiraConnector
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
 from sandboxes.jira.app import JiraSandbox
 from sandboxes.kit import SyncASGITransport

@@ -16,7 +16,7 @@ from openapi_core import Config, OpenAPI
 from salesforce_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 
 from connectors.salesforce import SalesforceConnector
-from hub.config import EnvSecret, RateLimitConfig, SystemConfig
+from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
 from hub.http import RetryPolicy
 from sandboxes.kit import SyncASGITransport
 from sandboxes.salesforce.app import SalesforceSandbox

@@ -1,7 +1,7 @@
 """Where credentials come from besides environment variables: resolvers by kind.
 
 The hub config names a credential either by environment variable (``{env: VAR}``,
-read by :meth:`hub.config.SystemConfig.secret` itself) or by a reference another
+read by :meth:`hub.config.systems.SystemConfig.secret` itself) or by a reference another
 layer knows how to read, e.g. ``{prefect_secret: BLOCK}``. hub/ stays free of
 Prefect: ``flows/`` registers the resolver for ``prefect_secret`` when a flow
 runs (:func:`register_secret_resolver`); a third party may register a resolver

@@ -1,0 +1,199 @@
+"""The handoffs' sections of the hub config (``handoffs:``, ``templates:``), and reconcile's."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hub.config.base import StrictModel
+from hub.config.systems import EnvSecret
+from hub.model import Health, Severity
+
+__all__ = [
+    "MAX_TEXT",
+    "FeedbackToLeadConfig",
+    "HandoffsConfig",
+    "NotifyConfig",
+    "ReconcileConfig",
+    "RiskToAccountManagerConfig",
+    "SyncConfig",
+    "SyncFieldConfig",
+    "TemplateConfig",
+    "TemplateTaskConfig",
+    "WonToProjectConfig",
+]
+
+
+MAX_TEXT = 10_000
+"""Longest free text of a template setting (a task's description); templates have the
+same limit, checked with their syntax (:data:`hub.mapping.templating.MAX_SOURCE`)."""
+
+
+class TemplateTaskConfig(StrictModel):
+    """One work-breakdown item."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
+    parent: str | None = Field(default=None, max_length=255, description="Name of the parent task")
+    due_offset_days: int | None = Field(default=None, ge=0, description="Days after start")
+
+
+class TemplateConfig(StrictModel):
+    """A delivery project template."""
+
+    name: str = Field(
+        description="Jinja2 template of the project name; sees `opportunity` and `account`"
+    )
+    product_template: str | None = Field(
+        default=None,
+        max_length=255,
+        description="The PM product's own template id, where it has templates",
+    )
+    manager_email: str | None = Field(
+        default=None, max_length=254, description="Project manager; default: the opportunity owner"
+    )
+    tasks: list[TemplateTaskConfig] = Field(default_factory=list)
+
+
+class NotifyConfig(StrictModel):
+    """Where a handoff sends notifications (apprise URLs) and what it says."""
+
+    urls: list[EnvSecret | str] = Field(
+        default_factory=list,
+        description="apprise URLs, or {env: VAR} for URLs that embed a token",
+    )
+    title: str | None = Field(
+        default=None, description="Jinja2 template of the title; default: the handoff's own"
+    )
+    body: str | None = Field(
+        default=None, description="Jinja2 template of the message; default: the handoff's own"
+    )
+
+
+class WonToProjectConfig(StrictModel):
+    """won-to-project: a won opportunity becomes a delivery project."""
+
+    enabled: bool = True
+    crm: str = Field(description="Key of the CRM system under systems:")
+    pm: str = Field(description="Key of the project tool under systems:")
+    template: str = Field(description="Key of the template under templates:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    write_back: bool = Field(default=True, description="Write the project id onto the deal")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class FeedbackToLeadConfig(StrictModel):
+    """feedback-to-lead: customer feedback, a need or an upsell in delivery becomes a CRM lead."""
+
+    enabled: bool = True
+    pm: str = Field(description="Key of the project tool under systems:")
+    crm: str = Field(description="Key of the CRM system under systems:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    lead_name: str = Field(
+        default="{{ account.name or 'Customer' }} - {{ feedback.feedback_kind }}",
+        description="Template of the lead's last name (CRMs require one)",
+    )
+    lead_source: str | None = Field(
+        default="Customer Feedback",
+        max_length=255,
+        description="Lead source picklist value, if the CRM has one",
+    )
+    comment: str = Field(
+        default="Handoff Hub: this {{ feedback.feedback_kind }} became CRM lead {{ lead_url }}",
+        description="Template of the comment left on the PM item",
+    )
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class RiskToAccountManagerConfig(StrictModel):
+    """risk-to-account-manager: delivery risks and bad project health reach the deal's owner."""
+
+    enabled: bool = True
+    pm: str = Field(description="Key of the project tool under systems:")
+    crm: str = Field(description="Key of the CRM system under systems:")
+    batch_size: int = Field(default=50, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    min_severity: Severity = Field(
+        default=Severity.HIGH, description="Risk items of this severity or worse raise a task"
+    )
+    health_levels: list[Health] = Field(
+        default_factory=lambda: [Health.AMBER, Health.RED],
+        description="Project health that raises a task (needs a Project health rule)",
+    )
+    health_from: Literal["field", "overdue_tasks", "overdue_milestones"] = Field(
+        default="field",
+        description="field: the project's own health field; overdue_tasks or "
+        "overdue_milestones: the share of its open tasks or milestones past their due date "
+        "(every linked project, every run)",
+    )
+    overdue_amber: float = Field(default=0.2, gt=0, le=1, description="Share overdue: amber")
+    overdue_red: float = Field(default=0.4, gt=0, le=1, description="Share overdue: red")
+    write_health: bool = Field(
+        default=True, description="Write the project's health onto the deal (delivery_health)"
+    )
+    assign_to: Literal["account_owner", "deal_owner"] = Field(
+        default="account_owner",
+        description="Who gets the task: the account's owner (the deal's owner where the "
+        "account has none or is not mapped), or always the deal's owner",
+    )
+    due_in_days: int = Field(default=2, ge=0, le=60, description="Due date of the CRM task")
+    risk_subject: str = Field(default="Delivery risk ({{ risk.severity }}): {{ risk.title }}")
+    health_subject: str = Field(default="Delivery health {{ project.health }}: {{ project.name }}")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+
+class SyncFieldConfig(StrictModel):
+    """One pair of fields kept in step: a unified Opportunity field and a Project field."""
+
+    crm: str = Field(description="Unified Opportunity field, e.g. delivery_due, account.name")
+    pm: str = Field(description="Unified Project field, e.g. due, account.name")
+    direction: Literal["crm_to_pm", "pm_to_crm", "both"] = Field(
+        default="both", description="Which way changes flow"
+    )
+
+
+class SyncConfig(StrictModel):
+    """sync: fields of linked deals and projects flow the configured way."""
+
+    enabled: bool = True
+    crm: str = Field(description="Key of the CRM system under systems:")
+    pm: str = Field(description="Key of the project tool under systems:")
+    batch_size: int = Field(default=100, ge=1, le=500)
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    conflict: Literal["crm-wins", "pm-wins", "newest-wins", "report"] = Field(
+        default="report",
+        description="Both sides changed a two-way field since the last sync: who wins "
+        "(report: change nothing, record the conflict)",
+    )
+    fields: list[SyncFieldConfig] = Field(min_length=1)
+
+
+class ReconcileConfig(StrictModel):
+    """reconcile as a scheduled deployment (``hub deploy``); ``hub reconcile`` ignores it.
+
+    Not a handoff, but configured beside them so that every schedule sits in one place.
+    """
+
+    enabled: bool = True
+    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    fix: bool = Field(default=False, description="Repair what the handoffs can (idempotent)")
+    window_days: int = Field(default=90, ge=1, description="KPI window: the last N days")
+    report_path: str | None = Field(
+        default=None, description="Also write the full report here (relative to the config file)"
+    )
+    report_format: Literal["json", "csv", "md", "html"] = Field(
+        default="html", description="Format of report_path"
+    )
+
+
+class HandoffsConfig(StrictModel):
+    """The handoffs this hub runs."""
+
+    won_to_project: WonToProjectConfig | None = None
+    feedback_to_lead: FeedbackToLeadConfig | None = None
+    risk_to_account_manager: RiskToAccountManagerConfig | None = None
+    sync: SyncConfig | None = None
+    reconcile: ReconcileConfig | None = None

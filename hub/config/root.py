@@ -1,0 +1,37 @@
+"""A whole hub config file, and where its state store is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hub.config.base import StrictModel
+from hub.config.handoffs import HandoffsConfig, TemplateConfig
+from hub.config.systems import SystemConfig
+from hub.config.webhooks import WebhooksConfig
+
+__all__ = [
+    "HubConfig",
+    "StoreConfig",
+]
+
+
+class StoreConfig(StrictModel):
+    """Where the hub keeps links, cursors, runs, audit events and dead letters."""
+
+    url: str = Field(
+        default="sqlite:///.hub/state.db",
+        description="SQLAlchemy URL; relative SQLite paths are relative to the config file",
+    )
+
+
+class HubConfig(StrictModel):
+    """A whole hub configuration file."""
+
+    version: Literal[1] = 1
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    systems: dict[str, SystemConfig]
+    templates: dict[str, TemplateConfig] = Field(default_factory=dict)
+    handoffs: HandoffsConfig = Field(default_factory=HandoffsConfig)
+    webhooks: WebhooksConfig | None = None
