@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
     import httpx
 
@@ -31,8 +33,11 @@ __all__ = [
     "ProjectHandle",
     "ProjectTemplate",
     "RecordEnvelope",
+    "RecordFilter",
     "TemplateTask",
     "WriteResult",
+    "record_filter",
+    "settings_model",
 ]
 
 FilterValue = str | int | bool | list[str] | None
@@ -289,3 +294,48 @@ class KnowsOrgSchema(Protocol):
     def default_currency(self) -> str | None:
         """The org's corporate currency (ISO 4217), for amounts that carry none; None if unknown."""
         ...
+
+
+@runtime_checkable
+class RecordFilter(Protocol):
+    """Optional, on the connector class: whether a record read by id fits an entity's ``where``.
+
+    A scheduled read asks the product for an entity's records (``where``
+    becomes the product's query); a webhook only names a record. A connector
+    that knows what its ``where`` keys mean says so here, and the hub checks the
+    record before handing it to a handoff; for one that does not, its records
+    are left to the scheduled run rather than guessed at.
+    """
+
+    @staticmethod
+    def read_scope(
+        settings: Mapping[str, Any], where: Mapping[str, FilterValue]
+    ) -> Mapping[str, FilterValue]:
+        """``where`` plus the scope the connector adds to every read of its own accord."""
+        ...
+
+    @staticmethod
+    def where_fields(where: Mapping[str, FilterValue]) -> list[str]:
+        """The fields a read by id must ask for so that ``where`` can be checked."""
+        ...
+
+    @staticmethod
+    def where_value(raw: Mapping[str, Any], key: str) -> Any:
+        """The record's value for the ``where`` key ``key``."""
+        ...
+
+
+def record_filter(cls: type[Connector]) -> type[RecordFilter] | None:
+    """The connector class as a :class:`RecordFilter`, if it is one."""
+    return cls if issubclass(cls, RecordFilter) else None
+
+
+def settings_model(cls: type[Connector]) -> type[BaseModel] | None:
+    """The pydantic model of the connector's ``settings:``, where the class declares one.
+
+    A connector declares it as ``settings_model: ClassVar[type[BaseModel]]``;
+    the config checks validate ``systems.<name>.settings`` against it, with
+    the file's line numbers, before anything runs.
+    """
+    model = getattr(cls, "settings_model", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None

@@ -11,8 +11,6 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from pydantic import BaseModel
-
 from hub.config.schema import (
     did_you_mean,
     nearest_hint,
@@ -89,6 +87,7 @@ def connector_settings_issues(
     """
     if known is None:
         return []
+    from hub.connector import settings_model
     from hub.registry import connector_class  # lazy: loads the connector's package
 
     issues: list[Issue] = []
@@ -97,12 +96,12 @@ def connector_settings_issues(
         if not isinstance(connector, str) or connector not in known:
             continue
         try:
-            model = getattr(connector_class(connector), "settings_model", None)
+            model = settings_model(connector_class(connector))
         except Exception as exc:  # a third party's package that does not import
             where = ("systems", name, "connector")
             issues.append(doc.issue(where, f"connector {connector!r} cannot be loaded: {exc}"))
             continue
-        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(settings, dict):
+        if model is not None and isinstance(settings, dict):
             issues += settings_issues(doc, ("systems", name, "settings"), settings, model)
     return issues
 

@@ -5,8 +5,8 @@ becomes JQL or a listing filter); a webhook only names a record, and reading
 it by id returns it whatever it is. So before a record is handed to
 feedback-to-lead or risk-to-account-manager, the entity's ``where`` is
 checked on the record. What a key means is the connector's knowledge: a
-connector class that can tell offers ``read_scope(settings, where)``,
-``where_fields(where)`` and ``where_value(raw, key)`` (Jira and Asana do);
+connector class that can tell is a :class:`~hub.connector.RecordFilter`
+(Jira and Asana are);
 equality is compared here, without regard to case, a list matching when one
 element does. For a connector that cannot tell, the answer is None ("cannot
 tell"): its records are left to the scheduled run rather than guessed at.
@@ -17,19 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub.connector import FilterValue
+from hub.connector import FilterValue, RecordFilter, record_filter
 from hub.errors import RegistryError
 from hub.registry import connector_class
 
 __all__ = ["effective_where", "filter_fields", "record_matches"]
 
 
-def _checks(connector: str) -> Any | None:
+def _checks(connector: str) -> type[RecordFilter] | None:
     try:
-        cls = connector_class(connector)
+        return record_filter(connector_class(connector))
     except RegistryError:
         return None
-    return cls if hasattr(cls, "where_value") else None
 
 
 def effective_where(

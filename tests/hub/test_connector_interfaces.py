@@ -1,0 +1,30 @@
+"""Optional connector abilities are declared protocols, not attributes guessed at."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from hub.connector import Connector, KnowsOrgSchema, record_filter, settings_model
+from hub.registry import connector_class
+
+FILTERS = {"jira": True, "asana": True, "salesforce": False, "hubspot": False}
+ORG_SCHEMA = {"jira": False, "asana": False, "salesforce": True, "hubspot": True}
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_each_shipped_connector_declares_what_it_can(name: str) -> None:
+    cls = connector_class(name)
+    assert (record_filter(cls) is not None) is FILTERS[name]
+    assert issubclass(cls, KnowsOrgSchema) is ORG_SCHEMA[name]
+    model = settings_model(cls)
+    assert model is not None and issubclass(model, BaseModel)
+
+
+def test_a_class_without_the_abilities_has_none() -> None:
+    class Bare:
+        name = "bare"
+
+    bare: type[Connector] = Bare  # type: ignore[assignment]
+    assert record_filter(bare) is None
+    assert settings_model(bare) is None
