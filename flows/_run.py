@@ -7,7 +7,7 @@ from typing import Any
 
 from flows._secrets import use_prefect_secrets
 from flows._tasks import process_batch
-from hub.config.loading import load_config
+from hub.config.handover import load_once
 from hub.handoffs.catalogue import build_handoff, handoff_settings
 from hub.handoffs.runner import run_handoff
 from hub.runtime import open_runtime
@@ -20,7 +20,7 @@ def run_handoff_flow(
 ) -> dict[str, Any]:
     """Run handoff ``name`` from ``config_path``, one Prefect task per batch."""
     use_prefect_secrets()
-    loaded = load_config(config_path)
+    loaded = load_once(config_path)
     handoff_settings(loaded, name)
     runtime = open_runtime(loaded)
     try:

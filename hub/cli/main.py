@@ -98,12 +98,14 @@ def run(
     A failure ends with one ``error:`` line (exit 1; 2 for a config problem);
     the run's logs on the Prefect server keep its traceback, and ``--debug`` shows it.
     """
+    from hub.config.handover import hand_over
     from hub.store.opening import store_errors
 
     with admin_errors():
-        url = load(config).config.store.url
+        loaded = load(config)
     configure_prefect_env(config.resolve().parent / ".hub" / "prefect", quiet=True)
-    with admin_errors(), store_errors(url):
+    with admin_errors(), store_errors(loaded.config.store.url):
+        hand_over(loaded)
         summary = _run_flow(handoff, config, debug=debug)
     print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):

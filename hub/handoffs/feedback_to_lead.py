@@ -22,7 +22,7 @@ from hub.errors import RECORD_ERRORS, MappingError, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.handoffs.linked_deals import deals_of_projects
-from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.engine import from_unified, map_records
 from hub.mapping.transforms import render_template
 from hub.model import Account, Feedback, Lead, dump, template_view
 from hub.notify import notifier_for
@@ -111,13 +111,12 @@ class FeedbackToLead:
     def _plan(
         self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
     ) -> list[_Work]:
-        items, failures = to_unified_many(self.pm_map, "Feedback", [r.raw for r in records])
-        for raw, error in failures:
-            item_id = str(raw.get("key") or raw.get("gid") or raw.get("id") or "?")
+        items, failures = map_records(self.pm_map, "Feedback", records)
+        for record, error in failures:
             report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(error)))
+            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if record_failures:
-                self._dead_letter(item_id, f"mapping: {error}", dict(raw))
+                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         feedback = [f for f in items if isinstance(f, Feedback)]
         ids = [f.refs[self.cfg.pm] for f in feedback]
         links = self.rt.store.links_for(HANDOFF, self.cfg.pm, ids, target_system=self.cfg.crm)

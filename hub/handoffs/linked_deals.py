@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import to_unified_many
+from hub.mapping.engine import map_records
 from hub.model import Opportunity
 from hub.runtime import Runtime
 
@@ -47,12 +47,9 @@ def deals_of_projects(rt: Runtime, crm: str, pm: str, projects: Collection[str])
     raws = rt.connector(crm).read_by_ids(
         entity.object, sorted(set(deal_of.values())), fields=entity.source_fields()
     )
-    opps, failures = to_unified_many(spec, "Opportunity", [r.raw for r in raws])
+    opps, failures = map_records(spec, "Opportunity", raws)
     by_id = {o.refs[crm]: o for o in opps if isinstance(o, Opportunity)}
-    record_id = {id(r.raw): r.id for r in raws}
-    unreadable = {
-        record_id[id(raw)]: f"its deal cannot be read: {error}" for raw, error in failures
-    }
+    unreadable = {record.id: f"its deal cannot be read: {error}" for record, error in failures}
     found = LinkedDeals()
     for project, deal in deal_of.items():
         if deal in by_id:

@@ -30,7 +30,7 @@ from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, rai
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.engine import from_unified, map_records, to_unified_many
 from hub.mapping.transforms import render_template
 from hub.model import (
     Account,
@@ -188,13 +188,12 @@ class RiskToAccountManager:
         """Plan one page and, unless ``dry_run``, apply it."""
         report = BatchReport()
         report.counts["seen"] += len(records)
-        items, failures = to_unified_many(self.pm_map, self._stream, [r.raw for r in records])
-        for raw, error in failures:
-            item_id = str(raw.get("key") or raw.get("gid") or raw.get("id") or "?")
+        items, failures = map_records(self.pm_map, self._stream, records)
+        for record, error in failures:
             report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(error)))
+            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if not dry_run:
-                self._dead_letter(item_id, f"mapping: {error}", dict(raw))
+                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         overdue: dict[str, tuple[Health, str]] = {}
         if self._stream == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])

@@ -27,7 +27,7 @@ from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.engine import BatchReport, Decision, Verdict
 from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.engine import from_unified, map_records, to_unified_many
 from hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
 from hub.runtime import Runtime
 from hub.store import AuditEvent, Link
@@ -209,11 +209,9 @@ class Sync:
     ) -> dict[str, Entity]:
         entity = spec.entities[entity_name]
         raws = connector.read_by_ids(entity.object, sorted(set(ids)), fields=entity.source_fields())
-        items, failures = to_unified_many(spec, entity_name, [r.raw for r in raws])
-        for raw, error in failures:
-            log.warning(
-                "sync: cannot read %s %s: %s", entity_name, raw.get("Id") or raw.get("key"), error
-            )
+        items, failures = map_records(spec, entity_name, raws)
+        for record, error in failures:
+            log.warning("sync: cannot read %s %s: %s", entity_name, record.id, error)
         system = self.cfg.crm if connector is self.crm else self.cfg.pm
         return {i.refs[system]: i for i in items}
 

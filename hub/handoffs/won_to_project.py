@@ -31,7 +31,7 @@ from hub.connector import (
 from hub.errors import RECORD_ERRORS, TransientError
 from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
 from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
-from hub.mapping.engine import from_unified, to_unified_many
+from hub.mapping.engine import from_unified, map_records
 from hub.mapping.transforms import render_template
 from hub.model import (
     Account,
@@ -135,13 +135,12 @@ class WonToProject:
     def _plan(
         self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
     ) -> list[_Work]:
-        opps, failures = to_unified_many(self.crm_map, "Opportunity", [r.raw for r in records])
-        for raw, error in failures:
-            record_id = str(raw.get("Id") or raw.get("id") or "?")
+        opps, failures = map_records(self.crm_map, "Opportunity", records)
+        for record, error in failures:
             report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, record_id, record_id, str(error)))
+            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if record_failures:
-                self._dead_letter(record_id, f"mapping: {error}", dict(raw))
+                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
         report.counts["not_won"] += len(opps) - len(won)
         links = self.rt.store.links_for(

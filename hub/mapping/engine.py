@@ -31,6 +31,7 @@ from hub.mapping.values import (
 from hub.model import ENTITY_TYPES, Entity
 
 if TYPE_CHECKING:
+    from hub.connector import RecordEnvelope
     from hub.mapping.spec import EntityMap, FieldRule, MappingSpec
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "FieldProblem",
     "RecordMappingError",
     "from_unified",
+    "map_records",
     "to_unified",
     "to_unified_many",
 ]
@@ -109,6 +111,26 @@ def to_unified_many(
             entities.append(_read_entity(emap, entity_name, raw, ref_key))
         except MappingError as exc:
             failures.append((raw, exc))
+    return entities, failures
+
+
+def map_records(
+    spec: MappingSpec,
+    entity_name: str,
+    records: Iterable[RecordEnvelope],
+    *,
+    system: str | None = None,
+) -> tuple[list[Entity], list[tuple[RecordEnvelope, MappingError]]]:
+    """Read a batch of envelopes; a failure keeps its envelope, and so the record's own id."""
+    emap = spec.entity(entity_name)
+    ref_key = system or spec.ref_key
+    entities: list[Entity] = []
+    failures: list[tuple[RecordEnvelope, MappingError]] = []
+    for record in records:
+        try:
+            entities.append(_read_entity(emap, entity_name, record.raw, ref_key))
+        except MappingError as exc:
+            failures.append((record, exc))
     return entities, failures
 
 

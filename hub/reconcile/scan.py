@@ -42,7 +42,7 @@ from hub.handoffs.risk_to_account_manager import raises_alert
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.heap import frozen_heap
 from hub.http.concurrent import Prefetch
-from hub.mapping.engine import to_unified_many
+from hub.mapping.engine import map_records
 from hub.mapping.spec import EntityMap
 from hub.model import (
     Entity,
@@ -272,8 +272,8 @@ class Reconciler:
     ) -> tuple[list[Entity], list[tuple[str, str]]]:
         """The page's entities, and (record id, why) of each record the mapping could not read."""
         spec = self.crm_map if crm else self.pm_map
-        items, failures = to_unified_many(spec, entity_name, [r.raw for r in page.records])
-        return items, [(_raw_id(raw), str(error)) for raw, error in failures]
+        items, failures = map_records(spec, entity_name, page.records)
+        return items, [(record.id, str(error)) for record, error in failures]
 
     def _report_unreadable(
         self,
@@ -316,7 +316,7 @@ class Reconciler:
             projects = [p for p in items if isinstance(p, Project)]
             yield _ProjectPage(
                 size=len(page.records),
-                stamps={_raw_id(r.raw): self.pm.project_stamp(r.raw) for r in page.records},
+                stamps={r.id: self.pm.project_stamp(r.raw) for r in page.records},
                 projects=projects,
                 unreadable=unreadable,
                 percents=self._percents(projects),
@@ -696,10 +696,3 @@ class Reconciler:
             for lk in links
             if lk.created_at is not None and start <= lk.created_at < end
         )
-
-
-def _raw_id(raw: Mapping[str, Any]) -> str:
-    for key in ("Id", "key", "gid", "id"):
-        if raw.get(key):
-            return str(raw[key])
-    return "?"
