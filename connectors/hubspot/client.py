@@ -10,7 +10,7 @@ do then is :mod:`connectors.hubspot.writes`' job.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -20,7 +20,7 @@ import httpx
 from connectors.hubspot import settings
 from connectors.hubspot.records import blank_to_null
 from hub.errors import ConnectorError, RateLimitedError
-from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator
+from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
 from hub.http.client import default_error_text
 from hub.http.concurrent import in_parallel
 
@@ -32,7 +32,6 @@ __all__ = [
     "BatchAnswer",
     "BatchRefused",
     "HubSpotClient",
-    "chunks",
     "describe_error",
     "error_text",
     "observe_limits",
@@ -41,12 +40,6 @@ __all__ = [
 
 _REFUSED_WHOLE = frozenset({400, 404, 409})
 _VALUES_PREFIX = "Property values were not valid: "
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def error_text(body: Mapping[str, Any]) -> str:

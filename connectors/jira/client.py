@@ -18,9 +18,8 @@ from urllib.parse import quote
 import httpx
 
 from connectors.jira import settings
-from connectors.jira.records import chunks
 from hub.errors import AuthError, ConnectorError, RecordError
-from hub.http import ApiClient, PageRequest, TokenPaginator
+from hub.http import ApiClient, PageRequest, TokenPaginator, chunks
 from hub.http.client import default_error_text
 from hub.http.retry import retry_after_seconds
 

@@ -33,9 +33,10 @@ from connectors.jira.projects import (
     stamp_value,
     task_update,
 )
-from connectors.jira.records import chunks, stamp_label
+from connectors.jira.records import stamp_label
 from hub.connector import ProjectHandle
 from hub.errors import AuthError, NotFoundError, RecordError, TransientError
+from hub.http import chunks
 from hub.http.query import Condition, jql
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import jwt
 
 from connectors.salesforce import settings, soap
 from hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
-from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest
+from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest, chunks
 from hub.http.client import default_error_text
 from hub.http.concurrent import in_parallel, read_ahead, waves
 from hub.http.query import soql_field
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SalesforceAuth",
     "SalesforceClient",
-    "chunks",
     "describe_error",
     "jwt_audience",
     "observe_limits",
@@ -46,12 +45,6 @@ _FORBIDDEN = frozenset({403})
 def _record_keys(batch: Sequence[Mapping[str, Any]], field: str) -> list[str]:
     """The records a batch writes (by Id or upsert key); two writing one record go in order."""
     return [str(r[field]) for r in batch if r.get(field)]
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def describe_error(response: httpx.Response) -> str:
