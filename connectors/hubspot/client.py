@@ -311,15 +311,11 @@ class HubSpotClient:
         params: dict[str, Any] = {"limit": settings.OWNERS_PAGE_MAX}
         if archived:
             params["archived"] = "true"
-        request = PageRequest(url=settings.OWNERS_PATH, params=params)
+        first = PageRequest(url=settings.OWNERS_PATH, params=params)
         found: list[Mapping[str, Any]] = []
-        while paginator.has_next:
-            body = self._mapping(
-                self._json("GET", request.url, params=dict(request.params)), request.url
-            )
+        for page in self.api.paginate("GET", first, paginator):
+            body = self._mapping(page, settings.OWNERS_PATH)
             found.extend(o for o in body.get("results") or [] if isinstance(o, Mapping))
-            paginator.update_state(body)
-            request = paginator.update_request(request)
         return found
 
     def account_details(self) -> Mapping[str, Any]:

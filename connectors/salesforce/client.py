@@ -20,7 +20,7 @@ from connectors.salesforce import settings, soap
 from hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
 from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest, chunks
 from hub.http.client import default_error_text
-from hub.http.concurrent import in_parallel, read_ahead, waves
+from hub.http.concurrent import in_parallel, waves
 from hub.http.query import soql_field
 
 if TYPE_CHECKING:
@@ -240,22 +240,26 @@ class SalesforceClient:
     def query(self, soql: str, *, batch_size: int) -> Iterator[Mapping[str, Any]]:
         """Yield each page of a SOQL query, following ``nextRecordsUrl``.
 
+        Every page asks for ``batch_size`` records in the query-options header.
         With ``concurrency`` above 1 the next page is fetched while the caller
         works on this one.
         """
-        return read_ahead(self._query_pages(soql, batch_size), enabled=self.api.concurrency > 1)
-
-    def _query_pages(self, soql: str, batch_size: int) -> Iterator[Mapping[str, Any]]:
         paginator = NextUrlPaginator(url_path="nextRecordsUrl", done_path="done")
-        request = PageRequest(url=self._path(settings.QUERY_PATH), params={"q": soql})
-        headers = {settings.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"}
-        while paginator.has_next:
-            body = self._call("GET", request.url, params=request.params or None, headers=headers)
-            if not isinstance(body, Mapping) or not isinstance(body.get("records"), list):
-                raise ConnectorError("query answered without a records list", system=self.system)
-            paginator.update_state(body)
-            yield body
-            request = paginator.update_request(request)
+        first = PageRequest(
+            url=self._path(settings.QUERY_PATH),
+            params={"q": soql},
+            headers={settings.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"},
+        )
+        return self.api.paginate("GET", first, paginator, fetch=self._query_page)
+
+    def _query_page(self, method: str, request: PageRequest) -> Mapping[str, Any]:
+        """One query page through :meth:`_call` (its 403 reading), checked for records."""
+        body = self._call(
+            method, request.url, params=request.params or None, headers=request.headers
+        )
+        if not isinstance(body, Mapping) or not isinstance(body.get("records"), list):
+            raise ConnectorError("query answered without a records list", system=self.system)
+        return body
 
     def create(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """POST /composite/sobjects in batches of 200; records carry ``attributes.type``."""
