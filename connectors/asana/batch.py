@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.asana import settings
 from connectors.asana.client import error_messages
-from connectors.asana.records import chunks
 from hub.errors import AuthError, RateLimitedError, RecordError, TransientError
+from hub.http import chunks
 from hub.http.concurrent import in_parallel, waves
 
 if TYPE_CHECKING:

@@ -26,15 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.asana import settings
 from connectors.asana.filters import RecordFilter
-from connectors.asana.records import (
-    api_path,
-    chunks,
-    cursor_text,
-    parse_asana_time,
-    wire_time,
-)
+from connectors.asana.records import api_path, wire_time
 from hub.connector import ChangePage, FilterValue, RecordEnvelope
 from hub.errors import ConnectorError, QueryBuildError
+from hub.http import chunks, cursor_text, parse_timestamp
 from hub.http.query import search_text
 
 if TYPE_CHECKING:
@@ -195,7 +190,7 @@ class ChangeReader:
             modified = (
                 None
                 if stamp is None
-                else parse_asana_time(stamp, f"{kind} {gid} modified_at", self.system)
+                else parse_timestamp(stamp, f"{kind} {gid} modified_at", self.system)
             )
             return RecordEnvelope(self.system, kind, str(gid), raw, modified)
 

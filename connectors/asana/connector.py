@@ -30,7 +30,7 @@ from connectors.asana.config import AsanaConfig, credentials_hint, load_config, 
 from connectors.asana.fields import FieldCatalogue
 from connectors.asana.lookups import Lookups
 from connectors.asana.project_ops import ProjectOps
-from connectors.asana.records import api_path, gid_of, parse_cursor
+from connectors.asana.records import api_path, gid_of
 from connectors.asana.wbs import WbsWriter
 from connectors.asana.writes import ITEM_PATHS, RecordWriter
 from hub.connector import (
@@ -43,12 +43,13 @@ from hub.connector import (
     WriteResult,
 )
 from hub.errors import ConnectorError
-from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBucket, build_client
+from hub.http import BearerToken, OAuth2Token, api_client_for, build_client, parse_cursor
 
 if TYPE_CHECKING:
     import httpx
 
     from hub.config.systems import SystemConfig
+    from hub.http import RetryPolicy
 
 __all__ = ["AsanaConnector"]
 
@@ -141,18 +142,14 @@ class AsanaConnector:
             assert secrets.access_token is not None  # resolve_secrets checked it
             auth = BearerToken(secrets.access_token)
         http = build_client(base, auth=auth, transport=transport, timeout=system.timeout_seconds)
-        api = ApiClient(
+        api = api_client_for(
+            system,
             http,
-            system=system.name,
-            retry=retry
-            or RetryPolicy(
-                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
-            ),
-            limiter=_limiter(system, config),
+            default_rate=settings.RATE_LIMITS[config.plan],
             describe_error=describe_error,
             credentials_hint=hint,
             observe_limits=observe_limits,
-            concurrency=system.concurrency,
+            retry=retry,
         )
         return cls(AsanaClient(api), config, base_url=base)
 
@@ -188,7 +185,7 @@ class AsanaConnector:
             far, held back 30 s behind the start of the read.
         """
         kind = self._object(object_name)
-        since_at = parse_cursor(since, self.system) if since else None
+        since_at = parse_cursor(since, self.system, naive_is_utc=False) if since else None
         return self.changes.read(
             kind,
             since_at=since_at,
@@ -358,17 +355,3 @@ def _host(base_url: str) -> str:
     """The API host: a base URL given with ``/api/1.0`` is cut back to it."""
     base = base_url.rstrip("/")
     return base.removesuffix(settings.API_ROOT)
-
-
-def _limiter(system: SystemConfig, config: AsanaConfig) -> TokenBucket:
-    if system.rate_limit is not None:
-        limit = system.rate_limit
-        return TokenBucket(
-            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
-        )
-    default = settings.RATE_LIMITS[config.plan]
-    return TokenBucket(
-        requests=int(default["requests"]),
-        per_seconds=default["per_seconds"],
-        burst=int(default["burst"]),
-    )

@@ -25,10 +25,9 @@ unstamped project of the same name made from the same template (left by a run
 that died between the instantiation and the stamp) is adopted rather than
 instantiated again.
 
-A create answered 5xx, or whose connection dropped, may or may not have
-happened: the connector looks (``find``, or the orphan check) before it sends
-it again, up to four times. A timeout fails the batch instead; the next run
-heals through ``find`` and ``complete``.
+A create answered 5xx, or whose connection dropped or timed out, may or may
+not have happened: the connector looks (``find``, or the orphan check) before
+it sends it again, up to four times (:func:`hub.http.create_then_verify`).
 """
 
 from __future__ import annotations
@@ -42,9 +41,9 @@ from connectors.asana.fields import read_value
 from connectors.asana.projects import plan_wbs, requested_dates
 from connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
 from connectors.asana.values import asana_payload
-from connectors.asana.wbs import may_look
 from hub.connector import ProjectHandle
 from hub.errors import ConnectorError, NotFoundError, RecordError, TransientError
+from hub.http import create_then_verify
 
 if TYPE_CHECKING:
     from connectors.asana.client import AsanaClient
@@ -164,18 +163,16 @@ class ProjectOps:
         body = {**data, "workspace": self.config.workspace_gid}
         if self.config.team_gid:
             body["team"] = self.config.team_gid
-        attempts = settings.CREATE_ATTEMPTS
-        while True:
-            try:
-                created = self.client.post(settings.PROJECTS_PATH, body, fields=("name",))
-                return self._gid(created, "project create")
-            except TransientError as exc:
-                attempts -= 1
-                if attempts <= 0 or not may_look(exc):
-                    raise
-                found = self.find(project.source_id)
-                if found is not None:
-                    return found.id
+
+        def create() -> str:
+            created = self.client.post(settings.PROJECTS_PATH, body, fields=("name",))
+            return self._gid(created, "project create")
+
+        def find() -> str | None:
+            found = self.find(project.source_id)
+            return None if found is None else found.id
+
+        return create_then_verify(create, find, attempts=settings.CREATE_ATTEMPTS)
 
     def _from_template(self, project: NewProject, template: str, data: Mapping[str, Any]) -> str:
         orphan = self._orphan(project.name, template)
@@ -207,22 +204,20 @@ class ProjectOps:
     def _instantiate(
         self, project: NewProject, template: str, request: Mapping[str, Any]
     ) -> Mapping[str, Any]:
-        """``instantiateProject``; after a 5xx or a drop, adopt what it made before resending."""
+        """``instantiateProject``; after an unsure answer, adopt what it made before resending."""
         path = api_path(settings.INSTANTIATE_PATH, template=template)
-        attempts = settings.CREATE_ATTEMPTS
-        while True:
-            try:
-                job = self.client.post(path, request)
-                if not isinstance(job, Mapping):
-                    raise ConnectorError("instantiation answered no job", system=self.system)
-                return job
-            except TransientError as exc:
-                attempts -= 1
-                if attempts <= 0 or not may_look(exc):
-                    raise
-                orphan = self._orphan(project.name, template)
-                if orphan is not None:
-                    return {"gid": None, "new_project": {"gid": orphan}}
+
+        def create() -> Mapping[str, Any]:
+            job = self.client.post(path, request)
+            if not isinstance(job, Mapping):
+                raise ConnectorError("instantiation answered no job", system=self.system)
+            return job
+
+        def find() -> Mapping[str, Any] | None:
+            orphan = self._orphan(project.name, template)
+            return None if orphan is None else {"gid": None, "new_project": {"gid": orphan}}
+
+        return create_then_verify(create, find, attempts=settings.CREATE_ATTEMPTS)
 
     def _orphan(self, name: str, template: str) -> str | None:
         """An unstamped team project of this name made from this template (oldest first)."""

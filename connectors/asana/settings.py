@@ -118,7 +118,7 @@ FIELD_NOT_ON_OBJECT: Final = r"Custom field with ID (\d+) is not on given object
 project that) lack the field; it refuses the whole write and writes nothing."""
 
 CREATE_ATTEMPTS: Final = 4
-"""Tries of a project's creates; after a 5xx or a dropped connection each retry
+"""Tries of a project's creates; after a 5xx, a dropped connection or a timeout each retry
 first looks at what exists (Asana's lists are read-your-writes consistent)."""
 JOB_POLLS: Final = 30
 """``GET /jobs/{gid}`` polls before an instantiation counts as failed."""

@@ -7,12 +7,10 @@ level through the batch API (10 creates per call): the project's tasks with
 ``POST /tasks/{parent}/subtasks``.
 
 A create is not idempotent, so nothing is sent twice blindly. When Asana
-answers 5xx (to the batch or to one action), or the connection drops, the
-creates may or may not have happened: the tree is read again and only what
-is still missing is sent. Asana's task lists read their own writes, so the
-look sees every create that happened. A timeout is not looked after (the
-create may still be running); it fails the batch and the next run completes
-the project through ``find_project`` and ``complete_project``.
+answers 5xx (to the batch or to one action), or the connection drops or times
+out, the creates may or may not have happened: the tree is read again and only
+what is still missing is sent (:func:`hub.http.resume_then_verify`). Asana's
+task lists read their own writes, so the look sees every create that happened.
 """
 
 from __future__ import annotations
@@ -20,29 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from connectors.asana import settings
 from connectors.asana.batch import ActionResult, BatchRunner, action
 from connectors.asana.projects import WbsPlan, task_data
 from connectors.asana.records import api_path, gid_of
 from hub.errors import RecordError, TransientError
+from hub.http import resume_then_verify
 
 if TYPE_CHECKING:
     from connectors.asana.client import AsanaClient
     from hub.connector import NewProject, TemplateTask
 
-__all__ = ["WbsWriter", "may_look"]
-
-
-def may_look(exc: TransientError) -> bool:
-    """True when Asana answered 5xx or the connection dropped: look, then go on.
-
-    A timeout is not: the create may still be running, and a look could miss it.
-    """
-    if exc.status is not None:
-        return exc.status >= 500
-    return not isinstance(exc.__cause__, httpx.TimeoutException)
+__all__ = ["WbsWriter"]
 
 
 class WbsWriter:
@@ -103,7 +90,7 @@ class WbsWriter:
     def complete(
         self, project_gid: str, project: NewProject, plan: WbsPlan, existing: dict[str, str]
     ) -> tuple[str, ...]:
-        """Create the missing tasks; after a 5xx or a drop, look again and go on from there.
+        """Create the missing tasks; after an unsure answer, look again and go on from there.
 
         Returns:
             Every template task's gid, in plan order.
@@ -112,15 +99,12 @@ class WbsWriter:
             RecordError: Asana refused some tasks (a rerun adds them).
             TransientError: still failing after the attempts, or a timeout.
         """
-        attempts = settings.CREATE_ATTEMPTS
-        while True:
-            try:
-                return self._add_missing(project_gid, project, plan, dict(existing))
-            except TransientError as exc:
-                attempts -= 1
-                if attempts <= 0 or not may_look(exc):
-                    raise
-                existing = self.existing(project_gid, plan)
+        return resume_then_verify(
+            lambda known: self._add_missing(project_gid, project, plan, dict(known)),
+            existing,
+            lambda: self.existing(project_gid, plan),
+            attempts=settings.CREATE_ATTEMPTS,
+        )
 
     def _add_missing(
         self, project_gid: str, project: NewProject, plan: WbsPlan, gids: dict[str, str]

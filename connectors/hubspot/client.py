@@ -10,7 +10,7 @@ do then is :mod:`connectors.hubspot.writes`' job.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -20,7 +20,7 @@ import httpx
 from connectors.hubspot import settings
 from connectors.hubspot.records import blank_to_null
 from hub.errors import ConnectorError, RateLimitedError
-from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator
+from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
 from hub.http.client import default_error_text
 from hub.http.concurrent import in_parallel
 
@@ -32,7 +32,6 @@ __all__ = [
     "BatchAnswer",
     "BatchRefused",
     "HubSpotClient",
-    "chunks",
     "describe_error",
     "error_text",
     "observe_limits",
@@ -41,12 +40,6 @@ __all__ = [
 
 _REFUSED_WHOLE = frozenset({400, 404, 409})
 _VALUES_PREFIX = "Property values were not valid: "
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def error_text(body: Mapping[str, Any]) -> str:
@@ -318,15 +311,11 @@ class HubSpotClient:
         params: dict[str, Any] = {"limit": settings.OWNERS_PAGE_MAX}
         if archived:
             params["archived"] = "true"
-        request = PageRequest(url=settings.OWNERS_PATH, params=params)
+        first = PageRequest(url=settings.OWNERS_PATH, params=params)
         found: list[Mapping[str, Any]] = []
-        while paginator.has_next:
-            body = self._mapping(
-                self._json("GET", request.url, params=dict(request.params)), request.url
-            )
+        for page in self.api.paginate("GET", first, paginator):
+            body = self._mapping(page, settings.OWNERS_PATH)
             found.extend(o for o in body.get("results") or [] if isinstance(o, Mapping))
-            paginator.update_state(body)
-            request = paginator.update_request(request)
         return found
 
     def account_details(self) -> Mapping[str, Any]:

@@ -25,10 +25,8 @@ from connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_c
 from connectors.hubspot.portal import Portal
 from connectors.hubspot.records import (
     association_inputs,
-    cursor_text,
     latest,
     modified_property,
-    parse_cursor,
     parse_stamp,
     property_name,
     property_names,
@@ -40,7 +38,7 @@ from connectors.hubspot.wiring import build_api, search_budget
 from connectors.hubspot.writes import Input, MatchRules, Send, write_batches
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError, QueryBuildError
-from hub.http import OAuth2Token, RetryPolicy, TokenBucket
+from hub.http import OAuth2Token, RetryPolicy, TokenBucket, chunks, cursor_text, parse_cursor
 from hub.http.concurrent import read_ahead
 from hub.http.query import search_text
 
@@ -291,12 +289,12 @@ class HubSpotConnector:
         self, object_name: str, name: str, values: Sequence[str]
     ) -> list[Mapping[str, Any]]:
         found: list[Mapping[str, Any]] = []
-        for start in range(0, len(values), settings.BATCH_SIZE):
+        for batch in chunks(values, settings.BATCH_SIZE):
             plan = SearchPlan(
                 object_name=object_name,
                 modified=modified_property(object_name),
                 properties=[name],
-                filters=[search_filter(name, list(values[start : start + settings.BATCH_SIZE]))],
+                filters=[search_filter(name, list(batch))],
                 limit=settings.SEARCH_PAGE_MAX,
                 window=self.config.search_window,
             )

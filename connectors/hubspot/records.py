@@ -20,11 +20,9 @@ from hub.http.query import search_text
 __all__ = [
     "association_inputs",
     "blank_to_null",
-    "cursor_text",
     "epoch_ms",
     "latest",
     "modified_property",
-    "parse_cursor",
     "parse_stamp",
     "property_name",
     "property_names",
@@ -176,25 +174,6 @@ def parse_stamp(value: Any, what: str, system: str) -> dt.datetime:
         return _utc(dt.datetime.fromisoformat(text))
     except (ValueError, OverflowError):
         raise ConnectorError(f"{what} is not a datetime: {value!r}", system=system) from None
-
-
-def parse_cursor(since: str, system: str) -> dt.datetime:
-    """A stored cursor as aware UTC (naive values are taken as UTC).
-
-    Raises:
-        ConnectorError: when the cursor is not ISO 8601.
-    """
-    try:
-        return _utc(dt.datetime.fromisoformat(since))
-    except ValueError:
-        raise ConnectorError(
-            f"cursor {since!r} is not an ISO 8601 datetime", system=system
-        ) from None
-
-
-def cursor_text(value: dt.datetime) -> str:
-    """The cursor form of a datetime: ISO 8601, UTC, milliseconds."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def epoch_ms(value: dt.datetime) -> str:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from connectors.hubspot import settings
 from connectors.hubspot.client import describe_error, observe_limits, token_request_factory
 from connectors.hubspot.config import HubSpotConfig, HubSpotSecrets, auth_hint
-from hub.http import ApiClient, BearerToken, OAuth2Token, RetryPolicy, TokenBucket, build_client
+from hub.http import BearerToken, OAuth2Token, TokenBucket, api_client_for, build_client
 
 if TYPE_CHECKING:
     import httpx
 
     from hub.config.systems import SystemConfig
+    from hub.http import ApiClient, RetryPolicy
 
 __all__ = ["build_api", "search_budget"]
 
@@ -40,16 +41,15 @@ def build_api(
     http = build_client(
         system.base_url, auth=auth, transport=transport, timeout=system.timeout_seconds
     )
-    api = ApiClient(
+    api = api_client_for(
+        system,
         http,
-        system=system.name,
-        retry=retry
-        or RetryPolicy(max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds),
-        limiter=limiter or _limiter(system),
+        default_rate=settings.DEFAULT_RATE_LIMIT,
         describe_error=describe_error,
         credentials_hint=hint,
         observe_limits=functools.partial(observe_limits, system=system.name),
-        concurrency=system.concurrency,
+        retry=retry,
+        limiter=limiter,
     )
     return api, auth if isinstance(auth, OAuth2Token) else None
 
@@ -68,18 +68,4 @@ def _auth(
     token_url = config.token_url or system.base_url.rstrip("/") + settings.TOKEN_PATH
     return OAuth2Token(
         token_request_factory(secrets, token_url), system=system.name, setting_hint=hint
-    )
-
-
-def _limiter(system: SystemConfig) -> TokenBucket:
-    if system.rate_limit is not None:
-        limit = system.rate_limit
-        return TokenBucket(
-            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
-        )
-    default = settings.DEFAULT_RATE_LIMIT
-    return TokenBucket(
-        requests=int(default["requests"]),
-        per_seconds=default["per_seconds"],
-        burst=int(default["burst"]),
     )

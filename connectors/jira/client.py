@@ -18,9 +18,8 @@ from urllib.parse import quote
 import httpx
 
 from connectors.jira import settings
-from connectors.jira.records import chunks
 from hub.errors import AuthError, ConnectorError, RecordError
-from hub.http import ApiClient, PageRequest, TokenPaginator
+from hub.http import ApiClient, OffsetPaginator, PageRequest, TokenPaginator, chunks
 from hub.http.client import default_error_text
 from hub.http.retry import retry_after_seconds
 
@@ -291,14 +290,13 @@ class JiraClient:
     def comments(self, key: str) -> list[Mapping[str, Any]]:
         """``GET /issue/{key}/comment``, every page: the issue's comments, oldest first."""
         url = _path(settings.ISSUE_COMMENT_PATH, key=key)
+        first = PageRequest(url, params={"startAt": 0, "maxResults": settings.COMMENT_PAGE_SIZE})
+        paginator = OffsetPaginator(records_path="comments", param="startAt", total_path="total")
         found: list[Mapping[str, Any]] = []
-        while True:
-            params = {"startAt": len(found), "maxResults": settings.COMMENT_PAGE_SIZE}
-            body = self._mapping(self._json("GET", url, params=params), f"comments of {key}")
-            page = [c for c in body.get("comments") or [] if isinstance(c, Mapping)]
-            found += page
-            if not page or len(found) >= int(body.get("total") or 0):
-                return found
+        for page in self.api.paginate("GET", first, paginator):
+            body = self._mapping(page, f"comments of {key}")
+            found += [c for c in body.get("comments") or [] if isinstance(c, Mapping)]
+        return found
 
     def search_users(self, query: str) -> list[Mapping[str, Any]]:
         """``GET /user/search?query=``: users whose name or e-mail starts with ``query``."""

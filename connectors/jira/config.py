@@ -82,8 +82,8 @@ class JiraConfig(BaseModel):
         default=settings.VERIFY_DELAY_SECONDS,
         ge=0,
         le=60,
-        description="After Jira answers a create with 5xx, wait this long for its search index "
-        "before looking whether the create went through",
+        description="After a create answered 5xx, or whose connection dropped or timed out, "
+        "wait this long for Jira's search index before looking whether it went through",
     )
     page_size: int = Field(
         default=settings.SEARCH_PAGE_SIZE,

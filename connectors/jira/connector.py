@@ -21,16 +21,7 @@ from connectors.jira.client import JiraClient, describe_error, observe_limits
 from connectors.jira.config import JiraConfig, credentials_hint, load_config, resolve_secrets
 from connectors.jira.lookups import Lookups
 from connectors.jira.project_ops import ProjectOps
-from connectors.jira.records import (
-    adf,
-    chunks,
-    cursor_text,
-    is_issue_ref,
-    jql_minute,
-    parse_cursor,
-    parse_jira_time,
-    stamp_label,
-)
+from connectors.jira.records import adf, is_issue_ref, jql_minute, stamp_label
 from connectors.jira.values import issue_update, jql_name
 from hub.connector import (
     Capability,
@@ -42,7 +33,15 @@ from hub.connector import (
     WriteResult,
 )
 from hub.errors import ConnectorError, NotFoundError, RecordError
-from hub.http import ApiClient, BasicToken, RetryPolicy, TokenBucket, build_client
+from hub.http import (
+    BasicToken,
+    api_client_for,
+    build_client,
+    chunks,
+    cursor_text,
+    parse_cursor,
+    parse_timestamp,
+)
 from hub.http.concurrent import in_parallel, waves
 from hub.http.query import Condition, jql
 from hub.mapping.transforms import adf_to_text
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     import httpx
 
     from hub.config.systems import SystemConfig
+    from hub.http import RetryPolicy
 
 __all__ = ["JiraConnector"]
 
@@ -126,18 +126,14 @@ class JiraConnector:
             transport=transport,
             timeout=system.timeout_seconds,
         )
-        api = ApiClient(
+        api = api_client_for(
+            system,
             http,
-            system=system.name,
-            retry=retry
-            or RetryPolicy(
-                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
-            ),
-            limiter=_limiter(system),
+            default_rate=settings.DEFAULT_RATE_LIMIT,
             describe_error=describe_error,
             credentials_hint=credentials_hint(system.name, config),
             observe_limits=observe_limits,
-            concurrency=system.concurrency,
+            retry=retry,
         )
         return cls(JiraClient(api), config, base_url=system.base_url)
 
@@ -172,7 +168,7 @@ class JiraConnector:
             on their way into Jira's search index are read next time.
         """
         self._object(object_name)
-        since_at = parse_cursor(since, self.system) if since else None
+        since_at = parse_cursor(since, self.system, naive_is_utc=False) if since else None
         conditions = self._filters(where)
         if since_at is not None:
             minute = jql_minute(since_at, self.time_zone())
@@ -386,7 +382,7 @@ class JiraConnector:
         updated = (raw.get("fields") or {}).get(settings.MODIFIED_FIELD)
         modified = None
         if stamped or updated is not None:
-            modified = parse_jira_time(updated, f"issue {raw['key']} updated", self.system)
+            modified = parse_timestamp(updated, f"issue {raw['key']} updated", self.system)
         return RecordEnvelope(
             system=self.system,
             object=settings.ISSUE_OBJECT,
@@ -394,20 +390,6 @@ class JiraConnector:
             raw=raw,
             modified_at=modified,
         )
-
-
-def _limiter(system: SystemConfig) -> TokenBucket:
-    if system.rate_limit is not None:
-        limit = system.rate_limit
-        return TokenBucket(
-            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
-        )
-    default = settings.DEFAULT_RATE_LIMIT
-    return TokenBucket(
-        requests=int(default["requests"]),
-        per_seconds=default["per_seconds"],
-        burst=int(default["burst"]),
-    )
 
 
 def _condition(field: str, value: FilterValue) -> Condition:

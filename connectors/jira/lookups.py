@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.jira import settings
-from connectors.jira.records import chunks, stamp_label
+from connectors.jira.records import stamp_label
 from connectors.jira.values import jql_name, lucene_escape, match_value
+from hub.http import chunks
 from hub.http.query import Condition, jql, search_text
 
 if TYPE_CHECKING:

@@ -8,12 +8,12 @@ confirms by property. A crash part-way through :meth:`ProjectOps.create` leaves
 an Epic that ``find`` returns; :meth:`ProjectOps.complete` then creates only
 the template tasks that are missing, matched by summary under their parent.
 
-A create Jira answers with a 5xx may or may not have happened (the HTTP layer
-does not repeat a non-idempotent POST), so creation looks for what exists,
-after a short pause, before it sends the create again. A dropped connection or
-a timeout is left to fail the batch: the next run heals it through ``find`` and
-``complete``. Jira's search index trails writes by about a second, which the
-pause covers; a rerun within that second of a crash could still miss a task.
+A create Jira answers with a 5xx, or whose connection dropped or timed out,
+may or may not have happened (the HTTP layer does not repeat a non-idempotent
+POST), so creation looks for what exists, after a short pause, before it sends
+the create again (:func:`hub.http.create_then_verify`). Jira's search index
+trails writes by about a second, which the pause covers; a rerun within that
+second of a crash could still miss a task.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from connectors.jira.projects import (
     stamp_value,
     task_update,
 )
-from connectors.jira.records import chunks, stamp_label
+from connectors.jira.records import stamp_label
 from hub.connector import ProjectHandle
-from hub.errors import AuthError, NotFoundError, RecordError, TransientError
+from hub.errors import AuthError, NotFoundError, RecordError
+from hub.http import chunks, create_then_verify, resume_then_verify
 from hub.http.query import Condition, jql
 
 if TYPE_CHECKING:
@@ -138,22 +139,21 @@ class ProjectOps:
         )
 
     def _create_epic(self, project: NewProject, project_key: str) -> tuple[str, str]:
-        """Create the Epic; after a 5xx answer, look for it before sending the create again."""
+        """Create the Epic; after an unsure answer, look for it before sending the create again."""
         label = stamp_label(project.source_id)
         update = epic_update(project, self.config, project_key=project_key, label=label)
-        attempts = settings.CREATE_ATTEMPTS
-        while True:
-            try:
-                created = self.client.create_issue(update)
-                return str(created["id"]), str(created["key"])
-            except TransientError as exc:
-                attempts -= 1
-                if attempts <= 0 or not _answered(exc):
-                    raise
-                self.client.pause(self.config.verify_delay_seconds)
-                found = self.find(project.source_id)
-                if found is not None:
-                    return found.id, found.key
+
+        def create() -> tuple[str, str]:
+            created = self.client.create_issue(update)
+            return str(created["id"]), str(created["key"])
+
+        def find() -> tuple[str, str] | None:
+            found = self.find(project.source_id)
+            return None if found is None else (found.id, found.key)
+
+        return create_then_verify(
+            create, find, attempts=settings.CREATE_ATTEMPTS, pause=self._settle
+        )
 
     def _add_all(
         self,
@@ -163,17 +163,18 @@ class ProjectOps:
         plan: WbsPlan,
         existing: Children,
     ) -> tuple[str, ...]:
-        """:meth:`_add_missing`; after a 5xx answer, re-read what exists and go on from there."""
-        attempts = settings.CREATE_ATTEMPTS
-        while True:
-            try:
-                return self._add_missing(epic_key, project_key, project, plan, existing)
-            except TransientError as exc:
-                attempts -= 1
-                if attempts <= 0 or not _answered(exc):
-                    raise
-                self.client.pause(self.config.verify_delay_seconds)
-                existing = self._children(epic_key)
+        """:meth:`_add_missing`; after an unsure answer, re-read what exists and go on."""
+        return resume_then_verify(
+            lambda known: self._add_missing(epic_key, project_key, project, plan, known),
+            existing,
+            lambda: self._children(epic_key),
+            attempts=settings.CREATE_ATTEMPTS,
+            pause=self._settle,
+        )
+
+    def _settle(self) -> None:
+        """Let Jira's search index catch up with a write before looking for it."""
+        self.client.pause(self.config.verify_delay_seconds)
 
     def _jira_project(self, project: NewProject) -> str:
         key = project_key_for(project.source_id, self.config.project_key_prefix)
@@ -324,15 +325,6 @@ class ProjectOps:
             (o.key, None) if o.ok and o.key else (None, o.error or "refused")
             for o in self.client.create_issues(updates)
         ]
-
-
-def _answered(exc: TransientError) -> bool:
-    """True when Jira answered 5xx: it is up, so look and go on.
-
-    A dropped connection or a timeout fails the batch instead; the next run
-    heals it through find/complete.
-    """
-    return exc.status is not None and exc.status >= 500
 
 
 def _summary(issue: Mapping[str, Any]) -> str:

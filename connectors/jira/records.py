@@ -1,4 +1,4 @@
-"""Small pure helpers: Jira timestamps, cursors, JQL minutes, stamp labels, ADF.
+"""Small pure helpers: JQL minutes, stamp labels, ADF.
 
 JQL compares dates at minute precision in the *searching user's* time zone,
 so a read from a cursor asks for ``updated >= "<cursor's minute, local>"``:
@@ -10,22 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.jira import settings
-from hub.errors import ConnectorError
 from hub.mapping.transforms import text_to_adf
 
 __all__ = [
     "adf",
-    "chunks",
-    "cursor_text",
     "is_issue_ref",
     "jql_minute",
-    "parse_cursor",
-    "parse_jira_time",
     "stamp_label",
 ]
 
@@ -36,42 +31,6 @@ _ISSUE_REF = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+|\d+")
 def is_issue_ref(value: str) -> bool:
     """True for an issue key (``DEL-12``) or a numeric issue id; nothing else names an issue."""
     return _ISSUE_REF.fullmatch(value) is not None
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def parse_jira_time(value: Any, where: str, system: str) -> dt.datetime:
-    """A Jira timestamp (``2026-11-20T10:15:32.123+0100``) as an aware UTC datetime.
-
-    Raises:
-        ConnectorError: naming ``where`` when the value is missing or unreadable.
-    """
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.astimezone(dt.UTC)
-    raise ConnectorError(f"{where}: unreadable timestamp {value!r}", system=system)
-
-
-def parse_cursor(text: str, system: str) -> dt.datetime:
-    """Read a stored cursor (ISO 8601 with an offset).
-
-    Raises:
-        ConnectorError: when the cursor is not an aware ISO 8601 timestamp.
-    """
-    return parse_jira_time(text, "cursor", system)
-
-
-def cursor_text(value: dt.datetime) -> str:
-    """The cursor form of an instant: ISO 8601 in UTC, milliseconds."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def jql_minute(instant: dt.datetime, zone: str) -> str:

@@ -57,7 +57,8 @@ TEXT_FIELD_TYPES: Final = frozenset(
 """Custom field types JQL searches with ``~`` only (``=`` is refused)."""
 
 CREATE_ATTEMPTS: Final = 4
-"""Tries of a project's creates answered with 5xx; each retry first looks what exists."""
+"""Tries of a project's creates; after a 5xx, a dropped connection or a timeout each retry
+first looks at what exists (:func:`hub.http.create_then_verify`)."""
 VERIFY_DELAY_SECONDS: Final = 1.0
 """Pause before that look, so that Jira's search index has caught up with the write."""
 

@@ -18,9 +18,9 @@ import jwt
 
 from connectors.salesforce import settings, soap
 from hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
-from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest
+from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest, chunks
 from hub.http.client import default_error_text
-from hub.http.concurrent import in_parallel, read_ahead, waves
+from hub.http.concurrent import in_parallel, waves
 from hub.http.query import soql_field
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SalesforceAuth",
     "SalesforceClient",
-    "chunks",
     "describe_error",
     "jwt_audience",
     "observe_limits",
@@ -46,12 +45,6 @@ _FORBIDDEN = frozenset({403})
 def _record_keys(batch: Sequence[Mapping[str, Any]], field: str) -> list[str]:
     """The records a batch writes (by Id or upsert key); two writing one record go in order."""
     return [str(r[field]) for r in batch if r.get(field)]
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Yield consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def describe_error(response: httpx.Response) -> str:
@@ -247,22 +240,26 @@ class SalesforceClient:
     def query(self, soql: str, *, batch_size: int) -> Iterator[Mapping[str, Any]]:
         """Yield each page of a SOQL query, following ``nextRecordsUrl``.
 
+        Every page asks for ``batch_size`` records in the query-options header.
         With ``concurrency`` above 1 the next page is fetched while the caller
         works on this one.
         """
-        return read_ahead(self._query_pages(soql, batch_size), enabled=self.api.concurrency > 1)
-
-    def _query_pages(self, soql: str, batch_size: int) -> Iterator[Mapping[str, Any]]:
         paginator = NextUrlPaginator(url_path="nextRecordsUrl", done_path="done")
-        request = PageRequest(url=self._path(settings.QUERY_PATH), params={"q": soql})
-        headers = {settings.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"}
-        while paginator.has_next:
-            body = self._call("GET", request.url, params=request.params or None, headers=headers)
-            if not isinstance(body, Mapping) or not isinstance(body.get("records"), list):
-                raise ConnectorError("query answered without a records list", system=self.system)
-            paginator.update_state(body)
-            yield body
-            request = paginator.update_request(request)
+        first = PageRequest(
+            url=self._path(settings.QUERY_PATH),
+            params={"q": soql},
+            headers={settings.QUERY_OPTIONS_HEADER: f"batchSize={batch_size}"},
+        )
+        return self.api.paginate("GET", first, paginator, fetch=self._query_page)
+
+    def _query_page(self, method: str, request: PageRequest) -> Mapping[str, Any]:
+        """One query page through :meth:`_call` (its 403 reading), checked for records."""
+        body = self._call(
+            method, request.url, params=request.params or None, headers=request.headers
+        )
+        if not isinstance(body, Mapping) or not isinstance(body.get("records"), list):
+            raise ConnectorError("query answered without a records list", system=self.system)
+        return body
 
     def create(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """POST /composite/sobjects in batches of 200; records carry ``attributes.type``."""

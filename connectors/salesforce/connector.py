@@ -19,7 +19,6 @@ from connectors.salesforce import settings
 from connectors.salesforce.client import (
     SalesforceAuth,
     SalesforceClient,
-    chunks,
     describe_error,
     observe_limits,
     token_request_factory,
@@ -32,24 +31,23 @@ from connectors.salesforce.config import (
 )
 from connectors.salesforce.org import OrgFacts
 from connectors.salesforce.records import (
-    cursor_text,
     field_value,
     is_record_id,
     latest,
-    parse_cursor,
     parse_modstamp,
     typed,
     write_result,
 )
 from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
 from hub.errors import ConnectorError
-from hub.http import ApiClient, RetryPolicy, TokenBucket, build_client
+from hub.http import api_client_for, build_client, chunks, cursor_text, parse_cursor
 from hub.http.query import Condition, soql
 
 if TYPE_CHECKING:
     import httpx
 
     from hub.config.systems import SystemConfig
+    from hub.http import RetryPolicy
 
 __all__ = ["SalesforceConnector"]
 
@@ -112,18 +110,14 @@ class SalesforceConnector:
         http = build_client(system.base_url, transport=transport, timeout=system.timeout_seconds)
         auth = _auth(system, config, secrets, http)
         http.auth = auth
-        api = ApiClient(
+        api = api_client_for(
+            system,
             http,
-            system=system.name,
-            retry=retry
-            or RetryPolicy(
-                max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds
-            ),
-            limiter=_limiter(system),
+            default_rate=settings.DEFAULT_RATE_LIMIT,
             describe_error=describe_error,
             credentials_hint=_auth_hint(system.name, config),
             observe_limits=observe_limits,
-            concurrency=system.concurrency,
+            retry=retry,
         )
         client = SalesforceClient(api, api_version=config.api_version)
         return cls(client, config, system=system.name, base_url=system.base_url, auth=auth)
@@ -362,20 +356,6 @@ def _auth_hint(system: str, config: SalesforceConfig) -> str:
     """Which settings an admin checks when Salesforce refuses the credentials."""
     names = " and ".join(settings.AUTH_FLOW_SECRETS[config.auth_flow])
     return f"systems.{system}.credentials ({names}) for auth_flow {config.auth_flow}"
-
-
-def _limiter(system: SystemConfig) -> TokenBucket:
-    if system.rate_limit is not None:
-        limit = system.rate_limit
-        return TokenBucket(
-            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
-        )
-    default = settings.DEFAULT_RATE_LIMIT
-    return TokenBucket(
-        requests=int(default["requests"]),
-        per_seconds=default["per_seconds"],
-        burst=int(default["burst"]),
-    )
 
 
 def _lightning_base(instance_url: str) -> str:

@@ -15,11 +15,9 @@ from hub.connector import WriteResult
 from hub.errors import ConnectorError
 
 __all__ = [
-    "cursor_text",
     "field_value",
     "is_record_id",
     "latest",
-    "parse_cursor",
     "parse_modstamp",
     "typed",
     "write_result",
@@ -78,25 +76,6 @@ def parse_modstamp(value: Any, what: str, system: str) -> dt.datetime:
         return _utc(str(value))
     except ValueError:
         raise ConnectorError(f"{what} is not a datetime: {value!r}", system=system) from None
-
-
-def parse_cursor(since: str, system: str) -> dt.datetime:
-    """A stored cursor as aware UTC (naive values are taken as UTC).
-
-    Raises:
-        ConnectorError: when the cursor is not ISO 8601.
-    """
-    try:
-        return _utc(since)
-    except ValueError:
-        raise ConnectorError(
-            f"cursor {since!r} is not an ISO 8601 datetime", system=system
-        ) from None
-
-
-def cursor_text(value: dt.datetime) -> str:
-    """The cursor form of a datetime: ISO 8601, UTC, milliseconds."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def latest(*values: dt.datetime | None) -> dt.datetime | None:

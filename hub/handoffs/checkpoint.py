@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from hub.http import cursor_text
 from hub.mapping.spec import EntityMap
 from hub.store import StateStore
 
@@ -115,7 +116,7 @@ def read_from_checkpoint(
     handled = store.handled_since(name, start)
     for record_id in checkpoint.ids:
         handled[record_id] = max(handled.get(record_id, at), at)
-    since = _cursor_text(start)
+    since = cursor_text(start)
     at_start = frozenset(i for i, when in handled.items() if when == start)
     for page in read(since, at_start):
         kept = [r for r in page.records if not _handled(r, start, handled)]
@@ -140,10 +141,6 @@ def _handled(record: RecordEnvelope, start: dt.datetime, handled: dict[str, dt.d
         return True
     before = handled.get(record.id)
     return before is not None and when <= before
-
-
-def _cursor_text(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def advance_checkpoint(

@@ -1,11 +1,26 @@
-"""Shared HTTP toolkit: client, auth, retries, rate limits, paging, query escaping."""
+"""Shared HTTP toolkit: client, auth, retries, rate limits, paging, query escaping.
+
+Beside them, the connector kit: one way to build a system's client
+(:func:`api_client_for`), cut batches (:func:`chunks`), read and write change
+cursors, and create with a look before any second try (:func:`create_then_verify`).
+"""
 
 from hub.http.auth import BasicToken, BearerToken, OAuth2Token
-from hub.http.client import ApiClient, build_client
-from hub.http.paging import NextUrlPaginator, PageRequest, Paginator, TokenPaginator
+from hub.http.batches import chunks
+from hub.http.client import ApiClient, PageFetcher, build_client
+from hub.http.cursors import cursor_text, parse_cursor, parse_timestamp
+from hub.http.paging import (
+    NextUrlPaginator,
+    OffsetPaginator,
+    PageRequest,
+    Paginator,
+    TokenPaginator,
+)
 from hub.http.ratelimit import TokenBucket
 from hub.http.redact import redact, register_secret
 from hub.http.retry import Action, RetryPolicy, classify
+from hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
+from hub.http.wiring import api_client_for, limiter_for, retry_policy_for
 
 __all__ = [
     "Action",
@@ -14,13 +29,25 @@ __all__ = [
     "BearerToken",
     "NextUrlPaginator",
     "OAuth2Token",
+    "OffsetPaginator",
+    "PageFetcher",
     "PageRequest",
     "Paginator",
     "RetryPolicy",
     "TokenBucket",
     "TokenPaginator",
+    "api_client_for",
     "build_client",
+    "chunks",
     "classify",
+    "create_then_verify",
+    "cursor_text",
+    "limiter_for",
+    "outcome_unknown",
+    "parse_cursor",
+    "parse_timestamp",
     "redact",
     "register_secret",
+    "resume_then_verify",
+    "retry_policy_for",
 ]

@@ -9,6 +9,7 @@ product's own error text. It also counts calls, which benchmarks and the
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter
@@ -38,11 +39,13 @@ from hub.http.retry import (
     message_for,
 )
 
-__all__ = ["ApiClient", "ErrorDescriber", "build_client", "default_error_text"]
+__all__ = ["ApiClient", "ErrorDescriber", "PageFetcher", "build_client", "default_error_text"]
 
 log = logging.getLogger("hub.http")
 
 ErrorDescriber = Callable[[httpx.Response], str]
+PageFetcher = Callable[[str, PageRequest], Any]
+"""Sends one page's request (method, request) and returns its decoded body."""
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _USER_AGENT = "handoff-hub/0.1 (+https://github.com/handoff-hub)"
 
@@ -229,30 +232,37 @@ class ApiClient:
         paginator: Paginator,
         *,
         idempotent: bool = True,
+        fetch: PageFetcher | None = None,
     ) -> Iterator[Any]:
         """Yield each page's decoded body, following the paginator until it stops.
 
-        With ``concurrency`` above 1 the next page is fetched while the caller
+        ``fetch`` sends one page's request and decodes it, for a connector
+        whose calls map errors or check bodies its own way; by default
+        :meth:`request` does, with the page's params, body and headers. With
+        ``concurrency`` above 1 the next page is fetched while the caller
         works on this one (:func:`hub.http.concurrent.read_ahead`).
         """
-        pages = self._pages(method, first, paginator, idempotent=idempotent)
+        send = fetch or functools.partial(self._page, idempotent=idempotent)
+        pages = self._pages(method, first, paginator, send)
         return read_ahead(pages, enabled=self.concurrency > 1, more=lambda: paginator.has_next)
 
+    def _page(self, method: str, request: PageRequest, *, idempotent: bool) -> Any:
+        response = self.request(
+            method,
+            request.url,
+            params=request.params or None,
+            json=request.json,
+            headers=request.headers or None,
+            idempotent=idempotent,
+        )
+        return _json(response, self.system)
+
     def _pages(
-        self, method: str, first: PageRequest, paginator: Paginator, *, idempotent: bool
+        self, method: str, first: PageRequest, paginator: Paginator, fetch: PageFetcher
     ) -> Iterator[Any]:
         request = first
         while paginator.has_next:
-            body = _json(
-                self.request(
-                    method,
-                    request.url,
-                    params=request.params or None,
-                    json=request.json,
-                    idempotent=idempotent,
-                ),
-                self.system,
-            )
+            body = fetch(method, request)
             paginator.update_state(body)
             yield body
             request = paginator.update_request(request)

@@ -2,8 +2,9 @@
 
 A paginator never does I/O. :meth:`update_state` reads the body of the page
 just fetched; :meth:`update_request` places the next-page token where the
-product wants it (query, body or a whole next URL). A token seen twice raises
-:class:`~hub.errors.PagingLoopError` instead of looping forever.
+product wants it (query, body or a whole next URL), or moves an offset on by
+the records read. A token seen twice raises :class:`~hub.errors.PagingLoopError`
+instead of looping forever.
 """
 
 from __future__ import annotations
@@ -14,16 +15,28 @@ from typing import Any, Literal, Protocol
 
 from hub.errors import PagingLoopError
 
-__all__ = ["NextUrlPaginator", "PageRequest", "Paginator", "TokenPaginator", "dig"]
+__all__ = [
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "PageRequest",
+    "Paginator",
+    "TokenPaginator",
+    "dig",
+]
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """The parts of a request a paginator may change."""
+    """The parts of a request a paginator may change, and the headers every page carries.
+
+    ``headers`` are for page options a product takes there (Salesforce's
+    ``Sforce-Query-Options: batchSize=``); each page is sent with them.
+    """
 
     url: str
     params: Mapping[str, Any] = field(default_factory=dict)
     json: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def dig(body: Any, path: str) -> Any:
@@ -135,7 +148,60 @@ class NextUrlPaginator:
             self._guard.check(self._next)
 
     def update_request(self, request: PageRequest) -> PageRequest:
-        """The next URL replaces the path and already carries its own state."""
+        """The next URL replaces the path and already carries its own state; headers stay."""
         if self._next is None:
             return request
-        return PageRequest(url=self._next, params={}, json=None)
+        return replace(request, url=self._next, params={}, json=None)
+
+
+class OffsetPaginator:
+    """A record offset in the query, moved on by each page's records (Jira ``startAt``).
+
+    The first request carries the starting offset itself; the read ends on an
+    empty page or, with ``total_path``, once the offset reaches the total. A
+    body without a readable total ends it too: nothing says more follow.
+    Offsets only grow, so no loop guard is needed.
+    """
+
+    def __init__(
+        self, *, records_path: str, param: str, total_path: str | None = None, start: int = 0
+    ) -> None:
+        self.records_path = records_path
+        self.param = param
+        self.total_path = total_path
+        self._offset = start
+        self._more = True
+
+    @property
+    def has_next(self) -> bool:
+        """True until a page ends the read."""
+        return self._more
+
+    def update_state(self, body: Any) -> None:
+        """Move past this page's records; stop on an empty page or at the total."""
+        records = dig(body, self.records_path)
+        count = len(records) if isinstance(records, list) else 0
+        self._offset += count
+        self._more = count > 0 and not self._at_total(body)
+
+    def _at_total(self, body: Any) -> bool:
+        if self.total_path is None:
+            return False
+        total = _whole(dig(body, self.total_path))
+        return total is None or self._offset >= total
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        """Put the new offset in the query, in the place the first request gave it."""
+        if not self._more:
+            return request
+        return replace(request, params={**request.params, self.param: self._offset})
+
+
+def _whole(value: Any) -> int | None:
+    """An integer from a JSON number or numeric text; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -139,11 +139,9 @@ def test_dropped_connection_mid_create_heals_without_duplicate_tasks(
     jira_sandbox.faults.rate = 1.0
     jira_sandbox.faults.kinds = ("drop_after",)
     jira_sandbox.faults.only_paths = ("/rest/api/3/issue/bulk",)
-    with pytest.raises(Exception, match=r"dropped|connection"):
-        _run(runtime)
-    jira_sandbox.faults.rate = 0.0
-    counts = _run(runtime)
-    assert counts["recovered"] >= 1
+    counts = _run(runtime)  # every bulk answer lost: each looked at, nothing sent twice
+    assert jira_sandbox.faults.injected >= len(won)
+    assert counts["created"] == len(won)
     assert len(_epics(runtime)) == len(won)
     template = runtime.loaded.config.templates["standard-delivery"]
     pm = runtime.pm("pm")

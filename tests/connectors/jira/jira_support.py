@@ -64,8 +64,8 @@ class RecordingTransport(httpx.BaseTransport):
         return [r.url.path for r, _ in self.exchanges if method in (None, r.method)]
 
 
-class CrashAfter(httpx.BaseTransport):
-    """Lets the product act on the n-th request to ``path`` and then cuts the connection."""
+class _AfterNth(httpx.BaseTransport):
+    """Lets the product act on the n-th request to ``path``, then loses its answer."""
 
     def __init__(self, inner: httpx.BaseTransport, path: str, nth: int) -> None:
         self.inner, self.path, self.nth, self.seen = inner, path, nth, 0
@@ -75,24 +75,37 @@ class CrashAfter(httpx.BaseTransport):
         if request.url.path == self.path:
             self.seen += 1
             if self.seen == self.nth:
-                raise httpx.RemoteProtocolError("connection dropped", request=request)
+                return self.instead(request)
         return response
 
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        raise NotImplementedError
 
-class AnswerAfter(httpx.BaseTransport):
+
+class CrashAfter(_AfterNth):
+    """Lets the product act on the n-th request to ``path`` and then cuts the connection."""
+
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("connection dropped", request=request)
+
+
+class TimeoutAfter(_AfterNth):
+    """Lets the product act on the n-th request to ``path``, then times out instead of answering."""
+
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+
+class AnswerAfter(_AfterNth):
     """Lets the product act on the n-th request to ``path``, then answers ``status`` instead."""
 
     def __init__(self, inner: httpx.BaseTransport, path: str, nth: int, status: int = 500):
-        self.inner, self.path, self.nth, self.status, self.seen = inner, path, nth, status, 0
+        super().__init__(inner, path, nth)
+        self.status = status
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if request.url.path == self.path:
-            self.seen += 1
-            if self.seen == self.nth:
-                body = {"errorMessages": ["Internal server error"], "errors": {}}
-                return httpx.Response(self.status, json=body, request=request)
-        return response
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        body = {"errorMessages": ["Internal server error"], "errors": {}}
+        return httpx.Response(self.status, json=body, request=request)
 
 
 def basic(sandbox: Any) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from jira_support import AnswerAfter, CrashAfter, new_project
+from jira_support import AnswerAfter, CrashAfter, TimeoutAfter, new_project
 
+from connectors.jira import settings as jira_settings
 from connectors.jira.projects import project_key_for
 from connectors.jira.records import stamp_label
 from hub.connector import PmConnector, ProjectTemplate, TemplateTask
@@ -112,12 +113,24 @@ def test_find_project_skips_an_epic_stamped_for_another_source(connector, sandbo
     assert connector.find_project("salesforce:006Dn000004AbCdIAK") is None
 
 
-def test_crash_before_any_task_then_complete(connect):
+def test_a_dropped_bulk_create_is_looked_at_before_sending_again(connect):
     faults = Faults(rate=1.0, kinds=("drop",), only_paths=(BULK,), limit=1)
+    sandbox = JiraSandbox(seed=7, records=30, faults=faults)
+    before = sandbox.state.count()
+    handle = connect(sandbox).create_project(new_project())
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert sandbox.state.count() == before + 7  # the epic and its six tasks, once each
+    assert faults.injected == 1
+
+
+def test_crash_before_any_task_then_complete(connect):
+    attempts = jira_settings.CREATE_ATTEMPTS
+    faults = Faults(rate=1.0, kinds=("drop",), only_paths=(BULK,), limit=attempts)
     sandbox = JiraSandbox(seed=7, records=30, faults=faults)
     project = new_project()
     with pytest.raises(TransientError):
-        connect(sandbox).create_project(project)  # a create is not blindly sent again
+        connect(sandbox).create_project(project)  # each try looked first, then gave up
+    assert faults.injected == attempts
     connector = connect(sandbox)
     found = connector.find_project(project.source_id)
     assert found is not None and wbs(sandbox, found.key) == {}
@@ -126,14 +139,17 @@ def test_crash_before_any_task_then_complete(connect):
     assert len(completed.task_ids) == 6 and not completed.created
 
 
-def test_crash_after_tasks_then_complete_adds_only_missing(sandbox, connect, sandbox_transport):
+def test_crash_after_tasks_is_looked_at_then_complete_adds_only_missing(
+    sandbox, connect, sandbox_transport
+):
     project = new_project()
+    before = sandbox.state.count()
     crashing = connect(sandbox, transport=CrashAfter(sandbox_transport(sandbox), BULK, 1))
-    with pytest.raises(TransientError):
-        crashing.create_project(project)  # tasks were created, the answer was lost
+    handle = crashing.create_project(project)  # tasks made, answer lost: looked, not resent
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert sandbox.state.count() == before + 7
     found = connect(sandbox).find_project(project.source_id)
-    assert found is not None
-    assert wbs(sandbox, found.key) == {"Kick-off": [], "Solution design": [], "Go-live": []}
+    assert found is not None and found.key == handle.key
     # A person deleted one task meanwhile.
     kickoff = next(
         k
@@ -144,10 +160,10 @@ def test_crash_after_tasks_then_complete_adds_only_missing(sandbox, connect, san
     before = sandbox.state.count()
     completed = connect(sandbox).complete_project(found, project)
     assert wbs(sandbox, found.key) == EXPECTED
-    assert sandbox.state.count() == before + 4  # Kick-off, its 2 sub-tasks, Review design
+    assert sandbox.state.count() == before + 3  # Kick-off and its 2 sub-tasks
     again = connect(sandbox).complete_project(found, project)
     assert again.task_ids == completed.task_ids
-    assert sandbox.state.count() == before + 4  # nothing twice
+    assert sandbox.state.count() == before + 3  # nothing twice
 
 
 def test_refused_tasks_are_reported_and_completed_later(sandbox, connect):
@@ -224,6 +240,18 @@ def test_5xx_after_jira_acted_is_checked_before_creating_again(
     assert wbs(sandbox, handle.key) == EXPECTED
     assert sandbox.state.count() == before + 7  # one epic, six tasks: nothing twice
     assert len(sandbox.state.epics()) == len(set(sandbox.state.epics()))
+
+
+@pytest.mark.parametrize("lost", [CrashAfter, TimeoutAfter], ids=["dropped", "timed-out"])
+@pytest.mark.parametrize(("path", "nth"), [("/rest/api/3/issue", 1), (BULK, 1), (BULK, 2)])
+def test_an_unanswered_create_is_checked_before_creating_again(
+    sandbox, connect, sandbox_transport, lost, path, nth
+):
+    connector = connect(sandbox, transport=lost(sandbox_transport(sandbox), path, nth))
+    before = sandbox.state.count()
+    handle = connector.create_project(new_project())
+    assert wbs(sandbox, handle.key) == EXPECTED
+    assert sandbox.state.count() == before + 7  # one epic, six tasks: nothing twice
 
 
 def test_5xx_before_jira_acted_is_created_once(connect):

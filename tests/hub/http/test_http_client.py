@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from hub.http import (
     ApiClient,
     BearerToken,
     NextUrlPaginator,
+    OffsetPaginator,
     PageRequest,
     RetryPolicy,
     TokenBucket,
@@ -462,6 +464,55 @@ def test_paginate_retries_a_page_without_skipping_it(
     assert [p["items"] for p in pages] == [[1], [2]]
     assert [r.url.params.get("next") for r in fake_api.requests] == [None, "t1", "t1"]
     assert sleeps == [2.0]
+
+
+def test_paginate_sends_the_page_headers_on_every_page(
+    fake_api: FakeApi, make_api: Callable[..., ApiClient]
+) -> None:
+    fake_api.add("GET", "/query", json_response(200, {"done": False, "nextRecordsUrl": "/q/2"}))
+    fake_api.add("GET", "/q/2", json_response(200, {"done": True, "records": []}))
+    first = PageRequest(url="/query", params={"q": "x"}, headers={"Sforce-Query-Options": "b=9"})
+
+    list(make_api().paginate("GET", first, NextUrlPaginator(url_path="nextRecordsUrl")))
+
+    assert [r.headers.get("Sforce-Query-Options") for r in fake_api.requests] == ["b=9", "b=9"]
+
+
+def test_paginate_pages_by_offset(fake_api: FakeApi, make_api: Callable[..., ApiClient]) -> None:
+    fake_api.add(
+        "GET",
+        "/comment",
+        json_response(200, {"comments": [1, 2], "total": 3}),
+        json_response(200, {"comments": [3], "total": 3}),
+    )
+    paginator = OffsetPaginator(records_path="comments", param="startAt", total_path="total")
+    first = PageRequest(url="/comment", params={"startAt": 0, "maxResults": 2})
+
+    pages = list(make_api().paginate("GET", first, paginator))
+
+    assert [p["comments"] for p in pages] == [[1, 2], [3]]
+    assert [str(r.url.query, "ascii") for r in fake_api.requests] == [
+        "startAt=0&maxResults=2",
+        "startAt=2&maxResults=2",
+    ]
+
+
+def test_paginate_sends_each_page_through_the_callers_fetch(
+    fake_api: FakeApi, make_api: Callable[..., ApiClient]
+) -> None:
+    fake_api.add("GET", "/items", json_response(200, {"next": "t1"}), json_response(200, {}))
+    api = make_api()
+    fetched: list[PageRequest] = []
+
+    def fetch(method: str, request: PageRequest) -> Any:
+        fetched.append(request)
+        return api.get_json(request.url, params=request.params or None)
+
+    paginator = TokenPaginator(token_path="next", param="next")
+    pages = list(api.paginate("GET", PageRequest(url="/items"), paginator, fetch=fetch))
+
+    assert pages == [{"next": "t1"}, {}]
+    assert [dict(r.params) for r in fetched] == [{}, {"next": "t1"}]
 
 
 # --- counters and the rate limiter ----------------------------------------------------------------

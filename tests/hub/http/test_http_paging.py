@@ -10,12 +10,17 @@ import pytest
 
 from hub.errors import PagingLoopError
 from hub.http import paging
-from hub.http.paging import NextUrlPaginator, PageRequest, TokenPaginator, dig
+from hub.http.paging import (
+    NextUrlPaginator,
+    OffsetPaginator,
+    PageRequest,
+    Paginator,
+    TokenPaginator,
+    dig,
+)
 
 
-def _drive(
-    paginator: TokenPaginator | NextUrlPaginator, first: PageRequest, bodies: list[Any]
-) -> list[PageRequest]:
+def _drive(paginator: Paginator, first: PageRequest, bodies: list[Any]) -> list[PageRequest]:
     """Run the client loop without I/O: the request sent for each body in turn."""
     sent: list[PageRequest] = []
     request = first
@@ -195,6 +200,76 @@ def test_repeated_next_url_raises_paging_loop_error() -> None:
 
     with pytest.raises(PagingLoopError):
         paginator.update_state({"done": False, "nextRecordsUrl": "/query/01g-2000"})
+
+
+def test_a_next_url_keeps_the_headers_every_page_carries() -> None:
+    paginator = NextUrlPaginator(url_path="nextRecordsUrl", done_path="done")
+    options = {"Sforce-Query-Options": "batchSize=200"}
+    first = PageRequest(url="/query", params={"q": "SELECT Id FROM Account"}, headers=options)
+
+    sent = _drive(
+        paginator,
+        first,
+        [{"done": False, "nextRecordsUrl": "/query/01g-200"}, {"done": True, "records": []}],
+    )
+
+    assert [(r.url, dict(r.headers)) for r in sent] == [
+        ("/query", options),
+        ("/query/01g-200", options),
+    ]
+
+
+# --- OffsetPaginator --------------------------------------------------------------------
+
+
+def _comments(count: int, total: Any) -> dict[str, Any]:
+    return {"comments": [{"id": str(n)} for n in range(count)], "total": total}
+
+
+def test_offset_moves_on_by_the_records_read_until_the_total() -> None:
+    paginator = OffsetPaginator(records_path="comments", param="startAt", total_path="total")
+    first = PageRequest(url="/issue/DEL-1/comment", params={"startAt": 0, "maxResults": 2})
+
+    sent = _drive(paginator, first, [_comments(2, 5), _comments(2, 5), _comments(1, 5)])
+
+    assert [dict(r.params) for r in sent] == [
+        {"startAt": 0, "maxResults": 2},
+        {"startAt": 2, "maxResults": 2},
+        {"startAt": 4, "maxResults": 2},
+    ]
+    assert list(sent[1].params) == ["startAt", "maxResults"]  # the first request's order
+    assert paginator.has_next is False
+
+
+def test_a_short_page_moves_the_offset_by_what_came() -> None:
+    paginator = OffsetPaginator(records_path="values", param="startAt", total_path="total")
+    first = PageRequest(url="/x", params={"startAt": 0, "maxResults": 50})
+
+    sent = _drive(paginator, first, [{"values": [1] * 20, "total": 30}, {"values": [1] * 10}])
+
+    assert [r.params["startAt"] for r in sent] == [0, 20]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_comments(0, 10), _comments(3, None), _comments(3, "many"), _comments(3, True), None, []],
+    ids=["empty page", "no total", "junk total", "bool total", "no body", "a list"],
+)
+def test_an_empty_page_or_an_unreadable_total_ends_the_read(body: Any) -> None:
+    paginator = OffsetPaginator(records_path="comments", param="startAt", total_path="total")
+
+    paginator.update_state(body)
+
+    assert paginator.has_next is False
+
+
+def test_without_a_total_path_only_an_empty_page_ends_the_read() -> None:
+    paginator = OffsetPaginator(records_path="items", param="offset", start=10)
+    first = PageRequest(url="/items", params={"offset": 10})
+
+    sent = _drive(paginator, first, [{"items": [1, 2]}, {"items": [3]}, {"items": []}])
+
+    assert [r.params["offset"] for r in sent] == [10, 12, 13]
 
 
 # --- purity -----------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""The HTTP stack of one configured system, built the same way for every connector.
+
+A connector brings what is its own (the product's published rate limit, how
+to read its error bodies and limit headers, which settings hold its
+credentials); the retry budget, rate limit and concurrency an admin sets in
+``systems.<name>`` are read here, once for all products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from hub.http.client import ApiClient, ErrorDescriber, default_error_text
+from hub.http.ratelimit import TokenBucket
+from hub.http.retry import RetryPolicy
+
+if TYPE_CHECKING:  # hub.config imports hub.http: a runtime import would be circular
+    import httpx
+
+    from hub.config.systems import SystemConfig
+
+__all__ = ["LimitObserver", "api_client_for", "limiter_for", "retry_policy_for"]
+
+LimitObserver = Callable[["httpx.Response"], tuple[int | None, float | None]]
+
+
+def limiter_for(system: SystemConfig, default: Mapping[str, float]) -> TokenBucket:
+    """The admin's ``rate_limit`` if set, else the product's published-limit ``default``.
+
+    ``default`` is a connector setting: ``requests``, ``per_seconds`` and ``burst``.
+    """
+    if system.rate_limit is not None:
+        limit = system.rate_limit
+        return TokenBucket(
+            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
+        )
+    burst = default.get("burst")
+    return TokenBucket(
+        requests=int(default["requests"]),
+        per_seconds=default["per_seconds"],
+        burst=None if burst is None else int(burst),
+    )
+
+
+def retry_policy_for(system: SystemConfig) -> RetryPolicy:
+    """``max_retries`` retries after the first try, backing off from ``retry_wait_seconds``."""
+    return RetryPolicy(max_attempts=system.max_retries + 1, initial_wait=system.retry_wait_seconds)
+
+
+def api_client_for(
+    system: SystemConfig,
+    http: httpx.Client,
+    *,
+    default_rate: Mapping[str, float],
+    describe_error: ErrorDescriber = default_error_text,
+    credentials_hint: str = "",
+    observe_limits: LimitObserver | None = None,
+    retry: RetryPolicy | None = None,
+    limiter: TokenBucket | None = None,
+) -> ApiClient:
+    """An :class:`ApiClient` over ``http`` with the system's retries, pacing and concurrency.
+
+    ``retry`` and ``limiter`` replace the configured ones (tests, benchmarks).
+    """
+    return ApiClient(
+        http,
+        system=system.name,
+        retry=retry or retry_policy_for(system),
+        limiter=limiter or limiter_for(system, default_rate),
+        describe_error=describe_error,
+        credentials_hint=credentials_hint,
+        observe_limits=observe_limits,
+        concurrency=system.concurrency,
+    )
