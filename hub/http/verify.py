@@ -7,6 +7,12 @@ make a second one; giving up would fail a batch the product may have done.
 So the caller looks the thing up by the stamp it carries, uses what it finds,
 and only when nothing is there creates again, a bounded number of times.
 
+When no answer came at all (a dropped connection, a timeout) the create may
+still be running on the product's side, so a look that finds nothing proves
+nothing: the error is raised instead of sending the create again, and the
+batch's retry (or the next run) looks for the stamp once more. After a 5xx the
+product has answered, so an empty look is trusted and the create is sent again.
+
 A refusal (4xx) or a 429 is no unsure answer: it is raised as it is.
 """
 
@@ -63,6 +69,8 @@ def create_then_verify(
             found = find()
             if found is not None:
                 return found
+            if exc.status is None:
+                raise
 
 
 def resume_then_verify(

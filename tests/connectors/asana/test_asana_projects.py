@@ -16,7 +16,7 @@ from asana_support import (
 )
 
 from hub.connector import PmConnector, ProjectTemplate, TemplateTask
-from hub.errors import ConfigError, NotFoundError, RecordError
+from hub.errors import ConfigError, NotFoundError, RecordError, TransientError
 from sandboxes.asana.app import AsanaSandbox
 from sandboxes.asana.seed import TEAM
 from sandboxes.kit import Faults
@@ -197,12 +197,23 @@ def test_unknown_asana_template_is_not_found(connector, sandbox):
     assert len(sandbox.state.projects()) == before
 
 
+def _heal(connect, sandbox, project):
+    """What the batch's retry does: find the stamped project, then add what it lacks."""
+    found = connect(sandbox).find_project(project.source_id)
+    assert found is not None
+    return connect(sandbox).complete_project(found, project)
+
+
 @pytest.mark.parametrize("fault", ["drop", "drop_after"])
-def test_a_dropped_batch_is_looked_at_before_sending_again(fault, connect):
+def test_a_dropped_batch_is_raised_not_sent_again_then_completed_once(fault, connect):
+    """No answer: the batch may still run, so what a look finds proves nothing."""
     faults = Faults(rate=1.0, kinds=(fault,), only_paths=(BATCH,), limit=1)
     sandbox = AsanaSandbox(seed=7, records=30, faults=faults)
     before = sandbox.state.count()
-    handle = connect(sandbox).create_project(new_project())
+    project = new_project()
+    with pytest.raises(TransientError):
+        connect(sandbox).create_project(project)
+    handle = _heal(connect, sandbox, project)
     assert sandbox.state.tree(handle.id) == EXPECTED_TREE
     assert sandbox.state.count() == before + 7 and faults.injected == 1
 
@@ -246,7 +257,9 @@ def test_timeout_mid_create_is_looked_at_then_complete_adds_only_the_missing(
     project = new_project()
     before = sandbox.state.count()
     timing_out = connect(sandbox, transport=TimeoutAfter(sandbox_transport(sandbox), BATCH, 2))
-    handle = timing_out.create_project(project)  # subtasks made, no answer: looked, not resent
+    with pytest.raises(TransientError):
+        timing_out.create_project(project)  # subtasks made, no answer: raised, not resent
+    handle = _heal(connect, sandbox, project)
     assert sandbox.state.tree(handle.id) == EXPECTED_TREE
     assert sandbox.state.count() == before + 7
     connector = connect(sandbox)

@@ -68,11 +68,21 @@ def test_a_create_the_product_acted_on_is_found_not_repeated(error: TransientErr
 
 
 def test_a_create_the_product_did_not_act_on_is_sent_again_after_a_look() -> None:
-    product = Product((_dropped(), False), (_5xx(), False))
+    product = Product((_5xx(), False), (_5xx(), False))
 
     made = create_then_verify(product.create, product.find, attempts=4)
 
     assert made == "p1" and product.looks == 2
+
+
+def test_after_no_answer_an_empty_look_proves_nothing_and_the_error_is_raised() -> None:
+    """The create may still be running: sending it again could make a second one."""
+    product = Product((_dropped(), False))
+
+    with pytest.raises(TransientError, match="dropped"):
+        create_then_verify(product.create, product.find, attempts=4)
+
+    assert product.looks == 1 and product.made == []
 
 
 def test_the_last_attempts_error_is_raised_without_another_look() -> None:
@@ -113,7 +123,7 @@ def test_a_resumed_create_goes_on_from_what_the_look_found() -> None:
             if name not in known:
                 made.add(name)
                 if len(steps) == 1 and name == "b":
-                    raise _dropped()  # "a" and "b" exist, the answer never came
+                    raise _5xx()  # "a" and "b" exist, the product answered 500
         return tuple(sorted(made))
 
     done = resume_then_verify(
