@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connectors.jira import settings
-from connectors.jira.records import adf
+from connectors.jira.values import wire_fields
 from hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
@@ -108,14 +108,12 @@ def epic_update(
 ) -> dict[str, Any]:
     """``IssueUpdateDetails`` of the deal's Epic: mapped fields plus the hub's own.
 
-    ``project.fields`` is either a field map or the mapping engine's
-    ``{"fields": {...}}`` payload.
+    ``project.fields`` is the mapping's field map (its ``write_root: fields``);
+    the connector adds only what is its own: project, type, stamp label and
+    property, the assignee when the mapping set none.
     """
-    mapped = project.fields.get("fields")  # the mapping's payload: {"fields": {...}}
-    source = mapped if isinstance(mapped, Mapping) else project.fields
-    fields = {k: v for k, v in source.items() if k not in {"project", "issuetype"}}
-    if "description" in fields:
-        fields["description"] = adf(fields["description"])
+    mapped = {k: v for k, v in project.fields.items() if k not in {"project", "issuetype"}}
+    fields = wire_fields(mapped)
     fields |= {
         "project": {"key": project_key},
         "issuetype": {"name": config.epic_issue_type},
@@ -148,11 +146,12 @@ def task_update(
         "labels": [label],
     }
     if task.description:
-        fields["description"] = adf(task.description)
+        fields["description"] = task.description
     if project.start is not None and task.due_offset_days is not None:
         fields["duedate"] = (project.start + dt.timedelta(days=task.due_offset_days)).isoformat()
     value = stamp_value(project, project_key=project_key, task=task.name)
-    return {"fields": fields, "properties": [{"key": settings.PROPERTY_KEY, "value": value}]}
+    properties = [{"key": settings.PROPERTY_KEY, "value": value}]
+    return {"fields": wire_fields(fields), "properties": properties}
 
 
 def _with_label(existing: Any, label: str) -> list[str]:

@@ -66,14 +66,26 @@ def _same(actual: str, requested: str) -> bool:
         return False
 
 
+def wire_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Issue fields as Jira v3 takes them: the one place plain text becomes ADF.
+
+    The mapping decides which fields and values; this decides their wire form,
+    so every write (an update, an epic, a template task) sends the same.
+    """
+    wired = dict(fields)
+    if "description" in wired:
+        wired["description"] = adf(wired["description"])
+    return wired
+
+
 def issue_update(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A field map (or a whole ``IssueUpdateDetails``) as ``IssueUpdateDetails``, ADF text."""
+    """A field map (or a whole ``IssueUpdateDetails``) as ``IssueUpdateDetails``."""
     update = (
         dict(record)
         if {"fields", "update", "properties"} & set(record)
         else {"fields": dict(record)}
     )
     fields = update.get("fields")
-    if isinstance(fields, Mapping) and isinstance(fields.get("description"), str):
-        update["fields"] = {**fields, "description": adf(fields["description"])}
+    if isinstance(fields, Mapping):
+        update["fields"] = wire_fields(fields)
     return update
