@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.asana import settings
-from hub.errors import ConfigError, Issue
-from hub.http.redact import register_secret
+from hub.http.wiring import read_secrets
 
 if TYPE_CHECKING:
     from hub.config.systems import SystemConfig
@@ -143,18 +142,7 @@ def resolve_secrets(system: SystemConfig, config: AsanaConfig) -> AsanaSecrets:
     Raises:
         ConfigError: listing every missing credential or unset variable at once.
     """
-    issues: list[Issue] = []
-    values: dict[str, SecretStr] = {}
-    for name in AUTH_FLOW_SECRETS[config.auth_flow]:
-        try:
-            values[name] = system.secret(name)
-        except ConfigError as exc:
-            issues.extend(exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    for value in values.values():
-        register_secret(value.get_secret_value())
-    return AsanaSecrets(**values)
+    return AsanaSecrets(**read_secrets(system, AUTH_FLOW_SECRETS[config.auth_flow]))
 
 
 def credentials_hint(system: str, config: AsanaConfig) -> str:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.hubspot import settings
-from hub.errors import ConfigError, Issue
-from hub.http.redact import register_secret
+from hub.http.wiring import read_secrets
 
 if TYPE_CHECKING:
     from hub.config.systems import SystemConfig
@@ -108,18 +107,7 @@ def resolve_secrets(system: SystemConfig, config: HubSpotConfig) -> HubSpotSecre
     Raises:
         ConfigError: listing every missing credential or unset variable at once.
     """
-    values: dict[str, SecretStr] = {}
-    issues: list[Issue] = []
-    for name in settings.AUTH_FLOW_SECRETS[config.auth_flow]:
-        try:
-            values[name] = system.secret(name)
-        except ConfigError as exc:
-            issues.extend(exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    for value in values.values():
-        register_secret(value.get_secret_value())
-    return HubSpotSecrets(**values)
+    return HubSpotSecrets(**read_secrets(system, settings.AUTH_FLOW_SECRETS[config.auth_flow]))
 
 
 def auth_hint(system: str, config: HubSpotConfig) -> str:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from connectors.salesforce import settings
-from hub.errors import ConfigError, Issue
-from hub.http.redact import register_secret
+from hub.http.wiring import read_secrets
 
 if TYPE_CHECKING:
     from hub.config.systems import SystemConfig
@@ -93,15 +92,5 @@ def resolve_secrets(system: SystemConfig, config: SalesforceConfig) -> Salesforc
     """
     required = settings.AUTH_FLOW_SECRETS[config.auth_flow]
     optional = settings.OPTIONAL_FLOW_SECRETS.get(config.auth_flow, ())
-    values: dict[str, SecretStr] = {}
-    issues: list[Issue] = []
-    for name in (*required, *(o for o in optional if system.has_secret(o))):
-        try:
-            values[name] = system.secret(name)
-        except ConfigError as exc:
-            issues.extend(exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    for value in values.values():
-        register_secret(value.get_secret_value())
-    return SalesforceSecrets(**values)
+    names = (*required, *(o for o in optional if system.has_secret(o)))
+    return SalesforceSecrets(**read_secrets(system, names))

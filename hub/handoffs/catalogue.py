@@ -19,7 +19,7 @@ from hub.errors import ConfigError, Issue
 if TYPE_CHECKING:
     from hub.config.loading import LoadedConfig
     from hub.config.root import HubConfig
-    from hub.handoffs.runner import BatchHandoff
+    from hub.handoffs.base import PairHandoff
     from hub.runtime import Runtime
 
 __all__ = [
@@ -44,15 +44,15 @@ class HandoffKind:
     entities: Mapping[str, tuple[str, ...]]
     """Role (``crm``, ``pm``) -> the unified entities it reads or writes there."""
     builder: str
-    """``module:Class`` of its :class:`~hub.handoffs.runner.BatchHandoff`."""
+    """``module:Class`` of its :class:`~hub.handoffs.base.PairHandoff`."""
     flow: str
     """Prefect entry point, relative to the project root."""
 
-    def build(self, runtime: Runtime, settings: Any, **options: Any) -> BatchHandoff:
+    def build(self, runtime: Runtime, settings: Any, **options: Any) -> PairHandoff[Any]:
         """The handoff for ``settings`` (its config section), e.g. ``run_id=``."""
         module, _, name = self.builder.partition(":")
         cls = getattr(importlib.import_module(module), name)
-        handoff: BatchHandoff = cls(runtime, settings, **options)
+        handoff: PairHandoff[Any] = cls(runtime, settings, **options)
         return handoff
 
 
@@ -125,7 +125,7 @@ def handoff_settings(loaded: LoadedConfig, name: str) -> Any:
     return settings
 
 
-def build_handoff(runtime: Runtime, name: str, **options: Any) -> BatchHandoff:
+def build_handoff(runtime: Runtime, name: str, **options: Any) -> PairHandoff[Any]:
     """The handoff ``name`` for the runtime's config."""
     settings = handoff_settings(runtime.loaded, name)
     return HANDOFFS[name].build(runtime, settings, **options)

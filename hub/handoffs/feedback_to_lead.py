@@ -12,14 +12,14 @@ so a crash between the two redoes only the comment, never the lead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hub.config.handoffs import FeedbackToLeadConfig
-from hub.connector import ChangePage, RecordEnvelope
+from hub.connector import RecordEnvelope
 from hub.errors import RECORD_ERRORS, MappingError, TransientError
-from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.base import PairHandoff, Stream
 from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.mapping.engine import from_unified, map_records
@@ -46,51 +46,24 @@ class _Work:
     lead_id: str | None = None
 
 
-class FeedbackToLead:
+class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
     """The feedback-to-lead handoff for one PM/CRM pair of a runtime."""
+
+    name = HANDOFF
 
     def __init__(
         self, runtime: Runtime, config: FeedbackToLeadConfig, *, run_id: str | None = None
     ) -> None:
-        self.rt = runtime
-        self.cfg = config
-        self.run_id = run_id
-        self.pm = runtime.pm(config.pm)
-        self.crm = runtime.connector(config.crm)
-        self.pm_map = runtime.mapping(config.pm)
-        self.crm_map = runtime.mapping(config.crm)
+        super().__init__(runtime, config, run_id=run_id)
         self.notifier = notifier_for(config.notify.urls)
 
-    @property
-    def cursor_name(self) -> str:
-        """Store key of this handoff's read position."""
-        return f"{HANDOFF}:{self.cfg.pm}:Feedback"
-
-    @property
-    def lease_name(self) -> str:
-        """One run at a time of this handoff from this system."""
-        return f"{HANDOFF}:{self.cfg.pm}"
+    def streams(self) -> list[Stream]:
+        """Changed feedback items."""
+        return [Stream("pm", "Feedback")]
 
     @property
     def _lead_object(self) -> str:
         return self.crm_map.entities["Lead"].object
-
-    def pages(self) -> Iterator[ChangePage]:
-        """Pages of flagged PM items changed since the checkpoint."""
-        return read_entity_changes(
-            self.rt.store,
-            self.cursor_name,
-            self.pm,
-            self.pm_map.entities["Feedback"],
-            page_size=self.cfg.batch_size,
-            lookback=self.rt.lookback(self.cfg.pm),
-        )
-
-    def advance(self, page: ChangePage) -> None:
-        """Move the checkpoint past a page whose every write is recorded."""
-        advance_checkpoint(
-            self.rt.store, self.cursor_name, page, lookback=self.rt.lookback(self.cfg.pm)
-        )
 
     def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
         """Plan one batch and, unless ``dry_run``, apply it."""

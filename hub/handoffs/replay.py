@@ -18,13 +18,13 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hub.errors import ConfigError, HubError
+from hub.handoffs.base import PairHandoff
 from hub.handoffs.catalogue import HANDOFFS, handoff_settings
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import BatchHandoff
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from hub.runtime import Runtime
 from hub.store import DeadLetterRow
@@ -106,8 +106,7 @@ def replay_dead_letters(
         for (name, system, entity), items in groups.items():
             handoff = handoffs[name]
             handoff.run_id = current
-            if isinstance(handoff, RiskToAccountManager):
-                handoff._stream = entity
+            handoff.read_as(system, entity)
             # The handoff's lease, as a run takes it: a replay never races a scheduled run.
             with store.holding(store.lease(handoff.lease_name)):
                 _replay_group(runtime, handoff, name, system, entity, items, current, counts)
@@ -148,7 +147,7 @@ def _source(row: DeadLetterRow) -> _Source | None:
     return _Source(row, row.handoff, row.system, entity, record_id, frozenset(aliases))
 
 
-def _build(runtime: Runtime, name: str, letters: Sequence[_Source]) -> BatchHandoff:
+def _build(runtime: Runtime, name: str, letters: Sequence[_Source]) -> PairHandoff[Any]:
     """The configured handoff for these letters; a ReplayError says why it cannot be."""
     ids = ", ".join(str(s.letter.id) for s in letters[:10])
     try:
@@ -171,7 +170,7 @@ def _build(runtime: Runtime, name: str, letters: Sequence[_Source]) -> BatchHand
 
 def _replay_group(
     runtime: Runtime,
-    handoff: BatchHandoff,
+    handoff: PairHandoff[Any],
     name: str,
     system: str,
     entity_name: str,

@@ -25,7 +25,7 @@ from typing import Any
 from hub.config.handoffs import RiskToAccountManagerConfig
 from hub.connector import ChangePage, RecordEnvelope
 from hub.errors import MappingError, TransientError
-from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.base import PairHandoff, Stream
 from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.handoffs.linked_deals import deals_of_projects
 from hub.handoffs.project_work import overdue_share, project_items
@@ -81,8 +81,10 @@ class _Alert:
     link: Link | None = None
 
 
-class RiskToAccountManager:
+class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
     """The risk-to-account-manager handoff for one PM/CRM pair of a runtime."""
+
+    name = HANDOFF
 
     def __init__(
         self,
@@ -92,50 +94,23 @@ class RiskToAccountManager:
         run_id: str | None = None,
         today: dt.date | None = None,
     ) -> None:
-        self.rt = runtime
-        self.cfg = config
-        self.run_id = run_id
+        super().__init__(runtime, config, run_id=run_id)
         self.today = today or dt.datetime.now(dt.UTC).date()
-        self.pm = runtime.pm(config.pm)
-        self.crm = runtime.connector(config.crm)
-        self.pm_map = runtime.mapping(config.pm)
-        self.crm_map = runtime.mapping(config.crm)
-        self._stream = "Risk"
-
-    @property
-    def lease_name(self) -> str:
-        """One run at a time of this handoff from this system."""
-        return f"{HANDOFF}:{self.cfg.pm}"
 
     # reading ---------------------------------------------------------------
 
-    def _cursor_name(self, stream: str) -> str:
-        return f"{HANDOFF}:{self.cfg.pm}:{stream}"
-
-    def pages(self) -> Iterator[ChangePage]:
-        """Changed risk items, then changed projects, each from its own checkpoint.
-
-        The stream being read is remembered so that :meth:`process` and
-        :meth:`advance` (called between pages) know which entity a page holds.
-        """
-        streams = ["Risk"]
+    def streams(self) -> list[Stream]:
+        """Changed risk items, then (for health) changed projects."""
+        streams = [Stream("pm", "Risk")]
         if self.cfg.health_levels or self.cfg.write_health:
-            streams.append("Project")
-        for stream in streams:
-            self._stream = stream
-            entity = self.pm_map.entities[stream]
-            if stream == "Project" and self.cfg.health_from != "field":
-                yield from self._linked_projects(entity)
-                continue
+            streams.append(Stream("pm", "Project"))
+        return streams
 
-            yield from read_entity_changes(
-                self.rt.store,
-                self._cursor_name(stream),
-                self.pm,
-                entity,
-                page_size=self.cfg.batch_size,
-                lookback=self.rt.lookback(self.cfg.pm),
-            )
+    def stream_pages(self, stream: Stream) -> Iterator[ChangePage]:
+        """Projects by overdue work are every linked project: it changes no modified date."""
+        if stream.entity == "Project" and self.cfg.health_from != "field":
+            return self._linked_projects(self.pm_map.entities["Project"])
+        return super().stream_pages(stream)
 
     def _linked_projects(self, entity: Any) -> Iterator[ChangePage]:
         """Every project linked to a deal: overdue work changes no project's modified date."""
@@ -148,15 +123,6 @@ class RiskToAccountManager:
             chunk = ids[start : start + self.cfg.batch_size]
             records = self.pm.read_by_ids(entity.object, chunk, fields=entity.source_fields())
             yield ChangePage(records, None, len(ids))
-
-    def advance(self, page: ChangePage) -> None:
-        """Move the current stream's checkpoint past a handled page."""
-        advance_checkpoint(
-            self.rt.store,
-            self._cursor_name(self._stream),
-            page,
-            lookback=self.rt.lookback(self.cfg.pm),
-        )
 
     def _overdue_health(self, projects: Sequence[Project]) -> dict[str, tuple[Health, str]]:
         """Project id -> (health, why) from the share of its open tasks or milestones overdue."""
@@ -188,14 +154,14 @@ class RiskToAccountManager:
         """Plan one page and, unless ``dry_run``, apply it."""
         report = BatchReport()
         report.counts["seen"] += len(records)
-        items, failures = map_records(self.pm_map, self._stream, records)
+        items, failures = map_records(self.pm_map, self.stream.entity, records)
         for record, error in failures:
             report.counts["failed"] += 1
             report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if not dry_run:
                 self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         overdue: dict[str, tuple[Health, str]] = {}
-        if self._stream == "Project" and self.cfg.health_from != "field":
+        if self.stream.entity == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
         alerts: list[_Alert] = []
         for item in items:
@@ -503,7 +469,7 @@ class RiskToAccountManager:
             Link(
                 HANDOFF,
                 self.cfg.pm,
-                self._object(self._stream),
+                self._object(self.stream.entity),
                 alert.source_id,
                 self.cfg.crm,
                 note_object,
@@ -547,7 +513,7 @@ class RiskToAccountManager:
             self.run_id,
             handoff=HANDOFF,
             system=self.cfg.pm,
-            object_name=self._stream,
+            object_name=self.stream.entity,
             record_id=item_id,
             reason=reason,
             payload=payload,

@@ -16,14 +16,14 @@ is computed from the project's tasks (the share done) and flows onto the deal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.config.handoffs import SyncConfig, SyncFieldConfig
-from hub.connector import ChangePage, RecordEnvelope
+from hub.connector import RecordEnvelope
 from hub.errors import ConfigError, Issue
-from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.base import PairHandoff, Stream
 from hub.handoffs.engine import BatchReport, Decision, Verdict
 from hub.handoffs.project_work import percent_complete, project_items
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
@@ -57,18 +57,13 @@ class _Pair:
     conflicts: list[str] = field(default_factory=list)
 
 
-class Sync:
+class Sync(PairHandoff[SyncConfig]):
     """The sync handoff for one CRM/PM pair of a runtime."""
 
+    name = HANDOFF
+
     def __init__(self, runtime: Runtime, config: SyncConfig, *, run_id: str | None = None) -> None:
-        self.rt = runtime
-        self.cfg = config
-        self.run_id = run_id
-        self.crm = runtime.connector(config.crm)
-        self.pm = runtime.pm(config.pm)
-        self.crm_map = runtime.mapping(config.crm)
-        self.pm_map = runtime.mapping(config.pm)
-        self._stream, self._entity = config.crm, "Opportunity"
+        super().__init__(runtime, config, run_id=run_id)
         self._settled: set[str] = set()  # pairs already compared in this run
         self._people: dict[str, str] = {}
         self._work: dict[str, list[Task | Milestone]] = {}
@@ -113,42 +108,17 @@ class Sync:
 
     # reading -----------------------------------------------------------------------
 
-    def pages(self) -> Iterator[ChangePage]:
-        """Changed deals, then changed projects (and their tasks, for percent complete).
-
-        Each stream reads from its own checkpoint; the stream being read is
-        remembered for :meth:`process` and :meth:`advance`, called between pages.
-        """
-        streams = [(self.cfg.crm, "Opportunity"), (self.cfg.pm, "Project")]
+    def streams(self) -> list[Stream]:
+        """Changed deals, then changed projects (and their tasks, for percent complete)."""
+        streams = [Stream("crm", "Opportunity"), Stream("pm", "Project")]
         if any(rule.pm in COMPUTED_PM_FIELDS for rule in self.cfg.fields):
-            streams.append((self.cfg.pm, "Task"))
-        for system, entity_name in streams:
-            self._stream, self._entity = system, entity_name
-            entity = (self.crm_map if system == self.cfg.crm else self.pm_map).entities[entity_name]
-            yield from read_entity_changes(
-                self.rt.store,
-                self._cursor(entity_name),
-                self.crm if system == self.cfg.crm else self.pm,
-                entity,
-                page_size=self.cfg.batch_size,
-                lookback=self.rt.lookback(system),
-            )
+            streams.append(Stream("pm", "Task"))
+        return streams
 
     @property
     def lease_name(self) -> str:
         """One sync at a time of this pair of systems."""
         return f"{HANDOFF}:{self.cfg.crm}+{self.cfg.pm}"
-
-    def _cursor(self, entity_name: str) -> str:
-        system = self.cfg.crm if entity_name == "Opportunity" else self.cfg.pm
-        return f"{HANDOFF}:{system}:{entity_name}"
-
-    def advance(self, page: ChangePage) -> None:
-        """Move the current stream's checkpoint past a handled page."""
-        system = self.cfg.crm if self._entity == "Opportunity" else self.cfg.pm
-        advance_checkpoint(
-            self.rt.store, self._cursor(self._entity), page, lookback=self.rt.lookback(system)
-        )
 
     # planning ----------------------------------------------------------------------
 
@@ -157,7 +127,7 @@ class Sync:
         report = BatchReport()
         report.counts["seen"] += len(records)
         touched = {r.id for r in records}
-        if self._entity == "Task":
+        if self.stream.entity == "Task":
             tasks, _ = to_unified_many(self.pm_map, "Task", [r.raw for r in records])
             touched = {
                 ref for t in tasks if isinstance(t, Task) for ref in (t.project, t.parent) if ref
@@ -174,7 +144,7 @@ class Sync:
         return report
 
     def _links(self, ids: set[str]) -> list[Link]:
-        side = "source" if self._stream == self.cfg.crm else "target"
+        side = "source" if self.stream.role == "crm" else "target"
         found = []
         for link in self.rt.store.links(WON_TO_PROJECT):
             if link.source_system != self.cfg.crm or link.target_system != self.cfg.pm:

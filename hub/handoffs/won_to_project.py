@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from hub.connector import (
-    ChangePage,
+    FilterValue,
     NewProject,
     ProjectHandle,
     ProjectTemplate,
@@ -29,7 +29,7 @@ from hub.connector import (
     TemplateTask,
 )
 from hub.errors import RECORD_ERRORS, TransientError
-from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.base import PairHandoff, Stream
 from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
 from hub.mapping.engine import from_unified, map_records
 from hub.mapping.transforms import render_template
@@ -69,8 +69,10 @@ class _Work:
     project: NewProject | None = None
 
 
-class WonToProject:
+class WonToProject(PairHandoff[WonToProjectConfig]):
     """The won-to-project handoff for one CRM/PM pair of a runtime."""
+
+    name = HANDOFF
 
     def __init__(
         self,
@@ -80,45 +82,18 @@ class WonToProject:
         run_id: str | None = None,
         today: dt.date | None = None,
     ) -> None:
-        self.rt = runtime
-        self.cfg = config
-        self.run_id = run_id
+        super().__init__(runtime, config, run_id=run_id)
         self.today = today or dt.datetime.now(dt.UTC).date()
-        self.crm = runtime.connector(config.crm)
-        self.pm = runtime.pm(config.pm)
-        self.crm_map = runtime.mapping(config.crm)
-        self.pm_map = runtime.mapping(config.pm)
         self.template = runtime.loaded.config.templates[config.template]
         self.notifier = notifier_for(config.notify.urls)
 
-    @property
-    def cursor_name(self) -> str:
-        """Store key of this handoff's read position."""
-        return f"{HANDOFF}:{self.cfg.crm}:Opportunity"
+    def streams(self) -> list[Stream]:
+        """Changed opportunities."""
+        return [Stream("crm", "Opportunity")]
 
-    @property
-    def lease_name(self) -> str:
-        """One run at a time of this handoff from this system."""
-        return f"{HANDOFF}:{self.cfg.crm}"
-
-    def pages(self) -> Iterator[ChangePage]:
-        """Pages of opportunities changed since the checkpoint, won ones only where possible."""
-        entity = self.crm_map.entities["Opportunity"]
-        return read_entity_changes(
-            self.rt.store,
-            self.cursor_name,
-            self.crm,
-            entity,
-            page_size=self.cfg.batch_size,
-            where=entity.filters.get("won"),
-            lookback=self.rt.lookback(self.cfg.crm),
-        )
-
-    def advance(self, page: ChangePage) -> None:
-        """Move the checkpoint past a page whose every write is recorded."""
-        advance_checkpoint(
-            self.rt.store, self.cursor_name, page, lookback=self.rt.lookback(self.cfg.crm)
-        )
+    def read_filter(self, stream: Stream) -> Mapping[str, FilterValue] | None:
+        """Won ones only, where the mapping says how to ask for them."""
+        return self.crm_map.entities["Opportunity"].filters.get("won")
 
     def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
         """Plan one batch and, unless ``dry_run``, apply it."""

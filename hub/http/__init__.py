@@ -20,7 +20,7 @@ from hub.http.ratelimit import TokenBucket
 from hub.http.redact import redact, register_secret
 from hub.http.retry import Action, RetryPolicy, classify
 from hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
-from hub.http.wiring import api_client_for, limiter_for, retry_policy_for
+from hub.http.wiring import api_client_for, limiter_for, read_secrets, retry_policy_for
 
 __all__ = [
     "Action",
@@ -46,6 +46,7 @@ __all__ = [
     "outcome_unknown",
     "parse_cursor",
     "parse_timestamp",
+    "read_secrets",
     "redact",
     "register_secret",
     "resume_then_verify",

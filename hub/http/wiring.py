@@ -8,19 +8,22 @@ credentials); the retry budget, rate limit and concurrency an admin sets in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from hub.errors import ConfigError, Issue
 from hub.http.client import ApiClient, ErrorDescriber, default_error_text
 from hub.http.ratelimit import TokenBucket
+from hub.http.redact import register_secret
 from hub.http.retry import RetryPolicy
 
 if TYPE_CHECKING:  # hub.config imports hub.http: a runtime import would be circular
     import httpx
+    from pydantic import SecretStr
 
     from hub.config.systems import SystemConfig
 
-__all__ = ["LimitObserver", "api_client_for", "limiter_for", "retry_policy_for"]
+__all__ = ["LimitObserver", "api_client_for", "limiter_for", "read_secrets", "retry_policy_for"]
 
 LimitObserver = Callable[["httpx.Response"], tuple[int | None, float | None]]
 
@@ -73,3 +76,23 @@ def api_client_for(
         observe_limits=observe_limits,
         concurrency=system.concurrency,
     )
+
+
+def read_secrets(system: SystemConfig, names: Iterable[str]) -> dict[str, SecretStr]:
+    """The credentials ``names`` of ``system``, each kept out of every log line from now on.
+
+    Raises:
+        ConfigError: listing every missing credential or unset variable at once.
+    """
+    values: dict[str, SecretStr] = {}
+    issues: list[Issue] = []
+    for name in names:
+        try:
+            values[name] = system.secret(name)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ConfigError(issues)
+    for value in values.values():
+        register_secret(value.get_secret_value())
+    return values

@@ -20,7 +20,7 @@ cursor. A Salesforce change has no webhook here; the scheduled read sees it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,12 +32,12 @@ from hub.config.handoffs import (
     WonToProjectConfig,
 )
 from hub.connector import RecordEnvelope
+from hub.handoffs.base import PairHandoff
 from hub.handoffs.engine import Counts
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from hub.handoffs.feedback_to_lead import FeedbackToLead
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import BatchHandoff
 from hub.handoffs.sync import COMPUTED_PM_FIELDS, Sync
 from hub.handoffs.sync import HANDOFF as SYNC
 from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
@@ -58,8 +58,8 @@ LEFT_TO_SCHEDULE = "left to the scheduled run"
 log = logging.getLogger("hub.webhooks")
 
 _SettingsT = TypeVar("_SettingsT")
-Stream = tuple[Callable[[], None] | None, list[RecordEnvelope]]
-"""Records to process, and what to tell the handoff first (which of its streams they are)."""
+Stream = tuple[tuple[str, str] | None, list[RecordEnvelope]]
+"""Records to process, and which of the handoff's streams they are: (system, entity)."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +146,7 @@ class _Dispatch:
         if sync is not None:
             with self._step(SYNC):
                 synced = Sync(self.rt, sync, run_id=self.run_id)
-
-                def deals() -> None:
-                    synced._stream, synced._entity = system, "Opportunity"
-
+                deals = (system, "Opportunity")
                 self._process(SYNC, synced, [(deals, records)], sync.batch_size)
 
     # PM side ---------------------------------------------------------------------
@@ -200,16 +197,9 @@ class _Dispatch:
         projects: list[RecordEnvelope],
     ) -> None:
         handoff = RiskToAccountManager(self.rt, settings, run_id=self.run_id)
-
-        def risk_items() -> None:
-            handoff._stream = "Risk"
-
-        def health() -> None:
-            handoff._stream = "Project"
-
-        streams: list[Stream] = [(risk_items, risks)]
+        streams: list[Stream] = [((settings.pm, "Risk"), risks)]
         if settings.health_levels or settings.write_health:
-            streams.append((health, projects))
+            streams.append(((settings.pm, "Project"), projects))
         self._process(RISK_TO_ACCOUNT_MANAGER, handoff, streams, settings.batch_size)
 
     def _sync_pm(
@@ -220,14 +210,7 @@ class _Dispatch:
         projects: list[RecordEnvelope],
     ) -> None:
         handoff = Sync(self.rt, settings, run_id=self.run_id)
-
-        def project_stream() -> None:
-            handoff._stream, handoff._entity = system, "Project"
-
-        def task_stream() -> None:
-            handoff._stream, handoff._entity = system, "Task"
-
-        streams: list[Stream] = [(project_stream, projects), (task_stream, tasks)]
+        streams: list[Stream] = [((system, "Project"), projects), ((system, "Task"), tasks)]
         self._process(SYNC, handoff, streams, settings.batch_size)
 
     # helpers ---------------------------------------------------------------------
@@ -248,17 +231,17 @@ class _Dispatch:
             log.error("webhook: %s", message)
 
     def _process(
-        self, name: str, handoff: BatchHandoff, streams: Sequence[Stream], batch: int
+        self, name: str, handoff: PairHandoff[Any], streams: Sequence[Stream], batch: int
     ) -> None:
         """Hand the streams' records to ``handoff`` while holding its lease, as a run would."""
-        streams = [(select, records) for select, records in streams if records]
+        streams = [(stream, records) for stream, records in streams if records]
         if not streams:
             return
         store = self.rt.store
         with store.holding(store.lease(handoff.lease_name)):
-            for select, records in streams:
-                if select is not None:
-                    select()
+            for stream, records in streams:
+                if stream is not None:
+                    handoff.read_as(*stream)
                 for start in range(0, len(records), batch):
                     report = handoff.process(records[start : start + batch])
                     for key, value in report.counts.items():

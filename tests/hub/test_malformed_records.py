@@ -169,7 +169,7 @@ def test_bad_deals_are_dead_lettered_and_the_rest_of_the_page_goes_on(
     assert pm.find_project(f"crm:{good}") is not None
     assert all(pm.find_project(f"crm:{record}") is None for record in bad.values())
 
-    rt.store.set_cursor(handoff.cursor_name, None)
+    rt.store.set_cursor(handoff.cursor_name(), None)
     again = run_handoff(HANDOFF, _won_to_project(rt), rt.store)
 
     _finished(again, rt, HANDOFF)
@@ -283,7 +283,7 @@ def test_bad_feedback_items_are_dead_lettered_and_the_rest_go_on(
         assert good in leads and leads.keys().isdisjoint(letters)
         assert first.counts["created"] == len(leads)
 
-        rt.store.set_cursor(handoff.cursor_name, None)
+        rt.store.set_cursor(handoff.cursor_name(), None)
         again = run_handoff(FEEDBACK, handoff, rt.store)
 
         _finished(again, rt, FEEDBACK)

@@ -1,0 +1,139 @@
+"""What every handoff between a CRM and a project tool starts from.
+
+A handoff says which streams of changes it reads (a role, ``crm`` or ``pm``,
+and a unified entity each) and what it does with a page of them (``process``);
+the base gives it its systems and fitted mappings, the checkpointed reading
+of each stream in turn, the cursor and lease names, and moving the cursor
+past a handled page. Like a Singer stream, the hooks are small: override
+:meth:`streams`, and where a stream is read another way, :meth:`stream_pages`
+or :meth:`read_filter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
+from hub.handoffs.engine import BatchReport
+
+if TYPE_CHECKING:
+    from hub.mapping.spec import MappingSpec
+    from hub.runtime import Runtime
+
+__all__ = ["PairConfig", "PairHandoff", "Stream"]
+
+Role = Literal["crm", "pm"]
+
+
+class PairConfig(Protocol):
+    """What every handoff's config section has."""
+
+    crm: str
+    pm: str
+    batch_size: int
+
+
+ConfigT = TypeVar("ConfigT", bound=PairConfig)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream of changes a handoff reads: a unified entity of one of its systems."""
+
+    role: Role
+    entity: str
+
+
+class PairHandoff(Generic[ConfigT]):
+    """A handoff for one CRM/PM pair of a runtime, reading its streams from checkpoints."""
+
+    name: ClassVar[str]
+    """Command, store and flow name (``won-to-project``)."""
+
+    def __init__(self, runtime: Runtime, config: ConfigT, *, run_id: str | None = None) -> None:
+        self.rt = runtime
+        self.cfg = config
+        self.run_id = run_id
+        self.crm = runtime.connector(config.crm)
+        self.pm = runtime.pm(config.pm)
+        self.crm_map = runtime.mapping(config.crm)
+        self.pm_map = runtime.mapping(config.pm)
+        self.stream = self.streams()[0]
+        """The stream being read: :meth:`process` and :meth:`advance` see its pages."""
+
+    # hooks -------------------------------------------------------------------------
+
+    def streams(self) -> list[Stream]:
+        """The streams this handoff reads, in order (the first names its lease)."""
+        raise NotImplementedError
+
+    def process(self, records: Sequence[RecordEnvelope], *, dry_run: bool = False) -> BatchReport:
+        """Plan one page of the current stream and, unless ``dry_run``, apply it."""
+        raise NotImplementedError
+
+    def read_filter(self, stream: Stream) -> Mapping[str, FilterValue] | None:
+        """A filter on the stream's read beyond the mapping's ``where`` (None: none)."""
+        return None
+
+    def stream_pages(self, stream: Stream) -> Iterator[ChangePage]:
+        """Pages of the stream's changes since its checkpoint (minus the look-back)."""
+        return read_entity_changes(
+            self.rt.store,
+            self.cursor_name(stream),
+            self.connector(stream.role),
+            self.mapping(stream.role).entities[stream.entity],
+            page_size=self.cfg.batch_size,
+            where=self.read_filter(stream),
+            lookback=self.rt.lookback(self.system(stream.role)),
+        )
+
+    # what the batch loop calls -----------------------------------------------------
+
+    @property
+    def lease_name(self) -> str:
+        """One run at a time of this handoff from the system its first stream reads."""
+        return f"{self.name}:{self.system(self.streams()[0].role)}"
+
+    def pages(self) -> Iterator[ChangePage]:
+        """Every stream's pages in turn, each from its own checkpoint."""
+        for stream in self.streams():
+            self.stream = stream
+            yield from self.stream_pages(stream)
+
+    def advance(self, page: ChangePage) -> None:
+        """Move the current stream's checkpoint past a page whose every write is recorded."""
+        advance_checkpoint(
+            self.rt.store,
+            self.cursor_name(self.stream),
+            page,
+            lookback=self.rt.lookback(self.system(self.stream.role)),
+        )
+
+    def read_as(self, system: str, entity: str) -> None:
+        """Take the next records handed to :meth:`process` as ``entity`` of ``system``.
+
+        For records that come another way than :meth:`pages` (a replay, a webhook).
+        """
+        self.stream = Stream("crm" if system == self.cfg.crm else "pm", entity)
+
+    # names and sides ---------------------------------------------------------------
+
+    def cursor_name(self, stream: Stream | None = None) -> str:
+        """Store key of a stream's read position (default: the first stream's)."""
+        stream = stream or self.streams()[0]
+        return f"{self.name}:{self.system(stream.role)}:{stream.entity}"
+
+    def system(self, role: Role) -> str:
+        """The configured system name of a role."""
+        return self.cfg.crm if role == "crm" else self.cfg.pm
+
+    def connector(self, role: Role) -> Connector:
+        """The connector of a role."""
+        return self.crm if role == "crm" else self.pm
+
+    def mapping(self, role: Role) -> MappingSpec:
+        """The fitted mapping of a role."""
+        return self.crm_map if role == "crm" else self.pm_map
