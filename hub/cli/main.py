@@ -131,9 +131,10 @@ def plan(
         names = [handoff] if handoff else _configured(loaded)
         runtime = open_runtime(loaded)
         try:
+            handoffs = {name: build_handoff(runtime, name) for name in names}
+            first = {name: _first_run_note(h) for name, h in handoffs.items()}
             summaries = [
-                run_handoff(name, build_handoff(runtime, name), runtime.store, dry_run=True)
-                for name in names
+                run_handoff(name, h, runtime.store, dry_run=True) for name, h in handoffs.items()
             ]
         finally:
             runtime.close()
@@ -145,6 +146,18 @@ def plan(
             "  " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to do"),
             markup=False,
         )
+        if note := first[summary.handoff]:
+            console.print(f"  {note}", markup=False)
+
+
+def _first_run_note(handoff: Any) -> str | None:
+    """What the plan of a first run reads: everything, or changes since ``start_from``."""
+    if handoff.rt.store.get_cursor(handoff.cursor_name()):
+        return None
+    start_from = getattr(handoff.cfg, "start_from", None)
+    if start_from is None:
+        return "first run: reads every record (set start_from to go live on an org with history)"
+    return f"first run: reads changes since {start_from} (start_from)"
 
 
 def _configured(loaded: Any) -> list[str]:

@@ -24,6 +24,7 @@ from hub.config.values import (
 from hub.config.yamlio import NodePath, YamlDocument
 from hub.errors import Issue
 from hub.handoffs.catalogue import by_config_key
+from hub.handoffs.conditions import condition_problem
 from hub.mapping.loader import unified_path_problem
 from hub.mapping.spec import MappingSpec
 
@@ -123,6 +124,23 @@ def handoff_issues(
             )
         if handoff == "sync":
             issues += _sync_field_issues(doc, at, settings)
+        issues += _only_issues(doc, at, handoff, settings.get("only"))
+    return issues
+
+
+def _only_issues(doc: YamlDocument, at: NodePath, handoff: str, only: Any) -> list[Issue]:
+    """Each ``only:`` condition names a field of what the handoff reads, and a known test."""
+    kind = by_config_key(handoff)
+    if kind is None or not isinstance(only, dict):
+        return []
+    entity = kind.source[1]
+    issues: list[Issue] = []
+    for path, spec in only.items():
+        where = (*at, "only", path)
+        if problem := unified_path_problem(entity, str(path)):
+            issues.append(doc.issue(where, *problem))
+        elif reason := condition_problem(spec):
+            issues.append(doc.issue(where, reason))
     return issues
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -10,13 +11,35 @@ from hub.config.base import StrictModel
 from hub.config.systems import EnvSecret
 from hub.model import Health, Severity
 
+StartFrom = Annotated[
+    dt.date | Literal["now"],
+    Field(
+        description="Going live on an org with history: the first run reads the changes "
+        "since this date (UTC), or since its own start with `now`, instead of every record "
+        "ever changed; later runs go on from their checkpoint",
+        examples=["2026-01-01", "now"],
+    ),
+]
+
+Only = Annotated[
+    dict[str, Any],
+    Field(
+        description="Act only on records whose unified fields hold these conditions: a value "
+        "(equal), or comparisons: eq, not, in, not_in, >, >=, <, <=, exists, after, before "
+        "(dates), within_days. Others are skipped with the condition they failed",
+        examples=[{"close_date": {"after": "2026-01-01"}, "amount.amount": {">=": 10000}}],
+    ),
+]
+
 __all__ = [
     "MAX_TEXT",
     "FeedbackToLeadConfig",
     "HandoffsConfig",
     "NotifyConfig",
+    "Only",
     "ReconcileConfig",
     "RiskToAccountManagerConfig",
+    "StartFrom",
     "SyncConfig",
     "SyncFieldConfig",
     "TemplateConfig",
@@ -80,6 +103,8 @@ class WonToProjectConfig(StrictModel):
     template: str = Field(description="Key of the template under templates:")
     batch_size: int = Field(default=50, ge=1, le=500)
     schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    start_from: StartFrom | None = None
+    only: Only = Field(default_factory=dict)
     write_back: bool = Field(default=True, description="Write the project id onto the deal")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
@@ -92,6 +117,8 @@ class FeedbackToLeadConfig(StrictModel):
     crm: str = Field(description="Key of the CRM system under systems:")
     batch_size: int = Field(default=50, ge=1, le=500)
     schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    start_from: StartFrom | None = None
+    only: Only = Field(default_factory=dict)
     lead_name: str = Field(
         default="{{ account.name or 'Customer' }} - {{ feedback.feedback_kind }}",
         description="Template of the lead's last name (CRMs require one)",
@@ -116,6 +143,8 @@ class RiskToAccountManagerConfig(StrictModel):
     crm: str = Field(description="Key of the CRM system under systems:")
     batch_size: int = Field(default=50, ge=1, le=500)
     schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    start_from: StartFrom | None = None
+    only: Only = Field(default_factory=dict)
     min_severity: Severity = Field(
         default=Severity.HIGH, description="Risk items of this severity or worse raise a task"
     )
@@ -163,6 +192,7 @@ class SyncConfig(StrictModel):
     pm: str = Field(description="Key of the project tool under systems:")
     batch_size: int = Field(default=100, ge=1, le=500)
     schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    start_from: StartFrom | None = None
     conflict: Literal["crm-wins", "pm-wins", "newest-wins", "report"] = Field(
         default="report",
         description="Both sides changed a two-way field since the last sync: who wins "

@@ -11,13 +11,16 @@ or :meth:`read_filter`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
-from hub.handoffs.checkpoint import advance_checkpoint, read_entity_changes
-from hub.handoffs.engine import BatchReport
+from hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_entity_changes
+from hub.handoffs.conditions import Conditions
+from hub.handoffs.engine import BatchReport, Decision, Verdict
+from hub.http import cursor_text
 
 if TYPE_CHECKING:
     from hub.mapping.spec import MappingSpec
@@ -37,6 +40,7 @@ class PairConfig(Protocol):
 
 
 ConfigT = TypeVar("ConfigT", bound=PairConfig)
+EntityT = TypeVar("EntityT")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class PairHandoff(Generic[ConfigT]):
         self.pm_map = runtime.mapping(config.pm)
         self.stream = self.streams()[0]
         """The stream being read: :meth:`process` and :meth:`advance` see its pages."""
+        self.only = Conditions(getattr(config, "only", None) or {})
+        """The ``only:`` conditions a record must meet for the handoff to act on it."""
 
     # hooks -------------------------------------------------------------------------
 
@@ -88,7 +94,34 @@ class PairHandoff(Generic[ConfigT]):
             page_size=self.cfg.batch_size,
             where=self.read_filter(stream),
             lookback=self.rt.lookback(self.system(stream.role)),
+            first_since=self.first_since(stream),
         )
+
+    def first_since(self, stream: Stream) -> dt.datetime | None:
+        """Where a stream's first read starts: the config's ``start_from``, fixed once.
+
+        A date is its midnight (UTC); ``now`` is this first run's start. A run
+        keeps the bound as the stream's checkpoint before it reads, so a first run
+        that finds nothing does not move it; a plan (which writes nothing) reads
+        from the same instant. Either way the look-back window applies, as to
+        every read.
+        """
+        start_from = getattr(self.cfg, "start_from", None)
+        name = self.cursor_name(stream)
+        if start_from is None or self.rt.store.get_cursor(name):
+            return None
+        if start_from == "now":
+            start = self.clock()
+        else:
+            start = dt.datetime.combine(start_from, dt.time(), tzinfo=dt.UTC)
+        if self.run_id is not None:
+            self.rt.store.set_cursor(name, Checkpoint(cursor_text(start)).encode())
+            return None
+        return start - self.rt.lookback(self.system(stream.role))
+
+    def clock(self) -> dt.datetime:
+        """The time now (UTC); tests set another."""
+        return dt.datetime.now(dt.UTC)
 
     # what the batch loop calls -----------------------------------------------------
 
@@ -111,6 +144,17 @@ class PairHandoff(Generic[ConfigT]):
             page,
             lookback=self.rt.lookback(self.system(self.stream.role)),
         )
+
+    def qualifying(
+        self, entities: list[EntityT], report: BatchReport, ident: Callable[[EntityT], str]
+    ) -> list[EntityT]:
+        """The entities that meet ``only:``; each other one is a skip in ``report``, with why."""
+        kept, outside = self.only.split(entities)
+        report.counts["outside_only"] += len(outside)
+        for entity, reason in outside:
+            record_id = ident(entity)
+            report.decisions.append(Decision(Verdict.SKIP, record_id, record_id, reason))
+        return kept
 
     def read_as(self, system: str, entity: str) -> None:
         """Take the next records handed to :meth:`process` as ``entity`` of ``system``.

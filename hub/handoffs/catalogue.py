@@ -43,6 +43,8 @@ class HandoffKind:
     """Its section under ``handoffs:`` (``won_to_project``)."""
     entities: Mapping[str, tuple[str, ...]]
     """Role (``crm``, ``pm``) -> the unified entities it reads or writes there."""
+    source: tuple[str, str]
+    """The role and entity whose changes it acts on (what ``only:`` tests)."""
     builder: str
     """``module:Class`` of its :class:`~hub.handoffs.base.PairHandoff`."""
     flow: str
@@ -56,26 +58,38 @@ class HandoffKind:
         return handoff
 
 
-def _kind(name: str, entities: Mapping[str, tuple[str, ...]], cls: str) -> HandoffKind:
+def _kind(
+    name: str, entities: Mapping[str, tuple[str, ...]], source: tuple[str, str], cls: str
+) -> HandoffKind:
     key = name.replace("-", "_")
-    return HandoffKind(name, key, entities, f"hub.handoffs.{key}:{cls}", f"flows/{key}.py:{key}")
+    builder, flow = f"hub.handoffs.{key}:{cls}", f"flows/{key}.py:{key}"
+    return HandoffKind(name, key, entities, source, builder, flow)
 
 
 HANDOFFS: dict[str, HandoffKind] = {
     kind.name: kind
     for kind in (
-        _kind("won-to-project", {"crm": ("Opportunity",), "pm": ("Project",)}, "WonToProject"),
+        _kind(
+            "won-to-project",
+            {"crm": ("Opportunity",), "pm": ("Project",)},
+            ("crm", "Opportunity"),
+            "WonToProject",
+        ),
         _kind(
             "risk-to-account-manager",
             {"crm": ("Note", "Opportunity"), "pm": ("Risk", "Project")},
+            ("pm", "Risk"),
             "RiskToAccountManager",
         ),
         _kind(
             "feedback-to-lead",
             {"crm": ("Lead", "Opportunity"), "pm": ("Feedback",)},
+            ("pm", "Feedback"),
             "FeedbackToLead",
         ),
-        _kind("sync", {"crm": ("Opportunity",), "pm": ("Project",)}, "Sync"),
+        _kind(
+            "sync", {"crm": ("Opportunity",), "pm": ("Project",)}, ("crm", "Opportunity"), "Sync"
+        ),
     )
 }
 """By name, in the order a demo or a plan runs them."""

@@ -101,13 +101,19 @@ def read_from_checkpoint(
     read: Callable[[str | None, frozenset[str]], Iterator[ChangePage]],
     *,
     lookback: dt.timedelta = dt.timedelta(0),
+    first_since: dt.datetime | None = None,
 ) -> Iterator[ChangePage]:
     """Pages read from ``lookback`` before the stored checkpoint, less the records handled.
 
     ``read`` gets the cursor to read from and the ids handled at its very
-    instant, which a connector may leave out of its read.
+    instant, which a connector may leave out of its read. Without a stored
+    checkpoint the read starts at ``first_since`` (a go-live bound), else at
+    the beginning.
     """
     checkpoint = Checkpoint.decode(store.get_cursor(name))
+    if checkpoint.cursor is None and first_since is not None:
+        checkpoint = Checkpoint(cursor_text(first_since))
+        lookback = dt.timedelta(0)
     at = _instant(checkpoint.cursor)
     if at is None:
         yield from _plain_read(checkpoint, read)
@@ -186,8 +192,12 @@ def read_entity_changes(
     page_size: int,
     where: Mapping[str, FilterValue] | None = None,
     lookback: dt.timedelta = dt.timedelta(0),
+    first_since: dt.datetime | None = None,
 ) -> Iterator[ChangePage]:
-    """A mapped entity's changes since the checkpoint ``name``: its object, fields and filters."""
+    """A mapped entity's changes since the checkpoint ``name``: its object, fields and filters.
+
+    ``first_since`` bounds a first read (no checkpoint yet); None reads everything.
+    """
     filters = {**entity.where, **(where or {})} or None
     return read_from_checkpoint(
         store,
@@ -201,4 +211,5 @@ def read_entity_changes(
             seen=seen,
         ),
         lookback=lookback,
+        first_since=first_since,
     )

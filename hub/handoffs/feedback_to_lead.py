@@ -91,6 +91,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
             if record_failures:
                 self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         feedback = [f for f in items if isinstance(f, Feedback)]
+        feedback = self.qualifying(feedback, report, lambda f: f.refs[self.cfg.pm])
         ids = [f.refs[self.cfg.pm] for f in feedback]
         links = self.rt.store.links_for(HANDOFF, self.cfg.pm, ids, target_system=self.cfg.crm)
         stamped = self._stamped_leads([i for i in ids if i not in links])

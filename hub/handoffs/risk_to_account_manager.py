@@ -163,6 +163,8 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
         overdue: dict[str, tuple[Health, str]] = {}
         if self.stream.entity == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
+        if self.stream.entity == "Risk":
+            items = self.qualifying(items, report, lambda i: i.refs[self.cfg.pm])
         alerts: list[_Alert] = []
         for item in items:
             try:

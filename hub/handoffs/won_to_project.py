@@ -118,6 +118,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
         report.counts["not_won"] += len(opps) - len(won)
+        won = self.qualifying(won, report, self._id)
         links = self.rt.store.links_for(
             HANDOFF, self.cfg.crm, [self._id(o) for o in won], target_system=self.cfg.pm
         )
