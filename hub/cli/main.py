@@ -19,6 +19,7 @@ import typer
 from rich.markup import escape
 
 from hub.cli.account import account_command
+from hub.cli.adopt import adopt_command
 from hub.cli.common import ConfigOption, admin_errors, fail, load
 from hub.cli.console import (
     VisibleFormatter,
@@ -278,6 +279,7 @@ def _print_links(config_path: Path) -> None:
 
 
 app.command("reconcile")(reconcile_command)
+app.command("adopt")(adopt_command)
 app.command("kpis")(kpis_command)
 app.command("account")(account_command)
 app.command("history")(history_command)
