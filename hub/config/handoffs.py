@@ -76,6 +76,14 @@ class TemplateConfig(StrictModel):
     manager_email: str | None = Field(
         default=None, max_length=254, description="Project manager; default: the opportunity owner"
     )
+    starts: Literal["today", "close_date"] = Field(
+        default="today",
+        description="The project's start: the day it is made, or the deal's close date "
+        "(today where the deal has none); tasks are due their offset after it",
+    )
+    start_offset_days: int = Field(
+        default=0, ge=0, le=3650, description="Days added to that start (e.g. a kick-off week)"
+    )
     tasks: list[TemplateTaskConfig] = Field(default_factory=list)
 
 

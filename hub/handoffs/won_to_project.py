@@ -415,22 +415,36 @@ def build_project(
     name = render_template(template.name, context).strip() or opp.name
     offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]
     manager_email = template.manager_email or (opp.owner.email if opp.owner else None)
-    lines = [f"Delivery project for the won deal {opp.name!s}.", f"CRM record: {crm_url}"]
-    if opp.amount is not None:
-        lines.append(f"Contract amount: {opp.amount}")
-    lines += [f"Document: {d.title} {d.url}" for d in opp.documents]
+    start = project_start(opp, template, today)
     return Project(
         name=name[:255],
         account=opp.account,
         opportunity=source_id,
         budget=opp.amount,
-        start=today,
-        due=today + dt.timedelta(days=max(offsets)) if offsets else None,
+        start=start,
+        due=start + dt.timedelta(days=max(offsets)) if offsets else None,
         manager=User(email=manager_email) if manager_email else None,
         template=template_key,
         documents=[*opp.documents, Document(title="CRM opportunity", url=crm_url)],
-        description="\n".join(lines),
+        description=project_description(opp, crm_url),
     )
+
+
+def project_start(opp: Opportunity, template: TemplateConfig, today: dt.date) -> dt.date:
+    """Where the project's calendar starts, as its template says."""
+    base = opp.close_date if template.starts == "close_date" and opp.close_date else today
+    return base + dt.timedelta(days=template.start_offset_days)
+
+
+def project_description(opp: Opportunity, crm_url: str) -> str:
+    """The project's description: its origin, the deal's scope, amount and documents."""
+    lines = [f"Delivery project for the won deal {opp.name!s}.", f"CRM record: {crm_url}"]
+    if opp.description and opp.description.strip():
+        lines += ["", "Scope (from the deal):", opp.description.strip(), ""]
+    if opp.amount is not None:
+        lines.append(f"Contract amount: {opp.amount}")
+    lines += [f"Document: {d.title} {d.url}" for d in opp.documents]
+    return "\n".join(lines)
 
 
 def project_template(template: TemplateConfig, key: str) -> ProjectTemplate:
