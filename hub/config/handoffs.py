@@ -171,6 +171,12 @@ class RiskToAccountManagerConfig(StrictModel):
     write_health: bool = Field(
         default=True, description="Write the project's health onto the deal (delivery_health)"
     )
+    integration_users: list[str] = Field(
+        default_factory=list,
+        description="E-mail addresses of integration (non-person) CRM users: an account they "
+        "own gets its task assigned to the deal's owner instead",
+        examples=[["integration@acme.example"]],
+    )
     assign_to: Literal["account_owner", "deal_owner"] = Field(
         default="account_owner",
         description="Who gets the task: the account's owner (the deal's owner where the "

@@ -37,6 +37,7 @@ TEMPLATE_CONTEXTS: dict[tuple[str, str], Mapping[str, View]] = {
         "project": frozenset({"name", "key"}),
         "opportunity": Opportunity,
         "project_url": None,
+        "warning": None,
     },
     # FeedbackToLead._context, for the lead's name, the comment and the notification
     ("feedback_to_lead", "lead_name"): {

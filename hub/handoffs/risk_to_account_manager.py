@@ -237,7 +237,16 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
             alert.deal_problem = deals.problems.get(alert.project or "")
             if opp is not None:
                 account = opp.account.ref(self.cfg.crm) if opp.account else None
-                alert.owner = _active(account_owners.get(account or "")) or _active(opp.owner)
+                account_owner = self._person(account_owners.get(account or ""))
+                alert.owner = account_owner or _active(opp.owner)
+
+    def _person(self, user: User | None) -> User | None:
+        """An active owner who is a person: an integration user (a setting names them) is not."""
+        user = _active(user)
+        if user is None or not self.cfg.integration_users:
+            return user
+        robots = {e.strip().casefold() for e in self.cfg.integration_users}
+        return None if (user.email or "").strip().casefold() in robots else user
 
     def _account_owners(self, deals: list[Opportunity]) -> dict[str, User]:
         """Account id -> its owner, when tasks go to account owners and the CRM maps them."""

@@ -54,6 +54,7 @@ NOTIFY_TITLE = "New delivery project: {{ project.name }}"
 NOTIFY_BODY = (
     "{{ project.name }} was created from the won deal {{ opportunity.name }}"
     " ({{ opportunity.amount }}). {{ project_url }}"
+    "{% if warning %} Note: {{ warning }}{% endif %}"
 )
 log = logging.getLogger("hub.won_to_project")
 
@@ -67,6 +68,7 @@ class _Work:
     decision: Decision
     handle: ProjectHandle | None = None
     project: NewProject | None = None
+    warning: str | None = None
 
 
 class WonToProject(PairHandoff[WonToProjectConfig]):
@@ -230,6 +232,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
 
     def _ensure_project(self, item: _Work, managers: dict[str, str], report: BatchReport) -> None:
         item.project = self._new_project(item, managers)
+        self._warn_if_unmatched(item, report)
         verdict = item.decision.verdict
         if verdict is Verdict.CREATE:
             item.handle = self.pm.create_project(item.project)
@@ -273,6 +276,16 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             start=project.start,
             manager_id=manager_id,
         )
+
+    def _warn_if_unmatched(self, item: _Work, report: BatchReport) -> None:
+        """A manager the project tool has no user for is said out loud, never left silently."""
+        email = self.template.manager_email or (item.opp.owner.email if item.opp.owner else None)
+        if item.project is None or item.project.manager_id or not email:
+            return
+        item.warning = f"no {self.cfg.pm} user has the e-mail {email}: the project has no manager"
+        log.warning("%s: %s", item.source_id, item.warning)
+        report.counts["manager_unmatched"] += 1
+        self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
 
     def _manager_ids(self, work: list[_Work]) -> dict[str, str]:
         emails = {self.template.manager_email} if self.template.manager_email else set()
@@ -323,6 +336,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             },
             "opportunity": template_view(item.opp),
             "project_url": item.handle.url if item.handle else "",
+            "warning": item.warning,
         }
         notify = self.cfg.notify
         delivery = self.notifier.send_rendered(

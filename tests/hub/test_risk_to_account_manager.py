@@ -212,6 +212,20 @@ def test_tasks_can_go_to_the_deal_owner_instead(
     assert _tasks(sf_sandbox, f"risk:{second}")[0]["OwnerId"] == other
 
 
+def test_an_account_owned_by_an_integration_user_gives_the_task_to_the_deal_owner(
+    linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
+) -> None:
+    link = _deal_link(linked)
+    deal = sf_sandbox.state.get("Opportunity", link.source_id)  # type: ignore[attr-defined]
+    users = sf_sandbox.state.ids("User")  # type: ignore[attr-defined]
+    robot = next(u for u in users if u != deal["OwnerId"])
+    email = sf_sandbox.state.get("User", robot)["Email"]  # type: ignore[attr-defined]
+    sf_sandbox.state.modify_record("Account", deal["AccountId"], OwnerId=robot)  # type: ignore[attr-defined]
+    risk = jira_sandbox.state.add_risk(link.target_key, "Budget overrun", "high")  # type: ignore[attr-defined]
+    assert _run(linked, integration_users=[f" {email.upper()} "])["created"] == 1
+    assert _tasks(sf_sandbox, f"risk:{risk}")[0]["OwnerId"] == deal["OwnerId"]
+
+
 def test_an_unsure_task_create_is_found_by_its_stamp_not_dead_lettered(
     linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

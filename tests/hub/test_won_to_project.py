@@ -264,3 +264,27 @@ def test_a_deal_won_at_the_orgs_own_won_stage_gets_its_project(
     assert settings is not None
     run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store)
     assert deal in {lk.source_id for lk in runtime.store.links(HANDOFF)}
+
+
+def test_a_manager_the_project_tool_cannot_match_is_said_not_left_silent(
+    runtime: Runtime, sf_sandbox: Sandbox
+) -> None:
+    won = sorted(_won_ids(runtime))
+    owner = sf_sandbox.state.get("Opportunity", won[0])["OwnerId"]  # type: ignore[attr-defined]
+    sf_sandbox.state.modify_record("User", owner, Email="left.the.company@acme-sales.example")  # type: ignore[attr-defined]
+    counts = _run(runtime)
+    assert counts["created"] == len(won) and counts["manager_unmatched"] >= 1
+    warnings = [e for e in runtime.store.audit_events() if e.action == "manager_unmatched"]
+    assert len(warnings) == counts["manager_unmatched"]
+    assert "left.the.company@acme-sales.example" in str(warnings[0].detail)
+    assert "has no manager" in str(warnings[0].detail)
+
+
+def test_the_default_notification_carries_the_warning() -> None:
+    from hub.handoffs.won_to_project import NOTIFY_BODY
+    from hub.mapping.templating import render_template
+
+    context = {"project": {"name": "P"}, "opportunity": {"name": "D", "amount": None}}
+    plain = render_template(NOTIFY_BODY, {**context, "project_url": "u", "warning": None})
+    warned = render_template(NOTIFY_BODY, {**context, "project_url": "u", "warning": "no manager"})
+    assert "Note" not in plain and warned.endswith("Note: no manager")
