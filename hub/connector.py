@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import httpx
 
     from hub.config.systems import SystemConfig
+    from hub.config.webhooks import ProductWebhookConfig
+    from hub.webhooks.source import WebhookContext, WebhookReceiver
 
 __all__ = [
     "Capability",
@@ -35,9 +37,11 @@ __all__ = [
     "RecordEnvelope",
     "RecordFilter",
     "TemplateTask",
+    "WebhookSource",
     "WriteResult",
     "record_filter",
     "settings_model",
+    "webhook_source",
 ]
 
 FilterValue = str | int | bool | list[str] | None
@@ -323,6 +327,41 @@ class RecordFilter(Protocol):
     def where_value(raw: Mapping[str, Any], key: str) -> Any:
         """The record's value for the ``where`` key ``key``."""
         ...
+
+
+@runtime_checkable
+class WebhookSource(Protocol):
+    """Optional, on the connector class: its product's webhooks, received by ``hub serve``.
+
+    The admin configures them under ``webhooks.<connector name>:``, a section
+    checked against :meth:`webhook_model` (with the file's lines) like a
+    system's ``settings:``. ``hub serve`` builds one receiver from it with
+    :meth:`webhook_receiver` and routes ``/webhooks/<connector name>`` (or
+    ``/webhooks/<connector name>/<name>`` per name the receiver lists) to it:
+    the receiver checks each delivery and says what changed
+    (:mod:`hub.webhooks.source`); the hub reads bodies, remembers deliveries
+    against replays, answers and dispatches the changes.
+    """
+
+    @staticmethod
+    def webhook_model() -> type[ProductWebhookConfig]:
+        """The model of the ``webhooks.<connector name>:`` section."""
+        ...
+
+    @staticmethod
+    def webhook_receiver(section: Any, context: WebhookContext) -> WebhookReceiver | None:
+        """The receiver of ``section`` (a :meth:`webhook_model`); None when ``context`` has issues.
+
+        ``context`` holds the system the deliveries are about and the config's
+        folder; problems (an unset secret's variable...) are recorded on it with
+        the setting they concern, so the admin sees every one at once.
+        """
+        ...
+
+
+def webhook_source(cls: type[Connector]) -> type[WebhookSource] | None:
+    """The connector class as a :class:`WebhookSource`, if it is one."""
+    return cls if issubclass(cls, WebhookSource) else None
 
 
 def record_filter(cls: type[Connector]) -> type[RecordFilter] | None:

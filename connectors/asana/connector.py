@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.asana import settings
+from connectors.asana import settings, webhooks
 from connectors.asana import where as record_where
 from connectors.asana.batch import BatchRunner, action, raise_for_action
 from connectors.asana.changes import ChangeReader, opt_fields
@@ -66,6 +66,10 @@ class AsanaConnector:
     read_scope = staticmethod(record_where.read_scope)
     where_fields = staticmethod(record_where.where_fields)
     where_value = staticmethod(record_where.where_value)
+
+    # Its webhooks, received by ``hub serve`` (:mod:`connectors.asana.webhooks`).
+    webhook_model = staticmethod(webhooks.webhook_model)
+    webhook_receiver = staticmethod(webhooks.receiver)
 
     name: ClassVar[str] = "asana"
     settings_model: ClassVar[type[AsanaConfig]] = AsanaConfig

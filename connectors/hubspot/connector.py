@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.hubspot import settings
+from connectors.hubspot import settings, webhooks
 from connectors.hubspot.changes import SearchPage, SearchPlan, search_changes
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
@@ -52,6 +52,10 @@ __all__ = ["HubSpotConnector"]
 
 class HubSpotConnector:
     """Read and write HubSpot CRM records through the v3 objects and v4 associations APIs."""
+
+    # Its webhooks, received by ``hub serve`` (:mod:`connectors.hubspot.webhooks`).
+    webhook_model = staticmethod(webhooks.webhook_model)
+    webhook_receiver = staticmethod(webhooks.receiver)
 
     name: ClassVar[str] = "hubspot"
     settings_model: ClassVar[type[HubSpotConfig]] = HubSpotConfig

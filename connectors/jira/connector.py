@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.jira import settings
+from connectors.jira import settings, webhooks
 from connectors.jira import where as record_where
 from connectors.jira.client import JiraClient, describe_error, observe_limits
 from connectors.jira.config import JiraConfig, credentials_hint, load_config, resolve_secrets
@@ -64,6 +64,10 @@ class JiraConnector:
     read_scope = staticmethod(record_where.read_scope)
     where_fields = staticmethod(record_where.where_fields)
     where_value = staticmethod(record_where.where_value)
+
+    # Its webhooks, received by ``hub serve`` (:mod:`connectors.jira.webhooks`).
+    webhook_model = staticmethod(webhooks.webhook_model)
+    webhook_receiver = staticmethod(webhooks.receiver)
 
     name: ClassVar[str] = "jira"
     settings_model: ClassVar[type[JiraConfig]] = JiraConfig

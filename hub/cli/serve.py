@@ -41,21 +41,14 @@ def serve_command(
 
     with admin_errors():
         loaded = load(config)
-        settings = webhook_config(loaded, asana_reregister=asana_reregister or ())
+        settings = webhook_config(loaded, reregister={"asana": asana_reregister or ()})
         runtime = open_runtime(loaded)
     host = host or settings.host
     port = port or settings.port
     logging.getLogger("hub.webhooks").setLevel(logging.INFO)
     console.print(f"[bold]hub serve[/] on http://{host}:{port} · {escape(str(config))}")
-    names = sorted(settings.asana.names) if settings.asana is not None else []
-    routes = {
-        "hubspot": ["/webhooks/hubspot"] if settings.hubspot is not None else [],
-        "jira": ["/webhooks/jira"] if settings.jira is not None else [],
-        "asana": [f"/webhooks/asana/{n}" for n in names],
-    }
-    for product, paths in routes.items():
-        if paths:
-            console.print(f"  {product}: {', '.join(paths)}", markup=False)
+    for product, paths in settings.paths().items():
+        console.print(f"  {product}: {', '.join(paths)}", markup=False)
     app = create_app(lambda: runtime, settings)
     try:
         uvicorn.Server(server_config(app, settings, host=host, port=port)).run()

@@ -34,6 +34,7 @@ __all__ = [
     "handoff_issues",
     "system_issues",
     "template_issues",
+    "webhook_section_issues",
 ]
 
 
@@ -104,6 +105,44 @@ def connector_settings_issues(
             continue
         if model is not None and isinstance(settings, dict):
             issues += settings_issues(doc, ("systems", name, "settings"), settings, model)
+    return issues
+
+
+def webhook_section_issues(
+    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None
+) -> list[Issue]:
+    """Each ``webhooks.<connector>:`` section against that connector's ``webhook_model``.
+
+    Like :func:`connector_settings_issues`, only with ``known``: a key that is
+    neither one of the section's own settings nor a registered connector
+    receiving webhooks is reported, with the nearest name.
+    """
+    section = raw.get("webhooks")
+    if known is None or not isinstance(section, dict):
+        return []
+    from hub.config.webhooks import WebhooksConfig
+    from hub.connector import webhook_source
+    from hub.registry import connector_class  # lazy: loads the connector's package
+
+    issues: list[Issue] = []
+    for key, value in section.items():
+        name = str(key)
+        if name in WebhooksConfig.model_fields:
+            continue
+        at: NodePath = ("webhooks", name)
+        if name not in known:
+            hint = did_you_mean(name, [*WebhooksConfig.model_fields, *known])
+            issues.append(doc.issue(at, f"neither a setting nor a connector: {name!r}", hint))
+            continue
+        try:
+            source = webhook_source(connector_class(name))
+        except Exception as exc:  # a third party's package that does not import
+            issues.append(doc.issue(at, f"connector {name!r} cannot be loaded: {exc}"))
+            continue
+        if source is None:
+            issues.append(doc.issue(at, f"connector {name!r} receives no webhooks"))
+        elif isinstance(value, dict):
+            issues += settings_issues(doc, at, value, source.webhook_model())
     return issues
 
 

@@ -16,6 +16,7 @@ from hub.config.checks import (
     handoff_issues,
     system_issues,
     template_issues,
+    webhook_section_issues,
 )
 from hub.config.root import HubConfig
 from hub.config.schema import (
@@ -93,6 +94,7 @@ def load_config(
     issues += template_issues(doc, raw)
     issues += system_url_issues(doc, raw) + store_issues(doc, raw)
     issues += connector_settings_issues(doc, raw, known_connectors)
+    issues += webhook_section_issues(doc, raw, known_connectors)
     config = None if invalid else _parse(doc, issues)
     issues = [*doc.issues, *invalid, *issues]
     issues = sorted(dict.fromkeys(issues), key=lambda i: (i.file != doc.file, i.file, i.line or 0))

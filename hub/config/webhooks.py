@@ -1,67 +1,47 @@
-"""The ``webhooks:`` section of the hub config: which product deliveries ``hub serve`` takes."""
+"""The ``webhooks:`` section of the hub config: which product deliveries ``hub serve`` takes.
+
+Its own settings (interface, port, limits) are modelled here; every other key
+names a connector whose product sends webhooks (a
+:class:`hub.connector.WebhookSource`), and its section is checked against
+that connector's own model, a :class:`ProductWebhookConfig`, as a system's
+``settings:`` are against its connector's ``settings_model``
+(:func:`hub.config.checks.webhook_section_issues`).
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import ConfigDict, Field
 
 from hub.config.base import StrictModel
-from hub.config.systems import EnvSecret
 
 __all__ = [
-    "AsanaWebhookConfig",
-    "HubSpotWebhookConfig",
-    "JiraWebhookConfig",
+    "ProductWebhookConfig",
     "WebhooksConfig",
 ]
 
 
-class HubSpotWebhookConfig(StrictModel):
-    """HubSpot app webhooks (signature v3) received by ``hub serve``."""
+class ProductWebhookConfig(StrictModel):
+    """What every ``webhooks.<connector>:`` section has; a connector's model extends it."""
 
     system: str | None = Field(
-        default=None, description="Key of the HubSpot system under systems: (default: the only one)"
-    )
-    client_secret: EnvSecret = Field(
-        description="{env: VAR} holding the HubSpot app's client secret (signs every delivery)"
-    )
-    public_url: str | None = Field(
         default=None,
-        description="Base URL HubSpot calls, e.g. https://hub.example.com (behind a proxy); "
-        "default: the scheme and host of the request",
-    )
-    portal_id: int | None = Field(
-        default=None,
-        description="Accept only this portal's events (default: the system's portal_id setting)",
-    )
-
-
-class JiraWebhookConfig(StrictModel):
-    """Jira Cloud webhooks with a secret (X-Hub-Signature) received by ``hub serve``."""
-
-    system: str | None = Field(
-        default=None, description="Key of the Jira system under systems: (default: the only one)"
-    )
-    secret: EnvSecret = Field(description="{env: VAR} holding the webhook's secret")
-
-
-class AsanaWebhookConfig(StrictModel):
-    """Asana webhooks received by ``hub serve``, each at ``/webhooks/asana/<name>``."""
-
-    system: str | None = Field(
-        default=None, description="Key of the Asana system under systems: (default: the only one)"
-    )
-    names: list[str] = Field(
-        min_length=1,
-        description="Webhooks the admin registers; only these paths accept a handshake",
-    )
-    secrets_file: str = Field(
-        default=".hub/asana-webhook-secrets.json",
-        description="Where the handshake secrets are kept (relative to the config file)",
+        description="Key of the system under systems: the deliveries are about "
+        "(default: the only system of this connector)",
     )
 
 
 class WebhooksConfig(StrictModel):
-    """``hub serve``: the products' webhooks as real-time triggers of the handoffs."""
+    """``hub serve``: the products' webhooks as real-time triggers of the handoffs.
+
+    Besides the settings below, one key per connector whose webhooks are
+    received (``hubspot:``, ``jira:``, ``asana:``...), checked against that
+    connector's model.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, dict[str, Any]] = Field(init=False)
 
     host: str = Field(default="127.0.0.1", description="Interface to listen on")
     port: int = Field(default=8765, ge=1, le=65535)
@@ -94,6 +74,7 @@ class WebhooksConfig(StrictModel):
         description="Open connections past which a new request is answered 503, so that slow "
         "clients cannot use up the process's file descriptors",
     )
-    hubspot: HubSpotWebhookConfig | None = None
-    jira: JiraWebhookConfig | None = None
-    asana: AsanaWebhookConfig | None = None
+
+    def products(self) -> dict[str, dict[str, Any]]:
+        """Each ``webhooks.<connector>:`` section, as written, by connector name."""
+        return dict(self.__pydantic_extra__ or {})

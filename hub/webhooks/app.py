@@ -2,29 +2,32 @@
 
 Routes (``POST`` unless said):
 
-* ``/webhooks/hubspot``: HubSpot app webhooks (signature v3, timestamp window).
-* ``/webhooks/jira``: Jira Cloud webhooks with a secret (``X-Hub-Signature``).
-* ``/webhooks/asana/{name}``: one Asana webhook per configured name: its
-  handshake (``X-Hook-Secret``) and then its signed events.
+* ``/webhooks/<connector>``: the deliveries of a connector whose receiver has
+  no ``names`` (HubSpot: signature v3; Jira: ``X-Hub-Signature``).
+* ``/webhooks/<connector>/<name>``: one per name its receiver lists (Asana:
+  one per configured webhook, its handshake and then its signed events).
 * ``GET /healthz``: 200 while the worker runs, else 503.
 
-Answers: 202 accepted and queued (Asana: 200, the answer it documents); 200
-nothing to do (a handshake, a heartbeat, no change any handoff reads); 401
-forged, stale or replayed; 400 a signed body that is not what the product
-sends; 403 an Asana handshake where a webhook is already established; 404 a
-product that is not configured or an Asana name that is not; 408 a body that
-did not arrive within ``body_timeout``; 413 too large (408 and 413 close the
-connection); 503 the queue is full or the state store, which keeps the
-deliveries seen lately, does not answer (the product delivers again later).
-A client that hangs up mid-body is logged in one line and gets no answer. A
-valid delivery never gets a 5xx unless it really could not be accepted, as
-the products retry those. No secret or signature is ever logged or answered.
+Which connectors there are is the config's business (:mod:`hub.webhooks.settings`):
+each is a :class:`hub.connector.WebhookSource`, and what is its product's own
+(signatures, payloads, a handshake) is its receiver's (:mod:`hub.webhooks.source`).
+
+Answers: 202 accepted and queued (or the status the receiver documents: Asana
+200); 200 nothing to do (a handshake, a heartbeat, no change any handoff
+reads); 401 forged, stale or replayed; 400 a signed body that is not what the
+product sends; what a handshake answers (Asana: 403 where a webhook is
+already established); 404 a product that is not configured or a name that is
+not; 408 a body that did not arrive within ``body_timeout``; 413 too large
+(408 and 413 close the connection); 503 the queue is full or the state store,
+which keeps the deliveries seen lately, does not answer (the product delivers
+again later). A client that hangs up mid-body is logged in one line and gets
+no answer. A valid delivery never gets a 5xx unless it really could not be
+accepted, as the products retry those. No secret or signature is ever logged
+or answered.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -40,24 +43,11 @@ from starlette.routing import Route
 
 from hub.runtime import Runtime
 from hub.webhooks.body import Unread, client_host, read_body
-from hub.webhooks.events import (
-    Change,
-    PayloadError,
-    asana_changes,
-    asana_event_time,
-    hubspot_changes,
-    jira_changes,
-)
-from hub.webhooks.seen import SeenDeliveries, digest
-from hub.webhooks.settings import AsanaReceiver, WebhookConfig
-from hub.webhooks.signatures import (
-    check_freshness,
-    hubspot_uri,
-    parse_event_time,
-    verify_asana,
-    verify_hubspot_v3,
-    verify_jira,
-)
+from hub.webhooks.events import Change, PayloadError
+from hub.webhooks.seen import SeenDeliveries
+from hub.webhooks.settings import WebhookConfig
+from hub.webhooks.signatures import check_freshness
+from hub.webhooks.source import Answer, WebhookReceiver, WebhookRequest
 from hub.webhooks.worker import Delivery, Worker
 
 __all__ = ["create_app"]
@@ -65,7 +55,6 @@ __all__ = ["create_app"]
 log = logging.getLogger("hub.webhooks")
 
 RETRY_AFTER_SECONDS = 60
-_MAX_HOOK_SECRET = 1024
 
 
 def create_app(
@@ -98,9 +87,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/webhooks/hubspot", receiver.hubspot, methods=["POST"]),
-            Route("/webhooks/jira", receiver.jira, methods=["POST"]),
-            Route("/webhooks/asana/{name}", receiver.asana, methods=["POST"]),
+            Route("/webhooks/{connector}", receiver.deliver, methods=["POST"]),
+            Route("/webhooks/{connector}/{name}", receiver.deliver, methods=["POST"]),
             Route("/healthz", receiver.health, methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -137,160 +125,58 @@ class _Receiver:
 
     # routes ----------------------------------------------------------------------
 
-    async def hubspot(self, request: Request) -> Response:
-        receiver = self.config.hubspot
+    async def deliver(self, request: Request) -> Response:
+        """One delivery for ``/webhooks/<connector>[/<name>]``, whichever product sends it."""
+        connector = str(request.path_params["connector"])
+        name: str | None = request.path_params.get("name")
+        receiver = self.config.receivers.get(connector)
         if receiver is None:
-            return _answer(404, "no HubSpot webhooks here")
+            return _answer(404, f"no {connector} webhooks here")
+        if not _serves(receiver, name):
+            return _answer(404, f"no such {connector} webhook here")
+        product = connector if name is None else f"{connector} {name}"
         try:
-            body = await self._body(request, "hubspot")
+            body = await self._body(request, product)
         except Unread as exc:
             return exc.answer
-        now = self.clock()
-        timestamp = request.headers.get("x-hubspot-request-timestamp")
-        reason = verify_hubspot_v3(
-            client_secret=receiver.client_secret.get_secret_value(),
-            method=request.method,
-            uri=self._hubspot_uri(request, receiver.public_url),
-            body=body,
-            signature=request.headers.get("x-hubspot-signature-v3"),
-            timestamp=timestamp,
-            now=now,
-            max_age=self.config.replay_window,
-        )
-        if reason is not None:
-            return self._refuse(request, "hubspot", reason)
-        try:
-            changes = hubspot_changes(
-                _json(body), system=receiver.system, portal_id=receiver.portal_id
-            )
-        except PayloadError as exc:
-            return self._malformed(request, "hubspot", exc)
-        keys = [digest(b"hubspot", (timestamp or "").strip().encode(), body)]
-        return await self._accept(request, "hubspot", keys, changes, now, status=202)
-
-    async def jira(self, request: Request) -> Response:
-        receiver = self.config.jira
-        if receiver is None:
-            return _answer(404, "no Jira webhooks here")
-        try:
-            body = await self._body(request, "jira")
-        except Unread as exc:
-            return exc.answer
-        now = self.clock()
-        reason = verify_jira(
-            secret=receiver.secret.get_secret_value(),
-            body=body,
-            signature=request.headers.get("x-hub-signature"),
-        )
-        if reason is not None:
-            return self._refuse(request, "jira", reason)
-        try:
-            payload = _json(body)
-            changes = jira_changes(payload, system=receiver.system)
-        except PayloadError as exc:
-            return self._malformed(request, "jira", exc)
-        sent_at = parse_event_time(payload.get("timestamp"))
-        stale = check_freshness(sent_at, now, self.config.replay_window)
-        if stale is not None:
-            return self._refuse(request, "jira", stale)
-        keys = [digest(b"jira", body)]
-        if identifier := request.headers.get("x-atlassian-webhook-identifier"):
-            keys.append(digest(b"jira-id", identifier.strip().encode()))
-        return await self._accept(request, "jira", keys, changes, now, status=202)
-
-    async def asana(self, request: Request) -> Response:
-        receiver = self.config.asana
-        name = str(request.path_params["name"])
-        if receiver is None or name not in receiver.names:
-            return _answer(404, "no such Asana webhook here")
-        try:
-            body = await self._body(request, f"asana {name}")
-        except Unread as exc:
-            return exc.answer
-        hook_secret = request.headers.get("x-hook-secret")
-        if hook_secret is not None:
-            return self._handshake(request, receiver, name, hook_secret)
-        secret = receiver.secrets.get(name)
-        if secret is None:
-            return self._refuse(request, f"asana {name}", "no webhook established here yet")
-        now = self.clock()
-        reason = verify_asana(
-            secret=secret.get_secret_value(),
-            body=body,
-            signature=request.headers.get("x-hook-signature"),
-        )
-        if reason is not None:
-            return self._refuse(request, f"asana {name}", reason)
-        try:
-            payload = _json(body)
-            changes = asana_changes(payload, system=receiver.system)
-            sent_at = asana_event_time(payload)
-        except PayloadError as exc:
-            return self._malformed(request, f"asana {name}", exc)
-        if not payload["events"]:
-            return _answer(200, accepted=0)  # a heartbeat: identical each time, never a replay
-        stale = check_freshness(sent_at, now, self.config.replay_window)
-        if stale is not None:
-            return self._refuse(request, f"asana {name}", stale)
-        keys = [digest(b"asana", name.encode(), body)]
-        return await self._accept(request, f"asana {name}", keys, changes, now, status=200)
+        delivery = _request(request, body, name)
+        handshake = receiver.handshake(delivery)
+        if handshake is not None:
+            return _handshake_answer(handshake)
+        return await self._receive(request, receiver, product, delivery)
 
     async def health(self, _: Request) -> Response:
-        receivers = [
-            product
-            for product, receiver in (
-                ("hubspot", self.config.hubspot),
-                ("jira", self.config.jira),
-                ("asana", self.config.asana),
-            )
-            if receiver is not None
-        ]
         ok = self.worker.alive
         return _answer(
             200 if ok else 503,
             None if ok else "the worker is not running",
-            receivers=receivers,
+            receivers=sorted(self.config.receivers),
             queued=self.worker.queued,
             handled=self.worker.handled,
         )
 
     # steps -----------------------------------------------------------------------
 
-    def _handshake(
-        self, request: Request, receiver: AsanaReceiver, name: str, offered: str
+    async def _receive(
+        self, request: Request, receiver: WebhookReceiver, product: str, delivery: WebhookRequest
     ) -> Response:
-        """Establish webhook ``name``; never silently replace the secret of an established one."""
-        secret = offered.strip()
-        if not secret or len(secret) > _MAX_HOOK_SECRET or not _printable(secret):
-            return _answer(400, "X-Hook-Secret is not a usable secret")
-        stored = receiver.secrets.get(name)
-        same = stored is not None and hmac.compare_digest(
-            stored.get_secret_value().encode(), secret.encode()
-        )
-        if stored is not None and not same and name not in receiver.reregister:
-            log.warning(
-                "webhook: asana %s: handshake from %s refused: a webhook is already established "
-                "here; if you deleted it and are registering anew, run hub serve with "
-                "--asana-reregister %s",
-                name,
-                client_host(request),
-                name,
-            )
-            return _answer(403, "a webhook is already established at this path")
-        if not same:
-            try:
-                receiver.secrets.put(name, secret)
-            except OSError as exc:
-                log.error("webhook: asana %s: cannot keep the secret: %s", name, exc.strerror)
-                return _answer(503, "cannot keep the webhook's secret")
-            receiver.reregister.discard(name)
-            log.warning(
-                "webhook: asana %s %s (handshake from %s)",
-                name,
-                "re-established, the old secret replaced" if stored else "established",
-                client_host(request),
-            )
-        return Response(status_code=200, headers={"X-Hook-Secret": secret})
+        """Verify, read, date and remember a delivery, then queue its changes."""
+        now = self.clock()
+        window = self.config.replay_window
+        reason = receiver.verify(delivery, now=now, window=window)
+        if reason is not None:
+            return self._refuse(request, product, reason)
+        try:
+            reading = receiver.read(delivery)
+        except PayloadError as exc:
+            return self._malformed(request, product, exc)
+        if reading.heartbeat:
+            return _answer(200, accepted=0)  # identical each time, never a replay
+        stale = check_freshness(reading.sent_at, now, window)
+        if stale is not None:
+            return self._refuse(request, product, stale)
+        keys, status = list(reading.keys), receiver.accept_status
+        return await self._accept(request, product, keys, reading.changes, now, status=status)
 
     async def _accept(
         self,
@@ -363,14 +249,6 @@ class _Receiver:
         limit, timeout = self.config.max_body_bytes, self.config.body_timeout
         return await read_body(request, product, limit=limit, timeout=timeout)
 
-    @staticmethod
-    def _hubspot_uri(request: Request, public_url: str | None) -> str:
-        """The URI HubSpot called: ``public_url`` (or this request's scheme and host) + path."""
-        base = public_url or f"{request.url.scheme}://{request.headers.get('host') or ''}"
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        query = request.scope.get("query_string") or b""
-        return hubspot_uri(base, raw_path.decode("latin-1"), query.decode("latin-1"))
-
 
 def _busy(error: str) -> JSONResponse:
     """503 with Retry-After: the products deliver again later."""
@@ -379,12 +257,35 @@ def _busy(error: str) -> JSONResponse:
     return response
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise PayloadError("the body is not JSON") from None
+def _serves(receiver: WebhookReceiver, name: str | None) -> bool:
+    """Whether ``receiver`` takes deliveries at its bare path (``name`` None) or at ``name``."""
+    if receiver.names is None:
+        return name is None
+    return name is not None and name in receiver.names
 
 
-def _printable(text: str) -> bool:
-    return text.isascii() and text.isprintable() and not any(c.isspace() for c in text)
+def _request(request: Request, body: bytes, name: str | None) -> WebhookRequest:
+    """What the receiver is shown of ``request``: all it may need to check it, and the body."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    headers: dict[str, str] = {}
+    for key, value in request.headers.items():
+        headers.setdefault(key.lower(), value)  # the first of repeated headers, as Starlette's get
+    return WebhookRequest(
+        method=request.method,
+        base_url=f"{request.url.scheme}://{request.headers.get('host') or ''}",
+        raw_path=raw_path.decode("latin-1"),
+        query=query.decode("latin-1"),
+        headers=headers,
+        body=body,
+        name=name,
+        client=client_host(request),
+    )
+
+
+def _handshake_answer(answer: Answer) -> Response:
+    if answer.bare:
+        return Response(status_code=answer.status, headers=dict(answer.headers))
+    response = _answer(answer.status, answer.error)
+    response.headers.update(answer.headers)
+    return response

@@ -24,13 +24,14 @@ import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from connectors.jira.webhooks import JiraReceiver
 from hub.runtime import Runtime
 from hub.store import StateStore
 from hub.webhooks.app import create_app
 from hub.webhooks.dispatch import DispatchResult
 from hub.webhooks.events import Change
 from hub.webhooks.server import server_config
-from hub.webhooks.settings import JiraReceiver, WebhookConfig
+from hub.webhooks.settings import WebhookConfig
 from hub.webhooks.worker import Worker
 from sandboxes.kit.server import free_port
 
@@ -65,7 +66,7 @@ class Served:
 
 def jira_config(**limits: Any) -> WebhookConfig:
     """Jira deliveries only, signed with ``JIRA_SECRET``; ``limits`` override the defaults."""
-    return WebhookConfig(jira=JiraReceiver("pm", SecretStr(JIRA_SECRET)), **limits)
+    return WebhookConfig({"jira": JiraReceiver("pm", SecretStr(JIRA_SECRET))}, **limits)
 
 
 def store_runtime(store: StateStore) -> Runtime:

@@ -8,20 +8,18 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from connectors.asana.hook_secrets import AsanaHookSecrets
+from connectors.asana.webhooks import AsanaReceiver, asana_changes
+from connectors.hubspot.webhooks import HubSpotReceiver, hubspot_changes
+from connectors.jira.webhooks import jira_changes
 from hub.cli.demo import example_for, write_sandbox_config
 from hub.cli.main import app
 from hub.config.loading import load_config
 from hub.errors import ConfigError
 from hub.registry import known_connectors
-from hub.webhooks.events import (
-    Change,
-    PayloadError,
-    asana_changes,
-    hubspot_changes,
-    jira_changes,
-)
+from hub.webhooks.events import Change, PayloadError
 from hub.webhooks.filters import effective_where, record_matches
-from hub.webhooks.settings import AsanaSecrets, webhook_config
+from hub.webhooks.settings import webhook_config
 from sandboxes.kit.server import make_sandbox
 
 
@@ -141,14 +139,19 @@ def test_webhook_config_resolves_systems_and_secrets(
     settings = webhook_config(loaded)
     assert settings.port == 9001 and settings.replay_window == 300
     assert (settings.body_timeout, settings.head_timeout, settings.max_connections) == (4, 10, 50)
-    assert settings.hubspot is not None and settings.hubspot.system == "crm"
+    hubspot, asana = settings.receivers["hubspot"], settings.receivers["asana"]
+    assert isinstance(hubspot, HubSpotReceiver) and hubspot.system == "crm"
     portal = loaded.config.systems["crm"].settings["portal_id"]
-    assert settings.hubspot.portal_id == portal, "from the HubSpot system's settings"
-    assert settings.hubspot.client_secret.get_secret_value() == "client-secret-123"
+    assert hubspot.portal_id == portal, "from the HubSpot system's settings"
+    assert hubspot.client_secret.get_secret_value() == "client-secret-123"
     assert "client-secret-123" not in repr(settings)
-    assert settings.asana is not None and settings.asana.names == {"delivery", "sales-ops"}
-    assert settings.asana.secrets.path == hub_config.parent / ".hub/asana-webhook-secrets.json"
-    assert settings.jira is None
+    assert isinstance(asana, AsanaReceiver) and asana.names == {"delivery", "sales-ops"}
+    assert asana.secrets.path == hub_config.parent / ".hub/asana-webhook-secrets.json"
+    assert "jira" not in settings.receivers
+    assert settings.paths() == {
+        "asana": ["/webhooks/asana/delivery", "/webhooks/asana/sales-ops"],
+        "hubspot": ["/webhooks/hubspot"],
+    }
 
 
 def test_webhook_config_lists_every_problem(
@@ -165,7 +168,7 @@ def test_webhook_config_lists_every_problem(
     )
     loaded = load_config(hub_config, known_connectors=known_connectors())
     with pytest.raises(ConfigError) as caught:
-        webhook_config(loaded, asana_reregister=["other"])
+        webhook_config(loaded, reregister={"asana": ["other"]})
     text = str(caught.value)
     for expected in (
         "webhooks.hubspot.system",
@@ -180,11 +183,11 @@ def test_webhook_config_lists_every_problem(
 
 def test_asana_secrets_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "state" / "asana.json"
-    AsanaSecrets(path).put("delivery", "secret-one")
-    assert AsanaSecrets(path).get("delivery") is not None
+    AsanaHookSecrets(path).put("delivery", "secret-one")
+    assert AsanaHookSecrets(path).get("delivery") is not None
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError):
-        AsanaSecrets(path)
+        AsanaHookSecrets(path)
 
 
 def test_hub_serve_without_a_webhooks_section_exits_2(hub_config: Path) -> None:

@@ -29,6 +29,7 @@ from pair_support import open_pair_runtime
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from connectors.hubspot.webhooks import HubSpotReceiver
 from hub.config.loading import load_config
 from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
 from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
@@ -40,7 +41,7 @@ from hub.runtime import Runtime
 from hub.store import StateStore
 from hub.webhooks.app import create_app
 from hub.webhooks.dispatch import LEFT_TO_SCHEDULE, WEBHOOK_RUN, DispatchResult
-from hub.webhooks.settings import HubSpotReceiver, WebhookConfig, webhook_config
+from hub.webhooks.settings import WebhookConfig, webhook_config
 from hub.webhooks.worker import Worker
 from sandboxes.kit.server import free_port
 
@@ -464,7 +465,7 @@ def test_a_full_queue_answers_503_and_the_retry_is_accepted(tmp_path: Path) -> N
     store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")  # the replay memory's
     closed = SimpleNamespace(close=lambda: None, store=store)
     worker = Worker(lambda: cast(Runtime, closed), queue_size=1, handle=slow, merge=1)
-    config = WebhookConfig(hubspot=HubSpotReceiver("crm", SecretStr(HUBSPOT_SECRET)))
+    config = WebhookConfig({"hubspot": HubSpotReceiver("crm", SecretStr(HUBSPOT_SECRET))})
     app = create_app(lambda: cast(Runtime, closed), config, worker=worker)
     url, stop = _serve(app)
     hub = Hub(cast(Runtime, None), url, app, httpx.Client(base_url=url, timeout=10))
