@@ -33,7 +33,9 @@ Only = Annotated[
 
 __all__ = [
     "MAX_TEXT",
+    "ActingHandoffSettings",
     "FeedbackToLeadConfig",
+    "HandoffSettings",
     "HandoffsConfig",
     "NotifyConfig",
     "Only",
@@ -102,31 +104,34 @@ class NotifyConfig(StrictModel):
     )
 
 
-class WonToProjectConfig(StrictModel):
-    """won-to-project: a won opportunity becomes a delivery project."""
+class HandoffSettings(StrictModel):
+    """What every handoff's section has: its systems, batch size, schedule and first read."""
 
     enabled: bool = True
     crm: str = Field(description="Key of the CRM system under systems:")
     pm: str = Field(description="Key of the project tool under systems:")
-    template: str = Field(description="Key of the template under templates:")
     batch_size: int = Field(default=50, ge=1, le=500)
     schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
     start_from: StartFrom | None = None
+
+
+class ActingHandoffSettings(HandoffSettings):
+    """A handoff that acts on records one by one, which ``only:`` may narrow."""
+
     only: Only = Field(default_factory=dict)
+
+
+class WonToProjectConfig(ActingHandoffSettings):
+    """won-to-project: a won opportunity becomes a delivery project."""
+
+    template: str = Field(description="Key of the template under templates:")
     write_back: bool = Field(default=True, description="Write the project id onto the deal")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
-class FeedbackToLeadConfig(StrictModel):
+class FeedbackToLeadConfig(ActingHandoffSettings):
     """feedback-to-lead: customer feedback, a need or an upsell in delivery becomes a CRM lead."""
 
-    enabled: bool = True
-    pm: str = Field(description="Key of the project tool under systems:")
-    crm: str = Field(description="Key of the CRM system under systems:")
-    batch_size: int = Field(default=50, ge=1, le=500)
-    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
-    start_from: StartFrom | None = None
-    only: Only = Field(default_factory=dict)
     lead_name: str = Field(
         default="{{ account.name or 'Customer' }} - {{ feedback.feedback_kind }}",
         description="Template of the lead's last name (CRMs require one)",
@@ -143,16 +148,9 @@ class FeedbackToLeadConfig(StrictModel):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
-class RiskToAccountManagerConfig(StrictModel):
+class RiskToAccountManagerConfig(ActingHandoffSettings):
     """risk-to-account-manager: delivery risks and bad project health reach the deal's owner."""
 
-    enabled: bool = True
-    pm: str = Field(description="Key of the project tool under systems:")
-    crm: str = Field(description="Key of the CRM system under systems:")
-    batch_size: int = Field(default=50, ge=1, le=500)
-    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
-    start_from: StartFrom | None = None
-    only: Only = Field(default_factory=dict)
     min_severity: Severity = Field(
         default=Severity.HIGH, description="Risk items of this severity or worse raise a task"
     )
@@ -198,15 +196,10 @@ class SyncFieldConfig(StrictModel):
     )
 
 
-class SyncConfig(StrictModel):
+class SyncConfig(HandoffSettings):
     """sync: fields of linked deals and projects flow the configured way."""
 
-    enabled: bool = True
-    crm: str = Field(description="Key of the CRM system under systems:")
-    pm: str = Field(description="Key of the project tool under systems:")
     batch_size: int = Field(default=100, ge=1, le=500)
-    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
-    start_from: StartFrom | None = None
     conflict: Literal["crm-wins", "pm-wins", "newest-wins", "report"] = Field(
         default="report",
         description="Both sides changed a two-way field since the last sync: who wins "
