@@ -12,12 +12,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import MappingError
 from hub.http.redact import redact, register_secret
 from hub.mapping.transforms import render_template
 
-__all__ = ["Delivery", "Notifier", "notifier_for"]
+__all__ = ["Delivery", "Notifier", "notifier_for", "shown_url"]
 
 log = logging.getLogger("hub.notify")
 
@@ -52,21 +53,45 @@ class Notifier:
         return self.send(*rendered)
 
     def send(self, title: str, body: str) -> Delivery:
-        """Deliver to all URLs; with none, log the message. Never raises."""
+        """Deliver to each URL on its own; with none, log the message. Never raises.
+
+        One URL that is wrong or down never keeps the message from the others;
+        the detail names each failing URL by its scheme and host only.
+        """
         if not self._urls:
             log.info("notification: %s | %s", title, body)
             return Delivery(True, "log")
-        try:
-            import apprise
+        failures = [f for url in self._urls if (f := _send_one(url, title, body)) is not None]
+        return Delivery(not failures, "apprise", redact("; ".join(failures)))
 
-            sender = apprise.Apprise()
-            for url in self._urls:
-                if not sender.add(url):
-                    return Delivery(False, "apprise", redact(f"unsupported notification URL {url}"))
-            ok = bool(sender.notify(body=body, title=title))
-        except Exception as exc:
-            return Delivery(False, "apprise", redact(f"{type(exc).__name__}: {exc}"))
-        return Delivery(ok, "apprise", "" if ok else "apprise reported a failed delivery")
+
+def _send_one(url: str, title: str, body: str) -> str | None:
+    """None when ``url`` took the message, else why not (the URL shown without secrets)."""
+    shown = shown_url(url)
+    try:
+        import apprise
+
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            return f"{shown}: unsupported notification URL (check its scheme)"
+        if not sender.notify(body=body, title=title):
+            return f"{shown}: delivery failed"
+    except Exception as exc:
+        return f"{shown}: {type(exc).__name__}: {exc}"
+    return None
+
+
+def shown_url(url: str) -> str:
+    """A notification URL as an audit may show it: scheme and host, the rest masked.
+
+    The path, user, password and query of an apprise URL often hold its tokens.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "***"
+    return f"{parts.scheme}://{host}/***" if parts.scheme else "***"
 
 
 def notifier_for(urls: Sequence[object]) -> Notifier:
