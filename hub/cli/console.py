@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from copy import copy
@@ -132,6 +133,12 @@ class TerminalConsole(Console):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.push_render_hook(_ShowHidden())
+        if "width" not in kwargs and not self.is_terminal and "COLUMNS" not in os.environ:
+            self.width = PIPED_WIDTH  # cron mail, CI logs: no 80-column wrapping of tables
+
+
+PIPED_WIDTH = 200
+"""Columns of output that is not a terminal (a pipe, a file, cron mail), unless COLUMNS says."""
 
 
 class VisibleFormatter(logging.Formatter):

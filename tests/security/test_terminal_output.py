@@ -225,3 +225,15 @@ def test_reports_on_stdout_show_escapes(world: World) -> None:
         assert "x1b" in output and "u202e" in output
     names = [row[1] for row in csv.reader(io.StringIO(table, newline=""))]
     assert any(name.startswith("Deal Evil\\x1b[2J") for name in names), names
+
+
+def test_output_that_is_no_terminal_is_not_wrapped_at_80_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cron mail and CI logs get tables at full width, not one-letter columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    piped = TerminalConsole(file=io.StringIO())
+    assert piped.width == 200
+    monkeypatch.setenv("COLUMNS", "90")
+    assert TerminalConsole(file=io.StringIO()).width == 90
+    assert TerminalConsole(file=io.StringIO(), width=60).width == 60
