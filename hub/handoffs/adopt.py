@@ -19,9 +19,8 @@ projects or deals, is reported, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from hub.connector import ProjectHandle
 from hub.handoffs.catalogue import handoff_settings
@@ -129,7 +128,7 @@ class _Finder:
     def _by_ref(self, ref: str) -> ProjectHandle | None:
         fields = self.entity.source_fields()
         found = self.connector.read_by_ids(self.entity.object, [ref], fields=fields)
-        return self._handle(found[0].id, found[0].raw) if found else None
+        return self._handle(found[0].id) if found else None
 
     def _by_names(self, deal: Opportunity, deal_id: str) -> Adoption:
         names = {_fold(deal.name)}
@@ -155,38 +154,38 @@ class _Finder:
             )
             for page in pages:
                 projects, _ = map_records(self.spec, "Project", page.records)
-                ids = {r.id: r.raw for r in page.records}
                 for project in projects:
                     if isinstance(project, Project):
-                        pid = project.refs[self.pm]
-                        handle = self._handle(pid, ids.get(pid, {}))
+                        handle = self._handle(project.refs[self.pm])
                         self._by_name.setdefault(_fold(project.name), []).append(handle)
         return self._by_name
 
-    def _handle(self, record_id: str, raw: Mapping[str, Any]) -> ProjectHandle:
-        key = str(raw.get("key") or record_id)
-        return ProjectHandle(record_id, key, self.connector.record_url(self.entity.object, key))
+    def _handle(self, record_id: str) -> ProjectHandle:
+        """The project by its record id (the connector's own: Jira's issue key, Asana's gid)."""
+        return ProjectHandle(
+            record_id, record_id, self.connector.record_url(self.entity.object, record_id)
+        )
 
 
 def _apply(rt: Runtime, plan: AdoptionPlan, crm: str, pm: str, *, accept_names: bool) -> str:
     store = rt.store
     run_id = store.start_run(ADOPT_RUN)
-    chosen = [a for a in plan.items if a.project and (a.how != SAME_NAME or accept_names)]
-    taken = _shared_projects(chosen)
+    chosen = {
+        i for i, a in enumerate(plan.items) if a.project and (a.how != SAME_NAME or accept_names)
+    }
+    taken = _shared_projects(plan.items[i] for i in chosen)
     counts: dict[str, int] = {}
     with store.holding(store.lease(f"{WON_TO_PROJECT}:{crm}")):
-        for index, item in enumerate(plan.items):
-            if item not in chosen:
-                continue
-            if item.project is not None and item.project.id in taken:
+        for index in sorted(chosen):
+            item = plan.items[index]
+            assert item.project is not None
+            if item.project.id in taken:
                 problem = f"project {item.project.key} would be linked to several deals"
                 plan.items[index] = Adoption(item.deal_id, item.deal_name, problem=problem)
                 counts["problem"] = counts.get("problem", 0) + 1
                 continue
             _link(rt, run_id, item, crm, pm)
-            plan.items[index] = Adoption(
-                item.deal_id, item.deal_name, item.how, item.project, linked=True
-            )
+            plan.items[index] = replace(item, linked=True)
             counts["linked"] = counts.get("linked", 0) + 1
     store.finish_run(run_id, status="succeeded", counts=counts)
     return run_id

@@ -261,7 +261,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
         )
-        email = self.template.manager_email or (item.opp.owner.email if item.opp.owner else None)
+        email = manager_email(item.opp, self.template)
         manager_id = managers.get(email.lower()) if email else None
         if manager_id and project.manager is not None:
             project.manager = project.manager.model_copy(
@@ -279,7 +279,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
 
     def _warn_if_unmatched(self, item: _Work, report: BatchReport) -> None:
         """A manager the project tool has no user for is said out loud, never left silently."""
-        email = self.template.manager_email or (item.opp.owner.email if item.opp.owner else None)
+        email = manager_email(item.opp, self.template)
         if item.project is None or item.project.manager_id or not email:
             return
         item.warning = f"no {self.cfg.pm} user has the e-mail {email}: the project has no manager"
@@ -428,7 +428,7 @@ def build_project(
     }
     name = render_template(template.name, context).strip() or opp.name
     offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]
-    manager_email = template.manager_email or (opp.owner.email if opp.owner else None)
+    manager = manager_email(opp, template)
     start = project_start(opp, template, today)
     return Project(
         name=name[:255],
@@ -437,11 +437,16 @@ def build_project(
         budget=opp.amount,
         start=start,
         due=start + dt.timedelta(days=max(offsets)) if offsets else None,
-        manager=User(email=manager_email) if manager_email else None,
+        manager=User(email=manager) if manager else None,
         template=template_key,
         documents=[*opp.documents, Document(title="CRM opportunity", url=crm_url)],
         description=project_description(opp, crm_url),
     )
+
+
+def manager_email(opp: Opportunity, template: TemplateConfig) -> str | None:
+    """The project manager's address: the template's, else the deal owner's."""
+    return template.manager_email or (opp.owner.email if opp.owner else None)
 
 
 def project_start(opp: Opportunity, template: TemplateConfig, today: dt.date) -> dt.date:
