@@ -27,7 +27,7 @@ reliability: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check hub connectors sandboxes flows tests tools bench
-	$(BIN)/mypy hub connectors sandboxes flows tools bench
+	$(BIN)/mypy handoff_hub tools bench
 
 bench: install
 	$(BIN)/python -m bench

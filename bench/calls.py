@@ -10,8 +10,8 @@ from typing import Any
 
 from bench.common import OBJECTS, PAGE_SIZES, PAIRS, open_pair
 from bench.report import Figure
-from hub.handoffs.checkpoint import Checkpoint
-from hub.runtime import Runtime
+from handoff_hub.hub.handoffs.checkpoint import Checkpoint
+from handoff_hub.hub.runtime import Runtime
 
 
 @dataclass

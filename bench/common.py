@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.kit import Faults, Sandbox
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.kit import Faults, Sandbox
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 if TYPE_CHECKING:
     from bench.reconcile_scale import Server

@@ -13,8 +13,8 @@ from typing import Any
 from bench.calls import read_all
 from bench.common import OBJECTS, PAIRS, open_pair
 from bench.report import Figure
-from hub.connector import RecordEnvelope
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.sandboxes.kit import Sandbox
 
 CHANGED = 100
 LATENCY = 0.02

@@ -25,11 +25,11 @@ from typing import TypeVar
 
 from bench.common import open_pair
 from bench.report import Figure
-from hub.connector import ProjectHandle
-from hub.handoffs.engine import BatchReport
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.mapping.engine import to_unified_many
-from hub.store.repo import Link, StateStore
+from handoff_hub.hub.connector import ProjectHandle
+from handoff_hub.hub.handoffs.engine import BatchReport
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.store.repo import Link, StateStore
 
 TARGET = 20_000.0
 PAGE = 500

@@ -56,8 +56,8 @@ from typing import Any
 from bench.common import OBJECTS, served_product
 from bench.reconcile_scale import Server
 from bench.report import Figure, print_table, write_json
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
 
 LATENCY = 0.03
 """Seconds added to every request by the sandbox (a near-region API round trip)."""

@@ -58,11 +58,11 @@ PREFECT_ENV = {
 
 
 def _plain(config: Path) -> dict[str, Any]:
-    from hub.config.loading import load_config
-    from hub.handoffs.catalogue import build_handoff
-    from hub.handoffs.runner import run_handoff
-    from hub.handoffs.won_to_project import HANDOFF
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.config.loading import load_config
+    from handoff_hub.hub.handoffs.catalogue import build_handoff
+    from handoff_hub.hub.handoffs.runner import run_handoff
+    from handoff_hub.hub.handoffs.won_to_project import HANDOFF
+    from handoff_hub.hub.runtime import open_runtime
 
     started = time.perf_counter()
     runtime = open_runtime(load_config(config))
@@ -79,7 +79,7 @@ def _flow(config: Path) -> dict[str, Any]:
     from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
     from prefect.server.api.server import SubprocessASGIServer
 
-    from flows.won_to_project import won_to_project
+    from handoff_hub.flows.won_to_project import won_to_project
 
     import_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -122,7 +122,7 @@ def _run(mode: str, deals: int, folder: Path, *, served: bool) -> dict[str, Any]
 
     ``served``: with latency and the connectors' own pacing (see the module).
     """
-    from hub.cli.demo import example_for, write_sandbox_config
+    from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 
     work = folder / mode
     work.mkdir()

@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.common import OBJECTS, served_product
 from bench.report import Figure
-from sandboxes.kit import Call
+from handoff_hub.sandboxes.kit import Call
 
 LATENCY = 0.15
 SHARE_TARGET = 0.90

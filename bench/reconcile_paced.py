@@ -31,11 +31,11 @@ from bench.report import Figure
 def published_pacing(product: str) -> dict[str, float]:
     """The connector's pacing of the product's published limit: requests, per_seconds, burst."""
     if product == "salesforce":
-        from connectors.salesforce.settings import DEFAULT_RATE_LIMIT
+        from handoff_hub.connectors.salesforce.settings import DEFAULT_RATE_LIMIT
     elif product == "jira":
-        from connectors.jira.settings import DEFAULT_RATE_LIMIT
+        from handoff_hub.connectors.jira.settings import DEFAULT_RATE_LIMIT
     elif product == "hubspot":
-        from connectors.hubspot.settings import DEFAULT_RATE_LIMIT
+        from handoff_hub.connectors.hubspot.settings import DEFAULT_RATE_LIMIT
     else:
         raise ValueError(f"no published pacing for {product!r}")
     return dict(DEFAULT_RATE_LIMIT)

@@ -112,7 +112,7 @@ class _Counted:
 
 def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
     """N won opportunities spread over the seeded accounts and active sales reps."""
-    from sandboxes.salesforce.schema import OBJECTS
+    from handoff_hub.sandboxes.salesforce.schema import OBJECTS
 
     store = sandbox.state.store
     with store.lock:
@@ -152,7 +152,7 @@ def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
 
 def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
     """One Epic per deal in DEL, stamped and filled in as won-to-project leaves it."""
-    from connectors.jira.records import stamp_label
+    from handoff_hub.connectors.jira.records import stamp_label
 
     store = sandbox.state.store
     people = {email.lower(): account for email, account in sandbox.state.user_ids().items()}
@@ -197,7 +197,7 @@ def _limits(product: str, *, lifted: bool) -> dict[str, Any]:
     """Sandbox options that lift the product's published rate limits (HubSpot enforces them)."""
     if not lifted or product != "hubspot":
         return {}
-    from sandboxes.hubspot.limits import RateLimits
+    from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
     return {"rate_limit": RateLimits.generous()}
 
@@ -212,8 +212,8 @@ def _serve(args: argparse.Namespace) -> int:
     """Seed one sandbox, write its manifest, then serve it until killed."""
     import uvicorn
 
-    from sandboxes.kit import Faults
-    from sandboxes.kit.server import make_sandbox
+    from handoff_hub.sandboxes.kit import Faults
+    from handoff_hub.sandboxes.kit.server import make_sandbox
 
     if args.seeded:
         sandbox = make_sandbox(
@@ -276,10 +276,10 @@ def _cpu() -> float:
 
 def _reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile(rt, fix=False)`` once; write time, CPU, peak RSS and what it found."""
-    from hub.config.loading import load_config
-    from hub.reconcile.fix import reconcile
-    from hub.registry import known_connectors
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.config.loading import load_config
+    from handoff_hub.hub.reconcile.fix import reconcile
+    from handoff_hub.hub.registry import known_connectors
+    from handoff_hub.hub.runtime import open_runtime
 
     rss_before = _peak_rss_mb()
     started, cpu = time.perf_counter(), _cpu()
@@ -373,7 +373,7 @@ def start_sandbox(
     ``deals``). ``options``: more sandbox options; ``ids``: the manifest
     lists the ids of the records a bulk update would change.
     """
-    from sandboxes.kit.server import free_port
+    from handoff_hub.sandboxes.kit.server import free_port
 
     port = free_port()
     manifest = folder / f"{product}.json"
@@ -433,9 +433,9 @@ def _insert_links(url: str, projects: list[list[str]], jira_url: str) -> float:
     """Every won-to-project link in one executemany; returns the seconds it took."""
     from sqlalchemy import insert
 
-    from hub.handoffs.won_to_project import HANDOFF
-    from hub.store import StateStore
-    from hub.store.tables import LinkRow
+    from handoff_hub.hub.handoffs.won_to_project import HANDOFF
+    from handoff_hub.hub.store import StateStore
+    from handoff_hub.hub.store.tables import LinkRow
 
     store = StateStore(url)
     now = dt.datetime.now(dt.UTC)
@@ -483,7 +483,7 @@ def run(
     limits (else it is lifted, so that the hub's own cost is what is timed);
     ``pacing`` replaces it for the named connectors (requests, per_seconds, burst).
     """
-    from hub.cli.demo import example_for, write_sandbox_config
+    from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 
     with tempfile.TemporaryDirectory(prefix="hub-bench-reconcile-") as tmp:
         folder = Path(tmp)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flows._secrets import use_prefect_secrets
-from flows._tasks import process_batch
-from hub.config.handover import load_once
-from hub.handoffs.catalogue import build_handoff, handoff_settings
-from hub.handoffs.runner import run_handoff
-from hub.runtime import open_runtime
+from handoff_hub.flows._secrets import use_prefect_secrets
+from handoff_hub.flows._tasks import process_batch
+from handoff_hub.hub.config.handover import load_once
+from handoff_hub.hub.handoffs.catalogue import build_handoff, handoff_settings
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.runtime import open_runtime
 
 __all__ = ["run_handoff_flow"]
 

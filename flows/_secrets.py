@@ -1,7 +1,7 @@
 """Credentials in Prefect Secret blocks: ``{prefect_secret: NAME}`` in the hub config.
 
 hub/ cannot import Prefect, so the flows register this reader with
-:mod:`hub.config.secrets` before they load a config (:func:`use_prefect_secrets`).
+:mod:`handoff_hub.hub.config.secrets` before they load a config (:func:`use_prefect_secrets`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from prefect.blocks.system import Secret
 
-from hub.config.secrets import register_secret_resolver
+from handoff_hub.hub.config.secrets import register_secret_resolver
 
 __all__ = ["read_prefect_secret", "use_prefect_secrets"]
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from hub.connector import RecordEnvelope
-from hub.handoffs.runner import BatchHandoff
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.handoffs.runner import BatchHandoff
 
 __all__ = ["process_batch"]
 

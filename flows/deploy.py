@@ -18,8 +18,8 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.workers.process import ProcessWorker
 
-from hub.deploy_plan import FLOWS, DeploymentSpec, DeployPlan
-from hub.errors import HubError
+from handoff_hub.hub.deploy_plan import FLOWS, DeploymentSpec, DeployPlan
+from handoff_hub.hub.errors import HubError
 
 __all__ = ["DeployResult", "apply_plan", "ensure_process_pool"]
 

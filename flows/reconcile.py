@@ -10,12 +10,12 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from flows._secrets import use_prefect_secrets
-from hub.config.loading import load_config
-from hub.reconcile.fix import reconcile
-from hub.reports import FORMATS, write_report
-from hub.reports.as_markdown import write_markdown
-from hub.runtime import open_runtime
+from handoff_hub.flows._secrets import use_prefect_secrets
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.reconcile.fix import reconcile
+from handoff_hub.hub.reports import FORMATS, write_report
+from handoff_hub.hub.reports.as_markdown import write_markdown
+from handoff_hub.hub.runtime import open_runtime
 
 __all__ = ["ARTIFACT_ROWS", "reconcile_flow"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from prefect import flow
 
-from flows._run import run_handoff_flow
-from hub.handoffs.sync import HANDOFF
+from handoff_hub.flows._run import run_handoff_flow
+from handoff_hub.hub.handoffs.sync import HANDOFF
 
 __all__ = ["sync"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from prefect import flow
 
-from flows._run import run_handoff_flow
-from hub.handoffs.won_to_project import HANDOFF
+from handoff_hub.flows._run import run_handoff_flow
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF
 
 __all__ = ["won_to_project"]
 

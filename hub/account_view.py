@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.connector import RecordEnvelope
-from hub.errors import HubError, MappingError, RecordError
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.project_work import records_of_projects
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import to_unified_many
-from hub.mapping.spec import is_simple_path
-from hub.model import (
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.errors import HubError, MappingError, RecordError
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from handoff_hub.hub.handoffs.project_work import records_of_projects
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.mapping.spec import is_simple_path
+from handoff_hub.hub.model import (
     Account,
     Feedback,
     Milestone,
@@ -30,8 +30,8 @@ from hub.model import (
     Risk,
     TaskStatus,
 )
-from hub.runtime import Runtime
-from hub.store import AuditEventRow, Link
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEventRow, Link
 
 __all__ = ["AccountNotFound", "AccountView", "DealView", "account_view"]
 

@@ -20,9 +20,9 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
-    from hub.config.webhooks import ProductWebhookConfig
-    from hub.webhooks.source import WebhookContext, WebhookReceiver
+    from handoff_hub.hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.webhooks import ProductWebhookConfig
+    from handoff_hub.hub.webhooks.source import WebhookContext, WebhookReceiver
 
 __all__ = [
     "Capability",
@@ -339,7 +339,7 @@ class WebhookSource(Protocol):
     :meth:`webhook_receiver` and routes ``/webhooks/<connector name>`` (or
     ``/webhooks/<connector name>/<name>`` per name the receiver lists) to it:
     the receiver checks each delivery and says what changed
-    (:mod:`hub.webhooks.source`); the hub reads bodies, remembers deliveries
+    (:mod:`handoff_hub.hub.webhooks.source`); the hub reads bodies, remembers deliveries
     against replays, answers and dispatches the changes.
     """
 

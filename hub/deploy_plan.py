@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.config.handoffs import ReconcileConfig
-from hub.config.loading import LoadedConfig
-from hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
+from handoff_hub.hub.config.handoffs import ReconcileConfig
+from handoff_hub.hub.config.loading import LoadedConfig
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
 
 __all__ = [
     "DEFAULT_WORK_POOL",

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub.errors import MappingError
-from hub.http.redact import redact, register_secret
-from hub.mapping.transforms import render_template
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.http.redact import redact, register_secret
+from handoff_hub.hub.mapping.transforms import render_template
 
 __all__ = ["Delivery", "Notifier", "notifier_for", "shown_url"]
 

@@ -10,8 +10,8 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import cast
 
-from hub.connector import Connector
-from hub.errors import RegistryError
+from handoff_hub.hub.connector import Connector
+from handoff_hub.hub.errors import RegistryError
 
 __all__ = ["GROUP", "connector_class", "known_connectors"]
 

@@ -7,16 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hub.connector import Connector, KnowsOrgSchema, PmConnector
-from hub.errors import ConfigError, Issue
-from hub.registry import connector_class
-from hub.store import StateStore
+from handoff_hub.hub.connector import Connector, KnowsOrgSchema, PmConnector
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.registry import connector_class
+from handoff_hub.hub.store import StateStore
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.loading import LoadedConfig
-    from hub.mapping.spec import MappingSpec
+    from handoff_hub.hub.config.loading import LoadedConfig
+    from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -68,7 +68,7 @@ class Runtime:
 
         Where the connector can tell which fields the org has
         (:class:`~hub.connector.KnowsOrgSchema`), optional rules on absent fields
-        are left out and money takes the org's currency (:mod:`hub.mapping.org_fit`).
+        are left out and money takes the org's currency (:mod:`handoff_hub.hub.mapping.org_fit`).
 
         Raises:
             ConfigError: The org lacks a field the mapping requires or a
@@ -79,8 +79,8 @@ class Runtime:
         return self._fitted[system]
 
     def _fit(self, system: str) -> MappingSpec:
-        from hub.handoffs.catalogue import handoff_entities
-        from hub.mapping.org_fit import fit_to_org, needed_fields
+        from handoff_hub.hub.handoffs.catalogue import handoff_entities
+        from handoff_hub.hub.mapping.org_fit import fit_to_org, needed_fields
 
         spec = self.loaded.mappings[system]
         connector = self.connectors.get(system)

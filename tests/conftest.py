@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import LoadedConfig, load_config
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.kit import Sandbox
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import LoadedConfig, load_config
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.kit import Sandbox
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 # Prefect's settings must be in place before anything imports it (DESIGN.md: the
 # embedded server needs up to ~22 s cold; analytics would try DNS).

@@ -87,7 +87,7 @@ def test_paced_calls_are_summed_by_product() -> None:
 
 
 def test_published_pacing_is_the_connectors_own() -> None:
-    from connectors.jira.settings import DEFAULT_RATE_LIMIT
+    from handoff_hub.connectors.jira.settings import DEFAULT_RATE_LIMIT
 
     assert reconcile_paced.published_pacing("jira") == DEFAULT_RATE_LIMIT
     with pytest.raises(ValueError, match="asana"):

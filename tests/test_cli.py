@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BAD = Path(__file__).resolve().parent / "data" / "bad-configs"
 HUB_CONFIGS = sorted(p for p in BAD.glob("*.yaml") if not p.name.startswith("mapping-"))
@@ -183,8 +183,8 @@ PAIRS = [(crm, pm) for crm in ("salesforce", "hubspot") for pm in ("jira", "asan
 def test_plan_of_every_handoff_writes_nothing_anywhere(
     tmp_path: Path, pair: tuple[str, str]
 ) -> None:
-    from hub.cli.demo import stage_delivery_events
-    from hub.store import StateStore
+    from handoff_hub.hub.cli.demo import stage_delivery_events
+    from handoff_hub.hub.store import StateStore
 
     crm, pm = pair
     running = {

@@ -12,18 +12,18 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from hub.cli import deadletters as cli_deadletters
-from hub.cli import history as cli_history
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.config.loading import load_config
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
-from hub.store import StateStore
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli import deadletters as cli_deadletters
+from handoff_hub.hub.cli import history as cli_history
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import open_runtime
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}

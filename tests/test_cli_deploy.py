@@ -13,12 +13,12 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-import hub.cli.console
-import hub.cli.deploy
-from hub.cli.demo import example_for
-from hub.cli.main import app
-from hub.deploy_plan import FLOWS, project_root
-from sandboxes.kit.server import free_port, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli import console as cli_console
+from handoff_hub.hub.cli import deploy as cli_deploy
+from handoff_hub.hub.cli.demo import example_for
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.deploy_plan import FLOWS, project_root
+from handoff_hub.sandboxes.kit.server import free_port, make_sandbox, serve_in_thread
 
 runner = CliRunner()
 EXAMPLE = example_for("salesforce", "jira")
@@ -28,8 +28,8 @@ EXAMPLE = example_for("salesforce", "jira")
 def _wide(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared console takes its width once, from COLUMNS at import (80 under xdist)."""
     wide = Console(width=250, highlight=False)
-    monkeypatch.setattr(hub.cli.console, "console", wide)
-    monkeypatch.setattr(hub.cli.deploy, "console", wide)
+    monkeypatch.setattr(cli_console, "console", wide)
+    monkeypatch.setattr(cli_deploy, "console", wide)
 
 
 @pytest.fixture(autouse=True)

@@ -19,10 +19,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.logs import brief_flow_logs
-from hub.errors import AuthError
-from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.logs import brief_flow_logs
+from handoff_hub.hub.errors import AuthError
+from handoff_hub.sandboxes.kit.server import (
+    RunningSandbox,
+    free_port,
+    make_sandbox,
+    serve_in_thread,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "HUB_RUNERR"

@@ -16,10 +16,10 @@ import yaml
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.store import StateStore
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 runner = CliRunner()
 PASSWORD = "pw-never-shown"

@@ -33,10 +33,10 @@ import pytest
 from sqlalchemy import MetaData, create_engine
 from typer.testing import CliRunner
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from sandboxes.kit import Sandbox
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.sandboxes.kit import Sandbox
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 PAIRS = [("salesforce", "jira"), ("hubspot", "asana")]  # every connector once
 # Where each sandbox keeps the credential it accepts, by connector setting.
@@ -278,11 +278,11 @@ def world(
 
 def run_every_handoff(config: Path) -> None:
     """Each handoff once, as ``hub run`` does but without Prefect: runs, links, letters."""
-    from hub.config.loading import load_config
-    from hub.handoffs.catalogue import build_handoff
-    from hub.handoffs.runner import run_handoff
-    from hub.registry import known_connectors
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.config.loading import load_config
+    from handoff_hub.hub.handoffs.catalogue import build_handoff
+    from handoff_hub.hub.handoffs.runner import run_handoff
+    from handoff_hub.hub.registry import known_connectors
+    from handoff_hub.hub.runtime import open_runtime
 
     runtime = open_runtime(load_config(config, known_connectors=known_connectors()))
     try:

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.client import error_messages
-from hub.errors import AuthError, RateLimitedError, RecordError, TransientError
-from hub.http import chunks
-from hub.http.concurrent import in_parallel, waves
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.client import error_messages
+from handoff_hub.hub.errors import AuthError, RateLimitedError, RecordError, TransientError
+from handoff_hub.hub.http import chunks
+from handoff_hub.hub.http.concurrent import in_parallel, waves
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
+    from handoff_hub.connectors.asana.client import AsanaClient
 
 __all__ = ["ActionResult", "BatchRunner", "action", "raise_for_action", "raise_unless_record"]
 

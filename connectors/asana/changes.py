@@ -24,18 +24,18 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.filters import RecordFilter
-from connectors.asana.records import api_path, wire_time
-from hub.connector import ChangePage, FilterValue, RecordEnvelope
-from hub.errors import ConnectorError, QueryBuildError
-from hub.http import chunks, cursor_text, parse_timestamp
-from hub.http.query import search_text
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.filters import RecordFilter
+from handoff_hub.connectors.asana.records import api_path, wire_time
+from handoff_hub.hub.connector import ChangePage, FilterValue, RecordEnvelope
+from handoff_hub.hub.errors import ConnectorError, QueryBuildError
+from handoff_hub.hub.http import chunks, cursor_text, parse_timestamp
+from handoff_hub.hub.http.query import search_text
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
-    from connectors.asana.config import AsanaConfig
-    from connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.client import AsanaClient
+    from handoff_hub.connectors.asana.config import AsanaConfig
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
 
 __all__ = ["ChangeReader", "opt_fields"]
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 
-from connectors.asana import settings
-from connectors.asana.config import AsanaSecrets
-from hub.errors import ConnectorError, RecordError
-from hub.http import ApiClient, PageRequest, TokenPaginator
-from hub.http.auth import TokenRequestFactory
-from hub.http.client import default_error_text
-from hub.http.retry import retry_after_seconds
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.config import AsanaSecrets
+from handoff_hub.hub.errors import ConnectorError, RecordError
+from handoff_hub.hub.http import ApiClient, PageRequest, TokenPaginator
+from handoff_hub.hub.http.auth import TokenRequestFactory
+from handoff_hub.hub.http.client import default_error_text
+from handoff_hub.hub.http.retry import retry_after_seconds
 
 __all__ = [
     "AsanaClient",

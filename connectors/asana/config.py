@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from connectors.asana import settings
-from hub.http.wiring import read_secrets
+from handoff_hub.connectors.asana import settings
+from handoff_hub.hub.http.wiring import read_secrets
 
 if TYPE_CHECKING:
-    from hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.systems import SystemConfig
 
 __all__ = [
     "AUTH_FLOW_SECRETS",

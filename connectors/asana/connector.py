@@ -2,12 +2,12 @@
 
 Objects are ``tasks`` and ``projects``, identified by gid. Reads list with
 ``opt_fields`` and offset paging and are sorted here, as Asana does not order
-by ``modified_at`` (:mod:`connectors.asana.changes`). Writes and reads by id
+by ``modified_at`` (:mod:`handoff_hub.connectors.asana.changes`). Writes and reads by id
 go through the batch API, 10 actions per call, each record answered on its
-own (:mod:`connectors.asana.batch`). Custom fields are written by gid, name or
-logical name (:mod:`connectors.asana.values`). Delivery projects are found by
+own (:mod:`handoff_hub.connectors.asana.batch`). Custom fields are written by gid, name or
+logical name (:mod:`handoff_hub.connectors.asana.values`). Delivery projects are found by
 the CRM id stamped on them and created from an Asana project template or from
-the hub's template (:mod:`connectors.asana.project_ops`).
+the hub's template (:mod:`handoff_hub.connectors.asana.project_ops`).
 """
 
 from __future__ import annotations
@@ -16,24 +16,29 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.asana import settings, webhooks
-from connectors.asana import where as record_where
-from connectors.asana.batch import BatchRunner, action, raise_for_action
-from connectors.asana.changes import ChangeReader, opt_fields
-from connectors.asana.client import (
+from handoff_hub.connectors.asana import settings, webhooks
+from handoff_hub.connectors.asana import where as record_where
+from handoff_hub.connectors.asana.batch import BatchRunner, action, raise_for_action
+from handoff_hub.connectors.asana.changes import ChangeReader, opt_fields
+from handoff_hub.connectors.asana.client import (
     AsanaClient,
     describe_error,
     observe_limits,
     token_request_factory,
 )
-from connectors.asana.config import AsanaConfig, credentials_hint, load_config, resolve_secrets
-from connectors.asana.fields import FieldCatalogue
-from connectors.asana.lookups import Lookups
-from connectors.asana.project_ops import ProjectOps
-from connectors.asana.records import api_path, gid_of
-from connectors.asana.wbs import WbsWriter
-from connectors.asana.writes import ITEM_PATHS, RecordWriter
-from hub.connector import (
+from handoff_hub.connectors.asana.config import (
+    AsanaConfig,
+    credentials_hint,
+    load_config,
+    resolve_secrets,
+)
+from handoff_hub.connectors.asana.fields import FieldCatalogue
+from handoff_hub.connectors.asana.lookups import Lookups
+from handoff_hub.connectors.asana.project_ops import ProjectOps
+from handoff_hub.connectors.asana.records import api_path, gid_of
+from handoff_hub.connectors.asana.wbs import WbsWriter
+from handoff_hub.connectors.asana.writes import ITEM_PATHS, RecordWriter
+from handoff_hub.hub.connector import (
     Capability,
     ChangePage,
     FilterValue,
@@ -42,14 +47,20 @@ from hub.connector import (
     RecordEnvelope,
     WriteResult,
 )
-from hub.errors import ConnectorError
-from hub.http import BearerToken, OAuth2Token, api_client_for, build_client, parse_cursor
+from handoff_hub.hub.errors import ConnectorError
+from handoff_hub.hub.http import (
+    BearerToken,
+    OAuth2Token,
+    api_client_for,
+    build_client,
+    parse_cursor,
+)
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
-    from hub.http import RetryPolicy
+    from handoff_hub.hub.config.systems import SystemConfig
+    from handoff_hub.hub.http import RetryPolicy
 
 __all__ = ["AsanaConnector"]
 
@@ -67,7 +78,7 @@ class AsanaConnector:
     where_fields = staticmethod(record_where.where_fields)
     where_value = staticmethod(record_where.where_value)
 
-    # Its webhooks, received by ``hub serve`` (:mod:`connectors.asana.webhooks`).
+    # Its webhooks, received by ``hub serve`` (:mod:`handoff_hub.connectors.asana.webhooks`).
     webhook_model = staticmethod(webhooks.webhook_model)
     webhook_receiver = staticmethod(webhooks.receiver)
 

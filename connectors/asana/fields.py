@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.options import option_gid, option_key
-from connectors.asana.records import api_path, gid_of
-from hub.errors import RecordError
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.options import option_gid, option_key
+from handoff_hub.connectors.asana.records import api_path, gid_of
+from handoff_hub.hub.errors import RecordError
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
-    from connectors.asana.config import AsanaConfig
+    from handoff_hub.connectors.asana.client import AsanaClient
+    from handoff_hub.connectors.asana.config import AsanaConfig
 
 __all__ = ["CustomField", "FieldCatalogue", "read_value"]
 

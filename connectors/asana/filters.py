@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana.fields import read_value
-from connectors.asana.options import option_key
-from hub.connector import FilterValue
+from handoff_hub.connectors.asana.fields import read_value
+from handoff_hub.connectors.asana.options import option_key
+from handoff_hub.hub.connector import FilterValue
 
 if TYPE_CHECKING:
-    from connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
 
 __all__ = ["RecordFilter"]
 

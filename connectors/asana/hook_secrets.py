@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from hub.errors import ConfigError, Issue
-from hub.http.redact import register_secret
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.http.redact import register_secret
 
 __all__ = ["AsanaHookSecrets"]
 

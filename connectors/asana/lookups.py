@@ -15,17 +15,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.fields import CustomField, read_value
-from connectors.asana.options import option_gid, option_key
-from connectors.asana.records import api_path, stamp_in_notes
-from hub.errors import RecordError
-from hub.http.query import search_text
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.fields import CustomField, read_value
+from handoff_hub.connectors.asana.options import option_gid, option_key
+from handoff_hub.connectors.asana.records import api_path, stamp_in_notes
+from handoff_hub.hub.errors import RecordError
+from handoff_hub.hub.http.query import search_text
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
-    from connectors.asana.config import AsanaConfig
-    from connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.client import AsanaClient
+    from handoff_hub.connectors.asana.config import AsanaConfig
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
 
 __all__ = ["Lookups", "same_value"]
 

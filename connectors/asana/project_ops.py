@@ -16,7 +16,7 @@ in which a crashed run is retried. The project list reads its own writes.
 
 **Creating.** Without an Asana template the project is created with
 ``POST /projects``, stamp and mapped fields in the same request, then its
-work breakdown (:mod:`connectors.asana.wbs`). With one
+work breakdown (:mod:`handoff_hub.connectors.asana.wbs`). With one
 (``ProjectTemplate.product_template``), ``POST /project_templates/{gid}/
 instantiateProject`` answers a job naming the new project at once; the project
 is stamped right away, then the job is polled (``GET /jobs/{gid}``) until it
@@ -36,22 +36,22 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.fields import read_value
-from connectors.asana.projects import plan_wbs, requested_dates
-from connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
-from connectors.asana.values import asana_payload
-from hub.connector import ProjectHandle
-from hub.errors import ConnectorError, NotFoundError, RecordError, TransientError
-from hub.http import create_then_verify
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.fields import read_value
+from handoff_hub.connectors.asana.projects import plan_wbs, requested_dates
+from handoff_hub.connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
+from handoff_hub.connectors.asana.values import asana_payload
+from handoff_hub.hub.connector import ProjectHandle
+from handoff_hub.hub.errors import ConnectorError, NotFoundError, RecordError, TransientError
+from handoff_hub.hub.http import create_then_verify
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
-    from connectors.asana.config import AsanaConfig
-    from connectors.asana.fields import FieldCatalogue
-    from connectors.asana.lookups import Lookups
-    from connectors.asana.wbs import WbsWriter
-    from hub.connector import NewProject
+    from handoff_hub.connectors.asana.client import AsanaClient
+    from handoff_hub.connectors.asana.config import AsanaConfig
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.lookups import Lookups
+    from handoff_hub.connectors.asana.wbs import WbsWriter
+    from handoff_hub.hub.connector import NewProject
 
 __all__ = ["ProjectOps"]
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ConfigError, Issue
+from handoff_hub.hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
-    from hub.connector import NewProject, ProjectTemplate, TemplateTask
+    from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
 
 __all__ = ["WbsPlan", "plan_wbs", "requested_dates", "task_data"]
 

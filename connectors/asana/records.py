@@ -2,7 +2,7 @@
 
 Asana writes instants as ISO 8601 in UTC with milliseconds
 (``2026-11-20T10:15:32.123Z``); they are read, and cursors kept, with
-:mod:`hub.http.cursors`.
+:mod:`handoff_hub.hub.http.cursors`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from connectors.asana import settings
+from handoff_hub.connectors.asana import settings
 
 __all__ = [
     "api_path",

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import RecordError
+from handoff_hub.hub.errors import RecordError
 
 if TYPE_CHECKING:
-    from connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
 
 __all__ = ["asana_payload"]
 

@@ -18,16 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.batch import ActionResult, BatchRunner, action
-from connectors.asana.projects import WbsPlan, task_data
-from connectors.asana.records import api_path, gid_of
-from hub.errors import RecordError, TransientError
-from hub.http import resume_then_verify
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.batch import ActionResult, BatchRunner, action
+from handoff_hub.connectors.asana.projects import WbsPlan, task_data
+from handoff_hub.connectors.asana.records import api_path, gid_of
+from handoff_hub.hub.errors import RecordError, TransientError
+from handoff_hub.hub.http import resume_then_verify
 
 if TYPE_CHECKING:
-    from connectors.asana.client import AsanaClient
-    from hub.connector import NewProject, TemplateTask
+    from handoff_hub.connectors.asana.client import AsanaClient
+    from handoff_hub.hub.connector import NewProject, TemplateTask
 
 __all__ = ["WbsWriter"]
 

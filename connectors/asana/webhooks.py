@@ -2,7 +2,7 @@
 
 One webhook per configured name, at ``/webhooks/asana/<name>``. Asana first
 sends a handshake (``X-Hook-Secret``), answered by echoing the secret, which
-is kept (:mod:`connectors.asana.hook_secrets`) and signs every later delivery:
+is kept (:mod:`handoff_hub.connectors.asana.hook_secrets`) and signs every later delivery:
 ``X-Hook-Signature`` is hex HMAC-SHA256(that secret, body). A changed task or
 project gives its gid; a change of a story or attachment gives its parent
 task; deletions are ignored. An empty ``events`` list is a heartbeat.
@@ -18,12 +18,17 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from connectors.asana.hook_secrets import AsanaHookSecrets
-from hub.config.webhooks import ProductWebhookConfig
-from hub.webhooks.events import Change, ChangeKind, PayloadError, json_payload, unique
-from hub.webhooks.seen import digest
-from hub.webhooks.signatures import HEX_SHA256, hmac_sha256, parse_event_time, same_signature
-from hub.webhooks.source import (
+from handoff_hub.connectors.asana.hook_secrets import AsanaHookSecrets
+from handoff_hub.hub.config.webhooks import ProductWebhookConfig
+from handoff_hub.hub.webhooks.events import Change, ChangeKind, PayloadError, json_payload, unique
+from handoff_hub.hub.webhooks.seen import digest
+from handoff_hub.hub.webhooks.signatures import (
+    HEX_SHA256,
+    hmac_sha256,
+    parse_event_time,
+    same_signature,
+)
+from handoff_hub.hub.webhooks.source import (
     Answer,
     Reading,
     WebhookContext,

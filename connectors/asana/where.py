@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.asana.options import option_key
-from hub.connector import FilterValue
+from handoff_hub.connectors.asana.options import option_key
+from handoff_hub.hub.connector import FilterValue
 
 __all__ = ["read_scope", "where_fields", "where_value"]
 

@@ -13,17 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from connectors.asana import settings
-from connectors.asana.batch import action, raise_unless_record
-from connectors.asana.records import api_path, gid_of
-from connectors.asana.values import asana_payload
-from hub.connector import WriteResult
-from hub.errors import RecordError
+from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.batch import action, raise_unless_record
+from handoff_hub.connectors.asana.records import api_path, gid_of
+from handoff_hub.connectors.asana.values import asana_payload
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.errors import RecordError
 
 if TYPE_CHECKING:
-    from connectors.asana.batch import BatchRunner
-    from connectors.asana.config import AsanaConfig
-    from connectors.asana.fields import FieldCatalogue
+    from handoff_hub.connectors.asana.batch import BatchRunner
+    from handoff_hub.connectors.asana.config import AsanaConfig
+    from handoff_hub.connectors.asana.fields import FieldCatalogue
 
 __all__ = ["ITEM_PATHS", "RecordWriter"]
 

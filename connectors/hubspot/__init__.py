@@ -1,5 +1,5 @@
 """HubSpot connector: CRM API client, Connector implementation and sandbox."""
 
-from connectors.hubspot.connector import HubSpotConnector
+from handoff_hub.connectors.hubspot.connector import HubSpotConnector
 
 __all__ = ["HubSpotConnector"]

@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.hubspot.records import epoch_ms
+from handoff_hub.connectors.hubspot.records import epoch_ms
 
 if TYPE_CHECKING:
-    from connectors.hubspot.client import HubSpotClient
+    from handoff_hub.connectors.hubspot.client import HubSpotClient
 
 __all__ = ["SearchPage", "SearchPlan", "search_changes"]
 

@@ -4,7 +4,7 @@ One method per resource: search, batch read / create / update / upsert,
 properties, pipelines, owners, associations v4 and account info. Batch
 writes answer a :class:`BatchAnswer` or raise :class:`BatchRefused` when
 HubSpot refuses the whole batch (it does so for one invalid record); what to
-do then is :mod:`connectors.hubspot.writes`' job.
+do then is :mod:`handoff_hub.connectors.hubspot.writes`' job.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.hubspot import settings
-from connectors.hubspot.records import blank_to_null
-from hub.errors import ConnectorError, RateLimitedError
-from hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
-from hub.http.client import default_error_text
-from hub.http.concurrent import in_parallel
+from handoff_hub.connectors.hubspot import settings
+from handoff_hub.connectors.hubspot.records import blank_to_null
+from handoff_hub.hub.errors import ConnectorError, RateLimitedError
+from handoff_hub.hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
+from handoff_hub.hub.http.client import default_error_text
+from handoff_hub.hub.http.concurrent import in_parallel
 
 if TYPE_CHECKING:
-    from connectors.hubspot.config import HubSpotSecrets
-    from hub.http.auth import TokenRequestFactory
+    from handoff_hub.connectors.hubspot.config import HubSpotSecrets
+    from handoff_hub.hub.http.auth import TokenRequestFactory
 
 __all__ = [
     "BatchAnswer",

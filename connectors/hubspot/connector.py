@@ -6,7 +6,7 @@ records by id or by the hub's unique stamp property through batch read, and
 writes through batch create, update and upsert, 100 per call, isolating
 records HubSpot refuses. Deals and
 companies come back enriched with ``_stage``, ``_owner`` and ``_company``
-(see :mod:`connectors.hubspot.enrich`).
+(see :mod:`handoff_hub.connectors.hubspot.enrich`).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.hubspot import settings, webhooks
-from connectors.hubspot.changes import SearchPage, SearchPlan, search_changes
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
-from connectors.hubspot.enrich import Lookups
-from connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_contacts
-from connectors.hubspot.portal import Portal
-from connectors.hubspot.records import (
+from handoff_hub.connectors.hubspot import settings, webhooks
+from handoff_hub.connectors.hubspot.changes import SearchPage, SearchPlan, search_changes
+from handoff_hub.connectors.hubspot.client import HubSpotClient
+from handoff_hub.connectors.hubspot.config import HubSpotConfig, load_config, resolve_secrets
+from handoff_hub.connectors.hubspot.enrich import Lookups
+from handoff_hub.connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_contacts
+from handoff_hub.connectors.hubspot.portal import Portal
+from handoff_hub.connectors.hubspot.records import (
     association_inputs,
     latest,
     modified_property,
@@ -34,18 +34,31 @@ from connectors.hubspot.records import (
     wanted_links,
     write_properties,
 )
-from connectors.hubspot.wiring import build_api, search_budget
-from connectors.hubspot.writes import Input, MatchRules, Send, write_batches
-from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
-from hub.errors import ConnectorError, QueryBuildError
-from hub.http import OAuth2Token, RetryPolicy, TokenBucket, chunks, cursor_text, parse_cursor
-from hub.http.concurrent import read_ahead
-from hub.http.query import search_text
+from handoff_hub.connectors.hubspot.wiring import build_api, search_budget
+from handoff_hub.connectors.hubspot.writes import Input, MatchRules, Send, write_batches
+from handoff_hub.hub.connector import (
+    Capability,
+    ChangePage,
+    FilterValue,
+    RecordEnvelope,
+    WriteResult,
+)
+from handoff_hub.hub.errors import ConnectorError, QueryBuildError
+from handoff_hub.hub.http import (
+    OAuth2Token,
+    RetryPolicy,
+    TokenBucket,
+    chunks,
+    cursor_text,
+    parse_cursor,
+)
+from handoff_hub.hub.http.concurrent import read_ahead
+from handoff_hub.hub.http.query import search_text
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.systems import SystemConfig
 
 __all__ = ["HubSpotConnector"]
 
@@ -53,7 +66,7 @@ __all__ = ["HubSpotConnector"]
 class HubSpotConnector:
     """Read and write HubSpot CRM records through the v3 objects and v4 associations APIs."""
 
-    # Its webhooks, received by ``hub serve`` (:mod:`connectors.hubspot.webhooks`).
+    # Its webhooks, received by ``hub serve`` (:mod:`handoff_hub.connectors.hubspot.webhooks`).
     webhook_model = staticmethod(webhooks.webhook_model)
     webhook_receiver = staticmethod(webhooks.receiver)
 
@@ -324,7 +337,7 @@ class HubSpotConnector:
         A record may name records to be associated with at creation:
         ``_associate: {"contacts": ["123"]}`` and ``_company: {"id": "456"}``
         (the shape reads give). HubSpot refuses a lead without a contact: a
-        lead naming none gets one (:mod:`connectors.hubspot.lead_contacts`),
+        lead naming none gets one (:mod:`handoff_hub.connectors.hubspot.lead_contacts`),
         from ``_contact: {email, name}``, its company or the configured fallback.
         """
         wanted = [wanted_links(r) for r in records]

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectors.hubspot import settings
+from handoff_hub.connectors.hubspot import settings
 
 if TYPE_CHECKING:
-    from connectors.hubspot.client import HubSpotClient
+    from handoff_hub.connectors.hubspot.client import HubSpotClient
 
 __all__ = ["Lookups", "StageInfo", "outcome"]
 

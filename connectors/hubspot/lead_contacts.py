@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.hubspot import settings
-from connectors.hubspot.config import HubSpotConfig
-from connectors.hubspot.records import write_properties
-from hub.connector import WriteResult
+from handoff_hub.connectors.hubspot import settings
+from handoff_hub.connectors.hubspot.config import HubSpotConfig
+from handoff_hub.connectors.hubspot.records import write_properties
+from handoff_hub.hub.connector import WriteResult
 
 __all__ = ["ContactNeed", "Directory", "contact_needs", "resolve_contacts"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.hubspot.client import BatchAnswer, error_text
-from hub.connector import WriteResult
+from handoff_hub.connectors.hubspot.client import BatchAnswer, error_text
+from handoff_hub.hub.connector import WriteResult
 
 __all__ = ["Input", "MatchRules", "match_answer"]
 

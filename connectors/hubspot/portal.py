@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from connectors.hubspot import settings
+from handoff_hub.connectors.hubspot import settings
 
 if TYPE_CHECKING:
-    from connectors.hubspot.client import HubSpotClient
-    from connectors.hubspot.config import HubSpotConfig
+    from handoff_hub.connectors.hubspot.client import HubSpotClient
+    from handoff_hub.connectors.hubspot.config import HubSpotConfig
 
 __all__ = ["Portal"]
 

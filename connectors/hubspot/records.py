@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from connectors.hubspot import settings
-from hub.connector import FilterValue
-from hub.errors import ConnectorError, QueryBuildError
-from hub.http.query import search_text
+from handoff_hub.connectors.hubspot import settings
+from handoff_hub.hub.connector import FilterValue
+from handoff_hub.hub.errors import ConnectorError, QueryBuildError
+from handoff_hub.hub.http.query import search_text
 
 __all__ = [
     "association_inputs",

@@ -18,12 +18,18 @@ from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 
-from hub.config.systems import EnvSecret
-from hub.config.webhooks import ProductWebhookConfig
-from hub.webhooks.events import Change, PayloadError, json_payload, unique
-from hub.webhooks.seen import digest
-from hub.webhooks.signatures import check_freshness, hmac_sha256, same_signature
-from hub.webhooks.source import Answer, Reading, WebhookContext, WebhookReceiver, WebhookRequest
+from handoff_hub.hub.config.systems import EnvSecret
+from handoff_hub.hub.config.webhooks import ProductWebhookConfig
+from handoff_hub.hub.webhooks.events import Change, PayloadError, json_payload, unique
+from handoff_hub.hub.webhooks.seen import digest
+from handoff_hub.hub.webhooks.signatures import check_freshness, hmac_sha256, same_signature
+from handoff_hub.hub.webhooks.source import (
+    Answer,
+    Reading,
+    WebhookContext,
+    WebhookReceiver,
+    WebhookRequest,
+)
 
 __all__ = [
     "HubSpotReceiver",

@@ -12,16 +12,20 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from connectors.hubspot import settings
-from connectors.hubspot.client import describe_error, observe_limits, token_request_factory
-from connectors.hubspot.config import HubSpotConfig, HubSpotSecrets, auth_hint
-from hub.http import BearerToken, OAuth2Token, TokenBucket, api_client_for, build_client
+from handoff_hub.connectors.hubspot import settings
+from handoff_hub.connectors.hubspot.client import (
+    describe_error,
+    observe_limits,
+    token_request_factory,
+)
+from handoff_hub.connectors.hubspot.config import HubSpotConfig, HubSpotSecrets, auth_hint
+from handoff_hub.hub.http import BearerToken, OAuth2Token, TokenBucket, api_client_for, build_client
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
-    from hub.http import ApiClient, RetryPolicy
+    from handoff_hub.hub.config.systems import SystemConfig
+    from handoff_hub.hub.http import ApiClient, RetryPolicy
 
 __all__ = ["build_api", "search_budget"]
 

@@ -10,7 +10,7 @@ Bisecting is capped per batch (:data:`ISOLATION_CALLS`): a refusal every
 record shares (a property the portal lacks) ends in failures, not in 200
 calls.
 
-Results are matched to inputs by :mod:`connectors.hubspot.matching`, never
+Results are matched to inputs by :mod:`handoff_hub.connectors.hubspot.matching`, never
 by position: an input whose result cannot be told apart is ``unsure``.
 """
 
@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.hubspot import settings
-from connectors.hubspot.client import BatchAnswer, BatchRefused
-from connectors.hubspot.matching import Input, MatchRules, match_answer
-from hub.connector import WriteResult
-from hub.http.concurrent import in_parallel, waves
+from handoff_hub.connectors.hubspot import settings
+from handoff_hub.connectors.hubspot.client import BatchAnswer, BatchRefused
+from handoff_hub.connectors.hubspot.matching import Input, MatchRules, match_answer
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.http.concurrent import in_parallel, waves
 
 __all__ = ["ISOLATION_CALLS", "Input", "MatchRules", "Send", "write_batches"]
 

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.jira import settings
-from hub.errors import AuthError, ConnectorError, RecordError
-from hub.http import ApiClient, OffsetPaginator, PageRequest, TokenPaginator, chunks
-from hub.http.client import default_error_text
-from hub.http.retry import retry_after_seconds
+from handoff_hub.connectors.jira import settings
+from handoff_hub.hub.errors import AuthError, ConnectorError, RecordError
+from handoff_hub.hub.http import ApiClient, OffsetPaginator, PageRequest, TokenPaginator, chunks
+from handoff_hub.hub.http.client import default_error_text
+from handoff_hub.hub.http.retry import retry_after_seconds
 
 __all__ = [
     "BulkOutcome",

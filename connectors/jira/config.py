@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connectors.jira import settings
-from hub.errors import ConfigError, Issue
-from hub.http.redact import register_secret
+from handoff_hub.connectors.jira import settings
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.http.redact import register_secret
 
 if TYPE_CHECKING:
-    from hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.systems import SystemConfig
 
 __all__ = [
     "JiraConfig",

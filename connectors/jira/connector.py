@@ -1,6 +1,6 @@
 """Jira Cloud connector: implements :class:`hub.connector.PmConnector`.
 
-Reads are JQL searches (built only by :mod:`hub.http.query`) on
+Reads are JQL searches (built only by :mod:`handoff_hub.hub.http.query`) on
 ``POST /rest/api/3/search/jql``. ``read_changes`` asks for
 ``updated >= "<cursor minute in the API user's time zone>"`` ordered by
 ``updated ASC, key ASC``: JQL dates have minute precision, so a read from a
@@ -15,15 +15,20 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from connectors.jira import settings, webhooks
-from connectors.jira import where as record_where
-from connectors.jira.client import JiraClient, describe_error, observe_limits
-from connectors.jira.config import JiraConfig, credentials_hint, load_config, resolve_secrets
-from connectors.jira.lookups import Lookups
-from connectors.jira.project_ops import ProjectOps
-from connectors.jira.records import adf, is_issue_ref, jql_minute, stamp_label
-from connectors.jira.values import issue_update, jql_name
-from hub.connector import (
+from handoff_hub.connectors.jira import settings, webhooks
+from handoff_hub.connectors.jira import where as record_where
+from handoff_hub.connectors.jira.client import JiraClient, describe_error, observe_limits
+from handoff_hub.connectors.jira.config import (
+    JiraConfig,
+    credentials_hint,
+    load_config,
+    resolve_secrets,
+)
+from handoff_hub.connectors.jira.lookups import Lookups
+from handoff_hub.connectors.jira.project_ops import ProjectOps
+from handoff_hub.connectors.jira.records import adf, is_issue_ref, jql_minute, stamp_label
+from handoff_hub.connectors.jira.values import issue_update, jql_name
+from handoff_hub.hub.connector import (
     Capability,
     ChangePage,
     FilterValue,
@@ -32,8 +37,8 @@ from hub.connector import (
     RecordEnvelope,
     WriteResult,
 )
-from hub.errors import ConnectorError, NotFoundError, RecordError
-from hub.http import (
+from handoff_hub.hub.errors import ConnectorError, NotFoundError, RecordError
+from handoff_hub.hub.http import (
     BasicToken,
     api_client_for,
     build_client,
@@ -42,15 +47,15 @@ from hub.http import (
     parse_cursor,
     parse_timestamp,
 )
-from hub.http.concurrent import in_parallel, waves
-from hub.http.query import Condition, jql
-from hub.mapping.transforms import adf_to_text
+from handoff_hub.hub.http.concurrent import in_parallel, waves
+from handoff_hub.hub.http.query import Condition, jql
+from handoff_hub.hub.mapping.transforms import adf_to_text
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
-    from hub.http import RetryPolicy
+    from handoff_hub.hub.config.systems import SystemConfig
+    from handoff_hub.hub.http import RetryPolicy
 
 __all__ = ["JiraConnector"]
 
@@ -65,7 +70,7 @@ class JiraConnector:
     where_fields = staticmethod(record_where.where_fields)
     where_value = staticmethod(record_where.where_value)
 
-    # Its webhooks, received by ``hub serve`` (:mod:`connectors.jira.webhooks`).
+    # Its webhooks, received by ``hub serve`` (:mod:`handoff_hub.connectors.jira.webhooks`).
     webhook_model = staticmethod(webhooks.webhook_model)
     webhook_receiver = staticmethod(webhooks.receiver)
 

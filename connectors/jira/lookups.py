@@ -1,6 +1,6 @@
 """Finding issues and users by value: stamp labels, field values, e-mail addresses.
 
-Values go into JQL only through :mod:`hub.http.query`; text fields, which JQL
+Values go into JQL only through :mod:`handoff_hub.hub.http.query`; text fields, which JQL
 searches with ``~`` (word search), are searched with the value's text-search
 operators escaped and the hits compared exactly.
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.jira import settings
-from connectors.jira.records import stamp_label
-from connectors.jira.values import jql_name, lucene_escape, match_value
-from hub.http import chunks
-from hub.http.query import Condition, jql, search_text
+from handoff_hub.connectors.jira import settings
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.connectors.jira.values import jql_name, lucene_escape, match_value
+from handoff_hub.hub.http import chunks
+from handoff_hub.hub.http.query import Condition, jql, search_text
 
 if TYPE_CHECKING:
-    from connectors.jira.client import JiraClient
+    from handoff_hub.connectors.jira.client import JiraClient
 
 __all__ = ["Lookups"]
 

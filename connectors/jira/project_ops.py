@@ -22,9 +22,9 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.jira import settings
-from connectors.jira.client import PermissionRefused
-from connectors.jira.projects import (
+from handoff_hub.connectors.jira import settings
+from handoff_hub.connectors.jira.client import PermissionRefused
+from handoff_hub.connectors.jira.projects import (
     WbsPlan,
     epic_update,
     plan_wbs,
@@ -33,16 +33,16 @@ from connectors.jira.projects import (
     stamp_value,
     task_update,
 )
-from connectors.jira.records import stamp_label
-from hub.connector import ProjectHandle
-from hub.errors import AuthError, NotFoundError, RecordError
-from hub.http import chunks, create_then_verify, resume_then_verify
-from hub.http.query import Condition, jql
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.hub.connector import ProjectHandle
+from handoff_hub.hub.errors import AuthError, NotFoundError, RecordError
+from handoff_hub.hub.http import chunks, create_then_verify, resume_then_verify
+from handoff_hub.hub.http.query import Condition, jql
 
 if TYPE_CHECKING:
-    from connectors.jira.client import JiraClient
-    from connectors.jira.config import JiraConfig
-    from hub.connector import NewProject, TemplateTask
+    from handoff_hub.connectors.jira.client import JiraClient
+    from handoff_hub.connectors.jira.config import JiraConfig
+    from handoff_hub.hub.connector import NewProject, TemplateTask
 
 __all__ = ["ProjectOps"]
 

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectors.jira import settings
-from connectors.jira.values import wire_fields
-from hub.errors import ConfigError, Issue
+from handoff_hub.connectors.jira import settings
+from handoff_hub.connectors.jira.values import wire_fields
+from handoff_hub.hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
-    from connectors.jira.config import JiraConfig
-    from hub.connector import NewProject, ProjectTemplate, TemplateTask
+    from handoff_hub.connectors.jira.config import JiraConfig
+    from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
 
 __all__ = [
     "WbsPlan",

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.jira import settings
-from hub.mapping.transforms import text_to_adf
+from handoff_hub.connectors.jira import settings
+from handoff_hub.hub.mapping.transforms import text_to_adf
 
 __all__ = [
     "adf",

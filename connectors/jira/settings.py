@@ -95,7 +95,7 @@ RATE_LIMIT_HEADERS: Final[dict[str, str]] = {
     "reason": "RateLimit-Reason",
 }
 """``X-RateLimit-Reset`` is an ISO 8601 instant (``yyyy-MM-ddTHH:mmZ``), not seconds;
-``Retry-After`` (seconds, on 429 and some 503s) is honoured by :mod:`hub.http.retry`."""
+``Retry-After`` (seconds, on 429 and some 503s) is honoured by :mod:`handoff_hub.hub.http.retry`."""
 DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 19, "per_seconds": 2.0, "burst": 1}
 """API-token traffic is held to per-second burst limits Atlassian does not publish; ten a
 second is the figure commonly cited. At 9.5/s with a burst of 1, at most 10 go in any one

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.jira.records import adf
+from handoff_hub.connectors.jira.records import adf
 
 __all__ = ["issue_update", "jql_name", "lucene_escape", "match_value"]
 

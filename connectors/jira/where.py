@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub.connector import FilterValue
+from handoff_hub.hub.connector import FilterValue
 
 __all__ = ["read_scope", "where_fields", "where_value"]
 

@@ -1,5 +1,5 @@
 """Salesforce connector: REST API client, Connector implementation and sandbox."""
 
-from connectors.salesforce.connector import SalesforceConnector
+from handoff_hub.connectors.salesforce.connector import SalesforceConnector
 
 __all__ = ["SalesforceConnector"]

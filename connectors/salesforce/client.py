@@ -2,7 +2,7 @@
 
 Auth is an :class:`~hub.http.OAuth2Token` built from one of three grant
 request factories; the token response's ``instance_url`` becomes the API host.
-Batches are cut to the sizes in :mod:`connectors.salesforce.settings` here, so
+Batches are cut to the sizes in :mod:`handoff_hub.connectors.salesforce.settings` here, so
 callers hand over any number of records and get one result per record back.
 """
 
@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import jwt
 
-from connectors.salesforce import settings, soap
-from hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
-from hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest, chunks
-from hub.http.client import default_error_text
-from hub.http.concurrent import in_parallel, waves
-from hub.http.query import soql_field
+from handoff_hub.connectors.salesforce import settings, soap
+from handoff_hub.hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
+from handoff_hub.hub.http import ApiClient, NextUrlPaginator, OAuth2Token, PageRequest, chunks
+from handoff_hub.hub.http.client import default_error_text
+from handoff_hub.hub.http.concurrent import in_parallel, waves
+from handoff_hub.hub.http.query import soql_field
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from connectors.salesforce.config import SalesforceConfig, SalesforceSecrets
-    from hub.http.auth import TokenRequestFactory
+    from handoff_hub.connectors.salesforce.config import SalesforceConfig, SalesforceSecrets
+    from handoff_hub.hub.http.auth import TokenRequestFactory
 
 __all__ = [
     "SalesforceAuth",

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from connectors.salesforce import settings
-from hub.http.wiring import read_secrets
+from handoff_hub.connectors.salesforce import settings
+from handoff_hub.hub.http.wiring import read_secrets
 
 if TYPE_CHECKING:
-    from hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.systems import SystemConfig
 
 __all__ = ["AuthFlow", "SalesforceConfig", "SalesforceSecrets", "load_config", "resolve_secrets"]
 

@@ -1,6 +1,6 @@
 """Salesforce connector: implements :class:`hub.connector.Connector`.
 
-Reads go through SOQL (built only by :mod:`hub.http.query`) and sObject
+Reads go through SOQL (built only by :mod:`handoff_hub.hub.http.query`) and sObject
 Collections retrieve, selecting only fields the org has (:mod:`.org`); writes
 through sObject Collections create, update and upsert-by-external-id. A
 record in a response without an ``Id``, or with an unreadable modified date,
@@ -15,22 +15,22 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import (
+from handoff_hub.connectors.salesforce import settings
+from handoff_hub.connectors.salesforce.client import (
     SalesforceAuth,
     SalesforceClient,
     describe_error,
     observe_limits,
     token_request_factory,
 )
-from connectors.salesforce.config import (
+from handoff_hub.connectors.salesforce.config import (
     SalesforceConfig,
     SalesforceSecrets,
     load_config,
     resolve_secrets,
 )
-from connectors.salesforce.org import OrgFacts
-from connectors.salesforce.records import (
+from handoff_hub.connectors.salesforce.org import OrgFacts
+from handoff_hub.connectors.salesforce.records import (
     field_value,
     is_record_id,
     latest,
@@ -38,16 +38,22 @@ from connectors.salesforce.records import (
     typed,
     write_result,
 )
-from hub.connector import Capability, ChangePage, FilterValue, RecordEnvelope, WriteResult
-from hub.errors import ConnectorError
-from hub.http import api_client_for, build_client, chunks, cursor_text, parse_cursor
-from hub.http.query import Condition, soql
+from handoff_hub.hub.connector import (
+    Capability,
+    ChangePage,
+    FilterValue,
+    RecordEnvelope,
+    WriteResult,
+)
+from handoff_hub.hub.errors import ConnectorError
+from handoff_hub.hub.http import api_client_for, build_client, chunks, cursor_text, parse_cursor
+from handoff_hub.hub.http.query import Condition, soql
 
 if TYPE_CHECKING:
     import httpx
 
-    from hub.config.systems import SystemConfig
-    from hub.http import RetryPolicy
+    from handoff_hub.hub.config.systems import SystemConfig
+    from handoff_hub.hub.http import RetryPolicy
 
 __all__ = ["SalesforceConnector"]
 

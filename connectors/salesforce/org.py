@@ -14,11 +14,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from connectors.salesforce import settings
-from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.records import field_value
-from hub.errors import ConnectorError, RateLimitedError, TransientError
-from hub.http.query import soql
+from handoff_hub.connectors.salesforce import settings
+from handoff_hub.connectors.salesforce.client import SalesforceClient
+from handoff_hub.connectors.salesforce.records import field_value
+from handoff_hub.hub.errors import ConnectorError, RateLimitedError, TransientError
+from handoff_hub.hub.http.query import soql
 
 __all__ = ["OrgFacts"]
 

@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.salesforce.client import error_text
-from hub.connector import WriteResult
-from hub.errors import ConnectorError
+from handoff_hub.connectors.salesforce.client import error_text
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.errors import ConnectorError
 
 __all__ = [
     "field_value",

@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.account_view import AccountView, DealView
-from hub.cli.common import ConfigOption, admin_errors, load
-from hub.cli.console import console, echo_json
+from handoff_hub.hub.account_view import AccountView, DealView
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
+from handoff_hub.hub.cli.console import console, echo_json
 
 __all__ = ["account_command", "print_account"]
 
@@ -22,8 +22,8 @@ def account_command(
     audit: Annotated[int, typer.Option(help="Audit events shown")] = 20,
 ) -> None:
     """One customer: deals and stages, projects and health, milestones, risks, leads, audit."""
-    from hub.account_view import account_view
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.account_view import account_view
+    from handoff_hub.hub.runtime import open_runtime
 
     with admin_errors():
         runtime = open_runtime(load(config))

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.common import ConfigOption, admin_errors, load
-from hub.cli.console import console, print_rows
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
+from handoff_hub.hub.cli.console import console, print_rows
 
 __all__ = ["adopt_command"]
 
@@ -25,8 +25,8 @@ def adopt_command(
     ] = False,
 ) -> None:
     """Find the projects won deals already have, so won-to-project does not make others."""
-    from hub.handoffs.adopt import adopt, plan_rows
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.handoffs.adopt import adopt, plan_rows
+    from handoff_hub.hub.runtime import open_runtime
 
     with admin_errors():
         runtime = open_runtime(load(config))

@@ -11,9 +11,9 @@ import typer
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.cli.console import err_console, print_config_error
-from hub.errors import ConfigError, HubError, StoreError
-from hub.http.redact import redact
+from handoff_hub.hub.cli.console import err_console, print_config_error
+from handoff_hub.hub.errors import ConfigError, HubError, StoreError
+from handoff_hub.hub.http.redact import redact
 
 __all__ = ["CONFIG_EXIT", "ERROR_EXIT", "ConfigOption", "admin_errors", "fail", "load"]
 
@@ -32,8 +32,8 @@ def fail(message: str, code: int = ERROR_EXIT) -> typer.Exit:
 
 def load(path: Path, *, check_env: bool = True) -> Any:
     """The validated hub config (a ConfigError lists every problem)."""
-    from hub.config.loading import load_config
-    from hub.registry import known_connectors
+    from handoff_hub.hub.config.loading import load_config
+    from handoff_hub.hub.registry import known_connectors
 
     return load_config(path, known_connectors=known_connectors(), check_env=check_env)
 
@@ -56,6 +56,6 @@ def admin_errors() -> Iterator[None]:
     except HubError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
-        from hub.store.opening import store_error
+        from handoff_hub.hub.store.opening import store_error
 
         raise fail(str(store_error(None, exc))) from None

@@ -3,7 +3,7 @@
 Everything the hub prints goes through :class:`TerminalConsole` (or, for logs,
 :class:`VisibleFormatter`; for JSON, :func:`echo_json`), so no record value can
 act on the admin's terminal: control and bidi characters are shown as escapes
-(:mod:`hub.visible`) and table cells are never read as Rich markup.
+(:mod:`handoff_hub.hub.visible`) and table cells are never read as Rich markup.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Span, Text
 
-from hub.errors import ConfigError
-from hub.http.redact import redact
-from hub.visible import HIDDEN, json_visible, visible
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.visible import HIDDEN, json_visible, visible
 
 __all__ = [
     "TerminalConsole",

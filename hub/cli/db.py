@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.common import ConfigOption, admin_errors, load
-from hub.cli.console import console
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
+from handoff_hub.hub.cli.console import console
 
 __all__ = ["db_app"]
 
@@ -21,8 +21,8 @@ def upgrade_command(
     sql: Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it")] = False,
 ) -> None:
     """Migrate the store named in the config to the newest schema (SQLite or PostgreSQL)."""
-    from hub.store.opening import make_engine
-    from hub.store.schema import head_revision, upgrade, upgrade_sql
+    from handoff_hub.hub.store.opening import make_engine
+    from handoff_hub.hub.store.schema import head_revision, upgrade, upgrade_sql
 
     with admin_errors():
         url = load(config, check_env=False).config.store.url
@@ -44,8 +44,8 @@ def upgrade_command(
 @db_app.command("current")
 def current_command(config: ConfigOption) -> None:
     """Show the store's schema revision and the newest one this version of the hub has."""
-    from hub.store.opening import make_engine
-    from hub.store.schema import current_revision, head_revision
+    from handoff_hub.hub.store.opening import make_engine
+    from handoff_hub.hub.store.schema import current_revision, head_revision
 
     with admin_errors():
         url = load(config, check_env=False).config.store.url

@@ -18,12 +18,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli.common import ConfigOption, admin_errors, fail, load
-from hub.cli.console import console, echo_json
-from hub.http.redact import redact
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
+from handoff_hub.hub.cli.console import console, echo_json
+from handoff_hub.hub.http.redact import redact
 
 if TYPE_CHECKING:
-    from hub.store import DeadLetterRow, StateStore
+    from handoff_hub.hub.store import DeadLetterRow, StateStore
 
 __all__ = ["deadletters_app", "letter_dict", "open_store", "short_text", "utc", "when_text"]
 
@@ -51,8 +51,8 @@ def open_store(config: Path) -> Iterator[StateStore]:
 
     A store that fails while the block uses it ends the command with one line naming it.
     """
-    from hub.store import StateStore
-    from hub.store.opening import store_errors
+    from handoff_hub.hub.store import StateStore
+    from handoff_hub.hub.store.opening import store_errors
 
     with admin_errors():
         url = load(config, check_env=False).config.store.url
@@ -180,8 +180,8 @@ def replay_command(
     fresh, not from the stored payload. A letter whose record goes through is
     marked replayed; one that fails again stays open with the new reason.
     """
-    from hub.handoffs.replay import REPLAY_RUN, ReplayError, replay_dead_letters
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.handoffs.replay import REPLAY_RUN, ReplayError, replay_dead_letters
+    from handoff_hub.hub.runtime import open_runtime
 
     ids = list(dict.fromkeys(ids or []))
     if ids and (replay_all or handoff):
@@ -290,7 +290,7 @@ def _print_outcome(rows: Sequence[DeadLetterRow], counts: dict[str, int], run: s
 
 
 def _check_handoff(handoff: str | None) -> None:
-    from hub.handoffs.catalogue import HANDOFFS
+    from handoff_hub.hub.handoffs.catalogue import HANDOFFS
 
     if handoff is not None and handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", BAD_INPUT)

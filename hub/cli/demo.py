@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
-from hub.config.schema import nearest_hint
-from hub.errors import ConfigError, Issue
-from hub.model import money_text
-from sandboxes.kit import Sandbox
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.config.schema import nearest_hint
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.model import money_text
+from handoff_hub.sandboxes.kit import Sandbox
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 __all__ = [
     "DemoEnvironment",

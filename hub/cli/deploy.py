@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from hub.cli.common import ConfigOption, admin_errors, fail, load
-from hub.cli.console import console, echo_json, print_rows
-from hub.cli.prefect_env import configure_prefect_env
-from hub.deploy_plan import DEFAULT_WORK_POOL, DeployPlan, build_plan
-from hub.errors import HubError
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
+from handoff_hub.hub.cli.console import console, echo_json, print_rows
+from handoff_hub.hub.cli.prefect_env import configure_prefect_env
+from handoff_hub.hub.deploy_plan import DEFAULT_WORK_POOL, DeployPlan, build_plan
+from handoff_hub.hub.errors import HubError
 
 __all__ = ["deploy_command"]
 
@@ -58,7 +58,7 @@ def deploy_command(
         return
     url = _server(api_url)
     configure_prefect_env()
-    from flows.deploy import apply_plan
+    from handoff_hub.flows.deploy import apply_plan
 
     with admin_errors():
         try:

@@ -8,13 +8,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hub.cli.common import ConfigOption, fail
-from hub.cli.console import console, echo_json
-from hub.cli.deadletters import open_store, short_text, utc, when_text
-from hub.http.redact import redact
+from handoff_hub.hub.cli.common import ConfigOption, fail
+from handoff_hub.hub.cli.console import console, echo_json
+from handoff_hub.hub.cli.deadletters import open_store, short_text, utc, when_text
+from handoff_hub.hub.http.redact import redact
 
 if TYPE_CHECKING:
-    from hub.store import AuditEventRow, RunRow, StateStore
+    from handoff_hub.hub.store import AuditEventRow, RunRow, StateStore
 
 __all__ = ["event_dict", "history_command", "run_dict"]
 

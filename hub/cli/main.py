@@ -18,10 +18,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from hub.cli.account import account_command
-from hub.cli.adopt import adopt_command
-from hub.cli.common import ConfigOption, admin_errors, fail, load
-from hub.cli.console import (
+from handoff_hub.hub.cli.account import account_command
+from handoff_hub.hub.cli.adopt import adopt_command
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
+from handoff_hub.hub.cli.console import (
     VisibleFormatter,
     console,
     err_console,
@@ -30,17 +30,17 @@ from hub.cli.console import (
     print_summary,
     progress_bar,
 )
-from hub.cli.db import db_app
-from hub.cli.deadletters import deadletters_app
-from hub.cli.deploy import deploy_command
-from hub.cli.history import history_command
-from hub.cli.logs import brief_flow_logs
-from hub.cli.prefect_env import configure_prefect_env
-from hub.cli.reconcile import kpis_command, reconcile_command
-from hub.cli.serve import serve_command
-from hub.errors import ConfigError
-from hub.handoffs.catalogue import HANDOFFS
-from hub.http.redact import install_redaction
+from handoff_hub.hub.cli.db import db_app
+from handoff_hub.hub.cli.deadletters import deadletters_app
+from handoff_hub.hub.cli.deploy import deploy_command
+from handoff_hub.hub.cli.history import history_command
+from handoff_hub.hub.cli.logs import brief_flow_logs
+from handoff_hub.hub.cli.prefect_env import configure_prefect_env
+from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
+from handoff_hub.hub.cli.serve import serve_command
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS
+from handoff_hub.hub.http.redact import install_redaction
 
 __all__ = ["app", "main"]
 
@@ -99,8 +99,8 @@ def run(
     A failure ends with one ``error:`` line (exit 1; 2 for a config problem);
     the run's logs on the Prefect server keep its traceback, and ``--debug`` shows it.
     """
-    from hub.config.handover import hand_over
-    from hub.store.opening import store_errors
+    from handoff_hub.hub.config.handover import hand_over
+    from handoff_hub.hub.store.opening import store_errors
 
     with admin_errors():
         loaded = load(config)
@@ -121,9 +121,9 @@ def plan(
     ] = None,
 ) -> None:
     """Show what the next run would do, record by record; writes nothing anywhere."""
-    from hub.handoffs.catalogue import build_handoff
-    from hub.handoffs.runner import run_handoff
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.handoffs.catalogue import build_handoff
+    from handoff_hub.hub.handoffs.runner import run_handoff
+    from handoff_hub.hub.runtime import open_runtime
 
     if handoff is not None and handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
@@ -188,7 +188,7 @@ def demo(
     debug: DebugOption = False,
 ) -> None:
     """Run every handoff against seeded sandboxes: projects, then risks, health and upsells."""
-    from hub.cli.demo import (
+    from handoff_hub.hub.cli.demo import (
         demo_environment,
         sandbox_profiles,
         stage_budget_change,
@@ -237,9 +237,9 @@ def demo(
 
 def _demo_reconcile(config_path: Path, report: Path) -> None:
     """Close the demo the way an admin would check: reconcile, KPIs, an HTML report."""
-    from hub.reconcile.fix import reconcile
-    from hub.reports import print_table, write_report
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.reconcile.fix import reconcile
+    from handoff_hub.hub.reports import print_table, write_report
+    from handoff_hub.hub.runtime import open_runtime
 
     console.print("[bold]Do the two systems agree?[/] (hub reconcile)")
     runtime = open_runtime(load(config_path))
@@ -257,8 +257,8 @@ def _demo_reconcile(config_path: Path, report: Path) -> None:
 
 
 def _links(config_path: Path) -> list[Any]:
-    from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-    from hub.store import StateStore
+    from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+    from handoff_hub.hub.store import StateStore
 
     loaded = load(config_path)
     store = StateStore(loaded.config.store.url)
@@ -308,9 +308,9 @@ def sandbox_serve(
     """Serve a product sandbox on localhost until interrupted."""
     import uvicorn
 
-    from hub.errors import RegistryError
-    from sandboxes.kit import Faults
-    from sandboxes.kit.server import make_sandbox
+    from handoff_hub.hub.errors import RegistryError
+    from handoff_hub.sandboxes.kit import Faults
+    from handoff_hub.sandboxes.kit.server import make_sandbox
 
     try:
         sandbox = make_sandbox(

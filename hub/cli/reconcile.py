@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.common import ConfigOption, admin_errors, fail, load
-from hub.cli.console import console
-from hub.reconcile.model import Kind
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
+from handoff_hub.hub.cli.console import console
+from handoff_hub.hub.reconcile.model import Kind
 
 __all__ = ["FAIL_ON_EXIT", "kpis_command", "reconcile_command"]
 
@@ -41,9 +41,9 @@ def reconcile_command(
     limit: Annotated[int, typer.Option(help="Detail rows shown in the terminal")] = 200,
 ) -> None:
     """List every discrepancy between CRM and project tool, with both values and a fix."""
-    from hub.reconcile.fix import reconcile
-    from hub.reports import FORMATS, print_table, write_report
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.reconcile.fix import reconcile
+    from handoff_hub.hub.reports import FORMATS, print_table, write_report
+    from handoff_hub.hub.runtime import open_runtime
 
     kinds = _kinds(fail_on)
     fmt = _format(fmt, output, FORMATS)
@@ -79,9 +79,9 @@ def kpis_command(
     days: WindowOption = 90,
 ) -> None:
     """Handoff KPIs over the last N days: won-to-project time, coverage, on time, budget."""
-    from hub.reconcile.fix import reconcile
-    from hub.reports import KPI_FORMATS, print_kpis, write_kpis
-    from hub.runtime import open_runtime
+    from handoff_hub.hub.reconcile.fix import reconcile
+    from handoff_hub.hub.reports import KPI_FORMATS, print_kpis, write_kpis
+    from handoff_hub.hub.runtime import open_runtime
 
     fmt = _format(fmt, output, KPI_FORMATS)
     with admin_errors():

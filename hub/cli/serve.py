@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from hub.cli.common import ConfigOption, admin_errors, load
-from hub.cli.console import console
+from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
+from handoff_hub.hub.cli.console import console
 
 __all__ = ["serve_command"]
 
@@ -34,10 +34,10 @@ def serve_command(
     """Receive the products' webhooks and run the matching handoffs for the changed records."""
     import uvicorn
 
-    from hub.runtime import open_runtime
-    from hub.webhooks.app import create_app
-    from hub.webhooks.server import server_config
-    from hub.webhooks.settings import webhook_config
+    from handoff_hub.hub.runtime import open_runtime
+    from handoff_hub.hub.webhooks.app import create_app
+    from handoff_hub.hub.webhooks.server import server_config
+    from handoff_hub.hub.webhooks.settings import webhook_config
 
     with admin_errors():
         loaded = load(config)

@@ -11,22 +11,26 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from hub.config.schema import (
+from handoff_hub.hub.config.schema import (
     did_you_mean,
     nearest_hint,
 )
-from hub.config.templates import TEMPLATE_CONTEXTS, handoff_template_issues, template_text_issues
-from hub.config.values import (
+from handoff_hub.hub.config.templates import (
+    TEMPLATE_CONTEXTS,
+    handoff_template_issues,
+    template_text_issues,
+)
+from handoff_hub.hub.config.values import (
     notify_url_issues,
     schedule_issues,
     settings_issues,
 )
-from hub.config.yamlio import NodePath, YamlDocument
-from hub.errors import Issue
-from hub.handoffs.catalogue import by_config_key
-from hub.handoffs.conditions import condition_problem
-from hub.mapping.loader import unified_path_problem
-from hub.mapping.spec import MappingSpec
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
+from handoff_hub.hub.errors import Issue
+from handoff_hub.hub.handoffs.catalogue import by_config_key
+from handoff_hub.hub.handoffs.conditions import condition_problem
+from handoff_hub.hub.mapping.loader import unified_path_problem
+from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = [
     "connector_settings_issues",
@@ -89,8 +93,8 @@ def connector_settings_issues(
     """
     if known is None:
         return []
-    from hub.connector import settings_model
-    from hub.registry import connector_class  # lazy: loads the connector's package
+    from handoff_hub.hub.connector import settings_model
+    from handoff_hub.hub.registry import connector_class  # lazy: loads the connector's package
 
     issues: list[Issue] = []
     for name, system in dict_entries(raw.get("systems")).items():
@@ -120,9 +124,9 @@ def webhook_section_issues(
     section = raw.get("webhooks")
     if known is None or not isinstance(section, dict):
         return []
-    from hub.config.webhooks import WebhooksConfig
-    from hub.connector import webhook_source
-    from hub.registry import connector_class  # lazy: loads the connector's package
+    from handoff_hub.hub.config.webhooks import WebhooksConfig
+    from handoff_hub.hub.connector import webhook_source
+    from handoff_hub.hub.registry import connector_class  # lazy: loads the connector's package
 
     issues: list[Issue] = []
     for key, value in section.items():

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from hub.config.base import StrictModel
-from hub.config.systems import EnvSecret
-from hub.model import Health, Severity
+from handoff_hub.hub.config.base import StrictModel
+from handoff_hub.hub.config.systems import EnvSecret
+from handoff_hub.hub.model import Health, Severity
 
 StartFrom = Annotated[
     dt.date | Literal["now"],

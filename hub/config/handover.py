@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from hub.config.loading import LoadedConfig, load_config
+from handoff_hub.hub.config.loading import LoadedConfig, load_config
 
 __all__ = ["hand_over", "load_once"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.config.checks import (
+from handoff_hub.hub.config.checks import (
     connector_settings_issues,
     dict_entries,
     handoff_issues,
@@ -18,20 +18,20 @@ from hub.config.checks import (
     template_issues,
     webhook_section_issues,
 )
-from hub.config.root import HubConfig
-from hub.config.schema import (
+from handoff_hub.hub.config.root import HubConfig
+from handoff_hub.hub.config.schema import (
     hub_config_schema,
     pydantic_issues,
     validate_document,
 )
-from hub.config.values import (
+from handoff_hub.hub.config.values import (
     store_issues,
     system_url_issues,
 )
-from hub.config.yamlio import NodePath, YamlDocument, load_yaml
-from hub.errors import ConfigError, Issue
-from hub.mapping.loader import check_mapping
-from hub.mapping.spec import MappingSpec
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument, load_yaml
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.mapping.loader import check_mapping
+from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = [
     "LoadedConfig",

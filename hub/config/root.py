@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from hub.config.base import StrictModel
-from hub.config.handoffs import HandoffsConfig, TemplateConfig
-from hub.config.systems import SystemConfig
-from hub.config.webhooks import WebhooksConfig
+from handoff_hub.hub.config.base import StrictModel
+from handoff_hub.hub.config.handoffs import HandoffsConfig, TemplateConfig
+from handoff_hub.hub.config.systems import SystemConfig
+from handoff_hub.hub.config.webhooks import WebhooksConfig
 
 __all__ = [
     "HubConfig",

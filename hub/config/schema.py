@@ -6,8 +6,8 @@ The pydantic models are the single source of truth: ``MappingSpec`` gives
 memory, so it can never drift from the models; the files on disk are for
 editors (yaml-language-server) and a test keeps them in sync::
 
-    python -m hub.config.schema --write    # regenerate the files
-    python -m hub.config.schema --check    # exit 1 when they are out of date
+    python -m handoff_hub.hub.config.schema --write    # regenerate the files
+    python -m handoff_hub.hub.config.schema --check    # exit 1 when they are out of date
 
 :func:`validate_document` reports every error at once, each with file, line,
 dotted field and, for typos, the nearest valid name.
@@ -29,8 +29,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
-from hub.config.yamlio import NodePath, format_path, line_of
-from hub.errors import Issue
+from handoff_hub.hub.config.yamlio import NodePath, format_path, line_of
+from handoff_hub.hub.errors import Issue
 
 __all__ = [
     "SCHEMA_FILES",
@@ -62,7 +62,7 @@ _JSON_TYPES = {
 @cache
 def mapping_schema() -> dict[str, Any]:
     """The JSON Schema of a mapping file (from :class:`hub.mapping.spec.MappingSpec`)."""
-    from hub.mapping.spec import MappingSpec  # lazy: keeps this module light
+    from handoff_hub.hub.mapping.spec import MappingSpec  # lazy: keeps this module light
 
     schema = MappingSpec.model_json_schema()
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub mapping file"}
@@ -71,7 +71,7 @@ def mapping_schema() -> dict[str, Any]:
 @cache
 def hub_config_schema() -> dict[str, Any]:
     """The JSON Schema of a hub config file (from :class:`hub.config.root.HubConfig`)."""
-    from hub.config.root import HubConfig  # lazy: the config models use this module
+    from handoff_hub.hub.config.root import HubConfig  # lazy: the config models use this module
 
     schema = HubConfig.model_json_schema()
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub config file"}
@@ -127,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 1 when ``--check`` finds a stale file, else 0.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m hub.config.schema", description="Write or check the JSON Schema files."
+        prog="python -m handoff_hub.hub.config.schema",
+        description="Write or check the JSON Schema files.",
     )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write", action="store_true", help="write the schema files")
@@ -140,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     stale = stale_schemas(args.dir)
     for path in stale:
-        print(f"out of date: {path} (run: python -m hub.config.schema --write)", file=sys.stderr)
+        hint = "python -m handoff_hub.hub.config.schema --write"
+        print(f"out of date: {path} (run: {hint})", file=sys.stderr)
     return 1 if stale else 0
 
 
@@ -178,7 +180,7 @@ def validate_document(
         data: The parsed YAML document.
         schema: The JSON Schema to check against.
         file: File name for the issues.
-        lines: Node path -> line, from :mod:`hub.config.yamlio`.
+        lines: Node path -> line, from :mod:`handoff_hub.hub.config.yamlio`.
         conceal: For a node whose value must never be shown (a secret pasted where
             its reference belongs), the hint to give instead; ``None`` for the others.
 

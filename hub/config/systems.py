@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
-from hub.config.base import StrictModel
-from hub.config.secrets import resolve_secret
-from hub.config.values import (
+from handoff_hub.hub.config.base import StrictModel
+from handoff_hub.hub.config.secrets import resolve_secret
+from handoff_hub.hub.config.values import (
     settings_issues,
 )
-from hub.config.yamlio import YamlDocument
-from hub.errors import ConfigError, Issue
-from hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+from handoff_hub.hub.config.yamlio import YamlDocument
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 __all__ = [
     "DEFAULT_LOOKBACK_SECONDS",

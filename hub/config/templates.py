@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.config.schema import did_you_mean
-from hub.config.yamlio import NodePath, YamlDocument
-from hub.errors import Issue
-from hub.mapping.templating import template_error, template_names
-from hub.model import Account, Feedback, Opportunity, Project, Risk, User
+from handoff_hub.hub.config.schema import did_you_mean
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
+from handoff_hub.hub.errors import Issue
+from handoff_hub.hub.mapping.templating import template_error, template_names
+from handoff_hub.hub.model import Account, Feedback, Opportunity, Project, Risk, User
 
 __all__ = ["TEMPLATE_CONTEXTS", "View", "handoff_template_issues", "template_text_issues"]
 

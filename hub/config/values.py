@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from hub.config.schema import did_you_mean
-from hub.config.yamlio import NodePath, YamlDocument
-from hub.errors import Issue
+from handoff_hub.hub.config.schema import did_you_mean
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
+from handoff_hub.hub.errors import Issue
 
 __all__ = [
     "notify_url_issues",

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from hub.config.base import StrictModel
+from handoff_hub.hub.config.base import StrictModel
 
 __all__ = [
     "ProductWebhookConfig",

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hub.errors import ConfigError, Issue
+from handoff_hub.hub.errors import ConfigError, Issue
 
 __all__ = [
     "MAX_ALIAS_NODES",

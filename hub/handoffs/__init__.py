@@ -1,4 +1,4 @@
 """The handoffs between CRM and project tool, as plain Python (flows call these).
 
-:mod:`hub.handoffs.catalogue` lists them.
+:mod:`handoff_hub.hub.handoffs.catalogue` lists them.
 """

@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from hub.connector import ProjectHandle
-from hub.handoffs.catalogue import handoff_settings
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import map_records
-from hub.model import Opportunity, Project, Stage
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
+from handoff_hub.hub.connector import ProjectHandle
+from handoff_hub.hub.handoffs.catalogue import handoff_settings
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.mapping.engine import map_records
+from handoff_hub.hub.model import Opportunity, Project, Stage
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["ADOPT_RUN", "Adoption", "AdoptionPlan", "adopt", "plan_rows"]
 

@@ -16,15 +16,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
 
-from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
-from hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_entity_changes
-from hub.handoffs.conditions import Conditions
-from hub.handoffs.engine import BatchReport, Decision, Verdict
-from hub.http import cursor_text
+from handoff_hub.hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from handoff_hub.hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_entity_changes
+from handoff_hub.hub.handoffs.conditions import Conditions
+from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
+from handoff_hub.hub.http import cursor_text
 
 if TYPE_CHECKING:
-    from hub.mapping.spec import MappingSpec
-    from hub.runtime import Runtime
+    from handoff_hub.hub.mapping.spec import MappingSpec
+    from handoff_hub.hub.runtime import Runtime
 
 __all__ = ["PairConfig", "PairHandoff", "Stream"]
 

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ConfigError, Issue
+from handoff_hub.hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
-    from hub.config.loading import LoadedConfig
-    from hub.config.root import HubConfig
-    from hub.handoffs.base import PairHandoff
-    from hub.runtime import Runtime
+    from handoff_hub.hub.config.loading import LoadedConfig
+    from handoff_hub.hub.config.root import HubConfig
+    from handoff_hub.hub.handoffs.base import PairHandoff
+    from handoff_hub.hub.runtime import Runtime
 
 __all__ = [
     "HANDOFFS",
@@ -62,7 +62,7 @@ def _kind(
     name: str, entities: Mapping[str, tuple[str, ...]], source: tuple[str, str], cls: str
 ) -> HandoffKind:
     key = name.replace("-", "_")
-    builder, flow = f"hub.handoffs.{key}:{cls}", f"flows/{key}.py:{key}"
+    builder, flow = f"handoff_hub.hub.handoffs.{key}:{cls}", f"flows/{key}.py:{key}"
     return HandoffKind(name, key, entities, source, builder, flow)
 
 

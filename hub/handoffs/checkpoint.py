@@ -22,10 +22,10 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
-from hub.http import cursor_text
-from hub.mapping.spec import EntityMap
-from hub.store import StateStore
+from handoff_hub.hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from handoff_hub.hub.http import cursor_text
+from handoff_hub.hub.mapping.spec import EntityMap
+from handoff_hub.hub.store import StateStore
 
 __all__ = ["Checkpoint", "advance_checkpoint", "read_entity_changes", "read_from_checkpoint"]
 

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
-from hub.model import json_at
+from handoff_hub.hub.model import json_at
 
 __all__ = ["OPERATORS", "Conditions", "condition_problem"]
 

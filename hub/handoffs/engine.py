@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from hub.errors import TransientError
+from handoff_hub.hub.errors import TransientError
 
 __all__ = ["BatchReport", "Counts", "Decision", "Verdict", "fingerprint", "raise_if_unsure"]
 

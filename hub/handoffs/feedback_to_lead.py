@@ -16,18 +16,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.config.handoffs import FeedbackToLeadConfig
-from hub.connector import RecordEnvelope
-from hub.errors import RECORD_ERRORS, MappingError, TransientError
-from hub.handoffs.base import PairHandoff, Stream
-from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
-from hub.handoffs.linked_deals import deals_of_projects
-from hub.mapping.engine import from_unified, map_records
-from hub.mapping.transforms import render_template
-from hub.model import Account, Feedback, Lead, dump, template_view
-from hub.notify import notifier_for
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
+from handoff_hub.hub.config.handoffs import FeedbackToLeadConfig
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.errors import RECORD_ERRORS, MappingError, TransientError
+from handoff_hub.hub.handoffs.base import PairHandoff, Stream
+from handoff_hub.hub.handoffs.engine import (
+    BatchReport,
+    Decision,
+    Verdict,
+    fingerprint,
+    raise_if_unsure,
+)
+from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
+from handoff_hub.hub.mapping.engine import from_unified, map_records
+from handoff_hub.hub.mapping.transforms import render_template
+from handoff_hub.hub.model import Account, Feedback, Lead, dump, template_view
+from handoff_hub.hub.notify import notifier_for
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "FeedbackToLead"]
 

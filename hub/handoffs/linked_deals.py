@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import map_records
-from hub.model import Opportunity
-from hub.runtime import Runtime
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.mapping.engine import map_records
+from handoff_hub.hub.model import Opportunity
+from handoff_hub.hub.runtime import Runtime
 
 __all__ = ["LinkedDeals", "deals_of_projects"]
 

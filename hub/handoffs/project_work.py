@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from hub.connector import Connector
-from hub.errors import ConfigError, Issue
-from hub.mapping.engine import to_unified_many
-from hub.mapping.spec import MappingSpec
-from hub.model import Entity, Milestone, Task, TaskStatus
+from handoff_hub.hub.connector import Connector
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.model import Entity, Milestone, Task, TaskStatus
 
 __all__ = ["overdue_share", "percent_complete", "project_items", "records_of_projects"]
 

@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import ConfigError, HubError
-from hub.handoffs.base import PairHandoff
-from hub.handoffs.catalogue import HANDOFFS, handoff_settings
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.runtime import Runtime
-from hub.store import DeadLetterRow
+from handoff_hub.hub.errors import ConfigError, HubError
+from handoff_hub.hub.handoffs.base import PairHandoff
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS, handoff_settings
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import DeadLetterRow
 
 __all__ = ["REPLAYABLE", "REPLAY_RUN", "ReplayError", "replay_dead_letters"]
 

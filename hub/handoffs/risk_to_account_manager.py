@@ -22,17 +22,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.config.handoffs import RiskToAccountManagerConfig
-from hub.connector import ChangePage, RecordEnvelope
-from hub.errors import MappingError, TransientError
-from hub.handoffs.base import PairHandoff, Stream
-from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
-from hub.handoffs.linked_deals import deals_of_projects
-from hub.handoffs.project_work import overdue_share, project_items
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import from_unified, map_records, to_unified_many
-from hub.mapping.transforms import render_template
-from hub.model import (
+from handoff_hub.hub.config.handoffs import RiskToAccountManagerConfig
+from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.errors import MappingError, TransientError
+from handoff_hub.hub.handoffs.base import PairHandoff, Stream
+from handoff_hub.hub.handoffs.engine import (
+    BatchReport,
+    Decision,
+    Verdict,
+    fingerprint,
+    raise_if_unsure,
+)
+from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
+from handoff_hub.hub.handoffs.project_work import overdue_share, project_items
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
+from handoff_hub.hub.mapping.transforms import render_template
+from handoff_hub.hub.model import (
     Account,
     Entity,
     Health,
@@ -47,9 +53,9 @@ from hub.model import (
     dump,
     template_view,
 )
-from hub.notify import Delivery, notifier_for
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
+from handoff_hub.hub.notify import Delivery, notifier_for
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "RiskToAccountManager", "raises_alert"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hub.connector import ChangePage, RecordEnvelope
-from hub.handoffs.engine import BatchReport, Counts, Decision
-from hub.store import StateStore
-from hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
+from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.handoffs.engine import BatchReport, Counts, Decision
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
 
 __all__ = ["BatchHandoff", "RunSummary", "run_handoff"]
 

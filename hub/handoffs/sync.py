@@ -20,17 +20,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config.handoffs import SyncConfig, SyncFieldConfig
-from hub.connector import RecordEnvelope
-from hub.errors import ConfigError, Issue
-from hub.handoffs.base import PairHandoff, Stream
-from hub.handoffs.engine import BatchReport, Decision, Verdict
-from hub.handoffs.project_work import percent_complete, project_items
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.mapping.engine import from_unified, map_records, to_unified_many
-from hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
+from handoff_hub.hub.config.handoffs import SyncConfig, SyncFieldConfig
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.handoffs.base import PairHandoff, Stream
+from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
+from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
+from handoff_hub.hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "Sync"]
 

@@ -19,8 +19,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hub.config.handoffs import TemplateConfig, WonToProjectConfig
-from hub.connector import (
+from handoff_hub.hub.config.handoffs import TemplateConfig, WonToProjectConfig
+from handoff_hub.hub.connector import (
     FilterValue,
     NewProject,
     ProjectHandle,
@@ -28,12 +28,18 @@ from hub.connector import (
     RecordEnvelope,
     TemplateTask,
 )
-from hub.errors import RECORD_ERRORS, TransientError
-from hub.handoffs.base import PairHandoff, Stream
-from hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint, raise_if_unsure
-from hub.mapping.engine import from_unified, map_records
-from hub.mapping.transforms import render_template
-from hub.model import (
+from handoff_hub.hub.errors import RECORD_ERRORS, TransientError
+from handoff_hub.hub.handoffs.base import PairHandoff, Stream
+from handoff_hub.hub.handoffs.engine import (
+    BatchReport,
+    Decision,
+    Verdict,
+    fingerprint,
+    raise_if_unsure,
+)
+from handoff_hub.hub.mapping.engine import from_unified, map_records
+from handoff_hub.hub.mapping.transforms import render_template
+from handoff_hub.hub.model import (
     Account,
     Document,
     Opportunity,
@@ -43,9 +49,9 @@ from hub.model import (
     dump,
     template_view,
 )
-from hub.notify import notifier_for
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
+from handoff_hub.hub.notify import notifier_for
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "WonToProject", "build_project", "project_template"]
 

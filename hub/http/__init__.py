@@ -5,22 +5,22 @@ Beside them, the connector kit: one way to build a system's client
 cursors, and create with a look before any second try (:func:`create_then_verify`).
 """
 
-from hub.http.auth import BasicToken, BearerToken, OAuth2Token
-from hub.http.batches import chunks
-from hub.http.client import ApiClient, PageFetcher, build_client
-from hub.http.cursors import cursor_text, parse_cursor, parse_timestamp
-from hub.http.paging import (
+from handoff_hub.hub.http.auth import BasicToken, BearerToken, OAuth2Token
+from handoff_hub.hub.http.batches import chunks
+from handoff_hub.hub.http.client import ApiClient, PageFetcher, build_client
+from handoff_hub.hub.http.cursors import cursor_text, parse_cursor, parse_timestamp
+from handoff_hub.hub.http.paging import (
     NextUrlPaginator,
     OffsetPaginator,
     PageRequest,
     Paginator,
     TokenPaginator,
 )
-from hub.http.ratelimit import TokenBucket
-from hub.http.redact import redact, register_secret
-from hub.http.retry import Action, RetryPolicy, classify
-from hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
-from hub.http.wiring import api_client_for, limiter_for, read_secrets, retry_policy_for
+from handoff_hub.hub.http.ratelimit import TokenBucket
+from handoff_hub.hub.http.redact import redact, register_secret
+from handoff_hub.hub.http.retry import Action, RetryPolicy, classify
+from handoff_hub.hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
+from handoff_hub.hub.http.wiring import api_client_for, limiter_for, read_secrets, retry_policy_for
 
 __all__ = [
     "Action",

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from hub.errors import AuthError
-from hub.http.redact import redact, register_secret
+from handoff_hub.hub.errors import AuthError
+from handoff_hub.hub.http.redact import redact, register_secret
 
 __all__ = ["BasicToken", "BearerToken", "OAuth2Token", "TokenRequestFactory"]
 

@@ -1,8 +1,8 @@
 """HTTP client construction and the request loop every connector uses.
 
 :class:`ApiClient` wraps an ``httpx.Client`` with the shared policies: a rate
-limiter taken before each request, the retry layer of :mod:`hub.http.retry`,
-and the mapping of final failures onto the :mod:`hub.errors` tree with the
+limiter taken before each request, the retry layer of :mod:`handoff_hub.hub.http.retry`,
+and the mapping of final failures onto the :mod:`handoff_hub.hub.errors` tree with the
 product's own error text. It also counts calls, which benchmarks and the
 "plan writes nothing" test read.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from hub.errors import (
+from handoff_hub.hub.errors import (
     AuthError,
     ConnectorError,
     NotFoundError,
@@ -26,11 +26,11 @@ from hub.errors import (
     RecordError,
     TransientError,
 )
-from hub.http.concurrent import read_ahead
-from hub.http.paging import PageRequest, Paginator
-from hub.http.ratelimit import TokenBucket
-from hub.http.redact import redact
-from hub.http.retry import (
+from handoff_hub.hub.http.concurrent import read_ahead
+from handoff_hub.hub.http.paging import PageRequest, Paginator
+from handoff_hub.hub.http.ratelimit import TokenBucket
+from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.http.retry import (
     Action,
     RetryableOutcome,
     RetryPolicy,
@@ -99,7 +99,7 @@ class ApiClient:
     ) -> None:
         self.http = client
         self.concurrency = concurrency
-        """Requests a bulk write may keep in flight at once (see :mod:`hub.http.concurrent`)."""
+        """Requests a bulk write keeps in flight (:mod:`handoff_hub.hub.http.concurrent`)."""
         self.system = system
         self.retry = retry or RetryPolicy()
         self.limiter = limiter

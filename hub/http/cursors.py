@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hub.errors import ConnectorError
+from handoff_hub.hub.errors import ConnectorError
 
 __all__ = ["cursor_text", "parse_cursor", "parse_timestamp"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from hub.errors import PagingLoopError
+from handoff_hub.hub.errors import PagingLoopError
 
 __all__ = [
     "NextUrlPaginator",

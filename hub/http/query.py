@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from hub.errors import QueryBuildError
-from hub.unicode_text import unpaired_surrogate
+from handoff_hub.hub.errors import QueryBuildError
+from handoff_hub.hub.unicode_text import unpaired_surrogate
 
 __all__ = [
     "Condition",

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from hub.errors import TransientError
+from handoff_hub.hub.errors import TransientError
 
 __all__ = ["create_then_verify", "outcome_unknown", "resume_then_verify"]
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from hub.errors import ConfigError, Issue
-from hub.http.client import ApiClient, ErrorDescriber, default_error_text
-from hub.http.ratelimit import TokenBucket
-from hub.http.redact import register_secret
-from hub.http.retry import RetryPolicy
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.http.client import ApiClient, ErrorDescriber, default_error_text
+from handoff_hub.hub.http.ratelimit import TokenBucket
+from handoff_hub.hub.http.redact import register_secret
+from handoff_hub.hub.http.retry import RetryPolicy
 
 if TYPE_CHECKING:  # hub.config imports hub.http: a runtime import would be circular
     import httpx
     from pydantic import SecretStr
 
-    from hub.config.systems import SystemConfig
+    from handoff_hub.hub.config.systems import SystemConfig
 
 __all__ = ["LimitObserver", "api_client_for", "limiter_for", "read_secrets", "retry_policy_for"]
 

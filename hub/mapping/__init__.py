@@ -7,16 +7,16 @@
 
 from __future__ import annotations
 
-from hub.mapping.engine import (
+from handoff_hub.hub.mapping.engine import (
     FieldProblem,
     RecordMappingError,
     from_unified,
     to_unified,
     to_unified_many,
 )
-from hub.mapping.loader import check_mapping, load_mapping
-from hub.mapping.spec import EntityMap, FieldRule, MappingSpec
-from hub.mapping.transforms import known_transforms, register, render_template
+from handoff_hub.hub.mapping.loader import check_mapping, load_mapping
+from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec
+from handoff_hub.hub.mapping.transforms import known_transforms, register, render_template
 
 __all__ = [
     "EntityMap",

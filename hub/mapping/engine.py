@@ -17,22 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import MappingError
-from hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, check_text, run_transform
-from hub.mapping.paths import compile_path
-from hub.mapping.transforms import render_template
-from hub.mapping.values import (
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, check_text, run_transform
+from handoff_hub.hub.mapping.paths import compile_path
+from handoff_hub.hub.mapping.transforms import render_template
+from handoff_hub.hub.mapping.values import (
     ValueProblem,
     map_key,
     money_parts,
     parse_datetime,
     product_value,
 )
-from hub.model import ENTITY_TYPES, Entity
+from handoff_hub.hub.model import ENTITY_TYPES, Entity
 
 if TYPE_CHECKING:
-    from hub.connector import RecordEnvelope
-    from hub.mapping.spec import EntityMap, FieldRule, MappingSpec
+    from handoff_hub.hub.connector import RecordEnvelope
+    from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec
 
 __all__ = [
     "MAX_TEXT_LENGTH",

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import HubError, MappingError
-from hub.mapping.paths import Reader, compile_path
-from hub.mapping.transforms import Side, apply_transform, render_template
-from hub.mapping.values import ValueProblem, converter, map_key, to_decimal
-from hub.unicode_text import unpaired_surrogate
+from handoff_hub.hub.errors import HubError, MappingError
+from handoff_hub.hub.mapping.paths import Reader, compile_path
+from handoff_hub.hub.mapping.transforms import Side, apply_transform, render_template
+from handoff_hub.hub.mapping.values import ValueProblem, converter, map_key, to_decimal
+from handoff_hub.hub.unicode_text import unpaired_surrogate
 
 if TYPE_CHECKING:
-    from hub.mapping.spec import FieldRule
+    from handoff_hub.hub.mapping.spec import FieldRule
 
 __all__ = [
     "MAX_TEXT_LENGTH",

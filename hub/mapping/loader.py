@@ -18,12 +18,17 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ValidationError
 
-from hub.config.schema import mapping_schema, nearest_hint, pydantic_issues, validate_document
-from hub.config.yamlio import NodePath, YamlDocument, format_path, load_yaml
-from hub.errors import ConfigError, Issue
-from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
-from hub.mapping.transforms import known_transforms, template_error
-from hub.model import ENTITY_TYPES, Entity
+from handoff_hub.hub.config.schema import (
+    mapping_schema,
+    nearest_hint,
+    pydantic_issues,
+    validate_document,
+)
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument, format_path, load_yaml
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from handoff_hub.hub.mapping.transforms import known_transforms, template_error
+from handoff_hub.hub.model import ENTITY_TYPES, Entity
 
 __all__ = ["check_mapping", "load_mapping", "spec_problems", "unified_path_problem"]
 

@@ -24,10 +24,10 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hub.config.root import HubConfig
-from hub.config.yamlio import load_yaml
-from hub.connector import KnowsOrgSchema
-from hub.errors import (
+from handoff_hub.hub.config.root import HubConfig
+from handoff_hub.hub.config.yamlio import load_yaml
+from handoff_hub.hub.connector import KnowsOrgSchema
+from handoff_hub.hub.errors import (
     AuthError,
     ConfigError,
     ConnectorError,
@@ -35,7 +35,7 @@ from hub.errors import (
     RateLimitedError,
     TransientError,
 )
-from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
 
 __all__ = ["Need", "OrgFit", "fit_to_org", "needed_fields"]
 

@@ -35,7 +35,7 @@ returns only what is under the root, the form the connector sends.
 
 Semantic checks that JSON Schema cannot express (unified paths exist, JMESPath
 and Jinja2 parse, transforms are registered, write targets are simple) live in
-:mod:`hub.mapping.loader`.
+:mod:`handoff_hub.hub.mapping.loader`.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, field_validator
 
-from hub.errors import MappingError
-from hub.mapping.field_reader import FieldReader, compile_field_reader
-from hub.model import ENTITY_TYPES
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.field_reader import FieldReader, compile_field_reader
+from handoff_hub.hub.model import ENTITY_TYPES
 
 __all__ = [
     "Direction",

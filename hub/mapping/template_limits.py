@@ -5,7 +5,7 @@ iterations, calls, filters, intercepted operators). Operations that multiply
 the size of a string (``*``, ``join``, ``replace``, ``center``, a ``%`` or
 ``{}`` format width ...) are estimated before they run and refused above
 :data:`MAX_OUTPUT` characters; every other result is checked after. Used by the
-sandbox of :mod:`hub.mapping.templating`.
+sandbox of :mod:`handoff_hub.hub.mapping.templating`.
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
-from hub.errors import MappingError
-from hub.mapping.template_limits import (
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.template_limits import (
     MAX_OUTPUT,
     MAX_RANGE,
     MAX_STEPS,

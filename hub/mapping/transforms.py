@@ -4,7 +4,7 @@ Mapping files reference custom logic only by registered name (``transform:
 adf``), never by an import path or ``eval``. A transform has a read side
 (product value -> unified value) and a write side (unified -> product); a side
 left out passes the value through. Templates render in the bounded Jinja2
-sandbox of :mod:`hub.mapping.templating`; its :func:`render_template` and
+sandbox of :mod:`handoff_hub.hub.mapping.templating`; its :func:`render_template` and
 :func:`template_error` are re-exported here.
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from hub.errors import RegistryError
-from hub.mapping.templating import render_template, template_error
+from handoff_hub.hub.errors import RegistryError
+from handoff_hub.hub.mapping.templating import render_template, template_error
 
 __all__ = [
     "Transform",

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.errors import MappingError
+from handoff_hub.hub.errors import MappingError
 
 __all__ = [
     "ValueProblem",

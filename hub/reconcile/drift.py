@@ -16,9 +16,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from hub.config.handoffs import SyncConfig
-from hub.mapping.spec import MappingSpec
-from hub.model import Money, Opportunity, Project, json_at, money_text
+from handoff_hub.hub.config.handoffs import SyncConfig
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.model import Money, Opportunity, Project, json_at, money_text
 
 __all__ = ["DealSide", "FieldPair", "drift_pairs", "pair_values", "show"]
 

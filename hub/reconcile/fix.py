@@ -25,25 +25,25 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from hub.connector import Connector, RecordEnvelope
-from hub.handoffs.engine import BatchReport
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import BatchHandoff
-from hub.handoffs.sync import Sync
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.handoffs.won_to_project import WonToProject
-from hub.mapping.engine import from_unified, to_unified_many
-from hub.model import Opportunity
-from hub.reconcile.drift import FieldPair
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import Kind, ReconcileResult
-from hub.reconcile.scan import Reconciler
-from hub.runtime import Runtime
-from hub.store import AuditEvent, Link
-from hub.store.leases import LeaseHeld
+from handoff_hub.hub.connector import Connector, RecordEnvelope
+from handoff_hub.hub.handoffs.engine import BatchReport
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from handoff_hub.hub.handoffs.runner import BatchHandoff
+from handoff_hub.hub.handoffs.sync import Sync
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.mapping.engine import from_unified, to_unified_many
+from handoff_hub.hub.model import Opportunity
+from handoff_hub.hub.reconcile.drift import FieldPair
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import Kind, ReconcileResult
+from handoff_hub.hub.reconcile.scan import Reconciler
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEvent, Link
+from handoff_hub.hub.store.leases import LeaseHeld
 
 __all__ = ["FIX_HANDOFF", "MAX_ROUNDS", "apply_fixes", "reconcile"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.store.repo import LinkEnds
-from hub.unicode_text import without_surrogates
+from handoff_hub.hub.store.repo import LinkEnds
+from handoff_hub.hub.unicode_text import without_surrogates
 
 __all__ = ["DealRow", "RecordIndex"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from hub.model import Money
+from handoff_hub.hub.model import Money
 
 __all__ = ["UNKNOWN_CURRENCY", "KpiReport", "percentile"]
 

@@ -32,19 +32,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hub.config.handoffs import FeedbackToLeadConfig, RiskToAccountManagerConfig, SyncConfig
-from hub.connector import ChangePage, Connector
-from hub.errors import ConfigError, Issue
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.project_work import percent_complete, project_items
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.risk_to_account_manager import raises_alert
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.heap import frozen_heap
-from hub.http.concurrent import Prefetch
-from hub.mapping.engine import map_records
-from hub.mapping.spec import EntityMap
-from hub.model import (
+from handoff_hub.hub.config.handoffs import (
+    FeedbackToLeadConfig,
+    RiskToAccountManagerConfig,
+    SyncConfig,
+)
+from handoff_hub.hub.connector import ChangePage, Connector
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.heap import frozen_heap
+from handoff_hub.hub.http.concurrent import Prefetch
+from handoff_hub.hub.mapping.engine import map_records
+from handoff_hub.hub.mapping.spec import EntityMap
+from handoff_hub.hub.model import (
     Entity,
     Feedback,
     Opportunity,
@@ -53,12 +57,19 @@ from hub.model import (
     Stage,
     TaskStatus,
 )
-from hub.reconcile.drift import COMPUTED, DealSide, FieldPair, drift_pairs, pair_values, show
-from hub.reconcile.index import DealRow, RecordIndex
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
-from hub.reconcile.spill import PageSpill
-from hub.runtime import Runtime
+from handoff_hub.hub.reconcile.drift import (
+    COMPUTED,
+    DealSide,
+    FieldPair,
+    drift_pairs,
+    pair_values,
+    show,
+)
+from handoff_hub.hub.reconcile.index import DealRow, RecordIndex
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
+from handoff_hub.hub.reconcile.spill import PageSpill
+from handoff_hub.hub.runtime import Runtime
 
 __all__ = ["Reconciler"]
 

@@ -6,9 +6,9 @@ import csv
 import unicodedata
 from typing import TextIO
 
-from hub.reconcile.model import ReconcileResult
-from hub.reports.figures import COLUMNS, cells
-from hub.visible import visible
+from handoff_hub.hub.reconcile.model import ReconcileResult
+from handoff_hub.hub.reports.figures import COLUMNS, cells
+from handoff_hub.hub.visible import visible
 
 __all__ = ["neutralise", "write_csv"]
 

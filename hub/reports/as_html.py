@@ -13,9 +13,9 @@ import hashlib
 from html import escape
 from typing import TextIO
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import KIND_TITLES, Kind, ReconcileResult
-from hub.reports.figures import COLUMN_TITLES, COLUMNS, cells, kpi_figures
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import KIND_TITLES, Kind, ReconcileResult
+from handoff_hub.hub.reports.figures import COLUMN_TITLES, COLUMNS, cells, kpi_figures
 
 __all__ = ["write_html", "write_kpis_html"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import ReconcileResult
-from hub.visible import json_visible
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import ReconcileResult
+from handoff_hub.hub.visible import json_visible
 
 __all__ = ["write_json", "write_kpis_json"]
 

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import KIND_TITLES, Kind, ReconcileResult
-from hub.reports.figures import COLUMN_TITLES, COLUMNS, cells, kpi_figures
-from hub.visible import visible
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import KIND_TITLES, Kind, ReconcileResult
+from handoff_hub.hub.reports.figures import COLUMN_TITLES, COLUMNS, cells, kpi_figures
+from handoff_hub.hub.visible import visible
 
 __all__ = ["md_escape", "write_kpis_markdown", "write_markdown"]
 

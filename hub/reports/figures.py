@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.model import money_text
-from hub.reconcile.kpis import UNKNOWN_CURRENCY, KpiReport
-from hub.reconcile.model import Discrepancy
+from handoff_hub.hub.model import money_text
+from handoff_hub.hub.reconcile.kpis import UNKNOWN_CURRENCY, KpiReport
+from handoff_hub.hub.reconcile.model import Discrepancy
 
 __all__ = ["COLUMNS", "COLUMN_TITLES", "cells", "kpi_figures"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import ReconcileResult
-from hub.reports.as_csv import write_csv
-from hub.reports.as_html import write_html, write_kpis_html
-from hub.reports.as_json import write_json, write_kpis_json
-from hub.reports.as_markdown import write_kpis_markdown, write_markdown
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import ReconcileResult
+from handoff_hub.hub.reports.as_csv import write_csv
+from handoff_hub.hub.reports.as_html import write_html, write_kpis_html
+from handoff_hub.hub.reports.as_json import write_json, write_kpis_json
+from handoff_hub.hub.reports.as_markdown import write_kpis_markdown, write_markdown
 
 __all__ = ["FORMATS", "KPI_FORMATS", "write_kpis", "write_report"]
 

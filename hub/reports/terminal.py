@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import KIND_TITLES, Discrepancy, Kind, ReconcileResult
-from hub.reports.figures import kpi_figures
-from hub.reports.formats import FORMATS
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import KIND_TITLES, Discrepancy, Kind, ReconcileResult
+from handoff_hub.hub.reports.figures import kpi_figures
+from handoff_hub.hub.reports.formats import FORMATS
 
 __all__ = ["print_kpis", "print_table"]
 

@@ -1,7 +1,7 @@
 """State store: links, cursors, runs, audit events and dead letters (SQLAlchemy 2)."""
 
-from hub.store.repo import AuditEvent, Link, StateStore
-from hub.store.tables import AuditEventRow, CursorRow, DeadLetterRow, LinkRow, RunRow
+from handoff_hub.hub.store.repo import AuditEvent, Link, StateStore
+from handoff_hub.hub.store.tables import AuditEventRow, CursorRow, DeadLetterRow, LinkRow, RunRow
 
 __all__ = [
     "AuditEvent",

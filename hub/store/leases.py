@@ -30,8 +30,8 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.errors import HubError
-from hub.store.tables import LeaseRow, RunRow
+from handoff_hub.hub.errors import HubError
+from handoff_hub.hub.store.tables import LeaseRow, RunRow
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from hub.errors import StoreError
+from handoff_hub.hub.errors import StoreError
 
 __all__ = ["make_engine", "masked_url", "store_error", "store_errors"]
 

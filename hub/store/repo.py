@@ -28,11 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.http.redact import redact
-from hub.store.leases import DEFAULT_LEASE_SECONDS, Lease
-from hub.store.opening import make_engine
-from hub.store.schema import upgrade
-from hub.store.tables import (
+from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease
+from handoff_hub.hub.store.opening import make_engine
+from handoff_hub.hub.store.schema import upgrade
+from handoff_hub.hub.store.tables import (
     AuditEventRow,
     Base,
     CursorRow,

@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
-from hub.store.opening import store_errors
+from handoff_hub.hub.store.opening import store_errors
 
 __all__ = [
     "BASELINE",

@@ -16,7 +16,7 @@ answer for each.
 Usage from a third-party connector's tests::
 
     import pytest
-    from hub.testing.hostile import HOSTILE
+    from handoff_hub.hub.testing.hostile import HOSTILE
 
     @pytest.mark.parametrize("case", HOSTILE, ids=lambda h: h.label)
     def test_lookup_stays_literal(case, connector):

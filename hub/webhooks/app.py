@@ -8,9 +8,9 @@ Routes (``POST`` unless said):
   one per configured webhook, its handshake and then its signed events).
 * ``GET /healthz``: 200 while the worker runs, else 503.
 
-Which connectors there are is the config's business (:mod:`hub.webhooks.settings`):
+Which connectors there are is the config's business (:mod:`handoff_hub.hub.webhooks.settings`):
 each is a :class:`hub.connector.WebhookSource`, and what is its product's own
-(signatures, payloads, a handshake) is its receiver's (:mod:`hub.webhooks.source`).
+(signatures, payloads, a handshake) is its receiver's (:mod:`handoff_hub.hub.webhooks.source`).
 
 Answers: 202 accepted and queued (or the status the receiver documents: Asana
 200); 200 nothing to do (a handshake, a heartbeat, no change any handoff
@@ -41,14 +41,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.runtime import Runtime
-from hub.webhooks.body import Unread, client_host, read_body
-from hub.webhooks.events import Change, PayloadError
-from hub.webhooks.seen import SeenDeliveries
-from hub.webhooks.settings import WebhookConfig
-from hub.webhooks.signatures import check_freshness
-from hub.webhooks.source import Answer, WebhookReceiver, WebhookRequest
-from hub.webhooks.worker import Delivery, Worker
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.webhooks.body import Unread, client_host, read_body
+from handoff_hub.hub.webhooks.events import Change, PayloadError
+from handoff_hub.hub.webhooks.seen import SeenDeliveries
+from handoff_hub.hub.webhooks.settings import WebhookConfig
+from handoff_hub.hub.webhooks.signatures import check_freshness
+from handoff_hub.hub.webhooks.source import Answer, WebhookReceiver, WebhookRequest
+from handoff_hub.hub.webhooks.worker import Delivery, Worker
 
 __all__ = ["create_app"]
 
@@ -71,7 +71,7 @@ def create_app(
             (called once, at startup; the worker closes it at shutdown).
         config: Receivers, secrets and limits (:func:`hub.webhooks.settings.webhook_config`).
         clock: Seconds since the epoch, for timestamp windows and replay memory
-            (kept in the runtime's store: :mod:`hub.webhooks.seen`).
+            (kept in the runtime's store: :mod:`handoff_hub.hub.webhooks.seen`).
         worker: A worker of one's own (tests); default: one for ``runtime_factory``.
     """
     worker = worker or Worker(runtime_factory, queue_size=config.queue_size)

@@ -25,29 +25,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hub.config.handoffs import (
+from handoff_hub.hub.config.handoffs import (
     FeedbackToLeadConfig,
     RiskToAccountManagerConfig,
     SyncConfig,
     WonToProjectConfig,
 )
-from hub.connector import RecordEnvelope
-from hub.handoffs.base import PairHandoff
-from hub.handoffs.engine import Counts
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.sync import COMPUTED_PM_FIELDS, Sync
-from hub.handoffs.sync import HANDOFF as SYNC
-from hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from hub.handoffs.won_to_project import WonToProject
-from hub.http.redact import redact
-from hub.runtime import Runtime
-from hub.store import Link
-from hub.store.leases import LeaseHeld
-from hub.webhooks.events import Change
-from hub.webhooks.filters import effective_where, filter_fields, record_matches
+from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.handoffs.base import PairHandoff
+from handoff_hub.hub.handoffs.engine import Counts
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
+from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from handoff_hub.hub.handoffs.sync import COMPUTED_PM_FIELDS, Sync
+from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import Link
+from handoff_hub.hub.store.leases import LeaseHeld
+from handoff_hub.hub.webhooks.events import Change
+from handoff_hub.hub.webhooks.filters import effective_where, filter_fields, record_matches
 
 __all__ = ["LEFT_TO_SCHEDULE", "WEBHOOK_RUN", "DispatchResult", "dispatch"]
 

@@ -2,7 +2,7 @@
 
 A delivery says which records changed; it is not a copy of them to act on
 (the dispatcher reads each record fresh from its product). So a connector's
-receiver (:mod:`hub.webhooks.source`) takes only ids and their kind from it,
+receiver (:mod:`handoff_hub.hub.webhooks.source`) takes only ids and their kind from it,
 as :class:`Change` values; a body that is not what its product sends is a
 :class:`PayloadError`.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hub.errors import HubError
+from handoff_hub.hub.errors import HubError
 
 __all__ = [
     "Change",

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub.connector import FilterValue, RecordFilter, record_filter
-from hub.errors import RegistryError
-from hub.registry import connector_class
+from handoff_hub.hub.connector import FilterValue, RecordFilter, record_filter
+from handoff_hub.hub.errors import RegistryError
+from handoff_hub.hub.registry import connector_class
 
 __all__ = ["effective_where", "filter_fields", "record_matches"]
 

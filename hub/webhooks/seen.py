@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hub.store import StateStore
+    from handoff_hub.hub.store import StateStore
 
 __all__ = ["SeenDeliveries", "digest"]
 

@@ -24,12 +24,12 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from hub.webhooks.settings import HEAD_TIMEOUT_SECONDS, KEEP_ALIVE_SECONDS
+from handoff_hub.hub.webhooks.settings import HEAD_TIMEOUT_SECONDS, KEEP_ALIVE_SECONDS
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from hub.webhooks.settings import WebhookConfig
+    from handoff_hub.hub.webhooks.settings import WebhookConfig
 
 __all__ = ["HeadDeadlineProtocol", "server_config"]
 

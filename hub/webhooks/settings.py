@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from hub.config.loading import LoadedConfig
-from hub.connector import WebhookSource, webhook_source
-from hub.errors import ConfigError, Issue, RegistryError
-from hub.registry import connector_class, known_connectors
-from hub.webhooks.source import WebhookContext, WebhookReceiver
+from handoff_hub.hub.config.loading import LoadedConfig
+from handoff_hub.hub.connector import WebhookSource, webhook_source
+from handoff_hub.hub.errors import ConfigError, Issue, RegistryError
+from handoff_hub.hub.registry import connector_class, known_connectors
+from handoff_hub.hub.webhooks.source import WebhookContext, WebhookReceiver
 
 __all__ = [
     "WebhookConfig",

@@ -3,7 +3,7 @@
 A connector whose product sends webhooks is a :class:`hub.connector.WebhookSource`:
 from its ``webhooks.<connector>:`` section (checked against its own model) and
 a :class:`WebhookContext` it builds a :class:`WebhookReceiver`. The app
-(:mod:`hub.webhooks.app`) routes ``/webhooks/<connector>`` (or, for a receiver
+(:mod:`handoff_hub.hub.webhooks.app`) routes ``/webhooks/<connector>`` (or, for a receiver
 with ``names``, ``/webhooks/<connector>/<name>``) to it and does the rest the
 same way for every product::
 
@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 
-from hub.errors import Issue
-from hub.http.redact import register_secret
+from handoff_hub.hub.errors import Issue
+from handoff_hub.hub.http.redact import register_secret
 
 if TYPE_CHECKING:
-    from hub.config.systems import EnvSecret
-    from hub.webhooks.events import Change
+    from handoff_hub.hub.config.systems import EnvSecret
+    from handoff_hub.hub.webhooks.events import Change
 
 __all__ = [
     "Answer",

@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hub.http.redact import redact
-from hub.runtime import Runtime
-from hub.webhooks.dispatch import DispatchResult, dispatch
-from hub.webhooks.events import Change
+from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.webhooks.dispatch import DispatchResult, dispatch
+from handoff_hub.hub.webhooks.events import Change
 
 __all__ = ["Delivery", "Worker"]
 

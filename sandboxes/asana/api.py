@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sandboxes.asana.paging import OffsetBook, PagingError
-from sandboxes.asana.render import (
+from handoff_hub.sandboxes.asana.paging import OffsetBook, PagingError
+from handoff_hub.sandboxes.asana.render import (
     field_json,
     project_json,
     section_json,
@@ -23,10 +23,10 @@ from sandboxes.asana.render import (
     user_json,
     workspace_json,
 )
-from sandboxes.asana.router import Call, Reply, error
-from sandboxes.asana.search import search_tasks
-from sandboxes.asana.store import AsanaStore
-from sandboxes.asana.views import view
+from handoff_hub.sandboxes.asana.router import Call, Reply, error
+from handoff_hub.sandboxes.asana.search import search_tasks
+from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.views import view
 
 __all__ = ["AsanaReads", "find", "parse_instant"]
 

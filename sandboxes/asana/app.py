@@ -29,20 +29,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandboxes.asana import seed as seeded
-from sandboxes.asana.api import AsanaReads
-from sandboxes.asana.auth import AsanaAuth
-from sandboxes.asana.batch import actions_of, run_batch
-from sandboxes.asana.org import play
-from sandboxes.asana.paging import OffsetBook
-from sandboxes.asana.profile import AsanaWorkspaceProfile
-from sandboxes.asana.router import Call, Reply, error
-from sandboxes.asana.routes import build_router
-from sandboxes.asana.state import AsanaState
-from sandboxes.asana.store import AsanaStore
-from sandboxes.asana.templates import TemplateJobs
-from sandboxes.asana.write import AsanaWrites
-from sandboxes.kit import (
+from handoff_hub.sandboxes.asana import seed as seeded
+from handoff_hub.sandboxes.asana.api import AsanaReads
+from handoff_hub.sandboxes.asana.auth import AsanaAuth
+from handoff_hub.sandboxes.asana.batch import actions_of, run_batch
+from handoff_hub.sandboxes.asana.org import play
+from handoff_hub.sandboxes.asana.paging import OffsetBook
+from handoff_hub.sandboxes.asana.profile import AsanaWorkspaceProfile
+from handoff_hub.sandboxes.asana.router import Call, Reply, error
+from handoff_hub.sandboxes.asana.routes import build_router
+from handoff_hub.sandboxes.asana.state import AsanaState
+from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.templates import TemplateJobs
+from handoff_hub.sandboxes.asana.write import AsanaWrites
+from handoff_hub.sandboxes.kit import (
     ASGIApp,
     CallJournal,
     FaultMiddleware,
@@ -51,10 +51,10 @@ from sandboxes.kit import (
     SyncASGITransport,
     WindowLimiter,
 )
-from sandboxes.kit import (
+from handoff_hub.sandboxes.kit import (
     Call as JournalCall,
 )
-from sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
 
 __all__ = ["AsanaSandbox"]
 

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from sandboxes.asana.data import User
+from handoff_hub.sandboxes.asana.data import User
 
 __all__ = ["AsanaAuth"]
 

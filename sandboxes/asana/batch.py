@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandboxes.asana.router import Call, Reply, Router, error
+from handoff_hub.sandboxes.asana.router import Call, Reply, Router, error
 
 __all__ = ["BATCH_LIMIT", "actions_of", "run_batch"]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS
-from sandboxes.kit import Faults, Sandbox
-from sandboxes.kit.contract import ContractCase
-from sandboxes.kit.profile import DEFAULT
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS
+from handoff_hub.sandboxes.kit import Faults, Sandbox
+from handoff_hub.sandboxes.kit.contract import ContractCase
+from handoff_hub.sandboxes.kit.profile import DEFAULT
 
 __all__ = ["contract_case"]
 

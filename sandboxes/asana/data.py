@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.kit.tables import WATCHED
+from handoff_hub.sandboxes.kit.tables import WATCHED
 
 __all__ = [
     "CustomField",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 
-from sandboxes.asana.data import Task
-from sandboxes.kit.tables import IndexedTable, unfile
+from handoff_hub.sandboxes.asana.data import Task
+from handoff_hub.sandboxes.kit.tables import IndexedTable, unfile
 
 __all__ = ["TaskTable"]
 

@@ -13,8 +13,8 @@ switch then changes it the way real workspaces differ:
 
 from __future__ import annotations
 
-from sandboxes.asana.profile import AsanaWorkspaceProfile
-from sandboxes.asana.seed import (
+from handoff_hub.sandboxes.asana.profile import AsanaWorkspaceProfile
+from handoff_hub.sandboxes.asana.seed import (
     BUDGET_CURRENCY_FIELD,
     BUDGET_FIELD,
     CRM_ID_FIELD,
@@ -25,7 +25,7 @@ from sandboxes.asana.seed import (
     PRIORITY_FIELD,
     RISK_FIELD,
 )
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 __all__ = ["ABSENT_FIELDS", "PADDED_NAMES", "play"]
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sandboxes.kit.profile import OrgProfile
+from handoff_hub.sandboxes.kit.profile import OrgProfile
 
 __all__ = ["AsanaWorkspaceProfile"]
 

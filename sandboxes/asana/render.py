@@ -2,7 +2,7 @@
 
 Each resource renders once in a rich form whose references (assignee, owner,
 projects...) carry every field a dotted ``opt_fields`` path may ask for;
-:mod:`sandboxes.asana.views` cuts what a client sees out of it.
+:mod:`handoff_hub.sandboxes.asana.views` cuts what a client sees out of it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandboxes.asana.data import (
+from handoff_hub.sandboxes.asana.data import (
     CustomField,
     EnumOption,
     Job,
@@ -22,7 +22,7 @@ from sandboxes.asana.data import (
     Task,
     Template,
 )
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 __all__ = [
     "field_json",

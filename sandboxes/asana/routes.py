@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sandboxes.asana.api import AsanaReads
-from sandboxes.asana.router import Router
-from sandboxes.asana.structure import StructureReads
-from sandboxes.asana.templates import TemplateJobs
-from sandboxes.asana.write import AsanaWrites
+from handoff_hub.sandboxes.asana.api import AsanaReads
+from handoff_hub.sandboxes.asana.router import Router
+from handoff_hub.sandboxes.asana.structure import StructureReads
+from handoff_hub.sandboxes.asana.templates import TemplateJobs
+from handoff_hub.sandboxes.asana.write import AsanaWrites
 
 __all__ = ["build_router"]
 

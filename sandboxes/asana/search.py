@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandboxes.asana.data import Task
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.data import Task
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 __all__ = ["search_tasks"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sandboxes.asana.data import (
+from handoff_hub.sandboxes.asana.data import (
     CustomField,
     EnumOption,
     Project,
@@ -28,7 +28,7 @@ from sandboxes.asana.data import (
     TemplateTask,
     Workspace,
 )
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 __all__ = [
     "API_USER_EMAIL",

@@ -10,12 +10,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sandboxes.asana.auth import AsanaAuth
-from sandboxes.asana.data import CustomField, EnumOption, Project, Task
-from sandboxes.asana.paging import OffsetBook
-from sandboxes.asana.render import project_json, task_json
-from sandboxes.asana.store import AsanaStore
-from sandboxes.asana.views import view
+from handoff_hub.sandboxes.asana.auth import AsanaAuth
+from handoff_hub.sandboxes.asana.data import CustomField, EnumOption, Project, Task
+from handoff_hub.sandboxes.asana.paging import OffsetBook
+from handoff_hub.sandboxes.asana.render import project_json, task_json
+from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.views import view
 
 __all__ = ["AsanaState"]
 

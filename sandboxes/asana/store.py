@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sandboxes.asana.data import (
+from handoff_hub.sandboxes.asana.data import (
     CustomField,
     Job,
     Project,
@@ -27,7 +27,7 @@ from sandboxes.asana.data import (
     User,
     Workspace,
 )
-from sandboxes.asana.index import TaskTable
+from handoff_hub.sandboxes.asana.index import TaskTable
 
 __all__ = ["FIRST_DYNAMIC_GID", "AsanaStore"]
 

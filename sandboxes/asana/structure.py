@@ -8,9 +8,9 @@ project has). Listings page as every Asana listing does.
 
 from __future__ import annotations
 
-from sandboxes.asana.api import AsanaReads, find
-from sandboxes.asana.render import field_setting_json, team_json
-from sandboxes.asana.router import Call, Reply
+from handoff_hub.sandboxes.asana.api import AsanaReads, find
+from handoff_hub.sandboxes.asana.render import field_setting_json, team_json
+from handoff_hub.sandboxes.asana.router import Call, Reply
 
 __all__ = ["StructureReads"]
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sandboxes.asana.api import find
-from sandboxes.asana.data import Job, Project, TemplateTask
-from sandboxes.asana.render import job_json
-from sandboxes.asana.router import Call, Reply, error
-from sandboxes.asana.store import AsanaStore
-from sandboxes.asana.values import WriteError, check_date, check_keys, check_text
-from sandboxes.asana.views import view
+from handoff_hub.sandboxes.asana.api import find
+from handoff_hub.sandboxes.asana.data import Job, Project, TemplateTask
+from handoff_hub.sandboxes.asana.render import job_json
+from handoff_hub.sandboxes.asana.router import Call, Reply, error
+from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.values import WriteError, check_date, check_keys, check_text
+from handoff_hub.sandboxes.asana.views import view
 
 __all__ = ["TemplateJobs"]
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 __all__ = [
     "WriteError",

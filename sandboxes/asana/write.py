@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandboxes.asana.api import find
-from sandboxes.asana.data import Project, Task
-from sandboxes.asana.render import project_json, section_json, story_json, task_json
-from sandboxes.asana.router import Call, Reply, error
-from sandboxes.asana.store import AsanaStore
-from sandboxes.asana.values import (
+from handoff_hub.sandboxes.asana.api import find
+from handoff_hub.sandboxes.asana.data import Project, Task
+from handoff_hub.sandboxes.asana.render import project_json, section_json, story_json, task_json
+from handoff_hub.sandboxes.asana.router import Call, Reply, error
+from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.values import (
     WriteError,
     check_bool,
     check_custom_fields,
@@ -25,7 +25,7 @@ from sandboxes.asana.values import (
     check_text,
     check_user,
 )
-from sandboxes.asana.views import view
+from handoff_hub.sandboxes.asana.views import view
 
 __all__ = ["AsanaWrites"]
 

@@ -5,7 +5,7 @@ rendering), producing the bodies HubSpot returns. Batch answers are
 ``{"status": "COMPLETE", "results", "startedAt", "completedAt"}``, with
 ``errors`` and ``numErrors`` (HTTP 207) when some records were not found.
 How the portal orders results and echoes trace ids is its :class:`Answers`
-(from the org profile); batch writes are in :mod:`sandboxes.hubspot.batch`.
+(from the org profile); batch writes are in :mod:`handoff_hub.sandboxes.hubspot.batch`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.hubspot.errors import ApiError, record_error
-from sandboxes.hubspot.schema import ObjectDef, find_object
-from sandboxes.hubspot.store import (
+from handoff_hub.sandboxes.hubspot.errors import ApiError, record_error
+from handoff_hub.sandboxes.hubspot.schema import ObjectDef, find_object
+from handoff_hub.sandboxes.hubspot.store import (
     ASSOCIATION_TYPES,
     Record,
     RecordStore,
     association_label,
 )
-from sandboxes.hubspot.values import format_datetime
+from handoff_hub.sandboxes.hubspot.values import format_datetime
 
 __all__ = [
     "MAX_BATCH",

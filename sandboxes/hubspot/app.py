@@ -6,7 +6,7 @@ HubSpot's public developer documentation: CRM objects v3 (list, read,
 create, update, archive, search, batch read / create / update / upsert /
 archive; archived records with ``archived=true``), properties, pipelines
 and their stages, owners, associations v4, account info and the OAuth v1
-token endpoint (record endpoints in :mod:`sandboxes.hubspot.objects`).
+token endpoint (record endpoints in :mod:`handoff_hub.sandboxes.hubspot.objects`).
 The org it plays is its :class:`HubSpotPortalProfile`. Responses
 carry HubSpot's rate-limit headers; over a limit it answers 429 with the
 documented body. It imports nothing from the connector, so a shared
@@ -31,19 +31,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandboxes.hubspot import api as api
-from sandboxes.hubspot import portal as portal
-from sandboxes.hubspot.auth import TokenIssuer
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.http import bool_param, int_param
-from sandboxes.hubspot.limits import RateLimits, Throttle, retry_after
-from sandboxes.hubspot.objects import ObjectEndpoints
-from sandboxes.hubspot.profile import HubSpotPortalProfile
-from sandboxes.hubspot.search import WINDOW, SearchViews
-from sandboxes.hubspot.seed import clear_some, deactivate_some, import_at_once, seed
-from sandboxes.hubspot.state import SandboxState
-from sandboxes.hubspot.store import RecordStore
-from sandboxes.kit import (
+from handoff_hub.sandboxes.hubspot import api as api
+from handoff_hub.sandboxes.hubspot import portal as portal
+from handoff_hub.sandboxes.hubspot.auth import TokenIssuer
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.http import bool_param, int_param
+from handoff_hub.sandboxes.hubspot.limits import RateLimits, Throttle, retry_after
+from handoff_hub.sandboxes.hubspot.objects import ObjectEndpoints
+from handoff_hub.sandboxes.hubspot.profile import HubSpotPortalProfile
+from handoff_hub.sandboxes.hubspot.search import WINDOW, SearchViews
+from handoff_hub.sandboxes.hubspot.seed import clear_some, deactivate_some, import_at_once, seed
+from handoff_hub.sandboxes.hubspot.state import SandboxState
+from handoff_hub.sandboxes.hubspot.store import RecordStore
+from handoff_hub.sandboxes.kit import (
     ASGIApp,
     CallJournal,
     FaultMiddleware,
@@ -51,7 +51,7 @@ from sandboxes.kit import (
     ProductJSONResponse,
     SyncASGITransport,
 )
-from sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
 
 __all__ = ["HubSpotSandbox"]
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.errors import ApiError
 
 __all__ = ["TokenIssuer"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.hubspot.api import (
+from handoff_hub.sandboxes.hubspot.api import (
     STRICT,
     Answers,
     batch_inputs,
@@ -25,9 +25,9 @@ from sandboxes.hubspot.api import (
     requested,
     unique_property,
 )
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.schema import ObjectDef, find_object
-from sandboxes.hubspot.store import ASSOCIATION_TYPES, Record, RecordStore
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.schema import ObjectDef, find_object
+from handoff_hub.sandboxes.hubspot.store import ASSOCIATION_TYPES, Record, RecordStore
 
 __all__ = ["LEAD_WITHOUT_CONTACT", "batch_create", "batch_update", "batch_upsert"]
 

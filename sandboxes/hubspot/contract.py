@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandboxes.kit import Faults
-from sandboxes.kit.contract import ContractCase
-from sandboxes.kit.profile import DEFAULT
+from handoff_hub.sandboxes.kit import Faults
+from handoff_hub.sandboxes.kit.contract import ContractCase
+from handoff_hub.sandboxes.kit.profile import DEFAULT
 
 from .app import HubSpotSandbox
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.errors import ApiError
 
 __all__ = ["body", "bool_param", "int_param", "list_param"]
 

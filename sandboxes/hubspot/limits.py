@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.kit import WindowLimiter
+from handoff_hub.sandboxes.kit import WindowLimiter
 
 __all__ = ["RateLimits", "Throttle", "Verdict"]
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from starlette.requests import Request
 
-from sandboxes.hubspot import api as api
-from sandboxes.hubspot import batch as batch
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.http import body, bool_param, int_param, list_param
-from sandboxes.hubspot.schema import ObjectDef
-from sandboxes.hubspot.search import SearchViews, search_view
-from sandboxes.hubspot.store import Record, RecordStore
+from handoff_hub.sandboxes.hubspot import api as api
+from handoff_hub.sandboxes.hubspot import batch as batch
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.http import body, bool_param, int_param, list_param
+from handoff_hub.sandboxes.hubspot.schema import ObjectDef
+from handoff_hub.sandboxes.hubspot.search import SearchViews, search_view
+from handoff_hub.sandboxes.hubspot.store import Record, RecordStore
 
 __all__ = ["MAX_LIST", "ObjectEndpoints"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.limits import Throttle
-from sandboxes.hubspot.schema import PIPELINES, ObjectDef
-from sandboxes.hubspot.store import RecordStore
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.limits import Throttle
+from handoff_hub.sandboxes.hubspot.schema import PIPELINES, ObjectDef
+from handoff_hub.sandboxes.hubspot.store import RecordStore
 
 __all__ = [
     "MAX_OWNERS",

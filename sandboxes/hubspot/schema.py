@@ -6,7 +6,7 @@ custom properties ``handoff_hub_id`` (unique), the deals' and companies'
 ``delivery_*`` group (project, status, percent, due date, health) and the
 leads' ``delivery_feedback`` (the text a lead came from: Leads have no
 description property). Pipelines and their stages are in
-:mod:`sandboxes.hubspot.pipelines`.
+:mod:`handoff_hub.sandboxes.hubspot.pipelines`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.hubspot.pipelines import (
+from handoff_hub.sandboxes.hubspot.pipelines import (
     DEAL_PIPELINES,
     LEAD_PIPELINES,
     PIPELINES,

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.schema import ObjectDef, PropertyDef
-from sandboxes.hubspot.store import Record, RecordStore
-from sandboxes.hubspot.values import moment_ms, sort_key
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.schema import ObjectDef, PropertyDef
+from handoff_hub.sandboxes.hubspot.store import Record, RecordStore
+from handoff_hub.sandboxes.hubspot.values import moment_ms, sort_key
 
 __all__ = ["MAX_LIMIT", "WINDOW", "SearchViews", "run_search", "search_view"]
 

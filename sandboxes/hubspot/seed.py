@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sandboxes.hubspot.schema import INDUSTRIES, OBJECTS, PIPELINES
-from sandboxes.hubspot.store import RecordStore
-from sandboxes.hubspot.values import format_datetime
-from sandboxes.kit.names import (
+from handoff_hub.sandboxes.hubspot.schema import INDUSTRIES, OBJECTS, PIPELINES
+from handoff_hub.sandboxes.hubspot.store import RecordStore
+from handoff_hub.sandboxes.hubspot.values import format_datetime
+from handoff_hub.sandboxes.kit.names import (
     COUNTRIES,
     FIRST_NAMES,
     LAST_NAMES,

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sandboxes.hubspot.auth import TokenIssuer
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.limits import Throttle
-from sandboxes.hubspot.schema import OBJECTS, PIPELINES, ObjectDef
-from sandboxes.hubspot.store import Record, RecordStore
+from handoff_hub.sandboxes.hubspot.auth import TokenIssuer
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.limits import Throttle
+from handoff_hub.sandboxes.hubspot.schema import OBJECTS, PIPELINES, ObjectDef
+from handoff_hub.sandboxes.hubspot.store import Record, RecordStore
 
 __all__ = ["SandboxState"]
 

@@ -4,7 +4,7 @@ Records hold their property values as HubSpot stores them (text). Every write
 sets the object's last-modified property and ``updatedAt``; stamps strictly
 increase, one millisecond at least, so a sort by modified date is total.
 Unique properties (``handoff_hub_id``, a contact's ``email``) are enforced
-here; value checks live in :mod:`sandboxes.hubspot.values`.
+here; value checks live in :mod:`handoff_hub.sandboxes.hubspot.values`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.hubspot.errors import ApiError, PropertyProblem, invalid_properties
-from sandboxes.hubspot.schema import OBJECTS, PIPELINES, ObjectDef
-from sandboxes.hubspot.values import check_values, format_datetime
+from handoff_hub.sandboxes.hubspot.errors import ApiError, PropertyProblem, invalid_properties
+from handoff_hub.sandboxes.hubspot.schema import OBJECTS, PIPELINES, ObjectDef
+from handoff_hub.sandboxes.hubspot.values import check_values, format_datetime
 
 __all__ = ["ASSOCIATION_TYPES", "Record", "RecordStore", "Watcher", "association_label"]
 

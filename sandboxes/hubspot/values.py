@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from sandboxes.hubspot.errors import PropertyProblem
-from sandboxes.hubspot.schema import ObjectDef, PropertyDef
+from handoff_hub.sandboxes.hubspot.errors import PropertyProblem
+from handoff_hub.sandboxes.hubspot.schema import ObjectDef, PropertyDef
 
 __all__ = ["check_values", "format_datetime", "moment_ms", "parse_moment", "sort_key"]
 

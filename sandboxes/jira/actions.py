@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandboxes.jira.api import Reply, error
-from sandboxes.jira.data import Issue
-from sandboxes.jira.fields import field_values
-from sandboxes.jira.links import find_link, link_json, remove_link, save_link
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import Endpoint
-from sandboxes.jira.workflow import available, do_transition, transition_json
-from sandboxes.jira.write import WriteError, delete_issue
+from handoff_hub.sandboxes.jira.api import Reply, error
+from handoff_hub.sandboxes.jira.data import Issue
+from handoff_hub.sandboxes.jira.fields import field_values
+from handoff_hub.sandboxes.jira.links import find_link, link_json, remove_link, save_link
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import Endpoint
+from handoff_hub.sandboxes.jira.workflow import available, do_transition, transition_json
+from handoff_hub.sandboxes.jira.write import WriteError, delete_issue
 
 __all__ = ["JiraActions"]
 

@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sandboxes.jira.data import FIELDS, jira_time
-from sandboxes.jira.eval import search
-from sandboxes.jira.jql import JqlError
-from sandboxes.jira.render import ALL_FIELDS, comment_json, issue_json, select_fields
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import Endpoint
-from sandboxes.jira.write import (
+from handoff_hub.sandboxes.jira.data import FIELDS, jira_time
+from handoff_hub.sandboxes.jira.eval import search
+from handoff_hub.sandboxes.jira.jql import JqlError
+from handoff_hub.sandboxes.jira.render import ALL_FIELDS, comment_json, issue_json, select_fields
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import Endpoint
+from handoff_hub.sandboxes.jira.write import (
     WriteError,
     add_comment,
     create_issue,

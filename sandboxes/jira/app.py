@@ -30,16 +30,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandboxes.jira.actions import JiraActions
-from sandboxes.jira.api import JiraApi, error
-from sandboxes.jira.jql import JqlError
-from sandboxes.jira.profile import JiraSiteProfile
-from sandboxes.jira.routes import BadJson, Handler, routes
-from sandboxes.jira.seed import API_USER_EMAIL, api_token, integration_user, seed
-from sandboxes.jira.state import JiraState
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import VERSIONS
-from sandboxes.kit import (
+from handoff_hub.sandboxes.jira.actions import JiraActions
+from handoff_hub.sandboxes.jira.api import JiraApi, error
+from handoff_hub.sandboxes.jira.jql import JqlError
+from handoff_hub.sandboxes.jira.profile import JiraSiteProfile
+from handoff_hub.sandboxes.jira.routes import BadJson, Handler, routes
+from handoff_hub.sandboxes.jira.seed import API_USER_EMAIL, api_token, integration_user, seed
+from handoff_hub.sandboxes.jira.state import JiraState
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import VERSIONS
+from handoff_hub.sandboxes.kit import (
     ASGIApp,
     CallJournal,
     FaultMiddleware,
@@ -48,7 +48,7 @@ from sandboxes.kit import (
     SyncASGITransport,
     WindowLimiter,
 )
-from sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
 
 __all__ = ["JiraSandbox"]
 

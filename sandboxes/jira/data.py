@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sandboxes.kit.tables import WATCHED
+from handoff_hub.sandboxes.kit.tables import WATCHED
 
 if TYPE_CHECKING:
-    from sandboxes.jira.wire import Endpoint
+    from handoff_hub.sandboxes.jira.wire import Endpoint
 
 __all__ = [
     "FIELDS",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandboxes.jira.data import PRIORITIES, FieldDef, Issue
-from sandboxes.jira.jql import (
+from handoff_hub.sandboxes.jira.data import PRIORITIES, FieldDef, Issue
+from handoff_hub.sandboxes.jira.jql import (
     And,
     Clause,
     EmptyValue,
@@ -36,7 +36,7 @@ from sandboxes.jira.jql import (
     parse,
     parse_text,
 )
-from sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.store import JiraStore
 
 __all__ = ["adf_text", "search"]
 

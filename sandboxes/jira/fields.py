@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandboxes.jira.data import PRIORITIES
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import text_adf
+from handoff_hub.sandboxes.jira.data import PRIORITIES
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import text_adf
 
 __all__ = [
     "CANNOT_SET",

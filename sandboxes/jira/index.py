@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sandboxes.jira.data import Issue
-from sandboxes.kit.tables import IndexedTable, unfile
+from handoff_hub.sandboxes.jira.data import Issue
+from handoff_hub.sandboxes.kit.tables import IndexedTable, unfile
 
 __all__ = ["IssueIndex", "IssueTable"]
 

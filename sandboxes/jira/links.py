@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sandboxes.jira.write import WriteError
+from handoff_hub.sandboxes.jira.write import WriteError
 
 if TYPE_CHECKING:
-    from sandboxes.jira.data import Issue
-    from sandboxes.jira.store import JiraStore
-    from sandboxes.jira.wire import Endpoint
+    from handoff_hub.sandboxes.jira.data import Issue
+    from handoff_hub.sandboxes.jira.store import JiraStore
+    from handoff_hub.sandboxes.jira.wire import Endpoint
 
 __all__ = ["find_link", "link_json", "remove_link", "save_link"]
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from sandboxes.kit.profile import OrgProfile
+from handoff_hub.sandboxes.kit.profile import OrgProfile
 
 __all__ = ["JiraSiteProfile"]
 

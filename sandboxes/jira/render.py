@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sandboxes.jira.data import FIELDS, PRIORITIES, Issue, jira_time
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import Endpoint
+from handoff_hub.sandboxes.jira.data import FIELDS, PRIORITIES, Issue, jira_time
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import Endpoint
 
 __all__ = ["comment_json", "issue_json", "select_fields"]
 

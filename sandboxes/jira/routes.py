@@ -15,9 +15,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from sandboxes.jira.actions import JiraActions
-from sandboxes.jira.api import JiraApi, Reply, error
-from sandboxes.jira.wire import VERSIONS, Endpoint
+from handoff_hub.sandboxes.jira.actions import JiraActions
+from handoff_hub.sandboxes.jira.api import JiraApi, Reply, error
+from handoff_hub.sandboxes.jira.wire import VERSIONS, Endpoint
 
 __all__ = ["BadJson", "Handler", "endpoint_of", "routes"]
 

@@ -14,9 +14,9 @@ import datetime as dt
 import random
 import string
 
-from sandboxes.jira.data import PRIORITIES, Issue, IssueType, Project, User
-from sandboxes.jira.store import JiraStore
-from sandboxes.kit.names import FIRST_NAMES, LAST_NAMES
+from handoff_hub.sandboxes.jira.data import PRIORITIES, Issue, IssueType, Project, User
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES
 
 __all__ = ["API_USER_EMAIL", "api_token", "integration_user", "seed"]
 

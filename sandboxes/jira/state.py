@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sandboxes.jira.data import Issue
-from sandboxes.jira.render import ALL_FIELDS, issue_json
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import Endpoint
+from handoff_hub.sandboxes.jira.data import Issue
+from handoff_hub.sandboxes.jira.render import ALL_FIELDS, issue_json
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import Endpoint
 
 __all__ = ["JiraState"]
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sandboxes.jira.data import (
+from handoff_hub.sandboxes.jira.data import (
     FIELDS,
     ISSUE_TYPES,
     STATUSES,
@@ -24,7 +24,7 @@ from sandboxes.jira.data import (
     Status,
     User,
 )
-from sandboxes.jira.index import IssueTable
+from handoff_hub.sandboxes.jira.index import IssueTable
 
 __all__ = ["JiraStore"]
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sandboxes.jira.data import STATUSES, Status
-from sandboxes.jira.fields import CANNOT_SET
-from sandboxes.jira.write import WriteError, comment_operations
+from handoff_hub.sandboxes.jira.data import STATUSES, Status
+from handoff_hub.sandboxes.jira.fields import CANNOT_SET
+from handoff_hub.sandboxes.jira.write import WriteError, comment_operations
 
 if TYPE_CHECKING:
-    from sandboxes.jira.data import Issue
-    from sandboxes.jira.store import JiraStore
-    from sandboxes.jira.wire import Endpoint
+    from handoff_hub.sandboxes.jira.data import Issue
+    from handoff_hub.sandboxes.jira.store import JiraStore
+    from handoff_hub.sandboxes.jira.wire import Endpoint
 
 __all__ = ["TRANSITIONS", "available", "do_transition", "transition_json"]
 

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandboxes.jira.data import Issue, IssueType, Project
-from sandboxes.jira.fields import (
+from handoff_hub.sandboxes.jira.data import Issue, IssueType, Project
+from handoff_hub.sandboxes.jira.fields import (
     CANNOT_SET,
     NOT_ADF,
     NOT_STRING,
@@ -23,8 +23,8 @@ from sandboxes.jira.fields import (
     is_adf,
     label_operations,
 )
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import text_adf
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import text_adf
 
 __all__ = [
     "WriteError",

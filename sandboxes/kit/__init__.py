@@ -5,11 +5,17 @@ response and the protocol a sandbox meets; what is product-specific (paths,
 payloads, error bodies, auth) stays in the product's package.
 """
 
-from sandboxes.kit.asgi import ASGIApp, ProductJSONResponse
-from sandboxes.kit.faults import FAULT_KINDS, FaultMiddleware, Faults, SandboxFault, WindowLimiter
-from sandboxes.kit.journal import Call, CallJournal
-from sandboxes.kit.sandbox import Sandbox
-from sandboxes.kit.transport import SyncASGITransport
+from handoff_hub.sandboxes.kit.asgi import ASGIApp, ProductJSONResponse
+from handoff_hub.sandboxes.kit.faults import (
+    FAULT_KINDS,
+    FaultMiddleware,
+    Faults,
+    SandboxFault,
+    WindowLimiter,
+)
+from handoff_hub.sandboxes.kit.journal import Call, CallJournal
+from handoff_hub.sandboxes.kit.sandbox import Sandbox
+from handoff_hub.sandboxes.kit.transport import SyncASGITransport
 
 __all__ = [
     "FAULT_KINDS",

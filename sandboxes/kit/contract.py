@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
-from hub.connector import Connector, FilterValue
-from hub.registry import connector_class
-from sandboxes.kit import Faults, Sandbox
+from handoff_hub.hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
+from handoff_hub.hub.connector import Connector, FilterValue
+from handoff_hub.hub.registry import connector_class
+from handoff_hub.sandboxes.kit import Faults, Sandbox
 
 __all__ = ["ContractCase", "build_connector"]
 

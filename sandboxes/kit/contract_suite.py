@@ -6,7 +6,7 @@ a test module::
 
     # tests/test_contract.py of a third-party connector package
     import pytest
-    from sandboxes.kit.contract_suite import *  # noqa: F403
+    from handoff_hub.sandboxes.kit.contract_suite import *  # noqa: F403
 
     @pytest.fixture
     def contract_case():
@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
-from hub.connector import Connector, RecordEnvelope
-from hub.errors import AuthError
-from sandboxes.kit import Faults, Sandbox
-from sandboxes.kit.contract import ContractCase, build_connector
-from sandboxes.kit.profile import DEFAULT, HARD
+from handoff_hub.hub.connector import Connector, RecordEnvelope
+from handoff_hub.hub.errors import AuthError
+from handoff_hub.sandboxes.kit import Faults, Sandbox
+from handoff_hub.sandboxes.kit.contract import ContractCase, build_connector
+from handoff_hub.sandboxes.kit.profile import DEFAULT, HARD
 
 __all__ = [
     "contract_connector",

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sandboxes.kit.asgi import ASGIApp, Message, Receive, Scope, Send
-from sandboxes.kit.journal import Call, CallJournal
+from handoff_hub.sandboxes.kit.asgi import ASGIApp, Message, Receive, Scope, Send
+from handoff_hub.sandboxes.kit.journal import Call, CallJournal
 
 __all__ = [
     "FAULT_KINDS",

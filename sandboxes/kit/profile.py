@@ -25,9 +25,9 @@ from typing import Any, ClassVar, Self, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hub.config.schema import nearest_hint, pydantic_issues
-from hub.config.yamlio import load_yaml
-from hub.errors import ConfigError, Issue
+from handoff_hub.hub.config.schema import nearest_hint, pydantic_issues
+from handoff_hub.hub.config.yamlio import load_yaml
+from handoff_hub.hub.errors import ConfigError, Issue
 
 __all__ = ["DEFAULT", "HARD", "OrgProfile", "ProfileChoice", "load_profile"]
 

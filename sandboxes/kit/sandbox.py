@@ -6,10 +6,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from sandboxes.kit.asgi import ASGIApp
-from sandboxes.kit.faults import Faults
-from sandboxes.kit.journal import CallJournal
-from sandboxes.kit.profile import OrgProfile
+from handoff_hub.sandboxes.kit.asgi import ASGIApp
+from handoff_hub.sandboxes.kit.faults import Faults
+from handoff_hub.sandboxes.kit.journal import CallJournal
+from handoff_hub.sandboxes.kit.profile import OrgProfile
 
 __all__ = [
     "Sandbox",
@@ -22,7 +22,7 @@ class Sandbox(Protocol):
     Each connector package registers its sandbox class under the
     ``handoff_hub.sandboxes`` entry-point group. The class is built as
     ``Sandbox(seed=0, records=50, faults=None, profile=None)`` and seeds
-    realistic data; ``profile`` (see :mod:`sandboxes.kit.profile`) chooses the
+    realistic data; ``profile`` (see :mod:`handoff_hub.sandboxes.kit.profile`) chooses the
     org it plays, and its class is the sandbox's ``profile_class``.
     """
 
@@ -32,7 +32,7 @@ class Sandbox(Protocol):
 
     @property
     def profile(self) -> OrgProfile:
-        """The org this sandbox plays (see :mod:`sandboxes.kit.profile`)."""
+        """The org this sandbox plays (see :mod:`handoff_hub.sandboxes.kit.profile`)."""
         ...
 
     @property

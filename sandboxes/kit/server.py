@@ -10,9 +10,9 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, cast
 
-from hub.errors import RegistryError
-from sandboxes.kit import Faults, Sandbox
-from sandboxes.kit.profile import ProfileChoice
+from handoff_hub.hub.errors import RegistryError
+from handoff_hub.sandboxes.kit import Faults, Sandbox
+from handoff_hub.sandboxes.kit.profile import ProfileChoice
 
 __all__ = ["RunningSandbox", "known_sandboxes", "make_sandbox", "serve_in_thread"]
 

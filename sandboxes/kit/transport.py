@@ -9,8 +9,8 @@ import threading
 
 import httpx
 
-from sandboxes.kit.asgi import ASGIApp
-from sandboxes.kit.faults import find_fault
+from handoff_hub.sandboxes.kit.asgi import ASGIApp
+from handoff_hub.sandboxes.kit.faults import find_fault
 
 __all__ = [
     "SyncASGITransport",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sandboxes.salesforce.org import OrgSchema
-from sandboxes.salesforce.query import attributes
-from sandboxes.salesforce.rules import SaveError
-from sandboxes.salesforce.schema import ObjectDef
-from sandboxes.salesforce.store import RecordStore, SaveOutcome
+from handoff_hub.sandboxes.salesforce.org import OrgSchema
+from handoff_hub.sandboxes.salesforce.query import attributes
+from handoff_hub.sandboxes.salesforce.rules import SaveError
+from handoff_hub.sandboxes.salesforce.schema import ObjectDef
+from handoff_hub.sandboxes.salesforce.store import RecordStore, SaveOutcome
 
 __all__ = [
     "BadRequest",

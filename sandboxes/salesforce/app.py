@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandboxes.kit import (
+from handoff_hub.sandboxes.kit import (
     ASGIApp,
     CallJournal,
     FaultMiddleware,
@@ -35,18 +35,18 @@ from sandboxes.kit import (
     ProductJSONResponse,
     SyncASGITransport,
 )
-from sandboxes.kit.profile import ProfileChoice, load_profile
-from sandboxes.salesforce import api as api
-from sandboxes.salesforce import soap as soap
-from sandboxes.salesforce.auth import TokenIssuer
-from sandboxes.salesforce.cursors import QueryCursors
-from sandboxes.salesforce.org import org_schema
-from sandboxes.salesforce.profile import SalesforceOrgProfile
-from sandboxes.salesforce.rest import DataApi, Handler
-from sandboxes.salesforce.seed import INTEGRATION_USERNAME, seed, stage
-from sandboxes.salesforce.soql import SoqlError
-from sandboxes.salesforce.state import ApiAllocation, SandboxState
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.salesforce import api as api
+from handoff_hub.sandboxes.salesforce import soap as soap
+from handoff_hub.sandboxes.salesforce.auth import TokenIssuer
+from handoff_hub.sandboxes.salesforce.cursors import QueryCursors
+from handoff_hub.sandboxes.salesforce.org import org_schema
+from handoff_hub.sandboxes.salesforce.profile import SalesforceOrgProfile
+from handoff_hub.sandboxes.salesforce.rest import DataApi, Handler
+from handoff_hub.sandboxes.salesforce.seed import INTEGRATION_USERNAME, seed, stage
+from handoff_hub.sandboxes.salesforce.soql import SoqlError
+from handoff_hub.sandboxes.salesforce.state import ApiAllocation, SandboxState
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["SalesforceSandbox"]
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sandboxes.salesforce.api import BadRequest
+from handoff_hub.sandboxes.salesforce.api import BadRequest
 
 __all__ = ["MAX_OPEN_CURSORS", "QueryCursors"]
 

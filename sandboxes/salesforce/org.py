@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sandboxes.salesforce.auth import ORG_ID
-from sandboxes.salesforce.profile import HUB_OPTIONAL_FIELDS, SalesforceOrgProfile
-from sandboxes.salesforce.schema import CURRENCIES, OBJECTS, FieldDef, ObjectDef
+from handoff_hub.sandboxes.salesforce.auth import ORG_ID
+from handoff_hub.sandboxes.salesforce.profile import HUB_OPTIONAL_FIELDS, SalesforceOrgProfile
+from handoff_hub.sandboxes.salesforce.schema import CURRENCIES, OBJECTS, FieldDef, ObjectDef
 
 __all__ = [
     "CURRENCY_FIELD",

@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from sandboxes.kit.profile import OrgProfile
-from sandboxes.salesforce.schema import OBJECTS
+from handoff_hub.sandboxes.kit.profile import OrgProfile
+from handoff_hub.sandboxes.salesforce.schema import OBJECTS
 
 __all__ = ["HUB_OPTIONAL_FIELDS", "SalesforceOrgProfile"]
 

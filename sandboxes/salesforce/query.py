@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sandboxes.salesforce.org import OrgSchema
-from sandboxes.salesforce.rules import ID_PATTERN, normalise_text
-from sandboxes.salesforce.schema import FieldDef, ObjectDef, kind_of
-from sandboxes.salesforce.soql import (
+from handoff_hub.sandboxes.salesforce.org import OrgSchema
+from handoff_hub.sandboxes.salesforce.rules import ID_PATTERN, normalise_text
+from handoff_hub.sandboxes.salesforce.schema import FieldDef, ObjectDef, kind_of
+from handoff_hub.sandboxes.salesforce.soql import (
     Comparison,
     Expr,
     Literal,
@@ -32,7 +32,7 @@ from sandboxes.salesforce.soql import (
     parse,
     parse_datetime,
 )
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["attributes", "run_query"]
 

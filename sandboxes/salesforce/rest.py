@@ -17,15 +17,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from sandboxes.salesforce import api as api
-from sandboxes.salesforce import sobjects as sobjects
-from sandboxes.salesforce.cursors import QueryCursors
-from sandboxes.salesforce.query import run_query
-from sandboxes.salesforce.schema import ObjectDef, describe_object
-from sandboxes.salesforce.soql import SoqlError
-from sandboxes.salesforce.sosl import run_search
-from sandboxes.salesforce.state import ApiAllocation
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce import api as api
+from handoff_hub.sandboxes.salesforce import sobjects as sobjects
+from handoff_hub.sandboxes.salesforce.cursors import QueryCursors
+from handoff_hub.sandboxes.salesforce.query import run_query
+from handoff_hub.sandboxes.salesforce.schema import ObjectDef, describe_object
+from handoff_hub.sandboxes.salesforce.soql import SoqlError
+from handoff_hub.sandboxes.salesforce.sosl import run_search
+from handoff_hub.sandboxes.salesforce.state import ApiAllocation
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["DataApi", "Handler", "Reply"]
 

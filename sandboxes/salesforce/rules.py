@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sandboxes.salesforce.schema import FieldDef, ObjectDef, kind_of
-from sandboxes.salesforce.soql import parse_datetime
+from handoff_hub.sandboxes.salesforce.schema import FieldDef, ObjectDef, kind_of
+from handoff_hub.sandboxes.salesforce.soql import parse_datetime
 
 __all__ = [
     "ID_PATTERN",

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from sandboxes.kit.names import (
+from handoff_hub.sandboxes.kit.names import (
     COMPANY_PREFIXES,
     COUNTRIES,
     FIRST_NAMES,
@@ -22,12 +22,12 @@ from sandboxes.kit.names import (
     PRODUCTS,
     company_name,
 )
-from sandboxes.salesforce.auth import ORG_ID
-from sandboxes.salesforce.org import CURRENCY_LOCALES
-from sandboxes.salesforce.profile import SalesforceOrgProfile
-from sandboxes.salesforce.rules import format_datetime
-from sandboxes.salesforce.schema import STAGES
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.auth import ORG_ID
+from handoff_hub.sandboxes.salesforce.org import CURRENCY_LOCALES
+from handoff_hub.sandboxes.salesforce.profile import SalesforceOrgProfile
+from handoff_hub.sandboxes.salesforce.rules import format_datetime
+from handoff_hub.sandboxes.salesforce.schema import STAGES
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["INTEGRATION_USERNAME", "seed", "stage"]
 

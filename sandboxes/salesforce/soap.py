@@ -14,8 +14,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sandboxes.salesforce.org import CURRENCY_LOCALES, CURRENCY_SYMBOLS
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.org import CURRENCY_LOCALES, CURRENCY_SYMBOLS
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["SOAP_CONTENT_TYPE", "fault", "operation", "session_id", "user_info"]
 

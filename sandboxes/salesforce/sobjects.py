@@ -14,13 +14,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandboxes.salesforce.api import BadRequest, project
-from sandboxes.salesforce.org import OrgSchema
-from sandboxes.salesforce.query import attributes
-from sandboxes.salesforce.rules import format_datetime, normalise_text
-from sandboxes.salesforce.schema import FieldDef, ObjectDef, object_flags
-from sandboxes.salesforce.soql import parse_datetime
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.api import BadRequest, project
+from handoff_hub.sandboxes.salesforce.org import OrgSchema
+from handoff_hub.sandboxes.salesforce.query import attributes
+from handoff_hub.sandboxes.salesforce.rules import format_datetime, normalise_text
+from handoff_hub.sandboxes.salesforce.schema import FieldDef, ObjectDef, object_flags
+from handoff_hub.sandboxes.salesforce.soql import parse_datetime
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = [
     "basic_info",

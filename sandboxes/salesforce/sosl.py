@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sandboxes.salesforce.query import run_query
-from sandboxes.salesforce.schema import FieldDef, ObjectDef
-from sandboxes.salesforce.soql import SoqlError
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.query import run_query
+from handoff_hub.sandboxes.salesforce.schema import FieldDef, ObjectDef
+from handoff_hub.sandboxes.salesforce.soql import SoqlError
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["run_search"]
 

@@ -11,9 +11,9 @@ import datetime as dt
 import threading
 from typing import Any
 
-from sandboxes.salesforce.auth import TokenIssuer
-from sandboxes.salesforce.schema import ObjectDef
-from sandboxes.salesforce.store import RecordStore, SaveOutcome
+from handoff_hub.sandboxes.salesforce.auth import TokenIssuer
+from handoff_hub.sandboxes.salesforce.schema import ObjectDef
+from handoff_hub.sandboxes.salesforce.store import RecordStore, SaveOutcome
 
 __all__ = ["ApiAllocation", "SandboxState"]
 

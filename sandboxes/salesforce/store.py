@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandboxes.salesforce.org import OrgSchema, org_schema
-from sandboxes.salesforce.rules import (
+from handoff_hub.sandboxes.salesforce.org import OrgSchema, org_schema
+from handoff_hub.sandboxes.salesforce.rules import (
     ID_PATTERN,
     SaveError,
     check_values,
@@ -34,7 +34,7 @@ from sandboxes.salesforce.rules import (
     missing_required,
     normalise_text,
 )
-from sandboxes.salesforce.schema import STAGES, ObjectDef
+from handoff_hub.sandboxes.salesforce.schema import STAGES, ObjectDef
 
 __all__ = ["RecordStore", "SaveOutcome", "make_id"]
 

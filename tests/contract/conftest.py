@@ -6,7 +6,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from sandboxes.kit.contract import ContractCase
+from handoff_hub.sandboxes.kit.contract import ContractCase
 
 _FACTORIES = {ep.name: ep for ep in entry_points(group="handoff_hub.contract")}
 

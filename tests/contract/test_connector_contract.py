@@ -1,3 +1,3 @@
 """The shared contract suite, once per registered connector (see tests/contract/conftest.py)."""
 
-from sandboxes.kit.contract_suite import *  # noqa: F403
+from handoff_hub.sandboxes.kit.contract_suite import *  # noqa: F403

@@ -24,11 +24,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.handoffs.won_to_project import HANDOFF
-from hub.store import StateStore
-from sandboxes.kit.server import RunningSandbox, free_port, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import (
+    RunningSandbox,
+    free_port,
+    make_sandbox,
+    serve_in_thread,
+)
 
 # A real Prefect server and worker: ~25 s, so it runs with make reliability (CI runs both).
 pytestmark = [pytest.mark.prefect, pytest.mark.reliability]
@@ -111,7 +116,7 @@ def _save_block(api: str, value: str) -> None:
     from prefect.blocks.system import Secret
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows._secrets import read_prefect_secret
+    from handoff_hub.flows._secrets import read_prefect_secret
 
     with temporary_settings(updates={PREFECT_API_URL: api}):
         Secret(value=value).save(BLOCK, overwrite=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.handoffs.feedback_to_lead import HANDOFF
-from hub.store import StateStore
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect
 
@@ -29,8 +29,8 @@ def served() -> Iterator[dict[str, RunningSandbox]]:
 def test_feedback_becomes_leads_once(
     prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
 ) -> None:
-    from flows.feedback_to_lead import feedback_to_lead
-    from flows.won_to_project import won_to_project
+    from handoff_hub.flows.feedback_to_lead import feedback_to_lead
+    from handoff_hub.flows.won_to_project import won_to_project
 
     targets = {name: (run.url, run.sandbox) for name, run in served.items()}
     config = write_sandbox_config(
@@ -56,9 +56,9 @@ def test_feedback_becomes_leads_once(
 def test_risk_and_sync_flows_run_and_rerun_cleanly(
     prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
 ) -> None:
-    from flows.risk_to_account_manager import risk_to_account_manager
-    from flows.sync import sync
-    from flows.won_to_project import won_to_project
+    from handoff_hub.flows.risk_to_account_manager import risk_to_account_manager
+    from handoff_hub.flows.sync import sync
+    from handoff_hub.flows.won_to_project import won_to_project
 
     targets = {name: (run.url, run.sandbox) for name, run in served.items()}
     config = write_sandbox_config(

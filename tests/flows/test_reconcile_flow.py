@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.cli.demo import example_for, write_sandbox_config
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect
 
@@ -29,7 +29,7 @@ def served() -> Iterator[dict[str, RunningSandbox]]:
 def test_reconcile_flow_saves_its_report_as_an_artifact(
     prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
 ) -> None:
-    from flows.reconcile import reconcile_flow
+    from handoff_hub.flows.reconcile import reconcile_flow
 
     targets = {name: (run.url, run.sandbox) for name, run in served.items()}
     config = write_sandbox_config(

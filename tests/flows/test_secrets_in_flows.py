@@ -21,7 +21,7 @@ import yaml
 from test_secrets_scan import SecretScan, capture_all_logs, log_text, open_world, store_rows
 from typer.testing import CliRunner
 
-from hub.cli.main import app
+from handoff_hub.hub.cli.main import app
 
 pytestmark = pytest.mark.prefect
 BLOCK = "hub-secrets-scan-crm-client-secret"
@@ -79,7 +79,7 @@ def test_flow_runs_keep_no_credential_anywhere(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from flows.reconcile import reconcile_flow
+    from handoff_hub.flows.reconcile import reconcile_flow
 
     world = open_world("salesforce", "jira", tmp_path, monkeypatch)
     report = tmp_path / "reconcile.html"

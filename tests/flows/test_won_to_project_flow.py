@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli.demo import CRMS, PMS, example_for, write_sandbox_config
-from hub.handoffs.won_to_project import HANDOFF
-from hub.store import StateStore
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import CRMS, PMS, example_for, write_sandbox_config
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 pytestmark = pytest.mark.prefect
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
@@ -53,7 +53,7 @@ def test_flow_creates_then_reruns_idempotently(
     prefect_harness: None, tmp_path: Path, served_pair: dict[str, RunningSandbox]
 ) -> None:
     """Every CRM + PM pairing, chosen only by the hub config."""
-    from flows.won_to_project import won_to_project
+    from handoff_hub.flows.won_to_project import won_to_project
 
     served = served_pair
     config = _config(tmp_path, served)
@@ -76,7 +76,7 @@ def test_flow_retries_a_failed_batch_without_a_second_project(
 
     Prefect's retry of the batch finds the epic and adds its tasks.
     """
-    from flows.won_to_project import won_to_project
+    from handoff_hub.flows.won_to_project import won_to_project
 
     jira = served["jira"].sandbox
     epics_before = set(jira.state.epics())

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
 def open_pair_runtime(

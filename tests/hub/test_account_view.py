@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.account_view import AccountNotFound, account_view
-from hub.cli.demo import CRMS, PMS
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.mapping.engine import to_unified_many
-from hub.model import Opportunity
-from hub.runtime import Runtime
+from handoff_hub.hub.account_view import AccountNotFound, account_view
+from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.model import Opportunity
+from handoff_hub.hub.runtime import Runtime
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 

@@ -10,14 +10,14 @@ import pytest
 from pair_support import open_pair_runtime
 from typer.testing import CliRunner
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.handoffs.adopt import NAMED, SAME_NAME, adopt
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF
-from hub.runtime import Runtime
-from sandboxes.kit.server import make_sandbox, serve_in_thread
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.handoffs.adopt import NAMED, SAME_NAME, adopt
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.sandboxes.kit.server import make_sandbox, serve_in_thread
 
 
 @pytest.fixture(params=[("salesforce", "jira"), ("hubspot", "asana")], ids="+".join)

@@ -13,24 +13,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connectors.jira.records import stamp_label
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
-from hub.store import StateStore
-from sandboxes.kit import Faults
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import open_runtime
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit import Faults
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 BACKFILL = """
 import sys
-from hub.config.loading import load_config
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import open_runtime
 
 runtime = open_runtime(load_config(sys.argv[1], known_connectors=known_connectors()))
 run_handoff("won-to-project", build_handoff(runtime, "won-to-project"), runtime.store)

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli.main import app
+from handoff_hub.hub.cli.main import app
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad-configs"
 CORPUS = sorted(BAD.rglob("*.yaml"))

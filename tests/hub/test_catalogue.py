@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.handoffs import HandoffsConfig
-from hub.deploy_plan import FLOWS
-from hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW, by_config_key
-from hub.model import ENTITY_TYPES
+from handoff_hub.hub.config.handoffs import HandoffsConfig
+from handoff_hub.hub.deploy_plan import FLOWS
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW, by_config_key
+from handoff_hub.hub.model import ENTITY_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from hub.connector import ChangePage, RecordEnvelope
-from hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_from_checkpoint
-from hub.store import StateStore
+from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_from_checkpoint
+from handoff_hub.hub.store import StateStore
 
 T0 = dt.datetime(2026, 11, 30, 6, 52, 7, 455000, tzinfo=dt.UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hub.handoffs.conditions import Conditions, condition_problem
-from hub.model import Account, Money, Opportunity, Stage
+from handoff_hub.hub.handoffs.conditions import Conditions, condition_problem
+from handoff_hub.hub.model import Account, Money, Opportunity, Stage
 
 TODAY = dt.date(2026, 12, 7)
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.config.loading import LoadedConfig, load_config, resolve_store_url
-from hub.errors import ConfigError
+from handoff_hub.hub.config.loading import LoadedConfig, load_config, resolve_store_url
+from handoff_hub.hub.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "salesforce-jira.yaml"
@@ -190,9 +190,9 @@ def test_template_checks(workdir: Path, env: None) -> None:
 def test_pydantic_errors_become_issues() -> None:
     from pydantic import ValidationError
 
-    from hub.config.root import HubConfig
-    from hub.config.schema import pydantic_issues
-    from hub.config.yamlio import parse_yaml
+    from handoff_hub.hub.config.root import HubConfig
+    from handoff_hub.hub.config.schema import pydantic_issues
+    from handoff_hub.hub.config.yamlio import parse_yaml
 
     doc = parse_yaml("systems:\n  crm:\n    connector: 5\n", file="x.yaml")
     with pytest.raises(ValidationError) as caught:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.loading import load_config
-from hub.errors import ConfigError
-from hub.mapping.loader import load_mapping
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.mapping.loader import load_mapping
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad-configs"
 

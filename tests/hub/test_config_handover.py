@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.handover import hand_over, load_once
-from hub.config.loading import load_config
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.handover import hand_over, load_once
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
 def _config(folder: Path) -> Path:

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from connectors.jira import JiraConnector
-from connectors.jira.config import JiraConfig
-from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.config import SalesforceConfig
-from hub.config.handoffs import FeedbackToLeadConfig, RiskToAccountManagerConfig
-from hub.config.loading import load_config
-from hub.errors import ConfigError, Issue
-from hub.handoffs import feedback_to_lead, risk_to_account_manager, won_to_project
+from handoff_hub.connectors.jira import JiraConnector
+from handoff_hub.connectors.jira.config import JiraConfig
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.connectors.salesforce.config import SalesforceConfig
+from handoff_hub.hub.config.handoffs import FeedbackToLeadConfig, RiskToAccountManagerConfig
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.handoffs import feedback_to_lead, risk_to_account_manager, won_to_project
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "salesforce-jira.yaml"
@@ -399,7 +399,7 @@ def test_a_connector_package_that_does_not_import_is_an_issue(
     def broken(name: str) -> type:
         raise ImportError(f"No module named '{name}_sdk'")
 
-    monkeypatch.setattr("hub.registry.connector_class", broken)
+    monkeypatch.setattr("handoff_hub.hub.registry.connector_class", broken)
 
     issues = _issues(config)
 

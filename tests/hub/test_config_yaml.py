@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.yamlio import format_path, line_of, load_yaml, parse_yaml
-from hub.errors import ConfigError
+from handoff_hub.hub.config.yamlio import format_path, line_of, load_yaml, parse_yaml
+from handoff_hub.hub.errors import ConfigError
 
 TEXT = """\
 # comment

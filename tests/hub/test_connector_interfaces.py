@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from hub.connector import Connector, KnowsOrgSchema, record_filter, settings_model
-from hub.registry import connector_class
+from handoff_hub.hub.connector import Connector, KnowsOrgSchema, record_filter, settings_model
+from handoff_hub.hub.registry import connector_class
 
 FILTERS = {"jira": True, "asana": True, "salesforce": False, "hubspot": False}
 ORG_SCHEMA = {"jira": False, "asana": False, "salesforce": True, "hubspot": True}

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from hub.config.handoffs import FeedbackToLeadConfig
-from hub.connector import WriteResult
-from hub.errors import TransientError
-from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.config.handoffs import FeedbackToLeadConfig
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.errors import TransientError
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.sandboxes.kit import Sandbox
 
 CONFIG = FeedbackToLeadConfig(pm="pm", crm="crm")
 

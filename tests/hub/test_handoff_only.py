@@ -10,11 +10,11 @@ import pytest
 import yaml
 from pair_support import open_pair_runtime
 
-from hub.config.loading import load_config
-from hub.errors import ConfigError
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.runtime import Runtime
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.runtime import Runtime
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from hub.heap import frozen_heap
+from handoff_hub.hub.heap import frozen_heap
 
 
 class _Cycle:

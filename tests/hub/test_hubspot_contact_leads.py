@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.cli.demo import PMS
-from hub.config.handoffs import FeedbackToLeadConfig
-from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
+from handoff_hub.hub.cli.demo import PMS
+from handoff_hub.hub.config.handoffs import FeedbackToLeadConfig
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
 
 CONTACT_LEADS = Path(__file__).parents[2] / "mappings" / "hubspot-contact-leads.yaml"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hub.model import Money
-from hub.reconcile.kpis import UNKNOWN_CURRENCY, KpiReport
+from handoff_hub.hub.model import Money
+from handoff_hub.hub.reconcile.kpis import UNKNOWN_CURRENCY, KpiReport
 
 
 def _money(amount: str, currency: str | None) -> Money:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.connector import ChangePage, RecordEnvelope
-from hub.handoffs.engine import BatchReport
-from hub.handoffs.runner import run_handoff
-from hub.store import StateStore
-from hub.store.leases import Lease, LeaseHeld, LeaseLost, host_identity, new_holder
+from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.handoffs.engine import BatchReport
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.store.leases import Lease, LeaseHeld, LeaseLost, host_identity, new_holder
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -160,9 +160,9 @@ def test_a_holder_with_this_host_name_in_another_pid_namespace_is_waited_for(
 
 def test_the_identity_is_of_the_boot_and_pid_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     mine = host_identity()
-    monkeypatch.setattr("hub.store.leases._PID_NAMESPACE", "/proc/1/ns/net")
+    monkeypatch.setattr("handoff_hub.hub.store.leases._PID_NAMESPACE", "/proc/1/ns/net")
     assert host_identity() != mine
-    monkeypatch.setattr("hub.store.leases._PID_NAMESPACE", "/nonexistent/ns/pid")
+    monkeypatch.setattr("handoff_hub.hub.store.leases._PID_NAMESPACE", "/nonexistent/ns/pid")
     assert host_identity() is None
     assert new_holder().split(":")[1] == "-"
 

@@ -21,15 +21,15 @@ import pytest
 import yaml
 from pair_support import open_pair_runtime
 
-from hub.cli.demo import CRMS, PMS
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.runner import RunSummary, run_handoff
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.mapping.engine import MAX_TEXT_LENGTH, to_unified_many
-from hub.model import Opportunity, Stage
-from hub.runtime import Runtime
-from hub.store import DeadLetterRow
+from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.runner import RunSummary, run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.mapping.engine import MAX_TEXT_LENGTH, to_unified_many
+from handoff_hub.hub.model import Opportunity, Stage
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import DeadLetterRow
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 OVERSIZE = 100_000
@@ -224,7 +224,7 @@ def _add_unknown_kind(rt: Runtime, pm: str, project: str) -> str:
             "Customer praises the team", parent=project, labels=(UNKNOWN_KIND[pm],)
         )
         return key
-    from sandboxes.asana.data import EnumOption
+    from handoff_hub.sandboxes.asana.data import EnumOption
 
     with state.store.lock:
         field = next(f for f in state.store.fields.values() if f.name == "Feedback")

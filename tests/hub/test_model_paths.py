@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.model import (
+from handoff_hub.hub.model import (
     Account,
     Health,
     Money,

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from hub.notify import Notifier
+from handoff_hub.hub.notify import Notifier
 
 
 def test_without_urls_the_message_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -59,7 +59,7 @@ def test_one_bad_url_never_keeps_the_message_from_the_others() -> None:
 
 
 def test_shown_url_keeps_scheme_and_host_only() -> None:
-    from hub.notify import shown_url
+    from handoff_hub.hub.notify import shown_url
 
     shown = shown_url("mailto://user:pass@mail.example.com?to=a@b.c")
     assert shown == "mailto://mail.example.com/***"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hub.config.handoffs import TemplateConfig, TemplateTaskConfig
-from hub.handoffs.won_to_project import build_project
-from hub.model import Money, Opportunity, Project, Stage
+from handoff_hub.hub.config.handoffs import TemplateConfig, TemplateTaskConfig
+from handoff_hub.hub.handoffs.won_to_project import build_project
+from handoff_hub.hub.model import Money, Opportunity, Project, Stage
 
 TODAY = dt.date(2026, 12, 7)
 

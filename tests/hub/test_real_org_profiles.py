@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from hub.cli.demo import example_for, stage_delivery_events, write_sandbox_config
-from hub.config.loading import load_config
-from hub.errors import ConfigError
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.mapping.engine import to_unified_many
-from hub.model import Opportunity
-from hub.reconcile.fix import reconcile
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, stage_delivery_events, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.model import Opportunity
+from handoff_hub.hub.reconcile.fix import reconcile
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
 def _runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str) -> Runtime:

@@ -13,26 +13,26 @@ from typing import Any
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.cli.demo import CRMS, PMS
-from hub.connector import NewProject, ProjectTemplate
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.sync import HANDOFF as SYNC
-from hub.handoffs.sync import Sync
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.mapping.engine import from_unified, to_unified
-from hub.model import Project
-from hub.reconcile.fix import reconcile
-from hub.reconcile.model import Discrepancy, Kind
-from hub.reconcile.scan import Reconciler
-from hub.reconcile.spill import PageSpill
-from hub.runtime import Runtime
-from hub.store import Link
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.connector import NewProject, ProjectTemplate
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
+from handoff_hub.hub.handoffs.sync import Sync
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.mapping.engine import from_unified, to_unified
+from handoff_hub.hub.model import Project
+from handoff_hub.hub.reconcile.fix import reconcile
+from handoff_hub.hub.reconcile.model import Discrepancy, Kind
+from handoff_hub.hub.reconcile.scan import Reconciler
+from handoff_hub.hub.reconcile.spill import PageSpill
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import Link
+from handoff_hub.sandboxes.kit import Sandbox
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hub.model import Account, Money, Opportunity, Project, Stage, TaskStatus, User
-from hub.reconcile.drift import DealSide, FieldPair, pair_values
+from handoff_hub.hub.model import Account, Money, Opportunity, Project, Stage, TaskStatus, User
+from handoff_hub.hub.reconcile.drift import DealSide, FieldPair, pair_values
 
 PAIRS = [
     FieldPair("amount", "budget", "crm_to_pm", "won-to-project"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.reconcile.index import RecordIndex
+from handoff_hub.hub.reconcile.index import RecordIndex
 
 MADE = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
 

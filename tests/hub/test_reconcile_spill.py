@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hub.model import Money, Project, TaskStatus, User
-from hub.reconcile.spill import PageSpill
+from handoff_hub.hub.model import Money, Project, TaskStatus, User
+from handoff_hub.hub.reconcile.spill import PageSpill
 
 
 def _project(n: int) -> Project:

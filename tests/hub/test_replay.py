@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.replay import REPLAY_RUN, ReplayError, replay_dead_letters
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
-from hub.store import DeadLetterRow
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.replay import REPLAY_RUN, ReplayError, replay_dead_letters
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import DeadLetterRow
+from handoff_hub.sandboxes.kit import Sandbox
 
 
 def _won(rt: Runtime) -> dict[str, int]:

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from hub.config.handoffs import RiskToAccountManagerConfig
-from hub.connector import WriteResult
-from hub.errors import TransientError
-from hub.handoffs.risk_to_account_manager import HANDOFF, RiskToAccountManager
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
-from hub.store import Link
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.config.handoffs import RiskToAccountManagerConfig
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.errors import TransientError
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF, RiskToAccountManager
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import Link
+from handoff_hub.sandboxes.kit import Sandbox
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -153,7 +153,7 @@ def test_plan_writes_nothing(linked: Runtime, sf_sandbox: Sandbox, jira_sandbox:
 def test_a_failed_notification_is_recorded_and_the_task_still_made(
     linked: Runtime, sf_sandbox: Sandbox, jira_sandbox: Sandbox
 ) -> None:
-    from hub.config.handoffs import NotifyConfig
+    from handoff_hub.hub.config.handoffs import NotifyConfig
 
     link = _deal_link(linked)
     risk = jira_sandbox.state.add_risk(link.target_key, "Integration partner unresponsive")  # type: ignore[attr-defined]

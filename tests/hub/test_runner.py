@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.connector import ChangePage, RecordEnvelope
-from hub.handoffs.engine import BatchReport, Decision, Verdict
-from hub.handoffs.runner import run_handoff
-from hub.store import StateStore
+from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.store import StateStore
 
 
 class FakeHandoff:

@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import pytest
 
-from hub.cli.demo import sandbox_profiles
-from hub.errors import ConfigError
-from sandboxes.kit.profile import OrgProfile, load_profile
-from sandboxes.kit.server import known_sandboxes, make_sandbox
+from handoff_hub.hub.cli.demo import sandbox_profiles
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.sandboxes.kit.profile import OrgProfile, load_profile
+from handoff_hub.sandboxes.kit.server import known_sandboxes, make_sandbox
 
 
 class _Org(OrgProfile):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.schema import (
+from handoff_hub.hub.config.schema import (
     SCHEMA_FILES,
     hub_config_schema,
     main,
@@ -17,7 +17,7 @@ from hub.config.schema import (
     stale_schemas,
     validate_document,
 )
-from hub.config.yamlio import parse_yaml
+from handoff_hub.hub.config.yamlio import parse_yaml
 
 
 def test_schema_files_on_disk_match_the_models() -> None:

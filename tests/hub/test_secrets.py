@@ -9,15 +9,18 @@ from typing import Any
 import pytest
 import yaml
 
-import hub.config.secrets
-import hub.config.secrets as secrets_module
-from hub.config.loading import load_config
-from hub.config.schema import hub_config_schema, validate_document
-from hub.config.secrets import register_secret_resolver, registered_kinds, resolve_secret
-from hub.config.systems import PrefectSecret, SystemConfig
-from hub.config.yamlio import parse_yaml
-from hub.errors import ConfigError
-from hub.reports.formats import FORMATS
+import handoff_hub.hub.config.secrets as secrets_module
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.config.schema import hub_config_schema, validate_document
+from handoff_hub.hub.config.secrets import (
+    register_secret_resolver,
+    registered_kinds,
+    resolve_secret,
+)
+from handoff_hub.hub.config.systems import PrefectSecret, SystemConfig
+from handoff_hub.hub.config.yamlio import parse_yaml
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.reports.formats import FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "salesforce-jira.yaml"
@@ -26,7 +29,7 @@ VALUE = "s3cret-value-never-shown"
 
 @pytest.fixture(autouse=True)
 def _empty_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(hub.config.secrets, "_RESOLVERS", {})
+    monkeypatch.setattr(secrets_module, "_RESOLVERS", {})
     yield
 
 
@@ -114,7 +117,7 @@ def test_without_a_resolver_the_error_says_where_blocks_are_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As in an install without flows/ (the entry point names flows._secrets).
-    monkeypatch.setattr("hub.config.secrets.entry_points", lambda **_: [])
+    monkeypatch.setattr("handoff_hub.hub.config.secrets.entry_points", lambda **_: [])
     monkeypatch.delitem(secrets_module._RESOLVERS, "prefect_secret", raising=False)
     with pytest.raises(ConfigError) as caught:
         _system(api_token={"prefect_secret": "jira-token"}).secret("api_token")

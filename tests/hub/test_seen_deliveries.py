@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.store import StateStore
-from hub.store.tables import SeenDeliveryRow
-from hub.webhooks.seen import SeenDeliveries, digest
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.store.tables import SeenDeliveryRow
+from handoff_hub.hub.webhooks.seen import SeenDeliveries, digest
 
 NOW = 1_750_000_000.0
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.mapping.engine import map_records
-from hub.model import Opportunity, Stage
-from hub.runtime import Runtime
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.mapping.engine import map_records
+from handoff_hub.hub.model import Opportunity, Stage
+from handoff_hub.hub.runtime import Runtime
 
 
 @pytest.fixture(params=[("salesforce", "jira"), ("hubspot", "asana")], ids="+".join)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.http.redact import register_secret
-from hub.store import AuditEvent, AuditEventRow, Link, LinkRow, StateStore
+from handoff_hub.hub.http.redact import register_secret
+from handoff_hub.hub.store import AuditEvent, AuditEventRow, Link, LinkRow, StateStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -150,8 +150,8 @@ def test_dead_letters_repeat_and_resolve(store: StateStore) -> None:
 
 def test_a_record_holding_text_no_product_can_hold_is_kept_as_it_came(store: StateStore) -> None:
     """The raw record keeps its unpaired surrogate (JSON carries it escaped); nothing is lost."""
-    from hub.mapping.engine import RecordMappingError, to_unified
-    from hub.mapping.spec import MappingSpec
+    from handoff_hub.hub.mapping.engine import RecordMappingError, to_unified
+    from handoff_hub.hub.mapping.spec import MappingSpec
 
     spec = MappingSpec.model_validate(
         {

@@ -12,10 +12,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
-from hub.cli.main import app
-from hub.store import Link, StateStore
-from hub.store.schema import BASELINE, alembic_config, current_revision, head_revision, upgrade
-from hub.store.tables import Base
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.store import Link, StateStore
+from handoff_hub.hub.store.schema import (
+    BASELINE,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from handoff_hub.hub.store.tables import Base
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

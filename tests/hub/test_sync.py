@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from hub.config.handoffs import SyncConfig, SyncFieldConfig
-from hub.errors import ConfigError
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.sync import HANDOFF, Sync
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
-from hub.store import Link
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.config.handoffs import SyncConfig, SyncFieldConfig
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.sync import HANDOFF, Sync
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import Link
+from handoff_hub.sandboxes.kit import Sandbox
 
 FIELDS = [
     SyncFieldConfig(crm="delivery_status", pm="status", direction="pm_to_crm"),

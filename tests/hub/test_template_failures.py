@@ -6,16 +6,20 @@ import datetime as dt
 
 import pytest
 
-from hub.config.handoffs import FeedbackToLeadConfig, NotifyConfig, RiskToAccountManagerConfig
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-from hub.handoffs.feedback_to_lead import FeedbackToLead
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-from hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.runtime import Runtime
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.config.handoffs import (
+    FeedbackToLeadConfig,
+    NotifyConfig,
+    RiskToAccountManagerConfig,
+)
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.sandboxes.kit import Sandbox
 
 BAD = "{{ acount.name }} - {{ opportunity.name }}"
 

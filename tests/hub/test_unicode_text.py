@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.unicode_text import unpaired_surrogate, without_surrogates
+from handoff_hub.hub.unicode_text import unpaired_surrogate, without_surrogates
 
 
 def test_the_first_unpaired_surrogate_is_found() -> None:

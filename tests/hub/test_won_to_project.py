@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from hub.errors import TransientError
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.runtime import Runtime
-from hub.store import AuditEventRow
-from sandboxes.kit import Sandbox
+from handoff_hub.hub.errors import TransientError
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import AuditEventRow
+from handoff_hub.sandboxes.kit import Sandbox
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -238,8 +238,8 @@ def test_deal_won_after_a_run_gets_its_project_on_the_next(
 def test_runs_with_postgresql_as_the_store(
     loaded: Any, sf_sandbox: Sandbox, jira_sandbox: Sandbox, postgres_url: str
 ) -> None:
-    from hub.runtime import open_runtime
-    from hub.store import StateStore
+    from handoff_hub.hub.runtime import open_runtime
+    from handoff_hub.hub.store import StateStore
 
     rt = open_runtime(
         loaded,
@@ -281,8 +281,8 @@ def test_a_manager_the_project_tool_cannot_match_is_said_not_left_silent(
 
 
 def test_the_default_notification_carries_the_warning() -> None:
-    from hub.handoffs.won_to_project import NOTIFY_BODY
-    from hub.mapping.templating import render_template
+    from handoff_hub.hub.handoffs.won_to_project import NOTIFY_BODY
+    from handoff_hub.hub.mapping.templating import render_template
 
     context = {"project": {"name": "P"}, "opportunity": {"name": "D", "amount": None}}
     plain = render_template(NOTIFY_BODY, {**context, "project_url": "u", "warning": None})

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pair_support import open_pair_runtime
 
-from hub.cli.demo import CRMS, PMS
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF, WonToProject
-from hub.mapping.engine import to_unified_many
-from hub.model import Lead, Opportunity, Stage
-from hub.runtime import Runtime
+from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.model import Lead, Opportunity, Stage
+from handoff_hub.hub.runtime import Runtime
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 
@@ -69,8 +69,8 @@ def test_one_project_per_won_deal_then_nothing(pair_runtime: Runtime) -> None:
 
 
 def test_feedback_becomes_one_lead_each_for_every_pairing(pair_runtime: Runtime) -> None:
-    from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-    from hub.handoffs.feedback_to_lead import FeedbackToLead
+    from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+    from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
 
     rt = pair_runtime
     run_handoff(HANDOFF, _handoff(rt), rt.store)
@@ -106,8 +106,8 @@ def test_feedback_becomes_one_lead_each_for_every_pairing(pair_runtime: Runtime)
 
 
 def test_risks_and_health_reach_the_deal_owner_for_every_pairing(pair_runtime: Runtime) -> None:
-    from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-    from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+    from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+    from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
 
     rt = pair_runtime
     pm_state = rt.sandboxes["pm"].state  # type: ignore[attr-defined]
@@ -143,8 +143,8 @@ def test_risks_and_health_reach_the_deal_owner_for_every_pairing(pair_runtime: R
 
 
 def test_sync_settles_every_pair_and_then_writes_nothing(pair_runtime: Runtime) -> None:
-    from hub.handoffs.sync import HANDOFF as SYNC
-    from hub.handoffs.sync import Sync
+    from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
+    from handoff_hub.hub.handoffs.sync import Sync
 
     rt = pair_runtime
     settings = rt.loaded.config.handoffs.sync
@@ -161,8 +161,8 @@ def test_sync_settles_every_pair_and_then_writes_nothing(pair_runtime: Runtime) 
 def test_overdue_milestones_make_a_project_red_for_every_pairing(pair_runtime: Runtime) -> None:
     import datetime as dt
 
-    from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-    from hub.handoffs.risk_to_account_manager import RiskToAccountManager
+    from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+    from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
 
     rt = pair_runtime
     pm_state = rt.sandboxes["pm"].state  # type: ignore[attr-defined]

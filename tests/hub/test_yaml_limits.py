@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.loading import load_config
-from hub.config.yamlio import MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml
-from hub.errors import ConfigError
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.config.yamlio import MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml
+from handoff_hub.hub.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTORS = ("salesforce", "jira")
@@ -36,7 +36,7 @@ def _limit_memory() -> None:
 def _validate_with_limits(config: Path) -> tuple[int, str]:
     """``hub validate -c config`` in a process with bounded memory and CPU."""
     done = subprocess.run(
-        [sys.executable, "-m", "hub.cli.main", "validate", "-c", str(config)],
+        [sys.executable, "-m", "handoff_hub.hub.cli.main", "validate", "-c", str(config)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub.mapping.loader import load_mapping
-from hub.mapping.spec import MappingSpec
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.mapping.spec import MappingSpec
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 

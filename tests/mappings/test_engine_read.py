@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from hub.errors import MappingError
-from hub.mapping.engine import RecordMappingError, to_unified, to_unified_many
-from hub.mapping.spec import MappingSpec
-from hub.model import Health, Opportunity, Project, Stage, TaskStatus, User
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.engine import RecordMappingError, to_unified, to_unified_many
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.model import Health, Opportunity, Project, Stage, TaskStatus, User
 
 
 def _spec(fields: dict[str, Any], *, entity: str = "Opportunity", **extra: Any) -> MappingSpec:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from hub.errors import MappingError
-from hub.mapping.engine import RecordMappingError, from_unified, to_unified
-from hub.mapping.spec import MappingSpec
-from hub.model import Account, Health, Money, Opportunity, Project, Stage, User
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.engine import RecordMappingError, from_unified, to_unified
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.model import Account, Health, Money, Opportunity, Project, Stage, User
 
 
 def _project() -> Project:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, compile_field_reader
-from hub.mapping.spec import FieldRule
-from hub.mapping.values import ValueProblem
+from handoff_hub.hub.mapping.field_reader import MAX_TEXT_LENGTH, MISSING, compile_field_reader
+from handoff_hub.hub.mapping.spec import FieldRule
+from handoff_hub.hub.mapping.values import ValueProblem
 
 LONG = "x" * (MAX_TEXT_LENGTH + 1)
 LONE_SURROGATE = "cut \ud83d here"
@@ -89,8 +89,8 @@ def test_a_template_renders_from_the_record() -> None:
 
 
 def test_a_record_id_no_product_can_hold_is_no_usable_id() -> None:
-    from hub.mapping.engine import RecordMappingError, to_unified
-    from hub.mapping.spec import MappingSpec
+    from handoff_hub.hub.mapping.engine import RecordMappingError, to_unified
+    from handoff_hub.hub.mapping.spec import MappingSpec
 
     spec = MappingSpec.model_validate(
         {

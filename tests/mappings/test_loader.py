@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import ConfigError
-from hub.mapping.loader import check_mapping, load_mapping, unified_path_problem
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.mapping.loader import check_mapping, load_mapping, unified_path_problem
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 

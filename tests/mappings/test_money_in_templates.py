@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hub.mapping.templating import render_template
-from hub.model import Account, Money, Opportunity, blank_view, template_view
+from handoff_hub.hub.mapping.templating import render_template
+from handoff_hub.hub.model import Account, Money, Opportunity, blank_view, template_view
 
 
 def _opp(amount: Money | None) -> Opportunity:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from hub.config.root import HubConfig
-from hub.connector import KnowsOrgSchema
-from hub.errors import AuthError, ConnectorError, TransientError
-from hub.handoffs.catalogue import handoff_entities
-from hub.mapping.engine import to_unified
-from hub.mapping.loader import load_mapping
-from hub.mapping.org_fit import fit_to_org, needed_fields
-from hub.mapping.spec import MappingSpec
-from hub.model import Opportunity
+from handoff_hub.hub.config.root import HubConfig
+from handoff_hub.hub.connector import KnowsOrgSchema
+from handoff_hub.hub.errors import AuthError, ConnectorError, TransientError
+from handoff_hub.hub.handoffs.catalogue import handoff_entities
+from handoff_hub.hub.mapping.engine import to_unified
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.mapping.org_fit import fit_to_org, needed_fields
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.model import Opportunity
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.mapping.paths import compile_path
+from handoff_hub.hub.mapping.paths import compile_path
 
 PATHS = [
     "Name",

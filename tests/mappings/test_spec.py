@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hub.errors import MappingError
-from hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
-from hub.model import ENTITY_TYPES
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from handoff_hub.hub.model import ENTITY_TYPES
 
 
 def test_source_fields_are_the_simple_read_paths(salesforce) -> None:

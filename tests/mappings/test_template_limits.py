@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import MappingError
-from hub.mapping.templating import (
+from handoff_hub.hub.errors import MappingError
+from handoff_hub.hub.mapping.templating import (
     MAX_OUTPUT,
     MAX_RANGE,
     MAX_SOURCE,

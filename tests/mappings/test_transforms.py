@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import MappingError, RegistryError
-from hub.mapping.engine import from_unified, to_unified
-from hub.mapping.spec import MappingSpec
-from hub.mapping.transforms import (
+from handoff_hub.hub.errors import MappingError, RegistryError
+from handoff_hub.hub.mapping.engine import from_unified, to_unified
+from handoff_hub.hub.mapping.spec import MappingSpec
+from handoff_hub.hub.mapping.transforms import (
     adf_to_text,
     apply_transform,
     get_transform,

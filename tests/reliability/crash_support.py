@@ -23,18 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandboxes.kit import ASGIApp
+from handoff_hub.sandboxes.kit import ASGIApp
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import os, re, signal, sys
 from sqlalchemy import event
-from hub.config.loading import load_config
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import open_runtime
 
 config, handoff, kill = sys.argv[1], sys.argv[2], sys.argv[3]
 runtime = open_runtime(load_config(config, known_connectors=known_connectors()))

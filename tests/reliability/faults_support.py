@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.kit import FAULT_KINDS, Sandbox
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.kit import FAULT_KINDS, Sandbox
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 ALL_FAULTS = FAULT_KINDS
 """429 (Retry-After), 500, 502, 503, read timeouts, drops before and after the product acted."""

@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 from crash_support import KillPoint, Served, run_child
 
-from connectors.jira.records import stamp_label
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.reconcile.fix import reconcile
-from hub.reconcile.model import Kind
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.reconcile.fix import reconcile
+from handoff_hub.hub.reconcile.model import Kind
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 SF = r"/services/data/v[0-9.]+"
 JIRA = "/rest/api/3"

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from faults_support import add_won_deals, open_faulty_runtime, switch_faults_on
 
-from hub.cli.demo import CRMS, PMS
-from hub.errors import TransientError
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.reconcile.fix import reconcile
-from hub.reconcile.model import Kind
-from hub.runtime import Runtime
+from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.errors import TransientError
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.reconcile.fix import reconcile
+from handoff_hub.hub.reconcile.model import Kind
+from handoff_hub.hub.runtime import Runtime
 
 PAIRS = [(crm, pm) for crm in CRMS for pm in PMS]
 DEALS = 1000

@@ -20,29 +20,29 @@ import pytest
 import yaml
 from faults_support import add_won_deals, switch_faults_on
 
-from connectors.jira.records import stamp_label
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.store import StateStore
-from sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.store import StateStore
+from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve_in_thread
 
 DEALS = 1000
 WORKERS = 3
 
 WORKER = """
 import os, socket, sys, time
-import hub.store.leases as leases
+import handoff_hub.hub.store.leases as leases
 
 number = int(sys.argv[2])
 socket.gethostname = lambda: "handoff-hub-worker-7d9f8c6b5d-x4k2p"
 os.getpid = lambda: 4_000_000 + number  # its PID in its own namespace: no process here
 leases.host_identity = lambda: f"container{number:03d}"
 
-from hub.config.loading import load_config
-from hub.errors import HubError
-from hub.handoffs.catalogue import build_handoff
-from hub.handoffs.runner import run_handoff
-from hub.registry import known_connectors
-from hub.runtime import open_runtime
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import HubError
+from handoff_hub.hub.handoffs.catalogue import build_handoff
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import open_runtime
 
 runtime = open_runtime(load_config(sys.argv[1], known_connectors=known_connectors()))
 for attempt in range(400):

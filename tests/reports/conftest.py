@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="document.body.dataset.pwned = 1">'

@@ -13,8 +13,8 @@ import io
 
 import pytest
 
-from hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
-from hub.reports import write_report
+from handoff_hub.hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
+from handoff_hub.hub.reports import write_report
 
 FORMULAS = [
     " =1+1",

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import ReconcileResult
-from hub.reports import write_report
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import ReconcileResult
+from handoff_hub.hub.reports import write_report
 
 ParsePage = Callable[[str], Any]  # conftest.parse_page
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from hub.reconcile.kpis import KpiReport
-from hub.reconcile.model import KIND_TITLES, Discrepancy, Kind, ReconcileResult
-from hub.reports import (
+from handoff_hub.hub.reconcile.kpis import KpiReport
+from handoff_hub.hub.reconcile.model import KIND_TITLES, Discrepancy, Kind, ReconcileResult
+from handoff_hub.hub.reports import (
     FORMATS,
     KPI_FORMATS,
     print_kpis,

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub.errors import TransientError
-from hub.http import ApiClient, RetryPolicy, build_client
-from sandboxes.kit import (
+from handoff_hub.hub.errors import TransientError
+from handoff_hub.hub.http import ApiClient, RetryPolicy, build_client
+from handoff_hub.sandboxes.kit import (
     FAULT_KINDS,
     Call,
     CallJournal,

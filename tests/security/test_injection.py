@@ -65,21 +65,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.jira.records import stamp_label
-from connectors.jira.values import lucene_escape
-from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
-from hub.errors import HubError, NotFoundError, QueryBuildError, RecordError
-from hub.http import RetryPolicy
-from hub.http.query import Condition, jql, soql, soql_like_pattern
-from hub.registry import connector_class
-from hub.testing.hostile import BENIGN, HOSTILE, Hostile
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.jira.jql import And as JqlAnd
-from sandboxes.jira.jql import (
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.connectors.jira.values import lucene_escape
+from handoff_hub.hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
+from handoff_hub.hub.errors import HubError, NotFoundError, QueryBuildError, RecordError
+from handoff_hub.hub.http import RetryPolicy
+from handoff_hub.hub.http.query import Condition, jql, soql, soql_like_pattern
+from handoff_hub.hub.registry import connector_class
+from handoff_hub.hub.testing.hostile import BENIGN, HOSTILE, Hostile
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.jira.jql import And as JqlAnd
+from handoff_hub.sandboxes.jira.jql import (
     Clause,
     EmptyValue,
     FunctionCall,
@@ -90,12 +90,12 @@ from sandboxes.jira.jql import (
     TextTerm,
     parse_text,
 )
-from sandboxes.jira.jql import Literal as JqlLiteral
-from sandboxes.jira.jql import Not as JqlNot
-from sandboxes.jira.jql import Or as JqlOr
-from sandboxes.jira.jql import parse as jql_parse
-from sandboxes.salesforce.app import SalesforceSandbox
-from sandboxes.salesforce.soql import (
+from handoff_hub.sandboxes.jira.jql import Literal as JqlLiteral
+from handoff_hub.sandboxes.jira.jql import Not as JqlNot
+from handoff_hub.sandboxes.jira.jql import Or as JqlOr
+from handoff_hub.sandboxes.jira.jql import parse as jql_parse
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.sandboxes.salesforce.soql import (
     Comparison,
     Expr,
     Logical,
@@ -103,8 +103,8 @@ from sandboxes.salesforce.soql import (
     SoqlError,
     like_pattern,
 )
-from sandboxes.salesforce.soql import Literal as SoqlLiteral
-from sandboxes.salesforce.soql import parse as soql_parse
+from handoff_hub.sandboxes.salesforce.soql import Literal as SoqlLiteral
+from handoff_hub.sandboxes.salesforce.soql import parse as soql_parse
 
 OTHER = "other benign value"
 """The second value of ``IN`` lists, next to the hostile one."""

@@ -26,12 +26,12 @@ from rich.table import Table
 from rich.text import Text
 from typer.testing import CliRunner
 
-from hub.cli import console as hub_console
-from hub.cli.console import TerminalConsole, VisibleFormatter
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.store import AuditEvent, StateStore
-from sandboxes.kit.server import make_sandbox, serve_in_thread
+from handoff_hub.hub.cli import console as hub_console
+from handoff_hub.hub.cli.console import TerminalConsole, VisibleFormatter
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.store import AuditEvent, StateStore
+from handoff_hub.sandboxes.kit.server import make_sandbox, serve_in_thread
 
 EVIL = (
     "Evil\x1b[2J\x1b[31m\x1b]8;;http://e.example\x1b\\click\x1b]8;;\x1b\\\x07\x08\x00\x9b6n\x85"

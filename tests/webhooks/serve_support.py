@@ -24,16 +24,16 @@ import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from connectors.jira.webhooks import JiraReceiver
-from hub.runtime import Runtime
-from hub.store import StateStore
-from hub.webhooks.app import create_app
-from hub.webhooks.dispatch import DispatchResult
-from hub.webhooks.events import Change
-from hub.webhooks.server import server_config
-from hub.webhooks.settings import WebhookConfig
-from hub.webhooks.worker import Worker
-from sandboxes.kit.server import free_port
+from handoff_hub.connectors.jira.webhooks import JiraReceiver
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.webhooks.app import create_app
+from handoff_hub.hub.webhooks.dispatch import DispatchResult
+from handoff_hub.hub.webhooks.events import Change
+from handoff_hub.hub.webhooks.server import server_config
+from handoff_hub.hub.webhooks.settings import WebhookConfig
+from handoff_hub.hub.webhooks.worker import Worker
+from handoff_hub.sandboxes.kit.server import free_port
 
 JIRA_SECRET = "jira-webhook-secret-0003"
 

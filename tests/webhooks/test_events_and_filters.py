@@ -8,19 +8,19 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from connectors.asana.hook_secrets import AsanaHookSecrets
-from connectors.asana.webhooks import AsanaReceiver, asana_changes
-from connectors.hubspot.webhooks import HubSpotReceiver, hubspot_changes
-from connectors.jira.webhooks import jira_changes
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.cli.main import app
-from hub.config.loading import load_config
-from hub.errors import ConfigError
-from hub.registry import known_connectors
-from hub.webhooks.events import Change, PayloadError
-from hub.webhooks.filters import effective_where, record_matches
-from hub.webhooks.settings import webhook_config
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.connectors.asana.hook_secrets import AsanaHookSecrets
+from handoff_hub.connectors.asana.webhooks import AsanaReceiver, asana_changes
+from handoff_hub.connectors.hubspot.webhooks import HubSpotReceiver, hubspot_changes
+from handoff_hub.connectors.jira.webhooks import jira_changes
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.webhooks.events import Change, PayloadError
+from handoff_hub.hub.webhooks.filters import effective_where, record_matches
+from handoff_hub.hub.webhooks.settings import webhook_config
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
 def test_hubspot_deal_events_only_of_the_hubs_portal() -> None:

@@ -11,7 +11,7 @@ import pytest
 from serve_support import jira_config, jira_delivery, post, serving
 from sqlalchemy import text
 
-from hub.store import StateStore
+from handoff_hub.hub.store import StateStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -20,7 +20,7 @@ from serve_support import (
     wait_for,
 )
 
-from hub.store import StateStore
+from handoff_hub.hub.store import StateStore
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import hmac
 
 import pytest
 
-from connectors.asana.webhooks import verify_asana
-from connectors.hubspot.webhooks import hubspot_uri, verify_hubspot_v3
-from connectors.jira.webhooks import verify_jira
-from hub.webhooks.signatures import check_freshness, parse_event_time
+from handoff_hub.connectors.asana.webhooks import verify_asana
+from handoff_hub.connectors.hubspot.webhooks import hubspot_uri, verify_hubspot_v3
+from handoff_hub.connectors.jira.webhooks import verify_jira
+from handoff_hub.hub.webhooks.signatures import check_freshness, parse_event_time
 
 SECRET = "app-client-secret-7f3a"
 NOW = 1_750_000_000.0

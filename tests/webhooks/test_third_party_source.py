@@ -21,19 +21,19 @@ import pytest
 from pydantic import SecretStr
 from serve_support import post, serving, wait_for
 
-import hub.registry
-from hub.config.loading import load_config
-from hub.config.systems import EnvSecret
-from hub.config.webhooks import ProductWebhookConfig
-from hub.connector import WebhookSource, webhook_source
-from hub.errors import ConfigError
-from hub.registry import connector_class, known_connectors
-from hub.store import StateStore
-from hub.webhooks.events import Change, PayloadError, json_payload
-from hub.webhooks.seen import digest
-from hub.webhooks.settings import webhook_config, webhook_sources
-from hub.webhooks.signatures import hmac_sha256, same_signature
-from hub.webhooks.source import (
+from handoff_hub.hub import registry
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.config.systems import EnvSecret
+from handoff_hub.hub.config.webhooks import ProductWebhookConfig
+from handoff_hub.hub.connector import WebhookSource, webhook_source
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.registry import connector_class, known_connectors
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.webhooks.events import Change, PayloadError, json_payload
+from handoff_hub.hub.webhooks.seen import digest
+from handoff_hub.hub.webhooks.settings import webhook_config, webhook_sources
+from handoff_hub.hub.webhooks.signatures import hmac_sha256, same_signature
+from handoff_hub.hub.webhooks.source import (
     Answer,
     Reading,
     WebhookContext,
@@ -100,9 +100,9 @@ class AcmeConnector:
 @pytest.fixture
 def acme_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Acme registered as an installed package's entry point would register it."""
-    installed = dict(hub.registry._entry_points())
+    installed = dict(registry._entry_points())
     installed["acme"] = SimpleNamespace(load=lambda: AcmeConnector)
-    monkeypatch.setattr(hub.registry, "_entry_points", lambda: installed)
+    monkeypatch.setattr(registry, "_entry_points", lambda: installed)
 
 
 def _config(folder: Path, webhooks: str) -> Path:

@@ -29,21 +29,21 @@ from pair_support import open_pair_runtime
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from connectors.hubspot.webhooks import HubSpotReceiver
-from hub.config.loading import load_config
-from hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
-from hub.handoffs.risk_to_account_manager import HANDOFF as RISK
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.registry import known_connectors
-from hub.runtime import Runtime
-from hub.store import StateStore
-from hub.webhooks.app import create_app
-from hub.webhooks.dispatch import LEFT_TO_SCHEDULE, WEBHOOK_RUN, DispatchResult
-from hub.webhooks.settings import WebhookConfig, webhook_config
-from hub.webhooks.worker import Worker
-from sandboxes.kit.server import free_port
+from handoff_hub.connectors.hubspot.webhooks import HubSpotReceiver
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK
+from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime
+from handoff_hub.hub.store import StateStore
+from handoff_hub.hub.webhooks.app import create_app
+from handoff_hub.hub.webhooks.dispatch import LEFT_TO_SCHEDULE, WEBHOOK_RUN, DispatchResult
+from handoff_hub.hub.webhooks.settings import WebhookConfig, webhook_config
+from handoff_hub.hub.webhooks.worker import Worker
+from handoff_hub.sandboxes.kit.server import free_port
 
 HUBSPOT_SECRET = "hubspot-app-client-secret-0001"
 JIRA_SECRET = "jira-webhook-secret-0002"

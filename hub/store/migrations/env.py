@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from hub.store.tables import Base
+from handoff_hub.hub.store.tables import Base
 
 target_metadata = Base.metadata
 

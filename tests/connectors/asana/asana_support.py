@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from hub.connector import NewProject, ProjectTemplate, TemplateTask
-from hub.http import RetryPolicy
+from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
+from handoff_hub.hub.http import RetryPolicy
 
 VENDOR = Path(__file__).resolve().parents[2] / "vendor-specs" / "asana"
 BASE_URL = "https://app.asana.com"

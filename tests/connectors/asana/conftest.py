@@ -12,11 +12,11 @@ import yaml
 from asana_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 from openapi_core import Config, OpenAPI
 
-from connectors.asana import AsanaConnector
-from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
-from hub.http import RetryPolicy
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.kit import SyncASGITransport
+from handoff_hub.connectors.asana import AsanaConnector
+from handoff_hub.hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
+from handoff_hub.hub.http import RetryPolicy
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.kit import SyncASGITransport
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ import httpx
 import pytest
 from asana_support import API, BASE_URL, PROJECT, new_project
 
-from hub.connector import ProjectHandle, ProjectTemplate
-from hub.errors import RecordError
-from hub.mapping.engine import to_unified_many
-from hub.mapping.loader import load_mapping
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.org import ABSENT_FIELDS
-from sandboxes.asana.seed import (
+from handoff_hub.hub.connector import ProjectHandle, ProjectTemplate
+from handoff_hub.hub.errors import RecordError
+from handoff_hub.hub.mapping.engine import to_unified_many
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.org import ABSENT_FIELDS
+from handoff_hub.sandboxes.asana.seed import (
     BUDGET_FIELD,
     CRM_ID_FIELD,
     DELIVERY_PROJECTS,

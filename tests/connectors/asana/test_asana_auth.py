@@ -8,9 +8,9 @@ import httpx
 import pytest
 from asana_support import API, BASE_URL
 
-from connectors.asana import AsanaConnector
-from hub.errors import AuthError, ConfigError
-from sandboxes.asana.seed import OTHER_WORKSPACE
+from handoff_hub.connectors.asana import AsanaConnector
+from handoff_hub.hub.errors import AuthError, ConfigError
+from handoff_hub.sandboxes.asana.seed import OTHER_WORKSPACE
 
 TOKEN = "/-/oauth_token"
 

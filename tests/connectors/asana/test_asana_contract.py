@@ -24,7 +24,7 @@ from asana_support import API, BASE_URL, PROJECT, RecordingTransport, new_projec
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from hub.connector import ProjectTemplate
+from handoff_hub.hub.connector import ProjectTemplate
 
 Exchange = tuple[httpx.Request, httpx.Response]
 _UNDOCUMENTED = {402, 429}

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from asana_support import PROJECT
 
-from hub.mapping.engine import to_unified
-from hub.mapping.loader import load_mapping
-from hub.model import Severity
-from hub.webhooks.filters import record_matches
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import FEEDBACK_FIELD, RISK_FIELD
+from handoff_hub.hub.mapping.engine import to_unified
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.model import Severity
+from handoff_hub.hub.webhooks.filters import record_matches
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import FEEDBACK_FIELD, RISK_FIELD
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "asana.yaml"
 RISK_WHERE = {"custom_fields.Risk": ["Low", "Medium", "High", "Critical"]}

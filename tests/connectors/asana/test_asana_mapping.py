@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from asana_support import PROJECT, TEMPLATE
 
-from hub.connector import NewProject
-from hub.mapping.engine import from_unified, to_unified, to_unified_many
-from hub.mapping.loader import check_mapping, load_mapping
-from hub.model import (
+from handoff_hub.hub.connector import NewProject
+from handoff_hub.hub.mapping.engine import from_unified, to_unified, to_unified_many
+from handoff_hub.hub.mapping.loader import check_mapping, load_mapping
+from handoff_hub.hub.model import (
     Account,
     Feedback,
     FeedbackKind,

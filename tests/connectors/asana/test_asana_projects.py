@@ -15,11 +15,11 @@ from asana_support import (
     new_project,
 )
 
-from hub.connector import PmConnector, ProjectTemplate, TemplateTask
-from hub.errors import ConfigError, NotFoundError, RecordError, TransientError
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import TEAM
-from sandboxes.kit import Faults
+from handoff_hub.hub.connector import PmConnector, ProjectTemplate, TemplateTask
+from handoff_hub.hub.errors import ConfigError, NotFoundError, RecordError, TransientError
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import TEAM
+from handoff_hub.sandboxes.kit import Faults
 
 BATCH = f"{API}/batch"
 PROJECTS = f"{API}/projects"

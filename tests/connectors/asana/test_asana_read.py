@@ -8,9 +8,9 @@ import httpx
 import pytest
 from asana_support import API, PROJECT, RecordingTransport
 
-from hub.errors import ConnectorError, RecordError
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS, SALES_TEAM
+from handoff_hub.hub.errors import ConnectorError, RecordError
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import CRM_ID_FIELD, DELIVERY_PROJECTS, SALES_TEAM
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

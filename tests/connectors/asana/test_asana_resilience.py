@@ -9,11 +9,11 @@ import httpx
 import pytest
 from asana_support import API, BASE_URL, PROJECT
 
-from connectors.asana.client import describe_error, observe_limits
-from hub.errors import RateLimitedError, TransientError
-from hub.http import RetryPolicy
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.kit import Faults
+from handoff_hub.connectors.asana.client import describe_error, observe_limits
+from handoff_hub.hub.errors import RateLimitedError, TransientError
+from handoff_hub.hub.http import RetryPolicy
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.kit import Faults
 
 TASKS = f"{API}/tasks"
 BATCH = f"{API}/batch"

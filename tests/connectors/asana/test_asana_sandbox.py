@@ -8,8 +8,8 @@ import httpx
 import pytest
 from asana_support import API, PROJECT
 
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import (
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import (
     BUDGET_CURRENCY_FIELD,
     BUDGET_FIELD,
     CRM_ID_FIELD,
@@ -19,8 +19,8 @@ from sandboxes.asana.seed import (
     TEAM,
     WORKSPACE,
 )
-from sandboxes.kit import Faults
-from sandboxes.kit.server import known_sandboxes, make_sandbox, serve_in_thread
+from handoff_hub.sandboxes.kit import Faults
+from handoff_hub.sandboxes.kit.server import known_sandboxes, make_sandbox, serve_in_thread
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

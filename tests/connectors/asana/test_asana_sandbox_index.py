@@ -14,10 +14,10 @@ import httpx
 import pytest
 from asana_support import API, PROJECT
 
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.data import Task
-from sandboxes.asana.seed import DELIVERY_PROJECTS
-from sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.data import Task
+from handoff_hub.sandboxes.asana.seed import DELIVERY_PROJECTS
+from handoff_hub.sandboxes.asana.store import AsanaStore
 
 
 def _scan(store: AsanaStore, parent: str) -> list[Task]:

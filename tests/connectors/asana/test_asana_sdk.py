@@ -16,9 +16,9 @@ import pytest
 from asana.rest import ApiException
 from asana_support import PROJECT
 
-from sandboxes.asana.app import AsanaSandbox
-from sandboxes.asana.seed import CRM_ID_FIELD, SALES_TEAM, TEAM, TEMPLATE, WORKSPACE
-from sandboxes.kit.server import RunningSandbox, serve_in_thread
+from handoff_hub.sandboxes.asana.app import AsanaSandbox
+from handoff_hub.sandboxes.asana.seed import CRM_ID_FIELD, SALES_TEAM, TEAM, TEMPLATE, WORKSPACE
+from handoff_hub.sandboxes.kit.server import RunningSandbox, serve_in_thread
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

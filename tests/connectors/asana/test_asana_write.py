@@ -7,8 +7,8 @@ import json
 import pytest
 from asana_support import API, PROJECT, RecordingTransport
 
-from hub.errors import ConnectorError
-from sandboxes.asana.seed import HEALTH_FIELD
+from handoff_hub.hub.errors import ConnectorError
+from handoff_hub.sandboxes.asana.seed import HEALTH_FIELD
 
 
 def task(name: str, **fields: object) -> dict[str, object]:

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL, NO_WAIT, SYSTEM
 
-from connectors.hubspot import HubSpotConnector
-from hub.config.systems import EnvSecret, SystemConfig
-from hub.http import RetryPolicy, TokenBucket
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.kit import SyncASGITransport
+from handoff_hub.connectors.hubspot import HubSpotConnector
+from handoff_hub.hub.config.systems import EnvSecret, SystemConfig
+from handoff_hub.hub.http import RetryPolicy, TokenBucket
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.kit import SyncASGITransport
 
 FAST = {"search_lag_seconds": 0, "search_requests_per_second": 10_000}
 """Tests read their own writes at once and never wait for the search budget."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from hub.http import RetryPolicy
+from handoff_hub.hub.http import RetryPolicy
 
 BASE_URL = "https://api.hubapi.com"
 SYSTEM = "crm"

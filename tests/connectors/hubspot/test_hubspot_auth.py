@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 import pytest
 from hubspot_support import RecordingTransport
 
-from connectors.hubspot import HubSpotConnector
-from hub.errors import AuthError, ConfigError
+from handoff_hub.connectors.hubspot import HubSpotConnector
+from handoff_hub.hub.errors import AuthError, ConfigError
 
 OAUTH = {"auth_flow": "oauth"}
 

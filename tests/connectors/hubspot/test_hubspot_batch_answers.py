@@ -6,10 +6,10 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL
 
-from connectors.hubspot.client import BatchAnswer
-from connectors.hubspot.matching import Input, MatchRules, match_answer
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.connectors.hubspot.client import BatchAnswer
+from handoff_hub.connectors.hubspot.matching import Input, MatchRules, match_answer
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 UNTRACED = {"shuffled_batches": True, "no_trace_ids": True}
 PARTIAL = {**UNTRACED, "partial_batches": True}

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL
 
-from hub.mapping.engine import to_unified
-from hub.mapping.loader import load_mapping
-from hub.model import Opportunity, Stage
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.hub.mapping.engine import to_unified
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.model import Opportunity, Stage
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "hubspot.yaml"
 

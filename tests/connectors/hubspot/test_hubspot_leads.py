@@ -12,21 +12,21 @@ import pytest
 import yaml
 from hubspot_support import BASE_URL
 
-from connectors.hubspot.config import HubSpotConfig
-from connectors.hubspot.lead_contacts import ContactNeed, Directory, resolve_contacts
-from hub.cli.demo import example_for, write_sandbox_config
-from hub.config.loading import load_config
-from hub.connector import WriteResult
-from hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
-from hub.handoffs.runner import run_handoff
-from hub.handoffs.won_to_project import HANDOFF as WON
-from hub.handoffs.won_to_project import WonToProject
-from hub.registry import known_connectors
-from hub.runtime import Runtime, open_runtime
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.batch import LEAD_WITHOUT_CONTACT
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.connectors.hubspot.config import HubSpotConfig
+from handoff_hub.connectors.hubspot.lead_contacts import ContactNeed, Directory, resolve_contacts
+from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.connector import WriteResult
+from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF, FeedbackToLead
+from handoff_hub.hub.handoffs.runner import run_handoff
+from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
+from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.registry import known_connectors
+from handoff_hub.hub.runtime import Runtime, open_runtime
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.batch import LEAD_WITHOUT_CONTACT
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 STRICT_LEADS = {"leads_require_contact": True, "shuffled_batches": True, "no_trace_ids": True}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hubspot_support import RecordingTransport, calls
 
-from hub.connector import KnowsOrgSchema
-from hub.errors import NotFoundError
+from handoff_hub.hub.connector import KnowsOrgSchema
+from handoff_hub.hub.errors import NotFoundError
 
 DEALS = "deals"
 

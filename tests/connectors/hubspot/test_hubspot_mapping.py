@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.mapping.engine import from_unified, to_unified
-from hub.mapping.loader import check_mapping, load_mapping
-from hub.model import Opportunity, Stage
+from handoff_hub.hub.mapping.engine import from_unified, to_unified
+from handoff_hub.hub.mapping.loader import check_mapping, load_mapping
+from handoff_hub.hub.model import Opportunity, Stage
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "hubspot.yaml"
 

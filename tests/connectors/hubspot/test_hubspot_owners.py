@@ -7,11 +7,11 @@ from pathlib import Path
 import httpx
 from hubspot_support import BASE_URL, calls
 
-from hub.mapping.engine import to_unified
-from hub.mapping.loader import load_mapping
-from hub.model import Opportunity
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.hub.mapping.engine import to_unified
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.model import Opportunity
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 DEALS = "deals"
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "hubspot.yaml"

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from hubspot_support import ManualClock, RecordingTransport, calls
 
-from connectors.hubspot.records import epoch_ms
-from hub.errors import ConnectorError, QueryBuildError, RecordError
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.connectors.hubspot.records import epoch_ms
+from handoff_hub.hub.errors import ConnectorError, QueryBuildError, RecordError
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 DEALS = "deals"
 

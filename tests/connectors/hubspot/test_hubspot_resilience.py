@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from hubspot_support import ManualClock, calls
 
-from connectors.hubspot import HubSpotConnector
-from hub.connector import Capability, Connector
-from hub.errors import RateLimitedError, TransientError
-from hub.http import RetryPolicy, TokenBucket
-from hub.registry import connector_class
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.kit import Faults
-from sandboxes.kit.server import make_sandbox
+from handoff_hub.connectors.hubspot import HubSpotConnector
+from handoff_hub.hub.connector import Capability, Connector
+from handoff_hub.hub.errors import RateLimitedError, TransientError
+from handoff_hub.hub.http import RetryPolicy, TokenBucket
+from handoff_hub.hub.registry import connector_class
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.kit import Faults
+from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
 def test_registered_and_implements_the_protocol(connector):

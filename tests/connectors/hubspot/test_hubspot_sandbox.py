@@ -15,8 +15,8 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL, ManualClock
 
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 RATE_HEADERS = {
     "X-HubSpot-RateLimit-Daily",

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from hubspot_support import BASE_URL, ManualClock
 
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.errors import ApiError
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.hubspot.schema import OBJECTS
-from sandboxes.hubspot.search import SearchViews, run_search, search_view
-from sandboxes.hubspot.values import moment_ms
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.errors import ApiError
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.hubspot.schema import OBJECTS
+from handoff_hub.sandboxes.hubspot.search import SearchViews, run_search, search_view
+from handoff_hub.sandboxes.hubspot.values import moment_ms
 
 DEALS = OBJECTS["deals"]
 MODIFIED = DEALS.modified

@@ -36,9 +36,9 @@ from hubspot.crm.deals import AssociationSpec as DealAssociationSpec
 from hubspot.crm.deals import PublicAssociationsForObject, PublicObjectId
 from hubspot.crm.deals import SimplePublicObjectInputForCreate as DealInput
 
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
-from sandboxes.kit.server import RunningSandbox, serve_in_thread
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.kit.server import RunningSandbox, serve_in_thread
 
 
 @pytest.fixture(scope="module")

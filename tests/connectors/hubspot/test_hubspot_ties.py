@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hubspot_support import RecordingTransport
 
-from sandboxes.hubspot.app import HubSpotSandbox
-from sandboxes.hubspot.limits import RateLimits
+from handoff_hub.sandboxes.hubspot.app import HubSpotSandbox
+from handoff_hub.sandboxes.hubspot.limits import RateLimits
 
 DEALS = "deals"
 WINDOW = 50

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hubspot_support import RecordingTransport, calls
 
-from connectors.hubspot.writes import ISOLATION_CALLS
-from hub.errors import QueryBuildError
+from handoff_hub.connectors.hubspot.writes import ISOLATION_CALLS
+from handoff_hub.hub.errors import QueryBuildError
 
 CREATE = "/companies/batch/create"
 

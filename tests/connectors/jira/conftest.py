@@ -13,11 +13,11 @@ import rfc3339_validator
 from jira_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR, basic
 from openapi_core import Config, OpenAPI
 
-from connectors.jira import JiraConnector
-from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
-from hub.http import RetryPolicy
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.kit import SyncASGITransport
+from handoff_hub.connectors.jira import JiraConnector
+from handoff_hub.hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
+from handoff_hub.hub.http import RetryPolicy
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.kit import SyncASGITransport
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from hub.connector import NewProject, ProjectTemplate, TemplateTask
-from hub.http import RetryPolicy
+from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
+from handoff_hub.hub.http import RetryPolicy
 
 VENDOR = Path(__file__).resolve().parents[2] / "vendor-specs" / "jira"
 BASE_URL = "https://acme.atlassian.net"

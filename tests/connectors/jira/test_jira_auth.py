@@ -8,8 +8,8 @@ import httpx
 import pytest
 from jira_support import BASE_URL, basic
 
-from connectors.jira import JiraConnector
-from hub.errors import AuthError, ConfigError
+from handoff_hub.connectors.jira import JiraConnector
+from handoff_hub.hub.errors import AuthError, ConfigError
 
 
 def test_valid_credentials_reach_myself(connector: JiraConnector):

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from hub.http.query import Condition, jql, jql_literal
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.jira.eval import search
-from sandboxes.jira.jql import (
+from handoff_hub.hub.http.query import Condition, jql, jql_literal
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.jira.eval import search
+from handoff_hub.sandboxes.jira.jql import (
     And,
     Clause,
     EmptyValue,

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from jira_support import BASE_URL, basic, new_project
 
-from hub.errors import AuthError, ConfigError
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.jira.profile import JiraSiteProfile
+from handoff_hub.hub.errors import AuthError, ConfigError
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.jira.profile import JiraSiteProfile
 
 PROJECT = {
     "key": "NEWP",

@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 from jira_support import AnswerAfter, CrashAfter, TimeoutAfter, new_project
 
-from connectors.jira.projects import project_key_for
-from connectors.jira.records import stamp_label
-from hub.connector import PmConnector, ProjectTemplate, TemplateTask
-from hub.errors import ConfigError, RecordError, TransientError
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.kit import Faults
+from handoff_hub.connectors.jira.projects import project_key_for
+from handoff_hub.connectors.jira.records import stamp_label
+from handoff_hub.hub.connector import PmConnector, ProjectTemplate, TemplateTask
+from handoff_hub.hub.errors import ConfigError, RecordError, TransientError
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.kit import Faults
 
 BULK = "/rest/api/3/issue/bulk"
 

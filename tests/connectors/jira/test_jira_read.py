@@ -8,9 +8,9 @@ import json
 import pytest
 from jira_support import RecordingTransport
 
-from connectors.jira.records import jql_minute
-from hub.errors import ConnectorError
-from sandboxes.jira.app import JiraSandbox
+from handoff_hub.connectors.jira.records import jql_minute
+from handoff_hub.hub.errors import ConnectorError
+from handoff_hub.sandboxes.jira.app import JiraSandbox
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from jira_support import BASE_URL, basic
 
-from connectors.jira.client import describe_error, observe_limits
-from hub.errors import RateLimitedError, TransientError
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.kit import Faults, WindowLimiter
+from handoff_hub.connectors.jira.client import describe_error, observe_limits
+from handoff_hub.hub.errors import RateLimitedError, TransientError
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.kit import Faults, WindowLimiter
 
 SEARCH = "/rest/api/3/search/jql"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.jira.wire import adf_text, text_adf
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.jira.wire import adf_text, text_adf
 
 NOW = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
 ADF = {"type": "doc", "version": 1, "content": []}

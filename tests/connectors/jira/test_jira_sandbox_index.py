@@ -15,12 +15,12 @@ from collections.abc import Iterable
 
 import pytest
 
-from sandboxes.jira import eval as sandbox_eval
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.jira.eval import search
-from sandboxes.jira.jql import JqlError
-from sandboxes.jira.store import JiraStore
-from sandboxes.jira.wire import Endpoint
+from handoff_hub.sandboxes.jira import eval as sandbox_eval
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.jira.eval import search
+from handoff_hub.sandboxes.jira.jql import JqlError
+from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.jira.wire import Endpoint
 
 SITE = Endpoint("http://x")
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from jira import JIRA, JIRAError
 
-from sandboxes.jira.app import JiraSandbox
-from sandboxes.kit.server import RunningSandbox, serve_in_thread
+from handoff_hub.sandboxes.jira.app import JiraSandbox
+from handoff_hub.sandboxes.kit.server import RunningSandbox, serve_in_thread
 
 ADA = "ada.lovelace@acme-sales.example"
 

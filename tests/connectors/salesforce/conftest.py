@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from openapi_core import Config, OpenAPI
 from salesforce_support import BASE_URL, NO_WAIT, SYSTEM, VENDOR
 
-from connectors.salesforce import SalesforceConnector
-from hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
-from hub.http import RetryPolicy
-from sandboxes.kit import SyncASGITransport
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.hub.config.systems import EnvSecret, RateLimitConfig, SystemConfig
+from handoff_hub.hub.http import RetryPolicy
+from handoff_hub.sandboxes.kit import SyncASGITransport
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 
 @pytest.fixture

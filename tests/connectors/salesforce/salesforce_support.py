@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from hub.http import RetryPolicy
+from handoff_hub.hub.http import RetryPolicy
 
 VENDOR = Path(__file__).resolve().parents[2] / "vendor-specs" / "salesforce"
 BASE_URL = "https://acme.my.salesforce.com"

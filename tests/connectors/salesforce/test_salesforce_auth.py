@@ -11,11 +11,11 @@ import pytest
 from pydantic import SecretStr
 from salesforce_support import BASE_URL, RecordingTransport
 
-from connectors.salesforce import SalesforceConnector
-from connectors.salesforce.client import token_request_factory
-from connectors.salesforce.config import SalesforceConfig, SalesforceSecrets
-from hub.errors import AuthError, ConfigError
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.connectors.salesforce.client import token_request_factory
+from handoff_hub.connectors.salesforce.config import SalesforceConfig, SalesforceSecrets
+from handoff_hub.hub.errors import AuthError, ConfigError
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 WON = {"IsWon": True}
 

@@ -15,7 +15,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from salesforce_support import BASE_URL, vendor_json
 
-from sandboxes.salesforce.schema import OBJECTS
+from handoff_hub.sandboxes.salesforce.schema import OBJECTS
 
 FIXTURES = "restforce-fixtures"
 
@@ -126,7 +126,7 @@ def test_query_paging_shapes(raw_client):
 
 
 def test_query_more_shapes(connect, sandbox_transport):
-    from sandboxes.salesforce.app import SalesforceSandbox
+    from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
     sandbox = SalesforceSandbox(seed=4, records=250)
     client = httpx.Client(transport=sandbox_transport(sandbox), base_url=BASE_URL)
@@ -271,7 +271,7 @@ def test_all_or_none_rolls_back(sandbox, raw_client):
 
 
 def test_seeded_data_is_deterministic():
-    from sandboxes.salesforce.app import SalesforceSandbox
+    from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
     one, two = SalesforceSandbox(seed=9, records=30), SalesforceSandbox(seed=9, records=30)
     strip = ("CreatedDate", "LastModifiedDate", "SystemModstamp")

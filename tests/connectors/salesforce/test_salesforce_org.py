@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.mapping.loader import load_mapping
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "salesforce.yaml"
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from salesforce_support import BASE_URL
 
-from hub.errors import ConfigError
-from sandboxes.salesforce.app import SalesforceSandbox
-from sandboxes.salesforce.profile import HUB_OPTIONAL_FIELDS, SalesforceOrgProfile
+from handoff_hub.hub.errors import ConfigError
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.sandboxes.salesforce.profile import HUB_OPTIONAL_FIELDS, SalesforceOrgProfile
 
 DATA = "/services/data/v61.0"
 NO_CURRENCY = (

@@ -8,10 +8,10 @@ import json
 import httpx
 import pytest
 
-from connectors.salesforce import SalesforceConnector
-from hub.errors import ConnectorError, RecordError
-from hub.http.query import soql_literal
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.hub.errors import ConnectorError, RecordError
+from handoff_hub.hub.http.query import soql_literal
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 HOSTILE = "O'Brien\\' OR Name != '"
 

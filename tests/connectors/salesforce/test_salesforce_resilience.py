@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.salesforce import SalesforceConnector
-from hub.connector import Capability, Connector
-from hub.errors import NotFoundError, RateLimitedError, TransientError
-from hub.registry import connector_class
-from sandboxes.kit import Faults
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.hub.connector import Capability, Connector
+from handoff_hub.hub.errors import NotFoundError, RateLimitedError, TransientError
+from handoff_hub.hub.registry import connector_class
+from handoff_hub.sandboxes.kit import Faults
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 
 def test_registered_and_implements_the_protocol(connector):

@@ -11,11 +11,11 @@ import pytest
 from salesforce_support import BASE_URL
 from test_salesforce_contract import validate
 
-from sandboxes.salesforce.app import SalesforceSandbox
-from sandboxes.salesforce.org import org_schema
-from sandboxes.salesforce.soql import SoqlError
-from sandboxes.salesforce.sosl import run_search
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.sandboxes.salesforce.org import org_schema
+from handoff_hub.sandboxes.salesforce.soql import SoqlError
+from handoff_hub.sandboxes.salesforce.sosl import run_search
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 DATA = "/services/data/v61.0"
 NOW = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)

@@ -21,8 +21,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from sandboxes.kit.server import RunningSandbox, serve_in_thread
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.sandboxes.kit.server import RunningSandbox, serve_in_thread
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 START = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 

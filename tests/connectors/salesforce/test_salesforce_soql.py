@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from hub.http.query import Condition, soql, soql_like_pattern
-from sandboxes.salesforce.query import run_query
-from sandboxes.salesforce.schema import OBJECTS
-from sandboxes.salesforce.soql import (
+from handoff_hub.hub.http.query import Condition, soql, soql_like_pattern
+from handoff_hub.sandboxes.salesforce.query import run_query
+from handoff_hub.sandboxes.salesforce.schema import OBJECTS
+from handoff_hub.sandboxes.salesforce.soql import (
     Comparison,
     Logical,
     Negation,
@@ -18,7 +18,7 @@ from sandboxes.salesforce.soql import (
     like_pattern,
     parse,
 )
-from sandboxes.salesforce.store import RecordStore
+from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 HOSTILE = "O'Brien\\' OR Name != '"
 NOW = dt.datetime(2026, 11, 20, 10, 15, tzinfo=dt.UTC)

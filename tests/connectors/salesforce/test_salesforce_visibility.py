@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.salesforce import SalesforceConnector
-from hub.mapping.engine import to_unified
-from hub.mapping.loader import load_mapping
-from sandboxes.salesforce.app import SalesforceSandbox
+from handoff_hub.connectors.salesforce import SalesforceConnector
+from handoff_hub.hub.mapping.engine import to_unified
+from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "salesforce.yaml"
 START = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import RecordError
+from handoff_hub.hub.errors import RecordError
 
 
 def deal(n: int, **extra) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from http_fakes import FakeApi, FakeClock
 
 # ``hub.http.redact`` the attribute is the function re-exported by the package.
-redact_module = importlib.import_module("hub.http.redact")
+redact_module = importlib.import_module("handoff_hub.hub.http.redact")
 
 
 @pytest.fixture(autouse=True)

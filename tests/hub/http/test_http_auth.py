@@ -11,9 +11,16 @@ import pytest
 from http_fakes import BASE_URL, FakeApi, json_response
 from pydantic import SecretStr
 
-from hub.errors import AuthError
-from hub.http import ApiClient, BasicToken, BearerToken, OAuth2Token, RetryPolicy, build_client
-from hub.http.redact import redact
+from handoff_hub.hub.errors import AuthError
+from handoff_hub.hub.http import (
+    ApiClient,
+    BasicToken,
+    BearerToken,
+    OAuth2Token,
+    RetryPolicy,
+    build_client,
+)
+from handoff_hub.hub.http.redact import redact
 
 TOKEN_URL = "https://login.example.test/oauth2/token"
 CLIENT_SECRET = "cs-9f8e7d6c5b4a-client-secret"  # a fake
@@ -197,7 +204,7 @@ def test_oauth2_401_after_refresh_becomes_an_auth_error_with_the_hint(fake_api: 
 def test_token_refusal_is_an_auth_error_naming_the_hint_not_the_secret(
     fake_api: FakeApi, refusal: httpx.Response
 ) -> None:
-    from hub.http.redact import register_secret
+    from handoff_hub.hub.http.redact import register_secret
 
     register_secret(CLIENT_SECRET)  # as config resolution does for every SecretStr
     fake_api.add("POST", "/oauth2/token", refusal)  # GET /data is unregistered: never sent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.http import chunks
+from handoff_hub.hub.http import chunks
 
 
 @pytest.mark.parametrize(("count", "size"), [(0, 3), (1, 3), (3, 3), (7, 3), (200, 200)])

@@ -11,7 +11,7 @@ import pytest
 from http_fakes import BASE_URL, FakeApi, FakeClock, json_response
 from pydantic import SecretStr
 
-from hub.errors import (
+from handoff_hub.hub.errors import (
     AuthError,
     ConnectorError,
     NotFoundError,
@@ -20,7 +20,7 @@ from hub.errors import (
     RecordError,
     TransientError,
 )
-from hub.http import (
+from handoff_hub.hub.http import (
     ApiClient,
     BearerToken,
     NextUrlPaginator,

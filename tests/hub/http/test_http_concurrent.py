@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.http.concurrent import Prefetch, in_parallel, read_ahead, waves
+from handoff_hub.hub.http.concurrent import Prefetch, in_parallel, read_ahead, waves
 
 
 def test_results_come_back_in_the_items_order() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub.errors import ConnectorError
-from hub.http import cursor_text, parse_cursor, parse_timestamp
+from handoff_hub.hub.errors import ConnectorError
+from handoff_hub.hub.http import cursor_text, parse_cursor, parse_timestamp
 
 UTC_NOON = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hub.errors import PagingLoopError
-from hub.http import paging
-from hub.http.paging import (
+from handoff_hub.hub.errors import PagingLoopError
+from handoff_hub.hub.http import paging
+from handoff_hub.hub.http.paging import (
     NextUrlPaginator,
     OffsetPaginator,
     PageRequest,

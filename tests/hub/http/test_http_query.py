@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.errors import QueryBuildError
-from hub.http.query import (
+from handoff_hub.hub.errors import QueryBuildError
+from handoff_hub.hub.http.query import (
     Condition,
     jql,
     jql_field,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from http_fakes import FakeClock
 
-from hub.http.ratelimit import TokenBucket
+from handoff_hub.hub.http.ratelimit import TokenBucket
 
 
 def _bucket(clock: FakeClock, **kwargs: float) -> TokenBucket:

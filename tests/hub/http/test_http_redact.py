@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.http.redact import RedactingFilter, install_redaction, redact, register_secret
+from handoff_hub.hub.http.redact import RedactingFilter, install_redaction, redact, register_secret
 
 
 def test_registered_secret_is_masked_everywhere_it_appears() -> None:

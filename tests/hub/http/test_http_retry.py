@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import httpx
 import pytest
 
-from hub.http.retry import (
+from handoff_hub.hub.http.retry import (
     Action,
     RetryableOutcome,
     RetryPolicy,

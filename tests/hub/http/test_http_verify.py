@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.errors import RateLimitedError, RecordError, TransientError
-from hub.http import create_then_verify, outcome_unknown, resume_then_verify
+from handoff_hub.hub.errors import RateLimitedError, RecordError, TransientError
+from handoff_hub.hub.http import create_then_verify, outcome_unknown, resume_then_verify
 
 
 class Product:

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from http_fakes import BASE_URL, FakeApi, json_response
 
-from hub.config.systems import RateLimitConfig, SystemConfig
-from hub.http import (
+from handoff_hub.hub.config.systems import RateLimitConfig, SystemConfig
+from handoff_hub.hub.http import (
     RetryPolicy,
     TokenBucket,
     api_client_for,
