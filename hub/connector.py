@@ -62,6 +62,27 @@ class Capability(StrEnum):
     COMMENT = "comment"
 
 
+CRM_CAPABILITIES = frozenset(
+    {
+        Capability.READ_CHANGES,
+        Capability.READ_BY_IDS,
+        Capability.SEARCH_EXTERNAL_ID,
+        Capability.BATCH_CREATE,
+        Capability.BATCH_UPDATE,
+        Capability.UPSERT,
+        Capability.DESCRIBE,
+        Capability.FIND_USERS,
+    }
+)
+"""What a full CRM connector does (Salesforce, HubSpot)."""
+
+PM_CAPABILITIES = (CRM_CAPABILITIES - {Capability.UPSERT}) | {
+    Capability.PROJECT_FROM_TEMPLATE,
+    Capability.COMMENT,
+}
+"""What a full project-tool connector does (Jira, Asana): no upsert, but projects and comments."""
+
+
 @dataclass(frozen=True)
 class RecordEnvelope:
     """One product record, untouched, with where it came from."""
