@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from handoff_hub.hub.errors import ConfigError, Issue
+
 if TYPE_CHECKING:
     import httpx
 
@@ -149,6 +151,35 @@ class ProjectTemplate:
     name: str
     tasks: tuple[TemplateTask, ...] = ()
     product_template: str | None = None
+
+    def ancestors(self) -> dict[str, tuple[str, ...]]:
+        """Each task's parents, nearest first: the tree a connector lays out level by level.
+
+        Raises:
+            ConfigError: on a duplicate task name, an unknown parent or a parent cycle.
+        """
+        by_name: dict[str, TemplateTask] = {}
+        for task in self.tasks:
+            if task.name in by_name:
+                raise self._error(f"task name {task.name!r} is used twice")
+            by_name[task.name] = task
+        return {task.name: self._chain(task, by_name) for task in self.tasks}
+
+    def _chain(self, task: TemplateTask, by_name: Mapping[str, TemplateTask]) -> tuple[str, ...]:
+        chain: list[str] = []
+        current = task
+        while current.parent is not None:
+            parent = by_name.get(current.parent)
+            if parent is None:
+                raise self._error(f"task {task.name!r} names unknown parent {current.parent!r}")
+            if parent.name == task.name or parent.name in chain:
+                raise self._error(f"task {task.name!r} is its own ancestor")
+            chain.append(parent.name)
+            current = parent
+        return tuple(chain)
+
+    def _error(self, message: str) -> ConfigError:
+        return ConfigError([Issue("<config>", None, f"templates.{self.name}.tasks", message)])
 
 
 @dataclass(frozen=True)
