@@ -21,6 +21,7 @@ from handoff_hub.connectors.hubspot import settings
 from handoff_hub.connectors.hubspot.records import blank_to_null
 from handoff_hub.hub.errors import ConnectorError, RateLimitedError
 from handoff_hub.hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
+from handoff_hub.hub.http.auth import refresh_token_grant
 from handoff_hub.hub.http.client import default_error_text
 from handoff_hub.hub.http.concurrent import in_parallel
 
@@ -134,21 +135,9 @@ def observe_limits(
 
 def token_request_factory(secrets: HubSpotSecrets, token_url: str) -> TokenRequestFactory:
     """The ``refresh_token`` grant HubSpot's OAuth v1 token endpoint expects (a form POST)."""
-
-    def build(refresh: str | None) -> httpx.Request:
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": _reveal(secrets.client_id),
-            "client_secret": _reveal(secrets.client_secret),
-            "refresh_token": refresh or _reveal(secrets.refresh_token),
-        }
-        return httpx.Request("POST", token_url, data=form, headers={"Accept": "application/json"})
-
-    return build
-
-
-def _reveal(secret: Any) -> str:
-    return "" if secret is None else str(secret.get_secret_value())
+    return refresh_token_grant(
+        token_url, secrets.client_id, secrets.client_secret, secrets.refresh_token
+    )
 
 
 @dataclass(frozen=True)
