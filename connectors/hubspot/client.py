@@ -170,17 +170,7 @@ class HubSpotClient:
         return self.api.system
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        body = self.api.request(method, url, **kwargs)
-        if not body.content:
-            return None
-        try:
-            return body.json()
-        except ValueError:
-            raise ConnectorError(
-                f"{method} {url}: response is not JSON (HTTP {body.status_code})",
-                system=self.system,
-                status=body.status_code,
-            ) from None
+        return self.api.request_json(method, url, **kwargs)
 
     def _mapping(self, value: Any, what: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -247,7 +237,7 @@ class HubSpotClient:
         )
         if response.status_code in _REFUSED_WHOLE:
             raise BatchRefused(response.status_code, describe_error(response))
-        body = self._mapping(_decoded(response, self.system), url)
+        body = self._mapping(self.api.json_of(response), url)
         results = [r for r in body.get("results") or [] if isinstance(r, Mapping)]
         errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
         return BatchAnswer(results, errors)
@@ -324,12 +314,3 @@ def _records(results: Sequence[Any]) -> list[Mapping[str, Any]]:
 
 def _path(template: str, **parts: str) -> str:
     return template.format(**{k: quote(str(v), safe="") for k, v in parts.items()})
-
-
-def _decoded(response: httpx.Response, system: str) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        raise ConnectorError(
-            f"HTTP {response.status_code}: response is not JSON", system=system
-        ) from None
