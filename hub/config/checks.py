@@ -171,6 +171,14 @@ def handoff_issues(
     return issues
 
 
+def alerts_issues(doc: YamlDocument, raw: dict[str, Any], *, check_env: bool) -> list[Issue]:
+    """The ``alerts:`` section's URLs, checked as the handoffs' notification URLs are."""
+    alerts = raw.get("alerts")
+    if not isinstance(alerts, dict):
+        return []
+    return notify_url_issues(doc, ("alerts",), alerts.get("urls"), check_env=check_env)
+
+
 def _only_issues(doc: YamlDocument, at: NodePath, handoff: str, only: Any) -> list[Issue]:
     """Each ``only:`` condition names a field of what the handoff reads, and a known test."""
     kind = by_config_key(handoff)

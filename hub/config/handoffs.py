@@ -102,6 +102,16 @@ class NotifyConfig(StrictModel):
     body: str | None = Field(
         default=None, description="Jinja2 template of the message; default: the handoff's own"
     )
+    digest: bool = Field(
+        default=False,
+        description=(
+            "One message per run and channel (the run's counts, the first items with links,"
+            " its failures) instead of one per record"
+        ),
+    )
+    digest_items: int = Field(
+        default=10, ge=1, le=100, description="How many records a digest lists by name"
+    )
 
 
 class HandoffSettings(StrictModel):

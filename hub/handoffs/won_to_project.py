@@ -49,7 +49,6 @@ from handoff_hub.hub.model import (
     dump,
     template_view,
 )
-from handoff_hub.hub.notify import notifier_for
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
@@ -93,7 +92,6 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         super().__init__(runtime, config, run_id=run_id)
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.template = runtime.loaded.config.templates[config.template]
-        self.notifier = notifier_for(config.notify.urls)
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -345,8 +343,12 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             "warning": item.warning,
         }
         notify = self.cfg.notify
-        delivery = self.notifier.send_rendered(
-            notify.title or NOTIFY_TITLE, notify.body or NOTIFY_BODY, context
+        delivery = self.tell(
+            notify,
+            notify.title or NOTIFY_TITLE,
+            notify.body or NOTIFY_BODY,
+            context,
+            link=item.handle.url if item.handle else None,
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from handoff_hub.hub.connector import Connector, RecordEnvelope
+from handoff_hub.hub.digest import alert_reconcile
 from handoff_hub.hub.handoffs.engine import BatchReport
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
@@ -83,6 +84,7 @@ def reconcile(
         if _fixable(result) == before:
             break  # what is left, a fix cannot change (e.g. sync conflicts under "report")
     result.fixes = dict(fixes)
+    alert_reconcile(runtime.loaded.config.alerts, result.counts, f"{result.crm}->{result.pm}")
     return result, reconciler.kpis
 
 
