@@ -61,7 +61,8 @@ def test_link_ends_pages_every_link_of_one_pair_in_order(store: StateStore) -> N
     assert [len(b) for b in batches] == [10, 10, 5]
     ends = [end for batch in batches for end in batch]
     assert [e[0] for e in ends] == [f"006{i:04d}" for i in range(25)]
-    source_id, target_id, target_key, created_at = ends[3]
+    source_id, target_id, target_key, created_at, slot = ends[3]
+    assert slot == ""
     assert (source_id, target_id, target_key) == ("0060003", "10001", "DEL-3")
     assert created_at is not None and created_at.utcoffset() is not None
     assert list(store.link_ends("won-to-project", "crm", "other")) == []
