@@ -13,6 +13,7 @@ import pytest
 import yaml
 from pair_support import open_pair_runtime
 
+from handoff_hub.hub.account_view import account_view
 from handoff_hub.hub.config.handoffs import SyncFieldConfig, WonToProjectConfig
 from handoff_hub.hub.config.loading import load_config
 from handoff_hub.hub.connector import NewProject, ProjectTemplate
@@ -364,3 +365,23 @@ def test_only_the_sets_first_project_writes_onto_the_deal(pair: Runtime) -> None
             assert project_due != opps[link.source_id].delivery_due  # kept its own
         else:
             assert project_due == opps[link.source_id].delivery_due
+
+
+def test_the_account_view_shows_every_project_of_a_deal_once(pair: Runtime) -> None:
+    _run(pair)
+    link = next(lk for lk in pair.store.links(HANDOFF) if lk.slot == "training")
+    risk = pair.sandboxes["pm"].state.add_risk(  # type: ignore[attr-defined]
+        link.target_key, "Trainers not booked", "critical"
+    )
+    deal = _won(pair)[link.source_id]
+    assert deal.account is not None
+    view = account_view(pair, deal.account.refs["crm"])
+    [mine] = [d for d in view.deals if d.opportunity.refs["crm"] == link.source_id]
+    assert mine.link is not None and mine.link.slot == "standard-delivery"
+    [training] = mine.more
+    assert training.project is not None and training.link == link
+    assert [r.refs["pm"] for r in training.risks] == [risk] and mine.risks == []
+    data = view.as_dict()
+    assert len(data["deals"]) == len({d.opportunity.refs["crm"] for d in view.deals})
+    [shown] = [d for d in data["deals"] if d["opportunity"]["name"] == deal.name][:1]
+    assert [m["slot"] for m in shown["more_projects"]] == ["training"]
