@@ -385,3 +385,35 @@ def test_the_account_view_shows_every_project_of_a_deal_once(pair: Runtime) -> N
     assert len(data["deals"]) == len({d.opportunity.refs["crm"] for d in view.deals})
     [shown] = [d for d in data["deals"] if d["opportunity"]["name"] == deal.name][:1]
     assert [m["slot"] for m in shown["more_projects"]] == ["training"]
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "salesforce-jira-template-sets.yaml"
+
+
+def test_the_examples_rules_give_new_customers_two_projects_and_big_upgrades_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch, example=EXAMPLE)
+    try:
+        handoff = _handoff(rt)
+        create = handoff.pm.create_project
+        made: dict[str, list[str]] = {}
+
+        def spy(project: NewProject) -> Any:
+            deal = project.source_id.split("#")[0].removeprefix("crm:")
+            made.setdefault(deal, []).append(project.template.name)
+            return create(project)
+
+        handoff.pm.create_project = spy  # type: ignore[method-assign]
+        won = _won(rt)
+        _run(rt, handoff)
+        for deal_id, opp in won.items():
+            big = opp.amount is not None and opp.amount.amount >= 100000
+            if opp.deal_type == "New Customer":
+                expected = ["implementation", "training"]
+            else:
+                expected = ["upgrade" if big else "standard-delivery"]
+            assert made[deal_id] == expected
+        assert {len(m) for m in made.values()} == {1, 2}  # the seed has both kinds
+    finally:
+        rt.close()
