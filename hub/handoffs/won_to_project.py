@@ -217,6 +217,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
         managers = self._manager_ids(work)
         unsure: list[tuple[_Work, TransientError]] = []
+        failed: set[str] = set()
         for item in work:
             if item.decision.verdict is Verdict.SKIP:
                 report.counts["skipped"] += 1
@@ -225,16 +226,20 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 self._ensure_project(item, managers, report)
             except RECORD_ERRORS as exc:
                 report.counts["failed"] += 1
-                self._dead_letter(self._id(item.opp), f"create project: {exc}", dump(item.opp))
+                failed.add(self._id(item.opp))
+                what = f"create project ({item.slot.name})" if item.slot.name else "create project"
+                self._dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
             except TransientError as exc:
                 if not self._heal(item, report):
                     unsure.append((item, exc))
+                    failed.add(self._id(item.opp))
         ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
         self._write_back(ready, report)
         for item in ready:
             self._notify(item, report)
             self._record_link(item, state="complete")
-        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, [self._id(w.opp) for w in ready])
+        done = [self._id(w.opp) for w in ready if self._id(w.opp) not in failed]
+        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, done)  # every project made
         raise_if_unsure(
             [(w.source_id, exc) for w, exc in unsure],
             report,

@@ -17,7 +17,7 @@ from handoff_hub.hub.account_view import account_view
 from handoff_hub.hub.config.handoffs import SyncFieldConfig, WonToProjectConfig
 from handoff_hub.hub.config.loading import load_config
 from handoff_hub.hub.connector import NewProject, ProjectTemplate
-from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.errors import ConfigError, RecordError
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
 from handoff_hub.hub.handoffs.sync import Sync
@@ -417,3 +417,24 @@ def test_the_examples_rules_give_new_customers_two_projects_and_big_upgrades_the
         assert {len(m) for m in made.values()} == {1, 2}  # the seed has both kinds
     finally:
         rt.close()
+
+
+def test_a_refused_second_project_stays_a_dead_letter_until_it_is_made(pair: Runtime) -> None:
+    handoff = _handoff(pair)
+    create = handoff.pm.create_project
+
+    def refuse_training(project: NewProject) -> Any:
+        if project.source_id.endswith("#training"):
+            raise RecordError("the training board is archived", system="pm")
+        return create(project)
+
+    handoff.pm.create_project = refuse_training  # type: ignore[method-assign]
+    won = _won(pair)
+    counts = _run(pair, handoff)
+    handoff.pm.create_project = create  # type: ignore[method-assign]
+    assert counts["created"] == counts["failed"] == len(won)
+    letters = [d for d in pair.store.dead_letters() if d.status == "open"]
+    assert {d.record_id for d in letters} == set(won)
+    assert all(d.reason.startswith("create project (training): ") for d in letters)
+    assert _run(pair)["created"] == len(won)
+    assert [d for d in pair.store.dead_letters() if d.status == "open"] == []
