@@ -14,7 +14,11 @@ import yaml
 from pair_support import open_pair_runtime
 
 from handoff_hub.hub.account_view import account_view
-from handoff_hub.hub.config.handoffs import SyncFieldConfig, WonToProjectConfig
+from handoff_hub.hub.config.handoffs import (
+    SyncFieldConfig,
+    TemplateRuleConfig,
+    WonToProjectConfig,
+)
 from handoff_hub.hub.config.loading import load_config
 from handoff_hub.hub.connector import NewProject, ProjectTemplate
 from handoff_hub.hub.errors import ConfigError, RecordError
@@ -438,3 +442,22 @@ def test_a_refused_second_project_stays_a_dead_letter_until_it_is_made(pair: Run
     assert all(d.reason.startswith("create project (training): ") for d in letters)
     assert _run(pair)["created"] == len(won)
     assert [d for d in pair.store.dead_letters() if d.status == "open"] == []
+
+
+def test_a_deal_no_rule_matches_is_a_skip_with_its_reason_in_the_run_summary(
+    rt: Runtime,
+) -> None:
+    settings = rt.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    rule = TemplateRuleConfig(when={"deal_type": "New Customer"}, template="training")
+    only_new = settings.model_copy(update={"template": None, "template_rules": [rule]})
+    won = _won(rt)
+    others = [d for d, o in won.items() if o.deal_type != "New Customer"]
+    assert others and len(others) < len(won)
+    summary = run_handoff(HANDOFF, WonToProject(rt, only_new, today=TODAY), rt.store)
+    assert summary.counts["no_template"] == len(others)
+    assert summary.counts["created"] == len(won) - len(others)
+    skipped = {d.source_id: d.reason for d in summary.decisions if d.verdict.value == "skip"}
+    assert set(skipped) == set(others)
+    assert all("template_rules[0].when: deal_type eq New Customer" in r for r in skipped.values())
+    assert {lk.source_id for lk in rt.store.links(HANDOFF)} == set(won) - set(others)
