@@ -15,6 +15,7 @@ from handoff_hub.hub.config.schema import (
     did_you_mean,
     nearest_hint,
 )
+from handoff_hub.hub.config.template_rules import template_rule_issues
 from handoff_hub.hub.config.templates import (
     TEMPLATE_CONTEXTS,
     handoff_template_issues,
@@ -168,6 +169,8 @@ def handoff_issues(
         if handoff == "sync":
             issues += _sync_field_issues(doc, at, settings)
         issues += _only_issues(doc, at, handoff, settings.get("only"))
+        if handoff == "won_to_project":
+            issues += template_rule_issues(doc, at, settings, dict_entries(raw.get("templates")))
     return issues
 
 
