@@ -81,8 +81,8 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
     """Run one handoff's flow; a failure raises its exception, logged without traceback."""
     if handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
-    path, _, function = HANDOFFS[handoff].flow.partition(":")
-    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), function)
+    module, function = HANDOFFS[handoff].flow_module
+    flow = getattr(importlib.import_module(module), function)
     with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
     return result

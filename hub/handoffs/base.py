@@ -12,6 +12,7 @@ or :meth:`read_filter`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
@@ -62,10 +63,19 @@ class PairHandoff(Generic[ConfigT]):
     name: ClassVar[str]
     """Command, store and flow name (``won-to-project``)."""
 
-    def __init__(self, runtime: Runtime, config: ConfigT, *, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: ConfigT,
+        *,
+        run_id: str | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         self.rt = runtime
         self.cfg = config
         self.run_id = run_id
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        """The day dates count from (due dates, overdue work); tests fix it."""
         self.crm = runtime.connector(config.crm)
         self.pm = runtime.pm(config.pm)
         self.crm_map = runtime.mapping(config.crm)
@@ -192,6 +202,21 @@ class PairHandoff(Generic[ConfigT]):
         send_digests(self.digests, outcome, self.rt.store)
         self.digests.clear()
         alert_run(self.rt.loaded.config.alerts, outcome, self.rt.store)
+
+    def dead_letter(self, record_id: str, reason: str, payload: Mapping[str, object]) -> None:
+        """Keep a record of the current stream the handoff cannot handle, with why."""
+        system = self.system(self.stream.role)
+        log = logging.getLogger(f"hub.{self.name.replace('-', '_')}")
+        log.warning("%s: %s %s: %s", self.name, system, record_id, reason)
+        self.rt.store.dead_letter(
+            self.run_id,
+            handoff=self.name,
+            system=system,
+            object_name=self.stream.entity,
+            record_id=record_id,
+            reason=reason,
+            payload=dict(payload),
+        )
 
     def read_as(self, system: str, entity: str) -> None:
         """Take the next records handed to :meth:`process` as ``entity`` of ``system``.

@@ -48,7 +48,13 @@ class HandoffKind:
     builder: str
     """``module:Class`` of its :class:`~hub.handoffs.base.PairHandoff`."""
     flow: str
-    """Prefect entry point, relative to the project root."""
+    """Prefect entry point, relative to the project root (``flows/x.py:x``)."""
+
+    @property
+    def flow_module(self) -> tuple[str, str]:
+        """The flow's module in the installed package and its function."""
+        path, _, function = self.flow.partition(":")
+        return "handoff_hub." + path.removesuffix(".py").replace("/", "."), function
 
     def build(self, runtime: Runtime, settings: Any, **options: Any) -> PairHandoff[Any]:
         """The handoff for ``settings`` (its config section), e.g. ``run_id=``."""

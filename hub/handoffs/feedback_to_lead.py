@@ -31,7 +31,6 @@ from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import Account, Feedback, Lead, dump, template_view
-from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "FeedbackToLead"]
@@ -56,11 +55,6 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
 
     name = HANDOFF
 
-    def __init__(
-        self, runtime: Runtime, config: FeedbackToLeadConfig, *, run_id: str | None = None
-    ) -> None:
-        super().__init__(runtime, config, run_id=run_id)
-
     def streams(self) -> list[Stream]:
         """Changed feedback items."""
         return [Stream("pm", "Feedback")]
@@ -79,7 +73,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
         report.counts["failed"] += len(failed)
         if not dry_run:
             for item in failed:
-                self._dead_letter(item.item_id, item.decision.reason, dump(item.feedback))
+                self.dead_letter(item.item_id, item.decision.reason, dump(item.feedback))
             self._apply([w for w in work if w.decision.verdict is not Verdict.FAIL], report)
         return report
 
@@ -93,7 +87,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
             report.counts["failed"] += 1
             report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if record_failures:
-                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         feedback = [f for f in items if isinstance(f, Feedback)]
         feedback = self.qualifying(feedback, report, lambda f: f.refs[self.cfg.pm])
         ids = [f.refs[self.cfg.pm] for f in feedback]
@@ -183,7 +177,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
                 self._comment_and_notify(item, report)
             except RECORD_ERRORS as exc:
                 report.counts["comment_failed"] += 1
-                self._dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
+                self.dead_letter(item.item_id, f"comment: {exc}", dump(item.feedback))
                 continue
             except TransientError as exc:
                 unsure.append((item, exc))
@@ -217,7 +211,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
                 fields = dict(from_unified(self.crm_map, "Lead", self._lead(item)))
             except MappingError as exc:
                 report.counts["failed"] += 1
-                self._dead_letter(item.item_id, f"lead mapping: {exc}", dump(item.feedback))
+                self.dead_letter(item.item_id, f"lead mapping: {exc}", dump(item.feedback))
                 continue
             if stamp_field:
                 fields[stamp_field] = self._source_id(item.item_id)
@@ -239,7 +233,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
             else:
                 report.counts["failed"] += 1
                 self._audit("create_lead", self.cfg.crm, item, "failed", detail=result.error)
-                self._dead_letter(item.item_id, f"create lead: {result.error}", payload)
+                self.dead_letter(item.item_id, f"create lead: {result.error}", payload)
         self.rt.store.record_links(created)
         return unsure
 
@@ -359,16 +353,4 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
                     detail=detail,
                 )
             ],
-        )
-
-    def _dead_letter(self, item_id: str, reason: str, payload: dict[str, Any]) -> None:
-        log.warning("feedback-to-lead: %s %s: %s", self.cfg.pm, item_id, reason)
-        self.rt.store.dead_letter(
-            self.run_id,
-            handoff=HANDOFF,
-            system=self.cfg.pm,
-            object_name="Feedback",
-            record_id=item_id,
-            reason=reason,
-            payload=payload,
         )

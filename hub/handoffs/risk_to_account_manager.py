@@ -54,7 +54,6 @@ from handoff_hub.hub.model import (
     template_view,
 )
 from handoff_hub.hub.notify import Delivery
-from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
 __all__ = ["HANDOFF", "RiskToAccountManager", "raises_alert"]
@@ -91,17 +90,6 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
     """The risk-to-account-manager handoff for one PM/CRM pair of a runtime."""
 
     name = HANDOFF
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        config: RiskToAccountManagerConfig,
-        *,
-        run_id: str | None = None,
-        today: dt.date | None = None,
-    ) -> None:
-        super().__init__(runtime, config, run_id=run_id)
-        self.today = today or dt.datetime.now(dt.UTC).date()
 
     # reading ---------------------------------------------------------------
 
@@ -165,7 +153,7 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
             report.counts["failed"] += 1
             report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if not dry_run:
-                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         overdue: dict[str, tuple[Health, str]] = {}
         if self.stream.entity == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])
@@ -180,7 +168,7 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
                 report.counts["failed"] += 1
                 report.decisions.append(Decision(Verdict.FAIL, item_id, item_id, str(exc)))
                 if not dry_run:
-                    self._dead_letter(item_id, f"template: {exc}", dump(item))
+                    self.dead_letter(item_id, f"template: {exc}", dump(item))
                 continue
             if alert is not None:
                 alerts.append(alert)
@@ -356,7 +344,7 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
         for alert in by_verdict.get(Verdict.FAIL, []):
             assert alert.decision is not None
             self._audit("task", alert, "failed", detail=alert.decision.reason)
-            self._dead_letter(alert.source_id, alert.decision.reason, alert.context)
+            self.dead_letter(alert.source_id, alert.decision.reason, alert.context)
         creates: list[tuple[_Alert, dict[str, Any]]] = []
         for alert in by_verdict.get(Verdict.CREATE, []):
             payload = self._task(alert, done=False)
@@ -415,7 +403,7 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
     ) -> None:
         report.counts["failed"] += 1
         self._audit("task", alert, "failed", detail=reason)
-        self._dead_letter(alert.source_id, reason, payload)
+        self.dead_letter(alert.source_id, reason, payload)
 
     def _write_health(self, alerts: list[_Alert], report: BatchReport) -> None:
         changes: list[tuple[_Alert, str, dict[str, Any]]] = []
@@ -527,18 +515,6 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
                     detail=detail or None,
                 )
             ],
-        )
-
-    def _dead_letter(self, item_id: str, reason: str, payload: dict[str, Any]) -> None:
-        log.warning("risk-to-account-manager: %s %s: %s", self.cfg.pm, item_id, reason)
-        self.rt.store.dead_letter(
-            self.run_id,
-            handoff=HANDOFF,
-            system=self.cfg.pm,
-            object_name=self.stream.entity,
-            record_id=item_id,
-            reason=reason,
-            payload=payload,
         )
 
 

@@ -96,8 +96,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         run_id: str | None = None,
         today: dt.date | None = None,
     ) -> None:
-        super().__init__(runtime, config, run_id=run_id)
-        self.today = today or dt.datetime.now(dt.UTC).date()
+        super().__init__(runtime, config, run_id=run_id, today=today)
         self.templates = runtime.loaded.config.templates
         self.choice = TemplateChoice(config, lambda: self.today)
 
@@ -129,7 +128,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             report.counts["failed"] += 1
             report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
             if record_failures:
-                self._dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
         report.counts["not_won"] += len(opps) - len(won)
         won = self.qualifying(won, report, self._id)
@@ -226,7 +225,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 report.counts["failed"] += 1
                 failed.add(self._id(item.opp))
                 what = f"create project ({item.slot.name})" if item.slot.name else "create project"
-                self._dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
+                self.dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
             except TransientError as exc:
                 if not self._heal(item, report):
                     unsure.append((item, exc))
@@ -440,18 +439,6 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                     detail=detail,
                 )
             ],
-        )
-
-    def _dead_letter(self, record_id: str, reason: str, payload: dict[str, object]) -> None:
-        log.warning("won-to-project: %s %s: %s", self.cfg.crm, record_id, reason)
-        self.rt.store.dead_letter(
-            self.run_id,
-            handoff=HANDOFF,
-            system=self.cfg.crm,
-            object_name="Opportunity",
-            record_id=record_id,
-            reason=reason,
-            payload=payload,
         )
 
 
