@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from handoff_hub.hub.cli.account import account_command
 from handoff_hub.hub.cli.adopt import adopt_command
+from handoff_hub.hub.cli.check import check_command
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import (
     VisibleFormatter,
@@ -278,6 +279,7 @@ def _print_links(config_path: Path) -> None:
     )
 
 
+app.command("check")(check_command)
 app.command("reconcile")(reconcile_command)
 app.command("adopt")(adopt_command)
 app.command("kpis")(kpis_command)
