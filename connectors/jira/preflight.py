@@ -31,7 +31,8 @@ def jira_preflight(client: JiraClient, config: JiraConfig, needs: PreflightNeeds
     found = Findings(needs.system)
     me = client.myself()
     who = me.get("emailAddress") or me.get("accountId") or "?"
-    found.ok("credentials", f"signed in as {me.get('displayName', '?')} ({who})")
+    zone = me.get("timeZone") or "?"
+    found.ok("credentials", f"signed in as {me.get('displayName', '?')} ({who}), time zone {zone}")
     project = _project(client, config, found)
     _permissions(client, config, needs, found, project=project)
     catalogue = {str(f.get("id")): f for f in client.fields()}

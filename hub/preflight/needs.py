@@ -37,18 +37,19 @@ def system_needs(loaded: LoadedConfig, system: str) -> PreflightNeeds:
     used = handoff_entities(config, system)
     wanted = {(n.entity, n.field) for n in needed_fields(config, system)}
     won = config.handoffs.won_to_project
-    won_on = won is not None and won.enabled
+    if won is None or not won.enabled:
+        won = None
     template = None
-    if won_on and won.pm == system and won.template in config.templates:
+    if won is not None and won.pm == system and won.template in config.templates:
         template = project_template(config.templates[won.template], won.template)
     won_filter = None
-    if won_on and won.crm == system and "Opportunity" in spec.entities:
+    if won is not None and won.crm == system and "Opportunity" in spec.entities:
         won_filter = spec.entities["Opportunity"].filters.get("won")
     return PreflightNeeds(
         system=system,
         handoffs=enabled_handoffs(loaded, system),
         fields=tuple(_merged(_field_needs(spec, used, wanted))),
-        writes_projects=won_on and won.pm == system,
+        writes_projects=won is not None and won.pm == system,
         template=template,
         won_filter=won_filter,
         enum_values=_enum_values(spec, used),

@@ -95,6 +95,7 @@ class HubSpotSandbox:
         self.journal = CallJournal(
             read_only_posts=(
                 r"/oauth/v1/token",
+                r"/oauth/v2/private-apps/get/access-token-info",
                 r"/crm/v3/objects/[^/]+/search",
                 r"/crm/v3/objects/[^/]+/batch/read",
                 r"/crm/v4/associations/[^/]+/[^/]+/batch/read",
