@@ -123,7 +123,7 @@ WRONG = {
         ("hubspot", "asana", "crm"),
         ("salesforce", "jira", "pm"),
         ("hubspot", "asana", "pm"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_wrong_credential_is_one_clear_finding_without_the_secret(
     crm: str, pm: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
