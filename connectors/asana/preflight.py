@@ -125,8 +125,11 @@ def _options(
         exact = set(field.options)
         loose = {option_key(o): o for o in field.options}
         absent = [n for n in names if n not in exact and option_key(n) not in loose]
-        typed = [f"{loose[option_key(n)]!r} for {n!r}" for n in names
-                 if n not in exact and option_key(n) in loose]  # fmt: skip
+        typed = [
+            f"{loose[option_key(n)]!r} for {n!r}"
+            for n in names
+            if n not in exact and option_key(n) in loose
+        ]
         if absent:
             found.problem("options", f"{field.name} has no option {', '.join(absent)}")
         if typed:

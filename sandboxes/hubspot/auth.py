@@ -101,11 +101,17 @@ class TokenIssuer:
         """
         key = body.get("tokenKey") if isinstance(body, Mapping) else None
         if not isinstance(key, str) or not key:
-            return 400, {"status": "error", "message": "tokenKey is required",
-                         "category": "VALIDATION_ERROR"}  # fmt: skip
+            return 400, {
+                "status": "error",
+                "message": "tokenKey is required",
+                "category": "VALIDATION_ERROR",
+            }
         if key != self.access_token:
-            return 401, {"status": "error", "message": _NOT_FOUND,
-                         "category": "INVALID_AUTHENTICATION"}  # fmt: skip
+            return 401, {
+                "status": "error",
+                "message": _NOT_FOUND,
+                "category": "INVALID_AUTHENTICATION",
+            }
         return 200, {"userId": USER_ID, "hubId": hub_id, "appId": APP_ID, "scopes": list(SCOPES)}
 
     def grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:

@@ -32,8 +32,14 @@ _PERMISSIONS: dict[str, tuple[str, str, str]] = {
 }
 _SCREEN = ("summary", "issuetype", "project", "description", "labels", "assignee", "reporter")
 _ON_CHILDREN = ("parent", "priority", "duedate")
-_ON_EPICS = ("duedate", "priority", "customfield_10050", "customfield_10051",
-             "customfield_10052", "customfield_10053")  # fmt: skip
+_ON_EPICS = (
+    "duedate",
+    "priority",
+    "customfield_10050",
+    "customfield_10051",
+    "customfield_10052",
+    "customfield_10053",
+)
 _REQUIRED = {"summary", "issuetype", "project"}
 _PAGE = 50
 
@@ -61,8 +67,14 @@ class JiraMeta:
     def _permission(self, key: str) -> dict[str, Any]:
         number, name, kind = _PERMISSIONS[key]
         held = self.administer if kind == "GLOBAL" else True
-        return {"id": number, "key": key, "name": name, "type": kind,
-                "description": f"Ability to {name.lower()}.", "havePermission": held}  # fmt: skip
+        return {
+            "id": number,
+            "key": key,
+            "name": name,
+            "type": kind,
+            "description": f"Ability to {name.lower()}.",
+            "havePermission": held,
+        }
 
     def issue_types(self, at: Endpoint, key: str, params: Mapping[str, str]) -> Reply:
         """``GET /issue/createmeta/{project}/issuetypes``."""
