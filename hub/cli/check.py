@@ -19,7 +19,7 @@ from handoff_hub.hub.preflight.report import as_json
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["check_command", "print_checks", "run_check"]
+__all__ = ["brief_check", "check_command", "print_checks", "run_check"]
 
 _STYLE = {
     CheckStatus.OK: "green",
@@ -78,3 +78,12 @@ def print_checks(results: Sequence[CheckResult], *, problems_only: bool = False)
         console.print(f"[bold red]{len(bad)} problem(s)[/], {warned} warning(s)")
     else:
         console.print(f"[green]all clear[/]: {len(results)} check(s), {warned} warning(s)")
+
+
+def brief_check(config: Path) -> None:
+    """``hub check`` in a line when all is clear, else its warnings and problems (the demo)."""
+    results = run_check(config)
+    if any(r.status in (CheckStatus.WARNING, CheckStatus.PROBLEM) for r in results):
+        print_checks(results, problems_only=True)
+    else:
+        console.print(f"hub check: [green]all clear[/] ({len(results)} checks)")
