@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from handoff_hub.hub.errors import ConfigError, Issue
+
 if TYPE_CHECKING:
     import httpx
 
@@ -67,6 +69,27 @@ class Capability(StrEnum):
     FIND_USERS = "find_users"
     PROJECT_FROM_TEMPLATE = "project_from_template"
     COMMENT = "comment"
+
+
+CRM_CAPABILITIES = frozenset(
+    {
+        Capability.READ_CHANGES,
+        Capability.READ_BY_IDS,
+        Capability.SEARCH_EXTERNAL_ID,
+        Capability.BATCH_CREATE,
+        Capability.BATCH_UPDATE,
+        Capability.UPSERT,
+        Capability.DESCRIBE,
+        Capability.FIND_USERS,
+    }
+)
+"""What a full CRM connector does (Salesforce, HubSpot)."""
+
+PM_CAPABILITIES = (CRM_CAPABILITIES - {Capability.UPSERT}) | {
+    Capability.PROJECT_FROM_TEMPLATE,
+    Capability.COMMENT,
+}
+"""What a full project-tool connector does (Jira, Asana): no upsert, but projects and comments."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,35 @@ class ProjectTemplate:
     name: str
     tasks: tuple[TemplateTask, ...] = ()
     product_template: str | None = None
+
+    def ancestors(self) -> dict[str, tuple[str, ...]]:
+        """Each task's parents, nearest first: the tree a connector lays out level by level.
+
+        Raises:
+            ConfigError: on a duplicate task name, an unknown parent or a parent cycle.
+        """
+        by_name: dict[str, TemplateTask] = {}
+        for task in self.tasks:
+            if task.name in by_name:
+                raise self._error(f"task name {task.name!r} is used twice")
+            by_name[task.name] = task
+        return {task.name: self._chain(task, by_name) for task in self.tasks}
+
+    def _chain(self, task: TemplateTask, by_name: Mapping[str, TemplateTask]) -> tuple[str, ...]:
+        chain: list[str] = []
+        current = task
+        while current.parent is not None:
+            parent = by_name.get(current.parent)
+            if parent is None:
+                raise self._error(f"task {task.name!r} names unknown parent {current.parent!r}")
+            if parent.name == task.name or parent.name in chain:
+                raise self._error(f"task {task.name!r} is its own ancestor")
+            chain.append(parent.name)
+            current = parent
+        return tuple(chain)
+
+    def _error(self, message: str) -> ConfigError:
+        return ConfigError([Issue("<config>", None, f"templates.{self.name}.tasks", message)])
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from handoff_hub.connectors.asana import settings
 from handoff_hub.connectors.asana.config import AsanaSecrets
 from handoff_hub.hub.errors import ConnectorError, RecordError
 from handoff_hub.hub.http import ApiClient, PageRequest, TokenPaginator
-from handoff_hub.hub.http.auth import TokenRequestFactory
+from handoff_hub.hub.http.auth import TokenRequestFactory, refresh_token_grant
 from handoff_hub.hub.http.client import default_error_text
 from handoff_hub.hub.http.retry import retry_after_seconds
 
@@ -79,21 +79,7 @@ def token_request_factory(base_url: str, secrets: AsanaSecrets) -> TokenRequestF
     Asana answers a refresh with a new access token only; the refresh token stays valid.
     """
     url = base_url.rstrip("/") + settings.TOKEN_PATH
-
-    def build(refresh: str | None) -> httpx.Request:
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": _reveal(secrets.client_id),
-            "client_secret": _reveal(secrets.client_secret),
-            "refresh_token": refresh or _reveal(secrets.refresh_token),
-        }
-        return httpx.Request("POST", url, data=form, headers={"Accept": "application/json"})
-
-    return build
-
-
-def _reveal(secret: Any) -> str:
-    return "" if secret is None else str(secret.get_secret_value())
+    return refresh_token_grant(url, secrets.client_id, secrets.client_secret, secrets.refresh_token)
 
 
 class _ExpiredOffset(Exception):

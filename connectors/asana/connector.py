@@ -40,6 +40,7 @@ from handoff_hub.connectors.asana.records import api_path, gid_of
 from handoff_hub.connectors.asana.wbs import WbsWriter
 from handoff_hub.connectors.asana.writes import ITEM_PATHS, RecordWriter
 from handoff_hub.hub.connector import (
+    PM_CAPABILITIES,
     Capability,
     ChangePage,
     CheckResult,
@@ -54,6 +55,7 @@ from handoff_hub.hub.errors import ConnectorError
 from handoff_hub.hub.http import (
     BearerToken,
     OAuth2Token,
+    ProductWire,
     api_client_for,
     build_client,
     parse_cursor,
@@ -88,19 +90,7 @@ class AsanaConnector:
     name: ClassVar[str] = "asana"
     settings_model: ClassVar[type[AsanaConfig]] = AsanaConfig
     """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.READ_CHANGES,
-            Capability.READ_BY_IDS,
-            Capability.SEARCH_EXTERNAL_ID,
-            Capability.BATCH_CREATE,
-            Capability.BATCH_UPDATE,
-            Capability.DESCRIBE,
-            Capability.FIND_USERS,
-            Capability.PROJECT_FROM_TEMPLATE,
-            Capability.COMMENT,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = PM_CAPABILITIES
 
     def __init__(
         self,
@@ -137,16 +127,7 @@ class AsanaConnector:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
     ) -> AsanaConnector:
-        """Build the connector from its hub-config section.
-
-        Args:
-            system: The ``systems.<name>`` section (settings, credentials, limits).
-            transport: An httpx transport, e.g. a sandbox's in-process one.
-            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
-
-        Raises:
-            ConfigError: every invalid setting or missing credential, at once.
-        """
+        """Build the connector from its ``systems.<name>`` section (see :class:`Connector`)."""
         config = load_config(system)
         secrets = resolve_secrets(system, config)
         base = _host(system.base_url)
@@ -160,15 +141,8 @@ class AsanaConnector:
             assert secrets.access_token is not None  # resolve_secrets checked it
             auth = BearerToken(secrets.access_token)
         http = build_client(base, auth=auth, transport=transport, timeout=system.timeout_seconds)
-        api = api_client_for(
-            system,
-            http,
-            default_rate=settings.RATE_LIMITS[config.plan],
-            describe_error=describe_error,
-            credentials_hint=hint,
-            observe_limits=observe_limits,
-            retry=retry,
-        )
+        wire = ProductWire(settings.RATE_LIMITS[config.plan], describe_error, observe_limits)
+        api = api_client_for(system, http, wire, credentials_hint=hint, retry=retry)
         return cls(AsanaClient(api), config, base_url=base)
 
     # reading -----------------------------------------------------------------

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handoff_hub.hub.errors import ConfigError, Issue
-
 if TYPE_CHECKING:
     from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
 
@@ -50,38 +48,12 @@ def plan_wbs(template: ProjectTemplate) -> WbsPlan:
     Raises:
         ConfigError: on a duplicate task name, an unknown parent or a parent cycle.
     """
-    where = f"templates.{template.name}.tasks"
-    by_name: dict[str, TemplateTask] = {}
-    for task in template.tasks:
-        if task.name in by_name:
-            raise _template_error(where, f"task name {task.name!r} is used twice")
-        by_name[task.name] = task
-    depth = {t.name: _depth(t, by_name, where) for t in template.tasks}
+    depth = {name: len(chain) for name, chain in template.ancestors().items()}
     levels = tuple(
         tuple(t for t in template.tasks if depth[t.name] == d)
         for d in range(max(depth.values(), default=-1) + 1)
     )
     return WbsPlan(levels)
-
-
-def _depth(task: TemplateTask, by_name: Mapping[str, TemplateTask], where: str) -> int:
-    seen = {task.name}
-    current, depth = task, 0
-    while current.parent is not None:
-        parent = by_name.get(current.parent)
-        if parent is None:
-            raise _template_error(
-                where, f"task {task.name!r} names unknown parent {current.parent!r}"
-            )
-        if parent.name in seen:
-            raise _template_error(where, f"task {task.name!r} is its own ancestor")
-        seen.add(parent.name)
-        current, depth = parent, depth + 1
-    return depth
-
-
-def _template_error(where: str, message: str) -> ConfigError:
-    return ConfigError([Issue("<config>", None, where, message)])
 
 
 def task_data(task: TemplateTask, project: NewProject) -> dict[str, Any]:

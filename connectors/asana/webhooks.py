@@ -126,7 +126,7 @@ class AsanaReceiver:
     """Asana deliveries at ``/webhooks/asana/<name>`` for each of ``names``, about ``system``.
 
     ``reregister`` names the webhooks whose stored secret one new handshake may
-    replace (``hub serve --asana-reregister``); each is used up by that handshake.
+    replace (``hub serve --reregister asana/<name>``); each is used up by that handshake.
     """
 
     system: str
@@ -152,7 +152,7 @@ class AsanaReceiver:
             log.warning(
                 "webhook: asana %s: handshake from %s refused: a webhook is already established "
                 "here; if you deleted it and are registering anew, run hub serve with "
-                "--asana-reregister %s",
+                "--reregister asana/%s",
                 name,
                 request.client,
                 name,
@@ -204,7 +204,7 @@ def receiver(section: AsanaWebhookConfig, context: WebhookContext) -> WebhookRec
     """The receiver of ``webhooks.asana:``; None when a problem is recorded in ``context``."""
     unknown = sorted(context.reregister - set(section.names))
     if unknown:
-        context.issue("names", f"--asana-reregister: unknown {unknown}")
+        context.issue("names", f"--reregister: no such asana webhook {unknown}")
     bad = [n for n in section.names if not is_path_segment(n)]
     if bad:
         context.issue("names", f"not a path segment: {bad}")

@@ -21,6 +21,7 @@ from handoff_hub.connectors.hubspot import settings
 from handoff_hub.connectors.hubspot.records import blank_to_null
 from handoff_hub.hub.errors import ConnectorError, RateLimitedError
 from handoff_hub.hub.http import ApiClient, PageRequest, TokenBucket, TokenPaginator, chunks
+from handoff_hub.hub.http.auth import refresh_token_grant
 from handoff_hub.hub.http.client import default_error_text
 from handoff_hub.hub.http.concurrent import in_parallel
 
@@ -134,21 +135,9 @@ def observe_limits(
 
 def token_request_factory(secrets: HubSpotSecrets, token_url: str) -> TokenRequestFactory:
     """The ``refresh_token`` grant HubSpot's OAuth v1 token endpoint expects (a form POST)."""
-
-    def build(refresh: str | None) -> httpx.Request:
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": _reveal(secrets.client_id),
-            "client_secret": _reveal(secrets.client_secret),
-            "refresh_token": refresh or _reveal(secrets.refresh_token),
-        }
-        return httpx.Request("POST", token_url, data=form, headers={"Accept": "application/json"})
-
-    return build
-
-
-def _reveal(secret: Any) -> str:
-    return "" if secret is None else str(secret.get_secret_value())
+    return refresh_token_grant(
+        token_url, secrets.client_id, secrets.client_secret, secrets.refresh_token
+    )
 
 
 @dataclass(frozen=True)
@@ -181,17 +170,7 @@ class HubSpotClient:
         return self.api.system
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        body = self.api.request(method, url, **kwargs)
-        if not body.content:
-            return None
-        try:
-            return body.json()
-        except ValueError:
-            raise ConnectorError(
-                f"{method} {url}: response is not JSON (HTTP {body.status_code})",
-                system=self.system,
-                status=body.status_code,
-            ) from None
+        return self.api.request_json(method, url, **kwargs)
 
     def _mapping(self, value: Any, what: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -258,7 +237,7 @@ class HubSpotClient:
         )
         if response.status_code in _REFUSED_WHOLE:
             raise BatchRefused(response.status_code, describe_error(response))
-        body = self._mapping(_decoded(response, self.system), url)
+        body = self._mapping(self.api.json_of(response), url)
         results = [r for r in body.get("results") or [] if isinstance(r, Mapping)]
         errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
         return BatchAnswer(results, errors)
@@ -347,12 +326,3 @@ def _records(results: Sequence[Any]) -> list[Mapping[str, Any]]:
 
 def _path(template: str, **parts: str) -> str:
     return template.format(**{k: quote(str(v), safe="") for k, v in parts.items()})
-
-
-def _decoded(response: httpx.Response, system: str) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        raise ConnectorError(
-            f"HTTP {response.status_code}: response is not JSON", system=system
-        ) from None

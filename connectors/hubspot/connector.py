@@ -38,6 +38,7 @@ from handoff_hub.connectors.hubspot.records import (
 from handoff_hub.connectors.hubspot.wiring import build_api, search_budget
 from handoff_hub.connectors.hubspot.writes import Input, MatchRules, Send, write_batches
 from handoff_hub.hub.connector import (
+    CRM_CAPABILITIES,
     Capability,
     ChangePage,
     CheckResult,
@@ -77,18 +78,7 @@ class HubSpotConnector:
     name: ClassVar[str] = "hubspot"
     settings_model: ClassVar[type[HubSpotConfig]] = HubSpotConfig
     """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.READ_CHANGES,
-            Capability.READ_BY_IDS,
-            Capability.SEARCH_EXTERNAL_ID,
-            Capability.BATCH_CREATE,
-            Capability.BATCH_UPDATE,
-            Capability.UPSERT,
-            Capability.DESCRIBE,
-            Capability.FIND_USERS,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = CRM_CAPABILITIES
 
     def __init__(
         self,

@@ -19,7 +19,14 @@ from handoff_hub.connectors.hubspot.client import (
     token_request_factory,
 )
 from handoff_hub.connectors.hubspot.config import HubSpotConfig, HubSpotSecrets, auth_hint
-from handoff_hub.hub.http import BearerToken, OAuth2Token, TokenBucket, api_client_for, build_client
+from handoff_hub.hub.http import (
+    BearerToken,
+    OAuth2Token,
+    ProductWire,
+    TokenBucket,
+    api_client_for,
+    build_client,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -45,16 +52,9 @@ def build_api(
     http = build_client(
         system.base_url, auth=auth, transport=transport, timeout=system.timeout_seconds
     )
-    api = api_client_for(
-        system,
-        http,
-        default_rate=settings.DEFAULT_RATE_LIMIT,
-        describe_error=describe_error,
-        credentials_hint=hint,
-        observe_limits=functools.partial(observe_limits, system=system.name),
-        retry=retry,
-        limiter=limiter,
-    )
+    observe = functools.partial(observe_limits, system=system.name)
+    wire = ProductWire(settings.DEFAULT_RATE_LIMIT, describe_error, observe)
+    api = api_client_for(system, http, wire, credentials_hint=hint, retry=retry, limiter=limiter)
     return api, auth if isinstance(auth, OAuth2Token) else None
 
 

@@ -142,16 +142,7 @@ class JiraClient:
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         response = self.api.request(method, url, **kwargs)
-        if response.status_code == 404 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise ConnectorError(
-                f"{method} {url}: response is not JSON (HTTP {response.status_code})",
-                system=self.system,
-                status=response.status_code,
-            ) from None
+        return None if response.status_code == 404 else self.api.json_of(response)
 
     def _mapping(self, body: Any, what: str) -> Mapping[str, Any]:
         if not isinstance(body, Mapping):

@@ -30,6 +30,7 @@ from handoff_hub.connectors.jira.project_ops import ProjectOps
 from handoff_hub.connectors.jira.records import adf, is_issue_ref, jql_minute, stamp_label
 from handoff_hub.connectors.jira.values import issue_update, jql_name
 from handoff_hub.hub.connector import (
+    PM_CAPABILITIES,
     Capability,
     ChangePage,
     CheckResult,
@@ -43,6 +44,7 @@ from handoff_hub.hub.connector import (
 from handoff_hub.hub.errors import ConnectorError, NotFoundError, RecordError
 from handoff_hub.hub.http import (
     BasicToken,
+    ProductWire,
     api_client_for,
     build_client,
     chunks,
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
 
 __all__ = ["JiraConnector"]
 
+WIRE = ProductWire(settings.DEFAULT_RATE_LIMIT, describe_error, observe_limits)
+
 _ORDER = ("updated ASC", "key ASC")
 
 
@@ -80,19 +84,7 @@ class JiraConnector:
     name: ClassVar[str] = "jira"
     settings_model: ClassVar[type[JiraConfig]] = JiraConfig
     """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.READ_CHANGES,
-            Capability.READ_BY_IDS,
-            Capability.SEARCH_EXTERNAL_ID,
-            Capability.BATCH_CREATE,
-            Capability.BATCH_UPDATE,
-            Capability.DESCRIBE,
-            Capability.FIND_USERS,
-            Capability.PROJECT_FROM_TEMPLATE,
-            Capability.COMMENT,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = PM_CAPABILITIES
 
     def __init__(
         self,
@@ -120,16 +112,7 @@ class JiraConnector:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
     ) -> JiraConnector:
-        """Build the connector from its hub-config section.
-
-        Args:
-            system: The ``systems.<name>`` section (settings, credentials, limits).
-            transport: An httpx transport, e.g. a sandbox's in-process one.
-            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
-
-        Raises:
-            ConfigError: every invalid setting or missing credential, at once.
-        """
+        """Build the connector from its ``systems.<name>`` section (see :class:`Connector`)."""
         config = load_config(system)
         secrets = resolve_secrets(system, config)
         http = build_client(
@@ -138,15 +121,8 @@ class JiraConnector:
             transport=transport,
             timeout=system.timeout_seconds,
         )
-        api = api_client_for(
-            system,
-            http,
-            default_rate=settings.DEFAULT_RATE_LIMIT,
-            describe_error=describe_error,
-            credentials_hint=credentials_hint(system.name, config),
-            observe_limits=observe_limits,
-            retry=retry,
-        )
+        hint = credentials_hint(system.name, config)
+        api = api_client_for(system, http, WIRE, credentials_hint=hint, retry=retry)
         return cls(JiraClient(api), config, base_url=system.base_url)
 
     # reading -----------------------------------------------------------------

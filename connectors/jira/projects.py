@@ -13,13 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handoff_hub.connectors.jira import settings
 from handoff_hub.connectors.jira.values import wire_fields
-from handoff_hub.hub.errors import ConfigError, Issue
 
 if TYPE_CHECKING:
     from handoff_hub.connectors.jira.config import JiraConfig
@@ -57,35 +56,10 @@ def plan_wbs(template: ProjectTemplate) -> WbsPlan:
     Raises:
         ConfigError: on a duplicate task name, an unknown parent or a parent cycle.
     """
-    where = f"templates.{template.name}.tasks"
-    by_name: dict[str, TemplateTask] = {}
-    for task in template.tasks:
-        if task.name in by_name:
-            raise _template_error(where, f"task name {task.name!r} is used twice")
-        by_name[task.name] = task
+    ancestors = template.ancestors()
     tasks = tuple(t for t in template.tasks if t.parent is None)
-    subtasks = tuple((t, _root(t, by_name, where)) for t in template.tasks if t.parent)
+    subtasks = tuple((t, ancestors[t.name][-1]) for t in template.tasks if t.parent)
     return WbsPlan(tasks, subtasks)
-
-
-def _root(task: TemplateTask, by_name: Mapping[str, TemplateTask], where: str) -> str:
-    seen = {task.name}
-    current = task
-    while current.parent is not None:
-        parent = by_name.get(current.parent)
-        if parent is None:
-            raise _template_error(
-                where, f"task {task.name!r} names unknown parent {current.parent!r}"
-            )
-        if parent.name in seen:
-            raise _template_error(where, f"task {task.name!r} is its own ancestor")
-        seen.add(parent.name)
-        current = parent
-    return current.name
-
-
-def _template_error(where: str, message: str) -> ConfigError:
-    return ConfigError([Issue("<config>", None, where, message)])
 
 
 def stamp_value(

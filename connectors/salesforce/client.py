@@ -210,16 +210,7 @@ class SalesforceClient:
         response = self.api.request(method, url, allow=_FORBIDDEN, **kwargs)
         if response.status_code == 403:
             raise self._forbidden(response, method, url)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise ConnectorError(
-                f"{method} {url}: response is not JSON (HTTP {response.status_code})",
-                system=self.system,
-                status=response.status_code,
-            ) from None
+        return self.api.json_of(response)
 
     def _forbidden(self, response: httpx.Response, method: str, url: str) -> ConnectorError:
         detail = describe_error(response)

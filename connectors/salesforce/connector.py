@@ -40,6 +40,7 @@ from handoff_hub.connectors.salesforce.records import (
     write_result,
 )
 from handoff_hub.hub.connector import (
+    CRM_CAPABILITIES,
     Capability,
     ChangePage,
     CheckResult,
@@ -49,7 +50,14 @@ from handoff_hub.hub.connector import (
     WriteResult,
 )
 from handoff_hub.hub.errors import ConnectorError
-from handoff_hub.hub.http import api_client_for, build_client, chunks, cursor_text, parse_cursor
+from handoff_hub.hub.http import (
+    ProductWire,
+    api_client_for,
+    build_client,
+    chunks,
+    cursor_text,
+    parse_cursor,
+)
 from handoff_hub.hub.http.query import Condition, soql
 
 if TYPE_CHECKING:
@@ -60,6 +68,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SalesforceConnector"]
 
+WIRE = ProductWire(settings.DEFAULT_RATE_LIMIT, describe_error, observe_limits)
+
 
 class SalesforceConnector:
     """Read and write Salesforce records through the REST API."""
@@ -67,18 +77,7 @@ class SalesforceConnector:
     name: ClassVar[str] = "salesforce"
     settings_model: ClassVar[type[SalesforceConfig]] = SalesforceConfig
     """The model of ``systems.<name>.settings`` (checked by ``hub validate``)."""
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.READ_CHANGES,
-            Capability.READ_BY_IDS,
-            Capability.SEARCH_EXTERNAL_ID,
-            Capability.BATCH_CREATE,
-            Capability.BATCH_UPDATE,
-            Capability.UPSERT,
-            Capability.DESCRIBE,
-            Capability.FIND_USERS,
-        }
-    )
+    capabilities: ClassVar[frozenset[Capability]] = CRM_CAPABILITIES
 
     def __init__(
         self,
@@ -104,30 +103,14 @@ class SalesforceConnector:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
     ) -> SalesforceConnector:
-        """Build the connector from its hub-config section.
-
-        Args:
-            system: The ``systems.<name>`` section (settings, credentials, limits).
-            transport: An httpx transport, e.g. a sandbox's in-process one.
-            retry: Retry policy; default: ``system.max_retries`` retries with backoff.
-
-        Raises:
-            ConfigError: every invalid setting or missing credential, at once.
-        """
+        """Build the connector from its ``systems.<name>`` section (see :class:`Connector`)."""
         config = load_config(system)
         secrets = resolve_secrets(system, config)
         http = build_client(system.base_url, transport=transport, timeout=system.timeout_seconds)
         auth = _auth(system, config, secrets, http)
         http.auth = auth
-        api = api_client_for(
-            system,
-            http,
-            default_rate=settings.DEFAULT_RATE_LIMIT,
-            describe_error=describe_error,
-            credentials_hint=_auth_hint(system.name, config),
-            observe_limits=observe_limits,
-            retry=retry,
-        )
+        hint = _auth_hint(system.name, config)
+        api = api_client_for(system, http, WIRE, credentials_hint=hint, retry=retry)
         client = SalesforceClient(api, api_version=config.api_version)
         return cls(client, config, system=system.name, base_url=system.base_url, auth=auth)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -11,7 +12,18 @@ from rich.markup import escape
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
 from handoff_hub.hub.cli.console import console
 
-__all__ = ["serve_command"]
+__all__ = ["reregister_names", "serve_command"]
+
+
+def reregister_names(values: Sequence[str]) -> dict[str, list[str]]:
+    """``asana/delivery`` -> ``{"asana": ["delivery"]}``; a value without a slash is refused."""
+    names: dict[str, list[str]] = {}
+    for value in values:
+        connector, slash, name = value.partition("/")
+        if not slash or not connector or not name:
+            raise typer.BadParameter(f"{value!r}: expected CONNECTOR/NAME, e.g. asana/delivery")
+        names.setdefault(connector, []).append(name)
+    return names
 
 
 def serve_command(
@@ -23,12 +35,19 @@ def serve_command(
         int | None,
         typer.Option("--port", min=1, max=65535, help="Port (default: webhooks.port)"),
     ] = None,
-    asana_reregister: Annotated[
+    reregister: Annotated[
         list[str] | None,
         typer.Option(
-            "--asana-reregister",
-            help="Let one new Asana handshake replace this webhook's stored secret (repeatable)",
+            "--reregister",
+            metavar="CONNECTOR/NAME",
+            help=(
+                "Let one new handshake replace the stored secret of the webhook at"
+                " /webhooks/CONNECTOR/NAME, e.g. asana/delivery (repeatable)"
+            ),
         ),
+    ] = None,
+    asana_reregister: Annotated[
+        list[str] | None, typer.Option("--asana-reregister", hidden=True)
     ] = None,
 ) -> None:
     """Receive the products' webhooks and run the matching handoffs for the changed records."""
@@ -41,7 +60,10 @@ def serve_command(
 
     with admin_errors():
         loaded = load(config)
-        settings = webhook_config(loaded, reregister={"asana": asana_reregister or ()})
+        again = reregister_names(
+            [*(reregister or ()), *(f"asana/{n}" for n in asana_reregister or ())]
+        )
+        settings = webhook_config(loaded, reregister=again)
         runtime = open_runtime(loaded)
     host = host or settings.host
     port = port or settings.port

@@ -20,7 +20,13 @@ from handoff_hub.hub.http.ratelimit import TokenBucket
 from handoff_hub.hub.http.redact import redact, register_secret
 from handoff_hub.hub.http.retry import Action, RetryPolicy, classify
 from handoff_hub.hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
-from handoff_hub.hub.http.wiring import api_client_for, limiter_for, read_secrets, retry_policy_for
+from handoff_hub.hub.http.wiring import (
+    ProductWire,
+    api_client_for,
+    limiter_for,
+    read_secrets,
+    retry_policy_for,
+)
 
 __all__ = [
     "Action",
@@ -33,6 +39,7 @@ __all__ = [
     "PageFetcher",
     "PageRequest",
     "Paginator",
+    "ProductWire",
     "RetryPolicy",
     "TokenBucket",
     "TokenPaginator",

@@ -18,10 +18,44 @@ from pydantic import SecretStr
 from handoff_hub.hub.errors import AuthError
 from handoff_hub.hub.http.redact import redact, register_secret
 
-__all__ = ["BasicToken", "BearerToken", "OAuth2Token", "TokenRequestFactory"]
+__all__ = [
+    "BasicToken",
+    "BearerToken",
+    "OAuth2Token",
+    "TokenRequestFactory",
+    "refresh_token_grant",
+]
 
 TokenRequestFactory = Callable[[str | None], httpx.Request]
 """Builds the token request; receives the current refresh token, if any."""
+
+
+def refresh_token_grant(
+    token_url: str,
+    client_id: SecretStr | None,
+    client_secret: SecretStr | None,
+    refresh_token: SecretStr | None,
+) -> TokenRequestFactory:
+    """OAuth 2.0's refresh-token grant (RFC 6749, section 6): a form POST to ``token_url``.
+
+    A product that rotates refresh tokens hands the new one back; the caller
+    passes it in, else the configured one is used.
+    """
+
+    def build(refresh: str | None) -> httpx.Request:
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": _reveal(client_id),
+            "client_secret": _reveal(client_secret),
+            "refresh_token": refresh or _reveal(refresh_token),
+        }
+        return httpx.Request("POST", token_url, data=form, headers={"Accept": "application/json"})
+
+    return build
+
+
+def _reveal(secret: SecretStr | None) -> str:
+    return "" if secret is None else secret.get_secret_value()
 
 
 class BearerToken(httpx.Auth):

@@ -231,6 +231,14 @@ class ApiClient:
         """POST and decode JSON (an empty body decodes to None)."""
         return _json(self.request("POST", url, **kwargs), self.system)
 
+    def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Any method, decoded as JSON (an empty body decodes to None)."""
+        return _json(self.request(method, url, **kwargs), self.system)
+
+    def json_of(self, response: httpx.Response) -> Any:
+        """The JSON body (None when empty); a ConnectorError naming the call if it is not JSON."""
+        return _json(response, self.system)
+
     def paginate(
         self,
         method: str,

@@ -9,6 +9,7 @@ credentials); the retry budget, rate limit and concurrency an admin sets in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from handoff_hub.hub.errors import ConfigError, Issue
@@ -23,9 +24,25 @@ if TYPE_CHECKING:  # hub.config imports hub.http: a runtime import would be circ
 
     from handoff_hub.hub.config.systems import SystemConfig
 
-__all__ = ["LimitObserver", "api_client_for", "limiter_for", "read_secrets", "retry_policy_for"]
+__all__ = [
+    "LimitObserver",
+    "ProductWire",
+    "api_client_for",
+    "limiter_for",
+    "read_secrets",
+    "retry_policy_for",
+]
 
 LimitObserver = Callable[["httpx.Response"], tuple[int | None, float | None]]
+
+
+@dataclass(frozen=True)
+class ProductWire:
+    """How one product answers over HTTP: its published rate, error bodies and limit headers."""
+
+    default_rate: Mapping[str, float]
+    describe_error: ErrorDescriber = default_error_text
+    observe_limits: LimitObserver | None = None
 
 
 def limiter_for(system: SystemConfig, default: Mapping[str, float]) -> TokenBucket:
@@ -54,11 +71,9 @@ def retry_policy_for(system: SystemConfig) -> RetryPolicy:
 def api_client_for(
     system: SystemConfig,
     http: httpx.Client,
+    wire: ProductWire,
     *,
-    default_rate: Mapping[str, float],
-    describe_error: ErrorDescriber = default_error_text,
     credentials_hint: str = "",
-    observe_limits: LimitObserver | None = None,
     retry: RetryPolicy | None = None,
     limiter: TokenBucket | None = None,
 ) -> ApiClient:
@@ -70,10 +85,10 @@ def api_client_for(
         http,
         system=system.name,
         retry=retry or retry_policy_for(system),
-        limiter=limiter or limiter_for(system, default_rate),
-        describe_error=describe_error,
+        limiter=limiter or limiter_for(system, wire.default_rate),
+        describe_error=wire.describe_error,
         credentials_hint=credentials_hint,
-        observe_limits=observe_limits,
+        observe_limits=wire.observe_limits,
         concurrency=system.concurrency,
     )
 

@@ -1,10 +1,12 @@
 """Which handoff runs for which change, on just the records that changed.
 
 Each changed record is read again by id from its product (a delivery names
-what changed; the product says what it is now) and handed to the handoffs
-that read that kind of record, through their own ``process``, while holding
-their lease: the same idempotent path as a scheduled run (links, stamps,
-audit, dead letters), recorded as one ``webhook`` run.
+what changed; the product says what it is now) and handed to every enabled
+handoff of the catalogue with a stream of its entity on its system
+(``PairHandoff.streams``), in the catalogue's order, through their own
+``process``, while holding their lease: the same idempotent path as a
+scheduled run (links, stamps, audit, dead letters), recorded as one
+``webhook`` run. So, with the handoffs of today:
 
 * A CRM deal: won-to-project (a won deal gets its project), then sync.
 * A PM item (Jira issue, Asana task): feedback-to-lead when the mapping's
@@ -23,25 +25,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from handoff_hub.hub.config.handoffs import (
-    FeedbackToLeadConfig,
-    RiskToAccountManagerConfig,
-    SyncConfig,
-    WonToProjectConfig,
-)
 from handoff_hub.hub.connector import RecordEnvelope
 from handoff_hub.hub.handoffs.base import PairHandoff
+from handoff_hub.hub.handoffs.base import Stream as HandoffStream
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS
 from handoff_hub.hub.handoffs.engine import Counts
-from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
-from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
-from handoff_hub.hub.handoffs.risk_to_account_manager import RiskToAccountManager
-from handoff_hub.hub.handoffs.sync import COMPUTED_PM_FIELDS, Sync
-from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from handoff_hub.hub.handoffs.won_to_project import WonToProject
 from handoff_hub.hub.http.redact import redact
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import Link
@@ -57,7 +48,6 @@ LEFT_TO_SCHEDULE = "left to the scheduled run"
 
 log = logging.getLogger("hub.webhooks")
 
-_SettingsT = TypeVar("_SettingsT")
 Stream = tuple[tuple[str, str] | None, list[RecordEnvelope]]
 """Records to process, and which of the handoff's streams they are: (system, entity)."""
 
@@ -86,13 +76,7 @@ def dispatch(runtime: Runtime, changes: Sequence[Change]) -> DispatchResult:
         for change in dict.fromkeys(changes):
             by_system.setdefault(change.system, []).append(change)
         for system, group in by_system.items():
-            deals = [c.record_id for c in group if c.kind == "deal"]
-            items = [c.record_id for c in group if c.kind in ("item", "issue")]
-            projects = [c.record_id for c in group if c.kind in ("project", "issue")]
-            if deals:
-                work.crm(system, deals)
-            if items or projects:
-                work.pm(system, items, projects)
+            work.system(system, group)
     except BaseException as exc:
         store.finish_run(
             run_id, status="failed", counts=work.counts.as_dict(), error=redact(str(exc))
@@ -104,10 +88,6 @@ def dispatch(runtime: Runtime, changes: Sequence[Change]) -> DispatchResult:
     return DispatchResult(run_id, status, counts)
 
 
-def _enabled(settings: _SettingsT | None) -> _SettingsT | None:
-    return settings if settings is not None and getattr(settings, "enabled", False) else None
-
-
 class _Dispatch:
     def __init__(self, runtime: Runtime, run_id: str) -> None:
         self.rt = runtime
@@ -117,6 +97,7 @@ class _Dispatch:
         self.errors: list[str] = []
         self.ran = 0
         self.held = 0
+        self._built: list[PairHandoff[Any]] | None = None
 
     def status(self) -> str:
         if self.errors:
@@ -125,93 +106,54 @@ class _Dispatch:
             return "completed_with_failures"
         return "skipped" if self.held and not self.ran else "succeeded"
 
-    # CRM side --------------------------------------------------------------------
-
-    def crm(self, system: str, ids: list[str]) -> None:
-        won: WonToProjectConfig | None = _enabled(self.handoffs.won_to_project)
-        sync: SyncConfig | None = _enabled(self.handoffs.sync)
-        won = won if won is not None and won.crm == system else None
-        sync = sync if sync is not None and sync.crm == system else None
-        if won is None and sync is None:
-            self.counts["deals no handoff reads"] += len(ids)
+    def system(self, system: str, changes: Sequence[Change]) -> None:
+        """Every enabled handoff that reads from ``system``, in the catalogue's order."""
+        handoffs = [h for h in self._handoffs() if _streams_of(h, system)]
+        if not handoffs:
+            noun = "deals" if all(c.kind == "deal" for c in changes) else "items"
+            self.counts[f"{noun} no handoff reads"] += len({c.record_id for c in changes})
             return
-        records: list[RecordEnvelope] = []
+        wanted = {stream.entity for h in handoffs for stream in _streams_of(h, system)}
+        records: _Records = _Records({}, [], {})
         with self._step(f"read {system}"):
-            records = self._read(system, "Opportunity", ids)
-        self.counts["deals read"] += len(records)
-        if won is not None:
-            with self._step(WON_TO_PROJECT):
-                handoff = WonToProject(self.rt, won, run_id=self.run_id)
-                self._process(WON_TO_PROJECT, handoff, [(None, records)], won.batch_size)
-        if sync is not None:
-            with self._step(SYNC):
-                synced = Sync(self.rt, sync, run_id=self.run_id)
-                deals = (system, "Opportunity")
-                self._process(SYNC, synced, [(deals, records)], sync.batch_size)
+            records = self._read_changed(system, wanted, changes)
+        for handoff in handoffs:
+            with self._step(handoff.name):
+                streams: list[Stream] = [
+                    ((s.role, s.entity), records.of(s.entity, handoff.cfg.crm))
+                    for s in _streams_of(handoff, system)
+                ]
+                self._process(handoff.name, handoff, streams, handoff.cfg.batch_size)
 
-    # PM side ---------------------------------------------------------------------
+    def _handoffs(self) -> list[PairHandoff[Any]]:
+        """The enabled handoffs, built once per dispatch; one that cannot be built is an error."""
+        if self._built is None:
+            self._built = []
+            for kind in HANDOFFS.values():
+                settings = getattr(self.handoffs, kind.config_key)
+                if settings is not None and settings.enabled:
+                    with self._step(kind.name):
+                        self._built.append(kind.build(self.rt, settings, run_id=self.run_id))
+        return self._built
 
-    def pm(self, system: str, items: list[str], projects: list[str]) -> None:
-        feedback: FeedbackToLeadConfig | None = _enabled(self.handoffs.feedback_to_lead)
-        risk: RiskToAccountManagerConfig | None = _enabled(self.handoffs.risk_to_account_manager)
-        sync: SyncConfig | None = _enabled(self.handoffs.sync)
-        feedback = feedback if feedback is not None and feedback.pm == system else None
-        risk = risk if risk is not None and risk.pm == system else None
-        sync = sync if sync is not None and sync.pm == system else None
-        if feedback is None and risk is None and sync is None:
-            self.counts["items no handoff reads"] += len(set(items) | set(projects))
-            return
-        entities = [
-            name
-            for name, wanted in (
-                ("Feedback", feedback is not None),
-                ("Risk", risk is not None),
-                ("Task", sync is not None and _computes(sync)),
-            )
-            if wanted
-        ]
+    def _read_changed(self, system: str, entities: set[str], changes: Sequence[Change]) -> _Records:
+        """The changed records, read again by id, per entity the handoffs read from them."""
+        deals = [c.record_id for c in changes if c.kind == "deal"]
+        items = [c.record_id for c in changes if c.kind in ("item", "issue")]
+        projects = [c.record_id for c in changes if c.kind in ("project", "issue")]
         picked: dict[str, list[RecordEnvelope]] = {}
+        if "Opportunity" in entities and deals:
+            picked["Opportunity"] = self._read(system, "Opportunity", deals)
+            self.counts["deals read"] += len(picked["Opportunity"])
+        item_entities = sorted(entities - {"Opportunity", "Project"})
+        picked |= self._read_items(system, item_entities, items)
         linked: dict[str, list[Link]] = {}
         found: list[RecordEnvelope] = []
-        with self._step(f"read {system}"):
-            picked = self._read_items(system, entities, items)
-            linked = self.rt.store.links_to(WON_TO_PROJECT, system, projects) if projects else {}
+        if "Project" in entities and projects:
+            linked = self.rt.store.links_to(WON_TO_PROJECT, system, projects)
             read_ids = {lk.target_key or lk.target_id for links in linked.values() for lk in links}
             found = self._read(system, "Project", sorted(read_ids)) if read_ids else []
-        if feedback is not None:
-            with self._step(FEEDBACK_TO_LEAD):
-                handoff = FeedbackToLead(self.rt, feedback, run_id=self.run_id)
-                streams: list[Stream] = [(None, picked.get("Feedback", []))]
-                self._process(FEEDBACK_TO_LEAD, handoff, streams, feedback.batch_size)
-        if risk is not None:
-            with self._step(RISK_TO_ACCOUNT_MANAGER):
-                self._risk(risk, picked.get("Risk", []), _of(found, linked, risk.crm))
-        if sync is not None:
-            with self._step(SYNC):
-                self._sync_pm(system, sync, picked.get("Task", []), _of(found, linked, sync.crm))
-
-    def _risk(
-        self,
-        settings: RiskToAccountManagerConfig,
-        risks: list[RecordEnvelope],
-        projects: list[RecordEnvelope],
-    ) -> None:
-        handoff = RiskToAccountManager(self.rt, settings, run_id=self.run_id)
-        streams: list[Stream] = [((settings.pm, "Risk"), risks)]
-        if settings.health_levels or settings.write_health:
-            streams.append(((settings.pm, "Project"), projects))
-        self._process(RISK_TO_ACCOUNT_MANAGER, handoff, streams, settings.batch_size)
-
-    def _sync_pm(
-        self,
-        system: str,
-        settings: SyncConfig,
-        tasks: list[RecordEnvelope],
-        projects: list[RecordEnvelope],
-    ) -> None:
-        handoff = Sync(self.rt, settings, run_id=self.run_id)
-        streams: list[Stream] = [((system, "Project"), projects), ((system, "Task"), tasks)]
-        self._process(SYNC, handoff, streams, settings.batch_size)
+        return _Records(picked, found, linked)
 
     # helpers ---------------------------------------------------------------------
 
@@ -297,20 +239,28 @@ class _Dispatch:
         return covered
 
 
-def _computes(settings: SyncConfig) -> bool:
-    return any(rule.pm in COMPUTED_PM_FIELDS for rule in settings.fields)
+def _streams_of(handoff: PairHandoff[Any], system: str) -> list[HandoffStream]:
+    return [s for s in handoff.streams() if handoff.system(s.role) == system]
 
 
-def _of(
-    records: list[RecordEnvelope], linked: dict[str, list[Link]], crm: str
-) -> list[RecordEnvelope]:
-    """The project records linked to a deal of ``crm``."""
-    ids = {
-        key
-        for links in linked.values()
-        for lk in links
-        if lk.source_system == crm
-        for key in (lk.target_id, lk.target_key)
-        if key
-    }
-    return [r for r in records if r.id in ids]
+@dataclass(frozen=True)
+class _Records:
+    """What one system's changes are, read again: per entity, and the linked projects."""
+
+    picked: dict[str, list[RecordEnvelope]]
+    projects: list[RecordEnvelope]
+    links: dict[str, list[Link]]
+
+    def of(self, entity: str, crm: str) -> list[RecordEnvelope]:
+        """The records of ``entity``; projects only where linked to a deal of ``crm``."""
+        if entity != "Project":
+            return self.picked.get(entity, [])
+        ids = {
+            key
+            for links in self.links.values()
+            for lk in links
+            if lk.source_system == crm
+            for key in (lk.target_id, lk.target_key)
+            if key
+        }
+        return [r for r in self.projects if r.id in ids]

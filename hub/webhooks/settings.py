@@ -88,7 +88,7 @@ def webhook_config(
     Args:
         loaded: The loaded (and checked) hub config.
         reregister: Per connector, the webhook names whose stored handshake secret
-            one new handshake may replace (``hub serve --asana-reregister``).
+            one new handshake may replace (``hub serve --reregister asana/<name>``).
     """
     file = str(loaded.path)
     section = loaded.config.webhooks
@@ -113,11 +113,8 @@ def webhook_config(
     again = {c: frozenset(names) for c, names in (reregister or {}).items() if names}
     for connector in sorted(set(again) - set(products)):
         where = f"webhooks.{connector}.names"
-        issues.append(
-            Issue(
-                file, None, where, f"--{connector}-reregister: unknown {sorted(again[connector])}"
-            )
-        )
+        unknown = [f"{connector}/{name}" for name in sorted(again[connector])]
+        issues.append(Issue(file, None, where, f"--reregister: no such webhook {unknown}"))
     for connector, raw in products.items():
         context = WebhookContext(
             connector, None, {}, file, loaded.base_dir, again.get(connector, frozenset()), issues

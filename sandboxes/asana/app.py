@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -43,18 +42,16 @@ from handoff_hub.sandboxes.asana.store import AsanaStore
 from handoff_hub.sandboxes.asana.templates import TemplateJobs
 from handoff_hub.sandboxes.asana.write import AsanaWrites
 from handoff_hub.sandboxes.kit import (
-    ASGIApp,
-    CallJournal,
-    FaultMiddleware,
-    Faults,
-    ProductJSONResponse,
-    SyncASGITransport,
-    WindowLimiter,
-)
-from handoff_hub.sandboxes.kit import (
     Call as JournalCall,
 )
+from handoff_hub.sandboxes.kit import (
+    CallJournal,
+    Faults,
+    ProductJSONResponse,
+    WindowLimiter,
+)
 from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.sandbox import SandboxBase, oauth_credentials
 
 __all__ = ["AsanaSandbox"]
 
@@ -65,7 +62,7 @@ _RATE_LIMITED = (
 )
 
 
-class AsanaSandbox:
+class AsanaSandbox(SandboxBase):
     """An in-memory Asana organization behind the REST API.
 
     Args:
@@ -117,12 +114,7 @@ class AsanaSandbox:
             if rate_limit
             else None
         )
-        self._app = FaultMiddleware(self._starlette(), faults=self.faults, journal=self.journal)
-
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app, wrapped in FaultMiddleware."""
-        return self._app
+        self._serve(self._starlette(), fold_slashes=False)
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -132,11 +124,7 @@ class AsanaSandbox:
     @property
     def oauth_credentials(self) -> dict[str, str]:
         """The OAuth app and refresh token this domain accepts (``auth_flow: oauth``)."""
-        return {
-            "client_id": self.auth.client_id,
-            "client_secret": self.auth.client_secret,
-            "refresh_token": self.auth.refresh_token,
-        }
+        return oauth_credentials(self.auth)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -155,10 +143,6 @@ class AsanaSandbox:
     def template_gid(self) -> str:
         """The "Standard delivery" project template."""
         return seeded.TEMPLATE
-
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process transport to the app."""
-        return SyncASGITransport(self.app)
 
     def _starlette(self) -> Starlette:
         routes = [

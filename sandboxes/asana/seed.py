@@ -29,7 +29,7 @@ from handoff_hub.sandboxes.asana.data import (
     Workspace,
 )
 from handoff_hub.sandboxes.asana.store import AsanaStore
-from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES
+from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES, SUBTASKS, TASKS
 
 __all__ = [
     "API_USER_EMAIL",
@@ -109,17 +109,6 @@ _COMPANIES = (
     "Tyrell Analytics",
 )
 _PRODUCTS = ("Platform rollout", "Data migration", "Analytics add-on", "Integration project")
-_TASKS = (
-    "Kick-off meeting",
-    "Requirements workshop",
-    "Solution design",
-    "Configuration",
-    "Data migration dry run",
-    "User acceptance testing",
-    "Go-live",
-    "Hypercare",
-)
-_SUBTASKS = ("Prepare agenda", "Book attendees", "Write minutes", "Sign-off")
 _SECTIONS = ("Planning", "Execution", "Closing")
 
 
@@ -322,15 +311,15 @@ def _tasks(
     sections = [s.gid for s in store.sections.values() if s.project == project.gid]
     made, number = 0, 0
     while made < budget:
-        name = _TASKS[number % len(_TASKS)]
-        if number >= len(_TASKS):
-            name += f" ({number // len(_TASKS) + 1})"
+        name = TASKS[number % len(TASKS)]
+        if number >= len(TASKS):
+            name += f" ({number // len(TASKS) + 1})"
         task = _task(store, rng, name, anchor, pms, projects=[project.gid])
         task.sections = {project.gid: sections[min(len(sections) - 1, number * 3 // 8 % 3)]}
         if rng.random() < 0.4:
             task.values[PRIORITY_FIELD] = store.fields[PRIORITY_FIELD].options[rng.randrange(3)].gid
         made, number = made + 1, number + 1
-        for sub in _SUBTASKS[: rng.choice((0, 0, 1, 2)) if made < budget else 0]:
+        for sub in SUBTASKS[: rng.choice((0, 0, 1, 2)) if made < budget else 0]:
             _task(store, rng, sub, anchor, pms, parent=task.gid)
             made += 1
     return made

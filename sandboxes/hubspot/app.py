@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -45,14 +44,12 @@ from handoff_hub.sandboxes.hubspot.seed import clear_some, deactivate_some, impo
 from handoff_hub.sandboxes.hubspot.state import SandboxState
 from handoff_hub.sandboxes.hubspot.store import RecordStore
 from handoff_hub.sandboxes.kit import (
-    ASGIApp,
     CallJournal,
-    FaultMiddleware,
     Faults,
     ProductJSONResponse,
-    SyncASGITransport,
 )
 from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.sandbox import SandboxBase, oauth_credentials
 
 __all__ = ["HubSpotSandbox"]
 
@@ -60,7 +57,7 @@ Reply = tuple[int, Any]
 Handler = Callable[[Request], Awaitable[Reply]]
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(SandboxBase):
     """An in-memory HubSpot portal behind the CRM API.
 
     Args:
@@ -123,19 +120,12 @@ class HubSpotSandbox:
             rng=random.Random(f"hubspot-batch-order-{seed}"),
         )
         self._lock = threading.Lock()
-        self._app = FaultMiddleware(
-            _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
-        )
+        self._serve(self._starlette())
 
     @property
     def _single(self) -> api.Answers:
         """How single-record endpoints answer: refused with 400, never multi-status."""
         return api.Answers(leads_require_contact=self.profile.leads_require_contact)
-
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app, wrapped in FaultMiddleware."""
-        return self._app
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -145,11 +135,7 @@ class HubSpotSandbox:
     @property
     def oauth_credentials(self) -> dict[str, str]:
         """The OAuth app's client id and secret and a refresh token (auth_flow oauth)."""
-        return {
-            "client_id": self.issuer.client_id,
-            "client_secret": self.issuer.client_secret,
-            "refresh_token": self.issuer.refresh_token,
-        }
+        return oauth_credentials(self.issuer)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -160,10 +146,6 @@ class HubSpotSandbox:
             "id_property": "handoff_hub_id",
             "search_window": self.search_window,
         }
-
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process transport to the app."""
-        return SyncASGITransport(self.app)
 
     def _correlation(self) -> str:
         with self._lock:
@@ -319,17 +301,3 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     if status == 204:
         return Response(status_code=204, headers=headers)
     return ProductJSONResponse(body, status_code=status, headers=headers)
-
-
-def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:
-    async def stripped(scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
-            scope = {
-                **scope,
-                "path": path.rstrip("/") or "/",
-                "raw_path": path.rstrip("/").encode(),
-            }
-        await app(scope, receive, send)
-
-    return stripped

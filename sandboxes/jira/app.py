@@ -24,7 +24,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -40,15 +39,13 @@ from handoff_hub.sandboxes.jira.state import JiraState
 from handoff_hub.sandboxes.jira.store import JiraStore
 from handoff_hub.sandboxes.jira.wire import VERSIONS
 from handoff_hub.sandboxes.kit import (
-    ASGIApp,
     CallJournal,
-    FaultMiddleware,
     Faults,
-    ProductJSONResponse,
-    SyncASGITransport,
     WindowLimiter,
 )
+from handoff_hub.sandboxes.kit.asgi import json_response as _json
 from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.sandbox import SandboxBase
 
 __all__ = ["JiraSandbox"]
 
@@ -59,7 +56,7 @@ _UNAUTHENTICATED = {
 }
 
 
-class JiraSandbox:
+class JiraSandbox(SandboxBase):
     """An in-memory Jira Cloud site behind the REST API v3.
 
     Args:
@@ -97,14 +94,7 @@ class JiraSandbox:
         self.state = JiraState(self.store)
         self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
         self._token = api_token(seed)
-        self._app = FaultMiddleware(
-            _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
-        )
-
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app, wrapped in FaultMiddleware."""
-        return self._app
+        self._serve(self._starlette())
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -115,10 +105,6 @@ class JiraSandbox:
     def settings(self) -> dict[str, Any]:
         """Connector settings that fit the seeded data."""
         return {"project_key": "DEL", "mode": "epic"}
-
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process transport to the app."""
-        return SyncASGITransport(self.app)
 
     def _starlette(self) -> Starlette:
         table = routes(self.api, JiraActions(self.store), self._wrap)
@@ -199,29 +185,9 @@ def _whole_seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    if body is None:
-        return Response(status_code=status, headers=headers)
-    return ProductJSONResponse(body, status_code=status, headers=headers)
-
-
 async def _http_error(_request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = (
         "null for uri" if status == 404 else "Method Not Allowed" if status == 405 else str(exc)
     )
     return _json(status, {"errorMessages": [message], "errors": {}})
-
-
-def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:
-    async def stripped(scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
-            scope = {
-                **scope,
-                "path": path.rstrip("/") or "/",
-                "raw_path": path.rstrip("/").encode(),
-            }
-        await app(scope, receive, send)
-
-    return stripped

@@ -16,7 +16,7 @@ import string
 
 from handoff_hub.sandboxes.jira.data import PRIORITIES, Issue, IssueType, Project, User
 from handoff_hub.sandboxes.jira.store import JiraStore
-from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES
+from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES, SUBTASKS, TASKS
 
 __all__ = ["API_USER_EMAIL", "api_token", "integration_user", "seed"]
 
@@ -50,17 +50,6 @@ _PRODUCTS = (
     "Training package",
     "Pilot",
 )
-_TASKS = (
-    "Kick-off meeting",
-    "Requirements workshop",
-    "Solution design",
-    "Configuration",
-    "Data migration dry run",
-    "User acceptance testing",
-    "Go-live",
-    "Hypercare",
-)
-_SUBTASKS = ("Prepare agenda", "Book attendees", "Write minutes", "Sign-off")
 _FEEDBACK = (
     "Customer asks for SSO with Okta",
     "Customer wants a second region",
@@ -203,13 +192,13 @@ def _engagement(
         },
     )
     made = 1
-    for title in rng.sample(_TASKS, k=rng.randrange(2, 5)):
+    for title in rng.sample(TASKS, k=rng.randrange(2, 5)):
         if made >= budget:
             break
         task = _child(store, rng, project, epic, "Task", title, anchor, pms, tag)
         made += 1
         if rng.random() < 0.3 and made < budget:
-            title = rng.choice(_SUBTASKS)
+            title = rng.choice(SUBTASKS)
             _child(store, rng, project, task, "Subtask", title, anchor, pms, tag)
             made += 1
     return made

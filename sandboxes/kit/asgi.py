@@ -1,4 +1,4 @@
-"""ASGI types and the JSON response every sandbox answers with."""
+"""ASGI types, the JSON response every sandbox answers with, and trailing-slash folding."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 __all__ = [
     "ASGIApp",
@@ -15,6 +15,8 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "json_response",
+    "strip_trailing_slash",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -41,3 +43,23 @@ class ProductJSONResponse(JSONResponse):
             return json.dumps(
                 content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
             ).encode("ascii")
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """``body`` as JSON; no body at all for ``None`` (204 and the like)."""
+    if body is None:
+        return Response(status_code=status, headers=headers)
+    return ProductJSONResponse(body, status_code=status, headers=headers)
+
+
+def strip_trailing_slash(app: ASGIApp) -> ASGIApp:
+    """The products route ``/path/`` as ``/path``; Starlette would redirect it."""
+
+    async def stripped(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            bare = path.rstrip("/") or "/"
+            scope = {**scope, "path": bare, "raw_path": bare.encode()}
+        await app(scope, receive, send)
+
+    return stripped

@@ -14,6 +14,8 @@ __all__ = [
     "FIRST_NAMES",
     "LAST_NAMES",
     "PRODUCTS",
+    "SUBTASKS",
+    "TASKS",
 ]
 
 FIRST_NAMES = (
@@ -113,3 +115,17 @@ def company_name(n: int) -> str:
     if n >= len(COMPANY_PREFIXES) * len(COMPANY_SUFFIXES):
         name += f" {n}"
     return name
+
+
+# A delivery project's work breakdown, as the PM sandboxes seed it.
+TASKS = (
+    "Kick-off meeting",
+    "Requirements workshop",
+    "Solution design",
+    "Configuration",
+    "Data migration dry run",
+    "User acceptance testing",
+    "Go-live",
+    "Hypercare",
+)
+SUBTASKS = ("Prepare agenda", "Book attendees", "Write minutes", "Sign-off")

@@ -6,13 +6,17 @@ from typing import Any, Protocol
 
 import httpx
 
-from handoff_hub.sandboxes.kit.asgi import ASGIApp
-from handoff_hub.sandboxes.kit.faults import Faults
+from handoff_hub.sandboxes.kit.asgi import ASGIApp, strip_trailing_slash
+from handoff_hub.sandboxes.kit.faults import FaultMiddleware, Faults
 from handoff_hub.sandboxes.kit.journal import CallJournal
 from handoff_hub.sandboxes.kit.profile import OrgProfile
+from handoff_hub.sandboxes.kit.transport import SyncASGITransport
 
 __all__ = [
+    "OAuthApp",
     "Sandbox",
+    "SandboxBase",
+    "oauth_credentials",
 ]
 
 
@@ -53,3 +57,45 @@ class Sandbox(Protocol):
     def transport(self) -> httpx.BaseTransport:
         """An in-process transport to the app, for a connector's ``transport=``."""
         ...
+
+
+class SandboxBase:
+    """What every product sandbox does the same way: serve its app behind the fault layer.
+
+    A product's ``__init__`` sets ``faults`` and ``journal``, builds its Starlette
+    app and hands it to :meth:`_serve`; ``app`` and ``transport`` come from here.
+    """
+
+    faults: Faults
+    journal: CallJournal
+    _app: ASGIApp
+
+    def _serve(self, app: ASGIApp, *, fold_slashes: bool = True) -> None:
+        served = strip_trailing_slash(app) if fold_slashes else app
+        self._app = FaultMiddleware(served, faults=self.faults, journal=self.journal)
+
+    @property
+    def app(self) -> ASGIApp:
+        """The ASGI app, wrapped in :class:`FaultMiddleware`."""
+        return self._app
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process transport to the app, for a connector's ``transport=``."""
+        return SyncASGITransport(self.app)
+
+
+class OAuthApp(Protocol):
+    """A sandbox's registered OAuth app and the refresh token it issued."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+
+def oauth_credentials(app: OAuthApp) -> dict[str, str]:
+    """The credential settings of an OAuth refresh-token flow, as the demo's env vars carry them."""
+    return {
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "refresh_token": app.refresh_token,
+    }

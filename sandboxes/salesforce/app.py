@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,14 +27,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from handoff_hub.sandboxes.kit import (
-    ASGIApp,
     CallJournal,
-    FaultMiddleware,
     Faults,
-    ProductJSONResponse,
-    SyncASGITransport,
 )
+from handoff_hub.sandboxes.kit.asgi import json_response as _json
 from handoff_hub.sandboxes.kit.profile import ProfileChoice, load_profile
+from handoff_hub.sandboxes.kit.sandbox import SandboxBase, oauth_credentials
 from handoff_hub.sandboxes.salesforce import api as api
 from handoff_hub.sandboxes.salesforce import soap as soap
 from handoff_hub.sandboxes.salesforce.auth import TokenIssuer
@@ -58,7 +55,7 @@ _LIMIT_EXCEEDED = [
 _LIMIT_FAULT = ("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(SandboxBase):
     """An in-memory Salesforce org behind the REST API.
 
     Args:
@@ -113,23 +110,12 @@ class SalesforceSandbox:
         self.state = SandboxState(self.store, self.issuer, self.allocation)
         self.instance_url = instance_url
         self.data_api = DataApi(self.store, self.allocation, QueryCursors(seed))
-        self._app = FaultMiddleware(
-            _strip_trailing_slash(self._starlette()), faults=self.faults, journal=self.journal
-        )
-
-    @property
-    def app(self) -> ASGIApp:
-        """The ASGI app, wrapped in FaultMiddleware."""
-        return self._app
+        self._serve(self._starlette())
 
     @property
     def credentials(self) -> dict[str, str]:
         """Credential values this org accepts, by connector setting name."""
-        return {
-            "client_id": self.issuer.client_id,
-            "client_secret": self.issuer.client_secret,
-            "refresh_token": self.issuer.refresh_token,
-        }
+        return oauth_credentials(self.issuer)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -139,10 +125,6 @@ class SalesforceSandbox:
             "external_id_field": "Handoff_Hub_Id__c",
             "username": INTEGRATION_USERNAME,
         }
-
-    def transport(self) -> httpx.BaseTransport:
-        """An in-process transport to the app."""
-        return SyncASGITransport(self.app)
 
     def _usernames(self) -> dict[str, str]:
         with self.store.lock:
@@ -261,28 +243,8 @@ def _soap_reply(status: int, text: str) -> Response:
     return Response(text, status_code=status, media_type=soap.SOAP_CONTENT_TYPE)
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    if body is None:
-        return Response(status_code=status, headers=headers)
-    return ProductJSONResponse(body, status_code=status, headers=headers)
-
-
 async def _http_error(_request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = "The requested resource does not exist" if status == 404 else str(exc)
     code = "NOT_FOUND" if status == 404 else "METHOD_NOT_ALLOWED" if status == 405 else "ERROR"
     return _json(status, [{"errorCode": code, "message": message}])
-
-
-def _strip_trailing_slash(app: ASGIApp) -> ASGIApp:
-    async def stripped(scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
-            scope = {
-                **scope,
-                "path": path.rstrip("/") or "/",
-                "raw_path": path.rstrip("/").encode(),
-            }
-        await app(scope, receive, send)
-
-    return stripped

@@ -133,6 +133,15 @@ def _ref(name: str, label: str, to: tuple[str, ...], rel: str, **kw: Any) -> Fie
     return FieldDef(name, "reference", label, length=18, reference_to=to, relationship=rel, **kw)
 
 
+def _person_name() -> tuple[FieldDef, ...]:
+    """A person's name fields: first, last (required) and the full name they make."""
+    return (
+        _text("FirstName", "First Name", 40),
+        _text("LastName", "Last Name", 80, nillable=False),
+        _text("Name", "Full Name", 121, **_CALC_NAME),
+    )
+
+
 def _system(*, owner: bool = True, currency: bool = True) -> tuple[FieldDef, ...]:
     audit: dict[str, Any] = {
         "createable": False,
@@ -222,9 +231,7 @@ _CONTACT = ObjectDef(
     "003",
     (
         *_system(),
-        _text("FirstName", "First Name", 40),
-        _text("LastName", "Last Name", 80, nillable=False),
-        _text("Name", "Full Name", 121, **_CALC_NAME),
+        *_person_name(),
         _ref("AccountId", "Account ID", ("Account",), "Account"),
         _text("Email", "Email", 80, type="email"),
         _text("Phone", "Business Phone", 40, type="phone"),
@@ -305,9 +312,7 @@ _USER = ObjectDef(
     (
         *_system(owner=False),
         _text("Username", "Username", 80, nillable=False, unique=True),
-        _text("FirstName", "First Name", 40),
-        _text("LastName", "Last Name", 80, nillable=False),
-        _text("Name", "Full Name", 121, **_CALC_NAME),
+        *_person_name(),
         _text("Email", "Email", 128, type="email", nillable=False),
         _text("Alias", "Alias", 8, nillable=False),
         _text("Title", "Title", 80),
@@ -363,9 +368,7 @@ _LEAD = ObjectDef(
     "00Q",
     (
         *_system(),
-        _text("FirstName", "First Name", 40),
-        _text("LastName", "Last Name", 80, nillable=False),
-        _text("Name", "Full Name", 121, **_CALC_NAME),
+        *_person_name(),
         _text("Company", "Company", 255, nillable=False),
         _text("Email", "Email", 80, type="email"),
         _text("Title", "Title", 128),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import typer
 import yaml
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from handoff_hub.connectors.hubspot.webhooks import HubSpotReceiver, hubspot_cha
 from handoff_hub.connectors.jira.webhooks import jira_changes
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 from handoff_hub.hub.cli.main import app
+from handoff_hub.hub.cli.serve import reregister_names
 from handoff_hub.hub.config.loading import load_config
 from handoff_hub.hub.errors import ConfigError
 from handoff_hub.hub.registry import known_connectors
@@ -176,7 +178,7 @@ def test_webhook_config_lists_every_problem(
         "HUB_WHCFG_MISSING is not set",
         "0 jira systems",
         "not a path segment",
-        "--asana-reregister: unknown ['other']",
+        "--reregister: no such asana webhook ['other']",
     ):
         assert expected in text, (expected, text)
 
@@ -194,3 +196,18 @@ def test_hub_serve_without_a_webhooks_section_exits_2(hub_config: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "-c", str(hub_config)])
     assert result.exit_code == 2, result.output
     assert "webhooks" in result.output and "Traceback" not in result.output
+
+
+def test_reregister_takes_connector_slash_name() -> None:
+    assert reregister_names(["asana/delivery", "asana/other", "acme/main"]) == {
+        "asana": ["delivery", "other"],
+        "acme": ["main"],
+    }
+    with pytest.raises(typer.BadParameter, match="CONNECTOR/NAME"):
+        reregister_names(["delivery"])
+
+
+def test_hub_serve_refuses_a_reregister_without_a_connector(hub_config: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "-c", str(hub_config), "--reregister", "delivery"])
+    assert result.exit_code == 2, result.output
+    assert "CONNECTOR/NAME" in result.output and "Traceback" not in result.output

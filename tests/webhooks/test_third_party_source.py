@@ -208,7 +208,7 @@ def test_without_its_secret_every_problem_is_listed(
     for expected in (
         "webhooks.acme.system: no system 'nowhere'",
         "webhooks.acme.secret: environment variable HUB_ACME_UNSET is not set",
-        "webhooks.asana.names: --asana-reregister: unknown ['delivery']",
+        "webhooks.asana.names: --reregister: no such webhook ['asana/delivery']",
     ):
         assert expected in text, (expected, text)
 

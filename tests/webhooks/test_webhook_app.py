@@ -430,6 +430,7 @@ def test_asana_handshake_then_a_signed_event_makes_a_lead(
         "the lead of the Asana upsell",
     )
     hub.settle()
+    link = next(lk for lk in hub.rt.store.links(FEEDBACK) if lk.source_id == link.source_id)
     assert link.state == "complete", "lead made and the task commented"
 
     replayed = hub.client.post("/webhooks/asana/delivery", content=body, headers=headers)

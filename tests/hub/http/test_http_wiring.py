@@ -8,6 +8,7 @@ from http_fakes import BASE_URL, FakeApi, json_response
 
 from handoff_hub.hub.config.systems import RateLimitConfig, SystemConfig
 from handoff_hub.hub.http import (
+    ProductWire,
     RetryPolicy,
     TokenBucket,
     api_client_for,
@@ -61,9 +62,8 @@ def test_api_client_for_carries_the_system_settings(fake_api: FakeApi) -> None:
     system = _system(concurrency=3, max_retries=1)
     http = build_client(BASE_URL, transport=fake_api.transport())
 
-    api = api_client_for(
-        system, http, default_rate=PUBLISHED, credentials_hint="the token", observe_limits=limits
-    )
+    wire = ProductWire(PUBLISHED, observe_limits=limits)
+    api = api_client_for(system, http, wire, credentials_hint="the token")
     api.get_json("/ping")
 
     assert (api.system, api.concurrency, api.retry.max_attempts) == ("crm", 3, 2)
@@ -76,7 +76,7 @@ def test_a_given_retry_policy_and_limiter_replace_the_configured_ones() -> None:
     policy, bucket = RetryPolicy(max_attempts=1), TokenBucket(requests=1, per_seconds=1)
     http = build_client(BASE_URL)
 
-    api = api_client_for(_system(), http, default_rate=PUBLISHED, retry=policy, limiter=bucket)
+    api = api_client_for(_system(), http, ProductWire(PUBLISHED), retry=policy, limiter=bucket)
 
     assert api.retry is policy and api.limiter is bucket
     assert api.credentials_hint == "systems.crm.credentials"
