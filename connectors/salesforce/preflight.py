@@ -24,6 +24,7 @@ __all__ = ["owner_emails", "salesforce_preflight"]
 
 _WON = "won-to-project"
 OWNER_SAMPLE = 2000
+SHARING_SAMPLE = 200
 _ABSENT = "the org has no such field (not created, or hidden from the integration user)"
 
 
@@ -38,6 +39,7 @@ def salesforce_preflight(
     _fields(org, needs.fields, found)
     if needs.won_filter is not None:
         _won_stages(client, found)
+        _account_sharing(client, found)
     found.headroom("daily API requests", _int(daily.get("Remaining")), _int(daily.get("Max")))
     return found
 
@@ -109,6 +111,29 @@ def _won_stages(client: SalesforceClient, found: Findings) -> None:
         found.ok("won stages", f"{len(labels)} active won stage(s): {', '.join(labels)}", _WON)
     else:
         found.problem("won stages", "no active OpportunityStage is won: no deal can turn won", _WON)
+
+
+def _account_sharing(client: SalesforceClient, found: Findings) -> None:
+    """Deals whose account the integration user cannot see (sharing): read as null."""
+    query = soql(
+        ["AccountId", "Account.Name"],
+        settings.DEAL_OBJECT,
+        order_by=["SystemModstamp DESC"],
+        limit=SHARING_SAMPLE,
+    )
+    records = [r for body in client.query(query, batch_size=200) for r in body["records"]]
+    linked = [r for r in records if r.get("AccountId")]
+    hidden = [r for r in linked if not r.get("Account")]
+    if hidden:
+        found.warn(
+            "sharing",
+            f"{len(hidden)} of the latest {len(linked)} deals with an account point to one the "
+            "integration user cannot see (sharing): their projects get no customer name; "
+            "share the accounts with the user",
+            _WON,
+        )
+    else:
+        found.ok("sharing", f"the accounts of the latest {len(linked)} deals are visible", _WON)
 
 
 def owner_emails(client: SalesforceClient) -> list[str]:

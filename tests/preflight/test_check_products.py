@@ -42,6 +42,7 @@ def test_a_hard_salesforce_org_names_its_missing_fields_and_currency(
         assert any(f"Opportunity.Delivery_{name}__c" in line for line in bad), bad
     warned = " ".join(findings(results, CheckStatus.WARNING, "crm"))
     assert "multi-currency off" in warned and "EUR" in warned
+    assert "the integration user cannot see (sharing)" in warned  # hidden_accounts
     assert exit_code(results) == 1
 
 
