@@ -63,6 +63,10 @@ def test_a_wrong_token_exits_1_without_traceback_or_secret(
     assert "credentials" in result.output and "refused (401)" in result.output
     assert "Traceback" not in result.output
     assert token not in result.output and "not-the-token-42" not in result.output
+    as_json = runner.invoke(app, ["check", "-c", str(default_orgs.config_path), "--json"])
+    refused = [r for r in json.loads(as_json.output)["results"] if r["result"] == "problem"]
+    assert [(r["system"], r["check"]) for r in refused] == [("pm", "credentials")]
+    assert token not in as_json.output and "not-the-token-42" not in as_json.output
 
 
 def test_a_bad_config_exits_2_as_validate_reports_it() -> None:

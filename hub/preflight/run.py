@@ -75,14 +75,19 @@ def system_checks(name: str, connector: Connector, loaded: LoadedConfig) -> list
     try:
         return able.preflight(system_needs(loaded, name))
     except AuthError as exc:
-        return [CheckResult(name, CREDENTIALS, CheckStatus.PROBLEM, _refused(exc))]
+        return [CheckResult(name, CREDENTIALS, CheckStatus.PROBLEM, _refused(name, exc))]
     except HubError as exc:
-        return [CheckResult(name, "reachable", CheckStatus.PROBLEM, redact(str(exc)))]
+        return [CheckResult(name, "reachable", CheckStatus.PROBLEM, _text(name, exc))]
 
 
-def _refused(exc: AuthError) -> str:
+def _text(name: str, exc: HubError) -> str:
+    """The error's message, secrets masked, without the system name the row already shows."""
+    return redact(str(exc)).removeprefix(f"{name}: ")
+
+
+def _refused(name: str, exc: AuthError) -> str:
     status = f" ({exc.status})" if exc.status else ""
-    return f"refused{status}: {redact(str(exc))}; check the credentials and their variables"
+    return f"refused{status}: {_text(name, exc)}"
 
 
 def _bad(result: CheckResult) -> bool:
@@ -103,7 +108,8 @@ def owner_checks(
         emails = sorted(set(crm.owner_emails()))
         found = pm.find_users(emails) if emails else {}
     except HubError as exc:
-        return [CheckResult(won.pm, "owners", CheckStatus.PROBLEM, redact(str(exc)), _WON)]
+        detail = _text(won.pm, exc)
+        return [CheckResult(won.pm, "owners", CheckStatus.PROBLEM, detail, _WON)]
     unmatched = [e for e in emails if e not in found]
     if not unmatched:
         detail = f"all {len(emails)} deal owners of {won.crm} found by e-mail"
