@@ -44,7 +44,11 @@ class AccountNotFound(HubError):
 
 @dataclass
 class DealView:
-    """One deal of the account, with its delivery project when it has one."""
+    """One deal of the account, with its delivery project when it has one.
+
+    A deal with several projects (a template set) shows its first here and
+    the others, each a view of the same deal, in :attr:`more`.
+    """
 
     opportunity: Opportunity
     link: Link | None = None
@@ -52,6 +56,27 @@ class DealView:
     milestones: list[Milestone] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     feedback: list[tuple[Feedback, Link | None]] = field(default_factory=list)
+    more: list[DealView] = field(default_factory=list)
+
+    def delivery(self) -> dict[str, Any]:
+        """The project part, JSON-safe."""
+        return {
+            "slot": self.link.slot if self.link else None,
+            "project": self.project.model_dump(mode="json", exclude_none=True)
+            if self.project
+            else None,
+            "project_url": self.link.target_url if self.link else None,
+            "milestones": [m.model_dump(mode="json", exclude_none=True) for m in self.milestones],
+            "open_risks": [r.model_dump(mode="json", exclude_none=True) for r in self.risks],
+            "feedback": [
+                {
+                    **f.model_dump(mode="json", exclude_none=True),
+                    "lead": lk.target_id if lk else None,
+                    "lead_url": lk.target_url if lk else None,
+                }
+                for f, lk in self.feedback
+            ],
+        }
 
 
 @dataclass
@@ -71,22 +96,8 @@ class AccountView:
             "deals": [
                 {
                     "opportunity": d.opportunity.model_dump(mode="json", exclude_none=True),
-                    "project": d.project.model_dump(mode="json", exclude_none=True)
-                    if d.project
-                    else None,
-                    "project_url": d.link.target_url if d.link else None,
-                    "milestones": [
-                        m.model_dump(mode="json", exclude_none=True) for m in d.milestones
-                    ],
-                    "open_risks": [r.model_dump(mode="json", exclude_none=True) for r in d.risks],
-                    "feedback": [
-                        {
-                            **f.model_dump(mode="json", exclude_none=True),
-                            "lead": lk.target_id if lk else None,
-                            "lead_url": lk.target_url if lk else None,
-                        }
-                        for f, lk in d.feedback
-                    ],
+                    **d.delivery(),
+                    "more_projects": [m.delivery() for m in d.more],
                 }
                 for d in self.deals
             ],
@@ -208,15 +219,17 @@ class _Builder:
     # delivery --------------------------------------------------------------------------
 
     def _projects(self, deals: list[DealView]) -> None:
-        links = self.rt.store.links_for(
+        links = self.rt.store.link_sets(
             WON_TO_PROJECT,
             self.crm_name,
             [d.opportunity.refs[self.crm_name] for d in deals],
             target_system=self.pm_name,
         )
         for deal in deals:
-            deal.link = links.get(deal.opportunity.refs[self.crm_name])
-        linked = [d for d in deals if d.link is not None]
+            found = links.get(deal.opportunity.refs[self.crm_name], [])
+            deal.link = found[0] if found else None
+            deal.more = [DealView(deal.opportunity, link) for link in found[1:]]
+        linked = [v for d in deals for v in (d, *d.more) if v.link is not None]
         if not linked:
             return
         entity = self.pm_map.entity("Project")
@@ -268,7 +281,7 @@ class _Builder:
 
     def _audit(self, deals: list[DealView], limit: int) -> list[AuditEventRow]:
         rows: dict[int, AuditEventRow] = {}
-        for deal in deals:
+        for deal in (v for d in deals for v in (d, *d.more)):
             deal_id = deal.opportunity.refs[self.crm_name]
             refs = [deal_id, f"{self.crm_name}:{deal_id}"]
             if deal.link is not None:

@@ -210,6 +210,9 @@ class Opportunity(Entity):
     name: str
     stage: Stage = Stage.OPEN
     stage_label: str | None = Field(default=None, description="The product's own stage name")
+    deal_type: str | None = Field(
+        default=None, description="The deal's type (New Customer, Upgrade...), for template rules"
+    )
     amount: Money | None = None
     close_date: dt.date | None = None
     owner: User | None = None

@@ -137,7 +137,7 @@ def test_reconcile_fail_on_sets_the_exit_code(
     assert found.exit_code == 3, found.output
     assert "found won_without_project" in found.output
     clean = runner.invoke(
-        app, ["reconcile", "-c", str(config), "--fail-on", "deal_with_two_projects"]
+        app, ["reconcile", "-c", str(config), "--fail-on", "more_projects_than_rules"]
     )
     assert clean.exit_code == 0, clean.output
     unknown = runner.invoke(app, ["reconcile", "-c", str(config), "--fail-on", "won_no_project"])

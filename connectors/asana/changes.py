@@ -1,12 +1,13 @@
 """Incremental reads: tasks and projects changed since a cursor, oldest first.
 
-Asana lists are not ordered by ``modified_at``, so a read gathers every page
-of its listing first (each gid once), then sorts by ``(modified_at, gid)`` and
-hands the records out in pages of the asked size. Each page's cursor is the
-``modified_at`` of its last record: everything not yet handed out is at least
-as new, so storing it can repeat records, never skip one. The cursor is also
-held back to (start of the read - 30 s), as a task edited while the listing
-paged may have moved between its pages.
+Asana lists are not ordered by ``modified_at``, so a read hands records out
+in pages as the listings page (each gid once, memory flat in the record
+count), and only the last page moves the cursor: to the newest ``modified_at``
+read, held back to (start of the read - 30 s), as a task edited while the
+listing paged may have moved between its pages. Every earlier page keeps the
+cursor where the read began: storing it can repeat records, never skip one,
+and a run that stops midway reads again from there, the records it handled
+being remembered by the checkpoint (so nothing is done twice).
 
 Tasks are listed with ``GET /tasks?project=...&modified_since=...`` (also
 ``section`` or ``assignee`` + workspace); ``where={"parent": gid}`` lists a
@@ -29,7 +30,7 @@ from handoff_hub.connectors.asana.filters import RecordFilter
 from handoff_hub.connectors.asana.records import api_path, wire_time
 from handoff_hub.hub.connector import ChangePage, FilterValue, RecordEnvelope
 from handoff_hub.hub.errors import ConnectorError, QueryBuildError
-from handoff_hub.hub.http import chunks, cursor_text, parse_timestamp
+from handoff_hub.hub.http import cursor_text, parse_timestamp
 from handoff_hub.hub.http.query import search_text
 
 if TYPE_CHECKING:
@@ -79,18 +80,23 @@ class ChangeReader:
     ) -> Iterator[ChangePage]:
         """Yield pages of records modified at or after ``since_at``, oldest first."""
         started = self.clock()
-        filters = dict(where or {})
-        raws = self._gather(kind, since_at, fields, filters)
-        records = sorted(
-            (r for r in map(self.envelope_for(kind), raws) if _not_older(r, since_at)),
-            key=lambda r: (r.modified_at or dt.datetime.min.replace(tzinfo=dt.UTC), r.id),
-        )
-        if not records:
-            yield ChangePage([], cursor_text(since_at) if since_at else None, total=0)
-            return
-        for page in chunks(records, page_size):
-            newest = page[-1].modified_at
-            yield ChangePage(list(page), self._cursor(newest, since_at, started), len(records))
+        hold = cursor_text(since_at) if since_at else None
+        wrap = self.envelope_for(kind)
+        newest: dt.datetime | None = None
+        page: list[RecordEnvelope] = []
+        count = 0
+        for raw in self._stream(kind, since_at, fields, dict(where or {})):
+            record = wrap(raw)
+            if not _not_older(record, since_at):
+                continue
+            if record.modified_at is not None and (newest is None or record.modified_at > newest):
+                newest = record.modified_at
+            page.append(record)
+            count += 1
+            if len(page) == page_size:
+                yield ChangePage(page, hold)
+                page = []
+        yield ChangePage(page, self._cursor(newest, since_at, started), count)
 
     def _cursor(
         self, newest: dt.datetime | None, since_at: dt.datetime | None, started: dt.datetime
@@ -100,13 +106,14 @@ class ChangeReader:
         held = min(newest, started - dt.timedelta(seconds=settings.CURSOR_LAG_SECONDS))
         return cursor_text(max(held, since_at) if since_at else held)
 
-    def _gather(
+    def _stream(
         self,
         kind: str,
         since_at: dt.datetime | None,
         fields: Sequence[str],
         filters: dict[str, FilterValue],
-    ) -> list[Mapping[str, Any]]:
+    ) -> Iterator[Mapping[str, Any]]:
+        """Each listed record the filters keep, once, as the listings page."""
         listings = (
             self._task_listings(filters, since_at)
             if kind == settings.TASK_OBJECT
@@ -119,15 +126,16 @@ class ChangeReader:
         )
         keep = RecordFilter(filters, self.catalogue)
         chosen = opt_fields(fields, defaults, settings.MODIFIED_FIELD, *keep.opt_fields())
-        found: dict[str, Mapping[str, Any]] = {}
+        seen: set[str] = set()
         for path, params in listings:
-            items = self.client.list_all(
+            items = self.client.iter_all(
                 path, {**params, "opt_fields": chosen}, page_size=self.config.page_size
             )
             for item in items:
-                if keep(item):
-                    found.setdefault(str(item["gid"]), item)
-        return list(found.values())
+                gid = str(item["gid"])
+                if gid not in seen and keep(item):
+                    seen.add(gid)
+                    yield item
 
     def _task_listings(
         self, filters: dict[str, FilterValue], since_at: dt.datetime | None

@@ -12,7 +12,7 @@ grant at ``POST /-/oauth_token`` on a 401.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -161,30 +161,47 @@ class AsanaClient:
         Raises:
             RecordError: Asana refused the listing (a second expired offset included).
         """
+        return list(self.iter_all(path, params, page_size=page_size))
+
+    def iter_all(
+        self, path: str, params: Mapping[str, Any], *, page_size: int
+    ) -> Iterator[Mapping[str, Any]]:
+        """Every item of a paged listing, each gid once, as the pages come.
+
+        An offset that expires mid-listing restarts the listing once; what was
+        handed out already is not handed out again.
+
+        Raises:
+            RecordError: Asana refused the listing (a second expired offset included).
+        """
+        seen: set[str] = set()
         for attempt in (1, 2):
             try:
-                return self._list_once(path, params, page_size)
+                for item in self._items_once(path, params, page_size):
+                    gid = str(item["gid"])
+                    if gid not in seen:
+                        seen.add(gid)
+                        yield item
+                return
             except _ExpiredOffset as exc:
                 if attempt == 2:
                     raise RecordError(
                         f"GET {path}: offset token refused twice: {exc}", system=self.system
                     ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _list_once(
+    def _items_once(
         self, path: str, params: Mapping[str, Any], page_size: int
-    ) -> list[Mapping[str, Any]]:
+    ) -> Iterator[Mapping[str, Any]]:
         paginator = TokenPaginator(token_path="next_page.offset", param="offset")  # noqa: S106
         first = PageRequest(
             url=settings.API_ROOT + path, params={**params, "limit": min(page_size, 100)}
         )
-        found: dict[str, Mapping[str, Any]] = {}
         pages, read = self.api.paginate("GET", first, paginator), 0
         while True:
             try:
                 body = next(pages)
             except StopIteration:
-                break
+                return
             except RecordError as exc:
                 if read and exc.status == 400 and "offset" in str(exc).lower():
                     raise _ExpiredOffset(str(exc)) from None
@@ -193,10 +210,7 @@ class AsanaClient:
             items = body.get("data") if isinstance(body, Mapping) else None
             if not isinstance(items, list):
                 raise ConnectorError(f"GET {path}: answer has no data list", system=self.system)
-            for item in items:
-                if isinstance(item, Mapping) and item.get("gid"):
-                    found.setdefault(str(item["gid"]), item)
-        return list(found.values())
+            yield from (i for i in items if isinstance(i, Mapping) and i.get("gid"))
 
     def batch(self, actions: Sequence[Mapping[str, Any]], *, idempotent: bool) -> list[Any]:
         """One ``POST /batch`` of at most 10 actions; one result per action, in order.

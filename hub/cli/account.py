@@ -52,6 +52,8 @@ def print_account(view: AccountView) -> None:
         deals.add_column(column)
     for deal in view.deals:
         deals.add_row(*[Text(v) for v in _deal_row(deal)])
+        for more in deal.more:  # the deal's other projects (a template set)
+            deals.add_row(*[Text(v) for v in ["", "", "", "", *_deal_row(more)[4:]]])
     console.print(deals)
     _delivery(view)
     if view.audit:
@@ -93,7 +95,7 @@ def _delivery(view: AccountView) -> None:
     items = Table(title="Delivery: milestones, open risks, feedback", header_style="bold")
     for column in ("project", "kind", "item", "state", "lead"):
         items.add_column(column)
-    for deal in view.deals:
+    for deal in (v for d in view.deals for v in (d, *d.more)):
         key = deal.link.target_key or deal.link.target_id if deal.link else ""
         for milestone in deal.milestones:
             due = f" due {milestone.due.isoformat()}" if milestone.due else ""

@@ -15,6 +15,7 @@ from handoff_hub.hub.config.schema import (
     did_you_mean,
     nearest_hint,
 )
+from handoff_hub.hub.config.template_rules import template_rule_issues
 from handoff_hub.hub.config.templates import (
     TEMPLATE_CONTEXTS,
     handoff_template_issues,
@@ -168,7 +169,17 @@ def handoff_issues(
         if handoff == "sync":
             issues += _sync_field_issues(doc, at, settings)
         issues += _only_issues(doc, at, handoff, settings.get("only"))
+        if handoff == "won_to_project":
+            issues += template_rule_issues(doc, at, settings, dict_entries(raw.get("templates")))
     return issues
+
+
+def alerts_issues(doc: YamlDocument, raw: dict[str, Any], *, check_env: bool) -> list[Issue]:
+    """The ``alerts:`` section's URLs, checked as the handoffs' notification URLs are."""
+    alerts = raw.get("alerts")
+    if not isinstance(alerts, dict):
+        return []
+    return notify_url_issues(doc, ("alerts",), alerts.get("urls"), check_env=check_env)
 
 
 def _only_issues(doc: YamlDocument, at: NodePath, handoff: str, only: Any) -> list[Issue]:

@@ -45,6 +45,7 @@ __all__ = [
     "SyncConfig",
     "SyncFieldConfig",
     "TemplateConfig",
+    "TemplateRuleConfig",
     "TemplateTaskConfig",
     "WonToProjectConfig",
 ]
@@ -102,6 +103,16 @@ class NotifyConfig(StrictModel):
     body: str | None = Field(
         default=None, description="Jinja2 template of the message; default: the handoff's own"
     )
+    digest: bool = Field(
+        default=False,
+        description=(
+            "One message per run and channel (the run's counts, the first items with links,"
+            " its failures) instead of one per record"
+        ),
+    )
+    digest_items: int = Field(
+        default=10, ge=1, le=100, description="How many records a digest lists by name"
+    )
 
 
 class HandoffSettings(StrictModel):
@@ -121,10 +132,41 @@ class ActingHandoffSettings(HandoffSettings):
     only: Only = Field(default_factory=dict)
 
 
-class WonToProjectConfig(ActingHandoffSettings):
-    """won-to-project: a won opportunity becomes a delivery project."""
+class TemplateRuleConfig(StrictModel):
+    """Deals meeting ``when`` get this template, or one project per template of a set."""
 
-    template: str = Field(description="Key of the template under templates:")
+    when: Only = Field(
+        default_factory=dict,
+        description="Conditions on the deal's unified fields, as in only: (empty: every deal)",
+    )
+    template: str | None = Field(
+        default=None, description="Key of the template under templates: (the deal's one project)"
+    )
+    templates: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Keys of templates under templates: one project each (e.g. implementation "
+        "and training), each stamped with the deal and its template",
+    )
+
+    def chosen(self) -> list[str]:
+        """The template keys this rule names."""
+        return list(self.templates or []) if self.template is None else [self.template]
+
+
+class WonToProjectConfig(ActingHandoffSettings):
+    """won-to-project: a won opportunity becomes a delivery project (or several)."""
+
+    template: str | None = Field(
+        default=None,
+        description="Key of the template under templates: for deals no template rule matches "
+        "(without it such deals are skipped, with the reason)",
+    )
+    template_rules: list[TemplateRuleConfig] = Field(
+        default_factory=list,
+        description="The template(s) a deal gets, by conditions on it: the first rule that "
+        "matches wins, else template:",
+    )
     write_back: bool = Field(default=True, description="Write the project id onto the deal")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 

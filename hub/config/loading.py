@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from handoff_hub.hub.config.checks import (
+    alerts_issues,
     connector_settings_issues,
     dict_entries,
     handoff_issues,
@@ -91,6 +92,7 @@ def load_config(
     mappings, issues = _load_mappings(doc, raw, base_dir, known_connectors)
     issues += system_issues(doc, raw, known_connectors, check_env=check_env)
     issues += handoff_issues(doc, raw, mappings, check_env=check_env)
+    issues += alerts_issues(doc, raw, check_env=check_env)
     issues += template_issues(doc, raw)
     issues += system_url_issues(doc, raw) + store_issues(doc, raw)
     issues += connector_settings_issues(doc, raw, known_connectors)

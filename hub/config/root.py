@@ -8,10 +8,11 @@ from pydantic import Field
 
 from handoff_hub.hub.config.base import StrictModel
 from handoff_hub.hub.config.handoffs import HandoffsConfig, TemplateConfig
-from handoff_hub.hub.config.systems import SystemConfig
+from handoff_hub.hub.config.systems import EnvSecret, SystemConfig
 from handoff_hub.hub.config.webhooks import WebhooksConfig
 
 __all__ = [
+    "AlertsConfig",
     "HubConfig",
     "StoreConfig",
 ]
@@ -26,6 +27,23 @@ class StoreConfig(StrictModel):
     )
 
 
+AlertKind = Literal["run_failed", "dead_letters", "discrepancies"]
+ALERT_KINDS: tuple[AlertKind, ...] = ("run_failed", "dead_letters", "discrepancies")
+
+
+class AlertsConfig(StrictModel):
+    """Who hears of trouble: failed runs, dead letters a run made, discrepancies found."""
+
+    urls: list[EnvSecret | str] = Field(
+        default_factory=list,
+        description="apprise URLs, or {env: VAR} for URLs that embed a token",
+    )
+    on: list[AlertKind] = Field(
+        default_factory=lambda: list(ALERT_KINDS),
+        description="What to alert on",
+    )
+
+
 class HubConfig(StrictModel):
     """A whole hub configuration file."""
 
@@ -35,3 +53,4 @@ class HubConfig(StrictModel):
     templates: dict[str, TemplateConfig] = Field(default_factory=dict)
     handoffs: HandoffsConfig = Field(default_factory=HandoffsConfig)
     webhooks: WebhooksConfig | None = None
+    alerts: AlertsConfig | None = None

@@ -17,12 +17,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from handoff_hub.hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
+from handoff_hub.hub.digest import Digest, RunOutcome, alert_run, send_digests
+from handoff_hub.hub.errors import MappingError
 from handoff_hub.hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_entity_changes
 from handoff_hub.hub.handoffs.conditions import Conditions
 from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
 from handoff_hub.hub.http import cursor_text
+from handoff_hub.hub.mapping.transforms import render_template
+from handoff_hub.hub.notify import Delivery, notifier_for
 
 if TYPE_CHECKING:
+    from handoff_hub.hub.config.handoffs import NotifyConfig
     from handoff_hub.hub.mapping.spec import MappingSpec
     from handoff_hub.hub.runtime import Runtime
 
@@ -69,6 +74,8 @@ class PairHandoff(Generic[ConfigT]):
         """The stream being read: :meth:`process` and :meth:`advance` see its pages."""
         self.only = Conditions(getattr(config, "only", None) or {})
         """The ``only:`` conditions a record must meet for the handoff to act on it."""
+        self.digests: dict[tuple[str, ...], Digest] = {}
+        """This run's notifications per channel, when ``notify.digest`` holds them to its end."""
 
     # hooks -------------------------------------------------------------------------
 
@@ -155,6 +162,36 @@ class PairHandoff(Generic[ConfigT]):
             record_id = ident(entity)
             report.decisions.append(Decision(Verdict.SKIP, record_id, record_id, reason))
         return kept
+
+    def tell(
+        self,
+        notify: NotifyConfig,
+        title: str,
+        body: str,
+        context: Mapping[str, object],
+        *,
+        urls: Sequence[object] | None = None,
+        link: str | None = None,
+    ) -> Delivery:
+        """One record's notification: sent now, or kept for the run's digest.
+
+        ``urls`` replaces ``notify.urls`` (a handoff that renders them per record).
+        """
+        channel = list(notify.urls if urls is None else urls)
+        if not notify.digest:
+            return notifier_for(channel).send_rendered(title, body, context)
+        key = tuple(map(str, channel))
+        digest = self.digests.setdefault(key, Digest(channel, notify.digest_items))
+        try:
+            return digest.add(render_template(title, context), link)
+        except MappingError as exc:
+            return Delivery(False, "template", f"notification template: {exc}")
+
+    def finish(self, outcome: RunOutcome) -> None:
+        """At a run's end: each channel's digest, and the alerts the config asks for."""
+        send_digests(self.digests, outcome, self.rt.store)
+        self.digests.clear()
+        alert_run(self.rt.loaded.config.alerts, outcome, self.rt.store)
 
     def read_as(self, system: str, entity: str) -> None:
         """Take the next records handed to :meth:`process` as ``entity`` of ``system``.

@@ -74,6 +74,8 @@ class Conditions:
 
     fields: Mapping[str, Any]
     today: Today = lambda: dt.datetime.now(dt.UTC).date()
+    label: str = "only"
+    """How a failed condition's reason starts (``only``, ``template_rules[0].when``)."""
 
     def failed(self, entity: Any) -> str | None:
         """The first condition ``entity`` fails, as an admin reads it; None when all hold."""
@@ -82,7 +84,7 @@ class Conditions:
             wanted = spec if isinstance(spec, Mapping) else {"eq": spec}
             for op, arg in wanted.items():
                 if not _holds(op, value, arg, self.today):
-                    return f"only: {path} {op} {_show(arg)} (it is {_show(value)})"
+                    return f"{self.label}: {path} {op} {_show(arg)} (it is {_show(value)})"
         return None
 
     def split(self, entities: Sequence[Any]) -> tuple[list[Any], list[tuple[Any, str]]]:

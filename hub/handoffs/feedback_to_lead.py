@@ -31,7 +31,6 @@ from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import Account, Feedback, Lead, dump, template_view
-from handoff_hub.hub.notify import notifier_for
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
@@ -61,7 +60,6 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
         self, runtime: Runtime, config: FeedbackToLeadConfig, *, run_id: str | None = None
     ) -> None:
         super().__init__(runtime, config, run_id=run_id)
-        self.notifier = notifier_for(config.notify.urls)
 
     def streams(self) -> list[Stream]:
         """Changed feedback items."""
@@ -290,8 +288,13 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
         comment_id = self.pm.add_comment(self._feedback_object, item.item_id, text)
         report.counts["commented"] += 1
         self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
-        delivery = self.notifier.send_rendered(
-            self.cfg.notify.title or NOTIFY_TITLE, self.cfg.notify.body or NOTIFY_BODY, context
+        notify = self.cfg.notify
+        delivery = self.tell(
+            notify,
+            notify.title or NOTIFY_TITLE,
+            notify.body or NOTIFY_BODY,
+            context,
+            link=str(context.get("lead_url") or "") or None,
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

@@ -53,7 +53,7 @@ from handoff_hub.hub.model import (
     dump,
     template_view,
 )
-from handoff_hub.hub.notify import Delivery, notifier_for
+from handoff_hub.hub.notify import Delivery
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
@@ -469,8 +469,13 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
         except MappingError as exc:
             delivery = Delivery(False, "template", f"notification URL template: {exc}")
         else:
-            delivery = notifier_for(urls).send_rendered(
-                notify.title or NOTIFY_TITLE, notify.body or NOTIFY_BODY, context
+            delivery = self.tell(
+                notify,
+                notify.title or NOTIFY_TITLE,
+                notify.body or NOTIFY_BODY,
+                context,
+                urls=urls,
+                link=str(context.get("task_url") or "") or None,
             )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(

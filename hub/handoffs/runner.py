@@ -12,14 +12,15 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from handoff_hub.hub.connector import ChangePage, RecordEnvelope
+from handoff_hub.hub.digest import RunOutcome
 from handoff_hub.hub.handoffs.engine import BatchReport, Counts, Decision
 from handoff_hub.hub.store import StateStore
 from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
 
-__all__ = ["BatchHandoff", "RunSummary", "run_handoff"]
+__all__ = ["BatchHandoff", "RunSummary", "TellsAtEnd", "run_handoff", "tell_run_end"]
 
 progress_log = logging.getLogger("hub.progress")
 log = logging.getLogger("hub.runner")
@@ -45,6 +46,15 @@ class BatchHandoff(Protocol):
 
     def advance(self, page: ChangePage) -> None:
         """Store the read position after ``page`` once the batch's writes are recorded."""
+        ...
+
+
+@runtime_checkable
+class TellsAtEnd(Protocol):
+    """A handoff that tells people of a run at its end (digests, alerts)."""
+
+    def finish(self, outcome: RunOutcome) -> None:
+        """Send what the run's end calls for; never raises for a delivery."""
         ...
 
 
@@ -137,8 +147,20 @@ def _run(
         if not dry_run:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             store.finish_run(run_id, status=status, counts=counts.as_dict(), error=str(exc))
+            tell_run_end(handoff, RunOutcome(name, run_id, status, counts.as_dict(), str(exc)))
         raise
     status = "completed_with_failures" if counts.get("failed") else "succeeded"
     if not dry_run:
         store.finish_run(run_id, status=status, counts=counts.as_dict())
+        tell_run_end(handoff, RunOutcome(name, run_id, status, counts.as_dict()))
     return RunSummary(name, run_id, status, counts.as_dict(), time.monotonic() - started, decisions)
+
+
+def tell_run_end(handoff: object, outcome: RunOutcome) -> None:
+    """The run's digests and alerts; a failure to tell is logged, never the run's failure."""
+    if not isinstance(handoff, TellsAtEnd):
+        return
+    try:
+        handoff.finish(outcome)
+    except Exception as exc:
+        log.warning("%s: digest or alert not sent: %s", outcome.handoff, exc)

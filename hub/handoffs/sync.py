@@ -215,7 +215,10 @@ class Sync(PairHandoff[SyncConfig]):
         project_id = pair.project.refs[self.cfg.pm]
         if project_id in self._work:
             pm_now["percent_complete"] = percent_complete(self._work[project_id])
-        for rule in self.cfg.fields:
+        for configured in self.cfg.fields:
+            rule = _as_seen_by(pair, configured)
+            if rule is None:
+                continue
             name = _field_key(rule)
             crm_value, pm_value = at_path(crm_now, rule.crm), at_path(pm_now, rule.pm)
             if (rule.crm, rule.pm) == OWNER_RULE and crm_value is None:
@@ -376,6 +379,19 @@ class Sync(PairHandoff[SyncConfig]):
                 )
             ],
         )
+
+
+def _as_seen_by(pair: _Pair, rule: SyncFieldConfig) -> SyncFieldConfig | None:
+    """The rule, if it applies to this pair: a deal's field has one project to agree with.
+
+    That one is the deal's only project (slot ""), or the project whose key the
+    deal holds (written back: a template set's first). Its other projects get
+    the deal's one-way fields (``crm_to_pm``) and keep their own values of the rest.
+    """
+    link = pair.link
+    if not link.slot or pair.opp.project_ref in (link.target_key, link.target_id):
+        return rule
+    return rule if rule.direction == "crm_to_pm" else None
 
 
 def _pair_key(link: Link) -> str:

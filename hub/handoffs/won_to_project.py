@@ -1,4 +1,8 @@
-"""won-to-project: a won CRM opportunity becomes one delivery project.
+"""won-to-project: a won CRM opportunity becomes its delivery project, or several.
+
+Which template(s) a deal gets, the template rules say
+(:mod:`hub.handoffs.template_choice`); each project is one slot of the deal,
+linked and stamped on its own, and everything below holds per slot.
 
 Per record the path is: link store -> (no link) the PM product's stamped
 source id -> (not found) create from the template. A link moves through two
@@ -37,6 +41,7 @@ from handoff_hub.hub.handoffs.engine import (
     fingerprint,
     raise_if_unsure,
 )
+from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
@@ -49,7 +54,6 @@ from handoff_hub.hub.model import (
     dump,
     template_view,
 )
-from handoff_hub.hub.notify import notifier_for
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEvent, Link
 
@@ -67,10 +71,12 @@ log = logging.getLogger("hub.won_to_project")
 
 @dataclass
 class _Work:
-    """A won opportunity on its way through one batch."""
+    """One project of a won opportunity (one slot) on its way through one batch."""
 
     opp: Opportunity
+    slot: Slot
     source_id: str
+    """The project's stamp: the deal's source id, and its slot if it has one."""
     decision: Decision
     handle: ProjectHandle | None = None
     project: NewProject | None = None
@@ -92,8 +98,8 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     ) -> None:
         super().__init__(runtime, config, run_id=run_id)
         self.today = today or dt.datetime.now(dt.UTC).date()
-        self.template = runtime.loaded.config.templates[config.template]
-        self.notifier = notifier_for(config.notify.urls)
+        self.templates = runtime.loaded.config.templates
+        self.choice = TemplateChoice(config, lambda: self.today)
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -127,12 +133,24 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
         report.counts["not_won"] += len(opps) - len(won)
         won = self.qualifying(won, report, self._id)
-        links = self.rt.store.links_for(
+        wanted = [(opp, slot) for opp in won for slot in self._slots(opp, report)]
+        links = self.rt.store.link_sets(
             HANDOFF, self.cfg.crm, [self._id(o) for o in won], target_system=self.cfg.pm
         )
-        unlinked = [self._source_id(o) for o in won if self._id(o) not in links]
+        found = {(lk.source_id, lk.slot): lk for group in links.values() for lk in group}
+        unlinked = [self._stamp(o, s) for o, s in wanted if (self._id(o), s.name) not in found]
         stamped = self.pm.find_projects(unlinked) if unlinked else {}
-        return [self._decide(o, links.get(self._id(o)), stamped) for o in won]
+        return [self._decide(o, s, found.get((self._id(o), s.name)), stamped) for o, s in wanted]
+
+    def _slots(self, opp: Opportunity, report: BatchReport) -> tuple[Slot, ...]:
+        """The projects the rules give the deal; none is a skip in ``report``, with why."""
+        slots, reason = self.choice.choose(opp)
+        if not slots:
+            report.counts["no_template"] += 1
+            report.decisions.append(
+                Decision(Verdict.SKIP, self._id(opp), opp.name, reason or "no template")
+            )
+        return slots
 
     def _id(self, opp: Opportunity) -> str:
         return opp.refs[self.cfg.crm]
@@ -140,12 +158,19 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     def _source_id(self, opp: Opportunity) -> str:
         return f"{self.cfg.crm}:{self._id(opp)}"
 
+    def _stamp(self, opp: Opportunity, slot: Slot) -> str:
+        return slot_stamp(self._source_id(opp), slot.name)
+
     def _decide(
-        self, opp: Opportunity, link: Link | None, stamped: Mapping[str, ProjectHandle]
+        self,
+        opp: Opportunity,
+        slot: Slot,
+        link: Link | None,
+        stamped: Mapping[str, ProjectHandle],
     ) -> _Work:
-        """What to do with a won deal; ``stamped``: the unlinked deals' projects found by stamp."""
-        source_id = self._source_id(opp)
-        label = opp.name
+        """What to do with one project of a won deal; ``stamped``: unlinked ones found by stamp."""
+        source_id = self._stamp(opp, slot)
+        label = f"{opp.name} ({slot.name})" if slot.name else opp.name
         if link is not None and link.state == "complete":
             decision = Decision(
                 Verdict.SKIP,
@@ -154,7 +179,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 f"already has project {link.target_key}",
                 link.target_key,
             )
-            return _Work(opp, source_id, decision)
+            return _Work(opp, slot, source_id, decision)
         if link is not None:
             handle = ProjectHandle(
                 link.target_id, link.target_key or link.target_id, link.target_url or ""
@@ -166,7 +191,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 f"project {link.target_key} exists; write-back/notify pending",
                 link.target_key,
             )
-            return _Work(opp, source_id, decision, handle=handle)
+            return _Work(opp, slot, source_id, decision, handle=handle)
         found = stamped.get(source_id)
         if found is not None:
             decision = Decision(
@@ -176,20 +201,21 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 f"project {found.key} found by its stamp; not yet recorded",
                 found.key,
             )
-            return _Work(opp, source_id, decision, handle=found)
+            return _Work(opp, slot, source_id, decision, handle=found)
         decision = Decision(
             Verdict.CREATE,
             self._id(opp),
             label,
-            f"won, no project yet; template {self.cfg.template!r}",
+            f"won, no project yet; template {slot.template!r}",
         )
-        return _Work(opp, source_id, decision)
+        return _Work(opp, slot, source_id, decision)
 
     # applying --------------------------------------------------------------
 
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
         managers = self._manager_ids(work)
         unsure: list[tuple[_Work, TransientError]] = []
+        failed: set[str] = set()
         for item in work:
             if item.decision.verdict is Verdict.SKIP:
                 report.counts["skipped"] += 1
@@ -198,16 +224,20 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 self._ensure_project(item, managers, report)
             except RECORD_ERRORS as exc:
                 report.counts["failed"] += 1
-                self._dead_letter(self._id(item.opp), f"create project: {exc}", dump(item.opp))
+                failed.add(self._id(item.opp))
+                what = f"create project ({item.slot.name})" if item.slot.name else "create project"
+                self._dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
             except TransientError as exc:
                 if not self._heal(item, report):
                     unsure.append((item, exc))
+                    failed.add(self._id(item.opp))
         ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
         self._write_back(ready, report)
         for item in ready:
             self._notify(item, report)
             self._record_link(item, state="complete")
-        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, [self._id(w.opp) for w in ready])
+        done = [self._id(w.opp) for w in ready if self._id(w.opp) not in failed]
+        self.rt.store.resolve_dead_letters(HANDOFF, self.cfg.crm, done)  # every project made
         raise_if_unsure(
             [(w.source_id, exc) for w, exc in unsure],
             report,
@@ -259,15 +289,16 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._record_link(item, state="created")
 
     def _new_project(self, item: _Work, managers: dict[str, str]) -> NewProject:
+        template = self.templates[item.slot.template]
         project = build_project(
             item.opp,
-            self.template,
-            source_id=item.source_id,
-            template_key=self.cfg.template,
+            template,
+            source_id=self._source_id(item.opp),
+            template_key=item.slot.template,
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
         )
-        email = manager_email(item.opp, self.template)
+        email = manager_email(item.opp, template)
         manager_id = managers.get(email.lower()) if email else None
         if manager_id and project.manager is not None:
             project.manager = project.manager.model_copy(
@@ -278,14 +309,14 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             source_id=item.source_id,
             name=project.name,
             fields=fields,
-            template=project_template(self.template, self.cfg.template),
+            template=project_template(template, item.slot.template),
             start=project.start,
             manager_id=manager_id,
         )
 
     def _warn_if_unmatched(self, item: _Work, report: BatchReport) -> None:
         """A manager the project tool has no user for is said out loud, never left silently."""
-        email = manager_email(item.opp, self.template)
+        email = manager_email(item.opp, self.templates[item.slot.template])
         if item.project is None or item.project.manager_id or not email:
             return
         item.warning = f"no {self.cfg.pm} user has the e-mail {email}: the project has no manager"
@@ -294,11 +325,10 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
 
     def _manager_ids(self, work: list[_Work]) -> dict[str, str]:
-        emails = {self.template.manager_email} if self.template.manager_email else set()
-        emails |= {
-            w.opp.owner.email
+        emails = {
+            manager_email(w.opp, self.templates[w.slot.template])
             for w in work
-            if w.opp.owner and w.opp.owner.email and w.decision.verdict is not Verdict.SKIP
+            if w.decision.verdict is not Verdict.SKIP
         }
         emails.discard(None)
         if not emails:
@@ -306,7 +336,9 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         found = self.pm.find_users(sorted(e for e in emails if e))
         return {k.lower(): v for k, v in found.items()}
 
-    def _write_back(self, items: list[_Work], report: BatchReport) -> None:
+    def _write_back(self, ready: list[_Work], report: BatchReport) -> None:
+        """The deal's first project's key onto the deal (of a set, the rule's first template)."""
+        items = [w for w in ready if w.slot.primary]
         if not self.cfg.write_back or not items:
             return
         entity = self.crm_map.entities["Opportunity"]
@@ -345,8 +377,12 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             "warning": item.warning,
         }
         notify = self.cfg.notify
-        delivery = self.notifier.send_rendered(
-            notify.title or NOTIFY_TITLE, notify.body or NOTIFY_BODY, context
+        delivery = self.tell(
+            notify,
+            notify.title or NOTIFY_TITLE,
+            notify.body or NOTIFY_BODY,
+            context,
+            link=item.handle.url if item.handle else None,
         )
         report.counts["notified" if delivery.delivered else "notify_failed"] += 1
         self._audit(
@@ -373,6 +409,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 item.handle.key,
                 item.handle.url,
                 state,
+                slot=item.slot.name,
             )
         )
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from handoff_hub.hub.connector import Connector, RecordEnvelope
+from handoff_hub.hub.digest import alert_reconcile
 from handoff_hub.hub.handoffs.engine import BatchReport
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
@@ -83,6 +84,7 @@ def reconcile(
         if _fixable(result) == before:
             break  # what is left, a fix cannot change (e.g. sync conflicts under "report")
     result.fixes = dict(fixes)
+    alert_reconcile(runtime.loaded.config.alerts, result.counts, f"{result.crm}->{result.pm}")
     return result, reconciler.kpis
 
 
@@ -118,11 +120,12 @@ class _Repair:
         self.batch = 100
 
     def run(self, plan: dict[Kind, list[tuple[str | None, str | None, str | None]]]) -> None:
-        deals = [crm for crm, _, _ in plan.get(Kind.WON_WITHOUT_PROJECT, []) if crm]
-        for crm, _, _ in plan.get(Kind.LINK_TO_DELETED, []):
-            if crm and self._forget(WON_TO_PROJECT, self.rc.crm_name, crm, self.rc.pm_name):
+        missing = [*plan.get(Kind.WON_WITHOUT_PROJECT, []), *plan.get(Kind.FEWER_PROJECTS, [])]
+        deals = [crm for crm, _, _ in missing if crm]
+        for crm, pm, _ in plan.get(Kind.LINK_TO_DELETED, []):
+            if crm and self._forget(WON_TO_PROJECT, self.rc.crm_name, crm, self.rc.pm_name, pm):
                 deals.append(crm)
-        self._won_to_project(deals)
+        self._won_to_project(list(dict.fromkeys(deals)))
         self._drift(plan.get(Kind.FIELD_DRIFT, []))
         risks = [pm for _, pm, _ in plan.get(Kind.RISK_WITHOUT_TASK, []) if pm]
         self._risks(risks)
@@ -131,9 +134,22 @@ class _Repair:
 
     # helpers --------------------------------------------------------------------------
 
-    def _forget(self, handoff: str, source_system: str, source_id: str, target: str) -> bool:
-        link = self.rt.store.links_for(handoff, source_system, [source_id], target_system=target)
-        found = link.get(source_id)
+    def _forget(
+        self,
+        handoff: str,
+        source_system: str,
+        source_id: str,
+        target: str,
+        project: str | None = None,
+    ) -> bool:
+        """Forget the source's link (of several, the one to ``project``, an id or a key)."""
+        links = self.rt.store.link_sets(
+            handoff, source_system, [source_id], target_system=target
+        ).get(source_id, [])
+        found = next(
+            (lk for lk in links if project is None or project in (lk.target_id, lk.target_key)),
+            None,
+        )
         if found is None:
             return False
         self.rt.store.drop_link(found)

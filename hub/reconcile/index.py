@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,17 @@ CREATE TABLE deals (
     close_date TEXT, in_window INTEGER, days_to_project REAL, record TEXT,
     readable INTEGER NOT NULL DEFAULT 1
 );
-CREATE TABLE projects (id TEXT, key TEXT, name TEXT, stamp TEXT, deal TEXT);
+CREATE TABLE projects (id TEXT, key TEXT, name TEXT, stamp TEXT, deal TEXT, slot TEXT);
 CREATE TABLE links_seen (source_id TEXT PRIMARY KEY);
-CREATE TABLE links (source_id TEXT, target_id TEXT, target_key TEXT, created REAL);
+CREATE TABLE links (source_id TEXT, target_id TEXT, target_key TEXT, created REAL, slot TEXT);
+CREATE TABLE expected (deal TEXT, slot TEXT);
+CREATE TABLE slot_stamps (stamp TEXT, deal TEXT, slot TEXT);
 """
-_DEAL_INDEXES = "CREATE INDEX deals_stamp ON deals (stamp);"
+_DEAL_INDEXES = """
+CREATE INDEX deals_stamp ON deals (stamp);
+CREATE INDEX expected_deal ON expected (deal, slot);
+CREATE INDEX slot_stamps_stamp ON slot_stamps (stamp);
+"""
 _LINKED_DEALS = """
 UPDATE deals SET linked = 1 WHERE won = 1 AND id IN (SELECT source_id FROM links);
 UPDATE deals SET days_to_project = (
@@ -42,12 +48,51 @@ _PROJECT_INDEXES = """
 CREATE INDEX projects_id ON projects (id);
 CREATE INDEX projects_key ON projects (key);
 CREATE INDEX projects_stamp ON projects (stamp);
-CREATE INDEX projects_deal ON projects (deal);
+CREATE INDEX projects_deal ON projects (deal, slot);
 """
 _LINK_INDEXES = """
-CREATE INDEX links_source ON links (source_id);
+CREATE INDEX links_source ON links (source_id, slot);
 CREATE INDEX links_target_id ON links (target_id);
 CREATE INDEX links_target_key ON links (target_key);
+"""
+
+
+_EXTRA_PROJECTS = """
+WITH flagged AS (
+    SELECT p.rowid AS r, p.deal, p.key, COALESCE(p.slot, '') AS slot,
+        COALESCE(d.won = 1
+            AND EXISTS (SELECT 1 FROM expected e WHERE e.deal = p.deal)
+            AND NOT EXISTS (
+                SELECT 1 FROM expected e WHERE e.deal = p.deal AND e.slot = COALESCE(p.slot, '')
+            ), 0) AS unexpected
+    FROM projects p LEFT JOIN deals d ON d.id = p.deal
+    WHERE p.deal IS NOT NULL
+), bad AS (
+    SELECT deal FROM flagged GROUP BY deal
+    HAVING count(*) > count(DISTINCT slot) OR max(unexpected) = 1
+)
+SELECT f.deal, COALESCE(d.name, f.deal), f.key, f.slot, f.unexpected
+FROM flagged f JOIN bad b ON b.deal = f.deal LEFT JOIN deals d ON d.id = f.deal
+ORDER BY f.deal, f.r
+"""
+_MISSING_SLOTS = """
+SELECT e.deal, d.name, e.slot FROM expected e JOIN deals d ON d.id = e.deal
+WHERE d.won = 1 AND d.readable = 1
+    AND (d.linked = 1 OR EXISTS (SELECT 1 FROM projects p WHERE p.deal = e.deal))
+    AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.deal = e.deal AND p.slot = e.slot)
+    AND NOT EXISTS (SELECT 1 FROM links l WHERE l.source_id = e.deal AND l.slot = e.slot)
+ORDER BY e.deal, e.rowid
+"""
+
+
+_WINDOW_COMPLETE = """
+SELECT count(*) FROM deals d WHERE d.won = 1 AND d.in_window = 1
+    AND (d.linked = 1 OR EXISTS (SELECT 1 FROM projects p WHERE p.deal = d.id))
+    AND NOT EXISTS (
+        SELECT 1 FROM expected e WHERE e.deal = d.id
+        AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.deal = e.deal AND p.slot = e.slot)
+        AND NOT EXISTS (SELECT 1 FROM links l WHERE l.source_id = e.deal AND l.slot = e.slot)
+    )
 """
 
 
@@ -115,6 +160,18 @@ class RecordIndex:
             ],
         )
 
+    def add_slots(self, rows: Iterable[tuple[str, Sequence[str], Mapping[str, str]]]) -> None:
+        """``(deal id, slots the rules give it, stamp of each other slot its projects may hold)``.
+
+        A deal's project in slot ``""`` carries the deal's own stamp (:meth:`add_deals`).
+        """
+        expected, stamps = [], []
+        for deal, slots, slot_stamps in rows:
+            expected += [(deal, slot) for slot in slots]
+            stamps += [(_stamp(stamp), deal, slot) for slot, stamp in slot_stamps.items()]
+        self._db.executemany("INSERT INTO expected VALUES (?, ?)", expected)
+        self._db.executemany("INSERT INTO slot_stamps VALUES (?, ?, ?)", stamps)
+
     def add_unreadable_deals(self, ids: Iterable[str]) -> None:
         """Deals the mapping could not read: they exist, but are neither won nor compared."""
         self._db.executemany(
@@ -149,6 +206,15 @@ class RecordIndex:
         wanted = [_stamp(s) for s in dict.fromkeys(stamps)]
         return dict(self._rows_in("SELECT stamp, id FROM deals WHERE stamp IN ({marks})", wanted))
 
+    def slots_by_stamp(self, stamps: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Stamp -> ``(deal id, slot)``: a deal's own stamp (slot ""), or one of its slots'."""
+        wanted = [_stamp(s) for s in dict.fromkeys(stamps)]
+        found = {stamp: (deal, "") for stamp, deal in self.deals_by_stamp(wanted).items()}
+        query = "SELECT stamp, deal, slot FROM slot_stamps WHERE stamp IN ({marks})"
+        for stamp, deal, slot in self._rows_in(query, wanted):
+            found.setdefault(stamp, (deal, slot))
+        return found
+
     def _rows_in(self, query: str, values: list[str], *, times: int = 1) -> Iterator[Any]:
         """Rows of ``query``, whose ``{marks}`` (``times`` of them) take the values, in chunks.
 
@@ -170,11 +236,13 @@ class RecordIndex:
 
     # projects ------------------------------------------------------------------------
 
-    def add_projects(self, rows: Iterable[tuple[str, str, str, str | None, str | None]]) -> None:
-        """``(id, key, name, stamp, deal)`` rows; ``deal`` is the deal it belongs to, if known."""
+    def add_projects(
+        self, rows: Iterable[tuple[str, str, str, str | None, str | None, str | None]]
+    ) -> None:
+        """``(id, key, name, stamp, deal, slot)``: ``deal`` (if known) and the slot it holds."""
         self._db.executemany(
-            "INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
-            [(i, k, n, _stamp(s) if s else None, d) for i, k, n, s, d in rows],
+            "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+            [(i, k, n, _stamp(s) if s else None, d, sl) for i, k, n, s, d, sl in rows],
         )
 
     def projects_done(self) -> None:
@@ -193,26 +261,26 @@ class RecordIndex:
         """Every link of the pair, read once before the scan (then indexed)."""
         for batch in batches:
             self._db.executemany(
-                "INSERT INTO links VALUES (?, ?, ?, ?)",
-                [(s, t, k, c.timestamp() if c else None) for s, t, k, c in batch],
+                "INSERT INTO links VALUES (?, ?, ?, ?, ?)",
+                [(s, t, k, c.timestamp() if c else None, sl) for s, t, k, c, sl in batch],
             )
         self._db.executescript(_LINK_INDEXES)
 
-    def links_to(self, keys: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-        """Project id or key -> ``(deal id, project id)`` of each link to it, in link order."""
+    def links_to(self, keys: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """Project id or key -> ``(deal id, project id, slot)`` of each link to it, in order."""
         wanted = list(dict.fromkeys(keys))
         query = (
-            "SELECT rowid, source_id, target_id, target_key FROM links"
+            "SELECT rowid, source_id, target_id, target_key, slot FROM links"
             " WHERE target_id IN ({marks}) OR target_key IN ({marks})"
         )
         rows = sorted({row[0]: row for row in self._rows_in(query, wanted, times=2)}.values())
         keys_wanted = set(wanted)
-        found: dict[str, list[tuple[str, str]]] = {}
-        for _, source_id, target_id, target_key in rows:
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        for _, source_id, target_id, target_key, slot in rows:
             if target_id in keys_wanted:
-                found.setdefault(target_id, []).append((source_id, target_id))
+                found.setdefault(target_id, []).append((source_id, target_id, slot))
             if target_key != target_id and target_key in keys_wanted:
-                found.setdefault(target_key, []).append((source_id, target_id))
+                found.setdefault(target_key, []).append((source_id, target_id, slot))
         return found
 
     def unseen_links(self) -> Iterator[tuple[str, str, str | None]]:
@@ -229,15 +297,37 @@ class RecordIndex:
             " ORDER BY l.rowid"
         )
 
-    def shared_deals(self) -> Iterator[tuple[str, str, list[str]]]:
-        """``(deal id, deal name, project keys)`` of deals two or more projects belong to."""
-        query = (
-            "SELECT p.deal, COALESCE(d.name, p.deal), group_concat(p.key, ' ')"
-            " FROM projects p LEFT JOIN deals d ON d.id = p.deal"
-            " WHERE p.deal IS NOT NULL GROUP BY p.deal HAVING count(*) > 1 ORDER BY p.deal"
-        )
-        for deal, name, keys in self._db.execute(query):
-            yield str(deal), str(name), sorted(str(keys).split(" "))
+    def extra_projects(self) -> Iterator[tuple[str, str, list[tuple[str, str, bool]]]]:
+        """``(deal id, deal name, [(project key, slot, unexpected)])`` of deals with too many.
+
+        Too many: two projects in one slot, or (for a won deal the rules were asked
+        about) a project in a slot its rules do not give.
+        """
+        deal, name, rows = None, "", []
+        for row in self._db.execute(_EXTRA_PROJECTS):
+            if row[0] != deal and deal is not None:
+                yield deal, name, rows
+                rows = []
+            deal, name = str(row[0]), str(row[1])
+            rows.append((str(row[2]), str(row[3] or ""), bool(row[4])))
+        if deal is not None:
+            yield deal, name, rows
+
+    def missing_slots(self) -> Iterator[tuple[str, str, list[str]]]:
+        """``(deal id, deal name, slots)`` of won deals with some projects but not every one.
+
+        A slot counts as held when a project in it was seen or a link names it
+        (a linked project that is gone is a link to a deleted record instead).
+        """
+        deal, name, slots = None, "", []
+        for row in self._db.execute(_MISSING_SLOTS):
+            if row[0] != deal and deal is not None:
+                yield deal, name, slots
+                slots = []
+            deal, name = str(row[0]), str(row[1])
+            slots.append(str(row[2]))
+        if deal is not None:
+            yield deal, name, slots
 
     # KPIs ------------------------------------------------------------------------------
 
@@ -249,6 +339,10 @@ class RecordIndex:
             " FROM deals d WHERE d.won = 1 AND d.in_window = 1"
         ).fetchone()
         return int(won), int(with_project)
+
+    def window_complete(self) -> int:
+        """Won deals of the window holding every slot their rules give (a project or a link)."""
+        return int(self._db.execute(_WINDOW_COMPLETE).fetchone()[0])
 
     def days_to_project(self) -> list[float]:
         """Days from won to project created, of the window's deals (sorted)."""

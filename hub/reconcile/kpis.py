@@ -26,8 +26,12 @@ class KpiReport:
     end: dt.date
     won_deals: int = 0
     won_with_project: int = 0
+    won_with_all_projects: int = 0
+    """Won deals holding every project their template rules give (one each, or a set)."""
     days_to_project: list[float] = field(default_factory=list)
     projects: int = 0
+    project_deals: int = 0
+    """The distinct deals of :attr:`projects` (a deal may have several)."""
     projects_done: int = 0
     projects_on_time: int = 0
     projects_late: int = 0
@@ -51,6 +55,11 @@ class KpiReport:
         _add(self.amount, amount)
 
     @property
+    def projects_per_deal(self) -> float | None:
+        """Projects of the window's won deals, per deal that has any (None without any)."""
+        return self.projects / self.project_deals if self.project_deals else None
+
+    @property
     def share_with_project(self) -> float | None:
         """Won deals with a project, as a share of won deals (None without any)."""
         return self.won_with_project / self.won_deals if self.won_deals else None
@@ -62,9 +71,11 @@ class KpiReport:
             "won_deals": self.won_deals,
             "won_with_project": self.won_with_project,
             "share_with_project": _round(self.share_with_project, 4),
+            "won_with_all_projects": self.won_with_all_projects,
             "days_to_project_p50": _round(percentile(self.days_to_project, 50), 2),
             "days_to_project_p90": _round(percentile(self.days_to_project, 90), 2),
             "projects": self.projects,
+            "projects_per_deal": _round(self.projects_per_deal, 2),
             "projects_done": self.projects_done,
             "projects_on_time": self.projects_on_time,
             "projects_late": self.projects_late,

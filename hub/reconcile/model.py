@@ -24,7 +24,8 @@ class Kind(StrEnum):
     """The kinds of discrepancy, in report order."""
 
     WON_WITHOUT_PROJECT = "won_without_project"
-    DEAL_WITH_TWO_PROJECTS = "deal_with_two_projects"
+    MORE_PROJECTS = "more_projects_than_rules"
+    FEWER_PROJECTS = "fewer_projects_than_rules"
     PROJECT_DEAL_GONE = "project_deal_gone"
     PROJECT_DEAL_NOT_WON = "project_deal_not_won"
     LINK_TO_DELETED = "link_to_deleted"
@@ -36,7 +37,8 @@ class Kind(StrEnum):
 
 KIND_TITLES: dict[Kind, str] = {
     Kind.WON_WITHOUT_PROJECT: "Won deal without a project",
-    Kind.DEAL_WITH_TWO_PROJECTS: "Deal with two or more projects",
+    Kind.MORE_PROJECTS: "Deal with more projects than its template rules give",
+    Kind.FEWER_PROJECTS: "Deal with fewer projects than its template rules give",
     Kind.PROJECT_DEAL_GONE: "Project whose deal is gone",
     Kind.PROJECT_DEAL_NOT_WON: "Project whose deal is no longer won",
     Kind.LINK_TO_DELETED: "Link to a deleted record",

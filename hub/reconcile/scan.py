@@ -14,7 +14,9 @@ One pass per stream, each page handled and let go:
    won is reported, and a won one (kept in the index by step 1) is compared
    field by field;
 3. the index then answers what needs every record at once: won deals without
-   a project, deals two projects claim, links whose records are gone;
+   a project, deals with more or fewer projects than their template rules
+   give (one per slot: :mod:`hub.handoffs.template_choice`), links whose
+   records are gone;
 4. risk items and feedback items, when those handoffs are configured, are
    checked for their CRM task and lead.
 
@@ -43,6 +45,7 @@ from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEA
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
+from handoff_hub.hub.handoffs.template_choice import TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
 from handoff_hub.hub.http.concurrent import Prefetch
@@ -83,6 +86,7 @@ class _ProjectSeen:
     project: Project
     deal: str | None
     via_link: bool
+    slot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,11 +151,15 @@ class Reconciler:
         self.sync_cfg: SyncConfig | None = self._same_pair(handoffs.sync)
         self.pairs = drift_pairs(self.crm_map, self.pm_map, self.sync_cfg)
         self.today = today or dt.datetime.now(dt.UTC).date()
+        self.choice = TemplateChoice(won, lambda: self.today)
+        self.slot_names = sorted(n for n in self.choice.slot_names() if n)
         self.kpis = KpiReport(self.today - dt.timedelta(days=window_days), self.today)
         self.page_size = page_size
         self.scanned: dict[str, int] = {}
         self._letters: dict[tuple[str, str], str] = {}
         self._people: dict[str, str | None] = {}
+        self._budgeted: set[str] = set()
+        """The window's deals whose budget the KPIs hold (once, however many projects)."""
 
     def _same_pair(self, settings: Any) -> Any:
         if settings is None or not settings.enabled:
@@ -231,12 +239,13 @@ class Reconciler:
             unreadable: list[str] = []
             opps = self._unified(spool, "Opportunity", page, crm=True, unreadable=unreadable)
             index.add_unreadable_deals(unreadable)
-            rows = []
+            rows, slots = [], []
             for opp in opps:
                 if not isinstance(opp, Opportunity):
                     continue
                 deal_id = self._deal_id(opp)
                 is_won = opp.stage is Stage.WON
+                slots.append(self._slots(opp, deal_id, is_won))
                 in_window = is_won and self._in_window(opp.close_date)
                 if in_window and opp.amount is not None:
                     self.kpis.add_amount(opp.amount)
@@ -252,7 +261,17 @@ class Reconciler:
                     )
                 )
             index.add_deals(rows)
+            index.add_slots(slots)
             between_pages()
+
+    def _slots(
+        self, opp: Opportunity, deal_id: str, won: bool
+    ) -> tuple[str, list[str], dict[str, str]]:
+        """The slots the rules give a won deal, and the stamp of every slot a rule names."""
+        source_id = f"{self.crm_name}:{deal_id}"
+        stamps = {n: self.pm.stamp_key(slot_stamp(source_id, n)) for n in self.slot_names}
+        expected = [s.name for s in self.choice.choose(opp)[0]] if won else []
+        return deal_id, expected, stamps
 
     def _deal_id(self, opp: Opportunity) -> str:
         return opp.refs[self.crm_name]
@@ -345,10 +364,17 @@ class Reconciler:
             index.add_projects(
                 [
                     *(
-                        (s.id, s.key, s.project.name, stamps.get(s.key) or stamps.get(s.id), s.deal)
+                        (
+                            s.id,
+                            s.key,
+                            s.project.name,
+                            stamps.get(s.key) or stamps.get(s.id),
+                            s.deal,
+                            s.slot,
+                        )
                         for s in seen
                     ),
-                    *((rid, rid, rid, None, None) for rid in unreadable),  # seen, not readable
+                    *((rid, rid, rid, None, None, None) for rid in unreadable),  # not readable
                 ]
             )
             deals = index.deals([s.deal for s in seen if s.deal])
@@ -392,7 +418,7 @@ class Reconciler:
     ) -> list[_ProjectSeen]:
         """Each project with the deal it belongs to: through its link, else its stamp."""
         links = index.links_to(p.refs[self.pm_name] for p in projects)
-        by_stamp = index.deals_by_stamp(
+        by_stamp = index.slots_by_stamp(
             stamp
             for p in projects
             if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
@@ -402,14 +428,15 @@ class Reconciler:
         for project in projects:
             key = project.refs[self.pm_name]
             linked = links.get(key, [])
-            linked_ids.extend(deal for deal, _ in linked)
+            linked_ids.extend(deal for deal, _, _ in linked)
             stamp = stamps.get(key)
             if linked:
-                deal_id, target_id = linked[0]
-                seen.append(_ProjectSeen(target_id, key, project, deal_id, True))
+                deal_id, target_id, slot = linked[0]
+                seen.append(_ProjectSeen(target_id, key, project, deal_id, True, slot))
             else:
-                stamped = by_stamp.get(stamp.casefold()) if stamp else None
-                seen.append(_ProjectSeen(key, key, project, stamped, False))
+                found = by_stamp.get(stamp.casefold()) if stamp else None
+                deal, held = found if found else (None, None)
+                seen.append(_ProjectSeen(key, key, project, deal, False, held))
         index.add_links_seen(linked_ids)
         return seen
 
@@ -512,6 +539,7 @@ class Reconciler:
     def _project_kpis(self, deal: DealSide, project: Project) -> None:
         kpis = self.kpis
         kpis.projects += 1
+        kpis.project_deals += deal.id not in self._budgeted
         if project.status is TaskStatus.DONE:
             kpis.projects_done += 1
             kpis.projects_on_time += 1
@@ -519,8 +547,9 @@ class Reconciler:
             kpis.projects_late += 1
         else:
             kpis.projects_on_time += 1
-        if project.budget is not None:
+        if project.budget is not None and deal.id not in self._budgeted:
             kpis.add_budget(project.budget, deal.amount)
+        self._budgeted.add(deal.id)
 
     # 3. what needs the whole index --------------------------------------------------------
 
@@ -540,16 +569,22 @@ class Reconciler:
                     deal_id,
                 )
             )
-        for deal_id, name, keys in index.shared_deals():
+        for deal_id, name, projects in index.extra_projects():
+            spool.add(_more_projects(deal_id, name, projects))
+        for deal_id, name, slots in index.missing_slots():
             spool.add(
-                Discrepancy(
-                    Kind.DEAL_WITH_TWO_PROJECTS,
-                    name,
-                    crm_ref=deal_id,
-                    pm_ref=", ".join(keys),
-                    detail=f"{len(keys)} projects belong to this deal",
-                    fix="keep one project, move its work over and archive the others; "
-                    "the hub keeps the linked one",
+                self._unless_dead_lettered(
+                    Discrepancy(
+                        Kind.FEWER_PROJECTS,
+                        name,
+                        crm_ref=deal_id,
+                        detail="no project for " + ", ".join(_slot_name(s) for s in slots),
+                        fix="create the missing project from its template (--fix runs "
+                        "won-to-project for this deal)",
+                        fixable=True,
+                    ),
+                    WON_TO_PROJECT,
+                    deal_id,
                 )
             )
 
@@ -611,7 +646,7 @@ class Reconciler:
                 for r in self._unified(spool, "Risk", page, crm=False)
                 if isinstance(r, Risk) and raises_alert(r, config) and r.project
             ]
-            linked = index.links_to(r.project for r in risks if r.project)
+            linked = index.links_to(r.project for r in risks if r.project)  # any slot
             risks = [r for r in risks if linked.get(r.project or "")]
             tasks = self.rt.store.links_for(
                 RISK_TO_ACCOUNT_MANAGER,
@@ -698,6 +733,7 @@ class Reconciler:
 
     def _window_kpis(self, index: RecordIndex) -> None:
         self.kpis.won_deals, self.kpis.won_with_project = index.window_counts()
+        self.kpis.won_with_all_projects = index.window_complete()
         self.kpis.days_to_project = index.days_to_project()
         start = dt.datetime.combine(self.kpis.start, dt.time(), dt.UTC)
         end = dt.datetime.combine(self.kpis.end + dt.timedelta(days=1), dt.time(), dt.UTC)
@@ -707,3 +743,26 @@ class Reconciler:
             for lk in links
             if lk.created_at is not None and start <= lk.created_at < end
         )
+
+
+def _slot_name(slot: str) -> str:
+    return f"template {slot!r}" if slot else "its one project"
+
+
+def _more_projects(deal_id: str, name: str, projects: list[tuple[str, str, bool]]) -> Discrepancy:
+    """A deal with two projects in one slot, or one in a slot its rules do not give."""
+    by_slot: dict[str, list[str]] = {}
+    for key, slot, _ in projects:
+        by_slot.setdefault(slot, []).append(key)
+    unexpected = sorted({slot for _, slot, odd in projects if odd})
+    parts = [f"{len(keys)} for {_slot_name(s)}" for s, keys in by_slot.items() if len(keys) > 1]
+    parts += [f"{_slot_name(s)}, which the rules do not give" for s in unexpected]
+    return Discrepancy(
+        Kind.MORE_PROJECTS,
+        name,
+        crm_ref=deal_id,
+        pm_ref=", ".join(sorted(key for key, _, _ in projects)),
+        detail=f"{len(projects)} projects: " + "; ".join(parts),
+        fix="keep one project per template the rules give, move the work over and archive "
+        "the others; the hub keeps the linked ones",
+    )

@@ -65,6 +65,8 @@ class Link:
     target_url: str | None = None
     state: str = "complete"
     fingerprint: str | None = None
+    slot: str = ""
+    """Which of the source's projects: "" for its only one, else its template's key."""
     created_at: dt.datetime | None = field(default=None, compare=False)
     """When the link was first recorded (set by the store; ignored on write)."""
 
@@ -85,8 +87,8 @@ class AuditEvent:
     detail: str | None = None
 
 
-LinkEnds = tuple[str, str, str | None, dt.datetime | None]
-"""``(source_id, target_id, target_key, created_at)`` of a link."""
+LinkEnds = tuple[str, str, str | None, dt.datetime | None, str]
+"""``(source_id, target_id, target_key, created_at, slot)`` of a link."""
 
 _LINK_FIELDS = tuple(f.name for f in fields(Link))
 _LINK_COLUMNS = tuple(getattr(LinkRow, name) for name in _LINK_FIELDS)
@@ -132,13 +134,14 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _link_row(session: Session, link: Link) -> LinkRow | None:
-    """The stored row of ``link`` (one per handoff, source and target system)."""
+    """The stored row of ``link`` (one per handoff, source, target system and slot)."""
     return session.scalars(
         select(LinkRow).where(
             LinkRow.handoff == link.handoff,
             LinkRow.source_system == link.source_system,
             LinkRow.source_id == link.source_id,
             LinkRow.target_system == link.target_system,
+            LinkRow.slot == link.slot,
         )
     ).one_or_none()
 
@@ -163,8 +166,11 @@ def _by_source(
         )
 
 
-def _link_key(link: Link) -> tuple[str, str, str, str]:
-    return (link.handoff, link.source_system, link.target_system, link.source_id)
+_LinkKey = tuple[str, str, str, str, str]
+
+
+def _link_key(link: Link) -> _LinkKey:
+    return (link.handoff, link.source_system, link.target_system, link.source_id, link.slot)
 
 
 def _link_values(link: Link) -> dict[str, Any]:
@@ -197,10 +203,26 @@ class StateStore:
     def links_for(
         self, handoff: str, source_system: str, source_ids: Sequence[str], *, target_system: str
     ) -> dict[str, Link]:
-        """Links of these source records, by source id (one query per 500 ids)."""
+        """The first link of each of these source records, by source id (one query per 500 ids).
+
+        First: its only one (slot ""), else its first slot by name; :meth:`link_sets`
+        gives every link of a source that has several (a deal with several projects).
+        """
+        sets = self.link_sets(handoff, source_system, source_ids, target_system=target_system)
+        return {source_id: links[0] for source_id, links in sets.items()}
+
+    def link_sets(
+        self, handoff: str, source_system: str, source_ids: Sequence[str], *, target_system: str
+    ) -> dict[str, list[Link]]:
+        """Every link of these source records, by source id, in slot order ("" first)."""
+        found: dict[str, list[Link]] = {}
         with self._tx() as s:
             rows = _by_source(s, _LINK_COLUMNS, handoff, source_system, target_system, source_ids)
-            return {row.source_id: _to_link(row) for row in rows}
+            for row in rows:
+                found.setdefault(row.source_id, []).append(_to_link(row))
+        for links in found.values():
+            links.sort(key=lambda link: link.slot)
+        return found
 
     def record_link(self, link: Link) -> None:
         """Insert or update a link (idempotent on handoff + source + target system)."""
@@ -217,17 +239,17 @@ class StateStore:
         if not latest:
             return
         groups: dict[tuple[str, str, str], list[str]] = {}
-        for handoff, source_system, target_system, source_id in latest:
+        for handoff, source_system, target_system, source_id, _ in latest:
             groups.setdefault((handoff, source_system, target_system), []).append(source_id)
         table = cast("Table", LinkRow.__table__)
         with self._tx() as s:
-            stored: dict[tuple[str, str, str, str], int] = {}
+            stored: dict[_LinkKey, int] = {}
             for (handoff, source_system, target_system), ids in groups.items():
-                columns = (LinkRow.id, LinkRow.source_id)
-                for row_id, source_id in _by_source(
-                    s, columns, handoff, source_system, target_system, ids
+                columns = (LinkRow.id, LinkRow.source_id, LinkRow.slot)
+                for row_id, source_id, slot in _by_source(
+                    s, columns, handoff, source_system, target_system, list(dict.fromkeys(ids))
                 ):
-                    stored[(handoff, source_system, target_system, source_id)] = row_id
+                    stored[(handoff, source_system, target_system, source_id, slot)] = row_id
             now = dt.datetime.now(dt.UTC)
             new = [
                 {**_link_values(link), "created_at": now, "updated_at": now}
@@ -315,20 +337,26 @@ class StateStore:
     def link_ends(
         self, handoff: str, source_system: str, target_system: str, *, batch: int = 5000
     ) -> Iterator[list[LinkEnds]]:
-        """``(source_id, target_id, target_key, created_at)`` of links from one system to another.
+        """``(source_id, target_id, target_key, created_at, slot)`` of one pair's links.
 
         ``batch`` at a time, in insertion order (keyset paging): what a reconcile
         needs of every link, without building Link objects. It reads them all once
         rather than looking them up page by page.
         """
-        columns = (LinkRow.source_id, LinkRow.target_id, LinkRow.target_key, LinkRow.created_at)
+        columns = (
+            LinkRow.source_id,
+            LinkRow.target_id,
+            LinkRow.target_key,
+            LinkRow.created_at,
+            LinkRow.slot,
+        )
         where = (
             LinkRow.handoff == handoff,
             LinkRow.source_system == source_system,
             LinkRow.target_system == target_system,
         )
         for rows in self._link_pages(columns, where, batch):
-            yield [(r[0], r[1], r[2], _aware(r[3])) for r in rows]
+            yield [(r[0], r[1], r[2], _aware(r[3]), r[4]) for r in rows]
 
     def links(self, handoff: str | None = None) -> list[Link]:
         """Every link (of one handoff)."""

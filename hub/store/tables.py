@@ -51,7 +51,9 @@ class LinkRow(Base):
 
     __tablename__ = "links"
     __table_args__ = (
-        UniqueConstraint("handoff", "source_system", "source_id", "target_system", name="uq_link"),
+        UniqueConstraint(
+            "handoff", "source_system", "source_id", "target_system", "slot", name="uq_link"
+        ),
         Index("ix_links_target", "target_system", "target_id"),
         Index("ix_links_target_key", "target_system", "target_key"),
     )
@@ -68,6 +70,8 @@ class LinkRow(Base):
     target_url: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(32), default="complete")
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """Which of a source's projects this is: "" for its only one, else the template's key."""
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 

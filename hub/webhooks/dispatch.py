@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.digest import RunOutcome
 from handoff_hub.hub.handoffs.base import PairHandoff
 from handoff_hub.hub.handoffs.base import Stream as HandoffStream
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS
 from handoff_hub.hub.handoffs.engine import Counts
+from handoff_hub.hub.handoffs.runner import tell_run_end
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.http.redact import redact
 from handoff_hub.hub.runtime import Runtime
@@ -84,7 +86,10 @@ def dispatch(runtime: Runtime, changes: Sequence[Change]) -> DispatchResult:
         raise
     status = work.status()
     counts = work.counts.as_dict()
-    store.finish_run(run_id, status=status, counts=counts, error="; ".join(work.errors) or None)
+    error = "; ".join(work.errors) or None
+    store.finish_run(run_id, status=status, counts=counts, error=error)
+    for handoff in work.built:
+        tell_run_end(handoff, RunOutcome(handoff.name, run_id, status, counts, error))
     return DispatchResult(run_id, status, counts)
 
 
@@ -98,6 +103,11 @@ class _Dispatch:
         self.ran = 0
         self.held = 0
         self._built: list[PairHandoff[Any]] | None = None
+
+    @property
+    def built(self) -> list[PairHandoff[Any]]:
+        """The handoffs this dispatch built (none before the first change)."""
+        return self._built or []
 
     def status(self) -> str:
         if self.errors:

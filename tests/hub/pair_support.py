@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,10 +24,14 @@ def open_pair_runtime(
     monkeypatch: pytest.MonkeyPatch,
     *,
     mappings: dict[str, Path] | None = None,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    example: Path | None = None,
 ) -> Runtime:
     """A runtime on freshly seeded sandboxes of one pairing, from its example config.
 
-    ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``).
+    ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``);
+    ``edit`` changes the config's data before it is loaded; ``example`` replaces
+    the pairing's example config.
     The sandboxes are on ``runtime.sandboxes`` by system name.
     """
     crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
@@ -35,12 +41,14 @@ def open_pair_runtime(
         pm_name: (f"http://{pm_name}.sandbox", pm),
     }
     config = write_sandbox_config(
-        example_for(crm_name, pm_name), folder, targets, env_prefix=prefix
+        example or example_for(crm_name, pm_name), folder, targets, env_prefix=prefix
     )
-    if mappings:
+    if mappings or edit:
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
-        for system, mapping in mappings.items():
+        for system, mapping in (mappings or {}).items():
             data["systems"][system]["mapping"] = str(mapping.resolve())
+        if edit:
+            edit(data)
         config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     for name in list(os.environ):
         if name.startswith(prefix):

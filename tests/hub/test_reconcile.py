@@ -212,7 +212,7 @@ def test_every_seeded_discrepancy_is_found_with_both_values(rt: Runtime) -> None
     assert lost_row.crm_ref == lost.source_id and "no longer won" in str(lost_row.detail)
     [link_row] = _of(found, Kind.LINK_TO_DELETED)
     assert link_row.pm_ref == deleted.target_key and link_row.fixable
-    [shared] = _of(found, Kind.DEAL_WITH_TWO_PROJECTS)
+    [shared] = _of(found, Kind.MORE_PROJECTS)
     assert shared.crm_ref == drifted.source_id and drifted.target_key in str(shared.pm_ref)
     drift = {(d.crm_ref, d.field): d for d in _of(found, Kind.FIELD_DRIFT)}
     budget = drift[(drifted.source_id, "amount / budget")]
@@ -481,6 +481,6 @@ def test_project_pages_read_ahead_of_the_deals_wait_on_disk_and_find_the_same(
         assert found() == plain
         assert len(spilled) > 1, "no project page waited for the deals pass"
         kinds = {row[0] for row in plain}
-        assert {"field_drift", "link_to_deleted", "deal_with_two_projects"} <= kinds
+        assert {"field_drift", "link_to_deleted", "more_projects_than_rules"} <= kinds
     finally:
         runtime.close()

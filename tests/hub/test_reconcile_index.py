@@ -18,8 +18,8 @@ def index() -> Iterator[RecordIndex]:
     opened = RecordIndex()
     opened.load_links(
         [
-            [("D1", "101", "DEL-1", MADE), ("D2", "102", "DEL-2", None)],
-            [("D3", "103", None, MADE), ("D4", "101", "DEL-1", MADE)],
+            [("D1", "101", "DEL-1", MADE, ""), ("D2", "102", "DEL-2", None, "")],
+            [("D3", "103", None, MADE, ""), ("D4", "101", "DEL-1", MADE, "")],
         ]
     )
     yield opened
@@ -40,15 +40,20 @@ def test_won_deals_with_a_link_are_linked_once_every_deal_is_in(index: RecordInd
 
 def test_links_to_a_project_by_its_id_or_its_key_in_link_order(index: RecordIndex) -> None:
     found = index.links_to(["DEL-1", "103", "DEL-9"])
-    assert found == {"DEL-1": [("D1", "101"), ("D4", "101")], "103": [("D3", "103")]}
-    assert index.links_to(["101"]) == {"101": [("D1", "101"), ("D4", "101")]}
+    assert found == {
+        "DEL-1": [("D1", "101", ""), ("D4", "101", "")],
+        "103": [("D3", "103", "")],
+    }
+    assert index.links_to(["101"]) == {"101": [("D1", "101", ""), ("D4", "101", "")]}
 
 
 def test_unseen_links_leave_out_matched_links_and_seen_projects(index: RecordIndex) -> None:
     assert [row[0] for row in index.unseen_links()] == ["D1", "D2", "D3", "D4"]
     index.add_links_seen(["D1"])
-    index.add_projects([("102", "DEL-2", "Project two", None, None)])  # seen by its id and key
-    index.add_projects([("103", "103", "Project three", None, None)])
+    index.add_projects(
+        [("102", "DEL-2", "Project two", None, None, None)]
+    )  # seen by its id and key
+    index.add_projects([("103", "103", "Project three", None, None, None)])
     assert list(index.unseen_links()) == [("D4", "101", "DEL-1")]
 
 
@@ -58,9 +63,13 @@ def test_days_to_project_count_from_the_close_date_at_midnight_utc() -> None:
     try:
         index.load_links(
             [
-                [("D1", "1", "P-1", made), ("D2", "2", "P-2", made), ("D3", "3", "P-3", None)],
-                [("D1", "9", "P-9", made + dt.timedelta(days=30))],  # a later, second link
-                [("D4", "4", "P-4", made), ("D5", "5", "P-5", made)],
+                [
+                    ("D1", "1", "P-1", made, ""),
+                    ("D2", "2", "P-2", made, ""),
+                    ("D3", "3", "P-3", None, ""),
+                ],
+                [("D1", "9", "P-9", made + dt.timedelta(days=30), "")],  # a later, second link
+                [("D4", "4", "P-4", made, ""), ("D5", "5", "P-5", made, "")],
             ]
         )
         index.add_deals(
@@ -80,7 +89,7 @@ def test_days_to_project_count_from_the_close_date_at_midnight_utc() -> None:
 
 def test_a_stamp_no_product_can_hold_is_stored_and_matches_no_deal(index: RecordIndex) -> None:
     index.add_deals([_deal("D1")])
-    index.add_projects([("P1", "P-1", "Project", "stamp-\ud83d", None)])
+    index.add_projects([("P1", "P-1", "Project", "stamp-\ud83d", None, None)])
     assert index.deals_by_stamp(["stamp-\ud83d", "STAMP-D1"]) == {"stamp-d1": "D1"}
 
 

@@ -114,7 +114,9 @@ def test_missing_required_key_without_a_near_typo() -> None:
 
 def test_far_off_unknown_key_lists_the_allowed_ones() -> None:
     issues = _validate("systems: {}\nzzz: 1\n")
-    assert issues[0].hint is not None and issues[0].hint.startswith("allowed: handoffs, store")
+    assert issues[0].hint is not None and issues[0].hint.startswith(
+        "allowed: alerts, handoffs, store"
+    )
 
 
 def test_enum_and_union_errors() -> None:

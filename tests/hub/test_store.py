@@ -61,7 +61,8 @@ def test_link_ends_pages_every_link_of_one_pair_in_order(store: StateStore) -> N
     assert [len(b) for b in batches] == [10, 10, 5]
     ends = [end for batch in batches for end in batch]
     assert [e[0] for e in ends] == [f"006{i:04d}" for i in range(25)]
-    source_id, target_id, target_key, created_at = ends[3]
+    source_id, target_id, target_key, created_at, slot = ends[3]
+    assert slot == ""
     assert (source_id, target_id, target_key) == ("0060003", "10001", "DEL-3")
     assert created_at is not None and created_at.utcoffset() is not None
     assert list(store.link_ends("won-to-project", "crm", "other")) == []
@@ -174,3 +175,25 @@ def test_a_record_holding_text_no_product_can_hold_is_kept_as_it_came(store: Sta
     [letter] = store.dead_letters()
     assert letter.record_id == "001X" and "unpaired surrogate (U+D83D)" in letter.reason
     assert letter.payload == raw
+
+
+def test_a_source_has_one_link_per_slot(store: StateStore) -> None:
+    from dataclasses import replace
+
+    only = _link("006B", "DEL-5")
+    training = replace(_link("006A", "DEL-2"), slot="training", target_id="10002")
+    implementation = replace(_link("006A", "DEL-1"), slot="implementation")
+    store.record_links([training, implementation, only])
+    store.record_link(replace(training, state="complete"))  # the same slot: an update
+    sets = store.link_sets("won-to-project", "crm", ["006A", "006B"], target_system="pm")
+    assert [(lk.slot, lk.target_key, lk.state) for lk in sets["006A"]] == [
+        ("implementation", "DEL-1", "created"),
+        ("training", "DEL-2", "complete"),
+    ]
+    assert [lk.slot for lk in sets["006B"]] == [""]
+    first = store.links_for("won-to-project", "crm", ["006A"], target_system="pm")
+    assert first["006A"].slot == "implementation"
+    assert store.drop_link(training)
+    assert [lk.slot for lk in store.links("won-to-project")] == ["implementation", ""]
+    ends = [e for batch in store.link_ends("won-to-project", "crm", "pm") for e in batch]
+    assert [(e[0], e[4]) for e in ends] == [("006A", "implementation"), ("006B", "")]

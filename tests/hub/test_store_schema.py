@@ -9,7 +9,17 @@ import yaml
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    inspect,
+    text,
+)
 from typer.testing import CliRunner
 
 from handoff_hub.hub.cli.main import app
@@ -45,8 +55,9 @@ def test_the_migrations_build_exactly_the_tables_the_code_uses(url: str) -> None
 def test_a_store_made_before_migrations_is_stamped_then_upgraded(url: str) -> None:
     engine = create_engine(url)
     later = {"leases", "handled", "seen_deliveries"}  # made by 0002, 0004 and 0006
-    baseline = [t for name, t in Base.metadata.tables.items() if name not in later]
+    baseline = [t for name, t in Base.metadata.tables.items() if name not in {*later, "links"}]
     Base.metadata.create_all(engine, tables=baseline)
+    _links_at_baseline().create(engine)  # 0007 added its slot
     with engine.begin() as connection:
         connection.execute(text("DROP INDEX ix_links_target_key"))  # added by 0003
         connection.execute(text("DROP INDEX ix_runs_holder"))  # added by 0005
@@ -64,6 +75,20 @@ def test_a_store_made_before_migrations_is_stamped_then_upgraded(url: str) -> No
         assert inspect(store.engine).has_table("handled")
     finally:
         store.close()
+
+
+def _links_at_baseline() -> Table:
+    old = Base.metadata.tables["links"]
+    columns = [Column(c.name, c.type, nullable=c.nullable) for c in old.columns if c.name != "slot"]
+    return Table(
+        "links",
+        MetaData(),
+        *columns,
+        PrimaryKeyConstraint("id"),
+        UniqueConstraint("handoff", "source_system", "source_id", "target_system", name="uq_link"),
+        Index("ix_links_target", "target_system", "target_id"),
+        Index("ix_links_target_key", "target_system", "target_key"),
+    )
 
 
 def test_downgrade_then_upgrade_keeps_the_data(url: str) -> None:

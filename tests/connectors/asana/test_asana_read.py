@@ -41,7 +41,7 @@ def read(connector, since=None, **options):
     return list(connector.read_changes("tasks", since=since, **options))
 
 
-def test_pages_come_oldest_first_although_asana_lists_in_project_order(
+def test_pages_come_as_asana_lists_them_and_only_the_last_moves_the_cursor(
     timed, connect, clock, sandbox_transport
 ):
     recorder = RecordingTransport(sandbox_transport(timed))
@@ -49,14 +49,23 @@ def test_pages_come_oldest_first_although_asana_lists_in_project_order(
     connector.clock = clock
     pages = read(connector, where={"project": PROJECT}, page_size=3)
     listed = [t["gid"] for _, r in recorder.exchanges for t in r.json()["data"]]
-    stamps = [r.modified_at for p in pages for r in p.records]
-    assert [r.id for p in pages for r in p.records] != listed  # Asana's order is not ours
-    assert sorted(listed) == sorted(r.id for p in pages for r in p.records)
-    assert stamps == sorted(stamps) and all(len(p.records) <= 3 for p in pages)
-    assert {p.total for p in pages} == {len(listed)}
-    cursors = [dt.datetime.fromisoformat(p.cursor) for p in pages]
-    assert cursors == sorted(cursors)
-    assert cursors[-1] == max(modified(timed).values())
+    assert [r.id for p in pages for r in p.records] == listed  # streamed, nothing held back
+    assert all(len(p.records) == 3 for p in pages[:-1]) and len(pages[-1].records) <= 3
+    assert [p.cursor for p in pages[:-1]] == [None] * (len(pages) - 1)
+    assert dt.datetime.fromisoformat(pages[-1].cursor) == max(modified(timed).values())
+    assert pages[-1].total == len(listed)
+
+
+def test_a_read_from_a_cursor_keeps_it_until_its_last_page(timed, connect, clock):
+    connector = connect(timed)
+    connector.clock = clock
+    since = min(modified(timed).values()).isoformat()
+    pages = read(connector, since=since, where={"project": PROJECT}, page_size=2)
+    assert len(pages) > 1
+    assert {dt.datetime.fromisoformat(p.cursor) for p in pages[:-1]} == {
+        dt.datetime.fromisoformat(since)
+    }
+    assert dt.datetime.fromisoformat(pages[-1].cursor) == max(modified(timed).values())
 
 
 def test_offset_tokens_page_through_the_listing(timed, connect, sandbox_transport):
@@ -81,9 +90,8 @@ def test_reading_from_a_cursor_sends_modified_since_and_skips_nothing(
     recorder = RecordingTransport(sandbox_transport(timed))
     connector = connect(timed, transport=recorder)
     connector.clock = clock
-    pages = read(connector, where={"project": PROJECT}, page_size=5)
-    cursor = pages[1].cursor
-    at = dt.datetime.fromisoformat(cursor)
+    at = sorted(modified(timed).values())[len(modified(timed)) // 2]
+    cursor = at.isoformat()
     recorder.exchanges.clear()
     pages = read(connector, since=cursor, where={"project": PROJECT})
     again = [r.id for p in pages for r in p.records]

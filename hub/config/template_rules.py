@@ -1,0 +1,66 @@
+"""Checks of won-to-project's template choice: its default and its ``template_rules:``.
+
+Each rule names templates under ``templates:`` (one, or a set of distinct ones)
+and tests fields the deal has, with comparisons the hub knows; every problem
+is reported with the file and line of the rule's own setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff_hub.hub.config.schema import nearest_hint
+from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
+from handoff_hub.hub.errors import Issue
+from handoff_hub.hub.handoffs.conditions import condition_problem
+from handoff_hub.hub.mapping.loader import unified_path_problem
+
+__all__ = ["template_rule_issues"]
+
+
+def template_rule_issues(
+    doc: YamlDocument, at: NodePath, settings: dict[str, Any], templates: dict[str, Any]
+) -> list[Issue]:
+    """The template rules of won-to-project's section ``at``, each checked."""
+    rules = settings.get("template_rules")
+    if not isinstance(rules, list):
+        rules = []
+    if not rules and not settings.get("template"):
+        return [doc.issue(at, "no template: set template:, template_rules:, or both")]
+    issues: list[Issue] = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, dict):
+            issues += _rule_issues(doc, (*at, "template_rules", index), rule, templates)
+    return issues
+
+
+def _rule_issues(
+    doc: YamlDocument, where: NodePath, rule: dict[str, Any], templates: dict[str, Any]
+) -> list[Issue]:
+    one, many = rule.get("template"), rule.get("templates")
+    if (one is None) == (many is None):
+        return [doc.issue(where, "a rule names either template: (one) or templates: (a set)")]
+    issues: list[Issue] = []
+    named = [((*where, "template"), one)] if one is not None else []
+    if isinstance(many, list):
+        named += [((*where, "templates", i), key) for i, key in enumerate(many)]
+        seen: set[Any] = set()
+        for i, key in enumerate(many):
+            if key in seen:
+                issues.append(doc.issue((*where, "templates", i), f"{key!r} is twice in the set"))
+            seen.add(key)
+    for place, key in named:
+        if isinstance(key, str) and key not in templates:
+            issues.append(
+                doc.issue(
+                    place, f"no template {key!r} under templates:", nearest_hint(key, templates)
+                )
+            )
+    when = rule.get("when")
+    for path, spec in when.items() if isinstance(when, dict) else ():
+        place = (*where, "when", path)
+        if problem := unified_path_problem("Opportunity", str(path)):
+            issues.append(doc.issue(place, *problem))
+        elif reason := condition_problem(spec):
+            issues.append(doc.issue(place, reason))
+    return issues
