@@ -462,8 +462,9 @@ class PreflightNeeds:
     """What the configured handoffs ask of one system, for its connector to check live.
 
     ``writes_projects``: a project tool that won-to-project creates projects in;
-    ``template`` the project template it uses. ``won_filter`` is the mapping's
-    ``won`` filter where this system is the CRM of won-to-project.
+    ``templates`` the project templates it may use (its default and its rules').
+    ``won_filter`` is the mapping's ``won`` filter where this system is the CRM
+    of won-to-project.
     ``enum_values`` maps a product field to the option names the mapping or
     its filters expect it to offer.
     """
@@ -472,7 +473,7 @@ class PreflightNeeds:
     handoffs: tuple[str, ...]
     fields: tuple[FieldNeed, ...] = ()
     writes_projects: bool = False
-    template: ProjectTemplate | None = None
+    templates: tuple[ProjectTemplate, ...] = ()
     won_filter: Mapping[str, Any] | None = None
     enum_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 

@@ -45,12 +45,13 @@ def test_a_hard_org_exits_1_naming_its_problems(tmp_path: Path) -> None:
         table = runner.invoke(app, ["check", "-c", config, "--problems"], env=WIDE)
         as_json = runner.invoke(app, ["check", "-c", config, "--json"])
     assert table.exit_code == 1, table.output
-    assert "Delivery_Project__c" in table.output and "problem(s)" in table.output
+    assert "5 problem(s)" in table.output and "fields" in table.output
     assert " ok " not in table.output  # --problems leaves the all-clears out
     report = json.loads(as_json.output)
     assert as_json.exit_code == 1 and report["ok"] is False
     bad = [r for r in report["results"] if r["result"] == "problem"]
     assert all(r["system"] == "crm" and r["check"] == "fields" for r in bad), bad
+    assert any("Opportunity.Delivery_Project__c" in r["detail"] for r in bad), bad
 
 
 def test_a_wrong_token_exits_1_without_traceback_or_secret(

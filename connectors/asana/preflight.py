@@ -46,8 +46,9 @@ def asana_preflight(
     _membership(me, config, found)
     if config.team_gid:
         _team(client, config, found)
-    if needs.template is not None and needs.template.product_template:
-        _template(client, needs.template.product_template, found)
+    for template in needs.templates:
+        if template.product_template:
+            _template(client, template.product_template, found)
     fields = _custom_fields(catalogue, found)
     _options(catalogue, needs.enum_values, found)
     if config.team_gid and needs.writes_projects:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from handoff_hub.hub.config.loading import LoadedConfig
-from handoff_hub.hub.connector import FieldNeed, PreflightNeeds
+from handoff_hub.hub.connector import FieldNeed, PreflightNeeds, ProjectTemplate
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS, handoff_entities
 from handoff_hub.hub.handoffs.won_to_project import project_template
 from handoff_hub.hub.mapping.org_fit import needed_fields
@@ -39,9 +39,12 @@ def system_needs(loaded: LoadedConfig, system: str) -> PreflightNeeds:
     won = config.handoffs.won_to_project
     if won is None or not won.enabled:
         won = None
-    template = None
-    if won is not None and won.pm == system and won.template in config.templates:
-        template = project_template(config.templates[won.template], won.template)
+    templates: dict[str, ProjectTemplate] = {}
+    if won is not None and won.pm == system:
+        keys = [won.template or "", *(k for rule in won.template_rules for k in rule.chosen())]
+        templates = {
+            k: project_template(config.templates[k], k) for k in keys if k in config.templates
+        }
     won_filter = None
     if won is not None and won.crm == system and "Opportunity" in spec.entities:
         won_filter = spec.entities["Opportunity"].filters.get("won")
@@ -50,7 +53,7 @@ def system_needs(loaded: LoadedConfig, system: str) -> PreflightNeeds:
         handoffs=enabled_handoffs(loaded, system),
         fields=tuple(_merged(_field_needs(spec, used, wanted))),
         writes_projects=won is not None and won.pm == system,
-        template=template,
+        templates=tuple(templates.values()),
         won_filter=won_filter,
         enum_values=_enum_values(spec, used),
     )
