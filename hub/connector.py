@@ -29,11 +29,17 @@ if TYPE_CHECKING:
 __all__ = [
     "Capability",
     "ChangePage",
+    "CheckResult",
+    "CheckStatus",
     "Connector",
+    "FieldNeed",
     "FilterValue",
     "KnowsOrgSchema",
+    "ListsOwners",
     "NewProject",
     "PmConnector",
+    "Preflight",
+    "PreflightNeeds",
     "ProjectHandle",
     "ProjectTemplate",
     "RecordEnvelope",
@@ -41,6 +47,7 @@ __all__ = [
     "TemplateTask",
     "WebhookSource",
     "WriteResult",
+    "preflight_of",
     "record_filter",
     "settings_model",
     "webhook_source",
@@ -409,6 +416,101 @@ class WebhookSource(Protocol):
         the setting they concern, so the admin sees every one at once.
         """
         ...
+
+
+class CheckStatus(StrEnum):
+    """How one pre-flight check came out."""
+
+    OK = "ok"
+    WARNING = "warning"
+    PROBLEM = "problem"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One pre-flight finding about one system (and the handoff it concerns, if one)."""
+
+    system: str
+    check: str
+    status: CheckStatus
+    detail: str
+    handoff: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldNeed:
+    """A product field a configured handoff reads or writes through the mapping.
+
+    ``path`` is the product field as the mapping names it (``Delivery_Project__c``,
+    ``fields.customfield_10050``, ``custom_fields.budget``); ``type`` the mapping
+    rule's type (``string``, ``money``, ``date``...; None when untyped).
+    ``needed``: a run fails without it (a required rule, a stamp, a field a
+    handoff writes or compares); otherwise the hub leaves the rule out.
+    """
+
+    entity: str
+    object: str
+    path: str
+    write: bool
+    type: str | None = None
+    needed: bool = False
+
+
+@dataclass(frozen=True)
+class PreflightNeeds:
+    """What the configured handoffs ask of one system, for its connector to check live.
+
+    ``writes_projects``: a project tool that won-to-project creates projects in;
+    ``templates`` the project templates it may use (its default and its rules').
+    ``won_filter`` is the mapping's ``won`` filter where this system is the CRM
+    of won-to-project.
+    ``enum_values`` maps a product field to the option names the mapping or
+    its filters expect it to offer.
+    """
+
+    system: str
+    handoffs: tuple[str, ...]
+    fields: tuple[FieldNeed, ...] = ()
+    writes_projects: bool = False
+    templates: tuple[ProjectTemplate, ...] = ()
+    won_filter: Mapping[str, Any] | None = None
+    enum_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Preflight(Protocol):
+    """Optional: a connector that checks, read-only, what the configured handoffs need of its org.
+
+    ``hub check`` calls it: credentials and token scopes, the API user's
+    permissions, the fields in ``needs`` (present, of a compatible type,
+    writable where written), stages, templates, currency mode and rate-limit
+    headroom. Each finding is one :class:`CheckResult`; a rejected credential
+    is raised as :class:`~hub.errors.AuthError`, which the hub reports as the
+    system's one failure.
+    """
+
+    def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
+        """Every finding about this system, problems and all-clears alike."""
+        ...
+
+
+@runtime_checkable
+class ListsOwners(Protocol):
+    """Optional: a CRM that lists the e-mail addresses of its record owners.
+
+    ``hub check`` looks them up in the project tool (``find_users``) and counts
+    those it cannot match, whose projects would get no manager.
+    """
+
+    def owner_emails(self) -> list[str]:
+        """The addresses of the active users who own deals, lower-cased."""
+        ...
+
+
+def preflight_of(connector: Connector) -> Preflight | None:
+    """The connector as a :class:`Preflight`, if it offers one."""
+    return connector if isinstance(connector, Preflight) else None
 
 
 def webhook_source(cls: type[Connector]) -> type[WebhookSource] | None:

@@ -34,6 +34,7 @@ from handoff_hub.connectors.asana.config import (
 )
 from handoff_hub.connectors.asana.fields import FieldCatalogue
 from handoff_hub.connectors.asana.lookups import Lookups
+from handoff_hub.connectors.asana.preflight import asana_preflight
 from handoff_hub.connectors.asana.project_ops import ProjectOps
 from handoff_hub.connectors.asana.records import api_path, gid_of
 from handoff_hub.connectors.asana.wbs import WbsWriter
@@ -42,8 +43,10 @@ from handoff_hub.hub.connector import (
     PM_CAPABILITIES,
     Capability,
     ChangePage,
+    CheckResult,
     FilterValue,
     NewProject,
+    PreflightNeeds,
     ProjectHandle,
     RecordEnvelope,
     WriteResult,
@@ -231,6 +234,10 @@ class AsanaConnector:
                 for f in self.catalogue.fields()
             ]
         }
+
+    def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
+        """``hub check``: user and workspace, team, template, custom fields and options."""
+        return asana_preflight(self.client, self.config, self.catalogue, needs).results
 
     def find_users(self, emails: Sequence[str]) -> dict[str, str]:
         """Map e-mail addresses to the gids of the workspace's users (unknown ones left out)."""

@@ -297,6 +297,18 @@ class HubSpotClient:
             found.extend(o for o in body.get("results") or [] if isinstance(o, Mapping))
         return found
 
+    def token_info(self, token: str) -> Mapping[str, Any]:
+        """POST /oauth/v2/private-apps/get/access-token-info: a private app token's scopes."""
+        url = settings.TOKEN_INFO_PATH
+        body = self._json("POST", url, json={"tokenKey": token}, idempotent=True)
+        return self._mapping(body, url)
+
+    def daily_usage(self) -> list[Mapping[str, Any]]:
+        """GET /account-info/v3/api-usage/daily/private-apps: today's calls and the allowance."""
+        url = settings.DAILY_USAGE_PATH
+        body = self._mapping(self._json("GET", url), url)
+        return [u for u in body.get("results") or [] if isinstance(u, Mapping)]
+
     def account_details(self) -> Mapping[str, Any]:
         """GET /account-info/v3/details (portal id, UI domain, currency)."""
         url = settings.ACCOUNT_DETAILS_PATH

@@ -23,6 +23,7 @@ from handoff_hub.connectors.hubspot.config import HubSpotConfig, load_config, re
 from handoff_hub.connectors.hubspot.enrich import Lookups
 from handoff_hub.connectors.hubspot.lead_contacts import Directory, contact_needs, resolve_contacts
 from handoff_hub.connectors.hubspot.portal import Portal
+from handoff_hub.connectors.hubspot.preflight import hubspot_preflight, owner_emails
 from handoff_hub.connectors.hubspot.records import (
     association_inputs,
     latest,
@@ -40,12 +41,15 @@ from handoff_hub.hub.connector import (
     CRM_CAPABILITIES,
     Capability,
     ChangePage,
+    CheckResult,
     FilterValue,
+    PreflightNeeds,
     RecordEnvelope,
     WriteResult,
 )
 from handoff_hub.hub.errors import ConnectorError, QueryBuildError
 from handoff_hub.hub.http import (
+    BearerToken,
     OAuth2Token,
     RetryPolicy,
     TokenBucket,
@@ -479,6 +483,17 @@ class HubSpotConnector:
             p.get("name") == name and p.get("hasUniqueValue") is True
             for p in self.describe(object_name)
         )
+
+    def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
+        """``hub check``: scopes, properties, won stages, owners and the daily allowance."""
+        auth = self.client.api.http.auth
+        token = auth.secret().get_secret_value() if isinstance(auth, BearerToken) else None
+        found = hubspot_preflight(self.client, needs, token=token, describe=self.describe)
+        return found.results
+
+    def owner_emails(self) -> list[str]:
+        """The active owners' e-mail addresses, lower-cased."""
+        return owner_emails(self.client)
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """Link to the record in HubSpot (portal id from settings or account info)."""

@@ -23,6 +23,8 @@ BATCH_PATH: Final = OBJECTS_PATH + "/batch/{action}"
 PROPERTIES_PATH: Final = "/crm/v3/properties/{object}"
 PIPELINES_PATH: Final = "/crm/v3/pipelines/{object}"
 OWNERS_PATH: Final = "/crm/v3/owners"
+TOKEN_INFO_PATH: Final = "/oauth/v2/private-apps/get/access-token-info"  # noqa: S105 - a path
+DAILY_USAGE_PATH: Final = "/account-info/v3/api-usage/daily/private-apps"
 OWNERS_OBJECT: Final = "owners"
 """The mapping's name for HubSpot users: read from the owners API, which has no properties."""
 ASSOCIATIONS_BATCH_READ_PATH: Final = "/crm/v4/associations/{from_object}/{to_object}/batch/read"

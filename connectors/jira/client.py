@@ -300,6 +300,35 @@ class JiraClient:
         body = self._json("GET", _path(settings.PROJECT_KEY_PATH, key=key), allow=_NOT_FOUND)
         return None if body is None else self._mapping(body, f"project {key}")
 
+    def my_permissions(self, keys: Sequence[str], *, project: str | None) -> dict[str, bool]:
+        """``GET /mypermissions``: whether the API user holds each permission (on ``project``)."""
+        params = {"permissions": ",".join(keys), **({"projectKey": project} if project else {})}
+        body = self._mapping(
+            self._json("GET", settings.MY_PERMISSIONS_PATH, params=params), "mypermissions"
+        )
+        held = body.get("permissions") or {}
+        return {k: bool((held.get(k) or {}).get("havePermission")) for k in keys}
+
+    def create_meta_types(self, project: str) -> list[Mapping[str, Any]]:
+        """``GET /issue/createmeta/{project}/issuetypes``: the issue types one can create there."""
+        url = _path(settings.CREATE_META_TYPES_PATH, key=project)
+        return self._create_meta(url, "issueTypes")
+
+    def create_meta_fields(self, project: str, type_id: str) -> list[Mapping[str, Any]]:
+        """``GET /issue/createmeta/{project}/issuetypes/{id}``: the fields of its create screen."""
+        url = _path(settings.CREATE_META_FIELDS_PATH, key=project, type=type_id)
+        return self._create_meta(url, "fields")
+
+    def _create_meta(self, url: str, key: str) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        while True:
+            params = {"startAt": len(found), "maxResults": settings.CREATE_META_PAGE}
+            body = self._mapping(self._json("GET", url, params=params), url)
+            page = [v for v in body.get(key) or [] if isinstance(v, Mapping)]
+            found += page
+            if not page or len(found) >= int(body.get("total") or 0):
+                return found
+
     def create_project(self, details: Mapping[str, Any]) -> Mapping[str, Any]:
         """``POST /project``; returns ``{id, key, self}``.
 

@@ -25,6 +25,7 @@ from handoff_hub.connectors.jira.config import (
     resolve_secrets,
 )
 from handoff_hub.connectors.jira.lookups import Lookups
+from handoff_hub.connectors.jira.preflight import jira_preflight
 from handoff_hub.connectors.jira.project_ops import ProjectOps
 from handoff_hub.connectors.jira.records import adf, is_issue_ref, jql_minute, stamp_label
 from handoff_hub.connectors.jira.values import issue_update, jql_name
@@ -32,8 +33,10 @@ from handoff_hub.hub.connector import (
     PM_CAPABILITIES,
     Capability,
     ChangePage,
+    CheckResult,
     FilterValue,
     NewProject,
+    PreflightNeeds,
     ProjectHandle,
     RecordEnvelope,
     WriteResult,
@@ -253,6 +256,10 @@ class JiraConnector:
         if self._fields is None:
             self._fields = self.client.fields()
         return {"fields": self._fields}
+
+    def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
+        """``hub check``: the API user, permissions, project, fields and create screens."""
+        return jira_preflight(self.client, self.config, needs).results
 
     def find_users(self, emails: Sequence[str]) -> dict[str, str]:
         """Map e-mail addresses to active Atlassian account ids (unknown ones left out).

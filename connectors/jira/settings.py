@@ -24,6 +24,9 @@ MYSELF_PATH: Final = API_ROOT + "/myself"
 FIELD_PATH: Final = API_ROOT + "/field"
 PROJECT_PATH: Final = API_ROOT + "/project"
 PROJECT_KEY_PATH: Final = API_ROOT + "/project/{key}"
+MY_PERMISSIONS_PATH: Final = API_ROOT + "/mypermissions"
+CREATE_META_TYPES_PATH: Final = API_ROOT + "/issue/createmeta/{key}/issuetypes"
+CREATE_META_FIELDS_PATH: Final = API_ROOT + "/issue/createmeta/{key}/issuetypes/{type}"
 BROWSE_URL: Final = "{base}/browse/{key}"
 
 BULK_CREATE_SIZE: Final = 50
@@ -37,6 +40,7 @@ SEARCH_PAGE_SIZE_MAX: Final = 5000
 IDS_PER_QUERY: Final = 100
 """Keys per ``key IN (...)`` clause, which keeps a JQL string well under its size limit."""
 USER_SEARCH_PAGE: Final = 10
+CREATE_META_PAGE: Final = 50
 
 ISSUE_OBJECT: Final = "issue"
 OBJECT_ALIASES: Final[dict[str, str]] = {"issue": ISSUE_OBJECT, "issues": ISSUE_OBJECT}

@@ -324,6 +324,13 @@ class SalesforceClient:
             raise ConnectorError(f"describe of {sobject} has no field list", system=self.system)
         return body
 
+    def limits(self) -> Mapping[str, Any]:
+        """GET /limits: the org's allocations, each ``{"Max": n, "Remaining": n}``."""
+        body = self._call("GET", self._path(settings.LIMITS_PATH))
+        if not isinstance(body, Mapping):
+            raise ConnectorError("limits answered no JSON object", system=self.system)
+        return body
+
     def user_info(self, session_id: str) -> dict[str, str]:
         """SOAP ``getUserInfo``: what REST does not tell, e.g. a single-currency org's currency.
 

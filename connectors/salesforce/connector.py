@@ -30,6 +30,7 @@ from handoff_hub.connectors.salesforce.config import (
     resolve_secrets,
 )
 from handoff_hub.connectors.salesforce.org import OrgFacts
+from handoff_hub.connectors.salesforce.preflight import owner_emails, salesforce_preflight
 from handoff_hub.connectors.salesforce.records import (
     field_value,
     is_record_id,
@@ -42,7 +43,9 @@ from handoff_hub.hub.connector import (
     CRM_CAPABILITIES,
     Capability,
     ChangePage,
+    CheckResult,
     FilterValue,
+    PreflightNeeds,
     RecordEnvelope,
     WriteResult,
 )
@@ -270,6 +273,14 @@ class SalesforceConnector:
     def default_currency(self) -> str | None:
         """The org's corporate currency, for amounts without a ``CurrencyIsoCode``."""
         return self.org.default_currency()
+
+    def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
+        """``hub check``: sign-in, API allocation, currency mode, fields and won stages."""
+        return salesforce_preflight(self.client, self.org, needs).results
+
+    def owner_emails(self) -> list[str]:
+        """The active users' e-mail addresses (who may own a deal), lower-cased."""
+        return owner_emails(self.client)
 
     def record_url(self, object_name: str, record_id: str) -> str:
         """Lightning Experience link to the record."""

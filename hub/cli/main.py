@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from handoff_hub.hub.cli.account import account_command
 from handoff_hub.hub.cli.adopt import adopt_command
+from handoff_hub.hub.cli.check import brief_check, check_command
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import (
     VisibleFormatter,
@@ -213,6 +214,7 @@ def demo(
             if changed := running.sandbox.profile.switched_on():
                 console.print(f"{name} org profile: {changed}", markup=False)
         console.print(f"config: {env.config_path}", markup=False)
+        brief_check(env.config_path)
         first, *others = HANDOFFS  # won-to-project: the others work on its projects
         for label in ("first run", "second run (idempotent: nothing new)"):
             summary = _run_flow(first, env.config_path, debug=debug)
@@ -278,6 +280,7 @@ def _print_links(config_path: Path) -> None:
     )
 
 
+app.command("check")(check_command)
 app.command("reconcile")(reconcile_command)
 app.command("adopt")(adopt_command)
 app.command("kpis")(kpis_command)

@@ -65,6 +65,10 @@ class BearerToken(httpx.Auth):
         register_secret(token.get_secret_value())
         self._token = token
 
+    def secret(self) -> SecretStr:
+        """The token, for the product's own token-introspection call (``hub check``)."""
+        return self._token
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Attach the token."""
         request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"

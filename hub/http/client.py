@@ -108,6 +108,8 @@ class ApiClient:
         self.observe_limits = observe_limits
         self.calls: Counter[str] = Counter()
         self.retries = 0
+        self.last_remaining: int | None = None
+        """The allocation left as the product's last rate-limit headers said (``hub check``)."""
         self._count_lock = threading.Lock()
 
     def request(
@@ -190,9 +192,13 @@ class ApiClient:
         return response
 
     def _observe(self, response: httpx.Response) -> None:
-        if self.limiter is None or self.observe_limits is None:
+        if self.observe_limits is None:
             return
         remaining, reset = self.observe_limits(response)
+        if remaining is not None:
+            self.last_remaining = remaining
+        if self.limiter is None:
+            return
         self.limiter.observe(remaining=remaining, reset_seconds=reset)
 
     def _final_error(

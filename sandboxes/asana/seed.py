@@ -29,7 +29,7 @@ from handoff_hub.sandboxes.asana.data import (
     Workspace,
 )
 from handoff_hub.sandboxes.asana.store import AsanaStore
-from handoff_hub.sandboxes.kit.names import SUBTASKS, TASKS
+from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES, SUBTASKS, TASKS
 
 __all__ = [
     "API_USER_EMAIL",
@@ -99,8 +99,6 @@ _PMS = (
     ("Aisha", "Okafor"),
     ("Sam", "Rivera"),
 )
-_FIRST = ("Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Dennis", "Barbara")
-_LAST = ("Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie", "Liskov")
 _COMPANIES = (
     "Acme Industries",
     "Globex Systems",
@@ -218,9 +216,11 @@ def _users(store: AsanaStore) -> list[str]:
         ).gid
         for first, last in _PMS
     ]
-    for n, first in enumerate(_FIRST):
-        last = _LAST[(n * 7) % len(_LAST)]
-        store.add_user(f"{first} {last}", f"{first}.{last}".lower() + "@acme-sales.example")
+    for n, first in enumerate(FIRST_NAMES):  # the CRM sandboxes' users, spelt as they spell them
+        last = LAST_NAMES[(n * 7) % len(LAST_NAMES)]
+        store.add_user(
+            f"{first} {last}", f"{first}.{last}".lower().replace("'", "") + "@acme-sales.example"
+        )
     return pms
 
 

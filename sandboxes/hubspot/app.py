@@ -16,6 +16,7 @@ mistake cannot hide.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 import time
@@ -91,6 +92,7 @@ class HubSpotSandbox(SandboxBase):
         self.journal = CallJournal(
             read_only_posts=(
                 r"/oauth/v1/token",
+                r"/oauth/v2/private-apps/get/access-token-info",
                 r"/crm/v3/objects/[^/]+/search",
                 r"/crm/v3/objects/[^/]+/batch/read",
                 r"/crm/v4/associations/[^/]+/[^/]+/batch/read",
@@ -158,6 +160,11 @@ class HubSpotSandbox(SandboxBase):
         )
         routes = [
             Route("/oauth/v1/token", self._token, methods=["POST"]),
+            Route(
+                "/oauth/v2/private-apps/get/access-token-info",
+                self._token_info,
+                methods=["POST"],
+            ),
             Route("/account-info/v3/details", self._api(self._account), methods=["GET"]),
             Route(
                 "/account-info/v3/api-usage/daily/private-apps",
@@ -224,6 +231,14 @@ class HubSpotSandbox(SandboxBase):
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         status, body = self.issuer.grant(form)
         return _json(status, body)
+
+    async def _token_info(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        status, answer = self.issuer.token_info(body, hub_id=self.store.portal_id)
+        return _json(status, answer)
 
     async def _account(self, _request: Request) -> Reply:
         return portal.account_details(self.store)

@@ -19,7 +19,24 @@ from typing import Any
 
 from handoff_hub.sandboxes.hubspot.errors import ApiError
 
-__all__ = ["TokenIssuer"]
+__all__ = ["SCOPES", "TokenIssuer"]
+
+SCOPES = (
+    "oauth",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.leads.read",
+    "crm.objects.leads.write",
+    "crm.objects.owners.read",
+    "crm.schemas.deals.read",
+)
+"""The scopes granted to the sandbox's private app and OAuth app."""
+APP_ID = 3120847
+USER_ID = 81234567
 
 ACCESS_TOKEN_SECONDS = 1800
 _NOT_FOUND = (
@@ -75,6 +92,27 @@ class TokenIssuer:
         with self._lock:
             now = self._clock()
             self._oauth = dict.fromkeys(self._oauth, now)
+
+    def token_info(self, body: object, *, hub_id: int) -> tuple[int, dict[str, Any]]:
+        """Answer ``POST /oauth/v2/private-apps/get/access-token-info`` (``{"tokenKey": ...}``).
+
+        A private app's token answers its user, account, app and scopes; any
+        other key is refused 401 as an API call with it would be.
+        """
+        key = body.get("tokenKey") if isinstance(body, Mapping) else None
+        if not isinstance(key, str) or not key:
+            return 400, {
+                "status": "error",
+                "message": "tokenKey is required",
+                "category": "VALIDATION_ERROR",
+            }
+        if key != self.access_token:
+            return 401, {
+                "status": "error",
+                "message": _NOT_FOUND,
+                "category": "INVALID_AUTHENTICATION",
+            }
+        return 200, {"userId": USER_ID, "hubId": hub_id, "appId": APP_ID, "scopes": list(SCOPES)}
 
     def grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         """Answer one ``POST /oauth/v1/token``."""

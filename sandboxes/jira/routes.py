@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from handoff_hub.sandboxes.jira.actions import JiraActions
 from handoff_hub.sandboxes.jira.api import JiraApi, Reply, error
+from handoff_hub.sandboxes.jira.meta import JiraMeta
 from handoff_hub.sandboxes.jira.wire import VERSIONS, Endpoint
 
 __all__ = ["BadJson", "Handler", "endpoint_of", "routes"]
@@ -38,7 +39,9 @@ def endpoint_of(request: Request) -> Endpoint:
 def routes(api: JiraApi, actions: JiraActions, wrap: Callable[[Handler], Any]) -> list[Route]:
     """Every route of the site; ``wrap`` turns a handler into a Starlette endpoint."""
     table = _Table(api, actions)
+    meta = JiraMeta(api.store, administer=api.administer)
     issue = API + "/issue/{key}"
+    createmeta = "/issue/createmeta/{key}/issuetypes"
     plan: list[tuple[str, Handler, list[str]]] = [
         ("/serverInfo", lambda r, _: api.server_info(endpoint_of(r)), ["GET"]),
         ("/myself", lambda r, _: api.myself(endpoint_of(r)), ["GET"]),
@@ -49,6 +52,9 @@ def routes(api: JiraApi, actions: JiraActions, wrap: Callable[[Handler], Any]) -
         ("/user/search", lambda r, _: api.user_search(endpoint_of(r), _params(r)), ["GET"]),
         ("/project", table.project, ["GET", "POST"]),
         ("/project/{key}", lambda r, _: api.get_project(endpoint_of(r), _key(r)), ["GET"]),
+        ("/mypermissions", lambda r, _: meta.my_permissions(_params(r)), ["GET"]),
+        (createmeta, lambda r, _: meta.issue_types(endpoint_of(r), _key(r), _params(r)), ["GET"]),
+        (createmeta + "/{type}", table.create_fields(meta), ["GET"]),
     ]
     per_issue: list[tuple[str, Handler, list[str]]] = [
         ("", table.issue, ["GET", "PUT", "DELETE"]),
@@ -135,6 +141,15 @@ class _Table:
         if request.method == "POST":
             return self.api.create_project(at, decode(raw))
         return self.api.projects(at)
+
+    def create_fields(self, meta: JiraMeta) -> Handler:
+        def handler(request: Request, _raw: bytes) -> Reply:
+            kind = str(request.path_params["type"])
+            return meta.issue_type_fields(
+                endpoint_of(request), _key(request), kind, _params(request)
+            )
+
+        return handler
 
     def transitions(self, request: Request, raw: bytes) -> Reply:
         at, key = endpoint_of(request), _key(request)

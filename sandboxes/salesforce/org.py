@@ -25,6 +25,7 @@ __all__ = [
     "CURRENCY_FIELD",
     "CURRENCY_LOCALES",
     "CURRENCY_SYMBOLS",
+    "OPPORTUNITY_STAGE",
     "ORGANIZATION",
     "ORG_ID",
     "OrgSchema",
@@ -99,6 +100,34 @@ ORGANIZATION = ObjectDef(
 """The one record describing the org itself (key prefix 00D); nobody creates or deletes it."""
 
 
+OPPORTUNITY_STAGE = ObjectDef(
+    "OpportunityStage",
+    "Opportunity Stage",
+    "Opportunity Stages",
+    "01J",
+    (
+        _org_field("Id", "id", "Opportunity Stage ID", 18, nillable=False, defaulted=True),
+        _org_field("MasterLabel", "string", "Master Label", 255, name_field=True),
+        _org_field("ApiName", "string", "Api Name", 255, nillable=False),
+        _org_field("IsActive", "boolean", "Is Active", nillable=False, defaulted=True),
+        _org_field("SortOrder", "int", "Sort Order", precision=9),
+        _org_field("IsClosed", "boolean", "Is Closed", nillable=False, defaulted=True),
+        _org_field("IsWon", "boolean", "Is Won", nillable=False, defaulted=True),
+        _org_field("ForecastCategoryName", "picklist", "Forecast Category", 40),
+        _org_field("DefaultProbability", "percent", "Probability (%)", precision=3),
+        _org_field("Description", "string", "Description", 255),
+        _org_field("CreatedDate", "datetime", "Created Date", nillable=False, defaulted=True),
+        _org_field("LastModifiedDate", "datetime", "Last Modified Date", nillable=False),
+        _org_field("SystemModstamp", "datetime", "System Modstamp", nillable=False),
+    ),
+    createable=False,
+    updateable=False,
+    deletable=False,
+    searchable=False,
+)
+"""The org's opportunity stages (Setup's stage picklist): which are closed, which won."""
+
+
 @dataclass(frozen=True)
 class OrgSchema:
     """The objects of one org, each with only the fields that org has."""
@@ -131,7 +160,7 @@ def org_schema(profile: SalesforceOrgProfile | None = None) -> OrgSchema:
         absent |= {p.casefold() for p in HUB_OPTIONAL_FIELDS}
     currencies = tuple(dict.fromkeys((profile.corporate_currency, *CURRENCIES)))
     objects = {}
-    for obj in (*OBJECTS.values(), ORGANIZATION):
+    for obj in (*OBJECTS.values(), ORGANIZATION, OPPORTUNITY_STAGE):
         fields = []
         for field in obj.fields:
             if f"{obj.name}.{field.name}".casefold() in absent:

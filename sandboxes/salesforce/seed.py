@@ -46,6 +46,7 @@ def seed(store: RecordStore, *, seed: int, records: int, anchor: dt.datetime) ->
     _tasks(store, rng, opportunities[: max(3, records // 5)], users, anchor)
     _leads(store, rng, max(3, records // 8), users, anchor)
     _organization(store, anchor)
+    _stages(store, anchor)
 
 
 def stage(store: RecordStore, profile: SalesforceOrgProfile) -> None:
@@ -85,6 +86,23 @@ def _organization(store: RecordStore, anchor: dt.datetime) -> None:
         "DefaultCurrencyIsoCode": currency,
     }
     store.put(org, values, anchor - dt.timedelta(days=400))
+
+
+def _stages(store: RecordStore, anchor: dt.datetime) -> None:
+    """The org's stage definitions, from which Salesforce derives IsClosed and IsWon."""
+    obj = store.schema.object("OpportunityStage")
+    for order, (name, (probability, category, closed, won)) in enumerate(STAGES.items(), 1):
+        values = {
+            "MasterLabel": name,
+            "ApiName": name,
+            "IsActive": True,
+            "SortOrder": order,
+            "IsClosed": closed,
+            "IsWon": won,
+            "ForecastCategoryName": category,
+            "DefaultProbability": probability,
+        }
+        store.put(obj, values, anchor - dt.timedelta(days=400))
 
 
 def _stamp(rng: random.Random, anchor: dt.datetime, days: int = 30) -> dt.datetime:
