@@ -197,3 +197,19 @@ def test_validate_names_the_line_of_a_bad_manager_setting(
         load_config(path)
     [issue] = [i for i in caught.value.issues if ".manager" in i.field]
     assert issue.line is not None and message in f"{issue.message} {issue.hint}"
+
+
+def test_a_rule_on_the_parent_company_gives_every_department_one_manager(rt: Runtime) -> None:
+    users = _pm_users(rt)
+    ids = rt.pm("pm").find_users(users[:2])
+    crm_state: Any = rt.sandboxes["crm"].state  # type: ignore[attr-defined]
+    group, finance = (a["Id"] for a in crm_state.find("Account")[:2])
+    deal = crm_state.add_opportunity("Finance rollout", stage="Closed Won", AccountId=finance)
+    rule = {"when": {"account.parent": group}, "email": users[1]}
+    assert _run(rt, {"rules": [rule], "fallback": users[0]})["created"] >= 1
+    managers = _managers(rt)
+    assert managers[deal] == ids[users[1]]
+    parents = {a["Id"]: a.get("ParentId") for a in crm_state.find("Account")}
+    for source, manager in managers.items():
+        account = crm_state.get("Opportunity", source)["AccountId"]
+        assert (manager == ids[users[1]]) is (parents.get(account) == group), source
