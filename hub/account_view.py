@@ -1,39 +1,48 @@
 """The 360° view of one customer: deals, their projects and delivery, leads, what the hub did.
 
 The account is found by id, else by name (exact, then partial, without regard
-to case; several matches are listed for the admin to choose). Its deals are
-read with a filter on the account where the CRM can filter on it (Salesforce
-AccountId), else streamed and matched. Everything else is read by id or by
+to case; several matches are listed for the admin to choose). A company's view
+takes in its departments (accounts whose parent it is, at any depth), their
+deals and projects, with roll-ups per account and in total. Deals are read
+with a filter on the account where the CRM can filter on it (Salesforce
+AccountId, one read per account), else streamed once and matched; departments
+likewise by their parent field (Salesforce ParentId), else from one streamed
+read of the accounts. Everything else is read by id or by
 project, in one call per kind: linked projects, their milestones, open risks
 and feedback, and the leads feedback became; then the audit trail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from handoff_hub.hub.connector import RecordEnvelope
+from handoff_hub.hub.customers import read_customers
 from handoff_hub.hub.errors import HubError, MappingError, RecordError
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.project_work import records_of_projects
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.mapping.engine import to_unified_many
-from handoff_hub.hub.mapping.spec import is_simple_path
+from handoff_hub.hub.mapping.spec import FieldRule, is_simple_path
 from handoff_hub.hub.model import (
     Account,
     Feedback,
     Milestone,
+    Money,
     Opportunity,
     Project,
     Risk,
+    Stage,
     TaskStatus,
+    money_text,
 )
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import AuditEventRow, Link
 
-__all__ = ["AccountNotFound", "AccountView", "DealView", "account_view"]
+__all__ = ["AccountNotFound", "AccountView", "DealView", "Rollup", "account_view"]
 
 CANDIDATES_SHOWN = 10
 
@@ -80,21 +89,112 @@ class DealView:
 
 
 @dataclass
+class Rollup:
+    """What one account's deals (or a whole customer's) add up to; money per currency."""
+
+    name: str
+    deals: int = 0
+    won: int = 0
+    projects: int = 0
+    open_risks: int = 0
+    pipeline: dict[str, Decimal] = field(default_factory=dict)
+    won_amount: dict[str, Decimal] = field(default_factory=dict)
+    budget: dict[str, Decimal] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, name: str, deals: Iterable[DealView]) -> Rollup:
+        """The roll-up of ``deals``: counts, open pipeline, won amounts and budgets."""
+        rollup = cls(name)
+        for deal in deals:
+            rollup.add(deal)
+        return rollup
+
+    def add(self, deal: DealView) -> None:
+        """Count one deal and its project."""
+        opp = deal.opportunity
+        self.deals += 1
+        if opp.stage is Stage.WON:
+            self.won += 1
+            _add(self.won_amount, opp.amount)
+        elif opp.stage is Stage.OPEN:
+            _add(self.pipeline, opp.amount)
+        if deal.project is not None:
+            self.projects += 1
+            self.open_risks += len(deal.risks)
+            _add(self.budget, deal.project.budget)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe figures; amounts as text, keyed by currency (``unknown`` without one)."""
+        return {
+            "name": self.name,
+            "deals": self.deals,
+            "won": self.won,
+            "projects": self.projects,
+            "open_risks": self.open_risks,
+            "pipeline_by_currency": _texts(self.pipeline),
+            "won_by_currency": _texts(self.won_amount),
+            "budget_by_currency": _texts(self.budget),
+        }
+
+    @staticmethod
+    def show(totals: dict[str, Decimal]) -> str:
+        """Amounts for people, one per currency: ``EUR 480,500.00; USD 12.00``."""
+        return "; ".join(
+            money_text(v, None if k == UNKNOWN else k) for k, v in sorted(totals.items())
+        )
+
+
+UNKNOWN = "unknown"
+
+
+def _add(totals: dict[str, Decimal], money: Money | None) -> None:
+    if money is not None:
+        key = money.currency or UNKNOWN
+        totals[key] = totals.get(key, Decimal(0)) + money.amount
+
+
+def _texts(totals: dict[str, Decimal]) -> dict[str, str]:
+    return {k: str(v) for k, v in sorted(totals.items())}
+
+
+@dataclass
 class AccountView:
-    """Everything the hub knows of one customer."""
+    """Everything the hub knows of one customer, its departments included."""
 
     account: Account
     crm: str
     pm: str
     deals: list[DealView]
     audit: list[AuditEventRow]
+    departments: list[Account] = field(default_factory=list)
+    parent: Account | None = None
+
+    def account_of(self, deal: DealView) -> str:
+        """The id of the account (the company or one of its departments) a deal is on."""
+        account = deal.opportunity.account
+        return (account.ref(self.crm) if account else None) or ""
+
+    def rollups(self) -> list[Rollup]:
+        """One roll-up per account with deals (the company first), then the total."""
+        rows = []
+        for account in [self.account, *self.departments]:
+            ref = account.refs.get(self.crm, "")
+            own = [d for d in self.deals if self.account_of(d) == ref]
+            rows.append(Rollup.of(account.name or ref, own))
+        return [*rows, Rollup.of("total", self.deals)]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {
             "account": self.account.model_dump(mode="json", exclude_none=True),
+            "parent": self.parent.model_dump(mode="json", exclude_none=True)
+            if self.parent
+            else None,
+            "departments": [a.model_dump(mode="json", exclude_none=True) for a in self.departments],
+            "rollups": [r.as_dict() for r in self.rollups()],
             "deals": [
                 {
+                    "account": self.account_of(d),
                     "opportunity": d.opportunity.model_dump(mode="json", exclude_none=True),
                     **d.delivery(),
                     "more_projects": [m.delivery() for m in d.more],
@@ -140,10 +240,18 @@ class _Builder:
 
     def build(self, name_or_id: str, audit_limit: int) -> AccountView:
         account = self._account(name_or_id)
-        deals = [DealView(o) for o in self._deals(account.refs[self.crm_name])]
+        departments = self._departments(account.refs[self.crm_name])
+        ids = [a.refs[self.crm_name] for a in [account, *departments]]
+        deals = [DealView(o) for o in self._deals(ids)]
         self._projects(deals)
         return AccountView(
-            account, self.crm_name, self.pm_name, deals, self._audit(deals, audit_limit)
+            account,
+            self.crm_name,
+            self.pm_name,
+            deals,
+            self._audit(deals, audit_limit),
+            departments=departments,
+            parent=self._by_id(account.parent) if account.parent else None,
         )
 
     # the account -----------------------------------------------------------------------
@@ -186,34 +294,87 @@ class _Builder:
             f"{len(found)} accounts match {name_or_id!r}: {shown}{more}; give the id"
         )
 
+    def _by_id(self, account_id: str) -> Account | None:
+        entity = self.crm_map.entity("Account")
+        records = self.crm.read_by_ids(entity.object, [account_id], fields=entity.source_fields())
+        found = [a for a in self._crm_items("Account", records) if isinstance(a, Account)]
+        return found[0] if found else None
+
+    # departments -----------------------------------------------------------------------
+
+    def _departments(self, account_id: str) -> list[Account]:
+        """The accounts below this one, by name.
+
+        Read by their parent field, level by level, where the CRM filters on it;
+        else from one read of every account.
+        """
+        entity = self.crm_map.entity("Account")
+        rule = entity.fields.get("parent")
+        if rule is None or rule.path is None:
+            return []
+        if not _filterable(rule):
+            tree = read_customers(self.crm, self.crm_map, self.crm_name)
+            return [tree.accounts[ref] for ref in tree.departments(account_id)]
+        found: dict[str, Account] = {}
+        level = [account_id]
+        while level:
+            below = {
+                a.refs[self.crm_name]: a
+                for parent in level
+                for a in self._children(rule, parent)
+                if a.refs[self.crm_name] not in found and a.refs[self.crm_name] != account_id
+            }
+            found.update(below)
+            level = list(below)
+        return sorted(
+            found.values(), key=lambda a: ((a.name or "").casefold(), a.refs[self.crm_name])
+        )
+
+    def _children(self, rule: FieldRule, parent: str) -> list[Account]:
+        entity = self.crm_map.entity("Account")
+        assert rule.path is not None
+        where = {**entity.where, rule.path: parent}
+        return [
+            a
+            for page in self.crm.read_changes(
+                entity.object, since=None, fields=entity.source_fields(), where=where
+            )
+            for a in self._crm_items("Account", page.records)
+            if isinstance(a, Account) and a.parent == parent
+        ]
+
     def _crm_items(self, name: str, records: Sequence[RecordEnvelope]) -> list[Any]:
         items, _ = to_unified_many(self.crm_map, name, [r.raw for r in records])
         return items
 
     # deals -----------------------------------------------------------------------------
 
-    def _deals(self, account_id: str) -> list[Opportunity]:
+    def _deals(self, account_ids: list[str]) -> list[Opportunity]:
         entity = self.crm_map.entity("Opportunity")
         rule = entity.fields.get("account.ref")
         if rule is None or rule.path is None:
             raise MappingError(
                 f"the {self.crm_map.system} mapping reads no Opportunity account.ref"
             )
-        filterable = (
-            is_simple_path(rule.path) and not rule.path.startswith("_") and "." not in rule.path
+        path = rule.path
+        wheres = (
+            [{**entity.where, path: a} for a in account_ids]
+            if _filterable(rule)
+            else [entity.where]
         )
-        where = {**entity.where, rule.path: account_id} if filterable else entity.where
+        wanted = set(account_ids)
         deals: list[Opportunity] = []
-        for page in self.crm.read_changes(
-            entity.object, since=None, fields=entity.source_fields(), where=where or None
-        ):
-            for opp in self._crm_items("Opportunity", page.records):
-                if (
-                    isinstance(opp, Opportunity)
-                    and opp.account
-                    and opp.account.ref(self.crm_name) == account_id
-                ):
-                    deals.append(opp)
+        for where in wheres:
+            for page in self.crm.read_changes(
+                entity.object, since=None, fields=entity.source_fields(), where=where or None
+            ):
+                for opp in self._crm_items("Opportunity", page.records):
+                    if (
+                        isinstance(opp, Opportunity)
+                        and opp.account
+                        and opp.account.ref(self.crm_name) in wanted
+                    ):
+                        deals.append(opp)
         return sorted(deals, key=lambda o: (o.close_date is None, o.close_date), reverse=True)
 
     # delivery --------------------------------------------------------------------------
@@ -295,3 +456,9 @@ class _Builder:
                 for row in self.rt.store.audit_events(record_id=ref, limit=limit):
                     rows[row.id] = row
         return sorted(rows.values(), key=lambda r: r.id, reverse=True)[:limit]
+
+
+def _filterable(rule: FieldRule) -> bool:
+    """Whether the connector can filter on the rule's product field (a plain field name)."""
+    path = rule.path or ""
+    return is_simple_path(path) and not path.startswith("_") and "." not in path

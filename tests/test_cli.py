@@ -158,6 +158,13 @@ def test_kpis_as_table_and_json(tmp_path: Path, served: dict[str, RunningSandbox
     assert figures["won_deals"] >= 1 and figures["share_with_project"] == 1.0
     bad = runner.invoke(app, ["kpis", "-c", str(config), "-f", "csv"])
     assert bad.exit_code == 2 and "unknown format 'csv'" in bad.output
+    by = ["kpis", "-c", str(config), "--by", "customer"]
+    grouped = runner.invoke(app, by, env={"COLUMNS": "200"})
+    assert grouped.exit_code == 0 and "KPIs by customer" in grouped.output, grouped.output
+    customers = json.loads(runner.invoke(app, [*by, "-f", "json"]).stdout)["customers"]
+    assert sum(c["won_deals"] for c in customers) == figures["won_deals"]
+    region = runner.invoke(app, ["kpis", "-c", str(config), "--by", "region"])
+    assert region.exit_code == 2 and "unknown grouping 'region'" in region.output
 
 
 def test_account_shows_one_customer(tmp_path: Path, served: dict[str, RunningSandbox]) -> None:
@@ -170,6 +177,7 @@ def test_account_shows_one_customer(tmp_path: Path, served: dict[str, RunningSan
     )
     assert shown.exit_code == 0, shown.output
     assert account["Name"] in shown.output and "Deals (" in shown.output
+    assert "Roll-up: 2 departments" in shown.output  # the seed's first account is a group
     as_json = runner.invoke(app, ["account", account["Id"], "-c", str(config), "--json"])
     assert json.loads(as_json.stdout)["account"]["name"] == account["Name"]
     missing = runner.invoke(app, ["account", "Nobody Ltd", "-c", str(config)])

@@ -186,6 +186,7 @@ class Lookups:
                 "id": company_id,
                 "name": properties.get("name"),
                 "domain": properties.get("domain"),
+                "parent": properties.get("hs_parent_company_id") or None,
             }
 
 

@@ -62,7 +62,7 @@ COMPANIES: Final = "companies"
 CONTACTS: Final = "contacts"
 LEADS: Final = "leads"
 STAGE_PROPERTIES: Final = ("dealstage", "pipeline")
-COMPANY_PROPERTIES: Final = ("name", "domain")
+COMPANY_PROPERTIES: Final = ("name", "domain", "hs_parent_company_id")
 WON_FILTER: Final = "won"
 """``where={"won": True}`` on deals: dealstage in the won stages of every pipeline."""
 

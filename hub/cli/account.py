@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from handoff_hub.hub.account_view import AccountView, DealView
+from handoff_hub.hub.account_view import AccountView, DealView, Rollup
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
 from handoff_hub.hub.cli.console import console, echo_json
 
@@ -21,7 +21,7 @@ def account_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
     audit: Annotated[int, typer.Option(help="Audit events shown")] = 20,
 ) -> None:
-    """One customer: deals and stages, projects and health, milestones, risks, leads, audit."""
+    """One customer and its departments: deals, projects, health, roll-ups, risks, leads, audit."""
     from handoff_hub.hub.account_view import account_view
     from handoff_hub.hub.runtime import open_runtime
 
@@ -46,15 +46,23 @@ def print_account(view: AccountView) -> None:
     head.append(f"  {view.crm} {account.refs.get(view.crm, '')}")
     if owner:
         head.append(f"  owner {owner}")
+    if view.parent is not None:
+        head.append(f"  department of {view.parent.name or view.account.parent}")
     console.print(head)
+    names = {a.refs.get(view.crm, ""): a.name or "" for a in [account, *view.departments]}
+    columns = ["deal", "stage", "amount", "close", "project", "health", "status", "due"]
     deals = Table(title=f"Deals ({len(view.deals)})", header_style="bold")
-    for column in ("deal", "stage", "amount", "close", "project", "health", "status", "due"):
+    for column in (["account"] if view.departments else []) + columns:
         deals.add_column(column)
     for deal in view.deals:
-        deals.add_row(*[Text(v) for v in _deal_row(deal)])
+        where = [names.get(view.account_of(deal), "")] if view.departments else []
+        deals.add_row(*[Text(v) for v in where + _deal_row(deal)])
         for more in deal.more:  # the deal's other projects (a template set)
-            deals.add_row(*[Text(v) for v in ["", "", "", "", *_deal_row(more)[4:]]])
+            blank = [""] * (len(where) + 4)
+            deals.add_row(*[Text(v) for v in blank + _deal_row(more)[4:]])
     console.print(deals)
+    if view.departments:
+        _rollups(view)
     _delivery(view)
     if view.audit:
         audit = Table(title="Recent audit events", header_style="bold")
@@ -89,6 +97,27 @@ def _deal_row(deal: DealView) -> list[str]:
         project.status.value if project else ("gone" if deal.link else ""),
         project.due.isoformat() if project and project.due else "",
     ]
+
+
+def _rollups(view: AccountView) -> None:
+    """The company, each department and the total: counts, and money per currency."""
+    table = Table(title=f"Roll-up: {len(view.departments)} departments", header_style="bold")
+    for column in (
+        "account",
+        "deals",
+        "won",
+        "projects",
+        "open risks",
+        "open pipeline",
+        "won amount",
+        "budget",
+    ):
+        table.add_column(column)
+    for row in view.rollups():
+        figures = [row.deals, row.won, row.projects, row.open_risks]
+        money = [Rollup.show(m) for m in (row.pipeline, row.won_amount, row.budget)]
+        table.add_row(*_texts(row.name, *(str(f) for f in figures), *money))
+    console.print(table)
 
 
 def _delivery(view: AccountView) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -77,12 +78,21 @@ def kpis_command(
     fmt: FormatOption = None,
     output: OutputOption = None,
     days: WindowOption = 90,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="customer: one row per top-level customer (departments count under it)"
+        ),
+    ] = None,
 ) -> None:
     """Handoff KPIs over the last N days: won-to-project time, coverage, on time, budget."""
     from handoff_hub.hub.reconcile.fix import reconcile
     from handoff_hub.hub.reports import KPI_FORMATS, print_kpis, write_kpis
     from handoff_hub.hub.runtime import open_runtime
 
+    if by is not None:
+        _kpis_by_customer(config, by, _format(fmt, output, ("json",)), output, days)
+        return
     fmt = _format(fmt, output, KPI_FORMATS)
     with admin_errors():
         runtime = open_runtime(load(config))
@@ -98,6 +108,33 @@ def kpis_command(
     else:
         with output.open("w", encoding="utf-8") as out:
             write_kpis(kpis, fmt, out)
+        console.print(f"KPIs written to {output}", markup=False)
+
+
+def _kpis_by_customer(
+    config: Path, by: str, fmt: str | None, output: Path | None, days: int
+) -> None:
+    """``hub kpis --by customer``: a table, or JSON (``-f json`` or ``-o file.json``)."""
+    from handoff_hub.hub.reconcile.by_customer import kpis_by_customer
+    from handoff_hub.hub.reports.terminal import print_customer_kpis
+    from handoff_hub.hub.runtime import open_runtime
+
+    if by != "customer":
+        raise fail(f"--by: unknown grouping {by!r}; known: customer", 2)
+    with admin_errors():
+        runtime = open_runtime(load(config))
+        try:
+            rows = kpis_by_customer(runtime, window_days=days)
+        finally:
+            runtime.close()
+    if fmt is None:
+        print_customer_kpis(rows, console=console)
+        return
+    text = json.dumps({"by": "customer", "customers": [r.as_dict() for r in rows]}, indent=2)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
         console.print(f"KPIs written to {output}", markup=False)
 
 

@@ -171,6 +171,27 @@ def handoff_issues(
         issues += _only_issues(doc, at, handoff, settings.get("only"))
         if handoff == "won_to_project":
             issues += template_rule_issues(doc, at, settings, dict_entries(raw.get("templates")))
+        issues += _manager_issues(doc, (*at, "manager"), settings.get("manager"))
+    return issues
+
+
+def _manager_issues(doc: YamlDocument, at: NodePath, manager: Any) -> list[Issue]:
+    """The manager's field and each rule's conditions name fields of the deal."""
+    if not isinstance(manager, dict):
+        return []
+    issues: list[Issue] = []
+    field = manager.get("field")
+    if isinstance(field, str) and (problem := unified_path_problem("Opportunity", field)):
+        issues.append(doc.issue((*at, "field"), *problem))
+    rules = manager.get("rules")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        for path, spec in (when if isinstance(when, dict) else {}).items():
+            where = (*at, "rules", index, "when", path)
+            if problem := unified_path_problem("Opportunity", str(path)):
+                issues.append(doc.issue(where, *problem))
+            elif reason := condition_problem(spec):
+                issues.append(doc.issue(where, reason))
     return issues
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from handoff_hub.hub.config.base import StrictModel
 from handoff_hub.hub.config.systems import EnvSecret
@@ -37,6 +37,8 @@ __all__ = [
     "FeedbackToLeadConfig",
     "HandoffSettings",
     "HandoffsConfig",
+    "ManagerConfig",
+    "ManagerRule",
     "NotifyConfig",
     "Only",
     "ReconcileConfig",
@@ -154,6 +156,50 @@ class TemplateRuleConfig(StrictModel):
         return list(self.templates or []) if self.template is None else [self.template]
 
 
+Email = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", examples=["pm@acme.example"])
+]
+
+
+class ManagerRule(StrictModel):
+    """Deals matching ``when`` get this manager, or one in turn from this pool."""
+
+    when: Only = Field(description="Conditions on the deal's unified fields, as in only:")
+    email: Email | None = None
+    pool: list[Email] = Field(default_factory=list, description="Round-robin, in this order")
+
+    @model_validator(mode="after")
+    def _one_choice(self) -> ManagerRule:
+        if (self.email is None) == (not self.pool):
+            raise ValueError("a manager rule gives either email or pool (one of them)")
+        return self
+
+
+class ManagerConfig(StrictModel):
+    """Who manages a new project; the first step that gives an address wins.
+
+    1. ``field``: a unified deal field holding an e-mail (a CRM user field's
+       ``.email``, an e-mail field); 2. ``rules``, first match; 3. the
+       template's ``manager_email``; 4. ``pool``, round-robin; 5. the deal's
+       owner. ``fallback`` takes over where none gives an address or the
+       project tool has no user with it (a warning says so either way).
+    """
+
+    field: str | None = Field(
+        default=None,
+        description="Unified Opportunity field holding the manager's e-mail",
+        examples=["owner.email", "custom.delivery_manager"],
+    )
+    rules: list[ManagerRule] = Field(default_factory=list)
+    pool: list[Email] = Field(
+        default_factory=list,
+        description="Round-robin pool; its position is kept in the state store",
+    )
+    fallback: Email | None = Field(
+        default=None, description="Where no step gives a manager the project tool knows"
+    )
+
+
 class WonToProjectConfig(ActingHandoffSettings):
     """won-to-project: a won opportunity becomes a delivery project (or several)."""
 
@@ -167,6 +213,7 @@ class WonToProjectConfig(ActingHandoffSettings):
         description="The template(s) a deal gets, by conditions on it: the first rule that "
         "matches wins, else template:",
     )
+    manager: ManagerConfig = Field(default_factory=ManagerConfig)
     write_back: bool = Field(default=True, description="Write the project id onto the deal")
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
 

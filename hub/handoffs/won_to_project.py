@@ -41,6 +41,7 @@ from handoff_hub.hub.handoffs.engine import (
     fingerprint,
     raise_if_unsure,
 )
+from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
@@ -81,6 +82,7 @@ class _Work:
     handle: ProjectHandle | None = None
     project: NewProject | None = None
     warning: str | None = None
+    manager: Resolved | None = None
 
 
 class WonToProject(PairHandoff[WonToProjectConfig]):
@@ -99,6 +101,11 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         super().__init__(runtime, config, run_id=run_id, today=today)
         self.templates = runtime.loaded.config.templates
         self.choice = TemplateChoice(config, lambda: self.today)
+        self.managers = ManagerChooser(
+            config.manager,
+            pool_prefix=f"{HANDOFF}:{config.pm}:manager-pool",
+            take_turn=runtime.store.take_turn,
+        )
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -212,7 +219,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     # applying --------------------------------------------------------------
 
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
-        managers = self._manager_ids(work)
+        self._choose_managers(work)
         unsure: list[tuple[_Work, TransientError]] = []
         failed: set[str] = set()
         for item in work:
@@ -220,7 +227,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 report.counts["skipped"] += 1
                 continue
             try:
-                self._ensure_project(item, managers, report)
+                self._ensure_project(item, report)
             except RECORD_ERRORS as exc:
                 report.counts["failed"] += 1
                 failed.add(self._id(item.opp))
@@ -265,8 +272,8 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._record_link(item, state="created")
         return True
 
-    def _ensure_project(self, item: _Work, managers: dict[str, str], report: BatchReport) -> None:
-        item.project = self._new_project(item, managers)
+    def _ensure_project(self, item: _Work, report: BatchReport) -> None:
+        item.project = self._new_project(item)
         self._warn_if_unmatched(item, report)
         verdict = item.decision.verdict
         if verdict is Verdict.CREATE:
@@ -287,7 +294,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             report.counts["finished"] += 1
         self._record_link(item, state="created")
 
-    def _new_project(self, item: _Work, managers: dict[str, str]) -> NewProject:
+    def _new_project(self, item: _Work) -> NewProject:
         template = self.templates[item.slot.template]
         project = build_project(
             item.opp,
@@ -297,12 +304,13 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
         )
-        email = manager_email(item.opp, template)
-        manager_id = managers.get(email.lower()) if email else None
-        if manager_id and project.manager is not None:
-            project.manager = project.manager.model_copy(
-                update={"refs": {**project.manager.refs, self.cfg.pm: manager_id}}
-            )
+        chosen = item.manager or Resolved(None, None)
+        manager_id = chosen.user_id
+        project.manager = (
+            User(email=chosen.email, refs={self.cfg.pm: manager_id} if manager_id else {})
+            if chosen.email
+            else None
+        )
         fields = from_unified(self.pm_map, "Project", project)
         return NewProject(
             source_id=item.source_id,
@@ -314,26 +322,41 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         )
 
     def _warn_if_unmatched(self, item: _Work, report: BatchReport) -> None:
-        """A manager the project tool has no user for is said out loud, never left silently."""
-        email = manager_email(item.opp, self.templates[item.slot.template])
-        if item.project is None or item.project.manager_id or not email:
+        """A manager the project tool has no user for is said out loud, never left silently.
+
+        Counted, audited, logged and told in the notification: where the fallback
+        took over as much as where the project has no manager at all.
+        """
+        if item.manager is None or item.manager.warning is None:
             return
-        item.warning = f"no {self.cfg.pm} user has the e-mail {email}: the project has no manager"
+        if item.decision.verdict not in (Verdict.CREATE, Verdict.RECOVER):
+            return
+        item.warning = item.manager.warning
         log.warning("%s: %s", item.source_id, item.warning)
         report.counts["manager_unmatched"] += 1
         self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
 
-    def _manager_ids(self, work: list[_Work]) -> dict[str, str]:
-        emails = {
-            manager_email(w.opp, self.templates[w.slot.template])
-            for w in work
-            if w.decision.verdict is not Verdict.SKIP
-        }
-        emails.discard(None)
-        if not emails:
-            return {}
-        found = self.pm.find_users(sorted(e for e in emails if e))
-        return {k.lower(): v for k, v in found.items()}
+    def _choose_managers(self, work: list[_Work]) -> None:
+        """Each project's manager, matched to the project tool's users in one look-up.
+
+        Only a project about to be written takes a pool's turn; one whose
+        write-back or notification is pending does not take another.
+        """
+        acting = [w for w in work if w.decision.verdict is not Verdict.SKIP]
+        choices = [
+            self.managers.choose(
+                w.opp,
+                template_email=self.templates[w.slot.template].manager_email,
+                turns=w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER),
+            )
+            for w in acting
+        ]
+        emails = self.managers.addresses(choices)
+        found = self.pm.find_users(emails) if emails else {}
+        users = {k.lower(): v for k, v in found.items()}
+        fallback = self.cfg.manager.fallback
+        for item, choice in zip(acting, choices, strict=True):
+            item.manager = resolve(choice, users, fallback=fallback, tool=self.cfg.pm)
 
     def _write_back(self, ready: list[_Work], report: BatchReport) -> None:
         """The deal's first project's key onto the deal (of a set, the rule's first template)."""

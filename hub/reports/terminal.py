@@ -12,12 +12,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from handoff_hub.hub.reconcile.by_customer import CustomerKpis
 from handoff_hub.hub.reconcile.kpis import KpiReport
 from handoff_hub.hub.reconcile.model import KIND_TITLES, Discrepancy, Kind, ReconcileResult
 from handoff_hub.hub.reports.figures import kpi_figures
 from handoff_hub.hub.reports.formats import FORMATS
 
-__all__ = ["print_kpis", "print_table"]
+__all__ = ["print_customer_kpis", "print_kpis", "print_table"]
+
+_CUSTOMER_COLUMNS = (
+    ("won_deals", "won"),
+    ("won_with_project", "with project"),
+    ("days_to_project_p50", "days to project (median)"),
+    ("projects", "projects"),
+    ("projects_late", "late"),
+    ("amount_by_currency", "won amount"),
+    ("budget_by_currency", "budget"),
+    ("projects_budget_differs", "budget differs"),
+)
 
 
 def _summary(result: ReconcileResult) -> Table:
@@ -94,4 +106,21 @@ def print_kpis(kpis: KpiReport, *, console: Console) -> None:
     table.add_column("value", justify="right")
     for _key, label, text in kpi_figures(kpis):
         table.add_row(label, Text(text))
+    console.print(table)
+
+
+def print_customer_kpis(rows: list[CustomerKpis], *, console: Console) -> None:
+    """One row per top-level customer (its departments counted under it)."""
+    if not rows:
+        console.print("no won deals in the window", markup=False)
+        return
+    first = rows[0].kpis
+    title = Text(f"KPIs by customer {first.start.isoformat()} to {first.end.isoformat()}")
+    table = Table(title=title, header_style="bold")
+    table.add_column("customer")
+    for _key, label in _CUSTOMER_COLUMNS:
+        table.add_column(label, justify="right")
+    for row in rows:
+        figures = dict((key, text) for key, _label, text in kpi_figures(row.kpis))
+        table.add_row(Text(row.name), *[Text(figures[key]) for key, _ in _CUSTOMER_COLUMNS])
     console.print(table)

@@ -42,6 +42,7 @@ from handoff_hub.hub.store.tables import (
     RunRow,
     SeenDeliveryRow,
     SyncStateRow,
+    TurnRow,
 )
 
 __all__ = ["DEAD_LETTER_STATUSES", "AuditEvent", "Link", "StateStore"]
@@ -670,6 +671,28 @@ class StateStore:
             for row in rows:
                 row.status = "replayed"
             return len(rows)
+
+    # round-robin turns -----------------------------------------------------
+
+    def take_turn(self, name: str, size: int) -> int:
+        """The next position (0 .. size-1) of the round-robin ``name``, taken for good.
+
+        One turn per call across processes: the increment and its read are one
+        transaction, and the row's write lock (SQLite: the database's) keeps a
+        concurrent taker waiting until it commits.
+        """
+        if size < 1:
+            raise ValueError("a round-robin needs at least one member")
+        try:
+            with self._tx() as s:
+                if s.get(TurnRow, name) is None:
+                    s.add(TurnRow(name=name, taken=0))
+        except IntegrityError:
+            pass  # another process made the row first
+        with self._tx() as s:
+            s.execute(update(TurnRow).where(TurnRow.name == name).values(taken=TurnRow.taken + 1))
+            taken = int(s.scalar(select(TurnRow.taken).where(TurnRow.name == name)) or 1)
+        return (taken - 1) % size
 
     # webhook deliveries ----------------------------------------------------
 

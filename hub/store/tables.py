@@ -9,6 +9,7 @@ dead_letters records that failed validation or a non-transient error, replayable
 sync_state   the field values a linked deal and project last agreed on (sync)
 leases       who runs a handoff right now, until when (one run per handoff and system)
 seen_deliveries  digests of the webhook deliveries accepted within the replay window
+turns        how many turns each round-robin pool has given (a project manager pool)
 
 The schema is created and changed by the Alembic migrations in
 hub/store/migrations; a table changed here needs a new migration.
@@ -33,6 +34,7 @@ __all__ = [
     "RunRow",
     "SeenDeliveryRow",
     "SyncStateRow",
+    "TurnRow",
 ]
 
 
@@ -195,3 +197,12 @@ class SeenDeliveryRow(Base):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[dt.datetime] = mapped_column()
+
+
+class TurnRow(Base):
+    """How many turns a round-robin pool has given, so its next one survives restarts."""
+
+    __tablename__ = "turns"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)

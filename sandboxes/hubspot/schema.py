@@ -217,6 +217,13 @@ COMPANIES = ObjectDef(
         PropertyDef("annualrevenue", "Annual Revenue", "number", "number"),
         PropertyDef("description", "Description", field_type="textarea"),
         PropertyDef("hs_parent_company_id", "Parent Company", "number", "number", read_only=True),
+        PropertyDef(
+            "hs_num_child_companies",
+            "Number of child companies",
+            "number",
+            "number",
+            read_only=True,
+        ),
         *_DELIVERY,
     ),
 )

@@ -36,6 +36,7 @@ def seed(store: RecordStore, *, seed: int, records: int, anchor: dt.datetime) ->
     rng = random.Random(seed)
     owners = _owners(store, max(4, records // 10), anchor)
     companies = _companies(store, rng, max(5, records // 3), owners, anchor)
+    _departments(store, [c for c, _ in companies], anchor)
     contacts = _contacts(store, rng, companies, owners, anchor)
     deals = _deals(store, rng, records, companies, contacts, owners, anchor)
     _leads(store, rng, max(3, records // 8), contacts, owners, anchor)
@@ -97,6 +98,12 @@ def _companies(
         )
         made.append((record.id, domain))
     return made
+
+
+def _departments(store: RecordStore, companies: list[str], anchor: dt.datetime) -> None:
+    """A customer that is a company with departments: the 2nd and 3rd are the 1st's children."""
+    for child in companies[1:3]:
+        store.set_parent(child, companies[0], anchor - dt.timedelta(days=1))
 
 
 def _contacts(

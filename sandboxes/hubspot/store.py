@@ -47,12 +47,21 @@ ASSOCIATION_TYPES: dict[tuple[str, str], tuple[int, int | None]] = {
     ("leads", "companies"): (610, None),
     ("companies", "leads"): (611, None),
 }
+PARENT_TO_CHILD, CHILD_TO_PARENT = 13, 14
+"""HubSpot-defined company-to-company types: parent to child company, child to parent company.
+
+HubSpot keeps the child's read-only ``hs_parent_company_id`` (and the parent's
+``hs_num_child_companies``) in step with them; the sandbox does the same.
+"""
+_COMPANY_LABELS = {PARENT_TO_CHILD: "Child Company", CHILD_TO_PARENT: "Parent Company"}
 UNIQUE_CONTACT_PROPERTY = "email"
 _MS = dt.timedelta(milliseconds=1)
 
 
 def association_label(type_id: int) -> str | None:
-    """``Primary`` for the primary association types, else None (unlabeled)."""
+    """``Primary`` (primary types), the parent/child company labels, else None (unlabeled)."""
+    if type_id in _COMPANY_LABELS:
+        return _COMPANY_LABELS[type_id]
     primaries = {p for _, p in ASSOCIATION_TYPES.values() if p is not None}
     return "Primary" if type_id in primaries else None
 
@@ -305,6 +314,19 @@ class RecordStore:
         self.links.add(from_type, from_id, to_type, to_id, types)
         self.links.add(to_type, to_id, from_type, from_id, back)
         return default
+
+    def set_parent(self, child_id: str, parent_id: str, when: dt.datetime) -> None:
+        """Make a company a child (a department) of another, as the parent association does."""
+        obj = OBJECTS["companies"]
+        child, parent = self.tables["companies"][child_id], self.tables["companies"][parent_id]
+        self.links.add("companies", child_id, "companies", parent_id, {CHILD_TO_PARENT})
+        self.links.add("companies", parent_id, "companies", child_id, {PARENT_TO_CHILD})
+        child.props["hs_parent_company_id"] = parent_id
+        children = self.associations("companies", parent_id, "companies")
+        count = sum(1 for types in children.values() if PARENT_TO_CHILD in types)
+        parent.props["hs_num_child_companies"] = str(count)
+        for record in (child, parent):
+            self.restamp(obj, record, max(when, record.updated))
 
     def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         """Remove every association between two records, both ways."""

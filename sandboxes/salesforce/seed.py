@@ -29,7 +29,10 @@ from handoff_hub.sandboxes.salesforce.rules import format_datetime
 from handoff_hub.sandboxes.salesforce.schema import STAGES
 from handoff_hub.sandboxes.salesforce.store import RecordStore
 
-__all__ = ["INTEGRATION_USERNAME", "seed", "stage"]
+__all__ = ["DEPARTMENTS", "INTEGRATION_USERNAME", "seed", "stage"]
+
+DEPARTMENTS = (1, 2)
+"""The accounts (by seeding order) that are departments of the first: ParentId."""
 
 INTEGRATION_USERNAME = "integration@handoff-hub.example"
 _STAGE_WEIGHTS = (10, 8, 8, 7, 6, 5, 8, 8, 25, 15)
@@ -165,6 +168,8 @@ def _accounts(
     for n in range(count):
         name = company_name(n)
         parent = made[rng.randrange(len(made))][0] if made and rng.random() < 0.1 else None
+        if n in DEPARTMENTS:
+            parent = made[0][0]  # a customer that is a company with departments
         domain = name.split()[0].lower() + ".example"
         account_id = _put(
             store,

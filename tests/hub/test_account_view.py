@@ -11,6 +11,7 @@ from pair_support import open_pair_runtime
 
 from handoff_hub.hub.account_view import AccountNotFound, account_view
 from handoff_hub.hub.cli.demo import CRMS, PMS
+from handoff_hub.hub.customers import read_customers
 from handoff_hub.hub.handoffs.catalogue import build_handoff
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.mapping.engine import to_unified_many
@@ -62,7 +63,8 @@ def test_the_view_gathers_deals_projects_delivery_leads_and_audit(rt: Runtime) -
     view = account_view(rt, account_id)
 
     assert view.account.refs["crm"] == account_id
-    expected = {o.refs["crm"] for o in deals if o.account and o.account.refs["crm"] == account_id}
+    accounts = {account_id, *(a.refs["crm"] for a in view.departments)}
+    expected = {o.refs["crm"] for o in deals if o.account and o.account.refs["crm"] in accounts}
     assert {d.opportunity.refs["crm"] for d in view.deals} == expected
     [linked] = [d for d in view.deals if d.opportunity.refs["crm"] == link.source_id]
     assert linked.project is not None and linked.project.refs["pm"] == link.target_key
@@ -88,3 +90,47 @@ def test_accounts_are_found_by_name_or_part_of_it(rt: Runtime) -> None:
         account_view(rt, "a")
     with pytest.raises(AccountNotFound, match="no account named"):
         account_view(rt, "Nobody Of That Name Ltd")
+
+
+def test_a_company_shows_its_departments_deals_and_projects_with_roll_ups(rt: Runtime) -> None:
+    from decimal import Decimal
+
+    from handoff_hub.hub.cli.account import print_account
+    from handoff_hub.hub.cli.console import console
+
+    run_handoff("won-to-project", build_handoff(rt, "won-to-project"), rt.store)
+    tree = read_customers(rt.connector("crm"), rt.mapping("crm"), "crm")
+    group = next(ref for ref in tree.accounts if len(tree.departments(ref)) >= 2)
+    departments = set(tree.departments(group))
+    deals = [o for o in _deals(rt) if o.account and o.account.refs["crm"] in departments | {group}]
+    assert any(o.account and o.account.refs["crm"] in departments for o in deals)
+
+    view = account_view(rt, group)
+
+    assert {a.refs["crm"] for a in view.departments} == departments
+    assert {d.opportunity.refs["crm"] for d in view.deals} == {o.refs["crm"] for o in deals}
+    linked = {lk.source_id for lk in rt.store.links("won-to-project")}
+    *rows, total = view.rollups()
+    assert rows[0].name == view.account.name and total.name == "total"
+    assert total.deals == len(deals) == sum(r.deals for r in rows)
+    assert total.projects == sum(1 for o in deals if o.refs["crm"] in linked) >= 1
+    won: dict[str, Decimal] = {}
+    for o in deals:
+        if o.stage.value == "won" and o.amount is not None:
+            key = o.amount.currency or "unknown"
+            won[key] = won.get(key, Decimal(0)) + o.amount.amount
+    assert total.won_amount == won
+    data = view.as_dict()
+    assert data["rollups"][-1]["won_by_currency"] == {k: str(v) for k, v in sorted(won.items())}
+    assert {d["account"] for d in data["deals"]} <= departments | {group}
+    department = account_view(rt, next(iter(departments)))
+    assert department.parent is not None and department.parent.refs["crm"] == group
+    width = console.width
+    console.width = 200  # wide enough for whole names, whatever the terminal
+    try:
+        with console.capture() as captured:
+            print_account(view)
+    finally:
+        console.width = width
+    shown = captured.get()
+    assert "Roll-up: 2 departments" in shown and str(view.departments[0].name) in shown

@@ -249,6 +249,7 @@ def test_enrichment_costs_calls_per_batch_not_per_record(sandbox, connector):
             "id": company_id,
             "name": company["name"],
             "domain": company["domain"],
+            "parent": company.get("hs_parent_company_id") or None,
         }
         stage = record.raw["_stage"]
         assert stage["id"] == properties["dealstage"]
