@@ -35,6 +35,7 @@ from handoff_hub.hub.cli.deadletters import deadletters_app
 from handoff_hub.hub.cli.deploy import deploy_command
 from handoff_hub.hub.cli.history import history_command
 from handoff_hub.hub.cli.logs import brief_flow_logs
+from handoff_hub.hub.cli.options import version_callback
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
 from handoff_hub.hub.cli.serve import serve_command
@@ -48,8 +49,8 @@ app = typer.Typer(
     help="Handoff Hub: CRM <-> project tool handoffs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
+app.callback()(version_callback)
 sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -82,7 +83,8 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
     if handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     path, _, function = HANDOFFS[handoff].flow.partition(":")
-    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), function)
+    module = "handoff_hub." + path.removesuffix(".py").replace("/", ".")
+    flow = getattr(importlib.import_module(module), function)
     with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
         result: dict[str, Any] = flow(str(config_path.resolve()))
     return result
