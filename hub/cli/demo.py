@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from handoff_hub.hub.bundled import examples_dir
+from handoff_hub.hub.cli.options import CRMS, PMS
 from handoff_hub.hub.config.schema import nearest_hint
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.model import money_text
@@ -36,8 +37,6 @@ __all__ = [
     "write_sandbox_config",
 ]
 
-CRMS = ("salesforce", "hubspot")
-PMS = ("jira", "asana")
 _EXAMPLES = {(crm, pm): f"{crm}-{pm}.yaml" for crm in CRMS for pm in PMS}
 
 

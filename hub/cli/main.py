@@ -35,7 +35,13 @@ from handoff_hub.hub.cli.deadletters import deadletters_app
 from handoff_hub.hub.cli.deploy import deploy_command
 from handoff_hub.hub.cli.history import history_command
 from handoff_hub.hub.cli.logs import brief_flow_logs
-from handoff_hub.hub.cli.options import version_callback
+from handoff_hub.hub.cli.options import (
+    CrmName,
+    HandoffName,
+    PmName,
+    SandboxName,
+    version_callback,
+)
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
 from handoff_hub.hub.cli.serve import serve_command
@@ -92,7 +98,7 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
 
 @app.command()
 def run(
-    handoff: Annotated[str, typer.Argument(help="Handoff to run: " + ", ".join(HANDOFFS))],
+    handoff: Annotated[HandoffName, typer.Argument(help="Handoff to run")],
     config: ConfigOption,
     debug: DebugOption = False,
 ) -> None:
@@ -175,8 +181,8 @@ def _configured(loaded: Any) -> list[str]:
 @app.command()
 def demo(
     folder: Annotated[Path | None, typer.Option("--dir", help="Keep state here")] = None,
-    crm: Annotated[str, typer.Option(help="CRM sandbox")] = "salesforce",
-    pm: Annotated[str, typer.Option(help="Project-tool sandbox")] = "jira",
+    crm: Annotated[CrmName, typer.Option(help="CRM sandbox")] = "salesforce",
+    pm: Annotated[PmName, typer.Option(help="Project-tool sandbox")] = "jira",
     records: Annotated[int, typer.Option(help="Opportunities to seed")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data")] = 7,
     sandbox_profile: Annotated[
@@ -293,7 +299,7 @@ app.command("serve")(serve_command)
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    name: Annotated[str, typer.Argument(help="Sandbox to serve, e.g. salesforce, jira")],
+    name: Annotated[SandboxName, typer.Argument(help="Sandbox to serve")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8080,
     records: Annotated[int, typer.Option(help="Records to seed")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the data")] = 0,
