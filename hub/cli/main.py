@@ -24,6 +24,7 @@ from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import (
     VisibleFormatter,
     console,
+    echo_json,
     err_console,
     print_config_error,
     print_rows,
@@ -44,6 +45,7 @@ from handoff_hub.hub.cli.options import (
 )
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
+from handoff_hub.hub.cli.results import run_result, validation_result
 from handoff_hub.hub.cli.serve import serve_command
 from handoff_hub.hub.errors import ConfigError
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS
@@ -69,14 +71,23 @@ DebugOption = Annotated[
 ]
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+
+
 @app.command()
-def validate(config: ConfigOption) -> None:
+def validate(config: ConfigOption, as_json: JsonOption = False) -> None:
     """Check a hub config and its mappings (schema, names, env vars); no network."""
     try:
         loaded = load(config)
     except ConfigError as exc:
-        print_config_error(exc)
+        if as_json:
+            echo_json(validation_result(config, exc.issues), indent=2)
+        else:
+            print_config_error(exc)
         raise typer.Exit(2) from None
+    if as_json:
+        echo_json(validation_result(config, [], loaded), indent=2)
+        return
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
         f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
@@ -101,6 +112,7 @@ def run(
     handoff: Annotated[HandoffName, typer.Argument(help="Handoff to run")],
     config: ConfigOption,
     debug: DebugOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL).
 
@@ -116,7 +128,10 @@ def run(
     with admin_errors(), store_errors(loaded.config.store.url):
         hand_over(loaded)
         summary = _run_flow(handoff, config, debug=debug)
-    print_summary(f"{handoff}: {config.name}", summary)
+    if as_json:
+        echo_json(run_result(config, summary), indent=2)
+    else:
+        print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):
         raise typer.Exit(1)
 
