@@ -1,6 +1,8 @@
 """The built wheel, installed in a fresh venv outside the checkout, runs with its own data.
 
-The wheel is built from a copy of the sources (no stale ``build/`` leaks in) and
+The wheel is built, like the Dockerfile builds it, from a copy of exactly what the
+Dockerfile copies (no stale ``build/`` leaks in, and the image's build context
+is enough), and
 installed without its dependencies into a venv whose only other path is this
 venv's site-packages (a ``.pth`` line: offline, and nothing of the checkout: the
 editable install's hook is not processed there). Commands then run from a temp
@@ -21,17 +23,30 @@ import pytest
 import handoff_hub
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = (
-    "pyproject.toml",
-    "README.md",
-    "handoff_hub",
-    "hub",
-    "connectors",
-    "flows",
-    "sandboxes",
-    "mappings",
-    "examples",
-)
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def _stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's stages, each a list of (instruction, arguments), continuations joined."""
+    text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    stages: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        instruction, _, arguments = line.strip().partition(" ")
+        if instruction.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((instruction.upper(), arguments.strip()))
+    return stages
+
+
+def _copied() -> list[str]:
+    """What the image's build stage copies from the checkout: the wheel is built from these."""
+    copies = [args.split() for op, args in _stages()[0] if op == "COPY"]
+    return [name.rstrip("/") for *sources, _ in copies for name in sources if name != "./"]
+
+
+SOURCES = tuple(_copied())
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 300, **env: str) -> str:
@@ -126,3 +141,16 @@ def test_the_installed_hub_runs_its_demo(installed: Path, tmp_path: Path) -> Non
     )
     assert "won-to-project · first run" in out and "created" in out
     assert (tmp_path / "state" / "reconcile.html").is_file()
+
+
+def test_the_dockerfile_builds_the_wheel_installs_it_and_runs_the_demo() -> None:
+    build, final = _stages()
+    assert all(args.startswith("python:3.11-slim") for op, args in build + final if op == "FROM")
+    links = {p.name for p in (ROOT / "handoff_hub").iterdir() if p.is_symlink()}
+    assert links <= set(SOURCES) and {"pyproject.toml", "handoff_hub"} <= set(SOURCES)
+    assert ("RUN", "pip wheel --no-deps --wheel-dir /dist .") in build
+    install = next(args for op, args in final if op == "RUN" and "pip install" in args)
+    assert "/dist/handoff_hub-*.whl" in install
+    assert ("USER", "hub") in final and final[-1] == ("CMD", '["hub", "demo"]')
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert not set(ignored) & set(SOURCES)
