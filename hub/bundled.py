@@ -21,7 +21,7 @@ def bundled_dir(name: str) -> Path:
     Raises:
         FileNotFoundError: The installation lacks it (a wheel built without its data).
     """
-    folder = Path(str(files("handoff_hub") / name))
+    folder = Path(str(files("handoff_hub") / name)).resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"handoff_hub is installed without its {name}/ folder: {folder}")
     return folder
