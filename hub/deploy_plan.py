@@ -21,16 +21,23 @@ from handoff_hub.hub.config.loading import LoadedConfig
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
 
 __all__ = [
+    "DEFAULT_IMAGE",
     "DEFAULT_WORK_POOL",
     "FLOWS",
+    "POOL_TYPES",
     "DeployPlan",
     "DeploymentSpec",
     "FlowTarget",
     "build_plan",
+    "docker_job_variables",
     "project_root",
 ]
 
 DEFAULT_WORK_POOL = "handoff-hub"
+POOL_TYPES = ("process", "docker")
+"""process: a worker runs the flows from this installation; docker: from an image."""
+DEFAULT_IMAGE = "handoff-hub:latest"
+"""The image the Dockerfile builds (``docker build -t handoff-hub .``)."""
 
 _BANNED = re.compile(r"[/%&<>]")
 
@@ -42,6 +49,12 @@ class FlowTarget:
     config_key: str
     flow_name: str
     entrypoint: str
+
+    @property
+    def module_path(self) -> str:
+        """The flow as Prefect imports it from the installed package (inside an image)."""
+        path, _, function = self.entrypoint.partition(":")
+        return f"handoff_hub.{path.removesuffix('.py').replace('/', '.')}.{function}"
 
 
 FLOWS: tuple[FlowTarget, ...] = (
@@ -63,6 +76,8 @@ class DeploymentSpec:
     work_pool: str
     tags: list[str]
     description: str
+    job_variables: dict[str, Any] = field(default_factory=dict)
+    """What the work pool's job template takes (docker: image, volumes)."""
 
     @property
     def full_name(self) -> str:
@@ -85,6 +100,7 @@ class DeployPlan:
     work_pool: str
     specs: list[DeploymentSpec] = field(default_factory=list)
     not_scheduled: list[str] = field(default_factory=list)
+    pool_type: str = "process"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -95,6 +111,7 @@ class DeployPlan:
             "work_pool": self.work_pool,
             "deployments": [spec.as_dict() for spec in self.specs],
             "not_scheduled": list(self.not_scheduled),
+            "work_pool_type": self.pool_type,
         }
 
 
@@ -104,9 +121,17 @@ def project_root() -> Path:
 
 
 def build_plan(
-    loaded: LoadedConfig, *, work_pool: str = DEFAULT_WORK_POOL, name: str | None = None
+    loaded: LoadedConfig,
+    *,
+    work_pool: str = DEFAULT_WORK_POOL,
+    name: str | None = None,
+    pool_type: str = "process",
+    image: str = DEFAULT_IMAGE,
 ) -> DeployPlan:
     """The deployments for ``loaded``, named ``name`` (default: the config file's stem).
+
+    On a ``docker`` pool the flows are imported from ``image`` by module path, and
+    the config's folder and its mappings' folders are mounted at the same paths.
 
     Raises:
         ValueError: ``name`` has a character Prefect refuses in deployment names.
@@ -115,7 +140,9 @@ def build_plan(
     if _BANNED.search(name):
         raise ValueError(f"deployment name {name!r} may not contain / % & < >")
     config_path = str(loaded.path.resolve())
-    plan = DeployPlan(name, loaded.path.resolve(), project_root(), work_pool)
+    plan = DeployPlan(name, loaded.path.resolve(), project_root(), work_pool, pool_type=pool_type)
+    docker = pool_type == "docker"
+    job_variables = docker_job_variables(loaded, image) if docker else {}
     for target in FLOWS:
         settings = getattr(loaded.config.handoffs, target.config_key)
         if settings is None or not settings.enabled:
@@ -130,15 +157,33 @@ def build_plan(
             DeploymentSpec(
                 name=name,
                 flow_name=target.flow_name,
-                flow_entrypoint=target.entrypoint,
+                flow_entrypoint=target.module_path if docker else target.entrypoint,
                 cron=settings.schedule,
                 parameters=parameters,
                 work_pool=work_pool,
                 tags=["handoff-hub", name],
                 description=f"{target.flow_name} of {config_path} (hub deploy)",
+                job_variables=job_variables,
             )
         )
     return plan
+
+
+def docker_job_variables(loaded: LoadedConfig, image: str) -> dict[str, Any]:
+    """The image, and the folders a run reads and writes mounted where the config names them.
+
+    The config's folder (its SQLite store and reports are relative to it) and each
+    mapping's folder; a container sees them at the same absolute paths.
+    """
+    folders = {loaded.base_dir.resolve()}
+    for system in loaded.config.systems.values():
+        folders.add((loaded.base_dir / system.mapping).resolve().parent)
+    outer = sorted(f for f in folders if not any(p in folders for p in f.parents))
+    return {
+        "image": image,
+        "image_pull_policy": "IfNotPresent",
+        "volumes": [f"{folder}:{folder}" for folder in outer],
+    }
 
 
 def _reconcile_parameters(loaded: LoadedConfig, settings: ReconcileConfig) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_unknown_handoff_and_sandbox_exit_2(monkeypatch: pytest.MonkeyPatch) -> 
     result = runner.invoke(app, ["plan", "-c", config, "lost-to-nowhere"])
     assert result.exit_code == 2 and "known: won-to-project" in result.output
     result = runner.invoke(app, ["sandbox", "serve", "dynamics"])
-    assert result.exit_code == 2 and "unknown sandbox 'dynamics'" in result.output
+    assert result.exit_code == 2 and "'dynamics' is not one of 'asana'" in result.output
 
 
 @pytest.fixture
@@ -156,8 +156,8 @@ def test_kpis_as_table_and_json(tmp_path: Path, served: dict[str, RunningSandbox
     assert table.exit_code == 0, table.output
     figures = json.loads(runner.invoke(app, ["kpis", "-c", str(config), "-f", "json"]).stdout)
     assert figures["won_deals"] >= 1 and figures["share_with_project"] == 1.0
-    bad = runner.invoke(app, ["kpis", "-c", str(config), "-f", "csv"])
-    assert bad.exit_code == 2 and "unknown format 'csv'" in bad.output
+    bad = runner.invoke(app, ["kpis", "-c", str(config), "-f", "csv"], env={"COLUMNS": "200"})
+    assert bad.exit_code == 2 and "'csv' is not one of 'json', 'md', 'html'" in bad.output
     by = ["kpis", "-c", str(config), "--by", "customer"]
     grouped = runner.invoke(app, by, env={"COLUMNS": "200"})
     assert grouped.exit_code == 0 and "KPIs by customer" in grouped.output, grouped.output

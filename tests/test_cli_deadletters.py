@@ -190,8 +190,8 @@ def test_discard_keeps_the_reason_and_bad_input_exits_2(hub: Hub) -> None:
     assert replay_discarded.exit_code == 2, replay_discarded.output
 
     for args, message in [
-        (("deadletters", "list", "--status", "closed"), "unknown status 'closed'"),
-        (("deadletters", "list", "--handoff", "lost-to-nowhere"), "unknown handoff"),
+        (("deadletters", "list", "--status", "closed"), "'closed' is not one of 'open'"),
+        (("deadletters", "list", "--handoff", "lost-to-nowhere"), "'lost-to-nowhere' is not one"),
         (("deadletters", "show", "999"), "no dead letter 999"),
         (("deadletters", "replay", "999"), "no dead letter 999"),
         (("deadletters", "replay"), "or use --all"),

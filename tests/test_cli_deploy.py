@@ -207,3 +207,15 @@ def test_an_address_that_is_not_a_prefect_api_fails_with_a_hint(
     text = " ".join(result.output.split())
     assert "is not a healthy Prefect API (HTTP 404 on /health)" in text
     assert f"did you mean {running.url.rstrip('/')}/api?" in text
+
+
+def test_a_docker_pool_runs_the_flows_from_the_image() -> None:
+    data = _print_json(EXAMPLE, "--work-pool-type", "docker", "--image", "registry/hub:1.2")
+    assert data["work_pool"] == "handoff-hub-docker" and data["work_pool_type"] == "docker"
+    folders = [EXAMPLE.parent.resolve(), (EXAMPLE.parent.parent / "mappings").resolve()]
+    for spec in data["deployments"]:
+        module, _, function = spec["flow_entrypoint"].rpartition(".")
+        assert getattr(importlib.import_module(module), function).name == spec["flow_name"]
+        assert spec["job_variables"]["image"] == "registry/hub:1.2"
+        assert spec["job_variables"]["volumes"] == [f"{f}:{f}" for f in folders]
+    assert _print_json(EXAMPLE)["deployments"][0]["job_variables"] == {}

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import console, echo_json
+from handoff_hub.hub.cli.options import DEAD_LETTER_STATUSES, DeadLetterStatus, HandoffName
 from handoff_hub.hub.http.redact import redact
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ deadletters_app = typer.Typer(
     help="Records the hub could not handle, with the reason of each.", no_args_is_help=True
 )
 
-STATUSES = ("open", "replayed", "discarded", "all")
+STATUSES = DEAD_LETTER_STATUSES
 BAD_INPUT = 2
 REASON_WIDTH = 80
 _OUTCOMES = {
@@ -42,7 +43,9 @@ _OUTCOMES = {
 }
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
-HandoffOption = Annotated[str | None, typer.Option("--handoff", help="Only this handoff's letters")]
+HandoffOption = Annotated[
+    HandoffName | None, typer.Option("--handoff", help="Only this handoff's letters")
+]
 
 
 @contextmanager
@@ -86,9 +89,7 @@ def letter_dict(row: DeadLetterRow, *, payload: bool = True) -> dict[str, Any]:
 @deadletters_app.command("list")
 def list_command(
     config: ConfigOption,
-    status: Annotated[
-        str, typer.Option("--status", help="open, replayed, discarded or all")
-    ] = "open",
+    status: Annotated[DeadLetterStatus, typer.Option("--status", help="Letters shown")] = "open",
     handoff: HandoffOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N letters")] = 200,
     as_json: JsonOption = False,

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from handoff_hub.hub.bundled import examples_dir
+from handoff_hub.hub.cli.options import CRMS, PMS
 from handoff_hub.hub.config.schema import nearest_hint
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.model import money_text
@@ -35,14 +37,7 @@ __all__ = [
     "write_sandbox_config",
 ]
 
-CRMS = ("salesforce", "hubspot")
-PMS = ("jira", "asana")
 _EXAMPLES = {(crm, pm): f"{crm}-{pm}.yaml" for crm in CRMS for pm in PMS}
-
-
-def examples_dir() -> Path:
-    """The repository's examples/ folder (the demo runs from a checkout)."""
-    return Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass

@@ -8,7 +8,7 @@ answer without Prefect, and hub/ never imports flows/ at import time.
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import httpx
 import typer
@@ -16,10 +16,21 @@ import typer
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import console, echo_json, print_rows
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
-from handoff_hub.hub.deploy_plan import DEFAULT_WORK_POOL, DeployPlan, build_plan
+from handoff_hub.hub.deploy_plan import (
+    DEFAULT_IMAGE,
+    DEFAULT_WORK_POOL,
+    POOL_TYPES,
+    DeployPlan,
+    build_plan,
+)
 from handoff_hub.hub.errors import HubError
 
 __all__ = ["deploy_command"]
+
+if TYPE_CHECKING:
+    PoolType = str
+else:
+    PoolType = Literal[POOL_TYPES]
 
 
 def deploy_command(
@@ -29,8 +40,24 @@ def deploy_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON instead of tables")] = False,
     work_pool: Annotated[
-        str, typer.Option("--work-pool", help="Process work pool (created if missing)")
-    ] = DEFAULT_WORK_POOL,
+        str | None,
+        typer.Option(
+            "--work-pool",
+            help=f"Work pool, created if missing (default: {DEFAULT_WORK_POOL}, "
+            f"{DEFAULT_WORK_POOL}-docker for docker)",
+        ),
+    ] = None,
+    pool_type: Annotated[
+        PoolType,
+        typer.Option(
+            "--work-pool-type",
+            help="process: a worker runs the flows from this installation; "
+            "docker: a docker worker runs them in --image",
+        ),
+    ] = "process",
+    image: Annotated[
+        str, typer.Option("--image", help="Image of a docker pool's runs (see the Dockerfile)")
+    ] = DEFAULT_IMAGE,
     name: Annotated[
         str | None, typer.Option("--name", help="Deployment name (default: the config's stem)")
     ] = None,
@@ -50,7 +77,8 @@ def deploy_command(
     with admin_errors():
         loaded = load(config, check_env=False)
     try:
-        plan = build_plan(loaded, work_pool=work_pool, name=name)
+        pool = work_pool or DEFAULT_WORK_POOL + ("" if pool_type == "process" else f"-{pool_type}")
+        plan = build_plan(loaded, work_pool=pool, name=name, pool_type=pool_type, image=image)
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     if print_only:
@@ -119,16 +147,18 @@ def _show(plan: DeployPlan, result: Any, *, as_json: bool) -> None:
     title = "deployments (not created: --print)" if result is None else "deployments created"
     print_rows(title, columns, rows)
     console.print(f"config: {plan.config_path}", markup=False)
-    console.print(f"source: {plan.source} · work pool: {plan.work_pool}", markup=False)
+    console.print(
+        f"source: {plan.source} · work pool: {plan.work_pool} ({plan.pool_type})", markup=False
+    )
     if result is None:
         return
     if result.pool_created:
-        console.print(f"created process work pool {plan.work_pool!r}", markup=False)
+        console.print(f"created {plan.pool_type} work pool {plan.work_pool!r}", markup=False)
     for full_name in result.paused:
         console.print(f"paused {full_name}: the config no longer schedules it", markup=False)
     console.print(
         f"next: start a worker with the credentials' variables set: "
-        f"prefect worker start --pool {plan.work_pool}",
+        f"prefect worker start --pool {plan.work_pool} --type {plan.pool_type}",
         markup=False,
     )
     if plan.specs:

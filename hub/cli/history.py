@@ -11,6 +11,7 @@ from rich.text import Text
 from handoff_hub.hub.cli.common import ConfigOption, fail
 from handoff_hub.hub.cli.console import console, echo_json
 from handoff_hub.hub.cli.deadletters import open_store, short_text, utc, when_text
+from handoff_hub.hub.cli.options import HandoffName
 from handoff_hub.hub.http.redact import redact
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def history_command(
         str | None,
         typer.Option("--record", help="One record: its id, or a source ref such as crm:006..."),
     ] = None,
-    handoff: Annotated[str | None, typer.Option("--handoff", help="Only this handoff")] = None,
+    handoff: Annotated[
+        HandoffName | None, typer.Option("--handoff", help="Only this handoff")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Events shown, newest first")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
 ) -> None:

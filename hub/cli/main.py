@@ -25,6 +25,7 @@ from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import (
     VisibleFormatter,
     console,
+    echo_json,
     err_console,
     print_config_error,
     print_rows,
@@ -36,8 +37,16 @@ from handoff_hub.hub.cli.deadletters import deadletters_app
 from handoff_hub.hub.cli.deploy import deploy_command
 from handoff_hub.hub.cli.history import history_command
 from handoff_hub.hub.cli.logs import brief_flow_logs
+from handoff_hub.hub.cli.options import (
+    CrmName,
+    HandoffName,
+    PmName,
+    SandboxName,
+    version_callback,
+)
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
+from handoff_hub.hub.cli.results import run_result, validation_result
 from handoff_hub.hub.cli.serve import serve_command
 from handoff_hub.hub.errors import ConfigError
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS
@@ -49,8 +58,8 @@ app = typer.Typer(
     help="Handoff Hub: CRM <-> project tool handoffs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
+app.callback()(version_callback)
 sandbox_app = typer.Typer(help="Local emulators of the products' APIs.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -63,14 +72,23 @@ DebugOption = Annotated[
 ]
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+
+
 @app.command()
-def validate(config: ConfigOption) -> None:
+def validate(config: ConfigOption, as_json: JsonOption = False) -> None:
     """Check a hub config and its mappings (schema, names, env vars); no network."""
     try:
         loaded = load(config)
     except ConfigError as exc:
-        print_config_error(exc)
+        if as_json:
+            echo_json(validation_result(config, exc.issues), indent=2)
+        else:
+            print_config_error(exc)
         raise typer.Exit(2) from None
+    if as_json:
+        echo_json(validation_result(config, [], loaded), indent=2)
+        return
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
         f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
@@ -91,9 +109,10 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
 
 @app.command()
 def run(
-    handoff: Annotated[str, typer.Argument(help="Handoff to run: " + ", ".join(HANDOFFS))],
+    handoff: Annotated[HandoffName, typer.Argument(help="Handoff to run")],
     config: ConfigOption,
     debug: DebugOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL).
 
@@ -109,7 +128,10 @@ def run(
     with admin_errors(), store_errors(loaded.config.store.url):
         hand_over(loaded)
         summary = _run_flow(handoff, config, debug=debug)
-    print_summary(f"{handoff}: {config.name}", summary)
+    if as_json:
+        echo_json(run_result(config, summary), indent=2)
+    else:
+        print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):
         raise typer.Exit(1)
 
@@ -174,8 +196,8 @@ def _configured(loaded: Any) -> list[str]:
 @app.command()
 def demo(
     folder: Annotated[Path | None, typer.Option("--dir", help="Keep state here")] = None,
-    crm: Annotated[str, typer.Option(help="CRM sandbox")] = "salesforce",
-    pm: Annotated[str, typer.Option(help="Project-tool sandbox")] = "jira",
+    crm: Annotated[CrmName, typer.Option(help="CRM sandbox")] = "salesforce",
+    pm: Annotated[PmName, typer.Option(help="Project-tool sandbox")] = "jira",
     records: Annotated[int, typer.Option(help="Opportunities to seed")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the sandbox data")] = 7,
     sandbox_profile: Annotated[
@@ -294,7 +316,7 @@ app.command("serve")(serve_command)
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    name: Annotated[str, typer.Argument(help="Sandbox to serve, e.g. salesforce, jira")],
+    name: Annotated[SandboxName, typer.Argument(help="Sandbox to serve")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8080,
     records: Annotated[int, typer.Option(help="Records to seed")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the data")] = 0,

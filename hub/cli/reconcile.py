@@ -10,6 +10,7 @@ import typer
 
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import console
+from handoff_hub.hub.cli.options import KpiFormat, ReportFormat
 from handoff_hub.hub.reconcile.model import Kind
 
 __all__ = ["FAIL_ON_EXIT", "kpis_command", "reconcile_command"]
@@ -18,8 +19,12 @@ FAIL_ON_EXIT = 3
 """Exit code when a kind named by ``--fail-on`` was found (1: error, 2: bad config)."""
 
 FormatOption = Annotated[
-    str | None,
-    typer.Option("--format", "-f", help="json, csv, md or html (default: from -o, else a table)"),
+    ReportFormat | None,
+    typer.Option("--format", "-f", help="Report format (default: from -o, else a table)"),
+]
+KpiFormatOption = Annotated[
+    KpiFormat | None,
+    typer.Option("--format", "-f", help="Report format (default: from -o, else a table)"),
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")]
 WindowOption = Annotated[int, typer.Option("--days", min=1, help="KPI window: the last N days")]
@@ -75,7 +80,7 @@ def reconcile_command(
 
 def kpis_command(
     config: ConfigOption,
-    fmt: FormatOption = None,
+    fmt: KpiFormatOption = None,
     output: OutputOption = None,
     days: WindowOption = 90,
     by: Annotated[

@@ -29,6 +29,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
+from handoff_hub.hub.bundled import mappings_dir
 from handoff_hub.hub.config.yamlio import NodePath, format_path, line_of
 from handoff_hub.hub.errors import Issue
 
@@ -84,8 +85,8 @@ SCHEMA_FILES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def schema_dir() -> Path:
-    """The repository's ``mappings/`` folder, where the schema files live."""
-    return Path(__file__).resolve().parents[2] / "mappings"
+    """The ``mappings/`` folder, where the schema files live (package data)."""
+    return mappings_dir()
 
 
 def render_schema(schema: Mapping[str, Any]) -> str:
