@@ -15,6 +15,7 @@ from prefect import Flow
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectNotFound
+from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.workers.process import ProcessWorker
 
@@ -86,7 +87,8 @@ async def _apply(plan: DeployPlan, spec: DeploymentSpec) -> UUID:
     loaded = await Flow.afrom_source(source=str(plan.source), entrypoint=spec.flow_entrypoint)
     deployment = await loaded.ato_deployment(
         name=spec.name,
-        cron=spec.cron,
+        schedule=Cron(spec.cron, timezone=spec.timezone),
+        concurrency_limit=spec.concurrency_limit,
         parameters=spec.parameters,
         tags=spec.tags,
         description=spec.description,
