@@ -8,6 +8,7 @@ run holds the lease (Cancelled, named Skipped). One server for the session.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
+from handoff_hub.hub.cli.main import app
 from handoff_hub.hub.config.loading import load_config
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF
 from handoff_hub.hub.store import StateStore
@@ -141,6 +144,10 @@ def test_a_failed_record_and_a_held_lease_show_in_prefect(
     assert re.fullmatch(r"batch 1 · \d+ deals", seen["tasks"][0]), seen["tasks"]
     store = StateStore(f"sqlite:///{config.parent / 'state.db'}")
     assert store.run(summary["run_id"]).flow_run_id == str(flow_run_id)
+    history = CliRunner().invoke(
+        app, ["history", "-c", str(config), "--run", summary["run_id"], "--json"]
+    )
+    assert json.loads(history.stdout)["run"]["flow_run_id"] == str(flow_run_id)
 
     resource = f"handoff-hub.run.{summary['run_id']}"
     events = _wait_for_events(
@@ -168,3 +175,30 @@ def test_a_failed_record_and_a_held_lease_show_in_prefect(
     again = asyncio.run(_read_back(skipped.state_details.flow_run_id))["run"]
     assert (again.state.type.value, again.state.name) == ("CANCELLED", "Skipped")
     assert "another run" in again.state.message
+
+
+def test_reconcile_fails_on_a_kind_it_is_told_to_and_announces_discrepancies(
+    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    """Nothing has run yet, so every won deal is a won deal without a project."""
+    from handoff_hub.flows.reconcile import reconcile_flow
+
+    config = _config(tmp_path, served)
+    state = reconcile_flow(str(config), fail_on=["won_without_project"], return_state=True)
+
+    assert state.type.value == "FAILED"
+    assert state.message.startswith("found won_without_project (fail_on); ")
+    summary = state.result(raise_on_failure=False)
+    assert summary["counts"]["won_without_project"] > 0
+    run = asyncio.run(_read_back(state.state_details.flow_run_id))["run"]
+    assert run.name.startswith(f"reconcile · {config.stem} · "), run.name
+    resource = f"handoff-hub.reconcile.{config.name}"
+    events = _wait_for_events(resource, {"handoff-hub.reconcile.discrepancies"})
+    [event] = events
+    assert (
+        event["payload"]["counts"]["won_without_project"]
+        == summary["counts"]["won_without_project"]
+    )
+
+    calm = reconcile_flow(str(config), fail_on=["deal_with_two_projects"], return_state=True)
+    assert calm.type.value == "COMPLETED"
