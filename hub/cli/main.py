@@ -82,7 +82,8 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
     if handoff not in HANDOFFS:
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     path, _, function = HANDOFFS[handoff].flow.partition(":")
-    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), function)
+    module = "handoff_hub." + path.removesuffix(".py").replace("/", ".")
+    flow = getattr(importlib.import_module(module), function)
     from handoff_hub.flows._states import summary_of
 
     with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
