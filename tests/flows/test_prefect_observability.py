@@ -202,3 +202,19 @@ def test_reconcile_fails_on_a_kind_it_is_told_to_and_announces_discrepancies(
 
     calm = reconcile_flow(str(config), fail_on=["deal_with_two_projects"], return_state=True)
     assert calm.type.value == "COMPLETED"
+
+
+def test_hub_run_prints_the_summary_of_a_failed_flow_run_and_exits_1(
+    prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    """The flow run ends Failed; ``hub run`` still shows its counts, not a traceback."""
+    config = _config(tmp_path, served)
+    _break_one_deal(served)
+
+    result = CliRunner().invoke(app, ["run", HANDOFF, "-c", str(config)])
+
+    assert result.exit_code == 1, result.output
+    assert "completed_with_failures" in result.output
+    assert "Traceback" not in result.output
+    [run] = StateStore(f"sqlite:///{config.parent / 'state.db'}").runs(HANDOFF)
+    assert run.status == "completed_with_failures" and run.flow_run_id
