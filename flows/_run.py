@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict
 from typing import Any
 
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+
+from handoff_hub.flows._observe import observed
 from handoff_hub.flows._secrets import use_prefect_secrets
-from handoff_hub.flows._tasks import process_batch
+from handoff_hub.flows._states import final_state
+from handoff_hub.flows._tasks import batch_noun, process_batch
 from handoff_hub.hub.config.handover import load_once
 from handoff_hub.hub.handoffs.catalogue import build_handoff, handoff_settings
 from handoff_hub.hub.handoffs.runner import run_handoff
@@ -17,21 +23,27 @@ __all__ = ["run_handoff_flow"]
 
 def run_handoff_flow(
     name: str, config_path: str, batch_retry_delay_seconds: float
-) -> dict[str, Any]:
-    """Run handoff ``name`` from ``config_path``, one Prefect task per batch."""
+) -> State[dict[str, Any]]:
+    """Run handoff ``name`` from ``config_path``, one Prefect task per batch.
+
+    Ends in the state :func:`~handoff_hub.flows._states.final_state` gives the run.
+    """
     use_prefect_secrets()
     loaded = load_once(config_path)
     handoff_settings(loaded, name)
-    runtime = open_runtime(loaded)
-    try:
-        handoff = build_handoff(runtime, name)
-        batch = process_batch.with_options(retry_delay_seconds=batch_retry_delay_seconds)
-        summary = run_handoff(
-            name,
-            handoff,
-            runtime.store,
-            process_batch=lambda records: batch(handoff, records),
-        )
-    finally:
-        runtime.close()
-    return asdict(summary)
+    with observed():
+        runtime = open_runtime(loaded)
+        try:
+            handoff = build_handoff(runtime, name)
+            batch = process_batch.with_options(retry_delay_seconds=batch_retry_delay_seconds)
+            numbers, noun = itertools.count(1), batch_noun(handoff)
+            summary = run_handoff(
+                name,
+                handoff,
+                runtime.store,
+                process_batch=lambda records: batch(handoff, records, next(numbers), noun),
+                flow_run_id=flow_run.get_id(),
+            )
+        finally:
+            runtime.close()
+    return final_state(asdict(summary))

@@ -18,6 +18,7 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectNotFound
 from prefect.flows import load_flow_from_entrypoint
+from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
@@ -105,7 +106,8 @@ async def _apply(plan: DeployPlan, spec: DeploymentSpec) -> UUID:
         entrypoint_type = EntrypointType.MODULE_PATH
     deployment = await loaded.ato_deployment(
         name=spec.name,
-        cron=spec.cron,
+        schedule=Cron(spec.cron, timezone=spec.timezone),
+        concurrency_limit=spec.concurrency_limit,
         parameters=spec.parameters,
         tags=spec.tags,
         description=spec.description,

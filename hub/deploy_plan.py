@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handoff_hub.hub.config.handoffs import ReconcileConfig
+from handoff_hub.hub.config.handoffs import ReconcileConfig, schedule_parts
 from handoff_hub.hub.config.loading import LoadedConfig
 from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
 
@@ -78,6 +78,10 @@ class DeploymentSpec:
     description: str
     job_variables: dict[str, Any] = field(default_factory=dict)
     """What the work pool's job template takes (docker: image, volumes)."""
+    timezone: str = "UTC"
+    """The time zone the cron is read in."""
+    concurrency_limit: int = 1
+    """Runs of this deployment at a time: one per handoff and config (the hub's lease agrees)."""
 
     @property
     def full_name(self) -> str:
@@ -153,12 +157,14 @@ def build_plan(
         parameters: dict[str, Any] = {"config_path": config_path}
         if target.config_key == "reconcile":
             parameters |= _reconcile_parameters(loaded, settings)
+        cron, timezone = schedule_parts(settings.schedule)
         plan.specs.append(
             DeploymentSpec(
                 name=name,
                 flow_name=target.flow_name,
                 flow_entrypoint=target.module_path if docker else target.entrypoint,
-                cron=settings.schedule,
+                cron=cron,
+                timezone=timezone,
                 parameters=parameters,
                 work_pool=work_pool,
                 tags=["handoff-hub", name],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,34 @@ def test_a_docker_pool_runs_the_flows_from_the_image() -> None:
         assert spec["job_variables"]["image"] == "registry/hub:1.2"
         assert spec["job_variables"]["volumes"] == [f"{f}:{f}" for f in folders]
     assert _print_json(EXAMPLE)["deployments"][0]["job_variables"] == {}
+
+
+def test_a_schedule_with_a_time_zone_and_one_run_at_a_time(tmp_path: Path) -> None:
+    config = _variant(
+        tmp_path,
+        {
+            "won_to_project": {"schedule": {"cron": "15 7 * * 1-5", "timezone": "Europe/Berlin"}},
+            "reconcile": {"schedule": "30 5 * * 1-5"},
+        },
+    )
+    data = _print_json(config)
+    by_flow = {d["flow_name"]: d for d in data["deployments"]}
+    won = by_flow["won-to-project"]
+    assert (won["cron"], won["timezone"]) == ("15 7 * * 1-5", "Europe/Berlin")
+    assert (by_flow["reconcile"]["cron"], by_flow["reconcile"]["timezone"]) == (
+        "30 5 * * 1-5",
+        "UTC",
+    )
+    assert {d["concurrency_limit"] for d in data["deployments"]} == {1}
+    table = runner.invoke(app, ["deploy", "-c", str(config), "--print"])
+    assert "15 7 * * 1-5 (Europe/Berlin)" in table.output
+
+
+def test_an_unknown_time_zone_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    config = _variant(
+        tmp_path, {"won_to_project": {"schedule": {"cron": "15 7 * * *", "timezone": "Mars/Base"}}}
+    )
+    result = runner.invoke(app, ["deploy", "-c", str(config), "--print"])
+    assert result.exit_code == 2, result.output
+    assert "unknown time zone 'Mars/Base'" in result.output
+    assert re.search(r"ops-hub\.yaml:\d+", result.output), result.output

@@ -71,7 +71,8 @@ def deploy_command(
 ) -> None:
     """Create or update a Prefect deployment per scheduled handoff (and reconcile).
 
-    Each runs on its cron schedule (UTC) with the config's absolute path as its
+    Each runs on its cron schedule (UTC unless it names a time zone), one run at
+    a time (concurrency limit 1), with the config's absolute path as its
     parameter; credentials stay in the worker's environment or Prefect Secret blocks.
     """
     with admin_errors():
@@ -137,11 +138,17 @@ def _show(plan: DeployPlan, result: Any, *, as_json: bool) -> None:
         options = {k: v for k, v in spec.parameters.items() if k != "config_path"}
         extra = ", ".join(f"{k}={v}" for k, v in options.items())
         rows.append(
-            (spec.full_name, spec.cron, spec.flow_entrypoint, extra, ids.get(spec.full_name))
+            (
+                spec.full_name,
+                f"{spec.cron} ({spec.timezone})",
+                spec.flow_entrypoint,
+                extra,
+                ids.get(spec.full_name),
+            )
         )
     for flow_name in plan.not_scheduled:
         rows.append((f"{flow_name}/{plan.name}", "not scheduled", "", "not deployed", None))
-    columns: tuple[str, ...] = ("deployment", "cron (UTC)", "entry point", "options", "id")
+    columns: tuple[str, ...] = ("deployment", "schedule", "entry point", "options", "id")
     if result is None:
         rows, columns = [row[:-1] for row in rows], columns[:-1]
     title = "deployments (not created: --print)" if result is None else "deployments created"

@@ -72,6 +72,7 @@ def run_dict(row: RunRow) -> dict[str, Any]:
         "counts": dict(row.counts or {}),
         "error": redact(row.error) if row.error else None,
         "dry_run": row.dry_run,
+        "flow_run_id": row.flow_run_id,
     }
 
 
@@ -124,6 +125,8 @@ def _print_run(row: RunRow) -> None:
     ]
     if row.error:
         rows.append(("error", redact(row.error)))
+    if row.flow_run_id:
+        rows.append(("Prefect flow run", row.flow_run_id))
     for key, value in rows:
         table.add_row(Text(key), Text(value))
     console.print(table)
@@ -131,7 +134,7 @@ def _print_run(row: RunRow) -> None:
 
 def _print_runs(rows: list[RunRow]) -> None:
     table = Table(title="Latest runs", header_style="bold")
-    for column in ("run", "handoff", "started", "status", "counts"):
+    for column in ("run", "handoff", "started", "status", "counts", "flow run"):
         table.add_column(column)
     for row in rows:
         counts = ", ".join(f"{k} {v}" for k, v in sorted((row.counts or {}).items()) if v)
@@ -144,6 +147,7 @@ def _print_runs(rows: list[RunRow]) -> None:
                     when_text(row.started_at),
                     row.status,
                     short_text(counts, DETAIL_WIDTH),
+                    (row.flow_run_id or "")[:8],
                 )
             ]
         )

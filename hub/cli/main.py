@@ -102,9 +102,11 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
         raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
     module, function = HANDOFFS[handoff].flow_module
     flow = getattr(importlib.import_module(module), function)
+    from handoff_hub.flows._states import summary_of
+
     with brief_flow_logs(debug=debug), progress_bar(handoff, enabled=console.is_terminal):
-        result: dict[str, Any] = flow(str(config_path.resolve()))
-    return result
+        state = flow(str(config_path.resolve()), return_state=True)
+        return summary_of(state)
 
 
 @app.command()
@@ -354,6 +356,7 @@ def main() -> None:
     """Console-script entry point."""
     terminal = logging.StreamHandler()
     terminal.setFormatter(VisibleFormatter(LOG_FORMAT))
+    terminal.setLevel(logging.WARNING)  # INFO (hub batch lines, Prefect's) goes to the run's logs
     logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     install_redaction()
     try:

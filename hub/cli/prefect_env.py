@@ -25,7 +25,9 @@ def configure_prefect_env(home: Path | None = None, *, quiet: bool = False) -> N
     """Set the hub's Prefect defaults (values the user already set win).
 
     ``home`` keeps Prefect's database and settings out of the user's profile,
-    e.g. inside the demo folder.
+    e.g. inside the demo folder. ``quiet`` hides Prefect's INFO lines on the
+    terminal only: its loggers keep their level, so the flow run's logs on the
+    server (the hub's batch lines, Prefect's retries) stay complete.
     """
     for key, value in _DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -33,4 +35,4 @@ def configure_prefect_env(home: Path | None = None, *, quiet: bool = False) -> N
         home.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("PREFECT_HOME", str(home))
     if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")

@@ -11,7 +11,7 @@ import typer
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import console
 from handoff_hub.hub.cli.options import KpiFormat, ReportFormat
-from handoff_hub.hub.reconcile.model import Kind
+from handoff_hub.hub.reconcile.model import Kind, fail_on_kinds
 
 __all__ = ["FAIL_ON_EXIT", "kpis_command", "reconcile_command"]
 
@@ -144,18 +144,10 @@ def _kpis_by_customer(
 
 
 def _kinds(text: str | None) -> list[Kind]:
-    if not text:
-        return []
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if "any" in names:
-        return list(Kind)
-    known = {k.value: k for k in Kind}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise fail(
-            f"--fail-on: unknown kind {', '.join(unknown)}; known: any, {', '.join(known)}", 2
-        )
-    return [known[n] for n in names]
+    try:
+        return fail_on_kinds(text)
+    except ValueError as exc:
+        raise fail(f"--fail-on: {exc}", 2) from None
 
 
 def _format(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str | None:

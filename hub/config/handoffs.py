@@ -117,6 +117,26 @@ class NotifyConfig(StrictModel):
     )
 
 
+class Schedule(StrictModel):
+    """A cron schedule read in a time zone (``schedule: {cron: ..., timezone: Europe/Berlin}``)."""
+
+    cron: str = Field(description="Cron expression: minute hour day month weekday")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone the cron is read in, e.g. Europe/Berlin"
+    )
+
+
+ScheduleSetting = str | Schedule
+"""A schedule: a cron expression (UTC), or a cron with its time zone."""
+
+
+def schedule_parts(schedule: ScheduleSetting) -> tuple[str, str]:
+    """The cron expression and time zone of ``schedule`` (a plain string is UTC)."""
+    if isinstance(schedule, str):
+        return schedule, "UTC"
+    return schedule.cron, schedule.timezone
+
+
 class HandoffSettings(StrictModel):
     """What every handoff's section has: its systems, batch size, schedule and first read."""
 
@@ -124,7 +144,10 @@ class HandoffSettings(StrictModel):
     crm: str = Field(description="Key of the CRM system under systems:")
     pm: str = Field(description="Key of the project tool under systems:")
     batch_size: int = Field(default=50, ge=1, le=500)
-    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    schedule: ScheduleSetting | None = Field(
+        default=None,
+        description="When hub deploy runs it: a cron expression (UTC), or {cron, timezone}",
+    )
     start_from: StartFrom | None = None
 
 
@@ -304,7 +327,10 @@ class ReconcileConfig(StrictModel):
     """
 
     enabled: bool = True
-    schedule: str | None = Field(default=None, description="Cron expression for hub deploy")
+    schedule: ScheduleSetting | None = Field(
+        default=None,
+        description="When hub deploy runs it: a cron expression (UTC), or {cron, timezone}",
+    )
     fix: bool = Field(default=False, description="Repair what the handoffs can (idempotent)")
     window_days: int = Field(default=90, ge=1, description="KPI window: the last N days")
     report_path: str | None = Field(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -154,14 +155,39 @@ def _yaml_type_hint(error: ErrorDetails, at: NodePath) -> str | None:
 
 
 def schedule_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]) -> list[Issue]:
-    """A handoff's ``schedule`` that is not a cron expression, or one that never fires."""
+    """A ``schedule`` that is no cron expression, never fires, or names no known time zone."""
     schedule = settings.get("schedule")
-    if not isinstance(schedule, str):
+    if isinstance(schedule, str):
+        return _cron_issues(doc, (*at, "schedule"), schedule)
+    if not isinstance(schedule, dict):
         return []
+    issues = []
+    if isinstance(cron := schedule.get("cron"), str):
+        issues += _cron_issues(doc, (*at, "schedule", "cron"), cron)
+    if isinstance(zone := schedule.get("timezone"), str) and not _known_zone(zone):
+        issues.append(
+            doc.issue(
+                (*at, "schedule", "timezone"),
+                f"unknown time zone {zone!r}",
+                "an IANA name such as Europe/Berlin, America/New_York or UTC",
+            )
+        )
+    return issues
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _cron_issues(doc: YamlDocument, at: NodePath, schedule: str) -> list[Issue]:
     if (problem := _cron_problem(schedule)) is not None:
         return [
             doc.issue(
-                (*at, "schedule"),
+                at,
                 f"{schedule!r} is not a cron expression{problem}",
                 "five fields: minute hour day month weekday, e.g. '*/15 * * * *'",
             )
@@ -169,7 +195,7 @@ def schedule_issues(doc: YamlDocument, at: NodePath, settings: dict[str, Any]) -
     if (never := _never_fires(schedule)) is not None:
         return [
             doc.issue(
-                (*at, "schedule"),
+                at,
                 f"{schedule!r} never fires: {never}",
                 "check the day of month against the months",
             )

@@ -3,7 +3,10 @@
 The loop is plain Python so it is tested without Prefect; a flow passes its
 Prefect task as ``process_batch`` to get retries and observability per batch.
 Progress goes out as log records on ``hub.progress`` (the CLI draws them as a
-progress bar), so the loop knows nothing about terminals.
+progress bar), so the loop knows nothing about terminals. Each batch also logs
+one line on ``hub.runner`` with its counts (read, created, updated, skipped,
+dead-lettered), which a flow sends to the flow run's logs, and announces dead
+letters, conflicts and the run's outcome as :mod:`handoff_hub.hub.events`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,20 @@ from typing import Protocol, runtime_checkable
 
 from handoff_hub.hub.connector import ChangePage, RecordEnvelope
 from handoff_hub.hub.digest import RunOutcome
+from handoff_hub.hub.events import announce, run_resource
 from handoff_hub.hub.handoffs.engine import BatchReport, Counts, Decision
+from handoff_hub.hub.http.redact import redact
 from handoff_hub.hub.store import StateStore
 from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease, LeaseHeld
 
-__all__ = ["BatchHandoff", "RunSummary", "TellsAtEnd", "run_handoff", "tell_run_end"]
+__all__ = [
+    "BatchHandoff",
+    "RunSummary",
+    "TellsAtEnd",
+    "batch_line",
+    "run_handoff",
+    "tell_run_end",
+]
 
 progress_log = logging.getLogger("hub.progress")
 log = logging.getLogger("hub.runner")
@@ -82,6 +94,7 @@ def run_handoff(
     process_batch: BatchFn | None = None,
     dry_run: bool = False,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    flow_run_id: str | None = None,
 ) -> RunSummary:
     """Run every page of ``handoff``; the run row records the counts and outcome.
 
@@ -89,19 +102,22 @@ def run_handoff(
     each page): while another run of the same handoff and system holds it,
     this one is recorded as ``skipped`` and does nothing. A dry run only
     plans: it writes nothing, not even a run row or a cursor, and takes no lease.
+    ``flow_run_id``: the orchestrator's run (Prefect flow run) this run is part of.
     """
     if dry_run:
         return _run(name, handoff, store, "dry-run", process_batch, None, dry_run=True)
     lease = store.lease(handoff.lease_name, seconds=lease_seconds)
     try:
         with store.holding(lease):
-            run_id = store.start_run(name, holder=lease.holder)
+            run_id = store.start_run(name, holder=lease.holder, flow_run_id=flow_run_id)
             return _run(name, handoff, store, run_id, process_batch, lease, dry_run=False)
     except LeaseHeld as exc:
         log.warning("%s: not started: %s", name, exc)
-        run_id = store.start_run(name)
+        run_id = store.start_run(name, flow_run_id=flow_run_id)
         store.finish_run(run_id, status="skipped", counts={}, error=str(exc))
-        return RunSummary(name, run_id, "skipped", {}, 0.0, error=str(exc))
+        summary = RunSummary(name, run_id, "skipped", {}, 0.0, error=str(exc))
+        _announce_outcome(summary)
+        return summary
 
 
 def _run(
@@ -117,7 +133,7 @@ def _run(
     handoff.run_id = None if dry_run else run_id
     counts, decisions = Counts(), []
     started = time.monotonic()
-    done = 0
+    done = number = 0
     try:
         for page in handoff.pages():
             if lease is not None:
@@ -126,14 +142,17 @@ def _run(
                 if not dry_run:
                     handoff.advance(page)
                 continue
+            number += 1
             if dry_run or process_batch is None:
                 report = handoff.process(page.records, dry_run=dry_run)
-                counts.update(report.counts)
+                batch = report.counts.as_dict()
                 decisions.extend(report.decisions)
             else:
-                counts.update(process_batch(page.records))
+                batch = dict(process_batch(page.records))
+            counts.update(batch)
             if not dry_run:
                 handoff.advance(page)
+                _batch_done(name, run_id, number, len(page.records), batch)
             done += len(page.records)
             progress_log.info(
                 "%s: %d records",
@@ -148,12 +167,20 @@ def _run(
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             store.finish_run(run_id, status=status, counts=counts.as_dict(), error=str(exc))
             tell_run_end(handoff, RunOutcome(name, run_id, status, counts.as_dict(), str(exc)))
+            took = time.monotonic() - started
+            _announce_outcome(
+                RunSummary(name, run_id, status, counts.as_dict(), took, error=str(exc))
+            )
         raise
     status = "completed_with_failures" if counts.get("failed") else "succeeded"
+    summary = RunSummary(
+        name, run_id, status, counts.as_dict(), time.monotonic() - started, decisions
+    )
     if not dry_run:
-        store.finish_run(run_id, status=status, counts=counts.as_dict())
-        tell_run_end(handoff, RunOutcome(name, run_id, status, counts.as_dict()))
-    return RunSummary(name, run_id, status, counts.as_dict(), time.monotonic() - started, decisions)
+        store.finish_run(run_id, status=status, counts=summary.counts)
+        _announce_outcome(summary)
+        tell_run_end(handoff, RunOutcome(name, run_id, status, summary.counts))
+    return summary
 
 
 def tell_run_end(handoff: object, outcome: RunOutcome) -> None:
@@ -164,3 +191,51 @@ def tell_run_end(handoff: object, outcome: RunOutcome) -> None:
         handoff.finish(outcome)
     except Exception as exc:
         log.warning("%s: digest or alert not sent: %s", outcome.handoff, exc)
+
+
+_HEADLINE = (("created", "created"), ("updated", "updated"), ("skipped", "skipped"))
+_QUIET = {"seen", "failed", *(key for key, _ in _HEADLINE)}
+
+
+def batch_line(read: int, counts: Mapping[str, int]) -> str:
+    """``read 200, created 5, updated 0, skipped 190, dead-lettered 5`` and any other count."""
+    parts = [f"read {read}"]
+    parts += [f"{label} {counts.get(key, 0)}" for key, label in _HEADLINE]
+    parts.append(f"dead-lettered {counts.get('failed', 0)}")
+    parts += [
+        f"{key.replace('_', ' ')} {value}"
+        for key, value in sorted(counts.items())
+        if key not in _QUIET and value
+    ]
+    return ", ".join(parts)
+
+
+def _batch_done(name: str, run_id: str, number: int, read: int, counts: Mapping[str, int]) -> None:
+    """Log the batch's line; announce its dead letters and conflicts."""
+    failed, conflicts = counts.get("failed", 0), counts.get("conflicts", 0)
+    level = logging.WARNING if failed else logging.INFO
+    log.log(level, "%s batch %d: %s", name, number, batch_line(read, counts))
+    about = {"handoff": name, "run_id": run_id, "batch": number}
+    if failed:
+        announce(
+            "dead-letters.created", run_resource(run_id), about | {"count": failed}, handoff=name
+        )
+    if conflicts:
+        announce(
+            "conflicts.found", run_resource(run_id), about | {"count": conflicts}, handoff=name
+        )
+
+
+def _announce_outcome(summary: RunSummary) -> None:
+    """``handoff-hub.run.<status>`` (succeeded, completed_with_failures, failed, skipped...)."""
+    payload = {
+        "handoff": summary.handoff,
+        "run_id": summary.run_id,
+        "status": summary.status,
+        "counts": summary.counts,
+        "seconds": round(summary.seconds, 3),
+        "error": redact(summary.error) if summary.error else None,
+    }
+    announce(
+        f"run.{summary.status}", run_resource(summary.run_id), payload, handoff=summary.handoff
+    )

@@ -27,6 +27,7 @@ from typing import Any
 
 from handoff_hub.hub.connector import Connector, RecordEnvelope
 from handoff_hub.hub.digest import alert_reconcile
+from handoff_hub.hub.events import PREFIX, announce
 from handoff_hub.hub.handoffs.engine import BatchReport
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.feedback_to_lead import FeedbackToLead
@@ -85,7 +86,15 @@ def reconcile(
             break  # what is left, a fix cannot change (e.g. sync conflicts under "report")
     result.fixes = dict(fixes)
     alert_reconcile(runtime.loaded.config.alerts, result.counts, f"{result.crm}->{result.pm}")
+    _announce(result)
     return result, reconciler.kpis
+
+
+def _announce(result: ReconcileResult) -> None:
+    """``handoff-hub.reconcile.discrepancies`` when anything disagrees, for alerting."""
+    if result.total:
+        resource = f"{PREFIX}.reconcile.{result.config}"
+        announce("reconcile.discrepancies", resource, result.summary())
 
 
 def apply_fixes(reconciler: Reconciler, result: ReconcileResult) -> dict[str, int]:

@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import IO, Any
 
-__all__ = ["KIND_TITLES", "Discrepancy", "Kind", "ReconcileResult", "Spool"]
+__all__ = ["KIND_TITLES", "Discrepancy", "Kind", "ReconcileResult", "Spool", "fail_on_kinds"]
 
 
 class Kind(StrEnum):
@@ -33,6 +33,24 @@ class Kind(StrEnum):
     RISK_WITHOUT_TASK = "risk_without_task"
     FEEDBACK_WITHOUT_LEAD = "feedback_without_lead"
     UNREADABLE = "unreadable_record"
+
+
+def fail_on_kinds(names: str | Sequence[str] | None) -> list[Kind]:
+    """The kinds ``--fail-on`` (or a flow's ``fail_on``) names: comma-separated, or ``any``.
+
+    Raises:
+        ValueError: A name is no kind; the message lists the known ones.
+    """
+    if isinstance(names, str):
+        names = names.split(",")
+    wanted = [n.strip() for n in names or () if n.strip()]
+    if "any" in wanted:
+        return list(Kind)
+    known = {k.value: k for k in Kind}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"unknown kind {', '.join(unknown)}; known: any, {', '.join(known)}")
+    return [known[n] for n in wanted]
 
 
 KIND_TITLES: dict[Kind, str] = {

@@ -462,8 +462,18 @@ class StateStore:
 
     # runs ------------------------------------------------------------------
 
-    def start_run(self, handoff: str, *, dry_run: bool = False, holder: str | None = None) -> str:
-        """Open a run row; return its id. ``holder``: the lease holder running it."""
+    def start_run(
+        self,
+        handoff: str,
+        *,
+        dry_run: bool = False,
+        holder: str | None = None,
+        flow_run_id: str | None = None,
+    ) -> str:
+        """Open a run row; return its id.
+
+        ``holder``: the lease holder running it; ``flow_run_id``: the Prefect flow run, if any.
+        """
         run_id = str(uuid.uuid4())
         with self._tx() as s:
             s.add(
@@ -474,6 +484,7 @@ class StateStore:
                     status="running",
                     counts={},
                     dry_run=dry_run,
+                    flow_run_id=flow_run_id,
                 )
             )
         return run_id

@@ -119,6 +119,8 @@ class RunRow(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     dry_run: Mapped[bool] = mapped_column(default=False)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    """The orchestrator's run (a Prefect flow run id) this run was part of, if any."""
 
 
 class AuditEventRow(Base):

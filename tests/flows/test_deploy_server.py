@@ -104,7 +104,9 @@ def _hub_config(tmp_path: Path, served: dict[str, RunningSandbox]) -> tuple[Path
     )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for key, section in data["handoffs"].items():
-        section["schedule"] = SCHEDULE if key == "won_to_project" else None
+        section["schedule"] = (
+            {"cron": SCHEDULE, "timezone": "Europe/Berlin"} if key == "won_to_project" else None
+        )
     token_var = data["systems"]["pm"]["credentials"]["api_token"]["env"]
     data["systems"]["pm"]["credentials"]["api_token"] = {"prefect_secret": BLOCK}
     path = tmp_path / "e2e-hub.yaml"
@@ -208,6 +210,8 @@ def test_deploy_then_a_process_worker_runs_won_to_project(
         deployment = httpx.get(f"{api}/deployments/name/{full_name}", timeout=10).json()
         assert deployment["id"] == created["deployment_ids"][full_name]
         assert [s["schedule"]["cron"] for s in deployment["schedules"]] == [SCHEDULE]
+        assert [s["schedule"]["timezone"] for s in deployment["schedules"]] == ["Europe/Berlin"]
+        assert deployment["global_concurrency_limit"]["limit"] == 1
         assert deployment["work_pool_name"] == POOL and deployment["paused"] is False
         assert deployment["parameters"] == {"config_path": str(config.resolve())}
         pool = httpx.get(f"{api}/work_pools/{POOL}", timeout=10).json()
@@ -228,6 +232,7 @@ def test_deploy_then_a_process_worker_runs_won_to_project(
         assert run["state"]["type"] == "COMPLETED", (
             f"{run['state']}\nworker:\n{_tail(worker_log, 80)}"
         )
+        assert run["name"].startswith(f"{HANDOFF} · salesforce→jira · "), run["name"]
         assert token not in worker_log.read_text(encoding="utf-8", errors="replace")
         _assert_the_schedule_made_runs(api, deployment["id"], server_log)
 

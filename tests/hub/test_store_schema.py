@@ -62,6 +62,7 @@ def test_a_store_made_before_migrations_is_stamped_then_upgraded(url: str) -> No
         connection.execute(text("DROP INDEX ix_links_target_key"))  # added by 0003
         connection.execute(text("DROP INDEX ix_runs_holder"))  # added by 0005
         connection.execute(text("ALTER TABLE runs DROP COLUMN holder"))
+        connection.execute(text("ALTER TABLE runs DROP COLUMN flow_run_id"))  # added by 0009
         connection.execute(
             Base.metadata.tables["cursors"].insert().values(name="won-to-project:crm", value="x")
         )
