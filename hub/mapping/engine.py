@@ -296,6 +296,8 @@ def _write_field(
         return
     if rule.type == "money":
         _put_currency(payload, rule, money_parts(value)[1])
+    if rule.type == "enum" and rule.values is not None and map_key(value) not in rule.values:
+        raise ValueProblem(f"not one of the enum's values ({', '.join(rule.values)})", value)
     if rule.map is not None:
         value = _map_write(rule, value)
     value = product_value(rule.type, value)

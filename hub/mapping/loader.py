@@ -10,6 +10,7 @@ two rules write the same product field.
 
 from __future__ import annotations
 
+import re
 import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -26,11 +27,24 @@ from handoff_hub.hub.config.schema import (
 )
 from handoff_hub.hub.config.yamlio import NodePath, YamlDocument, format_path, load_yaml
 from handoff_hub.hub.errors import ConfigError, Issue
-from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from handoff_hub.hub.mapping.spec import (
+    CUSTOM_PREFIX,
+    CUSTOM_TYPES,
+    EntityMap,
+    FieldRule,
+    MappingSpec,
+    is_simple_path,
+)
 from handoff_hub.hub.mapping.transforms import known_transforms, template_error
 from handoff_hub.hub.model import ENTITY_TYPES, Entity
 
-__all__ = ["check_mapping", "load_mapping", "spec_problems", "unified_path_problem"]
+__all__ = [
+    "check_mapping",
+    "custom_path_problem",
+    "load_mapping",
+    "spec_problems",
+    "unified_path_problem",
+]
 
 Problem = tuple[NodePath, str, str | None]
 """Where (node path), what, and an optional hint."""
@@ -154,6 +168,7 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
         if found is not None:
             problems.append((where, *found))
         problems += [((*where, *sub), msg, hint) for sub, msg, hint in _rule_problems(rule)]
+        problems += [((*where, *sub), msg, hint) for sub, msg, hint in _type_problems(field, rule)]
         problems += _target_problem(rule, field, targets, where)
     for path in emap.constants:
         problems += _constant_problems(emap, path, targets, (*at, "constants", path))
@@ -200,6 +215,36 @@ def _rule_problems(rule: FieldRule) -> list[Problem]:
     if rule.map_default is not None and rule.map is None:
         problems.append((("map_default",), "map_default without a map", None))
     return problems
+
+
+def _type_problems(field: str, rule: FieldRule) -> list[Problem]:
+    """A custom field declares its type; enum and user are custom types only."""
+    custom = field.startswith(CUSTOM_PREFIX)
+    hint = f"one of {', '.join(CUSTOM_TYPES)}"
+    if custom and rule.type is None:
+        return [((), f"custom field {field!r} needs a type", hint)]
+    if custom and rule.type not in CUSTOM_TYPES:
+        return [(("type",), f"a custom field's type is not {rule.type!r}", hint)]
+    if not custom and rule.type in ("enum", "user"):
+        return [(("type",), f"{rule.type} is a type of custom fields (custom.<name>) only", None)]
+    if rule.values is not None and rule.type != "enum":
+        return [(("values",), "values lists an enum's values; set type: enum", None)]
+    if rule.type != "enum":
+        return []
+    return _enum_problems(rule)
+
+
+def _enum_problems(rule: FieldRule) -> list[Problem]:
+    if rule.map is None and rule.values is None:
+        return [
+            ((), "an enum needs its values: a map (product value: unified value) or values", None)
+        ]
+    if rule.map is None or rule.values is None:
+        return []
+    outside = sorted({str(v) for v in rule.map.values() if v is not None} - set(rule.values))
+    if outside:
+        return [(("map",), f"maps to {', '.join(outside)}, which values does not list", None)]
+    return []
 
 
 def _direction_problems(rule: FieldRule) -> list[Problem]:
@@ -269,6 +314,8 @@ def unified_path_problem(entity_name: str, path: str) -> tuple[str, str | None] 
     """
     model: type[BaseModel] = ENTITY_TYPES[entity_name]
     parts = path.split(".")
+    if parts[0] == "custom":
+        return custom_path_problem(path)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if part == "ref" and last and index > 0 and issubclass(model, Entity):
@@ -288,6 +335,24 @@ def unified_path_problem(entity_name: str, path: str) -> tuple[str, str | None] 
             if nested is None:
                 return f"{'.'.join(parts[: index + 1])} has no sub-fields", None
             model = nested
+    return None
+
+
+_CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DICT_NAMES = frozenset(dir(dict))
+
+
+def custom_path_problem(path: str) -> tuple[str, str | None] | None:
+    """Why ``path`` is not a custom field path (``custom.<name>``); None when it is.
+
+    A money field also offers ``custom.<name>.amount`` and ``.currency`` (filters compare them).
+    """
+    parts = path.split(".")
+    hint = "custom fields are custom.<name>: lower case letters, digits and _"
+    if len(parts) < 2 or not _CUSTOM_NAME.match(parts[1]) or parts[1] in _DICT_NAMES:
+        return f"{path!r} is not a custom field name", hint
+    if len(parts) > 3 or (len(parts) == 3 and parts[2] not in ("amount", "currency")):
+        return f"{path!r}: a custom field has no sub-fields but a money's amount and currency", None
     return None
 
 

@@ -51,6 +51,8 @@ from handoff_hub.hub.mapping.field_reader import FieldReader, compile_field_read
 from handoff_hub.hub.model import ENTITY_TYPES
 
 __all__ = [
+    "CUSTOM_PREFIX",
+    "CUSTOM_TYPES",
     "Direction",
     "EntityMap",
     "FieldRule",
@@ -61,8 +63,21 @@ __all__ = [
 ]
 
 FieldType = Literal[
-    "string", "integer", "number", "decimal", "boolean", "date", "datetime", "money", "list"
+    "string",
+    "integer",
+    "number",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "money",
+    "list",
+    "enum",
+    "user",
 ]
+CUSTOM_TYPES: tuple[str, ...] = ("string", "number", "money", "date", "boolean", "enum", "user")
+"""The types a custom field (``custom.<name>``) may declare."""
+CUSTOM_PREFIX = "custom."
 Direction = Literal["read", "write", "both"]
 FilterValue = str | int | bool | list[str] | None
 MapValue = str | int | float | bool | None
@@ -109,7 +124,16 @@ class FieldRule(_Strict):
     map_default: MapValue = Field(
         default=None, description="Unified value for product values missing from map (read)"
     )
-    type: FieldType | None = Field(default=None, description="Kind of value")
+    type: FieldType | None = Field(
+        default=None,
+        description="Kind of value; a custom field (custom.<name>) must declare one of "
+        "string, number, money, date, boolean, enum, user",
+    )
+    values: list[str] | None = Field(
+        default=None,
+        description="enum: the unified values the field may take (default: the map's values); "
+        "a value outside them is refused with the record and field",
+    )
     currency_path: str | None = Field(
         default=None,
         description=(
@@ -131,6 +155,15 @@ class FieldRule(_Strict):
         default=None, description="Name of a registered transform (e.g. adf, lower, iso_date)"
     )
     required: bool = Field(default=False, description="Reading fails when the value is missing")
+
+    def enum_values(self) -> list[str] | None:
+        """An enum's unified values: ``values``, else those its map reads to."""
+        if self.type != "enum":
+            return None
+        if self.values is not None:
+            return list(self.values)
+        mapped = (self.map or {}).values()
+        return list(dict.fromkeys(str(v) for v in (*mapped, self.map_default) if v is not None))
 
     @property
     def reads(self) -> bool:
@@ -230,6 +263,14 @@ class EntityMap(_Strict):
             for name, rule in self.fields.items()
             if rule.reads
         )
+
+    def custom_rules(self) -> dict[str, FieldRule]:
+        """The rules of the org's own fields, by custom field name (``region``)."""
+        return {
+            name.removeprefix(CUSTOM_PREFIX): rule
+            for name, rule in self.fields.items()
+            if name.startswith(CUSTOM_PREFIX)
+        }
 
     def write_rules(self) -> dict[str, FieldRule]:
         """The rules that write, by unified field."""
