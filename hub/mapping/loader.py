@@ -94,6 +94,7 @@ def check_mapping(
     problems = [_issue(doc, p) for p in spec_problems(spec)]
     if problems:
         return None, problems
+    _note_origins(doc, spec)
     if spec.extends is None:
         return spec, []
     return _extend(doc, spec, (*_chain, Path(path).resolve()))
@@ -128,6 +129,13 @@ def _extend(
         }
     )
     return merged, []
+
+
+def _note_origins(doc: YamlDocument, spec: MappingSpec) -> None:
+    """Each rule remembers its file and line, for checks across mappings (custom fields)."""
+    for name, emap in spec.entities.items():
+        for field in emap.fields:
+            emap._origin[field] = (doc.file, doc.line(("entities", name, "fields", field)))
 
 
 def _issue(doc: YamlDocument, problem: Problem) -> Issue:

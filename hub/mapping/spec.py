@@ -230,6 +230,12 @@ class EntityMap(_Strict):
         "updates of named fields leave them alone",
     )
 
+    _origin: dict[str, tuple[str, int | None]] = PrivateAttr(default_factory=dict)
+
+    def origin(self, field: str) -> tuple[str, int | None]:
+        """The mapping file and line of ``field``'s rule (``("<mapping>", None)`` if not loaded)."""
+        return self._origin.get(field, ("<mapping>", None))
+
     def source_fields(self) -> list[str]:
         """Product fields to request: ``select`` if given, else every simple read path.
 
