@@ -163,12 +163,12 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
         if (
             emap.write_root
             and rule.writes
-            and not str(rule.path).startswith((emap.write_root + ".", "_"))
+            and not str(rule.target).startswith((emap.write_root + ".", "_"))
         ):
             problems.append(
                 (
                     (*where, "path"),
-                    f"write target {rule.path!r} is not below write_root {emap.write_root!r}",
+                    f"write target {rule.target!r} is not below write_root {emap.write_root!r}",
                     "set direction: read",
                 )
             )
@@ -266,11 +266,11 @@ def _direction_problems(rule: FieldRule) -> list[Problem]:
         ]
     if rule.template is not None and rule.direction == "write" and rule.path is None:
         return [(("path",), "a write template needs a path to write to", None)]
-    if rule.writes and rule.path is not None and not is_simple_path(rule.path):
+    if rule.writes and rule.target is not None and not is_simple_path(rule.target):
         return [
             (
-                ("path",),
-                f"write target {rule.path!r} must be a plain dotted path (a.b.c)",
+                ("write_to" if rule.write_to else "path",),
+                f"write target {rule.target!r} must be a plain dotted path (a.b.c)",
                 "set direction: read to only read this expression",
             )
         ]
@@ -288,15 +288,15 @@ def _direction_problems(rule: FieldRule) -> list[Problem]:
 def _target_problem(
     rule: FieldRule, field: str, targets: dict[str, str], where: NodePath
 ) -> list[Problem]:
-    if not rule.writes or rule.path is None:
+    if not rule.writes or rule.target is None:
         return []
-    other = targets.setdefault(rule.path, field)
+    other = targets.setdefault(rule.target, field)
     if other == field:
         return []
     return [
         (
             (*where, "path"),
-            f"{rule.path!r} is also written by {other!r}",
+            f"{rule.target!r} is also written by {other!r}",
             "set direction: read on one of them",
         )
     ]

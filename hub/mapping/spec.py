@@ -113,6 +113,11 @@ class FieldRule(_Strict):
         description="JMESPath read from the product record; with direction write/both "
         "also the dotted write target (plain a.b.c only)",
     )
+    write_to: str | None = Field(
+        default=None,
+        description="Where the value is written when it is read from an expression (Asana's "
+        "custom_fields[?name=='Region']): a plain dotted path, e.g. custom_fields.region",
+    )
     template: str | None = Field(
         default=None,
         description="Jinja2 (sandboxed, strict) composing the value: on read it sees the "
@@ -174,7 +179,12 @@ class FieldRule(_Strict):
     @property
     def writes(self) -> bool:
         """True when the rule sets a product value on write."""
-        return self.direction != "read" and self.path is not None
+        return self.direction != "read" and self.target is not None
+
+    @property
+    def target(self) -> str | None:
+        """Where the rule writes: ``write_to``, else ``path``."""
+        return self.write_to or self.path
 
 
 class EntityMap(_Strict):
