@@ -167,11 +167,10 @@ def _unknown(
     names = {n.split(".")[0] for n in known}
     if name in names:
         return None
-    listed = ", ".join(sorted(names)) or "none"
     return doc.issue(
         where,
-        f"no custom field {name!r} on {entity} in the {system} mapping (it declares: {listed})",
-        nearest_hint(name, names),
+        f"no custom field {name!r} on {entity} in the {system} mapping",
+        nearest_hint(name, names) or "it declares no custom fields",
     )
 
 
