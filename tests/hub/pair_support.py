@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,13 +23,17 @@ def open_pair_runtime(
     monkeypatch: pytest.MonkeyPatch,
     *,
     mappings: dict[str, Path] | None = None,
+    profiles: dict[str, Any] | None = None,
 ) -> Runtime:
     """A runtime on freshly seeded sandboxes of one pairing, from its example config.
 
-    ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``).
+    ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``);
+    ``profiles`` gives a system's sandbox an org profile (``{"crm": {"absent_fields": [...]}}``).
     The sandboxes are on ``runtime.sandboxes`` by system name.
     """
-    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
+    chosen = profiles or {}
+    crm = make_sandbox(crm_name, seed=4, records=24, profile=chosen.get("crm"))
+    pm = make_sandbox(pm_name, seed=4, records=16, profile=chosen.get("pm"))
     prefix = f"HUB_PAIR_{crm_name}_{pm_name}".upper()
     targets = {
         crm_name: (f"http://{crm_name}.sandbox", crm),
