@@ -10,6 +10,7 @@ and feedback, and the leads feedback became; then the audit trail.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,19 @@ class DealView:
     milestones: list[Milestone] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     feedback: list[tuple[Feedback, Link | None]] = field(default_factory=list)
+
+    def custom_fields(self) -> list[tuple[str, str, str]]:
+        """``(name, deal's value, project's value)`` of each custom field either side has."""
+        deal = self.opportunity.custom
+        project = self.project.custom if self.project else {}
+        names = list(dict.fromkeys([*deal, *project]))
+        return [(n, _shown(deal.get(n)), _shown(project.get(n))) for n in names]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 @dataclass

@@ -53,6 +53,7 @@ def print_account(view: AccountView) -> None:
     for deal in view.deals:
         deals.add_row(*[Text(v) for v in _deal_row(deal)])
     console.print(deals)
+    _custom_fields(view)
     _delivery(view)
     if view.audit:
         audit = Table(title="Recent audit events", header_style="bold")
@@ -87,6 +88,19 @@ def _deal_row(deal: DealView) -> list[str]:
         project.status.value if project else ("gone" if deal.link else ""),
         project.due.isoformat() if project and project.due else "",
     ]
+
+
+def _custom_fields(view: AccountView) -> None:
+    """The org's own fields of each deal beside its project's, a difference marked."""
+    table = Table(title="Custom fields", header_style="bold")
+    for column in ("deal", "field", "deal value", "project value", ""):
+        table.add_column(column)
+    for deal in view.deals:
+        for name, on_deal, on_project in deal.custom_fields():
+            differs = "differs" if deal.project and on_deal != on_project else ""
+            table.add_row(*_texts(deal.opportunity.name, name, on_deal, on_project, differs))
+    if table.row_count:
+        console.print(table)
 
 
 def _delivery(view: AccountView) -> None:
