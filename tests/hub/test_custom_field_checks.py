@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -86,21 +87,21 @@ def test_an_enum_value_the_project_cannot_hold_is_an_error(config: Path) -> None
     [
         (
             lambda d: d["handoffs"]["won_to_project"].update(only={"custom.regoin": "EMEA"}),
-            "handoffs.won_to_project.only['custom.regoin']",
+            r"handoffs\.won_to_project\.only\['custom\.regoin'\]",
             "no custom field 'regoin' on Opportunity in the crm mapping",
         ),
         (
             lambda d: d["handoffs"]["sync"]["fields"].append(
                 {"crm": "custom.priority", "pm": "custom.priority"}
             ),
-            "handoffs.sync.fields[5].pm",
+            r"handoffs\.sync\.fields\[\d+\]\.pm",
             "no custom field 'priority' on Project in the pm mapping",
         ),
         (
             lambda d: d["templates"]["standard-delivery"].update(
                 name="{{ opportunity.name }} {{ opportunity.custom.regon }}"
             ),
-            "templates.standard-delivery.name",
+            r"templates\.standard-delivery\.name",
             "opportunity.custom.regon: no mapping declares a custom field 'regon'",
         ),
     ],
@@ -109,7 +110,7 @@ def test_an_unknown_custom_field_in_the_config_is_an_error_with_its_line(
     config: Path, change: Callable[[dict[str, Any]], None], where: str, message: str
 ) -> None:
     _edit(config, change)
-    found = [i for i in _issues(config) if i.field == where]
+    found = [i for i in _issues(config) if re.fullmatch(where, i.field)]
     assert found, [str(i) for i in _issues(config)]
     assert found[0].line is not None and message in found[0].message
 
