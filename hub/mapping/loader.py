@@ -235,6 +235,14 @@ def _type_problems(field: str, rule: FieldRule) -> list[Problem]:
         return [(("type",), f"a custom field's type is not {rule.type!r}", hint)]
     if not custom and rule.type in ("enum", "user"):
         return [(("type",), f"{rule.type} is a type of custom fields (custom.<name>) only", None)]
+    if custom and rule.type == "user" and rule.writes:
+        return [
+            (
+                ("direction",),
+                "a user field is read and compared by e-mail; the hub does not write it",
+                "set direction: read",
+            )
+        ]
     if rule.values is not None and rule.type != "enum":
         return [(("values",), "values lists an enum's values; set type: enum", None)]
     if rule.type != "enum":

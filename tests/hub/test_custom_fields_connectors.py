@@ -105,3 +105,40 @@ def test_an_org_without_the_field_leaves_it_out_and_the_handoff_still_runs(
         assert report.counts.get("created", 0) >= 1 and not report.counts.get("failed")
     finally:
         runtime.close()
+
+
+def test_a_value_the_map_does_not_know_is_a_dead_letter_and_the_others_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin added a picklist value the mapping does not map yet: that deal waits."""
+    shipped = Path(__file__).resolve().parents[2] / "mappings" / "salesforce.yaml"
+    folder = tmp_path / "mapping"
+    folder.mkdir()
+    mapping = folder / "salesforce.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    mapping.write_text(text.replace(", Asia Pacific: APAC}", "}"), encoding="utf-8")
+    (folder / "mapping.schema.json").write_text(
+        (shipped.parent / "mapping.schema.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    runtime = open_pair_runtime(
+        "salesforce", "jira", tmp_path, monkeypatch, mappings={"crm": mapping}
+    )
+    try:
+        settings = runtime.loaded.config.handoffs.won_to_project
+        assert settings is not None
+        plan = run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store, dry_run=True)
+        won = [d.source_id for d in plan.decisions if d.verdict.value == "create"]
+        assert len(won) >= 2
+        state = runtime.sandboxes["crm"].state  # type: ignore[attr-defined]
+        state.modify_opportunity(won[0], Region__c="Asia Pacific")
+        for other in won[1:]:
+            state.modify_opportunity(other, Region__c="Europe")
+        report = run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store)
+        assert report.status == "completed_with_failures", "a run that goes on past the record"
+        assert report.counts.get("created") == len(won) - 1
+        letters = {d.record_id: d for d in runtime.store.dead_letters(handoff=HANDOFF)}
+        assert set(won) & set(letters) == {won[0]}
+        reason = letters[won[0]].reason
+        assert "custom.region" in reason and "'Asia Pacific'" in reason
+    finally:
+        runtime.close()
