@@ -374,8 +374,11 @@ def entity_type(name: str) -> type[Entity]:
 
 
 def dump(entity: Entity) -> dict[str, Any]:
-    """JSON-ready dict of an entity (Decimals as strings, dates ISO)."""
-    return entity.model_dump(mode="json", exclude_none=True)
+    """JSON-ready dict of an entity (Decimals as strings, dates ISO); no empty ``custom``."""
+    data = entity.model_dump(mode="json", exclude_none=True)
+    if not data.get("custom"):
+        data.pop("custom", None)
+    return data
 
 
 def template_view(entity: Entity) -> dict[str, Any]:
