@@ -14,6 +14,7 @@ and feedback, and the leads feedback became; then the audit trail.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -66,6 +67,13 @@ class DealView:
     risks: list[Risk] = field(default_factory=list)
     feedback: list[tuple[Feedback, Link | None]] = field(default_factory=list)
     more: list[DealView] = field(default_factory=list)
+
+    def custom_fields(self) -> list[tuple[str, str, str]]:
+        """``(name, deal's value, project's value)`` of each custom field either side has."""
+        deal = self.opportunity.custom
+        project = self.project.custom if self.project else {}
+        names = list(dict.fromkeys([*deal, *project]))
+        return [(n, _shown(deal.get(n)), _shown(project.get(n))) for n in names]
 
     def delivery(self) -> dict[str, Any]:
         """The project part, JSON-safe."""
@@ -155,6 +163,19 @@ def _add(totals: dict[str, Decimal], money: Money | None) -> None:
 
 def _texts(totals: dict[str, Decimal]) -> dict[str, str]:
     return {k: str(v) for k, v in sorted(totals.items())}
+
+    def custom_fields(self) -> list[tuple[str, str, str]]:
+        """``(name, deal's value, project's value)`` of each custom field either side has."""
+        deal = self.opportunity.custom
+        project = self.project.custom if self.project else {}
+        names = list(dict.fromkeys([*deal, *project]))
+        return [(n, _shown(deal.get(n)), _shown(project.get(n))) for n in names]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 @dataclass

@@ -155,6 +155,21 @@ class Entity(BaseModel):
         default_factory=dict, description="Id of this record in each system, by system name"
     )
     modified_at: UtcDateTime | None = None
+    custom: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The org's own fields, by name (``custom.<name>`` in a mapping), each "
+        "of the type its mapping declares: text, a number, Money, a date, a bool, an enum "
+        "value or a person's e-mail address",
+    )
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_money(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A money field's ``{amount, currency}`` (as the mapping reads it) becomes Money."""
+        for name, item in value.items():
+            if isinstance(item, Mapping) and set(item) == {"amount", "currency"}:
+                value[name] = Money.model_validate(item)
+        return value
 
     def ref(self, system: str) -> str | None:
         """Return this record's id in ``system``, if known."""
@@ -362,8 +377,11 @@ def entity_type(name: str) -> type[Entity]:
 
 
 def dump(entity: Entity) -> dict[str, Any]:
-    """JSON-ready dict of an entity (Decimals as strings, dates ISO)."""
-    return entity.model_dump(mode="json", exclude_none=True)
+    """JSON-ready dict of an entity (Decimals as strings, dates ISO); no empty ``custom``."""
+    data = entity.model_dump(mode="json", exclude_none=True)
+    if not data.get("custom"):
+        data.pop("custom", None)
+    return data
 
 
 def template_view(entity: Entity) -> dict[str, Any]:
@@ -373,7 +391,20 @@ def template_view(entity: Entity) -> dict[str, Any]:
     :func:`dump` leaves out empty ones) would fail ``{{ opportunity.amount }}``
     for a deal without an amount; present as None, it renders empty.
     """
-    return _money_as_text(entity.model_dump(mode="json"))
+    view = _money_as_text(entity.model_dump(mode="json"))
+    view["custom"] = CustomView(view.get("custom") or {})
+    return view
+
+
+class CustomView(dict[str, Any]):
+    """An entity's custom fields in a template: a field the record leaves empty reads None.
+
+    ``hub validate`` refuses names no mapping declares, so a missing key here is an
+    empty value, not a typo.
+    """
+
+    def __missing__(self, key: str) -> None:
+        return None
 
 
 class MoneyView(dict[str, Any]):
@@ -398,7 +429,7 @@ def _money_as_text(data: dict[str, Any]) -> dict[str, Any]:
 
 def blank_view(kind: type[Entity]) -> dict[str, Any]:
     """What a template sees of an entity that is not there: every field None."""
-    return dict.fromkeys(kind.model_fields)
+    return {**dict.fromkeys(kind.model_fields), "custom": CustomView()}
 
 
 def at_path(data: Mapping[str, Any], path: str) -> Any:

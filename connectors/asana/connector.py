@@ -67,6 +67,8 @@ if TYPE_CHECKING:
     from handoff_hub.hub.config.systems import SystemConfig
     from handoff_hub.hub.http import RetryPolicy
 
+_CUSTOM_PREFIX = "custom_fields."
+
 __all__ = ["AsanaConnector"]
 
 _DEFAULT_FIELDS = {
@@ -238,6 +240,24 @@ class AsanaConnector:
     def preflight(self, needs: PreflightNeeds) -> list[CheckResult]:
         """``hub check``: user and workspace, team, template, custom fields and options."""
         return asana_preflight(self.client, self.config, self.catalogue, needs).results
+
+    def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        """The custom fields among ``fields`` (``custom_fields.<ref>``) the workspace lacks.
+
+        ``<ref>`` is a logical name, gid or name, as writes take it; other paths are
+        the API's own attributes, which every workspace has.
+        """
+        self._object(object_name)
+        return [
+            path
+            for path in fields
+            if path.startswith(_CUSTOM_PREFIX)
+            and self.catalogue.find(path.removeprefix(_CUSTOM_PREFIX).split(".")[0]) is None
+        ]
+
+    def default_currency(self) -> str | None:
+        """None: a workspace has no currency of its own (a budget's comes from the mapping)."""
+        return None
 
     def find_users(self, emails: Sequence[str]) -> dict[str, str]:
         """Map e-mail addresses to the gids of the workspace's users (unknown ones left out)."""

@@ -74,11 +74,15 @@ class FieldCatalogue:
         return self._fields
 
     def find(self, ref: str) -> CustomField | None:
-        """A field by logical name, gid or name (exact, then trimmed and ignoring case)."""
+        """A field by logical name, gid or name (exact, then trimmed and ignoring case).
+
+        Loosely, ``_`` stands for a space: a mapping's write path cannot hold one, so
+        ``custom_fields.delivery_start`` names the field "Delivery start".
+        """
         wanted = self.config.field_refs().get(ref, ref)
         fields = self.fields()
         exact = [f for f in fields if wanted in (f.gid, f.name)]
-        loose = [f for f in fields if option_key(f.name) == option_key(wanted)]
+        loose = [f for f in fields if _loose(f.name) == _loose(wanted)]
         found = exact or loose
         return found[0] if found else None
 
@@ -153,6 +157,10 @@ class FieldCatalogue:
     def _options(self, target: CustomField, value: Any) -> list[str]:
         items = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
         return [self._option(target, v) for v in items]
+
+
+def _loose(name: str) -> str:
+    return option_key(name).replace("_", " ")
 
 
 def _field(item: Mapping[str, Any]) -> CustomField:

@@ -261,6 +261,21 @@ class JiraConnector:
         """``hub check``: the API user, permissions, project, fields and create screens."""
         return jira_preflight(self.client, self.config, needs).results
 
+    def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
+        """The custom fields among ``fields`` the site lacks; system fields every site has.
+
+        A custom field is named by its id (``customfield_10060``) or a path below ``fields.``.
+
+        Ids of custom fields differ per site: a mapping naming one the site does
+        not have would fail every write that sets it.
+        """
+        known = {str(f.get("id")) for f in self.describe(object_name)["fields"]}
+        return [f for f in fields if (cf := _custom_field(f)) is not None and cf not in known]
+
+    def default_currency(self) -> str | None:
+        """None: Jira has no currency of its own (a budget's comes from the mapping)."""
+        return None
+
     def find_users(self, emails: Sequence[str]) -> dict[str, str]:
         """Map e-mail addresses to active Atlassian account ids (unknown ones left out).
 
@@ -391,3 +406,10 @@ def _condition(field: str, value: FilterValue) -> Condition:
     if isinstance(value, list):
         return Condition(field, "IN", list(value))
     return Condition(field, "=", value)
+
+
+def _custom_field(path: str) -> str | None:
+    """``customfield_10060`` of ``fields.customfield_10060.value`` or of the bare id."""
+    parts = path.split(".")
+    first = parts[1] if parts[0] == "fields" and len(parts) > 1 else parts[0]
+    return first if first.startswith("customfield_") else None

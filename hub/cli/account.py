@@ -63,6 +63,7 @@ def print_account(view: AccountView) -> None:
     console.print(deals)
     if view.departments:
         _rollups(view)
+    _custom_fields(view)
     _delivery(view)
     if view.audit:
         audit = Table(title="Recent audit events", header_style="bold")
@@ -118,6 +119,19 @@ def _rollups(view: AccountView) -> None:
         money = [Rollup.show(m) for m in (row.pipeline, row.won_amount, row.budget)]
         table.add_row(*_texts(row.name, *(str(f) for f in figures), *money))
     console.print(table)
+
+
+def _custom_fields(view: AccountView) -> None:
+    """The org's own fields of each deal beside its project's, a difference marked."""
+    table = Table(title="Custom fields", header_style="bold")
+    for column in ("deal", "field", "deal value", "project value", ""):
+        table.add_column(column)
+    for deal in view.deals:
+        for name, on_deal, on_project in deal.custom_fields():
+            differs = "differs" if deal.project and on_deal != on_project else ""
+            table.add_row(*_texts(deal.opportunity.name, name, on_deal, on_project, differs))
+    if table.row_count:
+        console.print(table)
 
 
 def _delivery(view: AccountView) -> None:

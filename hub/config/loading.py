@@ -19,6 +19,7 @@ from handoff_hub.hub.config.checks import (
     template_issues,
     webhook_section_issues,
 )
+from handoff_hub.hub.config.custom_fields import custom_field_issues
 from handoff_hub.hub.config.root import HubConfig
 from handoff_hub.hub.config.schema import (
     hub_config_schema,
@@ -94,6 +95,7 @@ def load_config(
     issues += handoff_issues(doc, raw, mappings, check_env=check_env)
     issues += alerts_issues(doc, raw, check_env=check_env)
     issues += template_issues(doc, raw)
+    issues += custom_field_issues(doc, raw, mappings)
     issues += system_url_issues(doc, raw) + store_issues(doc, raw)
     issues += connector_settings_issues(doc, raw, known_connectors)
     issues += webhook_section_issues(doc, raw, known_connectors)

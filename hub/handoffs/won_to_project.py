@@ -494,6 +494,7 @@ def build_project(
         template=template_key,
         documents=[*opp.documents, Document(title="CRM opportunity", url=crm_url)],
         description=project_description(opp, crm_url),
+        custom=dict(opp.custom),
     )
 
 

@@ -171,7 +171,7 @@ def from_unified(
         try:
             _write_field(payload, name, rule, data, ref_key, explicit=only is not None)
         except ValueProblem as exc:
-            problems.append(FieldProblem(name, str(rule.path), exc.reason, exc.value))
+            problems.append(FieldProblem(name, str(rule.target), exc.reason, exc.value))
     if only is None:
         for path, value in emap.constants.items():
             _put(payload, path, value)
@@ -280,7 +280,8 @@ def _write_field(
     *,
     explicit: bool,
 ) -> None:
-    assert rule.path is not None
+    target = rule.target
+    assert target is not None
     if rule.template is not None:
         try:
             value: Any = render_template(rule.template, data)
@@ -292,16 +293,18 @@ def _write_field(
         value = rule.default
     if value is None:
         if explicit:
-            _put(payload, rule.path, None)
+            _put(payload, target, None)
         return
     if rule.type == "money":
         _put_currency(payload, rule, money_parts(value)[1])
+    if rule.type == "enum" and rule.values is not None and map_key(value) not in rule.values:
+        raise ValueProblem(f"not one of the enum's values ({', '.join(rule.values)})", value)
     if rule.map is not None:
         value = _map_write(rule, value)
     value = product_value(rule.type, value)
     if rule.transform:
         value = run_transform(rule.transform, value, "write")
-    _put(payload, rule.path, value)
+    _put(payload, target, value)
 
 
 def _put_currency(payload: dict[str, Any], rule: FieldRule, currency: str | None) -> None:

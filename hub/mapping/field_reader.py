@@ -197,7 +197,24 @@ def _kind_reader(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | N
     convert = converter(rule.type)
     if convert is None:
         return None
+    allowed = rule.enum_values() if rule.type == "enum" and rule.values is not None else None
+    if allowed is not None:
+        return _enum_reader(allowed)
     return lambda value, _raw: convert(value)
+
+
+def _enum_reader(allowed: list[str]) -> Callable[[Any, Mapping[str, Any]], Any]:
+    """An enum's value, refused when it is not one of ``allowed``."""
+    known = frozenset(allowed)
+    listed = ", ".join(allowed)
+
+    def enum(value: Any, _raw: Mapping[str, Any]) -> Any:
+        text = map_key(value)
+        if text not in known:
+            raise ValueProblem(f"not one of the enum's values ({listed})", value)
+        return text
+
+    return enum
 
 
 def check_text(value: str) -> None:

@@ -10,6 +10,7 @@ two rules write the same product field.
 
 from __future__ import annotations
 
+import re
 import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -26,11 +27,24 @@ from handoff_hub.hub.config.schema import (
 )
 from handoff_hub.hub.config.yamlio import NodePath, YamlDocument, format_path, load_yaml
 from handoff_hub.hub.errors import ConfigError, Issue
-from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec, is_simple_path
+from handoff_hub.hub.mapping.spec import (
+    CUSTOM_PREFIX,
+    CUSTOM_TYPES,
+    EntityMap,
+    FieldRule,
+    MappingSpec,
+    is_simple_path,
+)
 from handoff_hub.hub.mapping.transforms import known_transforms, template_error
 from handoff_hub.hub.model import ENTITY_TYPES, Entity
 
-__all__ = ["check_mapping", "load_mapping", "spec_problems", "unified_path_problem"]
+__all__ = [
+    "check_mapping",
+    "custom_path_problem",
+    "load_mapping",
+    "spec_problems",
+    "unified_path_problem",
+]
 
 Problem = tuple[NodePath, str, str | None]
 """Where (node path), what, and an optional hint."""
@@ -80,6 +94,7 @@ def check_mapping(
     problems = [_issue(doc, p) for p in spec_problems(spec)]
     if problems:
         return None, problems
+    _note_origins(doc, spec)
     if spec.extends is None:
         return spec, []
     return _extend(doc, spec, (*_chain, Path(path).resolve()))
@@ -116,6 +131,13 @@ def _extend(
     return merged, []
 
 
+def _note_origins(doc: YamlDocument, spec: MappingSpec) -> None:
+    """Each rule remembers its file and line, for checks across mappings (custom fields)."""
+    for name, emap in spec.entities.items():
+        for field in emap.fields:
+            emap._origin[field] = (doc.file, doc.line(("entities", name, "fields", field)))
+
+
 def _issue(doc: YamlDocument, problem: Problem) -> Issue:
     path, message, hint = problem
     return Issue(doc.file, doc.line(path), format_path(path), message, hint)
@@ -141,12 +163,12 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
         if (
             emap.write_root
             and rule.writes
-            and not str(rule.path).startswith((emap.write_root + ".", "_"))
+            and not str(rule.target).startswith((emap.write_root + ".", "_"))
         ):
             problems.append(
                 (
                     (*where, "path"),
-                    f"write target {rule.path!r} is not below write_root {emap.write_root!r}",
+                    f"write target {rule.target!r} is not below write_root {emap.write_root!r}",
                     "set direction: read",
                 )
             )
@@ -154,6 +176,7 @@ def _entity_problems(name: str, emap: EntityMap, at: NodePath) -> list[Problem]:
         if found is not None:
             problems.append((where, *found))
         problems += [((*where, *sub), msg, hint) for sub, msg, hint in _rule_problems(rule)]
+        problems += [((*where, *sub), msg, hint) for sub, msg, hint in _type_problems(field, rule)]
         problems += _target_problem(rule, field, targets, where)
     for path in emap.constants:
         problems += _constant_problems(emap, path, targets, (*at, "constants", path))
@@ -202,6 +225,44 @@ def _rule_problems(rule: FieldRule) -> list[Problem]:
     return problems
 
 
+def _type_problems(field: str, rule: FieldRule) -> list[Problem]:
+    """A custom field declares its type; enum and user are custom types only."""
+    custom = field.startswith(CUSTOM_PREFIX)
+    hint = f"one of {', '.join(CUSTOM_TYPES)}"
+    if custom and rule.type is None:
+        return [((), f"custom field {field!r} needs a type", hint)]
+    if custom and rule.type not in CUSTOM_TYPES:
+        return [(("type",), f"a custom field's type is not {rule.type!r}", hint)]
+    if not custom and rule.type in ("enum", "user"):
+        return [(("type",), f"{rule.type} is a type of custom fields (custom.<name>) only", None)]
+    if custom and rule.type == "user" and rule.writes:
+        return [
+            (
+                ("direction",),
+                "a user field is read and compared by e-mail; the hub does not write it",
+                "set direction: read",
+            )
+        ]
+    if rule.values is not None and rule.type != "enum":
+        return [(("values",), "values lists an enum's values; set type: enum", None)]
+    if rule.type != "enum":
+        return []
+    return _enum_problems(rule)
+
+
+def _enum_problems(rule: FieldRule) -> list[Problem]:
+    if rule.map is None and rule.values is None:
+        return [
+            ((), "an enum needs its values: a map (product value: unified value) or values", None)
+        ]
+    if rule.map is None or rule.values is None:
+        return []
+    outside = sorted({str(v) for v in rule.map.values() if v is not None} - set(rule.values))
+    if outside:
+        return [(("map",), f"maps to {', '.join(outside)}, which values does not list", None)]
+    return []
+
+
 def _direction_problems(rule: FieldRule) -> list[Problem]:
     if rule.template is not None and rule.path is not None and rule.direction != "write":
         return [
@@ -213,11 +274,11 @@ def _direction_problems(rule: FieldRule) -> list[Problem]:
         ]
     if rule.template is not None and rule.direction == "write" and rule.path is None:
         return [(("path",), "a write template needs a path to write to", None)]
-    if rule.writes and rule.path is not None and not is_simple_path(rule.path):
+    if rule.writes and rule.target is not None and not is_simple_path(rule.target):
         return [
             (
-                ("path",),
-                f"write target {rule.path!r} must be a plain dotted path (a.b.c)",
+                ("write_to" if rule.write_to else "path",),
+                f"write target {rule.target!r} must be a plain dotted path (a.b.c)",
                 "set direction: read to only read this expression",
             )
         ]
@@ -235,15 +296,15 @@ def _direction_problems(rule: FieldRule) -> list[Problem]:
 def _target_problem(
     rule: FieldRule, field: str, targets: dict[str, str], where: NodePath
 ) -> list[Problem]:
-    if not rule.writes or rule.path is None:
+    if not rule.writes or rule.target is None:
         return []
-    other = targets.setdefault(rule.path, field)
+    other = targets.setdefault(rule.target, field)
     if other == field:
         return []
     return [
         (
             (*where, "path"),
-            f"{rule.path!r} is also written by {other!r}",
+            f"{rule.target!r} is also written by {other!r}",
             "set direction: read on one of them",
         )
     ]
@@ -269,6 +330,8 @@ def unified_path_problem(entity_name: str, path: str) -> tuple[str, str | None] 
     """
     model: type[BaseModel] = ENTITY_TYPES[entity_name]
     parts = path.split(".")
+    if parts[0] == "custom":
+        return custom_path_problem(path)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if part == "ref" and last and index > 0 and issubclass(model, Entity):
@@ -288,6 +351,24 @@ def unified_path_problem(entity_name: str, path: str) -> tuple[str, str | None] 
             if nested is None:
                 return f"{'.'.join(parts[: index + 1])} has no sub-fields", None
             model = nested
+    return None
+
+
+_CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DICT_NAMES = frozenset(dir(dict))
+
+
+def custom_path_problem(path: str) -> tuple[str, str | None] | None:
+    """Why ``path`` is not a custom field path (``custom.<name>``); None when it is.
+
+    A money field also offers ``custom.<name>.amount`` and ``.currency`` (filters compare them).
+    """
+    parts = path.split(".")
+    hint = "custom fields are custom.<name>: lower case letters, digits and _"
+    if len(parts) < 2 or not _CUSTOM_NAME.match(parts[1]) or parts[1] in _DICT_NAMES:
+        return f"{path!r} is not a custom field name", hint
+    if len(parts) > 3 or (len(parts) == 3 and parts[2] not in ("amount", "currency")):
+        return f"{path!r}: a custom field has no sub-fields but a money's amount and currency", None
     return None
 
 

@@ -194,7 +194,7 @@ def _org_paths(emap: EntityMap) -> Iterator[str]:
     """Every product field the entity map names (not directives such as ``_company``)."""
     paths = [emap.stamp_field, *emap.also_read, *(emap.select or [])]
     for rule in emap.fields.values():
-        paths += [rule.path, rule.currency_path]
+        paths += [rule.path, rule.write_to, rule.currency_path]
     for path in paths:
         if path and is_simple_path(path) and not path.startswith("_"):
             yield path
@@ -272,7 +272,7 @@ def _fit_entity(
 
 
 def _fit_rule(rule: FieldRule, absent: set[str], currency: str | None) -> FieldRule | None:
-    if rule.path is not None and rule.path in absent:
+    if (rule.path is not None and rule.path in absent) or (rule.write_to or "") in absent:
         return None
     if rule.type != "money" or not rule.currency_path:
         return rule

@@ -51,6 +51,8 @@ from handoff_hub.hub.mapping.field_reader import FieldReader, compile_field_read
 from handoff_hub.hub.model import ENTITY_TYPES
 
 __all__ = [
+    "CUSTOM_PREFIX",
+    "CUSTOM_TYPES",
     "Direction",
     "EntityMap",
     "FieldRule",
@@ -61,8 +63,21 @@ __all__ = [
 ]
 
 FieldType = Literal[
-    "string", "integer", "number", "decimal", "boolean", "date", "datetime", "money", "list"
+    "string",
+    "integer",
+    "number",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "money",
+    "list",
+    "enum",
+    "user",
 ]
+CUSTOM_TYPES: tuple[str, ...] = ("string", "number", "money", "date", "boolean", "enum", "user")
+"""The types a custom field (``custom.<name>``) may declare."""
+CUSTOM_PREFIX = "custom."
 Direction = Literal["read", "write", "both"]
 FilterValue = str | int | bool | list[str] | None
 MapValue = str | int | float | bool | None
@@ -98,6 +113,11 @@ class FieldRule(_Strict):
         description="JMESPath read from the product record; with direction write/both "
         "also the dotted write target (plain a.b.c only)",
     )
+    write_to: str | None = Field(
+        default=None,
+        description="Where the value is written when it is read from an expression (Asana's "
+        "custom_fields[?name=='Region']): a plain dotted path, e.g. custom_fields.region",
+    )
     template: str | None = Field(
         default=None,
         description="Jinja2 (sandboxed, strict) composing the value: on read it sees the "
@@ -109,7 +129,16 @@ class FieldRule(_Strict):
     map_default: MapValue = Field(
         default=None, description="Unified value for product values missing from map (read)"
     )
-    type: FieldType | None = Field(default=None, description="Kind of value")
+    type: FieldType | None = Field(
+        default=None,
+        description="Kind of value; a custom field (custom.<name>) must declare one of "
+        "string, number, money, date, boolean, enum, user",
+    )
+    values: list[str] | None = Field(
+        default=None,
+        description="enum: the unified values the field may take (default: the map's values); "
+        "a value outside them is refused with the record and field",
+    )
     currency_path: str | None = Field(
         default=None,
         description=(
@@ -132,6 +161,15 @@ class FieldRule(_Strict):
     )
     required: bool = Field(default=False, description="Reading fails when the value is missing")
 
+    def enum_values(self) -> list[str] | None:
+        """An enum's unified values: ``values``, else those its map reads to."""
+        if self.type != "enum":
+            return None
+        if self.values is not None:
+            return list(self.values)
+        mapped = (self.map or {}).values()
+        return list(dict.fromkeys(str(v) for v in (*mapped, self.map_default) if v is not None))
+
     @property
     def reads(self) -> bool:
         """True when the rule produces a unified value on read."""
@@ -141,7 +179,12 @@ class FieldRule(_Strict):
     @property
     def writes(self) -> bool:
         """True when the rule sets a product value on write."""
-        return self.direction != "read" and self.path is not None
+        return self.direction != "read" and self.target is not None
+
+    @property
+    def target(self) -> str | None:
+        """Where the rule writes: ``write_to``, else ``path``."""
+        return self.write_to or self.path
 
 
 class EntityMap(_Strict):
@@ -197,6 +240,12 @@ class EntityMap(_Strict):
         "updates of named fields leave them alone",
     )
 
+    _origin: dict[str, tuple[str, int | None]] = PrivateAttr(default_factory=dict)
+
+    def origin(self, field: str) -> tuple[str, int | None]:
+        """The mapping file and line of ``field``'s rule (``("<mapping>", None)`` if not loaded)."""
+        return self._origin.get(field, ("<mapping>", None))
+
     def source_fields(self) -> list[str]:
         """Product fields to request: ``select`` if given, else every simple read path.
 
@@ -230,6 +279,14 @@ class EntityMap(_Strict):
             for name, rule in self.fields.items()
             if rule.reads
         )
+
+    def custom_rules(self) -> dict[str, FieldRule]:
+        """The rules of the org's own fields, by custom field name (``region``)."""
+        return {
+            name.removeprefix(CUSTOM_PREFIX): rule
+            for name, rule in self.fields.items()
+            if name.startswith(CUSTOM_PREFIX)
+        }
 
     def write_rules(self) -> dict[str, FieldRule]:
         """The rules that write, by unified field."""

@@ -54,6 +54,7 @@ __all__ = [
     "MAX_SOURCE",
     "MAX_STEPS",
     "TemplateNames",
+    "custom_lookups",
     "render_template",
     "template_error",
     "template_names",
@@ -250,6 +251,31 @@ def template_names(source: str) -> TemplateNames | None:
         if (found := _lookup(node)) is not None and found[0] in free and found[0] not in assigned
     ]
     return TemplateNames(first, tuple(attributes))
+
+
+def custom_lookups(source: str) -> list[tuple[str, str, int]]:
+    """``(variable, name, line)`` of each ``variable.custom.name`` (or ``['name']``) read."""
+    try:
+        tree = _parse(source)
+    except TemplateError:
+        return []
+    found: list[tuple[str, str, int]] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner = getattr(node, "node", None)
+        key = _key(node)
+        if inner is None or key is None or (outer := _lookup(inner)) is None:
+            continue
+        if outer[1] == "custom":
+            found.append((outer[0], key, node.lineno))
+    return found
+
+
+def _key(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return node.arg.value if isinstance(node.arg.value, str) else None
+    return None
 
 
 def _lookup(node: nodes.Node) -> tuple[str, str] | None:

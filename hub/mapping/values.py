@@ -107,6 +107,14 @@ def _boolean(value: Any) -> bool:
     raise ValueProblem("expected true or false", value)
 
 
+def _email(value: Any) -> str:
+    """A person as a custom ``user`` field holds them: their e-mail address, lower case."""
+    text = _string(value).strip().lower()
+    if text.count("@") != 1 or text.startswith("@") or text.endswith("@") or " " in text:
+        raise ValueProblem("expected an e-mail address (user fields match people by e-mail)", value)
+    return text
+
+
 def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -235,4 +243,6 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "date": parse_date,
     "datetime": parse_datetime,
     "list": _list,
+    "enum": _string,
+    "user": _email,
 }

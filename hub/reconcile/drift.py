@@ -20,7 +20,7 @@ from handoff_hub.hub.config.handoffs import SyncConfig
 from handoff_hub.hub.mapping.spec import MappingSpec
 from handoff_hub.hub.model import Money, Opportunity, Project, json_at, money_text
 
-__all__ = ["DealSide", "FieldPair", "drift_pairs", "pair_values", "show"]
+__all__ = ["DealSide", "FieldPair", "custom_pairs", "drift_pairs", "pair_values", "show"]
 
 OWNER_PAIR = ("owner", "manager")
 COMPUTED = frozenset({"percent_complete"})
@@ -59,6 +59,7 @@ def drift_pairs(
         pairs.append(FieldPair("account.name", "account.name", "crm_to_pm", "won-to-project"))
     if "owner.email" in opp and "manager.ref" in project:
         pairs.append(FieldPair("owner", "manager", "crm_to_pm", "won-to-project"))
+    pairs += custom_pairs(crm_map, pm_map)
     seen = {(p.crm, p.pm) for p in pairs}
     for rule in sync.fields if sync else ():
         readable = rule.pm in COMPUTED or rule.pm in project or (rule.crm, rule.pm) == OWNER_PAIR
@@ -69,6 +70,17 @@ def drift_pairs(
             pairs.append(FieldPair("owner", "manager", rule.direction, "sync"))
             seen.add(OWNER_PAIR)
     return pairs
+
+
+def custom_pairs(crm_map: MappingSpec, pm_map: MappingSpec) -> list[FieldPair]:
+    """The org's own fields that deal and project both read: won-to-project carries them over."""
+    deal = crm_map.entities["Opportunity"].custom_rules()
+    project = pm_map.entities["Project"].custom_rules()
+    return [
+        FieldPair(f"custom.{name}", f"custom.{name}", "crm_to_pm", "won-to-project")
+        for name, rule in deal.items()
+        if rule.reads and name in project and project[name].reads
+    ]
 
 
 @dataclass(frozen=True)
@@ -155,7 +167,18 @@ def pair_values(
     if pair.crm == "account.name" and crm_value is None:
         return None  # the deal's account is one the integration user cannot read
     pm_value = percent if pair.pm in COMPUTED else _plain(json_at(project, pair.pm))
+    if pair.crm.startswith("custom."):
+        return _comparable(crm_value), _comparable(pm_value)
     return crm_value, pm_value
+
+
+def _comparable(value: Any) -> Any:
+    """A custom field's value as compared: money by amount and currency, numbers exactly."""
+    if isinstance(value, Mapping) and "amount" in value:
+        return Money.model_validate(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value)).normalize()
+    return value
 
 
 def show(value: Any) -> str | None:

@@ -297,14 +297,16 @@ class _Repair:
             opp = opps.get(deal)
             if opp is None:
                 continue
-            data: dict[str, Any] = {"budget": opp.amount, "account": opp.account}
+            data: dict[str, Any] = {
+                "budget": opp.amount,
+                "account": opp.account,
+                "custom": opp.custom,
+            }
             email = opp.owner.email if opp.owner else None
             if email and email.lower() in people:
                 data["manager"] = {"refs": {rc.pm_name: people[email.lower()]}}
             only = [
-                name
-                for pair in drifted
-                for name in _writable(_PROJECT_WRITES.get(pair.pm, ()), writable)
+                name for pair in drifted for name in _writable(_project_writes(pair.pm), writable)
             ]
             if not only:
                 self.counts["drift: not writable"] += len(drifted)
@@ -334,6 +336,11 @@ class _Repair:
                     )
                 ],
             )
+
+
+def _project_writes(field: str) -> tuple[tuple[str, ...], ...]:
+    """The write rules that set a compared project field; a custom field is its own rule."""
+    return _PROJECT_WRITES.get(field) or (((field,),) if field.startswith("custom.") else ())
 
 
 def _fixable(result: ReconcileResult) -> set[tuple[str, str | None, str | None, str | None]]:

@@ -63,7 +63,7 @@ class EnumOption:
 
 @dataclass
 class CustomField:
-    """A workspace custom field: ``text``, ``number`` or ``enum``."""
+    """A workspace custom field: ``text``, ``number``, ``enum`` or ``date``."""
 
     gid: str
     name: str

@@ -143,6 +143,9 @@ def _field_value(custom: CustomField, value: Any) -> dict[str, Any]:
         option = custom.option(value)
         body["enum_value"] = None if option is None else _option(option)
         body["display_value"] = None if option is None else option.name
+    elif custom.subtype == "date":
+        body["date_value"] = None if value is None else {"date": value}
+        body["display_value"] = value
     elif custom.subtype == "number":
         body["number_value"] = value
         body["display_value"] = None if value is None else f"{value:.{custom.precision}f}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from handoff_hub.sandboxes.asana.data import (
     CustomField,
@@ -38,10 +39,12 @@ __all__ = [
     "CRM_ID_FIELD",
     "CUSTOMER_FIELD",
     "DELIVERY_PROJECTS",
+    "DELIVERY_START_FIELD",
     "FEEDBACK_FIELD",
     "HEALTH_FIELD",
     "OTHER_WORKSPACE",
     "PRIORITY_FIELD",
+    "REGION_FIELD",
     "RISK_FIELD",
     "SALES_TEAM",
     "TEAM",
@@ -63,6 +66,10 @@ PRIORITY_FIELD = "1209000000000105"
 FEEDBACK_FIELD = "1209000000000106"
 RISK_FIELD = "1209000000000107"
 BUDGET_CURRENCY_FIELD = "1209000000000108"
+REGION_FIELD = "1209000000000109"
+"""Region (enum): a field the workspace's admin made for their own process, not the hub's."""
+DELIVERY_START_FIELD = "1209000000000110"
+"""Delivery start (date): the admin's own too."""
 TEMPLATE = "1209000000000201"
 DELIVERY_PROJECTS = (
     "1209000000000301",
@@ -73,6 +80,7 @@ DELIVERY_PROJECTS = (
 _SALES_PROJECT = "1209000000000305"
 _API_USER = "1209000000000400"
 _HEALTH = (("Green", "green"), ("Amber", "yellow-orange"), ("Red", "red"))
+_REGION = (("EMEA", "blue"), ("Americas", "green"), ("APAC", "orange"))
 _PRIORITY = (("High", "red"), ("Medium", "yellow"), ("Low", "blue"))
 _KINDS = (("Customer feedback", "purple"), ("New need", "aqua"), ("Upsell", "green"))
 _RISK = (("Low", "blue"), ("Medium", "yellow"), ("High", "orange"), ("Critical", "red"))
@@ -90,6 +98,8 @@ _FIELDS = [
     PRIORITY_FIELD,
     FEEDBACK_FIELD,
     RISK_FIELD,
+    REGION_FIELD,
+    DELIVERY_START_FIELD,
 ]
 _PMS = (
     ("Priya", "Natarajan"),
@@ -197,6 +207,8 @@ def _structure(store: AsanaStore) -> None:
             _options(140, _RISK),
         )
     )
+    store.add_field(CustomField(REGION_FIELD, "Region", "enum", "", _options(150, _REGION)))
+    store.add_field(CustomField(DELIVERY_START_FIELD, "Delivery start", "date", ""))
 
 
 def _options(first: int, names: tuple[tuple[str, str], ...]) -> list[EnumOption]:
@@ -292,11 +304,21 @@ def _project(
             CRM_ID_FIELD: deal,
             HEALTH_FIELD: health.gid,
             CUSTOMER_FIELD: company,
+            **_admin_values(store, number, created),
         },
     )
     for name in _SECTIONS:
         store.add_section(project, name).created_at = created
     return project
+
+
+def _admin_values(store: AsanaStore, number: int, created: dt.datetime) -> dict[str, Any]:
+    """The admin's own fields (Region, Delivery start), drawn without the rng."""
+    if number % 4 == 3:
+        return {}
+    region = store.fields[REGION_FIELD].options[number % 3].gid
+    start = (created + dt.timedelta(days=14)).date().isoformat()
+    return {REGION_FIELD: region, DELIVERY_START_FIELD: start}
 
 
 def _tasks(

@@ -116,6 +116,19 @@ def _field_value(custom: Any, value: Any) -> Any:
         if custom.option(value) is None:
             raise WriteError(400, f"custom_fields: {value} is not an enum option of {custom.name}")
         return str(value)
+    if custom.subtype == "date":
+        return _date_value(custom, value)
     if not isinstance(value, str):
         raise WriteError(400, f"custom_fields: Text value expected for {custom.name}")
     return value
+
+
+def _date_value(custom: Any, value: Any) -> str:
+    """A date field takes ``{"date": "YYYY-MM-DD"}`` (or ``date_time``); kept as the ISO date."""
+    text = value.get("date") if isinstance(value, Mapping) else None
+    try:
+        return dt.date.fromisoformat(str(text)).isoformat()
+    except ValueError:
+        raise WriteError(
+            400, f'custom_fields: {custom.name} takes {{"date": "YYYY-MM-DD"}}, not {value!r}'
+        ) from None

@@ -197,6 +197,29 @@ _DELIVERY = (
     ),
 )
 
+ADMIN_REGIONS = (("EMEA", "emea"), ("Americas", "americas"), ("APAC", "apac"))
+"""The deal property ``region``'s options (label, internal value): a portal admin's own."""
+_ADMIN = (
+    PropertyDef(
+        "region",
+        "Region",
+        "enumeration",
+        "select",
+        options=ADMIN_REGIONS,
+        hubspot_defined=False,
+        group="dealinformation",
+    ),
+    PropertyDef(
+        "delivery_start",
+        "Delivery start date",
+        "date",
+        "date",
+        hubspot_defined=False,
+        group="dealinformation",
+    ),
+)
+"""Custom deal properties the portal's admin made for their own process, not the hub's."""
+
 COMPANIES = ObjectDef(
     name="companies",
     singular="company",
@@ -311,6 +334,7 @@ DEALS = ObjectDef(
             read_only=True,
         ),
         *_DELIVERY,
+        *_ADMIN,
     ),
 )
 LEADS = ObjectDef(

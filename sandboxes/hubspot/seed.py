@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from handoff_hub.sandboxes.hubspot.schema import INDUSTRIES, OBJECTS, PIPELINES
+from handoff_hub.sandboxes.hubspot.schema import ADMIN_REGIONS, INDUSTRIES, OBJECTS, PIPELINES
 from handoff_hub.sandboxes.hubspot.store import RecordStore
 from handoff_hub.sandboxes.hubspot.values import format_datetime
 from handoff_hub.sandboxes.kit.names import (
@@ -144,7 +144,7 @@ def _deals(
     anchor: dt.datetime,
 ) -> list[str]:
     names = {r.id: r.props["name"] for r in store.records(OBJECTS["companies"])}
-    ids = []
+    ids: list[str] = []
     for _ in range(count):
         company_id = rng.choice(companies)[0]
         pipeline = rng.choices(PIPELINES["deals"], weights=(7, 3))[0]
@@ -161,6 +161,7 @@ def _deals(
                 "closedate": f"{close.isoformat()}T00:00:00.000Z",
                 "dealtype": rng.choice(("newbusiness", "existingbusiness")),
                 "hubspot_owner_id": rng.choice(owners),
+                **_admin_properties(len(ids), close),
             },
             _stamp(rng, anchor),
         )
@@ -169,6 +170,14 @@ def _deals(
             store.associate("deals", record.id, "contacts", contact_id)
         ids.append(record.id)
     return ids
+
+
+def _admin_properties(index: int, close: dt.date) -> dict[str, str]:
+    """The admin's own deal properties (region, delivery_start), drawn without the rng."""
+    if index % 4 == 3:
+        return {}
+    start = close + dt.timedelta(days=14)
+    return {"region": ADMIN_REGIONS[index % 3][1], "delivery_start": start.isoformat()}
 
 
 def _leads(

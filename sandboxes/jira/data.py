@@ -216,6 +216,9 @@ FIELDS = (
     _custom(10051, "Customer", "text", "string", "textfield"),
     _custom(10052, "Delivery health", "option", "option", "select", ("Green", "Amber", "Red")),
     _custom(10053, "Budget currency", "text", "string", "textfield"),
+    # The site admin's own fields, not the hub's: a region and a delivery start date.
+    _custom(10060, "Region", "option", "option", "select", ("Europe", "Americas", "APAC")),
+    _custom(10061, "Delivery start", "date", "date", "datepicker"),
 )
 
 

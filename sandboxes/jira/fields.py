@@ -132,6 +132,8 @@ def _custom(store: JiraStore, value: Any, errors: dict[str, str], name: str) -> 
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         errors[name] = "Operation value must be a number"
+    elif definition.kind == "date":
+        return _duedate(store, value, errors, name)
     elif definition.kind == "text":
         if isinstance(value, str) and len(value) <= 255:
             return value

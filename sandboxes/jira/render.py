@@ -7,6 +7,7 @@ requesting user's time zone; an issue without a parent has no ``parent`` key.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,7 +19,14 @@ __all__ = ["comment_json", "issue_json", "select_fields"]
 
 ALL_FIELDS = tuple(f.id for f in FIELDS)
 _EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
-_OPTION_IDS = {"Green": "10020", "Amber": "10021", "Red": "10022"}
+_OPTION_IDS = {
+    "Green": "10020",
+    "Amber": "10021",
+    "Red": "10022",
+    "Europe": "10030",
+    "Americas": "10031",
+    "APAC": "10032",
+}
 
 
 def select_fields(requested: Iterable[str], *, default: tuple[str, ...]) -> list[str]:
@@ -108,6 +116,8 @@ def _priority(name: str | None, at: Endpoint) -> dict[str, str] | None:
 
 
 def _custom(value: Any, at: Endpoint) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, dict) and "value" in value:
         option = _OPTION_IDS.get(value["value"], "10029")
         return {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
+from typing import Any
 
 from handoff_hub.sandboxes.jira.data import PRIORITIES, Issue, IssueType, Project, User
 from handoff_hub.sandboxes.jira.store import JiraStore
@@ -189,6 +190,7 @@ def _engagement(
             "customfield_10053": "EUR" if n % 3 == 1 else "USD",
             "customfield_10051": customer,
             "customfield_10052": {"value": rng.choice(_HEALTH)},
+            **_admin_fields(n, created),
         },
     )
     made = 1
@@ -202,6 +204,15 @@ def _engagement(
             _child(store, rng, project, task, "Subtask", title, anchor, pms, tag)
             made += 1
     return made
+
+
+def _admin_fields(n: int, created: dt.datetime) -> dict[str, Any]:
+    """The site admin's own fields (Region, Delivery start), drawn without the rng."""
+    if n % 4 == 3:
+        return {}
+    regions = ("Europe", "Americas", "APAC")
+    start = (created + dt.timedelta(days=14)).date()
+    return {"customfield_10060": {"value": regions[n % 3]}, "customfield_10061": start}
 
 
 def _child(

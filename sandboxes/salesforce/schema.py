@@ -125,6 +125,12 @@ def _text(name: str, label: str, length: int, **kw: Any) -> FieldDef:
     return FieldDef(name, kw.pop("type", "string"), label, length=length, **kw)
 
 
+ADMIN_REGIONS = ("Europe", "North America", "Asia Pacific")
+"""Region__c's picklist values (an admin's own field on Opportunity)."""
+ADMIN_PRIORITIES = ("High", "Medium", "Low")
+"""Priority__c's picklist values (an admin's own field on Opportunity)."""
+
+
 def _pick(name: str, label: str, values: tuple[str, ...], **kw: Any) -> FieldDef:
     return FieldDef(name, "picklist", label, length=255, values=values, **kw)
 
@@ -301,6 +307,11 @@ _OPPORTUNITY = ObjectDef(
             restricted=True,
             custom=True,
         ),
+        # The admin's own fields, as a real org has them (not the hub's): a region
+        # picklist, a delivery start date and a priority.
+        _pick("Region__c", "Region", ADMIN_REGIONS, restricted=True, custom=True),
+        FieldDef("Delivery_Start__c", "date", "Delivery Start Date", custom=True),
+        _pick("Priority__c", "Priority", ADMIN_PRIORITIES, restricted=True, custom=True),
         _hub_id(),
     ),
 )

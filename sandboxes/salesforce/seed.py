@@ -26,7 +26,7 @@ from handoff_hub.sandboxes.salesforce.auth import ORG_ID
 from handoff_hub.sandboxes.salesforce.org import CURRENCY_LOCALES
 from handoff_hub.sandboxes.salesforce.profile import SalesforceOrgProfile
 from handoff_hub.sandboxes.salesforce.rules import format_datetime
-from handoff_hub.sandboxes.salesforce.schema import STAGES
+from handoff_hub.sandboxes.salesforce.schema import ADMIN_PRIORITIES, ADMIN_REGIONS, STAGES
 from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["DEPARTMENTS", "INTEGRATION_USERNAME", "seed", "stage"]
@@ -224,7 +224,7 @@ def _opportunities(
     users: list[str],
     anchor: dt.datetime,
 ) -> list[str]:
-    ids = []
+    ids: list[str] = []
     names = {a: store.tables["Account"][a]["Name"] for a, _ in accounts}
     for _ in range(count):
         account_id = rng.choice(accounts)[0]
@@ -244,11 +244,27 @@ def _opportunities(
                     "OwnerId": rng.choice(users[1:]),
                     "Type": rng.choice(("New Customer", "Existing Customer - Upgrade")),
                     "LeadSource": rng.choice(("Web", "Partner Referral", "Phone Inquiry")),
+                    **_admin_fields(len(ids), close),
                 },
                 _stamp(rng, anchor),
             )
         )
     return ids
+
+
+def _admin_fields(index: int, close: dt.date) -> dict[str, Any]:
+    """The admin's own fields (Region__c, Delivery_Start__c, Priority__c), without the rng.
+
+    Drawn from the record's position, so the seed's other records stay as they were;
+    every fourth deal leaves them empty, as real data does.
+    """
+    if index % 4 == 3:
+        return {}
+    return {
+        "Region__c": ADMIN_REGIONS[index % len(ADMIN_REGIONS)],
+        "Delivery_Start__c": (close + dt.timedelta(days=14)).isoformat(),
+        "Priority__c": ADMIN_PRIORITIES[index % len(ADMIN_PRIORITIES)],
+    }
 
 
 def _tasks(

@@ -26,15 +26,19 @@ def open_pair_runtime(
     mappings: dict[str, Path] | None = None,
     edit: Callable[[dict[str, Any]], None] | None = None,
     example: Path | None = None,
+    profiles: dict[str, Any] | None = None,
 ) -> Runtime:
     """A runtime on freshly seeded sandboxes of one pairing, from its example config.
 
     ``mappings`` replaces the example's mapping file of a system (``{"crm": path}``);
     ``edit`` changes the config's data before it is loaded; ``example`` replaces
     the pairing's example config.
+    ``profiles`` gives a system's sandbox an org profile (``{"crm": {"absent_fields": [...]}}``).
     The sandboxes are on ``runtime.sandboxes`` by system name.
     """
-    crm, pm = make_sandbox(crm_name, seed=4, records=24), make_sandbox(pm_name, seed=4, records=16)
+    chosen = profiles or {}
+    crm = make_sandbox(crm_name, seed=4, records=24, profile=chosen.get("crm"))
+    pm = make_sandbox(pm_name, seed=4, records=16, profile=chosen.get("pm"))
     prefix = f"HUB_PAIR_{crm_name}_{pm_name}".upper()
     targets = {
         crm_name: (f"http://{crm_name}.sandbox", crm),

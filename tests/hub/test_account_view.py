@@ -10,6 +10,7 @@ import pytest
 from pair_support import open_pair_runtime
 
 from handoff_hub.hub.account_view import AccountNotFound, account_view
+from handoff_hub.hub.cli.account import print_account
 from handoff_hub.hub.cli.demo import CRMS, PMS
 from handoff_hub.hub.customers import read_customers
 from handoff_hub.hub.handoffs.catalogue import build_handoff
@@ -134,3 +135,27 @@ def test_a_company_shows_its_departments_deals_and_projects_with_roll_ups(rt: Ru
         console.width = width
     shown = captured.get()
     assert "Roll-up: 2 departments" in shown and str(view.departments[0].name) in shown
+
+
+def test_the_view_shows_each_deals_custom_fields_beside_its_projects(
+    rt: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_handoff("won-to-project", build_handoff(rt, "won-to-project"), rt.store)
+    links = {lk.source_id: lk for lk in rt.store.links("won-to-project")}
+    deal = next(
+        o for o in _deals(rt) if o.refs["crm"] in links and o.custom.get("region") and o.account
+    )
+    assert deal.account is not None
+    view = account_view(rt, deal.account.refs["crm"])
+    [shown] = [d for d in view.deals if d.opportunity.refs["crm"] == deal.refs["crm"]]
+    rows = {name: (on_deal, on_project) for name, on_deal, on_project in shown.custom_fields()}
+    region = str(deal.custom["region"])
+    assert rows["region"] == (region, region)
+    start = deal.custom["delivery_start"].isoformat()
+    assert rows["delivery_start"] == (start, start)
+    data = view.as_dict()
+    [dumped] = [d for d in data["deals"] if d["opportunity"]["refs"]["crm"] == deal.refs["crm"]]
+    assert dumped["project"]["custom"]["region"] == region
+    print_account(view)
+    printed = capsys.readouterr().out
+    assert "Custom fields" in printed and "delivery_start" in printed

@@ -9,7 +9,8 @@ from handoff_hub.hub.connector import Connector, KnowsOrgSchema, record_filter, 
 from handoff_hub.hub.registry import connector_class
 
 FILTERS = {"jira": True, "asana": True, "salesforce": False, "hubspot": False}
-ORG_SCHEMA = {"jira": False, "asana": False, "salesforce": True, "hubspot": True}
+# Jira and Asana tell which custom fields the site has (GET /field, the workspace's fields).
+ORG_SCHEMA = {"jira": True, "asana": True, "salesforce": True, "hubspot": True}
 
 
 @pytest.mark.parametrize("name", sorted(FILTERS))
