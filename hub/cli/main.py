@@ -28,6 +28,7 @@ from handoff_hub.hub.cli.console import (
     print_config_error,
     print_rows,
     print_summary,
+    print_warnings,
     progress_bar,
 )
 from handoff_hub.hub.cli.db import db_app
@@ -62,18 +63,30 @@ DebugOption = Annotated[
 ]
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="An unset environment variable of a credential is an error (exit 2), "
+        "not a warning: check the machine the hub runs on, not only the file",
+    ),
+]
+
+
 @app.command()
-def validate(config: ConfigOption) -> None:
+def validate(config: ConfigOption, strict: StrictOption = False) -> None:
     """Check a hub config and its mappings (schema, names, env vars); no network."""
     try:
-        loaded = load(config)
+        loaded = load(config, warn_env=not strict)
     except ConfigError as exc:
         print_config_error(exc)
         raise typer.Exit(2) from None
+    print_warnings(loaded.warnings)
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
         f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
         f"{len(loaded.mappings)} mapping(s) valid"
+        + (f"; {len(loaded.warnings)} warning(s)" if loaded.warnings else "")
     )
 
 
