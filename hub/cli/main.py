@@ -11,7 +11,6 @@ import importlib
 import logging
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +35,7 @@ from handoff_hub.hub.cli.deadletters import deadletters_app
 from handoff_hub.hub.cli.deploy import deploy_command
 from handoff_hub.hub.cli.history import history_command
 from handoff_hub.hub.cli.logs import brief_flow_logs
+from handoff_hub.hub.cli.plan import configured_handoffs, plan_command
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
 from handoff_hub.hub.cli.serve import serve_command
@@ -127,63 +127,6 @@ def run(
 
 
 @app.command()
-def plan(
-    config: ConfigOption,
-    handoff: Annotated[
-        str | None, typer.Argument(help="Handoff to plan (default: every configured one)")
-    ] = None,
-) -> None:
-    """Show what the next run would do, record by record; writes nothing anywhere."""
-    from handoff_hub.hub.handoffs.catalogue import build_handoff
-    from handoff_hub.hub.handoffs.runner import run_handoff
-    from handoff_hub.hub.runtime import open_runtime
-
-    if handoff is not None and handoff not in HANDOFFS:
-        raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
-    with admin_errors():
-        loaded = load(config)
-        names = [handoff] if handoff else _configured(loaded)
-        runtime = open_runtime(loaded)
-        try:
-            handoffs = {name: build_handoff(runtime, name) for name in names}
-            first = {name: _first_run_note(h) for name, h in handoffs.items()}
-            summaries = [
-                run_handoff(name, h, runtime.store, dry_run=True) for name, h in handoffs.items()
-            ]
-        finally:
-            runtime.close()
-    for summary in summaries:
-        rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
-        print_rows(f"plan: {summary.handoff}", ("action", "record", "name", "why"), rows)
-        counts = Counter(d.verdict.value for d in summary.decisions)
-        console.print(
-            "  " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to do"),
-            markup=False,
-        )
-        if note := first[summary.handoff]:
-            console.print(f"  {note}", markup=False)
-
-
-def _first_run_note(handoff: Any) -> str | None:
-    """What the plan of a first run reads: everything, or changes since ``start_from``."""
-    if handoff.rt.store.get_cursor(handoff.cursor_name()):
-        return None
-    start_from = getattr(handoff.cfg, "start_from", None)
-    if start_from is None:
-        return "first run: reads every record (set start_from to go live on an org with history)"
-    return f"first run: reads changes since {start_from} (start_from)"
-
-
-def _configured(loaded: Any) -> list[str]:
-    handoffs = loaded.config.handoffs
-    return [
-        name
-        for name, kind in HANDOFFS.items()
-        if (settings := getattr(handoffs, kind.config_key)) is not None and settings.enabled
-    ]
-
-
-@app.command()
 def demo(
     folder: Annotated[Path | None, typer.Option("--dir", help="Keep state here")] = None,
     crm: Annotated[str, typer.Option(help="CRM sandbox")] = "salesforce",
@@ -238,7 +181,7 @@ def demo(
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)
-        configured = _configured(load(env.config_path))
+        configured = configured_handoffs(load(env.config_path))
         for handoff in others:
             if handoff not in configured:
                 continue
@@ -292,6 +235,7 @@ def _print_links(config_path: Path) -> None:
 
 
 app.command("reconcile")(reconcile_command)
+app.command("plan")(plan_command)
 app.command("adopt")(adopt_command)
 app.command("kpis")(kpis_command)
 app.command("account")(account_command)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handoff_hub.hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from handoff_hub.hub.connector import (
@@ -37,6 +37,7 @@ from handoff_hub.hub.handoffs.engine import (
     fingerprint,
     raise_if_unsure,
 )
+from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
@@ -108,10 +109,32 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         report = BatchReport()
         report.counts["seen"] += len(records)
         work = self._plan(records, report, record_failures=not dry_run)
+        if dry_run:
+            self._preview(work)
         report.decisions.extend(w.decision for w in work)
         if not dry_run:
             self._apply(work, report)
         return report
+
+    def _preview(self, work: list[_Work]) -> None:
+        """Give each planned create or recovery the values it would write (reads only).
+
+        The project is built as the run builds it; one the run could not build
+        (a value the PM mapping refuses) is planned as the failure it would be.
+        """
+        acting = [w for w in work if w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER)]
+        managers = self._manager_ids(acting) if acting else {}
+        for item in acting:
+            try:
+                project, new = self._projects(item, managers)
+            except RECORD_ERRORS as exc:
+                item.decision = replace(
+                    item.decision, verdict=Verdict.FAIL, reason=f"create project: {exc}"
+                )
+                continue
+            email = manager_email(item.opp, self.template)
+            preview = project_preview(project, new, pm=self.cfg.pm, manager=email)
+            item.decision = replace(item.decision, preview=preview)
 
     # planning (reads only) -------------------------------------------------
 
@@ -259,6 +282,10 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._record_link(item, state="created")
 
     def _new_project(self, item: _Work, managers: dict[str, str]) -> NewProject:
+        return self._projects(item, managers)[1]
+
+    def _projects(self, item: _Work, managers: dict[str, str]) -> tuple[Project, NewProject]:
+        """The unified project of a deal, and what the project tool is sent to create it."""
         project = build_project(
             item.opp,
             self.template,
@@ -274,7 +301,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
                 update={"refs": {**project.manager.refs, self.cfg.pm: manager_id}}
             )
         fields = from_unified(self.pm_map, "Project", project)
-        return NewProject(
+        return project, NewProject(
             source_id=item.source_id,
             name=project.name,
             fields=fields,
