@@ -53,7 +53,7 @@ def _plan(config: Path, *options: str) -> str:
 def _store_rows(config: Path) -> dict[str, int]:
     from sqlalchemy import inspect, text
 
-    store = StateStore(f"sqlite:///{config.parent / '.hub' / 'state.db'}")
+    store = StateStore(f"sqlite:///{config.parent / 'state.db'}")
     try:
         with store.engine.connect() as conn:
             return {
@@ -91,6 +91,7 @@ def test_json_gives_each_record_its_values_and_the_product_fields(
 ) -> None:
     config, sandboxes = world
     before = _store_rows(config)
+    assert "links" in before and "runs" in before
     for sandbox in sandboxes:
         sandbox.journal.clear()
 
@@ -158,3 +159,55 @@ def test_a_preview_says_what_is_missing_rather_than_leaving_it_blank() -> None:
         "a@x.example (no pm user has it: the project would have no manager)"
     )
     assert matched.values["manager"] == "a@x.example (pm user u-1)"
+
+
+def test_a_sync_update_shows_the_values_it_would_write_on_each_side(
+    world: tuple[Path, list[Any]],
+) -> None:
+    config, sandboxes = world
+    assert runner.invoke(app, ["reconcile", "-c", str(config), "--fix"]).exit_code == 0
+    store = StateStore(f"sqlite:///{config.parent / 'state.db'}")
+    (link, *_) = store.links("won-to-project")
+    store.close()
+    _move_due_date(sandboxes[1], link.target_id)
+    for sandbox in sandboxes:
+        sandbox.journal.clear()
+
+    plan = json.loads(_plan(config, "sync", "--json"))
+
+    (update,) = [r for r in plan["handoffs"][0]["records"] if r["action"] == "update"]
+    assert update["record"] == link.source_id
+    assert update["why"] == "delivery_due -> CRM"
+    assert update["writes"]["values"] == {"crm: delivery_due": "2031-06-30"}
+    assert [c for sandbox in sandboxes for c in sandbox.journal.writes()] == []
+
+
+def _move_due_date(pm_sandbox: Any, project: str) -> None:
+    """A project manager moves the project's due date in the project tool."""
+    state = pm_sandbox.state
+    if hasattr(state, "modify_project"):
+        state.modify_project(project, due_on="2031-06-30")
+    else:
+        state.modify(project, duedate=dt.date(2031, 6, 30))
+
+
+def test_changes_are_shown_as_people_read_them() -> None:
+    from handoff_hub.hub.handoffs.preview import changes_preview
+
+    preview = changes_preview(
+        "crm, pm",
+        {
+            "pm": {"due": dt.date(2027, 3, 1), "manager.ref": None},
+            "crm": {
+                "delivery_percent": Decimal("42.5"),
+                "budget": {"amount": 9, "currency": "EUR"},
+            },
+        },
+    )
+
+    assert preview.values == {
+        "pm: due": "2027-03-01",
+        "pm: manager.ref": "(blank)",
+        "crm: delivery_percent": "42.5",
+        "crm: budget": "EUR 9.00",
+    }

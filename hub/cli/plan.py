@@ -81,7 +81,9 @@ def plan_data(
 ) -> dict[str, Any]:
     """One handoff's plan as plain data: summary, then the records shown."""
     summary, note = plan
-    decisions: list[Decision] = summary.decisions
+    # A record met again in another stream of the same dry run (a sync reads deals,
+    # projects and tasks) is planned alike each time; the run acts on it once.
+    decisions: list[Decision] = list(dict.fromkeys(summary.decisions))
     listed = [d for d in decisions if show_all or d.verdict not in _QUIET]
     shown = listed[:limit] if limit else listed
     return {

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from handoff_hub.hub.connector import NewProject
 from handoff_hub.hub.handoffs.engine import Preview
 from handoff_hub.hub.model import Money, Project, money_text
 
-__all__ = ["project_preview"]
+__all__ = ["changes_preview", "project_preview"]
 
 
 def project_preview(project: Project, new: NewProject, *, pm: str, manager: str | None) -> Preview:
@@ -49,3 +54,27 @@ def _manager_text(email: str | None, user_id: str | None, pm: str) -> str:
     if user_id:
         return f"{email} ({pm} user {user_id})"
     return f"{email} (no {pm} user has it: the project would have no manager)"
+
+
+def changes_preview(systems: str, changes: Mapping[str, Mapping[str, Any]]) -> Preview:
+    """Field updates on either side (``{"pm": {"due": ...}, "crm": {...}}``), as text."""
+    values = {
+        f"{side}: {field}": _text(value)
+        for side, fields in changes.items()
+        for field, value in fields.items()
+    }
+    return Preview(systems, values)
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, Money):
+        return money_text(value.amount, value.currency)
+    if isinstance(value, Mapping) and "amount" in value:
+        return money_text(value["amount"], value.get("currency"))
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | float):
+        return f"{value:,}"
+    return str(value)
