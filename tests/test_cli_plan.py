@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from handoff_hub.hub.cli.console import console
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 from handoff_hub.hub.cli.main import app
 from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
@@ -24,6 +25,12 @@ from handoff_hub.sandboxes.kit.server import RunningSandbox, make_sandbox, serve
 runner = CliRunner()
 PAIRS = [("salesforce", "jira"), ("hubspot", "asana")]
 MONEY = re.compile(r"^[A-Z]{3} \d{1,3}(,\d{3})*\.\d{2}$")
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables as wide as their content, whatever COLUMNS the tests run under."""
+    monkeypatch.setattr(console, "width", 240)
 
 
 @pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
@@ -45,7 +52,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path
 
 
 def _plan(config: Path, *options: str) -> str:
-    result = runner.invoke(app, ["plan", "-c", str(config), *options], env={"COLUMNS": "240"})
+    result = runner.invoke(app, ["plan", "-c", str(config), *options])
     assert result.exit_code == 0, result.output
     return result.output
 
