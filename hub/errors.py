@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -61,10 +62,15 @@ class Issue:
 
 
 class ConfigError(HubError):
-    """A config or mapping file is invalid; ``issues`` lists every problem at once."""
+    """A config or mapping file is invalid; ``issues`` lists every problem at once.
 
-    def __init__(self, issues: list[Issue]) -> None:
+    ``warnings`` lists what is not wrong with the file but must be fixed where it
+    runs (an unset environment variable, when loaded to lint the file).
+    """
+
+    def __init__(self, issues: list[Issue], warnings: Sequence[Issue] = ()) -> None:
         self.issues = issues
+        self.warnings = list(warnings)
         super().__init__("\n".join(str(i) for i in issues))
 
 

@@ -34,7 +34,7 @@ def test_validate_accepts_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("path", HUB_CONFIGS, ids=lambda p: p.name)
 def test_validate_reports_a_broken_config_with_exit_2(path: Path) -> None:
-    result = runner.invoke(app, ["validate", "-c", str(path)])
+    result = runner.invoke(app, ["validate", "--strict", "-c", str(path)])
     assert result.exit_code == 2, result.output
     assert path.name in result.output
     assert "Traceback" not in result.output

@@ -51,15 +51,19 @@ class AsanaConfig(BaseModel):
         le=60,
         description="Pause between polls of a project-template instantiation job",
     )
-    workspace_gid: str = Field(pattern=_GID, description="Workspace (or organization) gid")
+    workspace_gid: str = Field(
+        pattern=_GID, description="Workspace (or organization) gid", examples=["1201234567890123"]
+    )
     team_gid: str | None = Field(
         default=None,
+        examples=["1201234567890456"],
         pattern=_GID,
         description="Team of delivery projects (required in organizations); "
         "find_project lists this team's projects",
     )
     project_gid: str | None = Field(
         default=None,
+        examples=["1201234567890789"],
         pattern=_GID,
         description="Project task reads default to; default: every project of the team",
     )

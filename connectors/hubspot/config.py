@@ -35,7 +35,10 @@ class HubSpotConfig(BaseModel):
         default="private_app", description="private_app (access token) or oauth (refresh token)"
     )
     portal_id: int | None = Field(
-        default=None, gt=0, description="HubSpot account id; default: read from account-info"
+        default=None,
+        gt=0,
+        examples=[12345678],
+        description="HubSpot account id; default: read from account-info",
     )
     id_property: str = Field(
         default=settings.DEFAULT_ID_PROPERTY,

@@ -39,6 +39,7 @@ class JiraConfig(BaseModel):
 
     project_key: str = Field(
         pattern=settings.PROJECT_KEY_PATTERN,
+        examples=["DEL"],
         description="Project that holds one Epic per deal (epic mode) and that reads default to",
     )
     mode: Mode = Field(
@@ -97,6 +98,7 @@ class JiraConfig(BaseModel):
     )
     time_zone: str | None = Field(
         default=None,
+        examples=["Europe/Paris"],
         description="The API user's Jira time zone; default: read from /rest/api/3/myself",
     )
 

@@ -35,7 +35,9 @@ class SalesforceConfig(BaseModel):
     )
     auth_flow: AuthFlow = Field(default="client_credentials", description="OAuth 2.0 grant")
     login_url: str | None = Field(
-        default=None, description="Token endpoint host; default: the system's base_url"
+        default=None,
+        examples=["https://login.salesforce.com", "https://test.salesforce.com"],
+        description="Token endpoint host; default: the system's base_url",
     )
     username: str | None = Field(
         default=None, description="Integration user's username (JWT bearer ``sub``)"

@@ -30,12 +30,17 @@ def fail(message: str, code: int = ERROR_EXIT) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load(path: Path, *, check_env: bool = True) -> Any:
-    """The validated hub config (a ConfigError lists every problem)."""
+def load(path: Path, *, check_env: bool = True, warn_env: bool = False) -> Any:
+    """The validated hub config (a ConfigError lists every problem).
+
+    ``warn_env``: an unset credential variable is a warning, not a problem (``hub validate``).
+    """
     from handoff_hub.hub.config.loading import load_config
     from handoff_hub.hub.registry import known_connectors
 
-    return load_config(path, known_connectors=known_connectors(), check_env=check_env)
+    return load_config(
+        path, known_connectors=known_connectors(), check_env=check_env, warn_env=warn_env
+    )
 
 
 @contextmanager

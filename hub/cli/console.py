@@ -27,7 +27,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Span, Text
 
-from handoff_hub.hub.errors import ConfigError
+from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.http.redact import redact
 from handoff_hub.hub.visible import HIDDEN, json_visible, visible
 
@@ -40,6 +40,7 @@ __all__ = [
     "print_config_error",
     "print_rows",
     "print_summary",
+    "print_warnings",
     "progress_bar",
 ]
 
@@ -154,8 +155,9 @@ def echo_json(data: Any, **kwargs: Any) -> None:
     typer.echo(json_visible(json.dumps(data, ensure_ascii=False, **kwargs)))
 
 
-console = TerminalConsole(stderr=False, highlight=False)
-err_console = TerminalConsole(stderr=True, highlight=False)
+# No emoji codes: a line number like ``:100:`` is printed as such, never as a picture.
+console = TerminalConsole(stderr=False, highlight=False, emoji=False)
+err_console = TerminalConsole(stderr=True, highlight=False, emoji=False)
 
 _ORDER = (
     "seen",
@@ -205,10 +207,17 @@ def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 
 
 def print_config_error(error: ConfigError) -> None:
-    """Every issue on its own line: file:line: field: message (hint)."""
+    """Every issue on its own line: file:line: field: message (hint); then any warnings."""
     err_console.print(f"[bold red]{len(error.issues)} problem(s) found:[/]")
     for issue in error.issues:
         err_console.print(f"  {issue}", markup=False, soft_wrap=True)
+    print_warnings(error.warnings)
+
+
+def print_warnings(warnings: Sequence[Issue]) -> None:
+    """Each warning on its own line, as ``warning: file:line: field: message (hint)``."""
+    for issue in warnings:
+        err_console.print(Text.assemble(("warning: ", "yellow"), str(issue)), soft_wrap=True)
 
 
 class _ProgressHandler(logging.Handler):

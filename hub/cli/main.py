@@ -11,7 +11,6 @@ import importlib
 import logging
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +29,7 @@ from handoff_hub.hub.cli.console import (
     print_config_error,
     print_rows,
     print_summary,
+    print_warnings,
     progress_bar,
 )
 from handoff_hub.hub.cli.db import db_app
@@ -44,6 +44,7 @@ from handoff_hub.hub.cli.options import (
     SandboxName,
     version_callback,
 )
+from handoff_hub.hub.cli.plan import configured_handoffs, plan_command
 from handoff_hub.hub.cli.prefect_env import configure_prefect_env
 from handoff_hub.hub.cli.reconcile import kpis_command, reconcile_command
 from handoff_hub.hub.cli.results import run_result, validation_result
@@ -73,26 +74,38 @@ DebugOption = Annotated[
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="An unset environment variable of a credential is an error (exit 2), "
+        "not a warning: check the machine the hub runs on, not only the file",
+    ),
+]
 
 
 @app.command()
-def validate(config: ConfigOption, as_json: JsonOption = False) -> None:
+def validate(
+    config: ConfigOption, strict: StrictOption = False, as_json: JsonOption = False
+) -> None:
     """Check a hub config and its mappings (schema, names, env vars); no network."""
     try:
-        loaded = load(config)
+        loaded = load(config, warn_env=not strict)
     except ConfigError as exc:
         if as_json:
-            echo_json(validation_result(config, exc.issues), indent=2)
+            echo_json(validation_result(config, exc.issues, warnings=exc.warnings), indent=2)
         else:
             print_config_error(exc)
         raise typer.Exit(2) from None
     if as_json:
-        echo_json(validation_result(config, [], loaded), indent=2)
+        echo_json(validation_result(config, [], loaded, loaded.warnings), indent=2)
         return
+    print_warnings(loaded.warnings)
     systems = ", ".join(f"{k} ({v.connector})" for k, v in loaded.config.systems.items())
     console.print(
         f"[green]ok[/] {escape(str(config))}: systems {escape(systems)}; "
         f"{len(loaded.mappings)} mapping(s) valid"
+        + (f"; {len(loaded.warnings)} warning(s)" if loaded.warnings else "")
     )
 
 
@@ -136,63 +149,6 @@ def run(
         print_summary(f"{handoff}: {config.name}", summary)
     if summary["counts"].get("failed"):
         raise typer.Exit(1)
-
-
-@app.command()
-def plan(
-    config: ConfigOption,
-    handoff: Annotated[
-        str | None, typer.Argument(help="Handoff to plan (default: every configured one)")
-    ] = None,
-) -> None:
-    """Show what the next run would do, record by record; writes nothing anywhere."""
-    from handoff_hub.hub.handoffs.catalogue import build_handoff
-    from handoff_hub.hub.handoffs.runner import run_handoff
-    from handoff_hub.hub.runtime import open_runtime
-
-    if handoff is not None and handoff not in HANDOFFS:
-        raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
-    with admin_errors():
-        loaded = load(config)
-        names = [handoff] if handoff else _configured(loaded)
-        runtime = open_runtime(loaded)
-        try:
-            handoffs = {name: build_handoff(runtime, name) for name in names}
-            first = {name: _first_run_note(h) for name, h in handoffs.items()}
-            summaries = [
-                run_handoff(name, h, runtime.store, dry_run=True) for name, h in handoffs.items()
-            ]
-        finally:
-            runtime.close()
-    for summary in summaries:
-        rows = [(d.verdict.value, d.source_id, d.label, d.reason) for d in summary.decisions]
-        print_rows(f"plan: {summary.handoff}", ("action", "record", "name", "why"), rows)
-        counts = Counter(d.verdict.value for d in summary.decisions)
-        console.print(
-            "  " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to do"),
-            markup=False,
-        )
-        if note := first[summary.handoff]:
-            console.print(f"  {note}", markup=False)
-
-
-def _first_run_note(handoff: Any) -> str | None:
-    """What the plan of a first run reads: everything, or changes since ``start_from``."""
-    if handoff.rt.store.get_cursor(handoff.cursor_name()):
-        return None
-    start_from = getattr(handoff.cfg, "start_from", None)
-    if start_from is None:
-        return "first run: reads every record (set start_from to go live on an org with history)"
-    return f"first run: reads changes since {start_from} (start_from)"
-
-
-def _configured(loaded: Any) -> list[str]:
-    handoffs = loaded.config.handoffs
-    return [
-        name
-        for name, kind in HANDOFFS.items()
-        if (settings := getattr(handoffs, kind.config_key)) is not None and settings.enabled
-    ]
 
 
 @app.command()
@@ -251,7 +207,7 @@ def demo(
         console.print("[bold]Meanwhile in delivery[/] (changed in the sandbox, as a team would):")
         for line in events:
             console.print(f"  · {line}", markup=False)
-        configured = _configured(load(env.config_path))
+        configured = configured_handoffs(load(env.config_path))
         for handoff in others:
             if handoff not in configured:
                 continue
@@ -306,6 +262,7 @@ def _print_links(config_path: Path) -> None:
 
 app.command("check")(check_command)
 app.command("reconcile")(reconcile_command)
+app.command("plan")(plan_command)
 app.command("adopt")(adopt_command)
 app.command("kpis")(kpis_command)
 app.command("account")(account_command)

@@ -31,13 +31,17 @@ def issue_dict(issue: Issue) -> dict[str, Any]:
 
 
 def validation_result(
-    config: Path, issues: Sequence[Issue], loaded: LoadedConfig | None = None
+    config: Path,
+    issues: Sequence[Issue],
+    loaded: LoadedConfig | None = None,
+    warnings: Sequence[Issue] = (),
 ) -> dict[str, Any]:
-    """``ok`` with the systems and mapping count, or every issue found."""
+    """``ok`` with the systems and mapping count, or every issue found; warnings either way."""
     result: dict[str, Any] = {
         "ok": not issues,
         "config": str(config),
         "issues": [issue_dict(i) for i in issues],
+        "warnings": [issue_dict(i) for i in warnings],
     }
     if loaded is not None:
         systems = loaded.config.systems.items()

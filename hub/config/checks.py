@@ -35,6 +35,7 @@ from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = [
     "connector_settings_issues",
+    "credential_env_issues",
     "dict_entries",
     "handoff_issues",
     "system_issues",
@@ -54,9 +55,9 @@ def dict_entries(value: Any) -> dict[str, dict[str, Any]]:
 
 
 def system_issues(
-    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None, *, check_env: bool
+    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None
 ) -> list[Issue]:
-    """Each system: a known connector, its credentials' variables set (with ``check_env``)."""
+    """Each system: a connector that is registered (with the nearest name when not)."""
     issues: list[Issue] = []
     for name, system in dict_entries(raw.get("systems")).items():
         connector = system.get("connector")
@@ -69,8 +70,13 @@ def system_issues(
                     did_you_mean(connector, known),
                 )
             )
-        if not check_env:
-            continue
+    return issues
+
+
+def credential_env_issues(doc: YamlDocument, raw: dict[str, Any]) -> list[Issue]:
+    """Each credential named by an environment variable that is not set here."""
+    issues: list[Issue] = []
+    for name, system in dict_entries(raw.get("systems")).items():
         for setting, ref in dict_entries(system.get("credentials")).items():
             env = ref.get("env")
             if isinstance(env, str) and _ENV_NAME.match(env) and not os.environ.get(env):
@@ -85,12 +91,17 @@ def system_issues(
 
 
 def connector_settings_issues(
-    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None
+    doc: YamlDocument,
+    raw: dict[str, Any],
+    known: Collection[str] | None,
+    in_schema: Collection[str] = (),
 ) -> list[Issue]:
     """Each system's ``settings`` against its connector's ``settings_model``, where declared.
 
     The connector class is found through the registry (only with ``known``, the
-    registered names): the hub never imports a connector package by name.
+    registered names): the hub never imports a connector package by name. For a
+    connector in ``in_schema`` (whose settings the hub-config schema checked) only
+    what the model's own validators find is added.
     """
     if known is None:
         return []
@@ -109,12 +120,18 @@ def connector_settings_issues(
             issues.append(doc.issue(where, f"connector {connector!r} cannot be loaded: {exc}"))
             continue
         if model is not None and isinstance(settings, dict):
-            issues += settings_issues(doc, ("systems", name, "settings"), settings, model)
+            at: NodePath = ("systems", name, "settings")
+            issues += settings_issues(
+                doc, at, settings, model, beyond_schema=connector in in_schema
+            )
     return issues
 
 
 def webhook_section_issues(
-    doc: YamlDocument, raw: dict[str, Any], known: Collection[str] | None
+    doc: YamlDocument,
+    raw: dict[str, Any],
+    known: Collection[str] | None,
+    in_schema: Collection[str] = (),
 ) -> list[Issue]:
     """Each ``webhooks.<connector>:`` section against that connector's ``webhook_model``.
 
@@ -147,7 +164,8 @@ def webhook_section_issues(
         if source is None:
             issues.append(doc.issue(at, f"connector {name!r} receives no webhooks"))
         elif isinstance(value, dict):
-            issues += settings_issues(doc, at, value, source.webhook_model())
+            model = source.webhook_model()
+            issues += settings_issues(doc, at, value, model, beyond_schema=name in in_schema)
     return issues
 
 

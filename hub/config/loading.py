@@ -13,12 +13,14 @@ from pydantic import ValidationError
 from handoff_hub.hub.config.checks import (
     alerts_issues,
     connector_settings_issues,
+    credential_env_issues,
     dict_entries,
     handoff_issues,
     system_issues,
     template_issues,
     webhook_section_issues,
 )
+from handoff_hub.hub.config.connector_schema import in_schema
 from handoff_hub.hub.config.custom_fields import custom_field_issues
 from handoff_hub.hub.config.root import HubConfig
 from handoff_hub.hub.config.schema import (
@@ -57,6 +59,8 @@ class LoadedConfig:
     path: Path
     mappings: dict[str, MappingSpec]
     base_dir: Path
+    warnings: tuple[Issue, ...] = ()
+    """Problems of the environment, not the file, when loaded with ``warn_env``."""
 
 
 def load_config(
@@ -64,6 +68,7 @@ def load_config(
     *,
     known_connectors: Collection[str] | None = None,
     check_env: bool = True,
+    warn_env: bool = False,
 ) -> LoadedConfig:
     """Load a hub config and every mapping file it names, checking everything first.
 
@@ -75,6 +80,9 @@ def load_config(
         path: The hub config YAML.
         known_connectors: Registered connector names; ``None`` skips that check.
         check_env: Also require every credential's environment variable to be set.
+        warn_env: With ``check_env``, an unset variable is a warning (in the result's
+            or the error's ``warnings``), not an error: a pull-request check lints a
+            config without the production secrets.
 
     Returns:
         The config, its path, the mappings by system name and the config's folder.
@@ -87,27 +95,35 @@ def load_config(
         raise ConfigError([wrong_file])
     base_dir = Path(path).resolve().parent
     raw: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    schema = hub_config_schema(known_connectors or ())
     invalid = validate_document(
-        doc.data, hub_config_schema(), file=doc.file, lines=doc.lines, conceal=_secret_hint
+        doc.data,
+        schema,
+        file=doc.file,
+        lines=doc.lines,
+        conceal=_secret_hint,
     )
     mappings, issues = _load_mappings(doc, raw, base_dir, known_connectors)
-    issues += system_issues(doc, raw, known_connectors, check_env=check_env)
+    issues += system_issues(doc, raw, known_connectors)
+    env = credential_env_issues(doc, raw) if check_env else []
+    warnings = tuple(env) if warn_env else ()
+    issues += [] if warn_env else env
     issues += handoff_issues(doc, raw, mappings, check_env=check_env)
     issues += alerts_issues(doc, raw, check_env=check_env)
     issues += template_issues(doc, raw)
     issues += custom_field_issues(doc, raw, mappings)
     issues += system_url_issues(doc, raw) + store_issues(doc, raw)
-    issues += connector_settings_issues(doc, raw, known_connectors)
-    issues += webhook_section_issues(doc, raw, known_connectors)
+    issues += connector_settings_issues(doc, raw, known_connectors, in_schema(schema, "settings"))
+    issues += webhook_section_issues(doc, raw, known_connectors, in_schema(schema, "webhooks"))
     config = None if invalid else _parse(doc, issues)
     issues = [*doc.issues, *invalid, *issues]
     issues = sorted(dict.fromkeys(issues), key=lambda i: (i.file != doc.file, i.file, i.line or 0))
     if issues or config is None:
-        raise ConfigError(issues)
+        raise ConfigError(issues, warnings)
     for name, system in config.systems.items():
         system.bind_name(name, doc)
     config.store.url = resolve_store_url(config.store.url, base_dir)
-    return LoadedConfig(config, Path(path).resolve(), mappings, base_dir)
+    return LoadedConfig(config, Path(path).resolve(), mappings, base_dir, warnings)
 
 
 def resolve_store_url(url: str, base_dir: Path) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "stale_schemas",
     "validate_document",
     "write_schemas",
+    "yaml_text_hint",
 ]
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -69,12 +70,27 @@ def mapping_schema() -> dict[str, Any]:
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub mapping file"}
 
 
+def hub_config_schema(connectors: Iterable[str] | None = None) -> dict[str, Any]:
+    """The JSON Schema of a hub config file (from :class:`hub.config.root.HubConfig`).
+
+    Args:
+        connectors: Connectors whose settings and webhook models it carries
+            (:mod:`hub.config.connector_schema`); ``None``: every installed one.
+    """
+    if connectors is None:
+        from handoff_hub.hub.registry import known_connectors  # lazy: entry points
+
+        connectors = known_connectors()
+    return _hub_config_schema(tuple(sorted(connectors)))
+
+
 @cache
-def hub_config_schema() -> dict[str, Any]:
-    """The JSON Schema of a hub config file (from :class:`hub.config.root.HubConfig`)."""
+def _hub_config_schema(connectors: tuple[str, ...]) -> dict[str, Any]:
+    from handoff_hub.hub.config.connector_schema import add_connector_models, installed_models
     from handoff_hub.hub.config.root import HubConfig  # lazy: the config models use this module
 
     schema = HubConfig.model_json_schema()
+    add_connector_models(schema, installed_models(connectors))
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub config file"}
 
 
@@ -243,7 +259,23 @@ def _error_issues(error: SchemaError, where: _Where) -> list[Issue]:
         return _required_issues(error, path, where)
     if kind == "enum":
         return [_enum_issue(error, path, where)]
-    return [where.issue(path, _message(error, hidden=where.hidden(path)))]
+    hidden = where.hidden(path)
+    hint = yaml_text_hint(error.instance) if kind == "type" and _wants_text(error) else None
+    return [where.issue(path, _message(error, hidden=hidden), None if hidden else hint)]
+
+
+def yaml_text_hint(value: Any) -> str | None:
+    """Why YAML made a number or boolean of what was meant as text: ``NO``, ``61.10``."""
+    if isinstance(value, bool):
+        return "YAML reads yes, no, on, off, true and false as booleans: quote it to keep it text"
+    if isinstance(value, int | float):
+        return f"YAML read this as the number {value!r}: quote it to keep it text"
+    return None
+
+
+def _wants_text(error: SchemaError) -> bool:
+    expected = error.validator_value
+    return expected == "string" or (isinstance(expected, list) and "string" in expected)
 
 
 def _extra_issues(error: SchemaError, path: NodePath, where: _Where) -> list[Issue]:
@@ -298,7 +330,9 @@ def _union_issues(error: SchemaError, where: _Where) -> list[Issue]:
     for sub in error.context or []:
         branches[sub.relative_schema_path[0]].append(sub)
     fitting = [errs for errs in branches.values() if not any(_root_type(e) for e in errs)]
-    if fitting and (unknown := _unknown_in_every_branch(error, fitting, where)):
+    # One branch fits the value's type (a section or null): every problem of it, not only
+    # its unknown keys, so an unknown key never hides a bad value beside it.
+    if len(fitting) > 1 and (unknown := _unknown_in_every_branch(error, fitting, where)):
         return unknown
     if fitting:
         return [i for sub in min(fitting, key=len) for i in _error_issues(sub, where)]

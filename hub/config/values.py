@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from handoff_hub.hub.config.schema import did_you_mean
+from handoff_hub.hub.config.schema import did_you_mean, yaml_text_hint
 from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
 from handoff_hub.hub.errors import Issue
 
@@ -123,32 +123,49 @@ def _store_problem(url: str) -> str | None:
 # Connector settings ----------------------------------------------------------------
 
 
+_CODE_ONLY = frozenset({"value_error", "assertion_error"})
+"""Errors of a model's own validators: what its JSON Schema cannot say."""
+
+
 def settings_issues(
-    doc: YamlDocument, at: NodePath, settings: Mapping[str, Any], model: type[BaseModel]
+    doc: YamlDocument,
+    at: NodePath,
+    settings: Mapping[str, Any],
+    model: type[BaseModel],
+    *,
+    beyond_schema: bool = False,
 ) -> list[Issue]:
-    """Every problem of a system's ``settings`` (at ``at``) under a connector's model."""
+    """Every problem of a system's ``settings`` (at ``at``) under a connector's model.
+
+    Args:
+        doc: The hub config, for file and lines.
+        at: Where the settings are in it.
+        settings: The settings as written.
+        model: The connector's model of them.
+        beyond_schema: The hub-config schema already checked these settings (keys,
+            types, enums, bounds): report only what the model's validators add.
+    """
     try:
         model.model_validate(settings)
     except ValidationError as exc:
-        return [
-            doc.issue((*at, *err["loc"]), err["msg"], _yaml_type_hint(err, at))
-            for err in exc.errors()
-        ]
+        errors = [e for e in exc.errors() if not beyond_schema or e["type"] in _CODE_ONLY]
+        return [doc.issue((*at, *err["loc"]), err["msg"], _hint(err, at, model)) for err in errors]
     return []
+
+
+def _hint(error: ErrorDetails, at: NodePath, model: type[BaseModel]) -> str | None:
+    if error["type"] == "extra_forbidden" and error["loc"]:
+        return did_you_mean(str(error["loc"][-1]), model.model_fields)
+    return _yaml_type_hint(error, at)
 
 
 def _yaml_type_hint(error: ErrorDetails, at: NodePath) -> str | None:
     """Why YAML made a number or boolean of what was meant as text: ``NO``, ``61.10``."""
-    value = error.get("input")
     if error["type"] != "string_type" or any(
         str(p).endswith(("secret", "token", "password")) for p in (*at, *error["loc"])
     ):
         return None
-    if isinstance(value, bool):
-        return "YAML reads yes, no, on, off, true and false as booleans: quote it to keep it text"
-    if isinstance(value, int | float):
-        return f"YAML read this as the number {value!r}: quote it to keep it text"
-    return None
+    return yaml_text_hint(error.get("input"))
 
 
 # Schedules -------------------------------------------------------------------------

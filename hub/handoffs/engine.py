@@ -18,7 +18,15 @@ from typing import Any
 
 from handoff_hub.hub.errors import TransientError
 
-__all__ = ["BatchReport", "Counts", "Decision", "Verdict", "fingerprint", "raise_if_unsure"]
+__all__ = [
+    "BatchReport",
+    "Counts",
+    "Decision",
+    "Preview",
+    "Verdict",
+    "fingerprint",
+    "raise_if_unsure",
+]
 
 
 class Verdict(StrEnum):
@@ -34,6 +42,19 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a planned write would carry, for ``hub plan``; computed only when planning.
+
+    ``values`` are read by people (``budget: EUR 120,000.00``), in the order shown;
+    ``fields`` are the product's fields as they would be sent to ``system``.
+    """
+
+    system: str
+    values: Mapping[str, str]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Decision:
     """The plan for one source record."""
 
@@ -42,6 +63,7 @@ class Decision:
     label: str
     reason: str
     target: str | None = None
+    preview: Preview | None = field(default=None, compare=False)
 
 
 class Counts(Counter[str]):

@@ -25,6 +25,7 @@ from handoff_hub.hub.connector import RecordEnvelope
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.handoffs.base import PairHandoff, Stream
 from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
+from handoff_hub.hub.handoffs.preview import changes_preview
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
@@ -277,8 +278,17 @@ class Sync(PairHandoff[SyncConfig]):
                 reason += "; also " + ", ".join(changes)
             return Decision(Verdict.FAIL, pair.link.source_id, label, reason, pair.link.target_key)
         if changes:
+            preview = changes_preview(
+                f"{self.cfg.crm}, {self.cfg.pm}",
+                {self.cfg.pm: pair.to_pm, self.cfg.crm: pair.to_crm},
+            )
             return Decision(
-                Verdict.UPDATE, pair.link.source_id, label, ", ".join(changes), pair.link.target_key
+                Verdict.UPDATE,
+                pair.link.source_id,
+                label,
+                ", ".join(changes),
+                pair.link.target_key,
+                preview,
             )
         return Decision(Verdict.SKIP, pair.link.source_id, label, "in step", pair.link.target_key)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handoff_hub.hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from handoff_hub.hub.connector import (
@@ -42,6 +42,7 @@ from handoff_hub.hub.handoffs.engine import (
     raise_if_unsure,
 )
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
+from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.transforms import render_template
@@ -120,10 +121,33 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         report = BatchReport()
         report.counts["seen"] += len(records)
         work = self._plan(records, report, record_failures=not dry_run)
+        if dry_run:
+            self._preview(work)
         report.decisions.extend(w.decision for w in work)
         if not dry_run:
             self._apply(work, report)
         return report
+
+    def _preview(self, work: list[_Work]) -> None:
+        """Give each planned create or recovery the values it would write (reads only).
+
+        The project is built as the run builds it; one the run could not build
+        (a value the PM mapping refuses) is planned as the failure it would be.
+        """
+        acting = [w for w in work if w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER)]
+        if acting:
+            self._choose_managers(acting, take_turns=False)
+        for item in acting:
+            try:
+                project, new = self._projects(item)
+            except RECORD_ERRORS as exc:
+                item.decision = replace(
+                    item.decision, verdict=Verdict.FAIL, reason=f"create project: {exc}"
+                )
+                continue
+            email = item.manager.email if item.manager else None
+            preview = project_preview(project, new, pm=self.cfg.pm, manager=email)
+            item.decision = replace(item.decision, preview=preview)
 
     # planning (reads only) -------------------------------------------------
 
@@ -295,6 +319,10 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._record_link(item, state="created")
 
     def _new_project(self, item: _Work) -> NewProject:
+        return self._projects(item)[1]
+
+    def _projects(self, item: _Work) -> tuple[Project, NewProject]:
+        """The unified project of a deal, and what the project tool is sent to create it."""
         template = self.templates[item.slot.template]
         project = build_project(
             item.opp,
@@ -312,7 +340,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             else None
         )
         fields = from_unified(self.pm_map, "Project", project)
-        return NewProject(
+        return project, NewProject(
             source_id=item.source_id,
             name=project.name,
             fields=fields,
@@ -336,7 +364,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         report.counts["manager_unmatched"] += 1
         self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
 
-    def _choose_managers(self, work: list[_Work]) -> None:
+    def _choose_managers(self, work: list[_Work], *, take_turns: bool = True) -> None:
         """Each project's manager, matched to the project tool's users in one look-up.
 
         Only a project about to be written takes a pool's turn; one whose
@@ -347,7 +375,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             self.managers.choose(
                 w.opp,
                 template_email=self.templates[w.slot.template].manager_email,
-                turns=w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER),
+                turns=take_turns and w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER),
             )
             for w in acting
         ]

@@ -131,7 +131,7 @@ def test_validate_reports_the_one_problem_of_a_bad_file(
     _set_environment(path, monkeypatch)
     config = hub_config_for(path, tmp_path) if path.name.startswith("mapping-") else path
 
-    result = runner.invoke(app, ["validate", "-c", str(config)])
+    result = runner.invoke(app, ["validate", "--strict", "-c", str(config)])
 
     output = result.output
     assert result.exit_code == 2, output

@@ -386,9 +386,19 @@ def test_validate_checks_settings_against_a_connector_settings_model(
 
     issues = _issues(_wrong_types(config))
 
-    assert [(i.line, i.field, i.message) for i in issues] == [
-        (22, "systems.crm.settings.api_version", "Input should be a valid string"),
-        (34, "systems.pm.settings.project_key", "Input should be a valid string"),
+    assert [(i.line, i.field, i.message, i.hint) for i in issues] == [
+        (
+            22,
+            "systems.crm.settings.api_version",
+            "expected string, got number 61.1",
+            "YAML read this as the number 61.1: quote it to keep it text",
+        ),
+        (
+            34,
+            "systems.pm.settings.project_key",
+            "expected string, got boolean False",
+            "YAML reads yes, no, on, off, true and false as booleans: quote it to keep it text",
+        ),
     ]
     load_config(EXAMPLE, known_connectors=CONNECTORS, check_env=False)
 
