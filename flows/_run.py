@@ -6,9 +6,11 @@ import itertools
 from dataclasses import asdict
 from typing import Any
 
+from prefect import Flow
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 
+from handoff_hub.flows._names import handoff_run_name
 from handoff_hub.flows._observe import observed
 from handoff_hub.flows._secrets import use_prefect_secrets
 from handoff_hub.flows._states import final_state
@@ -18,7 +20,31 @@ from handoff_hub.hub.handoffs.catalogue import build_handoff, handoff_settings
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.runtime import open_runtime
 
-__all__ = ["run_handoff_flow"]
+__all__ = ["handoff_flow", "run_handoff_flow"]
+
+
+def handoff_flow(name: str, what: str) -> Flow[[str, float], State[dict[str, Any]]]:
+    """The Prefect flow of handoff ``name``; ``what`` says what it does (its description).
+
+    Every handoff's flow takes the same parameters and ends in the state
+    :func:`~handoff_hub.flows._states.final_state` gives the run: Failed when
+    records were dead-lettered, Cancelled (named Skipped) when another run holds
+    the lease.
+    """
+
+    def run(config_path: str, batch_retry_delay_seconds: float = 10.0) -> State[dict[str, Any]]:
+        """Run the handoff from ``config_path``; Prefect retries a failed batch after the delay."""
+        return run_handoff_flow(name, config_path, batch_retry_delay_seconds)
+
+    run.__name__ = run.__qualname__ = name.replace("-", "_")
+    return Flow(
+        run,
+        name=name,
+        description=what,
+        flow_run_name=handoff_run_name,
+        log_prints=False,
+        validate_parameters=True,
+    )
 
 
 def run_handoff_flow(

@@ -1,30 +1,10 @@
 """feedback-to-lead as a Prefect flow: flagged delivery items -> CRM leads, batch by batch."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from prefect import flow
-from prefect.client.schemas.objects import State
-
-from handoff_hub.flows._names import handoff_run_name
-from handoff_hub.flows._run import run_handoff_flow
+from handoff_hub.flows._run import handoff_flow
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF
 
 __all__ = ["feedback_to_lead"]
 
-
-@flow(name=HANDOFF, flow_run_name=handoff_run_name, log_prints=False, validate_parameters=True)
-def feedback_to_lead(
-    config_path: str, batch_retry_delay_seconds: float = 10.0
-) -> State[dict[str, Any]]:
-    """Turn customer feedback, needs and upsells flagged in the PM tool into CRM leads.
-
-    Args:
-        config_path: The hub config file.
-        batch_retry_delay_seconds: Pause before Prefect retries a failed batch.
-
-    Ends Failed when records were dead-lettered, Cancelled (named Skipped) when
-    another run holds the lease (``flows/_states.py``).
-    """
-    return run_handoff_flow(HANDOFF, config_path, batch_retry_delay_seconds)
+feedback_to_lead = handoff_flow(
+    HANDOFF, "Turn customer feedback, needs and upsells flagged in the PM tool into CRM leads."
+)

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from handoff_hub.hub.connector import ChangePage, Connector, FilterValue, RecordEnvelope
 from handoff_hub.hub.digest import Digest, RunOutcome, alert_run, send_digests
@@ -24,6 +24,7 @@ from handoff_hub.hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, 
 from handoff_hub.hub.handoffs.conditions import Conditions
 from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
 from handoff_hub.hub.http import cursor_text
+from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.notify import Delivery, notifier_for
 
@@ -202,6 +203,22 @@ class PairHandoff(Generic[ConfigT]):
         send_digests(self.digests, outcome, self.rt.store)
         self.digests.clear()
         alert_run(self.rt.loaded.config.alerts, outcome, self.rt.store)
+
+    def mapped(
+        self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
+    ) -> list[Any]:
+        """The current stream's records in the unified model.
+
+        One that does not map is a failure in ``report`` and, where
+        ``record_failures`` (a real run, not a plan), a dead letter with why.
+        """
+        items, failures = map_records(self.mapping(self.stream.role), self.stream.entity, records)
+        for record, error in failures:
+            report.counts["failed"] += 1
+            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
+            if record_failures:
+                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+        return items
 
     def dead_letter(self, record_id: str, reason: str, payload: Mapping[str, object]) -> None:
         """Keep a record of the current stream the handoff cannot handle, with why."""

@@ -28,7 +28,7 @@ from handoff_hub.hub.handoffs.engine import (
     raise_if_unsure,
 )
 from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
-from handoff_hub.hub.mapping.engine import from_unified, map_records
+from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import Account, Feedback, Lead, dump, template_view
 from handoff_hub.hub.store import AuditEvent, Link
@@ -82,12 +82,7 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
     def _plan(
         self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
     ) -> list[_Work]:
-        items, failures = map_records(self.pm_map, "Feedback", records)
-        for record, error in failures:
-            report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
-            if record_failures:
-                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+        items = self.mapped(records, report, record_failures=record_failures)
         feedback = [f for f in items if isinstance(f, Feedback)]
         feedback = self.qualifying(feedback, report, lambda f: f.refs[self.cfg.pm])
         ids = [f.refs[self.cfg.pm] for f in feedback]

@@ -36,7 +36,7 @@ from handoff_hub.hub.handoffs.engine import (
 from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
 from handoff_hub.hub.handoffs.project_work import overdue_share, project_items
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
-from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
+from handoff_hub.hub.mapping.engine import from_unified, to_unified_many
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
     Account,
@@ -148,12 +148,7 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
         """Plan one page and, unless ``dry_run``, apply it."""
         report = BatchReport()
         report.counts["seen"] += len(records)
-        items, failures = map_records(self.pm_map, self.stream.entity, records)
-        for record, error in failures:
-            report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
-            if not dry_run:
-                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+        items = self.mapped(records, report, record_failures=not dry_run)
         overdue: dict[str, tuple[Health, str]] = {}
         if self.stream.entity == "Project" and self.cfg.health_from != "field":
             overdue = self._overdue_health([i for i in items if isinstance(i, Project)])

@@ -44,7 +44,7 @@ from handoff_hub.hub.handoffs.engine import (
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
 from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
-from handoff_hub.hub.mapping.engine import from_unified, map_records
+from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
     Account,
@@ -154,12 +154,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     def _plan(
         self, records: Sequence[RecordEnvelope], report: BatchReport, *, record_failures: bool
     ) -> list[_Work]:
-        opps, failures = map_records(self.crm_map, "Opportunity", records)
-        for record, error in failures:
-            report.counts["failed"] += 1
-            report.decisions.append(Decision(Verdict.FAIL, record.id, record.id, str(error)))
-            if record_failures:
-                self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
+        opps = self.mapped(records, report, record_failures=record_failures)
         won = [o for o in opps if isinstance(o, Opportunity) and o.stage is Stage.WON]
         report.counts["not_won"] += len(opps) - len(won)
         won = self.qualifying(won, report, self._id)
