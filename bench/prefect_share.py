@@ -88,7 +88,7 @@ def _flow(config: Path) -> dict[str, Any]:
     startup_seconds = time.perf_counter() - started
     try:
         started = time.perf_counter()
-        summary: dict[str, Any] = won_to_project(str(config), batch_retry_delay_seconds=0)  # type: ignore[assignment]  # the state's data
+        summary: dict[str, Any] = won_to_project(str(config), 0.0)  # type: ignore[assignment]  # the state's data
         seconds = time.perf_counter() - started
         tasks = flows = 0
         with get_client(sync_client=True) as client:
