@@ -22,11 +22,12 @@ from handoff_hub.hub.digest import Digest, RunOutcome, alert_run, send_digests
 from handoff_hub.hub.errors import MappingError
 from handoff_hub.hub.handoffs.checkpoint import Checkpoint, advance_checkpoint, read_entity_changes
 from handoff_hub.hub.handoffs.conditions import Conditions
-from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
+from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict, fingerprint
 from handoff_hub.hub.http import cursor_text
 from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.notify import Delivery, notifier_for
+from handoff_hub.hub.store import AuditEvent
 
 if TYPE_CHECKING:
     from handoff_hub.hub.config.handoffs import NotifyConfig
@@ -219,6 +220,32 @@ class PairHandoff(Generic[ConfigT]):
             if record_failures:
                 self.dead_letter(record.id, f"mapping: {error}", dict(record.raw))
         return items
+
+    def audit(
+        self,
+        action: str,
+        system: str,
+        object_name: str,
+        record_id: str | None,
+        outcome: str,
+        *,
+        source_ref: str | None,
+        after: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """One event of this handoff's run in the audit trail (``after`` kept as a fingerprint)."""
+        event = AuditEvent(
+            self.name,
+            action,
+            system,
+            object_name,
+            record_id,
+            outcome,
+            source_ref=source_ref,
+            after_fp=fingerprint(after) if after else None,
+            detail=detail or None,
+        )
+        self.rt.store.audit(self.run_id, [event])
 
     def dead_letter(self, record_id: str, reason: str, payload: Mapping[str, object]) -> None:
         """Keep a record of the current stream the handoff cannot handle, with why."""

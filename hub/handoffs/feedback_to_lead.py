@@ -24,14 +24,13 @@ from handoff_hub.hub.handoffs.engine import (
     BatchReport,
     Decision,
     Verdict,
-    fingerprint,
     raise_if_unsure,
 )
 from handoff_hub.hub.handoffs.linked_deals import deals_of_projects
 from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import Account, Feedback, Lead, dump, template_view
-from handoff_hub.hub.store import AuditEvent, Link
+from handoff_hub.hub.store import Link
 
 __all__ = ["HANDOFF", "FeedbackToLead"]
 
@@ -333,19 +332,14 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
         detail: str | None = None,
     ) -> None:
         target = item.lead_id if system == self.cfg.crm else item.item_id
-        self.rt.store.audit(
-            self.run_id,
-            [
-                AuditEvent(
-                    HANDOFF,
-                    action,
-                    system,
-                    "Lead" if system == self.cfg.crm else "Feedback",
-                    target,
-                    outcome,
-                    source_ref=self._source_id(item.item_id),
-                    after_fp=fingerprint(dict(after) if after else None),
-                    detail=detail,
-                )
-            ],
+        entity = "Lead" if system == self.cfg.crm else "Feedback"
+        self.audit(
+            action,
+            system,
+            entity,
+            target,
+            outcome,
+            source_ref=self._source_id(item.item_id),
+            after=after,
+            detail=detail,
         )

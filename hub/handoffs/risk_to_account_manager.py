@@ -54,7 +54,7 @@ from handoff_hub.hub.model import (
     template_view,
 )
 from handoff_hub.hub.notify import Delivery
-from handoff_hub.hub.store import AuditEvent, Link
+from handoff_hub.hub.store import Link
 
 __all__ = ["HANDOFF", "RiskToAccountManager", "raises_alert"]
 
@@ -495,21 +495,15 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
         after: Mapping[str, Any] | None = None,
         detail: str | None = None,
     ) -> None:
-        self.rt.store.audit(
-            self.run_id,
-            [
-                AuditEvent(
-                    HANDOFF,
-                    action,
-                    self.cfg.crm,
-                    "Note",
-                    alert.task_id,
-                    outcome,
-                    source_ref=self._stamp(alert.source_id),
-                    after_fp=fingerprint(dict(after) if after else None),
-                    detail=detail or None,
-                )
-            ],
+        self.audit(
+            action,
+            self.cfg.crm,
+            "Note",
+            alert.task_id,
+            outcome,
+            source_ref=self._stamp(alert.source_id),
+            after=after,
+            detail=detail,
         )
 
 

@@ -31,7 +31,7 @@ from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
 from handoff_hub.hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
 from handoff_hub.hub.runtime import Runtime
-from handoff_hub.hub.store import AuditEvent, Link
+from handoff_hub.hub.store import Link
 
 __all__ = ["HANDOFF", "Sync"]
 
@@ -374,20 +374,15 @@ class Sync(PairHandoff[SyncConfig]):
         record_id: str | None = None,
         detail: str | None = None,
     ) -> None:
-        self.rt.store.audit(
-            self.run_id,
-            [
-                AuditEvent(
-                    HANDOFF,
-                    action,
-                    system or self.cfg.crm,
-                    "Opportunity" if (system or self.cfg.crm) == self.cfg.crm else "Project",
-                    record_id or pair.link.source_id,
-                    outcome,
-                    source_ref=f"{self.cfg.crm}:{pair.link.source_id}",
-                    detail=detail,
-                )
-            ],
+        side = system or self.cfg.crm
+        self.audit(
+            action,
+            side,
+            "Opportunity" if side == self.cfg.crm else "Project",
+            record_id or pair.link.source_id,
+            outcome,
+            source_ref=f"{self.cfg.crm}:{pair.link.source_id}",
+            detail=detail,
         )
 
 

@@ -38,7 +38,6 @@ from handoff_hub.hub.handoffs.engine import (
     BatchReport,
     Decision,
     Verdict,
-    fingerprint,
     raise_if_unsure,
 )
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
@@ -57,7 +56,7 @@ from handoff_hub.hub.model import (
     template_view,
 )
 from handoff_hub.hub.runtime import Runtime
-from handoff_hub.hub.store import AuditEvent, Link
+from handoff_hub.hub.store import Link
 
 __all__ = ["HANDOFF", "WonToProject", "build_project", "project_template"]
 
@@ -470,21 +469,16 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         detail: str | None = None,
     ) -> None:
         target = record_id or (item.handle.key if item.handle else None)
-        self.rt.store.audit(
-            self.run_id,
-            [
-                AuditEvent(
-                    HANDOFF,
-                    action,
-                    system,
-                    "Opportunity" if system == self.cfg.crm else "Project",
-                    target,
-                    outcome,
-                    source_ref=item.source_id,
-                    after_fp=fingerprint(after),
-                    detail=detail,
-                )
-            ],
+        entity = "Opportunity" if system == self.cfg.crm else "Project"
+        self.audit(
+            action,
+            system,
+            entity,
+            target,
+            outcome,
+            source_ref=item.source_id,
+            after=after,
+            detail=detail,
         )
 
 
