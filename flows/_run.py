@@ -23,8 +23,8 @@ from handoff_hub.hub.runtime import open_runtime
 __all__ = ["handoff_flow", "run_handoff_flow"]
 
 
-def handoff_flow(name: str, what: str) -> Flow[[str, float], State[dict[str, Any]]]:
-    """The Prefect flow of handoff ``name``; ``what`` says what it does (its description).
+def handoff_flow(name: str, what: str, module: str) -> Flow[[str, float], State[dict[str, Any]]]:
+    """The Prefect flow of handoff ``name``, declared in ``module``; ``what`` is its description.
 
     Every handoff's flow takes the same parameters and ends in the state
     :func:`~handoff_hub.flows._states.final_state` gives the run: Failed when
@@ -37,6 +37,7 @@ def handoff_flow(name: str, what: str) -> Flow[[str, float], State[dict[str, Any
         return run_handoff_flow(name, config_path, batch_retry_delay_seconds)
 
     run.__name__ = run.__qualname__ = name.replace("-", "_")
+    run.__module__ = module  # where a deployment by module path imports it from
     return Flow(
         run,
         name=name,

@@ -6,5 +6,7 @@ from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF
 __all__ = ["feedback_to_lead"]
 
 feedback_to_lead = handoff_flow(
-    HANDOFF, "Turn customer feedback, needs and upsells flagged in the PM tool into CRM leads."
+    HANDOFF,
+    "Turn customer feedback, needs and upsells flagged in the PM tool into CRM leads.",
+    __name__,
 )

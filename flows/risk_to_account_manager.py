@@ -6,5 +6,7 @@ from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF
 __all__ = ["risk_to_account_manager"]
 
 risk_to_account_manager = handoff_flow(
-    HANDOFF, "Give the deal owner one CRM task per open delivery risk or bad project health."
+    HANDOFF,
+    "Give the deal owner one CRM task per open delivery risk or bad project health.",
+    __name__,
 )

@@ -6,5 +6,5 @@ from handoff_hub.hub.handoffs.sync import HANDOFF
 __all__ = ["sync"]
 
 sync = handoff_flow(
-    HANDOFF, "Let the synced fields of linked deals and projects flow the configured way."
+    HANDOFF, "Let the synced fields of linked deals and projects flow the configured way.", __name__
 )

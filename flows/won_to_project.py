@@ -6,5 +6,5 @@ from handoff_hub.hub.handoffs.won_to_project import HANDOFF
 __all__ = ["won_to_project"]
 
 won_to_project = handoff_flow(
-    HANDOFF, "Create one delivery project per won opportunity changed since the last run."
+    HANDOFF, "Create one delivery project per won opportunity changed since the last run.", __name__
 )

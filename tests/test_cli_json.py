@@ -25,6 +25,7 @@ def test_a_valid_config_is_ok_with_its_systems(monkeypatch: pytest.MonkeyPatch) 
         "ok": True,
         "config": str(EXAMPLE),
         "issues": [],
+        "warnings": [],
         "systems": {"crm": "salesforce", "pm": "jira"},
         "mappings": 2,
     }
@@ -49,8 +50,19 @@ def test_every_issue_has_its_file_line_and_path(
     data = json.loads(result.stdout)
     assert data["ok"] is False and "systems" not in data
     by_path = {issue["path"]: issue for issue in data["issues"]}
-    token = by_path["systems.pm.credentials.api_token"]
+    warned = {issue["path"]: issue for issue in data["warnings"]}
+    token = warned["systems.pm.credentials.api_token"]  # an unset variable warns (--strict errs)
     assert token["file"] == str(config) and "JIRA_API_TOKEN is not set" in token["message"]
     assert "JIRA_API_TOKEN" in lines[token["line"] - 1]
     typo = by_path["systems.crm.connector"]
     assert "salesforse" in lines[typo["line"] - 1] and typo["hint"]
+
+
+def test_strict_makes_an_unset_variable_an_issue(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SECRETS:
+        monkeypatch.setenv(name, "set-in-test")
+    monkeypatch.delenv("JIRA_API_TOKEN")
+    result = runner.invoke(app, ["validate", "-c", str(EXAMPLE), "--json", "--strict"])
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert [i["path"] for i in data["issues"]] == ["systems.pm.credentials.api_token"]

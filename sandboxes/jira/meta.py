@@ -39,6 +39,8 @@ _ON_EPICS = (
     "customfield_10051",
     "customfield_10052",
     "customfield_10053",
+    "customfield_10060",
+    "customfield_10061",
 )
 _REQUIRED = {"summary", "issuetype", "project"}
 _PAGE = 50

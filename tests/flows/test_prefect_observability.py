@@ -200,7 +200,7 @@ def test_reconcile_fails_on_a_kind_it_is_told_to_and_announces_discrepancies(
         == summary["counts"]["won_without_project"]
     )
 
-    calm = reconcile_flow(str(config), fail_on=["deal_with_two_projects"], return_state=True)
+    calm = reconcile_flow(str(config), fail_on=["more_projects_than_rules"], return_state=True)
     assert calm.type.value == "COMPLETED"
 
 
