@@ -16,6 +16,7 @@ dotted field and, for typos, the nearest valid name.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import json
 import sys
@@ -25,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
@@ -178,9 +179,21 @@ def nearest_hint(name: str, known: Iterable[str]) -> str:
 # Validation ---------------------------------------------------------------------------
 
 
+def _is_text(_checker: object, instance: object) -> bool:
+    """YAML reads an unquoted ``2026-12-01`` as a date: to the schema it is the text it was."""
+    return isinstance(instance, str | dt.date)
+
+
+_YamlValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("string", _is_text),
+)
+
+
 @cache
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+    validator: Draft202012Validator = _YamlValidator(json.loads(schema_json))
+    return validator
 
 
 def validate_document(
