@@ -178,26 +178,32 @@ class PairHandoff(Generic[ConfigT]):
     def tell(
         self,
         notify: NotifyConfig,
-        title: str,
-        body: str,
+        defaults: tuple[str, str],
         context: Mapping[str, object],
+        report: BatchReport,
         *,
         urls: Sequence[object] | None = None,
         link: str | None = None,
     ) -> Delivery:
-        """One record's notification: sent now, or kept for the run's digest.
+        """One record's notification, counted in ``report``: sent now, or kept for the digest.
 
-        ``urls`` replaces ``notify.urls`` (a handoff that renders them per record).
+        ``defaults`` are the handoff's own title and body templates, for what
+        ``notify`` leaves out; ``urls`` replaces ``notify.urls`` (a handoff that
+        renders them per record).
         """
+        title, body = notify.title or defaults[0], notify.body or defaults[1]
         channel = list(notify.urls if urls is None else urls)
         if not notify.digest:
-            return notifier_for(channel).send_rendered(title, body, context)
-        key = tuple(map(str, channel))
-        digest = self.digests.setdefault(key, Digest(channel, notify.digest_items))
-        try:
-            return digest.add(render_template(title, context), link)
-        except MappingError as exc:
-            return Delivery(False, "template", f"notification template: {exc}")
+            delivery = notifier_for(channel).send_rendered(title, body, context)
+        else:
+            key = tuple(map(str, channel))
+            digest = self.digests.setdefault(key, Digest(channel, notify.digest_items))
+            try:
+                delivery = digest.add(render_template(title, context), link)
+            except MappingError as exc:
+                delivery = Delivery(False, "template", f"notification template: {exc}")
+        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        return delivery
 
     def finish(self, outcome: RunOutcome) -> None:
         """At a run's end: each channel's digest, and the alerts the config asks for."""

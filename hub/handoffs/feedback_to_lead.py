@@ -277,14 +277,8 @@ class FeedbackToLead(PairHandoff[FeedbackToLeadConfig]):
         report.counts["commented"] += 1
         self._audit("comment", self.cfg.pm, item, "ok", detail=f"comment {comment_id}")
         notify = self.cfg.notify
-        delivery = self.tell(
-            notify,
-            notify.title or NOTIFY_TITLE,
-            notify.body or NOTIFY_BODY,
-            context,
-            link=str(context.get("lead_url") or "") or None,
-        )
-        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        link = str(context.get("lead_url") or "") or None
+        delivery = self.tell(notify, (NOTIFY_TITLE, NOTIFY_BODY), context, report, link=link)
         self._audit(
             "notify",
             delivery.channel,

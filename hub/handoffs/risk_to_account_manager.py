@@ -451,16 +451,11 @@ class RiskToAccountManager(PairHandoff[RiskToAccountManagerConfig]):
             urls = [render_template(u, context) if isinstance(u, str) else u for u in notify.urls]
         except MappingError as exc:
             delivery = Delivery(False, "template", f"notification URL template: {exc}")
+            report.counts["notify_failed"] += 1
         else:
-            delivery = self.tell(
-                notify,
-                notify.title or NOTIFY_TITLE,
-                notify.body or NOTIFY_BODY,
-                context,
-                urls=urls,
-                link=str(context.get("task_url") or "") or None,
-            )
-        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+            link = str(context.get("task_url") or "") or None
+            defaults = (NOTIFY_TITLE, NOTIFY_BODY)
+            delivery = self.tell(notify, defaults, context, report, urls=urls, link=link)
         self._audit(
             "notify", alert, "ok" if delivery.delivered else "failed", detail=delivery.detail
         )

@@ -421,14 +421,8 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             "warning": item.warning,
         }
         notify = self.cfg.notify
-        delivery = self.tell(
-            notify,
-            notify.title or NOTIFY_TITLE,
-            notify.body or NOTIFY_BODY,
-            context,
-            link=item.handle.url if item.handle else None,
-        )
-        report.counts["notified" if delivery.delivered else "notify_failed"] += 1
+        link = item.handle.url if item.handle else None
+        delivery = self.tell(notify, (NOTIFY_TITLE, NOTIFY_BODY), context, report, link=link)
         self._audit(
             "notify",
             delivery.channel,

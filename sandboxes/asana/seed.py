@@ -30,6 +30,7 @@ from handoff_hub.sandboxes.asana.data import (
     Workspace,
 )
 from handoff_hub.sandboxes.asana.store import AsanaStore
+from handoff_hub.sandboxes.kit.moments import moment_after, moment_before
 from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES, SUBTASKS, TASKS
 
 __all__ = [
@@ -149,14 +150,14 @@ def seed(store: AsanaStore, *, seed: int, records: int, anchor: dt.datetime) -> 
     for project, (text, kind) in zip(projects, feedback, strict=False):
         _feedback(store, rng, project, text, kind, pms, anchor)
     for name in ("Merge duplicate accounts", "Archive stale leads"):
-        created = _before(rng, anchor, 60)
+        created = moment_before(rng, anchor, 60, at_least_seconds=3600)
         store.add_task(
             name,
             workspace=WORKSPACE,
             projects=[sales.gid],
             sections={sales.gid: backlog.gid},
             created_at=created,
-            modified_at=_after(rng, created, anchor),
+            modified_at=moment_after(rng, created, anchor),
         )
 
 
@@ -293,7 +294,7 @@ def _project(
         gid=gid,
         owner=pms[number % len(pms)],
         created_at=created,
-        modified_at=_after(rng, created, anchor),
+        modified_at=moment_after(rng, created, anchor),
         notes=f"Delivery project for the won deal {product}.\n\nHandoff Hub source: {deal}",
         start_on=(created + dt.timedelta(days=7)).date().isoformat(),
         due_on=(anchor + dt.timedelta(days=rng.randrange(20, 150))).date().isoformat(),
@@ -355,10 +356,10 @@ def _task(
     pms: list[str],
     **home: object,
 ) -> Task:
-    created = _before(rng, anchor, 45)
+    created = moment_before(rng, anchor, 45, at_least_seconds=3600)
     due = anchor.date() + dt.timedelta(days=rng.randrange(-20, 60))
     done = rng.random() < 0.3
-    modified = _after(rng, created, anchor)
+    modified = moment_after(rng, created, anchor)
     return store.add_task(
         name,
         workspace=WORKSPACE,
@@ -391,15 +392,3 @@ def _feedback(
     task.completed, task.completed_at = False, None
     task.created_by = rng.choice(pms)
     task.values = {FEEDBACK_FIELD: option.gid, CUSTOMER_FIELD: project.values[CUSTOMER_FIELD]}
-
-
-def _before(rng: random.Random, anchor: dt.datetime, days: int) -> dt.datetime:
-    offset = dt.timedelta(
-        seconds=rng.randrange(3600, days * 86400), milliseconds=rng.randrange(1000)
-    )
-    return anchor - offset
-
-
-def _after(rng: random.Random, created: dt.datetime, anchor: dt.datetime) -> dt.datetime:
-    span = max(1, int((anchor - created).total_seconds()))
-    return created + dt.timedelta(seconds=rng.randrange(span), milliseconds=rng.randrange(1000))

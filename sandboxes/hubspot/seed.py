@@ -15,6 +15,7 @@ import random
 from handoff_hub.sandboxes.hubspot.schema import ADMIN_REGIONS, INDUSTRIES, OBJECTS, PIPELINES
 from handoff_hub.sandboxes.hubspot.store import RecordStore
 from handoff_hub.sandboxes.hubspot.values import format_datetime
+from handoff_hub.sandboxes.kit.moments import moment_before
 from handoff_hub.sandboxes.kit.names import (
     COUNTRIES,
     FIRST_NAMES,
@@ -41,11 +42,6 @@ def seed(store: RecordStore, *, seed: int, records: int, anchor: dt.datetime) ->
     deals = _deals(store, rng, records, companies, contacts, owners, anchor)
     _leads(store, rng, max(3, records // 8), contacts, owners, anchor)
     _activities(store, rng, deals[: max(3, records // 5)], owners, anchor)
-
-
-def _stamp(rng: random.Random, anchor: dt.datetime, days: int = 30) -> dt.datetime:
-    offset = dt.timedelta(seconds=rng.randrange(1, days * 86400), milliseconds=rng.randrange(1000))
-    return anchor - offset
 
 
 def _email(first: str, last: str, domain: str) -> str:
@@ -94,7 +90,7 @@ def _companies(
                 "annualrevenue": str(rng.randrange(1, 500) * 100000),
                 "hubspot_owner_id": rng.choice(owners),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         made.append((record.id, domain))
     return made
@@ -127,7 +123,7 @@ def _contacts(
                     "lifecyclestage": "customer",
                     "hubspot_owner_id": rng.choice(owners),
                 },
-                _stamp(rng, anchor),
+                moment_before(rng, anchor, 30),
             )
             store.associate("contacts", record.id, "companies", company_id, primary=True)
             by_company.setdefault(company_id, []).append(record.id)
@@ -163,7 +159,7 @@ def _deals(
                 "hubspot_owner_id": rng.choice(owners),
                 **_admin_properties(len(ids), close),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         store.associate("deals", record.id, "companies", company_id, primary=True)
         for contact_id in contacts.get(company_id, [])[: rng.randrange(1, 3)]:
@@ -200,7 +196,7 @@ def _leads(
                 "hs_lead_label": rng.choice(("HOT", "WARM", "COLD")),
                 "hubspot_owner_id": rng.choice(owners),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         store.associate("leads", record.id, "contacts", contact_id, primary=True)
         store.associate("leads", record.id, "companies", company_id)
@@ -225,17 +221,17 @@ def _activities(
                 "hs_timestamp": format_datetime(due),
                 "hubspot_owner_id": rng.choice(owners),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         store.associate("tasks", task.id, "deals", deal_id)
         note = store.put(
             OBJECTS["notes"],
             {
                 "hs_note_body": "<p>Customer asked for a delivery timeline.</p>",
-                "hs_timestamp": format_datetime(_stamp(rng, anchor)),
+                "hs_timestamp": format_datetime(moment_before(rng, anchor, 30)),
                 "hubspot_owner_id": rng.choice(owners),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         store.associate("notes", note.id, "deals", deal_id)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from handoff_hub.sandboxes.jira.data import PRIORITIES, Issue, IssueType, Project, User
 from handoff_hub.sandboxes.jira.store import JiraStore
+from handoff_hub.sandboxes.kit.moments import moment_after, moment_before
 from handoff_hub.sandboxes.kit.names import FIRST_NAMES, LAST_NAMES, SUBTASKS, TASKS
 
 __all__ = ["API_USER_EMAIL", "api_token", "integration_user", "seed"]
@@ -90,13 +91,13 @@ def seed(store: JiraStore, *, seed: int, records: int, anchor: dt.datetime) -> N
             break
         made += _engagement(store, rng, project, pms, n, anchor, records - made)
     for text in _FEEDBACK[: max(0, min(len(_FEEDBACK), records - made))]:
-        created = _stamp(rng, anchor, 20)
+        created = moment_before(rng, anchor, 20, at_least_seconds=3600)
         store.add_issue(
             project,
             _type(store, "Task"),
             text,
             created=created,
-            updated=_after(rng, created, anchor),
+            updated=moment_after(rng, created, anchor),
             labels=["customer-feedback"],
             assignee=rng.choice(pms),
             status="To Do",
@@ -142,18 +143,6 @@ def _type(store: JiraStore, name: str) -> IssueType:
     return found
 
 
-def _stamp(rng: random.Random, anchor: dt.datetime, days: int) -> dt.datetime:
-    offset = dt.timedelta(
-        seconds=rng.randrange(3600, days * 86400), milliseconds=rng.randrange(1000)
-    )
-    return anchor - offset
-
-
-def _after(rng: random.Random, created: dt.datetime, anchor: dt.datetime) -> dt.datetime:
-    span = max(1, int((anchor - created).total_seconds()))
-    return created + dt.timedelta(seconds=rng.randrange(span), milliseconds=rng.randrange(1000))
-
-
 def _status(rng: random.Random) -> str:
     return rng.choices(tuple(_STATUS_WEIGHTS), weights=tuple(_STATUS_WEIGHTS.values()))[0]
 
@@ -173,13 +162,13 @@ def _engagement(
     tag = customer.lower().replace(" ", "-") + (
         f"-{n // len(_COMPANIES) + 1}" if n >= len(_COMPANIES) else ""
     )
-    created = _stamp(rng, anchor, 30)
+    created = moment_before(rng, anchor, 30, at_least_seconds=3600)
     epic = store.add_issue(
         project,
         _type(store, "Epic"),
         f"{customer} - {rng.choice(_PRODUCTS)}",
         created=created,
-        updated=_after(rng, created, anchor),
+        updated=moment_after(rng, created, anchor),
         status=_status(rng),
         assignee=rng.choice(pms),
         labels=["delivery", tag],
@@ -226,13 +215,13 @@ def _child(
     pms: list[str],
     tag: str,
 ) -> Issue:
-    created = _after(rng, parent.created, anchor)
+    created = moment_after(rng, parent.created, anchor)
     return store.add_issue(
         project,
         _type(store, kind),
         title,
         created=created,
-        updated=_after(rng, created, anchor),
+        updated=moment_after(rng, created, anchor),
         status=_status(rng),
         parent=parent.id,
         labels=[tag],

@@ -14,6 +14,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from handoff_hub.sandboxes.kit.moments import moment_before
 from handoff_hub.sandboxes.kit.names import (
     COMPANY_PREFIXES,
     COUNTRIES,
@@ -108,11 +109,6 @@ def _stages(store: RecordStore, anchor: dt.datetime) -> None:
         store.put(obj, values, anchor - dt.timedelta(days=400))
 
 
-def _stamp(rng: random.Random, anchor: dt.datetime, days: int = 30) -> dt.datetime:
-    offset = dt.timedelta(seconds=rng.randrange(1, days * 86400), milliseconds=rng.randrange(1000))
-    return anchor - offset
-
-
 def _put(store: RecordStore, name: str, values: dict[str, Any], when: dt.datetime) -> str:
     return store.put(store.schema.object(name), values, when)
 
@@ -153,7 +149,7 @@ def _users(store: RecordStore, rng: random.Random, count: int, anchor: dt.dateti
                     "Department": "Sales",
                     "IsActive": n != count - 1,
                 },
-                _stamp(rng, anchor, 60),
+                moment_before(rng, anchor, 60),
             )
         )
     return ids
@@ -185,7 +181,7 @@ def _accounts(
                 "OwnerId": rng.choice(users[1:]),
                 "AnnualRevenue": float(rng.randrange(1, 500) * 100000),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
         made.append((account_id, domain))
     return made
@@ -210,7 +206,7 @@ def _contacts(
                         "AccountId": account_id,
                         "Title": rng.choice(("CTO", "Head of Operations", "Project Lead", "CFO")),
                     },
-                    _stamp(rng, anchor),
+                    moment_before(rng, anchor, 30),
                 )
             )
     return ids
@@ -246,7 +242,7 @@ def _opportunities(
                     "LeadSource": rng.choice(("Web", "Partner Referral", "Phone Inquiry")),
                     **_admin_fields(len(ids), close),
                 },
-                _stamp(rng, anchor),
+                moment_before(rng, anchor, 30),
             )
         )
     return ids
@@ -287,7 +283,7 @@ def _tasks(
                     anchor.date() + dt.timedelta(days=rng.randrange(-5, 20))
                 ).isoformat(),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
 
 
@@ -307,5 +303,5 @@ def _leads(
                 "LeadSource": rng.choice(("Web", "Customer Feedback", "Partner Referral")),
                 "OwnerId": rng.choice(users[1:]),
             },
-            _stamp(rng, anchor),
+            moment_before(rng, anchor, 30),
         )
