@@ -36,7 +36,10 @@ __all__ = ["HANDOFF", "FeedbackToLead"]
 
 HANDOFF = "feedback-to-lead"
 NOTIFY_TITLE = "New lead from delivery: {{ feedback.text }}"
-NOTIFY_BODY = "{{ feedback.text }} ({{ account.name }}) became lead {{ lead_url }}"
+NOTIFY_BODY = (
+    "{{ feedback.text }}{% if account.name %} ({{ account.name }}){% endif %}"
+    " became lead {{ lead_url }}"
+)
 log = logging.getLogger("hub.feedback_to_lead")
 
 

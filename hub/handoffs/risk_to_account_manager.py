@@ -60,7 +60,10 @@ __all__ = ["HANDOFF", "RiskToAccountManager", "raises_alert"]
 
 HANDOFF = "risk-to-account-manager"
 NOTIFY_TITLE = "{{ event }}: {{ subject }}"
-NOTIFY_BODY = "{{ subject }} on {{ opportunity.name }} ({{ owner.email }}). {{ task_url }}"
+NOTIFY_BODY = (
+    "{{ subject }} on {{ opportunity.name }}"
+    "{% if owner.email %} ({{ owner.email }}){% endif %}. {{ task_url }}"
+)
 log = logging.getLogger("hub.risk_to_account_manager")
 
 _SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)

@@ -64,7 +64,7 @@ HANDOFF = "won-to-project"
 NOTIFY_TITLE = "New delivery project: {{ project.name }}"
 NOTIFY_BODY = (
     "{{ project.name }} was created from the won deal {{ opportunity.name }}"
-    " ({{ opportunity.amount }}). {{ project_url }}"
+    "{% if opportunity.amount %} ({{ opportunity.amount }}){% endif %}. {{ project_url }}"
     "{% if warning %} Note: {{ warning }}{% endif %}"
 )
 log = logging.getLogger("hub.won_to_project")

@@ -107,3 +107,35 @@ def test_alerts_go_only_where_asked(runtime: Runtime, sent: list) -> None:
     [(_, title, body)] = sent
     assert title == "Handoff Hub alert: reconcile crm->pm found 2 discrepancies"
     assert "- field drift: 2" in body and "missing" not in body
+
+
+def test_default_messages_leave_out_what_a_record_lacks() -> None:
+    """No ``export to Power BI ()`` for an account without a name, no ``()`` for no amount."""
+    from handoff_hub.hub.handoffs import feedback_to_lead, risk_to_account_manager, won_to_project
+    from handoff_hub.hub.mapping.transforms import render_template
+
+    feedback = render_template(
+        feedback_to_lead.NOTIFY_BODY,
+        {"feedback": {"text": "export to Power BI"}, "account": {"name": None}, "lead_url": "u"},
+    )
+    assert feedback == "export to Power BI became lead u"
+    risk = render_template(
+        risk_to_account_manager.NOTIFY_BODY,
+        {
+            "subject": "Late",
+            "opportunity": {"name": "Acme"},
+            "owner": {"email": None},
+            "task_url": "t",
+        },
+    )
+    assert risk == "Late on Acme. t"
+    won = render_template(
+        won_to_project.NOTIFY_BODY,
+        {
+            "project": {"name": "P"},
+            "opportunity": {"name": "D", "amount": None},
+            "project_url": "x",
+            "warning": None,
+        },
+    )
+    assert won == "P was created from the won deal D. x"
