@@ -65,3 +65,22 @@ def test_a_value_outside_the_choices_is_refused_with_them() -> None:
     result = runner.invoke(app, ["run", "lost-to-nowhere", "-c", "hub.yaml"], env=WIDE)
     assert result.exit_code == 2
     assert "'lost-to-nowhere' is not one of 'won-to-project'" in result.output
+
+
+def test_help_piped_to_a_file_is_not_wrapped_at_80_columns() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "TERMINAL_WIDTH"}}
+    code = "from handoff_hub.hub.cli.main import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "reconcile", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) > 100, done.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from handoff_hub.hub.cli.adopt import adopt_command
 from handoff_hub.hub.cli.check import brief_check, check_command
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, fail, load
 from handoff_hub.hub.cli.console import (
+    PIPED_WIDTH,
     VisibleFormatter,
     console,
     echo_json,
@@ -309,6 +311,18 @@ def sandbox_serve(
     uvicorn.run(sandbox.app, host="127.0.0.1", port=port, log_level="info", lifespan="off")
 
 
+def _piped_help_width() -> None:
+    """Help and usage errors piped to a file or a log use the width the tables do, not 80."""
+    import typer.rich_utils
+
+    if (
+        not sys.stdout.isatty()
+        and "COLUMNS" not in os.environ
+        and not os.environ.get("TERMINAL_WIDTH")
+    ):
+        typer.rich_utils.MAX_WIDTH = PIPED_WIDTH
+
+
 def main() -> None:
     """Console-script entry point."""
     terminal = logging.StreamHandler()
@@ -316,6 +330,7 @@ def main() -> None:
     terminal.setLevel(logging.WARNING)  # INFO (hub batch lines, Prefect's) goes to the run's logs
     logging.basicConfig(level=logging.WARNING, handlers=[terminal])
     install_redaction()
+    _piped_help_width()
     try:
         app()
     except KeyboardInterrupt:
