@@ -158,8 +158,10 @@ def read_answer(sock: socket.socket) -> bytes:
 def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
     """One complete request on its own connection: the status and the answer (JSON if it is)."""
     with connect(port) as sock:
-        sock.sendall(request_head(path, {**headers, "Connection": "close"}, length=len(body)))
-        sock.sendall(body)
+        # One write: a server that answers before reading the body (a 404, a refusal)
+        # must not find the body arriving after it closed, which resets the connection.
+        head = request_head(path, {**headers, "Connection": "close"}, length=len(body))
+        sock.sendall(head + body)
         answer = read_until_closed(sock)
     head, _, payload = answer.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
