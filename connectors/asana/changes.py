@@ -1,11 +1,13 @@
 """Incremental reads: tasks and projects changed since a cursor, oldest first.
 
 Asana lists are not ordered by ``modified_at``, so a read hands records out
-in pages as the listings page (each gid once, memory flat in the record
-count), and only the last page moves the cursor: to the newest ``modified_at``
-read, held back to (start of the read - 30 s), as a task edited while the
-listing paged may have moved between its pages. Every earlier page keeps the
-cursor where the read began: storing it can repeat records, never skip one,
+in pages listing by listing (each project's tasks are read whole, so a slow
+page never outlives an offset token; memory grows with the largest listing,
+not the workspace), each gid once, and only the last page moves the cursor:
+to the newest ``modified_at`` read, held back to (start of the read - 30 s),
+as a task edited while the listing paged may have moved between its pages.
+Every earlier page keeps the cursor where the read began: storing it can
+repeat records, never skip one,
 and a run that stops midway reads again from there, the records it handled
 being remembered by the checkpoint (so nothing is done twice).
 
@@ -128,7 +130,9 @@ class ChangeReader:
         chosen = opt_fields(fields, defaults, settings.MODIFIED_FIELD, *keep.opt_fields())
         seen: set[str] = set()
         for path, params in listings:
-            items = self.client.iter_all(
+            # One listing is read whole before its records are handed out: a page
+            # handled slowly must not outlive the listing's offset token.
+            items = self.client.list_all(
                 path, {**params, "opt_fields": chosen}, page_size=self.config.page_size
             )
             for item in items:
