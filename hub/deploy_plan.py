@@ -18,7 +18,7 @@ from typing import Any
 
 from handoff_hub.hub.config.handoffs import ReconcileConfig, schedule_parts
 from handoff_hub.hub.config.loading import LoadedConfig
-from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW
+from handoff_hub.hub.handoffs.catalogue import HANDOFFS, RECONCILE_FLOW, flow_module
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -53,8 +53,8 @@ class FlowTarget:
     @property
     def module_path(self) -> str:
         """The flow as Prefect imports it from the installed package (inside an image)."""
-        path, _, function = self.entrypoint.partition(":")
-        return f"handoff_hub.{path.removesuffix('.py').replace('/', '.')}.{function}"
+        module, function = flow_module(self.entrypoint)
+        return f"{module}.{function}"
 
 
 FLOWS: tuple[FlowTarget, ...] = (

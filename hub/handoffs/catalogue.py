@@ -28,6 +28,7 @@ __all__ = [
     "HandoffKind",
     "build_handoff",
     "by_config_key",
+    "flow_module",
     "handoff_entities",
     "handoff_settings",
 ]
@@ -53,8 +54,7 @@ class HandoffKind:
     @property
     def flow_module(self) -> tuple[str, str]:
         """The flow's module in the installed package and its function."""
-        path, _, function = self.flow.partition(":")
-        return "handoff_hub." + path.removesuffix(".py").replace("/", "."), function
+        return flow_module(self.flow)
 
     def build(self, runtime: Runtime, settings: Any, **options: Any) -> PairHandoff[Any]:
         """The handoff for ``settings`` (its config section), e.g. ``run_id=``."""
@@ -62,6 +62,12 @@ class HandoffKind:
         cls = getattr(importlib.import_module(module), name)
         handoff: PairHandoff[Any] = cls(runtime, settings, **options)
         return handoff
+
+
+def flow_module(entrypoint: str) -> tuple[str, str]:
+    """``flows/x.py:f`` -> ``("handoff_hub.flows.x", "f")``: where the installed package has it."""
+    path, _, function = entrypoint.partition(":")
+    return "handoff_hub." + path.removesuffix(".py").replace("/", "."), function
 
 
 def _kind(
