@@ -158,36 +158,23 @@ class AsanaClient:
     ) -> list[Mapping[str, Any]]:
         """Every item of a paged listing, each gid once.
 
-        Raises:
-            RecordError: Asana refused the listing (a second expired offset included).
-        """
-        return list(self.iter_all(path, params, page_size=page_size))
-
-    def iter_all(
-        self, path: str, params: Mapping[str, Any], *, page_size: int
-    ) -> Iterator[Mapping[str, Any]]:
-        """Every item of a paged listing, each gid once, as the pages come.
-
-        An offset that expires mid-listing restarts the listing once; what was
-        handed out already is not handed out again.
+        An offset that expires mid-listing restarts the listing once.
 
         Raises:
             RecordError: Asana refused the listing (a second expired offset included).
         """
-        seen: set[str] = set()
         for attempt in (1, 2):
             try:
+                found: dict[str, Mapping[str, Any]] = {}
                 for item in self._items_once(path, params, page_size):
-                    gid = str(item["gid"])
-                    if gid not in seen:
-                        seen.add(gid)
-                        yield item
-                return
+                    found.setdefault(str(item["gid"]), item)
+                return list(found.values())
             except _ExpiredOffset as exc:
                 if attempt == 2:
                     raise RecordError(
                         f"GET {path}: offset token refused twice: {exc}", system=self.system
                     ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _items_once(
         self, path: str, params: Mapping[str, Any], page_size: int
