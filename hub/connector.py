@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from handoff_hub.hub.errors import ConfigError, Issue
+from handoff_hub.hub.errors import RECORD_ERRORS, ConfigError, HubError, Issue, TransientError
 
 if TYPE_CHECKING:
     import httpx
@@ -27,11 +27,13 @@ if TYPE_CHECKING:
     from handoff_hub.hub.webhooks.source import WebhookContext, WebhookReceiver
 
 __all__ = [
+    "PROJECT_ERRORS",
     "Capability",
     "ChangePage",
     "CheckResult",
     "CheckStatus",
     "Connector",
+    "CreatesProjects",
     "FieldNeed",
     "FilterValue",
     "KnowsOrgSchema",
@@ -41,12 +43,14 @@ __all__ = [
     "Preflight",
     "PreflightNeeds",
     "ProjectHandle",
+    "ProjectOutcome",
     "ProjectTemplate",
     "RecordEnvelope",
     "RecordFilter",
     "TemplateTask",
     "WebhookSource",
     "WriteResult",
+    "create_projects",
     "preflight_of",
     "record_filter",
     "settings_model",
@@ -54,6 +58,8 @@ __all__ = [
 ]
 
 FilterValue = str | int | bool | list[str] | None
+PROJECT_ERRORS: tuple[type[HubError], ...] = (*RECORD_ERRORS, TransientError)
+"""What fails one project of a batch create alone: a refusal, or an answer that was lost."""
 
 
 class Capability(StrEnum):
@@ -217,6 +223,19 @@ class ProjectHandle:
     task_ids: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ProjectOutcome:
+    """What became of one project of a batch create: its handle, or why it has none.
+
+    ``error`` is a record error (the project alone is dead-lettered) or a
+    :class:`~hub.errors.TransientError` (the project may exist: the caller looks
+    for its stamp before creating it again).
+    """
+
+    handle: ProjectHandle | None = None
+    error: HubError | None = None
+
+
 @runtime_checkable
 class Connector(Protocol):
     """Read and write one product's records."""
@@ -334,6 +353,46 @@ class PmConnector(Connector, Protocol):
     def stamp_key(self, source_id: str) -> str:
         """How a project stamped with ``source_id`` shows its stamp to :meth:`project_stamp`."""
         ...
+
+
+@runtime_checkable
+class CreatesProjects(Protocol):
+    """Optional: a project tool that creates a batch's projects together.
+
+    Each product's bulk endpoints take the records of many projects in one
+    call (Jira's bulk create 50 issues, Asana's ``/batch`` 10 actions), so a
+    batch of won deals costs a few calls per level of its work breakdown
+    rather than a few calls per deal.
+    """
+
+    def create_projects(self, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        """Create every project and its work breakdown; one outcome per project, in order.
+
+        A project the product refuses, or whose answer was lost, has its error
+        in its outcome; the others are created all the same.
+
+        Raises:
+            ConfigError: a template is inconsistent (checked before any write).
+            HubError: a failure of the whole batch (auth, an exhausted rate limit).
+        """
+        ...
+
+
+def create_projects(pm: PmConnector, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+    """The projects created together where ``pm`` can, else one after another.
+
+    One after another, a record error or an unsure answer is the project's
+    outcome, as a batch create reports it; any other failure stops the batch.
+    """
+    if isinstance(pm, CreatesProjects):
+        return pm.create_projects(projects)
+    outcomes: list[ProjectOutcome] = []
+    for project in projects:
+        try:
+            outcomes.append(ProjectOutcome(pm.create_project(project)))
+        except PROJECT_ERRORS as exc:
+            outcomes.append(ProjectOutcome(error=exc))
+    return outcomes
 
 
 @runtime_checkable

@@ -48,6 +48,7 @@ from handoff_hub.hub.connector import (
     NewProject,
     PreflightNeeds,
     ProjectHandle,
+    ProjectOutcome,
     RecordEnvelope,
     WriteResult,
 )
@@ -330,6 +331,10 @@ class AsanaConnector:
     def create_project(self, project: NewProject) -> ProjectHandle:
         """Create the project (instantiating an Asana template if named) and its WBS."""
         return self.projects.create(project)
+
+    def create_projects(self, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        """Many deals' projects, then their tasks level by level, in ``/batch`` calls."""
+        return self.projects.create_many(projects)
 
     def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
         """Restore the stamp and create the template tasks missing (after a crash mid-create)."""

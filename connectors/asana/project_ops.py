@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.bulk_projects import BulkProjects
 from handoff_hub.connectors.asana.fields import read_value
 from handoff_hub.connectors.asana.projects import plan_wbs, requested_dates
 from handoff_hub.connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from handoff_hub.connectors.asana.fields import FieldCatalogue
     from handoff_hub.connectors.asana.lookups import Lookups
     from handoff_hub.connectors.asana.wbs import WbsWriter
-    from handoff_hub.hub.connector import NewProject
+    from handoff_hub.hub.connector import NewProject, ProjectOutcome
 
 __all__ = ["ProjectOps"]
 
@@ -88,7 +89,8 @@ class ProjectOps:
         """The project's list view."""
         return settings.APP_PROJECT_URL.format(app=self.app_url, project=gid)
 
-    def _handle(self, gid: str, **extra: Any) -> ProjectHandle:
+    def handle(self, gid: str, **extra: Any) -> ProjectHandle:
+        """The handoff's handle of project ``gid``."""
         return ProjectHandle(gid, gid, self.url(gid), **extra)
 
     # finding ---------------------------------------------------------------
@@ -116,7 +118,7 @@ class ProjectOps:
         for project in self.lookups.team_projects(settings.FIND_PROJECT_FIELDS):
             stamp = self.stamp_of(project)
             if stamp in wanted and stamp not in found:
-                found[stamp] = self._handle(str(project["gid"]))
+                found[stamp] = self.handle(str(project["gid"]))
         return found
 
     # creating ----------------------------------------------------------------
@@ -129,7 +131,7 @@ class ProjectOps:
             RecordError: Asana refused the project, a field value, or some tasks.
         """
         plan = plan_wbs(project.template)
-        data = self._payload(project)
+        data = self.payload(project)
         if project.template.product_template:
             gid = self._from_template(project, project.template.product_template, data)
             existing = self.wbs.existing(gid, plan) if plan.size else {}
@@ -138,9 +140,9 @@ class ProjectOps:
             existing = {}
         log.info("%s: created project %s for %s", self.system, gid, project.source_id)
         task_ids = self.wbs.complete(gid, project, plan, existing) if plan.size else ()
-        return self._handle(gid, created=True, task_ids=task_ids)
+        return self.handle(gid, created=True, task_ids=task_ids)
 
-    def _payload(self, project: NewProject) -> dict[str, Any]:
+    def payload(self, project: NewProject) -> dict[str, Any]:
         """Mapped fields plus the hub's own: name, stamp (field and notes), owner."""
         fields = {k: v for k, v in project.fields.items() if k not in _OWNED}
         fields["notes"] = notes_with_stamp(fields.get("notes"), project.source_id)
@@ -158,6 +160,21 @@ class ProjectOps:
         if project.manager_id and not fields.get("owner"):
             fields["owner"] = project.manager_id
         return {"name": project.name, **asana_payload(fields, self.catalogue)}
+
+    def create_many(self, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        """Every project and its work breakdown in ``/batch`` calls across deals; one outcome each.
+
+        Raises:
+            ConfigError: a template's tasks are inconsistent (checked before any write).
+        """
+        return BulkProjects(self).create(projects)
+
+    def instantiate(self, project: NewProject) -> str:
+        """The project made from its Asana template, stamped, its job done; its gid."""
+        template = project.template.product_template
+        if not template:
+            raise ConnectorError(f"{project.source_id}: no Asana template", system=self.system)
+        return self._from_template(project, template, self.payload(project))
 
     def _create_plain(self, project: NewProject, data: Mapping[str, Any]) -> str:
         body = {**data, "workspace": self.config.workspace_gid}
@@ -303,7 +320,7 @@ class ProjectOps:
         self._restore_stamp(handle.id, current, project.source_id)
         existing = self.wbs.existing(handle.id, plan) if plan.size else {}
         task_ids = self.wbs.complete(handle.id, project, plan, existing) if plan.size else ()
-        return self._handle(handle.id, created=False, task_ids=task_ids)
+        return self.handle(handle.id, created=False, task_ids=task_ids)
 
     def _restore_stamp(self, gid: str, current: Mapping[str, Any], source_id: str) -> None:
         update: dict[str, Any] = {}

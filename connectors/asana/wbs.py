@@ -16,14 +16,16 @@ task lists read their own writes, so the look sees every create that happened.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handoff_hub.connectors.asana import settings
 from handoff_hub.connectors.asana.batch import ActionResult, BatchRunner, action
 from handoff_hub.connectors.asana.projects import WbsPlan, task_data
 from handoff_hub.connectors.asana.records import api_path, gid_of
-from handoff_hub.hub.errors import RecordError, TransientError
+from handoff_hub.hub.errors import HubError, RecordError, TransientError
 from handoff_hub.hub.http import resume_then_verify
+from handoff_hub.hub.http.verify import outcome_unknown
 
 if TYPE_CHECKING:
     from handoff_hub.connectors.asana.client import AsanaClient
@@ -106,6 +108,35 @@ class WbsWriter:
             attempts=settings.CREATE_ATTEMPTS,
         )
 
+    def complete_many(
+        self, items: Sequence[tuple[str, NewProject, WbsPlan, Mapping[str, str]]]
+    ) -> list[tuple[str, ...] | HubError]:
+        """:meth:`complete` for many projects at once: each level's creates batched across them.
+
+        ``items``: ``(project gid, project, plan, tasks already there)``. A
+        project whose create answer was lost gets a :class:`TransientError`
+        (its tree is read again by whoever completes it), one Asana refused
+        tasks of a :class:`RecordError`; either way the others go on.
+        """
+        trees = [_Tree(gid, project, plan, dict(known)) for gid, project, plan, known in items]
+        for depth in range(max((len(t.plan.levels) for t in trees), default=0)):
+            todo = [(tree, task) for tree in trees for task in tree.missing(depth)]
+            actions = [self._create_action(k, t.project, t.gid, t.gids) for t, k in todo]
+            try:
+                results = self.runner.run(actions)
+            except TransientError as exc:
+                if not outcome_unknown(exc):
+                    raise
+                for tree, _ in todo:
+                    tree.error = exc
+                continue
+            for (tree, task), result in zip(todo, results, strict=True):
+                try:
+                    self._record(task, result, tree.gids, tree.failures)
+                except TransientError as exc:
+                    tree.error = exc
+        return [tree.outcome(self.system) for tree in trees]
+
     def _add_missing(
         self, project_gid: str, project: NewProject, plan: WbsPlan, gids: dict[str, str]
     ) -> tuple[str, ...]:
@@ -153,6 +184,44 @@ class WbsWriter:
             )
         else:
             failures.append(f"{task.name}: {result.error()}")
+
+
+@dataclass
+class _Tree:
+    """One project's work breakdown while :meth:`WbsWriter.complete_many` fills it in."""
+
+    gid: str
+    project: NewProject
+    plan: WbsPlan
+    gids: dict[str, str]
+    failures: list[str] = field(default_factory=list)
+    error: HubError | None = None
+
+    def missing(self, depth: int) -> list[TemplateTask]:
+        """The tasks of level ``depth`` still to create (a task whose parent failed is noted)."""
+        if self.error is not None or depth >= len(self.plan.levels):
+            return []
+        todo: list[TemplateTask] = []
+        for task in self.plan.levels[depth]:
+            if task.name in self.gids:
+                continue
+            if depth and task.parent not in self.gids:
+                self.failures.append(f"{task.name}: its parent {task.parent!r} was not created")
+            else:
+                todo.append(task)
+        return todo
+
+    def outcome(self, system: str) -> tuple[str, ...] | HubError:
+        """Every template task's gid in plan order, or why not."""
+        if self.error is not None:
+            return self.error
+        if self.failures:
+            return RecordError(
+                f"project {self.gid}: {len(self.failures)} of {self.plan.size} template tasks"
+                f" were not created (a rerun adds them): {'; '.join(self.failures)}",
+                system=system,
+            )
+        return tuple(self.gids[t.name] for t in self.plan.ordered)
 
 
 def _by_name(items: Sequence[Mapping[str, Any]], names: set[str]) -> dict[str, str]:

@@ -38,6 +38,7 @@ from handoff_hub.hub.connector import (
     NewProject,
     PreflightNeeds,
     ProjectHandle,
+    ProjectOutcome,
     RecordEnvelope,
     WriteResult,
 )
@@ -346,6 +347,10 @@ class JiraConnector:
     def create_project(self, project: NewProject) -> ProjectHandle:
         """Create the Epic (epic mode) or a project and its Epic (project mode), then the WBS."""
         return self.projects.create(project)
+
+    def create_projects(self, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        """Many deals' Epics, then their tasks, in bulk calls of 50 across deals and projects."""
+        return self.projects.create_many(projects)
 
     def complete_project(self, handle: ProjectHandle, project: NewProject) -> ProjectHandle:
         """Create the template tasks missing under the Epic (after a crash mid-create)."""

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from handoff_hub.connectors.jira import settings
+from handoff_hub.connectors.jira.bulk_projects import BulkProjects
 from handoff_hub.connectors.jira.client import PermissionRefused
 from handoff_hub.connectors.jira.projects import (
     WbsPlan,
@@ -42,7 +43,7 @@ from handoff_hub.hub.http.query import Condition, jql
 if TYPE_CHECKING:
     from handoff_hub.connectors.jira.client import JiraClient
     from handoff_hub.connectors.jira.config import JiraConfig
-    from handoff_hub.hub.connector import NewProject, TemplateTask
+    from handoff_hub.hub.connector import NewProject, ProjectOutcome, TemplateTask
 
 __all__ = ["ProjectOps"]
 
@@ -129,7 +130,7 @@ class ProjectOps:
         """
         plan = plan_wbs(project.template)
         project_key = (
-            self.config.project_key if self.config.mode == "epic" else self._jira_project(project)
+            self.config.project_key if self.config.mode == "epic" else self.project_for(project)
         )
         epic_id, epic_key = self._create_epic(project, project_key)
         log.info("%s: created epic %s for %s", self.system, epic_key, project.source_id)
@@ -137,6 +138,14 @@ class ProjectOps:
         return ProjectHandle(
             epic_id, epic_key, self.url(epic_key), created=True, task_ids=task_keys
         )
+
+    def create_many(self, projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        """Every project's Epic and work breakdown in bulk calls across deals; one outcome each.
+
+        Raises:
+            ConfigError: a template's tasks are inconsistent (checked before any write).
+        """
+        return BulkProjects(self).create(projects)
 
     def _create_epic(self, project: NewProject, project_key: str) -> tuple[str, str]:
         """Create the Epic; after an unsure answer, look for it before sending the create again."""
@@ -152,7 +161,7 @@ class ProjectOps:
             return None if found is None else (found.id, found.key)
 
         return create_then_verify(
-            create, find, attempts=settings.CREATE_ATTEMPTS, pause=self._settle
+            create, find, attempts=settings.CREATE_ATTEMPTS, pause=self.settle
         )
 
     def _add_all(
@@ -169,14 +178,15 @@ class ProjectOps:
             existing,
             lambda: self._children(epic_key),
             attempts=settings.CREATE_ATTEMPTS,
-            pause=self._settle,
+            pause=self.settle,
         )
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
         """Let Jira's search index catch up with a write before looking for it."""
         self.client.pause(self.config.verify_delay_seconds)
 
-    def _jira_project(self, project: NewProject) -> str:
+    def project_for(self, project: NewProject) -> str:
+        """The deal's own Jira project (project mode): found, or created now."""
         key = project_key_for(project.source_id, self.config.project_key_prefix)
         if self.client.get_project(key) is not None:
             return key  # created by an earlier, interrupted run

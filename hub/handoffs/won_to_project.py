@@ -28,11 +28,13 @@ from handoff_hub.hub.connector import (
     FilterValue,
     NewProject,
     ProjectHandle,
+    ProjectOutcome,
     ProjectTemplate,
     RecordEnvelope,
     TemplateTask,
+    create_projects,
 )
-from handoff_hub.hub.errors import RECORD_ERRORS, TransientError
+from handoff_hub.hub.errors import RECORD_ERRORS, ConnectorError, TransientError
 from handoff_hub.hub.handoffs.base import PairHandoff, Stream
 from handoff_hub.hub.handoffs.engine import (
     BatchReport,
@@ -237,20 +239,24 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     # applying --------------------------------------------------------------
 
     def _apply(self, work: list[_Work], report: BatchReport) -> None:
+        """Create the batch's new projects together, then link, write back and notify each.
+
+        A project the PM tool refuses dead-letters its deal alone; one whose
+        answer was lost is looked for by its stamp (:meth:`_heal`).
+        """
         self._choose_managers(work)
         unsure: list[tuple[_Work, TransientError]] = []
         failed: set[str] = set()
-        for item in work:
-            if item.decision.verdict is Verdict.SKIP:
-                report.counts["skipped"] += 1
-                continue
+        acting = [w for w in work if w.decision.verdict is not Verdict.SKIP]
+        if len(acting) < len(work):
+            report.counts["skipped"] += len(work) - len(acting)
+        built = [w for w in acting if self._build(w, report, failed)]
+        outcomes = self._create_all([w for w in built if w.decision.verdict is Verdict.CREATE])
+        for item in built:
             try:
-                self._ensure_project(item, report)
+                self._ensure_project(item, report, outcomes.get(id(item)))
             except RECORD_ERRORS as exc:
-                report.counts["failed"] += 1
-                failed.add(self._id(item.opp))
-                what = f"create project ({item.slot.name})" if item.slot.name else "create project"
-                self.dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
+                self._fail(item, exc, report, failed)
             except TransientError as exc:
                 if not self._heal(item, report):
                     unsure.append((item, exc))
@@ -269,6 +275,30 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             tells="the stamp",
             system=self.cfg.pm,
         )
+
+    def _build(self, item: _Work, report: BatchReport, failed: set[str]) -> bool:
+        """What the PM tool is sent for the item; False (dead-lettered) when the mapping refuses."""
+        try:
+            item.project = self._new_project(item)
+        except RECORD_ERRORS as exc:
+            self._fail(item, exc, report, failed)
+            return False
+        self._warn_if_unmatched(item, report)
+        return True
+
+    def _create_all(self, items: list[_Work]) -> dict[int, ProjectOutcome]:
+        """The new projects of the batch created together; each item's outcome, by ``id(item)``."""
+        projects = [w.project for w in items if w.project is not None]
+        if not projects:
+            return {}
+        outcomes = create_projects(self.pm, projects)
+        return {id(w): o for w, o in zip(items, outcomes, strict=True)}
+
+    def _fail(self, item: _Work, exc: Exception, report: BatchReport, failed: set[str]) -> None:
+        report.counts["failed"] += 1
+        failed.add(self._id(item.opp))
+        what = f"create project ({item.slot.name})" if item.slot.name else "create project"
+        self.dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
 
     def _heal(self, item: _Work, report: BatchReport) -> bool:
         """After a create whose answer was lost: finish the project if the stamp finds it.
@@ -290,12 +320,14 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         self._record_link(item, state="created")
         return True
 
-    def _ensure_project(self, item: _Work, report: BatchReport) -> None:
-        item.project = self._new_project(item)
-        self._warn_if_unmatched(item, report)
+    def _ensure_project(
+        self, item: _Work, report: BatchReport, outcome: ProjectOutcome | None
+    ) -> None:
+        """Take a created project's outcome, or complete a found one; then record the link."""
+        assert item.project is not None
         verdict = item.decision.verdict
         if verdict is Verdict.CREATE:
-            item.handle = self.pm.create_project(item.project)
+            item.handle = self._handle_of(item, outcome)
             report.counts["created"] += 1
             self._audit("create_project", self.cfg.pm, item, "ok", after=dict(item.project.fields))
         elif verdict is Verdict.RECOVER and item.handle is not None:
@@ -311,6 +343,14 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         else:
             report.counts["finished"] += 1
         self._record_link(item, state="created")
+
+    def _handle_of(self, item: _Work, outcome: ProjectOutcome | None) -> ProjectHandle:
+        """The created project, else the error its create ended in."""
+        if outcome is not None and outcome.handle is not None:
+            return outcome.handle
+        if outcome is not None and outcome.error is not None:
+            raise outcome.error
+        raise ConnectorError(f"{item.source_id}: no outcome of its create", system=self.cfg.pm)
 
     def _new_project(self, item: _Work) -> NewProject:
         return self._projects(item)[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from handoff_hub.hub.config.handoffs import (
     WonToProjectConfig,
 )
 from handoff_hub.hub.config.loading import load_config
-from handoff_hub.hub.connector import NewProject, ProjectTemplate
+from handoff_hub.hub.connector import NewProject, ProjectOutcome, ProjectTemplate
 from handoff_hub.hub.errors import ConfigError, RecordError
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
@@ -202,13 +202,13 @@ def _stamps(rt: Runtime, deals: list[str]) -> dict[str, str]:
 def test_a_set_makes_one_project_per_template_each_stamped_and_linked(pair: Runtime) -> None:
     made: list[NewProject] = []
     handoff = _handoff(pair)
-    create = handoff.pm.create_project
+    create = handoff.pm.create_projects  # type: ignore[attr-defined]
 
-    def spy(project: NewProject) -> Any:
-        made.append(project)
-        return create(project)
+    def spy(projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        made.extend(projects)
+        return create(projects)  # type: ignore[no-any-return]
 
-    handoff.pm.create_project = spy  # type: ignore[method-assign]
+    handoff.pm.create_projects = spy  # type: ignore[attr-defined]
     won = _won(pair)
     counts = _run(pair, handoff)
     assert counts["created"] == 2 * len(won) and not counts["failed"]
@@ -249,16 +249,16 @@ def test_a_crash_between_the_two_creates_then_a_rerun_makes_exactly_one_of_each(
     pair: Runtime,
 ) -> None:
     handoff = _handoff(pair)
-    create = handoff.pm.create_project
+    create = handoff.pm.create_projects  # type: ignore[attr-defined]
 
-    def first_then_crash(project: NewProject) -> Any:
-        create(project)
+    def first_then_crash(projects: Sequence[NewProject]) -> Any:
+        create(projects[:1])
         raise Crash("killed between the deal's two creates")
 
-    handoff.pm.create_project = first_then_crash  # type: ignore[method-assign]
+    handoff.pm.create_projects = first_then_crash  # type: ignore[attr-defined]
     with pytest.raises(Crash):
         _run(pair, handoff)
-    handoff.pm.create_project = create  # type: ignore[method-assign]
+    del handoff.pm.create_projects  # type: ignore[attr-defined]
     assert pair.store.links(HANDOFF) == []
     won = _won(pair)
     counts = _run(pair)
@@ -400,15 +400,16 @@ def test_the_examples_rules_give_new_customers_two_projects_and_big_upgrades_the
     rt = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch, example=EXAMPLE)
     try:
         handoff = _handoff(rt)
-        create = handoff.pm.create_project
+        create = handoff.pm.create_projects  # type: ignore[attr-defined]
         made: dict[str, list[str]] = {}
 
-        def spy(project: NewProject) -> Any:
-            deal = project.source_id.split("#")[0].removeprefix("crm:")
-            made.setdefault(deal, []).append(project.template.name)
-            return create(project)
+        def spy(projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+            for project in projects:
+                deal = project.source_id.split("#")[0].removeprefix("crm:")
+                made.setdefault(deal, []).append(project.template.name)
+            return create(projects)  # type: ignore[no-any-return]
 
-        handoff.pm.create_project = spy  # type: ignore[method-assign]
+        handoff.pm.create_projects = spy  # type: ignore[attr-defined]
         won = _won(rt)
         _run(rt, handoff)
         for deal_id, opp in won.items():
@@ -425,17 +426,21 @@ def test_the_examples_rules_give_new_customers_two_projects_and_big_upgrades_the
 
 def test_a_refused_second_project_stays_a_dead_letter_until_it_is_made(pair: Runtime) -> None:
     handoff = _handoff(pair)
-    create = handoff.pm.create_project
+    create = handoff.pm.create_projects  # type: ignore[attr-defined]
 
-    def refuse_training(project: NewProject) -> Any:
-        if project.source_id.endswith("#training"):
-            raise RecordError("the training board is archived", system="pm")
-        return create(project)
+    def refuse_training(projects: Sequence[NewProject]) -> list[ProjectOutcome]:
+        kept = [p for p in projects if not p.source_id.endswith("#training")]
+        made = iter(create(kept))
+        refused = RecordError("the training board is archived", system="pm")
+        return [
+            ProjectOutcome(error=refused) if p.source_id.endswith("#training") else next(made)
+            for p in projects
+        ]
 
-    handoff.pm.create_project = refuse_training  # type: ignore[method-assign]
+    handoff.pm.create_projects = refuse_training  # type: ignore[attr-defined]
     won = _won(pair)
     counts = _run(pair, handoff)
-    handoff.pm.create_project = create  # type: ignore[method-assign]
+    del handoff.pm.create_projects  # type: ignore[attr-defined]
     assert counts["created"] == counts["failed"] == len(won)
     letters = [d for d in pair.store.dead_letters() if d.status == "open"]
     assert {d.record_id for d in letters} == set(won)

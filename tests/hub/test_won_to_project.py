@@ -109,28 +109,27 @@ class Crash(BaseException):
     """Stands in for the process dying: nothing catches it."""
 
 
-def test_crash_after_create_before_link_never_duplicates(runtime: Runtime) -> None:
+def test_crash_between_bulk_create_and_links_never_duplicates(runtime: Runtime) -> None:
     won = _won_ids(runtime)
     handoff = _handoff(runtime)
-    real_create = handoff.pm.create_project
-    calls = {"n": 0}
+    real_create = handoff.pm.create_projects  # type: ignore[attr-defined]
 
-    def create_then_crash(project: Any) -> Any:
-        handle = real_create(project)
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Crash("killed right after the project was created")
-        return handle
+    def create_then_crash(projects: Any) -> Any:
+        real_create(projects)
+        raise Crash("killed right after the bulk create, before any link")
 
-    handoff.pm.create_project = create_then_crash  # type: ignore[method-assign]
+    handoff.pm.create_projects = create_then_crash  # type: ignore[attr-defined]
     with pytest.raises(Crash):
         run_handoff(HANDOFF, handoff, runtime.store)
-    assert len(runtime.store.links(HANDOFF)) == 1
+    assert runtime.store.links(HANDOFF) == []
+    made = len(_epics(runtime))
+    assert made > 0
     counts = _run(runtime)
-    assert counts["recovered"] == 1
-    assert counts["created"] == len(won) - 2
+    assert counts["recovered"] == made
+    assert counts.get("created", 0) == len(won) - made
     assert len(_epics(runtime)) == len(won)
     assert {lk.source_id for lk in runtime.store.links(HANDOFF)} == won
+    assert all(lk.state == "complete" for lk in runtime.store.links(HANDOFF))
 
 
 def test_dropped_connection_mid_create_heals_without_duplicate_tasks(
