@@ -394,6 +394,29 @@ def test_the_account_view_shows_every_project_of_a_deal_once(pair: Runtime) -> N
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "salesforce-jira-template-sets.yaml"
 
 
+def test_a_crash_after_the_whole_bulk_create_reruns_into_one_project_per_slot(
+    pair: Runtime,
+) -> None:
+    handoff = _handoff(pair)
+    create = handoff.pm.create_projects  # type: ignore[attr-defined]
+
+    def all_then_crash(projects: Sequence[NewProject]) -> Any:
+        create(projects)
+        raise Crash("killed after the bulk create, before any link")
+
+    handoff.pm.create_projects = all_then_crash  # type: ignore[attr-defined]
+    with pytest.raises(Crash):
+        _run(pair, handoff)
+    del handoff.pm.create_projects  # type: ignore[attr-defined]
+    assert pair.store.links(HANDOFF) == []
+    won = _won(pair)
+    counts = _run(pair)
+    assert counts["recovered"] == 2 * len(won) and not counts["created"]
+    stamps = _stamps(pair, list(won))
+    assert len(stamps) == len(set(stamps.values())) == 2 * len(won)
+    assert len(pair.store.links(HANDOFF)) == 2 * len(won)
+
+
 def test_the_examples_rules_give_new_customers_two_projects_and_big_upgrades_their_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
