@@ -18,6 +18,7 @@ from bench import (
     ratelimit,
     reconcile_paced,
     reconcile_scale,
+    won_batched,
 )
 from bench.report import Figure, markdown_table, print_table, write_json
 
@@ -30,6 +31,7 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
+    "won-batched": won_batched.measure,
 }
 ONCE = {"ratelimit", "prefect"}
 """Figures that do not depend on the record count: measured at the first size only."""
