@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from handoff_hub.connectors.jira import settings
 from handoff_hub.connectors.jira.projects import WbsPlan, epic_update, plan_wbs, task_update
@@ -31,7 +31,7 @@ from handoff_hub.connectors.jira.records import stamp_label
 from handoff_hub.hub.connector import PROJECT_ERRORS, ProjectHandle, ProjectOutcome
 from handoff_hub.hub.errors import HubError, RecordError, TransientError
 from handoff_hub.hub.http import chunks
-from handoff_hub.hub.http.concurrent import in_parallel
+from handoff_hub.hub.http.concurrent import in_levels, in_parallel
 from handoff_hub.hub.http.verify import outcome_unknown
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["BulkProjects"]
 
 log = logging.getLogger("hub.jira")
+Answer = Union["list[BulkOutcome]", HubError]
 
 
 @dataclass
@@ -56,6 +57,8 @@ class _Deal:
     subtasks: dict[tuple[str, str], str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     error: HubError | None = None
+    waiting: int = 0
+    """Top-level tasks sent whose answer has not come yet (sub-tasks wait for them all)."""
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,40 @@ class BulkProjects:
         """
         deals = [_Deal(p, plan_wbs(p.template)) for p in projects]
         self._project_keys(deals)
-        self._epics([d for d in deals if d.error is None])
-        self._send(self._task_elements(deals))
-        self._send(self._subtask_elements(deals))
+        lost = self._stream([d for d in deals if d.error is None])
+        found = self._recover_epics(lost) if lost else []
+        self._send(self._task_elements(found))
+        self._send(self._subtask_elements(found))
         return [self._outcome(d) for d in deals]
+
+    def _stream(self, deals: list[_Deal]) -> list[tuple[_Deal, TransientError]]:
+        """Epics, Tasks and Sub-tasks, each answered call readying the next level's issues.
+
+        Returns:
+            The deals whose Epics' call answer was lost, with the error.
+        """
+        lost: dict[int, tuple[_Deal, TransientError]] = {}
+
+        def take(level: int, group: Sequence[_Element], answer: Answer) -> list[_Element]:
+            self._take(list(group), answer, lost)
+            touched = list({id(e.deal): e.deal for e in group}.values())
+            if level == 0:
+                return self._task_elements(touched)
+            if level == 1:
+                for element in group:
+                    element.deal.waiting -= 1
+                return self._subtask_elements([d for d in touched if not d.waiting])
+            return []
+
+        in_levels(
+            lambda _level, group: self._call(group),
+            take,
+            [self._epic_element(d) for d in deals],
+            levels=3,
+            size=settings.BULK_CREATE_SIZE,
+            workers=self.client.api.concurrency,
+        )
+        return list(lost.values())
 
     # projects and Epics ------------------------------------------------------
 
@@ -107,13 +140,14 @@ class BulkProjects:
 
         in_parallel(make, deals, workers=self.client.api.concurrency)
 
-    def _epics(self, deals: list[_Deal]) -> None:
-        """Create the Epics; after a lost answer, look for their stamps before sending again."""
-        pending = deals
+    def _recover_epics(self, lost: list[tuple[_Deal, TransientError]]) -> list[_Deal]:
+        """After a lost answer, look for the Epics' stamps; send again only what is not there.
+
+        Returns:
+            The deals whose Epic exists now (their tasks are still to create).
+        """
+        recovered = [d for d, _ in lost]
         for attempt in range(1, settings.CREATE_ATTEMPTS + 1):
-            lost = self._send([self._epic_element(d) for d in pending])
-            if not lost:
-                return
             self.ops.settle()
             found = self.ops.find_many([d.project.source_id for d, _ in lost])
             pending = []
@@ -126,7 +160,11 @@ class BulkProjects:
                 else:
                     pending.append(deal)
             if not pending:
-                return
+                break
+            lost = self._send([self._epic_element(d) for d in pending])
+            if not lost:
+                break
+        return [d for d in recovered if d.error is None and d.epic is not None]
 
     def _epic_element(self, deal: _Deal) -> _Element:
         label = stamp_label(deal.project.source_id)
@@ -146,6 +184,7 @@ class BulkProjects:
         for deal in deals:
             if deal.error is not None or deal.epic is None:
                 continue
+            deal.waiting = len(deal.plan.tasks)
             for task in deal.plan.tasks:
                 elements.append(
                     self._task_element(deal, task, deal.epic[1], self.config.task_issue_type)
@@ -200,29 +239,38 @@ class BulkProjects:
         """
         live = [e for e in elements if e.deal.error is None]
         groups = [list(g) for g in chunks(live, settings.BULK_CREATE_SIZE)]
-
-        def send(group: list[_Element]) -> list[BulkOutcome] | HubError:
-            try:
-                return self.client.create_issues([e.update for e in group])
-            except TransientError as exc:
-                if not outcome_unknown(exc):
-                    raise
-                return exc
-            except RecordError as exc:
-                return exc
-
         lost: dict[int, tuple[_Deal, TransientError]] = {}
-        answers = in_parallel(send, groups, workers=self.client.api.concurrency)
+        answers = in_parallel(self._call, groups, workers=self.client.api.concurrency)
         for group, answer in zip(groups, answers, strict=True):
-            if isinstance(answer, HubError):
-                self._whole_call_failed(group, answer, lost)
-                continue
-            for element, outcome in zip(group, answer, strict=True):
-                if outcome.ok and outcome.key:
-                    element.done(outcome.key, outcome.id or "")
-                else:
-                    self._refused(element, outcome.error or "refused")
+            self._take(group, answer, lost)
         return list(lost.values())
+
+    def _call(self, group: Sequence[_Element]) -> Answer:
+        """One bulk create; a refused or unsure call is its answer, anything else is raised."""
+        try:
+            return self.client.create_issues([e.update for e in group])
+        except TransientError as exc:
+            if not outcome_unknown(exc):
+                raise
+            return exc
+        except RecordError as exc:
+            return exc
+
+    def _take(
+        self,
+        group: list[_Element],
+        answer: Answer,
+        lost: dict[int, tuple[_Deal, TransientError]],
+    ) -> None:
+        """Each element's answer onto its deal, by element number."""
+        if isinstance(answer, HubError):
+            self._whole_call_failed(group, answer, lost)
+            return
+        for element, outcome in zip(group, answer, strict=True):
+            if outcome.ok and outcome.key:
+                element.done(outcome.key, outcome.id or "")
+            else:
+                self._refused(element, outcome.error or "refused")
 
     def _whole_call_failed(
         self,

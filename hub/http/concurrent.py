@@ -13,7 +13,7 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
     "Prefetch",
+    "in_levels",
     "in_parallel",
     "read_ahead",
     "waves",
@@ -222,3 +223,53 @@ def waves(items: Iterable[_In], keys: Callable[[_In], Iterable[str]]) -> list[li
         runs[-1].append(item)
         held |= mine
     return runs
+
+
+def in_levels(
+    send: Callable[[int, Sequence[_In]], _Out],
+    take: Callable[[int, Sequence[_In], _Out], Iterable[_In]],
+    first: Iterable[_In],
+    *,
+    levels: int,
+    size: int,
+    workers: int,
+) -> None:
+    """Items sent level by level in groups of ``size``, a level not waiting for the one above.
+
+    ``send(level, group)`` makes one call (on a pool thread); ``take(level,
+    group, answer)`` handles its answer on the caller's thread and returns the
+    items that answer makes ready at the next level (an Epic's answer readies
+    its tasks). A full group goes out as soon as it is ready, the deepest level
+    first; a level's last, partial group once nothing more can come to it. So
+    the calls are as few as waiting for each level would make them, while up
+    to ``workers`` stay in flight across levels.
+
+    A failure of ``send`` stops the work: groups in flight finish, and it is raised.
+    """
+    buffers: list[list[_In]] = [list(first)] + [[] for _ in range(levels - 1)]
+    flying = [0] * levels
+
+    def ready() -> tuple[int, list[_In]] | None:
+        for level in reversed(range(levels)):
+            pending = buffers[level]
+            above_done = all(not buffers[n] and not flying[n] for n in range(level))
+            if len(pending) >= size or (pending and above_done):
+                buffers[level] = pending[size:]
+                return level, pending[:size]
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hub-http") as pool:
+        inflight: dict[Future[_Out], tuple[int, list[_In]]] = {}
+        while True:
+            while len(inflight) < max(1, workers) and (picked := ready()) is not None:
+                flying[picked[0]] += 1
+                inflight[pool.submit(send, *picked)] = picked
+            if not inflight:
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                level, group = inflight.pop(future)
+                flying[level] -= 1
+                made = list(take(level, group, future.result()))
+                if made and level + 1 < levels:
+                    buffers[level + 1].extend(made)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
-from handoff_hub.hub.http.concurrent import Prefetch, in_parallel, read_ahead, waves
+from handoff_hub.hub.http.concurrent import Prefetch, in_levels, in_parallel, read_ahead, waves
 
 
 def test_results_come_back_in_the_items_order() -> None:
@@ -317,3 +317,38 @@ def test_prefetch_a_failing_sink_fails_the_prefetch() -> None:
             list(ahead)
         with pytest.raises(OSError, match="no space"):
             ahead.check()
+
+
+def test_in_levels_sends_full_groups_as_they_come_and_each_level_s_rest_last() -> None:
+    sent: list[tuple[int, list[str]]] = []
+    lock = threading.Lock()
+
+    def send(level: int, group: Sequence[str]) -> int:
+        with lock:
+            sent.append((level, list(group)))
+        return len(group)
+
+    def take(level: int, group: Sequence[str], answer: int) -> list[str]:
+        assert answer == len(group)
+        return [f"{item}/{n}" for item in group for n in range(3)] if level == 0 else []
+
+    epics = [f"e{n}" for n in range(7)]
+    in_levels(send, take, epics, levels=2, size=4, workers=3)
+    by_level = {level: sorted(x for lv, g in sent if lv == level for x in g) for level in (0, 1)}
+    assert by_level[0] == sorted(epics)
+    assert len(by_level[1]) == 21 and len(set(by_level[1])) == 21
+    sizes = sorted(len(g) for lv, g in sent if lv == 1)
+    assert sizes == [1, 4, 4, 4, 4, 4]  # ceil(21 / 4) calls: one partial group, the last
+
+
+def test_in_levels_raises_a_failed_send_and_sends_nothing_it_would_ready() -> None:
+    sent: list[int] = []
+
+    def send(level: int, group: Sequence[int]) -> None:
+        sent.append(level)
+        if level == 0:
+            raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError, match="refused"):
+        in_levels(send, lambda lv, g, a: list(g), [1, 2], levels=2, size=1, workers=1)
+    assert 1 not in sent
