@@ -51,6 +51,8 @@ SHARE_TARGET = 0.90
 BATCH_SIZE = 500
 SEED = 11
 _READ_POSTS = ("/rest/api/3/search/jql",)
+CRM_COLLECTION = 200
+"""Records per Salesforce sObject-collections update: the write-backs' batch."""
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FIGURE_CALLS = "won-to-project write calls / batch minimum"
 FIGURE_RATE = "won-to-project rate while creating / allowed"
@@ -90,7 +92,7 @@ class Window:
 
 
 @contextmanager
-def _pair(pm: str, deals: int, folder: Path, batch_size: int) -> Iterator[tuple[Runtime, Any]]:
+def _pair(pm: str, deals: int, folder: Path, batch_size: int) -> Iterator[tuple[Runtime, Any, Any]]:
     """A runtime on an in-process Salesforce with ``deals`` won deals and a served ``pm``."""
     from bench.reconcile_scale import _seed_salesforce, start_sandbox, stop_sandboxes
 
@@ -113,7 +115,7 @@ def _pair(pm: str, deals: int, folder: Path, batch_size: int) -> Iterator[tuple[
         loaded = load_config(config, known_connectors=known_connectors())
         runtime = open_runtime(loaded, transports={"crm": crm.transport()})
         try:
-            yield runtime, server
+            yield runtime, server, crm
         finally:
             runtime.close()
     finally:
@@ -159,7 +161,7 @@ def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
     windows: list[Window] = []
     with (
         tempfile.TemporaryDirectory(prefix="hub-bench-won-") as tmp,
-        _pair(pm, deals, Path(tmp), batch_size) as (runtime, server),
+        _pair(pm, deals, Path(tmp), batch_size) as (runtime, server, crm),
     ):
         _watch(runtime, server, windows)
         settings = runtime.loaded.config.handoffs.won_to_project
@@ -167,7 +169,10 @@ def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
         started = time.perf_counter()
         summary = run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store)
         seconds = time.perf_counter() - started
+        crm_writes = len(crm.journal.writes())
     details = _details(PRODUCTS[pm], windows) | {
+        "crm_write_calls": crm_writes,
+        "crm_write_minimum": sum(math.ceil(w.projects / CRM_COLLECTION) for w in windows),
         "deals": deals,
         "created": summary.counts.get("created", 0),
         "failed": summary.counts.get("failed", 0),

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from handoff_hub.connectors.jira import settings
-from handoff_hub.hub.errors import AuthError, ConnectorError, RecordError
+from handoff_hub.hub.errors import AuthError, ConnectorError, RecordError, TransientError
 from handoff_hub.hub.http import ApiClient, OffsetPaginator, PageRequest, TokenPaginator, chunks
 from handoff_hub.hub.http.client import default_error_text
 from handoff_hub.hub.http.retry import retry_after_seconds
@@ -124,6 +124,22 @@ def _reset_seconds(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+_SIGNATURE_FIELDS = ("summary", "parent", "labels")
+
+
+def _signature(fields: Any) -> tuple[Any, ...]:
+    """What tells the issues of one bulk create apart: summary, parent key and labels."""
+    if not isinstance(fields, Mapping):
+        return ()
+    parent = fields.get("parent")
+    labels = fields.get("labels") or []
+    return (
+        str(fields.get("summary") or ""),
+        str(parent.get("key") or parent.get("id") or "") if isinstance(parent, Mapping) else "",
+        tuple(sorted(str(label).lower() for label in labels)),
+    )
+
+
 def _path(template: str, **parts: str) -> str:
     """The template with its parts URL-quoted; dots too, so ``..`` never climbs the path."""
     return template.format(**{k: quote(v, safe="").replace(".", "%2E") for k, v in parts.items()})
@@ -205,10 +221,57 @@ class JiraClient:
                 idempotent=False,
                 allow=frozenset({400}),
             )
-            outcomes += self._bulk_outcomes(response, len(outcomes), len(batch))
+            outcomes += self._bulk_outcomes(response, len(outcomes), batch)
         return outcomes
 
-    def _bulk_outcomes(self, response: httpx.Response, offset: int, size: int) -> list[BulkOutcome]:
+    def fetch_issues(self, refs: Sequence[str], fields: Sequence[str]) -> list[Mapping[str, Any]]:
+        """``POST /issue/bulkfetch`` in calls of 100: the issues that exist, in ascending id order.
+
+        Read from Jira's database, not its search index: an issue created a
+        moment ago is there.
+        """
+        found: list[Mapping[str, Any]] = []
+        for batch in chunks(refs, settings.BULK_FETCH_SIZE):
+            body = {"issueIdsOrKeys": list(batch), "fields": list(fields)}
+            answer = self._json("POST", settings.ISSUE_BULK_FETCH_PATH, json=body, idempotent=True)
+            issues = answer.get("issues") if isinstance(answer, Mapping) else None
+            found += [i for i in issues or [] if isinstance(i, Mapping)]
+        return found
+
+    def _in_element_order(
+        self, kept: Sequence[Mapping[str, Any]], created: list[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        """The created issues in the order of the elements that went through.
+
+        Jira numbers the failed elements only; a created issue carries no
+        element number. After a partial failure the created issues are read
+        back and matched to the elements by summary, parent and labels, so a
+        key never lands on another element's record. Where that cannot tell
+        them apart (or the read fails), the answer's order is kept.
+        """
+        try:
+            fetched = self.fetch_issues([str(c.get("key")) for c in created], _SIGNATURE_FIELDS)
+        except (RecordError, TransientError):
+            return created
+        by_key = {str(i.get("key")): i for i in fetched}
+        by_signature: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+        for issue in created:
+            read = by_key.get(str(issue.get("key")))
+            if read is None:
+                return created
+            by_signature.setdefault(_signature(read.get("fields")), []).append(issue)
+        ordered = []
+        for update in kept:
+            matches = by_signature.get(_signature(update.get("fields")))
+            if not matches:
+                return created
+            ordered.append(matches.pop(0))
+        return ordered
+
+    def _bulk_outcomes(
+        self, response: httpx.Response, offset: int, batch: Sequence[Mapping[str, Any]]
+    ) -> list[BulkOutcome]:
+        size = len(batch)
         try:
             body = response.json()
         except ValueError:
@@ -228,6 +291,9 @@ class JiraClient:
                 f" for {size} elements",
                 system=self.system,
             )
+        if failed and created:
+            kept = [u for n, u in enumerate(batch) if n not in failed]
+            created = self._in_element_order(kept, created)
         made = iter(created)
         outcomes = []
         for n in range(size):

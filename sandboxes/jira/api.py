@@ -35,6 +35,7 @@ __all__ = ["BULK_LIMIT", "JiraApi", "Reply", "error"]
 
 Reply = tuple[int, Any]
 BULK_LIMIT = 50
+FETCH_LIMIT = 100
 _MAX_SNAPSHOTS = 64
 _SEARCH_KEYS = frozenset(
     {
@@ -67,10 +68,14 @@ class _Snapshot:
 class JiraApi:
     """The REST resources of one sandbox site."""
 
-    def __init__(self, store: JiraStore, *, administer: bool = True) -> None:
+    def __init__(
+        self, store: JiraStore, *, administer: bool = True, reordered: bool = False
+    ) -> None:
         self.store = store
         self.administer = administer
         """The API user holds the Administer Jira global permission (creates projects)."""
+        self.reordered = reordered
+        """After a partial failure, a bulk create lists its created issues in reverse."""
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._numbers = itertools.count(1)
 
@@ -172,6 +177,25 @@ class JiraApi:
         properties = _strings(params.get("properties"))
         return 200, issue_json(self.store, issue, at, fields, properties=properties)
 
+    def bulk_fetch(self, at: Endpoint, body: Any) -> Reply:
+        """``POST /issue/bulkfetch``: up to 100 issues by id or key, in ascending id order.
+
+        An id or key naming no issue (or one the user cannot see) is left out.
+        """
+        refs = body.get("issueIdsOrKeys") if isinstance(body, Mapping) else None
+        if not isinstance(refs, list) or not refs:
+            return error(400, "Field 'issueIdsOrKeys' is required and must be a non-empty list.")
+        if len(refs) > FETCH_LIMIT:
+            return error(400, f"You can fetch at most {FETCH_LIMIT} issues in one request.")
+        found = {i.id: i for i in (self.store.issue(r) for r in refs) if i is not None}
+        fields = select_fields(_strings(body.get("fields")), default=ALL_FIELDS)
+        properties = _strings(body.get("properties"))
+        issues = [
+            issue_json(self.store, found[n], at, fields, properties=properties)
+            for n in sorted(found)
+        ]
+        return 200, {"issues": issues, "issueErrors": []}
+
     def create_issue(self, at: Endpoint, body: Any) -> Reply:
         """``POST /issue``."""
         try:
@@ -197,6 +221,8 @@ class JiraApi:
                 )
             else:
                 issues.append(_created(issue.id, issue.key, at))
+        if self.reordered and errors:
+            issues.reverse()
         return (201 if issues or not updates else 400), {"issues": issues, "errors": errors}
 
     def edit_issue(self, at: Endpoint, key: str, body: Any) -> Reply:

@@ -84,13 +84,19 @@ class JiraSandbox(SandboxBase):
     ) -> None:
         self.faults = faults or Faults()
         self.profile = load_profile(JiraSiteProfile, profile)
-        self.journal = CallJournal(read_only_posts=(r"/rest/api/[23]/search/.*",))
+        self.journal = CallJournal(
+            read_only_posts=(r"/rest/api/[23]/search/.*", r"/rest/api/[23]/issue/bulkfetch")
+        )
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         me = integration_user(self.profile.user_time_zone)
         self.store = JiraStore(me=me, clock=self.clock)
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         _seed(self.store, seed, records, anchor)
-        self.api = JiraApi(self.store, administer=not self.profile.no_admin_permission)
+        self.api = JiraApi(
+            self.store,
+            administer=not self.profile.no_admin_permission,
+            reordered=self.profile.bulk_results_reordered,
+        )
         self.state = JiraState(self.store)
         self.limiter = WindowLimiter(*rate_limit) if rate_limit else None
         self._token = api_token(seed)

@@ -27,6 +27,13 @@ class JiraSiteProfile(OrgProfile):
         " integration accounts do: creating a project (POST /rest/api/3/project) is refused"
         " with 403 'You must have global administrator rights in order to modify projects.'",
     )
+    bulk_results_reordered: bool = Field(
+        default=False,
+        description="After a partial failure, POST /rest/api/3/issue/bulk lists the created"
+        " issues in an order of the site's own (here: reversed). Jira numbers only the failed"
+        " elements (failedElementNumber) and documents no order for the created issues, so a"
+        " client must not pair them with the remaining elements by position.",
+    )
     user_time_zone: str = Field(
         default=DEFAULT_TIME_ZONE,
         description="The API user's time zone (/myself timeZone). Jira reads JQL date literals"

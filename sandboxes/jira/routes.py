@@ -49,6 +49,7 @@ def routes(api: JiraApi, actions: JiraActions, wrap: Callable[[Handler], Any]) -
         ("/search/jql", table.search, ["GET", "POST"]),
         ("/issue", lambda r, raw: api.create_issue(endpoint_of(r), decode(raw)), ["POST"]),
         ("/issue/bulk", lambda r, raw: api.bulk_create(endpoint_of(r), decode(raw)), ["POST"]),
+        ("/issue/bulkfetch", lambda r, raw: api.bulk_fetch(endpoint_of(r), decode(raw)), ["POST"]),
         ("/user/search", lambda r, _: api.user_search(endpoint_of(r), _params(r)), ["GET"]),
         ("/project", table.project, ["GET", "POST"]),
         ("/project/{key}", lambda r, _: api.get_project(endpoint_of(r), _key(r)), ["GET"]),

@@ -149,3 +149,23 @@ def test_project_mode_creates_each_deals_project_then_epics_in_bulk(sandbox, con
     assert all(_wbs(sandbox, h.key) == EXPECTED for h in handles)
     bulk = [w for w in _writes(sandbox) if w == ("POST", BULK)]
     assert len(bulk) == 3  # Epics, Tasks, Sub-tasks: one call each for all three projects
+
+
+def test_issues_listed_out_of_order_after_a_partial_failure_still_land_on_their_deals(connect):
+    sandbox = JiraSandbox(seed=7, records=30, profile={"bulk_results_reordered": True})
+    connector = connect(sandbox)
+    projects = _projects(4)
+    projects[1] = new_project(
+        projects[1].source_id, name="Refused", fields={"customfield_99999": "no such field"}
+    )
+    sandbox.journal.clear()
+    outcomes = connector.create_projects(projects)
+    assert isinstance(outcomes[1].error, RecordError)
+    for n in (0, 2, 3):
+        handle = outcomes[n].handle
+        assert handle is not None
+        epic = sandbox.state.get(handle.key)
+        assert epic["properties"]["handoff-hub"]["source"] == projects[n].source_id
+        assert _wbs(sandbox, handle.key) == EXPECTED
+    fetches = sandbox.journal.count(method="POST", path_prefix="/rest/api/3/issue/bulkfetch")
+    assert fetches == 1  # only the call with a refused element is read back

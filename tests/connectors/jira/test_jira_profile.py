@@ -39,6 +39,7 @@ def test_default_site_is_the_demo_and_hard_turns_every_switch_on():
     assert hard.no_admin_permission
     assert hard.switched_on() == {
         "no_admin_permission": True,
+        "bulk_results_reordered": True,
         "user_time_zone": "America/St_Johns",
     }
     with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'"):
