@@ -162,17 +162,42 @@ class BulkProjects:
             )
 
     def _from_templates(self, deals: list[_Deal]) -> None:
-        """Instantiate side by side, so that the jobs are polled together."""
+        """Instantiate side by side, then poll every job together until each is done."""
+        if not deals:
+            return
+        orphans = self.ops.orphans()
+        adopt = {
+            id(d): orphans.pop((d.project.name, str(d.project.template.product_template)), None)
+            for d in deals
+        }
+        jobs: dict[str, str] = {}
 
-        def make(deal: _Deal) -> None:
+        def start(deal: _Deal) -> None:
+            template = str(deal.project.template.product_template)
             try:
-                deal.gid = self.ops.instantiate(deal.project)
-                if deal.plan.size:
-                    deal.tasks = self.ops.wbs.existing(deal.gid, deal.plan)
+                data = self.ops.payload(deal.project)
+                deal.gid, job = self.ops.start_from_template(
+                    deal.project, template, data, orphan=adopt[id(deal)]
+                )
+            except PROJECT_ERRORS as exc:
+                deal.error = exc
+                return
+            if job is not None:
+                jobs[deal.source_id] = job
+
+        in_parallel(start, deals, workers=self.client.api.concurrency)
+        failed = self.ops.await_jobs(jobs) if jobs else {}
+        for deal in deals:
+            deal.error = deal.error or failed.get(deal.source_id)
+        made = [d for d in deals if d.error is None and d.gid is not None and d.plan.size]
+
+        def existing(deal: _Deal) -> None:
+            try:
+                deal.tasks = self.ops.wbs.existing(str(deal.gid), deal.plan)
             except PROJECT_ERRORS as exc:
                 deal.error = exc
 
-        in_parallel(make, deals, workers=self.client.api.concurrency)
+        in_parallel(existing, made, workers=self.client.api.concurrency)
 
     def _outcome(self, deal: _Deal) -> ProjectOutcome:
         if deal.error is not None or deal.gid is None:

@@ -37,16 +37,24 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from handoff_hub.connectors.asana import settings
+from handoff_hub.connectors.asana.batch import action
 from handoff_hub.connectors.asana.bulk_projects import BulkProjects
 from handoff_hub.connectors.asana.fields import read_value
 from handoff_hub.connectors.asana.projects import plan_wbs, requested_dates
 from handoff_hub.connectors.asana.records import api_path, gid_of, notes_with_stamp, stamp_in_notes
 from handoff_hub.connectors.asana.values import asana_payload
 from handoff_hub.hub.connector import ProjectHandle
-from handoff_hub.hub.errors import ConnectorError, NotFoundError, RecordError, TransientError
+from handoff_hub.hub.errors import (
+    ConnectorError,
+    HubError,
+    NotFoundError,
+    RecordError,
+    TransientError,
+)
 from handoff_hub.hub.http import create_then_verify
 
 if TYPE_CHECKING:
+    from handoff_hub.connectors.asana.batch import ActionResult
     from handoff_hub.connectors.asana.client import AsanaClient
     from handoff_hub.connectors.asana.config import AsanaConfig
     from handoff_hub.connectors.asana.fields import FieldCatalogue
@@ -169,13 +177,6 @@ class ProjectOps:
         """
         return BulkProjects(self).create(projects)
 
-    def instantiate(self, project: NewProject) -> str:
-        """The project made from its Asana template, stamped, its job done; its gid."""
-        template = project.template.product_template
-        if not template:
-            raise ConnectorError(f"{project.source_id}: no Asana template", system=self.system)
-        return self._from_template(project, template, self.payload(project))
-
     def _create_plain(self, project: NewProject, data: Mapping[str, Any]) -> str:
         body = {**data, "workspace": self.config.workspace_gid}
         if self.config.team_gid:
@@ -193,10 +194,22 @@ class ProjectOps:
 
     def _from_template(self, project: NewProject, template: str, data: Mapping[str, Any]) -> str:
         orphan = self._orphan(project.name, template)
+        gid, job = self.start_from_template(project, template, data, orphan=orphan)
+        self._await(job)  # None: an adopted project
+        return gid
+
+    def start_from_template(
+        self, project: NewProject, template: str, data: Mapping[str, Any], *, orphan: str | None
+    ) -> tuple[str, str | None]:
+        """Instantiate the template (or adopt ``orphan``) and stamp the project at once.
+
+        Returns:
+            The project's gid and its instantiation job's (None for an adopted project).
+        """
         if orphan is not None:
             log.info("%s: adopting unstamped project %s", self.system, orphan)
             self._put(orphan, data)
-            return orphan
+            return orphan, None
         info = self.client.get(
             api_path(settings.TEMPLATE_PATH, template=template),
             fields=("name", "requested_dates"),
@@ -215,8 +228,50 @@ class ProjectOps:
         if gid is None:
             raise ConnectorError("instantiation answered no new_project", system=self.system)
         self._put(gid, data)  # stamp first
-        self._await(gid_of(job))  # None: an adopted project
-        return gid
+        return gid, gid_of(job)
+
+    def orphans(self) -> dict[tuple[str, str], str]:
+        """Unstamped team projects made from a template, by (name, template gid); the oldest."""
+        found: dict[tuple[str, str], str] = {}
+        for project in self.lookups.team_projects(settings.FIND_PROJECT_FIELDS):
+            made_from = gid_of(project.get("created_from_template"))
+            if made_from and not self.stamp_of(project):
+                found.setdefault((str(project.get("name")), made_from), str(project["gid"]))
+        return found
+
+    def await_jobs(self, jobs: Mapping[str, str]) -> dict[str, HubError | None]:
+        """Poll many instantiation jobs together (``GET /jobs`` actions in ``/batch`` calls).
+
+        Returns:
+            By the caller's key: None once the job succeeded, else why not (a
+            failed job is a record error, one still running a transient one).
+        """
+        pending = dict(jobs)
+        done: dict[str, HubError | None] = {}
+        for _ in range(settings.JOB_POLLS):
+            keys = list(pending)
+            actions = [
+                action("GET", api_path(settings.JOB_PATH, job=pending[k]), fields=("status",))
+                for k in keys
+            ]
+            for key, result in zip(keys, self.wbs.runner.run(actions), strict=True):
+                status = _job_status(result)
+                if status in {"succeeded", "failed"} or (not result.ok and result.status < 500):
+                    job = pending.pop(key)
+                    done[key] = None if status == "succeeded" else self._job_failed(job, result)
+            if not pending:
+                return done
+            self.client.pause(self.config.job_poll_seconds)
+        for key, job in pending.items():
+            done[key] = TransientError(
+                f"instantiation job {job} still running after {settings.JOB_POLLS} polls",
+                system=self.system,
+            )
+        return done
+
+    def _job_failed(self, job: str, result: ActionResult) -> RecordError:
+        why = "failed" if result.ok else f"could not be read ({result.error()})"
+        return RecordError(f"instantiation job {job} {why}", system=self.system)
 
     def _instantiate(
         self, project: NewProject, template: str, request: Mapping[str, Any]
@@ -331,6 +386,11 @@ class ProjectOps:
             update["custom_fields"] = {field.gid: source_id}
         if update:
             self._put(gid, update)
+
+
+def _job_status(result: ActionResult) -> str:
+    data = result.data if result.ok else None
+    return str(data.get("status")) if isinstance(data, Mapping) else "unknown"
 
 
 def _without_field(data: Mapping[str, Any], gid: str) -> dict[str, Any]:

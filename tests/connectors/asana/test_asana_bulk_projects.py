@@ -73,7 +73,12 @@ def test_projects_from_an_asana_template_are_instantiated_and_polled_side_by_sid
 ):
     template = ProjectTemplate("asana-standard", product_template=sandbox.template_gid)
     projects = _projects(3, template=template)
+    sandbox.journal.clear()
     outcomes = connector.create_projects(projects)
+    polls = [c for c in sandbox.journal.calls if "/jobs/" in c.path]
+    assert polls and all(c.in_batch for c in polls)  # every job polled in the same /batch calls
+    batches = sandbox.journal.count(method="POST", path_prefix=BATCH)
+    assert batches == len(polls) // 3  # each round one call for the three jobs
     for project, outcome in zip(projects, outcomes, strict=True):
         assert outcome.error is None and outcome.handle is not None
         assert sandbox.state.value(outcome.handle.id, "CRM ID") == project.source_id
