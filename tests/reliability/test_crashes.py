@@ -41,13 +41,14 @@ WON, RISK, FEEDBACK, SYNC = (
 KILL_POINTS = [
     # won-to-project: the product's side
     KillPoint(WON, f"http:after:1:GET {SF}/query", "after the first page was read"),
-    KillPoint(WON, f"http:before:1:POST {JIRA}/issue", "before the first epic is created"),
-    KillPoint(WON, f"http:after:1:POST {JIRA}/issue", "after the first epic, answer lost"),
-    KillPoint(WON, f"http:after:3:POST {JIRA}/issue", "after the third epic, answer lost"),
-    KillPoint(WON, f"http:before:1:POST {JIRA}/issue/bulk", "before the first tasks"),
-    KillPoint(WON, f"http:after:1:POST {JIRA}/issue/bulk", "after the first tasks"),
-    KillPoint(WON, f"http:after:2:POST {JIRA}/issue/bulk", "after the second tasks"),
-    KillPoint(WON, f"http:before:3:POST {JIRA}/issue/bulk", "before the third tasks"),
+    # the Epics of a batch's deals go in one bulk create, then their Tasks, then the Sub-tasks
+    KillPoint(WON, f"http:before:1:POST {JIRA}/issue/bulk", "before the epics are created"),
+    KillPoint(WON, f"http:after:1:POST {JIRA}/issue/bulk", "after the epics, answer lost"),
+    KillPoint(WON, f"http:before:2:POST {JIRA}/issue/bulk", "before the first tasks"),
+    KillPoint(WON, f"http:after:2:POST {JIRA}/issue/bulk", "after the first tasks"),
+    KillPoint(WON, f"http:after:3:POST {JIRA}/issue/bulk", "after the second tasks"),
+    KillPoint(WON, f"http:before:4:POST {JIRA}/issue/bulk", "before the sub-tasks"),
+    KillPoint(WON, f"http:after:4:POST {JIRA}/issue/bulk", "after the sub-tasks"),
     KillPoint(WON, f"http:before:1:PATCH {SF}/composite/sobjects", "before the write-back"),
     KillPoint(WON, f"http:after:1:PATCH {SF}/composite/sobjects", "after the write-back"),
     # won-to-project: the store's side
