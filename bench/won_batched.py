@@ -92,7 +92,9 @@ class Window:
 
 
 @contextmanager
-def _pair(pm: str, deals: int, folder: Path, batch_size: int) -> Iterator[tuple[Runtime, Any, Any]]:
+def _pair(
+    pm: str, deals: int, folder: Path, batch_size: int, concurrency: int | None
+) -> Iterator[tuple[Runtime, Any, Any]]:
     """A runtime on an in-process Salesforce with ``deals`` won deals and a served ``pm``."""
     from bench.reconcile_scale import _seed_salesforce, start_sandbox, stop_sandboxes
 
@@ -111,6 +113,8 @@ def _pair(pm: str, deals: int, folder: Path, batch_size: int) -> Iterator[tuple[
         )
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
         data["handoffs"]["won_to_project"]["batch_size"] = batch_size
+        if concurrency is not None:
+            data["systems"]["pm"]["concurrency"] = concurrency
         config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         loaded = load_config(config, known_connectors=known_connectors())
         runtime = open_runtime(loaded, transports={"crm": crm.transport()})
@@ -153,7 +157,9 @@ def _watch(runtime: Runtime, server: Any, windows: list[Window]) -> None:
     pm.create_projects = timed
 
 
-def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
+def run(
+    pm: str, deals: int, *, batch_size: int = BATCH_SIZE, concurrency: int | None = None
+) -> list[Figure]:
     """won-to-project for ``deals`` won deals into ``pm``; the two figures."""
     from handoff_hub.hub.handoffs.runner import run_handoff
     from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
@@ -161,7 +167,7 @@ def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
     windows: list[Window] = []
     with (
         tempfile.TemporaryDirectory(prefix="hub-bench-won-") as tmp,
-        _pair(pm, deals, Path(tmp), batch_size) as (runtime, server, crm),
+        _pair(pm, deals, Path(tmp), batch_size, concurrency) as (runtime, server, crm),
     ):
         _watch(runtime, server, windows)
         settings = runtime.loaded.config.handoffs.won_to_project
@@ -170,6 +176,7 @@ def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
         summary = run_handoff(HANDOFF, WonToProject(runtime, settings), runtime.store)
         seconds = time.perf_counter() - started
         crm_writes = len(crm.journal.writes())
+        in_flight = runtime.loaded.config.systems["pm"].concurrency
     details = _details(PRODUCTS[pm], windows) | {
         "crm_write_calls": crm_writes,
         "crm_write_minimum": sum(math.ceil(w.projects / CRM_COLLECTION) for w in windows),
@@ -177,6 +184,7 @@ def run(pm: str, deals: int, *, batch_size: int = BATCH_SIZE) -> list[Figure]:
         "created": summary.counts.get("created", 0),
         "failed": summary.counts.get("failed", 0),
         "batch_size": batch_size,
+        "concurrency": in_flight,
         "run_seconds": round(seconds, 2),
         "deals_per_second": round(deals / seconds, 2),
         "latency_seconds": LATENCY,
@@ -226,11 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="300,1000")
     parser.add_argument("--products", default=",".join(PRODUCTS))
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    parser.add_argument("--concurrency", type=int, help="systems.pm.concurrency (default: 4)")
     args = parser.parse_args(argv)
     figures: list[Figure] = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for pm in [p for p in args.products.split(",") if p.strip()]:
-            figures += run(pm, size, batch_size=args.batch_size)
+            figures += run(pm, size, batch_size=args.batch_size, concurrency=args.concurrency)
     print_table(figures)
     for figure in figures[::2]:
         print(figure.product, figure.size, figure.details)
