@@ -41,6 +41,7 @@ import yaml
 from bench.report import Figure, print_table
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.connector import PROJECT_ERRORS, ProjectOutcome
 from handoff_hub.hub.registry import known_connectors
 from handoff_hub.hub.runtime import Runtime, open_runtime
 from handoff_hub.sandboxes.kit.server import make_sandbox
@@ -140,10 +141,25 @@ def _levels(projects: Sequence[Any]) -> list[int]:
     return counts
 
 
-def _watch(runtime: Runtime, server: Any, windows: list[Window]) -> None:
+def _one_by_one(pm: Any) -> Any:
+    """The create before batching, for comparison: each project after the other."""
+
+    def create(projects: Sequence[Any]) -> list[ProjectOutcome]:
+        outcomes = []
+        for project in projects:
+            try:
+                outcomes.append(ProjectOutcome(pm.create_project(project)))
+            except PROJECT_ERRORS as exc:
+                outcomes.append(ProjectOutcome(error=exc))
+        return outcomes
+
+    return create
+
+
+def _watch(runtime: Runtime, server: Any, windows: list[Window], *, sequential: bool) -> None:
     """Wrap the PM connector's batch create to time each call and keep its journal slice."""
     pm: Any = runtime.pm("pm")
-    create = pm.create_projects
+    create = _one_by_one(pm) if sequential else pm.create_projects
 
     def timed(projects: Sequence[Any]) -> Any:
         before = len(server.counters(journal=True)["journal"])
@@ -158,7 +174,12 @@ def _watch(runtime: Runtime, server: Any, windows: list[Window]) -> None:
 
 
 def run(
-    pm: str, deals: int, *, batch_size: int = BATCH_SIZE, concurrency: int | None = None
+    pm: str,
+    deals: int,
+    *,
+    batch_size: int = BATCH_SIZE,
+    concurrency: int | None = None,
+    sequential: bool = False,
 ) -> list[Figure]:
     """won-to-project for ``deals`` won deals into ``pm``; the two figures."""
     from handoff_hub.hub.handoffs.runner import run_handoff
@@ -169,7 +190,7 @@ def run(
         tempfile.TemporaryDirectory(prefix="hub-bench-won-") as tmp,
         _pair(pm, deals, Path(tmp), batch_size, concurrency) as (runtime, server, crm),
     ):
-        _watch(runtime, server, windows)
+        _watch(runtime, server, windows, sequential=sequential)
         settings = runtime.loaded.config.handoffs.won_to_project
         assert settings is not None
         started = time.perf_counter()
@@ -185,6 +206,7 @@ def run(
         "failed": summary.counts.get("failed", 0),
         "batch_size": batch_size,
         "concurrency": in_flight,
+        "sequential": sequential,
         "run_seconds": round(seconds, 2),
         "deals_per_second": round(deals / seconds, 2),
         "latency_seconds": LATENCY,
@@ -235,11 +257,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", default=",".join(PRODUCTS))
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--concurrency", type=int, help="systems.pm.concurrency (default: 4)")
+    parser.add_argument(
+        "--sequential", action="store_true", help="one project after another (as before)"
+    )
     args = parser.parse_args(argv)
     figures: list[Figure] = []
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         for pm in [p for p in args.products.split(",") if p.strip()]:
-            figures += run(pm, size, batch_size=args.batch_size, concurrency=args.concurrency)
+            figures += run(
+                pm,
+                size,
+                batch_size=args.batch_size,
+                concurrency=args.concurrency,
+                sequential=args.sequential,
+            )
     print_table(figures)
     for figure in figures[::2]:
         print(figure.product, figure.size, figure.details)
