@@ -71,10 +71,10 @@ def test_flow_creates_then_reruns_idempotently(
 def test_flow_retries_a_failed_batch_without_a_second_project(
     prefect_harness: None, tmp_path: Path, served: dict[str, RunningSandbox]
 ) -> None:
-    """Tasks whose create got no answer fail the batch (sending it again blindly
+    """Epics whose bulk create got no answer fail the batch (sending it again blindly
     could make them twice).
 
-    Prefect's retry of the batch finds the epic and adds its tasks.
+    Prefect's retry of the batch looks for their stamps, then creates what is missing.
     """
     from handoff_hub.flows.won_to_project import won_to_project
 
@@ -89,9 +89,9 @@ def test_flow_retries_a_failed_batch_without_a_second_project(
     assert jira.faults.injected == 1
     assert result["status"] == "succeeded"
     counts = result["counts"]
-    assert counts["recovered"] == 1
+    assert counts["created"] >= 3
     new_epics = set(jira.state.epics()) - epics_before
-    assert len(new_epics) == counts["created"] + counts["recovered"]
+    assert len(new_epics) == counts["created"] + counts.get("recovered", 0)
     store = _store(config)
     links = store.links(HANDOFF)
     assert {lk.target_key for lk in links} == new_epics
