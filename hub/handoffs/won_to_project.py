@@ -252,15 +252,19 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             report.counts["skipped"] += len(work) - len(acting)
         built = [w for w in acting if self._build(w, report, failed)]
         outcomes = self._create_all([w for w in built if w.decision.verdict is Verdict.CREATE])
+        lost: list[tuple[_Work, TransientError]] = []
         for item in built:
             try:
                 self._ensure_project(item, report, outcomes.get(id(item)))
             except RECORD_ERRORS as exc:
                 self._fail(item, exc, report, failed)
             except TransientError as exc:
-                if not self._heal(item, report):
-                    unsure.append((item, exc))
-                    failed.add(self._id(item.opp))
+                lost.append((item, exc))
+        found = self._look_up([w for w, _ in lost])
+        for item, error in lost:
+            if not self._heal(item, report, found.get(item.source_id)):
+                unsure.append((item, error))
+                failed.add(self._id(item.opp))
         ready = [w for w in work if w.handle is not None and w.decision.verdict is not Verdict.SKIP]
         self._write_back(ready, report)
         for item in ready:
@@ -300,16 +304,24 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         what = f"create project ({item.slot.name})" if item.slot.name else "create project"
         self.dead_letter(self._id(item.opp), f"{what}: {exc}", dump(item.opp))
 
-    def _heal(self, item: _Work, report: BatchReport) -> bool:
-        """After a create whose answer was lost: finish the project if the stamp finds it.
+    def _look_up(self, items: list[_Work]) -> dict[str, ProjectHandle]:
+        """The projects of creates whose answer was lost, found by their stamps in one look."""
+        if not items:
+            return {}
+        try:
+            return self.pm.find_projects([w.source_id for w in items])
+        except TransientError:
+            return {}
+
+    def _heal(self, item: _Work, report: BatchReport, found: ProjectHandle | None) -> bool:
+        """After a create whose answer was lost: finish the project if its stamp was found.
 
         Not found, the create may still be on its way through the product's
         search index; it is not sent again in this run (the batch is retried).
         """
+        if found is None or item.project is None:
+            return False
         try:
-            found = self.pm.find_project(item.source_id)
-            if found is None or item.project is None:
-                return False
             item.handle = self.pm.complete_project(found, item.project)
         except TransientError:
             return False
