@@ -138,25 +138,33 @@ def timed(clock: Clock) -> AsanaSandbox:
     return AsanaSandbox(seed=11, records=80, clock=clock)
 
 
-def test_an_increment_is_one_search_and_a_free_plan_falls_back_once(
+def reads_twice(sandbox, connect, sandbox_transport, clock) -> tuple[list[str], list[str]]:
+    """The paths of two no-change reads from a cursor by one connector."""
+    recorder = RecordingTransport(sandbox_transport(sandbox))
+    connector = connect(sandbox, transport=recorder)
+    connector.clock = clock
+    since = (NOW - dt.timedelta(minutes=1)).isoformat()
+    paths = []
+    for _ in range(2):
+        recorder.exchanges.clear()
+        assert ids(connector.read_changes("tasks", since=since)) == []
+        paths.append(recorder.paths())
+    return paths[0], paths[1]
+
+
+def test_a_no_change_increment_is_one_search(clock, connect, sandbox_transport):
+    premium = AsanaSandbox(seed=11, records=80, clock=clock)
+    assert reads_twice(premium, connect, sandbox_transport, clock) == ([SEARCH], [SEARCH])
+
+
+def test_a_free_plan_answers_402_once_and_the_connector_lists_from_then_on(
     clock, connect, sandbox_transport
 ):
     free = AsanaSandbox(seed=11, records=80, clock=clock, profile={"free_plan": True})
-    for sandbox, first_calls, again_calls in (
-        (AsanaSandbox(seed=11, records=80, clock=clock), [SEARCH], [SEARCH]),
-        (free, [SEARCH, f"{API}/projects"], []),
-    ):
-        recorder = RecordingTransport(sandbox_transport(sandbox))
-        connector = connect(sandbox, transport=recorder)
-        connector.clock = clock
-        since = (NOW - dt.timedelta(minutes=1)).isoformat()
-        assert ids(connector.read_changes("tasks", since=since)) == []
-        assert recorder.paths()[: len(first_calls)] == first_calls
-        recorder.exchanges.clear()
-        list(connector.read_changes("tasks", since=since))
-        assert SEARCH not in recorder.paths() or again_calls == [SEARCH]
-        if again_calls:
-            assert recorder.paths() == again_calls  # no change: one call
+    first, again = reads_twice(free, connect, sandbox_transport, clock)
+    listings = [f"{API}/projects"] + [f"{API}/tasks"] * len(DELIVERY_PROJECTS)
+    assert first == [SEARCH, *listings]
+    assert again == listings
 
 
 def test_search_pages_by_moving_modified_at(clock, connect, sandbox_transport):
