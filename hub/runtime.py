@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = ["Runtime", "open_runtime"]
+
+_log = logging.getLogger("hub.runtime")
 
 
 @dataclass
@@ -101,7 +104,10 @@ class Runtime:
 
     def close(self) -> None:
         """Keep what the connectors learned, close every connector and the store."""
-        self.keep_facts()
+        try:
+            self.keep_facts()
+        except Exception as exc:  # a cache: its loss costs a call, never the run's close
+            _log.warning("could not keep the connectors' facts for the next run: %s", exc)
         for connector in self.connectors.values():
             connector.close()
         self.store.close()
