@@ -60,6 +60,15 @@ def fan_in(
 def _fetch_all(
     sources: Sequence[Source[_Page]], buffer: SpillQueue[_Page], stop: threading.Event, workers: int
 ) -> None:
+    try:
+        _fetch_each(sources, buffer, stop, workers)
+    except BaseException as exc:  # the reader must never wait for an end that cannot come
+        buffer.fail(exc)
+
+
+def _fetch_each(
+    sources: Sequence[Source[_Page]], buffer: SpillQueue[_Page], stop: threading.Event, workers: int
+) -> None:
     if not sources:
         buffer.finish()
         return
