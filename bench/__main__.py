@@ -10,6 +10,7 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench import (
+    asana_read,
     calls,
     incremental,
     overhead,
@@ -30,6 +31,7 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
+    "asana-read": asana_read.measure,
 }
 ONCE = {"ratelimit", "prefect"}
 """Figures that do not depend on the record count: measured at the first size only."""

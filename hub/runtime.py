@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handoff_hub.hub.connector import Connector, KnowsOrgSchema, PmConnector
+from handoff_hub.hub.connector import Connector, KeepsFacts, KnowsOrgSchema, PmConnector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.registry import connector_class
 from handoff_hub.hub.store import StateStore
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from handoff_hub.hub.mapping.spec import MappingSpec
 
 __all__ = ["Runtime", "open_runtime"]
+
+_log = logging.getLogger("hub.runtime")
 
 
 @dataclass
@@ -99,10 +103,38 @@ class Runtime:
         return dt.timedelta(seconds=self.loaded.config.systems[system].lookback_seconds)
 
     def close(self) -> None:
-        """Close every connector and the store."""
+        """Keep what the connectors learned, close every connector and the store."""
+        try:
+            self.keep_facts()
+        except Exception as exc:  # a cache: its loss costs a call, never the run's close
+            _log.warning("could not keep the connectors' facts for the next run: %s", exc)
         for connector in self.connectors.values():
             connector.close()
         self.store.close()
+
+    def keep_facts(self) -> None:
+        """Store each connector's facts for the next run (a cursor row ``facts:<system>``)."""
+        for name, connector in self.connectors.items():
+            if isinstance(connector, KeepsFacts) and (facts := connector.facts()):
+                text = json.dumps(facts, sort_keys=True)
+                if self.store.get_cursor(_facts_row(name)) != text:
+                    self.store.set_cursor(_facts_row(name), text)
+
+    def recall_facts(self) -> None:
+        """Hand each connector what an earlier run kept (unreadable rows are ignored)."""
+        for name, connector in self.connectors.items():
+            if not isinstance(connector, KeepsFacts):
+                continue
+            try:
+                facts = json.loads(self.store.get_cursor(_facts_row(name)) or "{}")
+            except ValueError:
+                continue
+            if isinstance(facts, dict):
+                connector.recall({str(k): str(v) for k, v in facts.items()})
+
+
+def _facts_row(system: str) -> str:
+    return f"facts:{system}"
 
 
 def open_runtime(
@@ -117,4 +149,5 @@ def open_runtime(
     for name, system in loaded.config.systems.items():
         cls = connector_class(system.connector)
         runtime.connectors[name] = cls.from_config(system, transport=transports.get(name))
+    runtime.recall_facts()
     return runtime
