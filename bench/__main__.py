@@ -15,6 +15,7 @@ from bench import (
     overhead,
     peers,
     prefect_share,
+    quick_run,
     ratelimit,
     reconcile_paced,
     reconcile_scale,
@@ -30,8 +31,9 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
+    "quickrun": quick_run.measure,
 }
-ONCE = {"ratelimit", "prefect"}
+ONCE = {"ratelimit", "prefect", "quickrun"}
 """Figures that do not depend on the record count: measured at the first size only."""
 
 

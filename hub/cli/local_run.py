@@ -8,8 +8,6 @@ Prefect is never imported. With work, the command runs the Prefect flow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +16,6 @@ from handoff_hub.hub.handoffs.catalogue import build_handoff, handoff_settings
 
 if TYPE_CHECKING:
     from handoff_hub.hub.config.loading import LoadedConfig
-    from handoff_hub.hub.handoffs.base import PairHandoff
-    from handoff_hub.hub.runtime import Runtime
 
 __all__ = ["prefect_secret_systems", "run_if_idle", "run_locally"]
 
@@ -38,30 +34,36 @@ def prefect_secret_systems(loaded: LoadedConfig, name: str) -> list[str]:
     ]
 
 
-@contextmanager
-def _handoff(loaded: LoadedConfig, name: str) -> Iterator[tuple[Runtime, PairHandoff[Any]]]:
-    from handoff_hub.hub.runtime import open_runtime
+def run_if_idle(loaded: LoadedConfig, name: str) -> dict[str, Any] | None:
+    """The summary of a run of ``name`` with nothing to process; None when it has work.
+
+    With work, the runtime (connectors, fitted mappings) is handed over to the
+    flow this process runs next (:func:`~hub.runtime.hand_over_runtime`).
+    """
+    from handoff_hub.hub.handoffs.idle import run_if_idle as settle
+    from handoff_hub.hub.runtime import hand_over_runtime, open_runtime
 
     runtime = open_runtime(loaded)
     try:
-        yield runtime, build_handoff(runtime, name)
-    finally:
+        summary = settle(name, build_handoff(runtime, name), runtime.store)
+    except BaseException:
         runtime.close()
-
-
-def run_if_idle(loaded: LoadedConfig, name: str) -> dict[str, Any] | None:
-    """The summary of a run of ``name`` with nothing to process; None when it has work."""
-    from handoff_hub.hub.handoffs.idle import run_if_idle as settle
-
-    with _handoff(loaded, name) as (runtime, handoff):
-        summary = settle(name, handoff, runtime.store)
-    return None if summary is None else asdict(summary)
+        raise
+    if summary is None:
+        hand_over_runtime(runtime)
+        return None
+    runtime.close()
+    return asdict(summary)
 
 
 def run_locally(loaded: LoadedConfig, name: str) -> dict[str, Any]:
     """Run handoff ``name`` in this process, batch after batch, without Prefect."""
     from handoff_hub.hub.handoffs.runner import run_handoff
+    from handoff_hub.hub.runtime import open_runtime
 
-    with _handoff(loaded, name) as (runtime, handoff):
-        summary = run_handoff(name, handoff, runtime.store)
+    runtime = open_runtime(loaded)
+    try:
+        summary = run_handoff(name, build_handoff(runtime, name), runtime.store)
+    finally:
+        runtime.close()
     return asdict(summary)
