@@ -350,15 +350,21 @@ def sandbox_serve(
 
 
 def _piped_help_width() -> None:
-    """Help and usage errors piped to a file or a log use the width the tables do, not 80."""
-    import typer.rich_utils
+    """Help and usage errors piped to a file or a log use the width the tables do, not 80.
 
+    Typer reads ``TERMINAL_WIDTH`` when it first formats help or an error; a
+    command that shows neither never imports its formatting (Markdown, Pygments).
+    """
     if (
         not sys.stdout.isatty()
         and "COLUMNS" not in os.environ
         and not os.environ.get("TERMINAL_WIDTH")
     ):
-        typer.rich_utils.MAX_WIDTH = PIPED_WIDTH
+        os.environ["TERMINAL_WIDTH"] = str(PIPED_WIDTH)
+        if "typer.rich_utils" in sys.modules:
+            import typer.rich_utils
+
+            typer.rich_utils.MAX_WIDTH = PIPED_WIDTH
 
 
 def main() -> None:
