@@ -16,6 +16,7 @@ from bench import (
     overhead,
     peers,
     prefect_share,
+    quick_run,
     ratelimit,
     reconcile_paced,
     reconcile_scale,
@@ -32,8 +33,9 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "prefect": prefect_share.measure,
     "peers": peers.measure,
     "asana-read": asana_read.measure,
+    "quickrun": quick_run.measure,
 }
-ONCE = {"ratelimit", "prefect"}
+ONCE = {"ratelimit", "prefect", "quickrun"}
 """Figures that do not depend on the record count: measured at the first size only."""
 
 

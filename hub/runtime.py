@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from handoff_hub.hub.config.loading import LoadedConfig
     from handoff_hub.hub.mapping.spec import MappingSpec
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "hand_over_runtime", "open_runtime", "open_runtime_once"]
 
 _log = logging.getLogger("hub.runtime")
 
@@ -151,3 +152,33 @@ def open_runtime(
         runtime.connectors[name] = cls.from_config(system, transport=transports.get(name))
     runtime.recall_facts()
     return runtime
+
+
+_lock = threading.Lock()
+_handed: Runtime | None = None
+
+
+def hand_over_runtime(runtime: Runtime) -> None:
+    """Keep ``runtime`` open for the next :func:`open_runtime_once` of its config.
+
+    ``hub run`` checks for work before it starts the flow; the flow, in the
+    same process, then takes the check's connectors (their tokens) and fitted
+    mappings instead of asking the products for them again.
+    """
+    global _handed
+    with _lock:
+        previous, _handed = _handed, runtime
+    if previous is not None and previous is not runtime:
+        previous.close()
+
+
+def open_runtime_once(loaded: LoadedConfig) -> Runtime:
+    """The runtime handed over for this very config (the same object), else a new one."""
+    global _handed
+    with _lock:
+        handed, _handed = _handed, None
+    if handed is not None:
+        if handed.loaded is loaded:
+            return handed
+        handed.close()
+    return open_runtime(loaded)
