@@ -34,14 +34,41 @@ def template_rule_issues(
     return issues
 
 
+def _per_value_issues(doc: YamlDocument, where: NodePath, rule: dict[str, Any]) -> list[Issue]:
+    """A per-value rule's own checks: one ``template:``, and ``value_templates:`` only with it.
+
+    Whether the field is a list in the CRM mapping is checked with the mappings
+    (:mod:`hub.config.custom_fields`).
+    """
+    per_value = rule.get("per_value")
+    if per_value is None:
+        if rule.get("value_templates"):
+            return [doc.issue((*where, "value_templates"), "value_templates needs per_value:")]
+        return []
+    if rule.get("templates") is not None:
+        return [
+            doc.issue(
+                (*where, "templates"),
+                "per_value makes one project per value from one template: name it with "
+                "template: (a value's own with value_templates:)",
+            )
+        ]
+    if problem := unified_path_problem("Opportunity", str(per_value)):
+        return [doc.issue((*where, "per_value"), *problem)]
+    return []
+
+
 def _rule_issues(
     doc: YamlDocument, where: NodePath, rule: dict[str, Any], templates: dict[str, Any]
 ) -> list[Issue]:
     one, many = rule.get("template"), rule.get("templates")
     if (one is None) == (many is None):
         return [doc.issue(where, "a rule names either template: (one) or templates: (a set)")]
-    issues: list[Issue] = []
+    issues = _per_value_issues(doc, where, rule)
     named = [((*where, "template"), one)] if one is not None else []
+    by_value = rule.get("value_templates")
+    if isinstance(by_value, dict):
+        named += [((*where, "value_templates", str(v)), key) for v, key in by_value.items()]
     if isinstance(many, list):
         named += [((*where, "templates", i), key) for i, key in enumerate(many)]
         seen: set[Any] = set()

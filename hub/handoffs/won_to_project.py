@@ -325,6 +325,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             template_key=item.slot.template,
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
+            value=item.slot.value,
         )
         chosen = item.manager or Resolved(None, None)
         manager_id = chosen.user_id
@@ -484,11 +485,13 @@ def build_project(
     template_key: str,
     today: dt.date,
     crm_url: str,
+    value: str | None = None,
 ) -> Project:
-    """The unified delivery project a won opportunity turns into."""
+    """The unified delivery project a won opportunity turns into (``value``: a per-value one's)."""
     context = {
         "opportunity": template_view(opp),
         "account": template_view(opp.account or Account()),
+        "value": value,
     }
     name = render_template(template.name, context).strip() or opp.name
     offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]

@@ -300,8 +300,11 @@ def _write_field(
     if rule.type == "enum" and rule.values is not None and map_key(value) not in rule.values:
         raise ValueProblem(f"not one of the enum's values ({', '.join(rule.values)})", value)
     if rule.map is not None:
-        value = _map_write(rule, value)
+        many = rule.type == "list" and isinstance(value, (list, tuple))
+        value = [_map_write(rule, v) for v in value] if many else _map_write(rule, value)
     value = product_value(rule.type, value)
+    if rule.separator and isinstance(value, list):
+        value = rule.separator.join(str(v) for v in value)
     if rule.transform:
         value = run_transform(rule.transform, value, "write")
     _put(payload, target, value)

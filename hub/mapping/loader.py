@@ -245,6 +245,8 @@ def _type_problems(field: str, rule: FieldRule) -> list[Problem]:
         ]
     if rule.values is not None and rule.type != "enum":
         return [(("values",), "values lists an enum's values; set type: enum", None)]
+    if rule.separator is not None and rule.type != "list":
+        return [(("separator",), "separator splits a list's text; set type: list", None)]
     if rule.type != "enum":
         return []
     return _enum_problems(rule)

@@ -45,7 +45,7 @@ from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEA
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
-from handoff_hub.hub.handoffs.template_choice import TemplateChoice, slot_stamp
+from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT, TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
 from handoff_hub.hub.http.concurrent import Prefetch
@@ -269,7 +269,8 @@ class Reconciler:
     ) -> tuple[str, list[str], dict[str, str]]:
         """The slots the rules give a won deal, and the stamp of every slot a rule names."""
         source_id = f"{self.crm_name}:{deal_id}"
-        stamps = {n: self.pm.stamp_key(slot_stamp(source_id, n)) for n in self.slot_names}
+        names = [*self.slot_names, *sorted(self.choice.value_slot_names(opp))]
+        stamps = {n: self.pm.stamp_key(slot_stamp(source_id, n)) for n in names}
         expected = [s.name for s in self.choice.choose(opp)[0]] if won else []
         return deal_id, expected, stamps
 
@@ -746,6 +747,8 @@ class Reconciler:
 
 
 def _slot_name(slot: str) -> str:
+    if slot.startswith(VALUE_SLOT):
+        return f"the per-value slot {slot!r}"
     return f"template {slot!r}" if slot else "its one project"
 
 
