@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from handoff_hub.hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from handoff_hub.hub.connector import (
@@ -43,6 +43,7 @@ from handoff_hub.hub.handoffs.engine import (
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
 from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
+from handoff_hub.hub.handoffs.user_fields import UnmatchedUser, UserIds
 from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
@@ -83,6 +84,8 @@ class _Work:
     project: NewProject | None = None
     warning: str | None = None
     manager: Resolved | None = None
+    users_unset: list[UnmatchedUser] = field(default_factory=list)
+    """The project's user fields whose address the project tool has no user for."""
 
 
 class WonToProject(PairHandoff[WonToProjectConfig]):
@@ -106,6 +109,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             pool_prefix=f"{HANDOFF}:{config.pm}:manager-pool",
             take_turn=runtime.store.take_turn,
         )
+        self.users = UserIds(self.pm, self.pm_map, "Project")
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -293,6 +297,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     def _ensure_project(self, item: _Work, report: BatchReport) -> None:
         item.project = self._new_project(item)
         self._warn_if_unmatched(item, report)
+        self._warn_users_unset(item, report)
         verdict = item.decision.verdict
         if verdict is Verdict.CREATE:
             item.handle = self.pm.create_project(item.project)
@@ -334,7 +339,9 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             if chosen.email
             else None
         )
-        fields = from_unified(self.pm_map, "Project", project)
+        people = self.users.people([project])
+        fields = from_unified(self.pm_map, "Project", project, people=people)
+        item.users_unset = self.users.unmatched(project, people)
         return project, NewProject(
             source_id=item.source_id,
             name=project.name,
@@ -358,6 +365,16 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         log.warning("%s: %s", item.source_id, item.warning)
         report.counts["manager_unmatched"] += 1
         self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
+
+    def _warn_users_unset(self, item: _Work, report: BatchReport) -> None:
+        """A user field the project tool has no user for: counted, audited and logged."""
+        if item.decision.verdict not in (Verdict.CREATE, Verdict.RECOVER):
+            return
+        for unset in item.users_unset:
+            warning = unset.warning(self.cfg.pm)
+            log.warning("%s: %s", item.source_id, warning)
+            report.counts["user_unmatched"] += 1
+            self._audit("user_unmatched", self.cfg.pm, item, "warning", detail=warning)
 
     def _choose_managers(self, work: list[_Work], *, take_turns: bool = True) -> None:
         """Each project's manager, matched to the project tool's users in one look-up.

@@ -235,6 +235,16 @@ _ADMIN = (
         hubspot_defined=False,
         group="dealinformation",
     ),
+    # A "HubSpot user" property: its value is an owner id, checked like hubspot_owner_id.
+    PropertyDef(
+        "delivery_lead",
+        "Delivery lead",
+        "enumeration",
+        "select",
+        external_options=True,
+        hubspot_defined=False,
+        group="dealinformation",
+    ),
 )
 """Custom deal properties the portal's admin made for their own process, not the hub's."""
 

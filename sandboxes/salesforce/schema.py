@@ -327,6 +327,7 @@ _OPPORTUNITY = ObjectDef(
         _pick("Region__c", "Region", ADMIN_REGIONS, restricted=True, custom=True),
         FieldDef("Delivery_Start__c", "date", "Delivery Start Date", custom=True),
         _pick("Priority__c", "Priority", ADMIN_PRIORITIES, restricted=True, custom=True),
+        _ref("Delivery_Lead__c", "Delivery Lead", ("User",), "Delivery_Lead__r", custom=True),
         FieldDef(
             "Delivery_Sites__c",
             "multipicklist",
