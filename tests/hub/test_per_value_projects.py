@@ -100,6 +100,11 @@ def _per_site(data: dict[str, Any]) -> None:
         ({"per_value": "custom.delivery_sites", "templates": ["site-rollout"]}, "templates", "one"),
         ({**RULE, "value_templates": {"Berlin": "nope"}}, "value_templates.Berlin", "no template"),
         ({"template": "site-rollout", "value_templates": {"a": "b"}}, "value_templates", "needs"),
+        (
+            {"per_value": "custom.delivery_sites", "template": "standard-delivery"},
+            "[0].template",
+            "would share one name",
+        ),
     ],
 )
 def test_validate_names_the_line_of_a_bad_per_value_rule(
