@@ -399,8 +399,12 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             item.manager = resolve(choice, users, fallback=fallback, tool=self.cfg.pm)
 
     def _write_back(self, ready: list[_Work], report: BatchReport) -> None:
-        """The deal's first project's key onto the deal (of a set, the rule's first template)."""
-        items = [w for w in ready if w.slot.primary]
+        """The deal's first project's key onto the deal (of a set, the rule's first template).
+
+        Of per-value projects, the first value's, once: a value added later that
+        sorts first does not take the deal over from the project it holds.
+        """
+        items = [w for w in ready if w.slot.primary and not _holds_other(w)]
         if not self.cfg.write_back or not items:
             return
         entity = self.crm_map.entities["Opportunity"]
@@ -492,6 +496,14 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             after=after,
             detail=detail,
         )
+
+
+def _holds_other(item: _Work) -> bool:
+    """A per-value project's deal already holds the key of another of its projects."""
+    held = item.opp.project_ref
+    if item.slot.value is None or not held or item.handle is None:
+        return False
+    return held not in (item.handle.key, item.handle.id)
 
 
 def build_project(

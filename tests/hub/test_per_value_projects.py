@@ -330,3 +330,17 @@ def test_a_multi_value_text_reads_as_a_list_each_value_mapped_and_writes_back_jo
     assert from_unified(spec, "Opportunity", opp, only=["custom.sites"]) == {"sites": "lyon;berlin"}
     with pytest.raises(RecordMappingError, match="not in the value map"):
         to_unified(spec, "Opportunity", {"id": "3", "name": "D", "sites": "berlin;paris"})
+
+
+def test_the_deal_keeps_the_first_values_project_when_a_value_added_sorts_first(
+    pair: Runtime,
+) -> None:
+    deal, opp = _two_sites(pair)
+    _run(pair)
+    links = {lk.slot: lk for lk in pair.store.links(HANDOFF) if lk.source_id == deal}
+    first = links[value_slot(_sites(opp)[0])]
+    held = _won(pair)[deal].project_ref
+    assert held in (first.target_key, first.target_id)
+    _set_sites(pair, deal, ["Singapore", *_sites(opp)])
+    assert _counts(pair)["created"] == 1
+    assert _won(pair)[deal].project_ref == held
