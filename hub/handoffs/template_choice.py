@@ -131,6 +131,10 @@ class TemplateChoice:
         """
         return {s.name for rule in self.rules for s in rule.slots} | {s.name for s in self.default}
 
+    def has_per_value(self) -> bool:
+        """True when a rule makes one project per value."""
+        return any(rule.per_value is not None for rule in self.rules)
+
     def value_slot_names(self, opp: Opportunity) -> set[str]:
         """The per-value slots the deal's values give under any rule, whether it matches or not."""
         return {slot for rule in self.rules for slot, _ in rule.values(opp)}

@@ -39,7 +39,7 @@ from handoff_hub.hub.config.handoffs import (
     RiskToAccountManagerConfig,
     SyncConfig,
 )
-from handoff_hub.hub.connector import ChangePage, Connector
+from handoff_hub.hub.connector import ChangePage, Connector, PmConnector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
@@ -153,6 +153,7 @@ class Reconciler:
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.choice = TemplateChoice(won, lambda: self.today)
         self.slot_names = sorted(n for n in self.choice.slot_names() if n)
+        self.value_mark = _value_mark(self.pm) if self.choice.has_per_value() else None
         self.kpis = KpiReport(self.today - dt.timedelta(days=window_days), self.today)
         self.page_size = page_size
         self.scanned: dict[str, int] = {}
@@ -420,9 +421,12 @@ class Reconciler:
         """Each project with the deal it belongs to: through its link, else its stamp."""
         links = index.links_to(p.refs[self.pm_name] for p in projects)
         by_stamp = index.slots_by_stamp(
-            stamp
-            for p in projects
-            if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
+            (
+                stamp
+                for p in projects
+                if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
+            ),
+            value_mark=self.value_mark,
         )
         seen = []
         linked_ids: list[str] = []
@@ -744,6 +748,13 @@ class Reconciler:
             for lk in links
             if lk.created_at is not None and start <= lk.created_at < end
         )
+
+
+def _value_mark(pm: PmConnector) -> str | None:
+    """What the project tool's stamp of a per-value slot adds to its deal's (``-value-``)."""
+    deal = pm.stamp_key("crm:0")
+    valued = pm.stamp_key(slot_stamp("crm:0", VALUE_SLOT))
+    return (valued[len(deal) :] or None) if valued.startswith(deal) else None
 
 
 def _slot_name(slot: str) -> str:

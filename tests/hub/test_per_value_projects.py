@@ -344,3 +344,32 @@ def test_the_deal_keeps_the_first_values_project_when_a_value_added_sorts_first(
     _set_sites(pair, deal, ["Singapore", *_sites(opp)])
     assert _counts(pair)["created"] == 1
     assert _won(pair)[deal].project_ref == held
+
+
+def test_reconcile_reports_an_unlinked_project_of_a_removed_value_found_by_its_stamp(
+    pair: Runtime,
+) -> None:
+    deal, opp = _two_sites(pair)
+    first, second = _sites(opp)
+    handoff = _handoff(pair)
+    create = handoff.pm.create_project
+
+    def crash_after_the_first_site(project: NewProject) -> Any:
+        handle = create(project)
+        if project.source_id == slot_stamp(f"crm:{deal}", value_slot(first)):
+            raise KeyboardInterrupt  # made and stamped, never linked
+        return handle
+
+    handoff.pm.create_project = crash_after_the_first_site  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        _run(pair, handoff)
+    _set_sites(pair, deal, [second])  # the first site is dropped before the next run
+    _run(pair)
+    assert (deal, value_slot(first)) not in _slots(pair)
+    result, _ = reconcile(pair, today=dt.date(2030, 1, 1), window_days=7300)
+    try:
+        found = [d for d in result.discrepancies() if d.kind is Kind.MORE_PROJECTS]
+    finally:
+        result.spool.close()
+    [more] = [d for d in found if d.crm_ref == deal]
+    assert value_slot(first) in str(more.detail) and "do not give" in str(more.detail)
