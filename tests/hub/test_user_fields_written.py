@@ -22,7 +22,6 @@ from handoff_hub.hub.model import Opportunity, Project
 from handoff_hub.hub.runtime import Runtime
 
 TODAY = dt.date(2026, 11, 22)
-ROOT = Path(__file__).resolve().parents[2]
 NOBODY = "integration@handoff-hub.example"
 
 
@@ -156,17 +155,7 @@ def test_sync_writes_a_project_user_onto_the_deal_as_the_salesforce_user_id(
 
 @pytest.fixture
 def hs_asana(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    """HubSpot -> Asana, the deal owner as each project's delivery lead."""
-    text = (ROOT / "mappings" / "hubspot.yaml").read_text(encoding="utf-8")
-    anchor = "      custom.delivery_start: {path: properties.delivery_start, type: date}\n"
-    lead = "      custom.delivery_lead: {path: _owner.email, type: user, direction: read}\n"
-    assert anchor in text
-    mapping = tmp_path / "mappings" / "hubspot.yaml"
-    mapping.parent.mkdir()
-    mapping.write_text(text.replace(anchor, anchor + lead, 1), encoding="utf-8")
-    runtime = open_pair_runtime(
-        "hubspot", "asana", tmp_path, monkeypatch, mappings={"crm": mapping}
-    )
+    runtime = open_pair_runtime("hubspot", "asana", tmp_path, monkeypatch)
     yield runtime
     runtime.close()
 
@@ -177,40 +166,32 @@ def test_hubspot_to_asana_writes_the_user_gid_and_warns_of_an_unmatched_address(
     stranger = "nobody@elsewhere.example"
     hubspot = hs_asana.sandboxes["crm"].state  # type: ignore[attr-defined]
     owner = hubspot.add_owner(stranger, "No", "Body")  # a sales rep with no Asana user
-    won = _won(hs_asana)
-    unknown = next(iter(won))
-    hubspot.modify_record("deals", unknown, hubspot_owner_id=owner)
+    owners = {o["email"]: o["id"] for o in hubspot.owners()}
+    grace = "grace.liskov@acme-sales.example"
+    known, unknown = list(_won(hs_asana))[:2]
+    hubspot.modify_record("deals", known, delivery_lead=owners[grace])
+    hubspot.modify_record("deals", unknown, delivery_lead=owner)
     counts = _run(hs_asana)
     assert counts["user_unmatched"] == 1 and not counts["failed"]
     [warning] = _warnings(hs_asana)
     assert stranger in warning and "custom.delivery_lead" in warning
     asana = hs_asana.sandboxes["pm"].state  # type: ignore[attr-defined]
-    gids = asana.users()
     links = {lk.source_id: lk.target_id for lk in hs_asana.store.links(HANDOFF)}
-    for deal, opp in won.items():
+
+    def people(deal: str) -> list[str]:
         values = asana.project(links[deal])["custom_fields"]
         leads = [v.get("people_value") or [] for v in values if v["name"] == "Delivery lead"]
-        people = [p["gid"] for lead in leads for p in lead]
-        if deal == unknown:
-            assert people == []
-        else:
-            assert opp.owner is not None and opp.owner.email
-            assert people == [gids[opp.owner.email]]
+        return [p["gid"] for lead in leads for p in lead]
+
+    assert people(known) == [asana.users()[grace]]
+    assert people(unknown) == []
+    assert _won(hs_asana)[known].custom["delivery_lead"] == grace  # read back by e-mail
 
 
 def test_sync_writes_a_jira_user_onto_a_hubspot_owner_property_as_the_owner_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = (ROOT / "mappings" / "hubspot.yaml").read_text(encoding="utf-8")
-    anchor = "      custom.delivery_start: {path: properties.delivery_start, type: date}\n"
-    lead = (
-        "      custom.delivery_lead: {path: properties.delivery_lead, type: user, "
-        "direction: write}\n"
-    )
-    mapping = tmp_path / "mappings" / "hubspot.yaml"
-    mapping.parent.mkdir()
-    mapping.write_text(text.replace(anchor, anchor + lead, 1), encoding="utf-8")
-    rt = open_pair_runtime("hubspot", "jira", tmp_path, monkeypatch, mappings={"crm": mapping})
+    rt = open_pair_runtime("hubspot", "jira", tmp_path, monkeypatch)
     try:
         _run(rt)
         first, second = rt.store.links(HANDOFF)[:2]
