@@ -24,6 +24,7 @@ makes a second copy of the first, and a rerun creates only what is missing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ SLOT_MARK = "#"
 """Between a deal's source id and its project's slot in a stamp."""
 VALUE_SLOT = "value:"
 """How the slot of a per-value project starts (``value:berlin``)."""
+MAX_SLOT = 64
+"""Longest slot the link store keeps (``links.slot``)."""
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -54,8 +57,16 @@ class Slot:
 
 
 def value_slot(value: object) -> str:
-    """The slot of the project for one value of a per-value field; ``""`` for a blank value."""
+    """The slot of the project for one value of a per-value field; ``""`` for a blank value.
+
+    At most :data:`MAX_SLOT` characters (the link store's column): a longer value
+    keeps its start and ends in a hash of the whole.
+    """
     key = _NOT_WORD.sub("-", str(value).strip().casefold()).strip("-")
+    room = MAX_SLOT - len(VALUE_SLOT)
+    if len(key) > room:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        key = f"{key[: room - 11]}-{digest}"
     return f"{VALUE_SLOT}{key}" if key else ""
 
 

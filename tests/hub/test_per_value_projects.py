@@ -65,6 +65,9 @@ def test_each_value_is_a_slot_of_its_own_and_the_first_is_primary() -> None:
     assert choice.value_slot_names(_deal(["Lyon"])) == {"value:lyon"}
     assert choice.template_keys() == ["site-rollout", "latam", "standard"]
     assert value_slot("  ") == "" and value_slot("A/B  c") == "value:a-b-c"
+    long_one, other = "Northern Europe " * 10 + "A", "Northern Europe " * 10 + "B"
+    assert len(value_slot(long_one)) == 64 and value_slot(long_one) != value_slot(other)
+    assert value_slot(long_one).startswith("value:northern-europe-northern")
 
 
 def test_a_deal_with_no_values_falls_through_to_the_next_rule_or_the_default() -> None:
