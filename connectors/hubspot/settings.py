@@ -54,6 +54,8 @@ MODIFIED_PROPERTY: Final[dict[str, str]] = {"contacts": "lastmodifieddate"}
 """Contacts keep their last-modified date in ``lastmodifieddate``; the rest in the default."""
 DEFAULT_ID_PROPERTY: Final = "handoff_hub_id"
 OWNER_PROPERTY: Final = "hubspot_owner_id"
+OWNERS_KEY: Final = "_owners"
+"""Where a record gets the owner each "HubSpot user" property names: ``_owners.<property>``."""
 RECORD_KEYS: Final = frozenset({"id", "properties", "createdAt", "updatedAt", "archived"})
 """Top-level keys of a CRM object; any other field name is a property."""
 
