@@ -10,11 +10,13 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench import (
+    asana_read,
     calls,
     incremental,
     overhead,
     peers,
     prefect_share,
+    quick_run,
     ratelimit,
     reconcile_paced,
     reconcile_scale,
@@ -31,9 +33,11 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
+    "asana-read": asana_read.measure,
+    "quickrun": quick_run.measure,
     "won-batched": won_batched.measure,
 }
-ONCE = {"ratelimit", "prefect"}
+ONCE = {"ratelimit", "prefect", "quickrun"}
 """Figures that do not depend on the record count: measured at the first size only."""
 
 

@@ -18,7 +18,7 @@ from handoff_hub.flows._tasks import batch_noun, process_batch
 from handoff_hub.hub.config.handover import load_once
 from handoff_hub.hub.handoffs.catalogue import build_handoff, handoff_settings
 from handoff_hub.hub.handoffs.runner import run_handoff
-from handoff_hub.hub.runtime import open_runtime
+from handoff_hub.hub.runtime import open_runtime_once
 
 __all__ = ["handoff_flow", "run_handoff_flow"]
 
@@ -59,7 +59,7 @@ def run_handoff_flow(
     loaded = load_once(config_path)
     handoff_settings(loaded, name)
     with observed():
-        runtime = open_runtime(loaded)
+        runtime = open_runtime_once(loaded)
         try:
             handoff = build_handoff(runtime, name)
             batch = process_batch.with_options(retry_delay_seconds=batch_retry_delay_seconds)

@@ -36,6 +36,7 @@ __all__ = [
     "CreatesProjects",
     "FieldNeed",
     "FilterValue",
+    "KeepsFacts",
     "KnowsOrgSchema",
     "ListsOwners",
     "NewProject",
@@ -564,6 +565,24 @@ class ListsOwners(Protocol):
 
     def owner_emails(self) -> list[str]:
         """The addresses of the active users who own deals, lower-cased."""
+        ...
+
+
+@runtime_checkable
+class KeepsFacts(Protocol):
+    """Optional: facts about the product a connector looked up and may keep across runs.
+
+    A fact that rarely changes but costs a call to learn (Jira's API-user time
+    zone) is handed to the state store when a run ends and back to the next
+    run's connector, which decides whether it is still fresh enough to trust.
+    """
+
+    def facts(self) -> dict[str, str]:
+        """What this connector learned worth keeping (empty: nothing)."""
+        ...
+
+    def recall(self, facts: Mapping[str, str]) -> None:
+        """Take back what an earlier run learned."""
         ...
 
 

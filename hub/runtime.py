@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handoff_hub.hub.connector import Connector, KnowsOrgSchema, PmConnector
+from handoff_hub.hub.connector import Connector, KeepsFacts, KnowsOrgSchema, PmConnector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.registry import connector_class
 from handoff_hub.hub.store import StateStore
@@ -18,7 +21,9 @@ if TYPE_CHECKING:
     from handoff_hub.hub.config.loading import LoadedConfig
     from handoff_hub.hub.mapping.spec import MappingSpec
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "hand_over_runtime", "open_runtime", "open_runtime_once"]
+
+_log = logging.getLogger("hub.runtime")
 
 
 @dataclass
@@ -99,10 +104,38 @@ class Runtime:
         return dt.timedelta(seconds=self.loaded.config.systems[system].lookback_seconds)
 
     def close(self) -> None:
-        """Close every connector and the store."""
+        """Keep what the connectors learned, close every connector and the store."""
+        try:
+            self.keep_facts()
+        except Exception as exc:  # a cache: its loss costs a call, never the run's close
+            _log.warning("could not keep the connectors' facts for the next run: %s", exc)
         for connector in self.connectors.values():
             connector.close()
         self.store.close()
+
+    def keep_facts(self) -> None:
+        """Store each connector's facts for the next run (a cursor row ``facts:<system>``)."""
+        for name, connector in self.connectors.items():
+            if isinstance(connector, KeepsFacts) and (facts := connector.facts()):
+                text = json.dumps(facts, sort_keys=True)
+                if self.store.get_cursor(_facts_row(name)) != text:
+                    self.store.set_cursor(_facts_row(name), text)
+
+    def recall_facts(self) -> None:
+        """Hand each connector what an earlier run kept (unreadable rows are ignored)."""
+        for name, connector in self.connectors.items():
+            if not isinstance(connector, KeepsFacts):
+                continue
+            try:
+                facts = json.loads(self.store.get_cursor(_facts_row(name)) or "{}")
+            except ValueError:
+                continue
+            if isinstance(facts, dict):
+                connector.recall({str(k): str(v) for k, v in facts.items()})
+
+
+def _facts_row(system: str) -> str:
+    return f"facts:{system}"
 
 
 def open_runtime(
@@ -117,4 +150,35 @@ def open_runtime(
     for name, system in loaded.config.systems.items():
         cls = connector_class(system.connector)
         runtime.connectors[name] = cls.from_config(system, transport=transports.get(name))
+    runtime.recall_facts()
     return runtime
+
+
+_lock = threading.Lock()
+_handed: Runtime | None = None
+
+
+def hand_over_runtime(runtime: Runtime) -> None:
+    """Keep ``runtime`` open for the next :func:`open_runtime_once` of its config.
+
+    ``hub run`` checks for work before it starts the flow; the flow, in the
+    same process, then takes the check's connectors (their tokens) and fitted
+    mappings instead of asking the products for them again.
+    """
+    global _handed
+    with _lock:
+        previous, _handed = _handed, runtime
+    if previous is not None and previous is not runtime:
+        previous.close()
+
+
+def open_runtime_once(loaded: LoadedConfig) -> Runtime:
+    """The runtime handed over for this very config (the same object), else a new one."""
+    global _handed
+    with _lock:
+        handed, _handed = _handed, None
+    if handed is not None:
+        if handed.loaded is loaded:
+            return handed
+        handed.close()
+    return open_runtime(loaded)

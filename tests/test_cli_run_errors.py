@@ -4,6 +4,8 @@
 logging; Prefect's engine logs the exception that ended the flow run, with its
 traceback, through ``prefect.flow_runs``), against sandboxes served on localhost.
 Both runs share one Prefect home, so only the first creates Prefect's database.
+They run with ``--flow``: without it the failure comes from ``hub run``'s check for
+work, before Prefect starts (``tests/test_cli_quick_run.py``).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _hub_run(config: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
     code = "from hub.cli.main import main; main()"
     return subprocess.run(
-        [sys.executable, "-c", code, "run", "won-to-project", "-c", str(config)],
+        [sys.executable, "-c", code, "run", "won-to-project", "-c", str(config), "--flow"],
         cwd=config.parent,
         env=clean,
         capture_output=True,

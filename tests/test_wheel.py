@@ -103,6 +103,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _fresh_venv(work, _build_wheel(work))
 
 
+@pytest.mark.reliability  # building and installing the wheel takes ~15 s of the suite's budget
 def test_the_installed_hub_knows_its_version_and_finds_its_data(
     installed: Path, tmp_path: Path
 ) -> None:

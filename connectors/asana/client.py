@@ -156,29 +156,38 @@ class AsanaClient:
     def list_all(
         self, path: str, params: Mapping[str, Any], *, page_size: int
     ) -> list[Mapping[str, Any]]:
-        """Every item of a paged listing, each gid once.
+        """Every item of a paged listing, each gid once (see :meth:`pages`)."""
+        found: dict[str, Mapping[str, Any]] = {}
+        for page in self.pages(path, params, page_size=page_size):
+            for item in page:
+                found.setdefault(str(item["gid"]), item)
+        return list(found.values())
 
-        An offset that expires mid-listing restarts the listing once.
+    def pages(
+        self, path: str, params: Mapping[str, Any], *, page_size: int
+    ) -> Iterator[list[Mapping[str, Any]]]:
+        """The pages of a listing, as they come.
+
+        An offset that expires mid-listing restarts the listing once, from its
+        first page: the items of the pages before come again, and the caller
+        keeps each gid once.
 
         Raises:
             RecordError: Asana refused the listing (a second expired offset included).
         """
         for attempt in (1, 2):
             try:
-                found: dict[str, Mapping[str, Any]] = {}
-                for item in self._items_once(path, params, page_size):
-                    found.setdefault(str(item["gid"]), item)
-                return list(found.values())
+                yield from self._pages_once(path, params, page_size)
+                return
             except _ExpiredOffset as exc:
                 if attempt == 2:
                     raise RecordError(
                         f"GET {path}: offset token refused twice: {exc}", system=self.system
                     ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _items_once(
+    def _pages_once(
         self, path: str, params: Mapping[str, Any], page_size: int
-    ) -> Iterator[Mapping[str, Any]]:
+    ) -> Iterator[list[Mapping[str, Any]]]:
         paginator = TokenPaginator(token_path="next_page.offset", param="offset")  # noqa: S106
         first = PageRequest(
             url=settings.API_ROOT + path, params={**params, "limit": min(page_size, 100)}
@@ -197,7 +206,7 @@ class AsanaClient:
             items = body.get("data") if isinstance(body, Mapping) else None
             if not isinstance(items, list):
                 raise ConnectorError(f"GET {path}: answer has no data list", system=self.system)
-            yield from (i for i in items if isinstance(i, Mapping) and i.get("gid"))
+            yield [i for i in items if isinstance(i, Mapping) and i.get("gid")]
 
     def batch(self, actions: Sequence[Mapping[str, Any]], *, idempotent: bool) -> list[Any]:
         """One ``POST /batch`` of at most 10 actions; one result per action, in order.

@@ -104,6 +104,31 @@ class AsanaConfig(BaseModel):
         le=settings.PAGE_SIZE_MAX,
         description="limit of list requests (Asana allows 1-100)",
     )
+    listings_at_once: int = Field(
+        default=settings.LISTINGS_AT_ONCE,
+        ge=1,
+        le=settings.LISTINGS_AT_ONCE_MAX,
+        description=(
+            "Project listings a read pages through at once (each request still within the"
+            " rate limit; Asana allows 50 concurrent reads)"
+        ),
+    )
+    search_changes: bool = Field(
+        default=True,
+        description=(
+            "Read changed tasks through the workspace task search (one call; premium"
+            " workspaces only: a 402 switches to listing project by project)"
+        ),
+    )
+    search_overlap_seconds: float = Field(
+        default=settings.SEARCH_OVERLAP_SECONDS,
+        ge=0,
+        le=3600,
+        description=(
+            "A read through search never moves its cursor past (start of the read - this):"
+            " Asana indexes changes for search 10-60 s after they are made"
+        ),
+    )
     plan: Literal["free", "paid"] = Field(
         default="paid",
         description="Domain plan, which sets the default request budget (150 or 1,500 a minute)",

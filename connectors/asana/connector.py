@@ -1,13 +1,13 @@
 """Asana connector: implements :class:`hub.connector.PmConnector`.
 
 Objects are ``tasks`` and ``projects``, identified by gid. Reads list with
-``opt_fields`` and offset paging and are sorted here, as Asana does not order
-by ``modified_at`` (:mod:`handoff_hub.connectors.asana.changes`). Writes and reads by id
-go through the batch API, 10 actions per call, each record answered on its
-own (:mod:`handoff_hub.connectors.asana.batch`). Custom fields are written by gid, name or
-logical name (:mod:`handoff_hub.connectors.asana.values`). Delivery projects are found by
-the CRM id stamped on them and created from an Asana project template or from
-the hub's template (:mod:`handoff_hub.connectors.asana.project_ops`).
+``opt_fields`` and offset paging, several projects at once, or search the
+workspace for a read from a cursor (:mod:`handoff_hub.connectors.asana.changes`).
+Writes and reads by id go through the batch API, 10 actions per call, each record
+answered on its own (:mod:`handoff_hub.connectors.asana.batch`). Custom fields are
+written by gid, name or logical name (:mod:`handoff_hub.connectors.asana.values`).
+Delivery projects are found by the CRM id stamped on them and created from an
+Asana project template or from the hub's template (:mod:`handoff_hub.connectors.asana.project_ops`).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class AsanaConnector:
         page_size: int | None = None,
         seen: Collection[str] = (),
     ) -> Iterator[ChangePage]:
-        """Yield pages of records modified at or after ``since``, oldest first.
+        """Yield pages of records modified at or after ``since``, as they are read.
 
         Args:
             object_name: ``tasks`` or ``projects``.
@@ -176,8 +176,9 @@ class AsanaConnector:
             seen: Ids already handled at ``since``; re-reading them costs no calls here.
 
         Yields:
-            ChangePages whose cursor is the newest ``modified_at`` handed out so
-            far, held back 30 s behind the start of the read.
+            ChangePages whose cursor stays at ``since`` until the last page, which
+            carries the newest ``modified_at`` read, held back 30 s behind the
+            start of the read (``search_overlap_seconds`` when searched).
         """
         kind = self._object(object_name)
         since_at = parse_cursor(since, self.system, naive_is_utc=False) if since else None
@@ -187,6 +188,7 @@ class AsanaConnector:
             fields=fields,
             where=where,
             page_size=max(1, page_size or self.config.page_size),
+            seen=seen,
         )
 
     def read_by_ids(

@@ -101,6 +101,14 @@ CURSOR_LAG_SECONDS: Final = 30.0
 """A read's cursor never passes (start of the read - this): a task changed while
 the read pages may have moved between pages and be missing from them."""
 
+SEARCH_OVERLAP_SECONDS: Final = 60.0
+"""Default of ``search_overlap_seconds``: Asana's search "can take between 10 and 60
+seconds" to index a change ("longer during some production incidents")."""
+LISTINGS_AT_ONCE: Final = 4
+"""Default of ``listings_at_once``: enough to keep a paid domain's 25 requests/s busy
+at ~150 ms a page; Asana allows 50 concurrent reads per token."""
+LISTINGS_AT_ONCE_MAX: Final = 16
+
 STAMP_LINE_PREFIX: Final = "Handoff Hub source: "
 """Line appended to a project's notes: the stamp's fallback where the CRM-id
 custom field is missing (and what a person sees in Asana)."""

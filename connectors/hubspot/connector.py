@@ -28,6 +28,7 @@ from handoff_hub.connectors.hubspot.records import (
     association_inputs,
     latest,
     modified_property,
+    owner_properties,
     parse_stamp,
     property_name,
     property_names,
@@ -255,7 +256,12 @@ class HubSpotConnector:
         return filters
 
     def _read_properties(self, object_name: str, fields: Sequence[str]) -> list[str]:
-        """Properties to ask for: those of ``fields``, else every one the object has."""
+        """Properties to ask for: those of ``fields``, else every one the object has.
+
+        Owner properties read through their owner are noted for the enrichment.
+        """
+        if through_owner := owner_properties(fields):
+            self.lookups.owner_properties.setdefault(object_name, set()).update(through_owner)
         asked = property_names(fields) or [str(p.get("name")) for p in self.describe(object_name)]
         extra = settings.ENRICHED_PROPERTIES.get(object_name, ())
         return property_names(asked, modified_property(object_name), *extra)

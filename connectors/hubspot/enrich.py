@@ -1,4 +1,4 @@
-"""What the connector adds to raw records: ``_stage``, ``_owner`` and ``_company``.
+"""What the connector adds to raw records: ``_stage``, ``_owner``, ``_owners`` and ``_company``.
 
 The mapping reads a deal's outcome, owner and company with plain JMESPath
 (``_stage.outcome``, ``_owner.email``, ``_company.name``), so the connector
@@ -7,7 +7,9 @@ once per connector and cached; companies take one associations call per
 batch and one batch read of the companies this read has not fetched yet
 (kept for one read only, so a renamed company shows at the next read),
 never a call per record. Won and lost come from each stage's
-metadata in the pipelines API, never from stage names.
+metadata in the pipelines API, never from stage names. An org's own "HubSpot
+user" properties hold owner ids too: a read that asks for one through its
+owner (``_owners.delivery_lead.email``) gets ``_owners: {delivery_lead: owner}``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class Lookups:
         self._stages: dict[tuple[str, str], StageInfo] | None = None
         self._owners: dict[str, Mapping[str, Any]] | None = None
         self._archived: dict[str, Mapping[str, Any]] | None = None
+        self.owner_properties: dict[str, set[str]] = {}
+        """Object -> owner properties a read asked for through their owner (``_owners.<name>``)."""
 
     def stages(self) -> dict[tuple[str, str], StageInfo]:
         """(pipeline id, stage id) -> stage, from the deal pipelines (read once)."""
@@ -152,6 +156,10 @@ class Lookups:
             for record in out:
                 properties = record.get("properties") or {}
                 record["_owner"] = self.owner(properties.get(settings.OWNER_PROPERTY))
+        if names := sorted(self.owner_properties.get(object_name, ())):
+            for record in out:
+                properties = record.get("properties") or {}
+                record[settings.OWNERS_KEY] = {n: self.owner(properties.get(n)) for n in names}
         if object_name == settings.DEALS:
             for record in out:
                 properties = record.get("properties") or {}

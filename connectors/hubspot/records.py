@@ -46,14 +46,22 @@ def property_name(field: str) -> str | None:
     """The property a field path reads (``properties.dealname`` or ``dealname``).
 
     None for the record's own keys (``id``, ``updatedAt``) and for what the
-    connector adds itself (``_stage.label``, ``_owner.email``).
+    connector adds itself (``_stage.label``, ``_owner.email``); an owner
+    property read through its owner (``_owners.delivery_lead.email``) is that
+    property.
     """
     head, _, rest = field.partition(".")
-    if head == "properties":
+    if head in ("properties", settings.OWNERS_KEY):
         return rest.split(".", 1)[0] or None
     if head in settings.RECORD_KEYS or head.startswith("_"):
         return None
     return head
+
+
+def owner_properties(fields: Iterable[str]) -> set[str]:
+    """The owner properties ``fields`` read through their owner (``_owners.<property>.email``)."""
+    prefix = settings.OWNERS_KEY + "."
+    return {name for f in fields if f.startswith(prefix) and (name := property_name(f))}
 
 
 def property_names(fields: Iterable[str], *extra: str) -> list[str]:

@@ -54,6 +54,8 @@ MODIFIED_PROPERTY: Final[dict[str, str]] = {"contacts": "lastmodifieddate"}
 """Contacts keep their last-modified date in ``lastmodifieddate``; the rest in the default."""
 DEFAULT_ID_PROPERTY: Final = "handoff_hub_id"
 OWNER_PROPERTY: Final = "hubspot_owner_id"
+OWNERS_KEY: Final = "_owners"
+"""Where a record gets the owner each "HubSpot user" property names: ``_owners.<property>``."""
 RECORD_KEYS: Final = frozenset({"id", "properties", "createdAt", "updatedAt", "archived"})
 """Top-level keys of a CRM object; any other field name is a property."""
 
@@ -123,8 +125,13 @@ DEFAULT_RATE_LIMIT: Final[dict[str, float]] = {"requests": 35, "per_seconds": 2.
 """Paid-tier private apps: 19 a second, 190 per 10 s. At 17.5/s with a burst of 1 the client
 sends at most 18 in any one-second window, so a second is never used up by its own requests
 (which would make it wait for the next, see ``client.observe_limits``), and 176 in ten."""
-DEFAULT_SEARCH_RATE: Final = 4.0
-"""Search requests per second (HubSpot allows 5 per account; one is left as headroom)."""
+DEFAULT_SEARCH_RATE: Final = 4.75
+"""Search requests per second: 95 % of HubSpot's published 5 per account, evenly spaced.
+HubSpot counts searches in a fixed one-second window that starts at a request, so at
+exactly 5/s any search that reaches it a little late (latency jitter) lets the sixth of its
+window in early, and that one is refused; the 5 % absorbs 50 ms of jitter. A refusal that
+comes all the same (more jitter, another client of the account) is waited out by
+hub/http's retry (``Retry-After``, else its backoff); see docs/performance.md, figure 2."""
 DEFAULT_SEARCH_LAG_SECONDS: Final = 5.0
 """Search is indexed shortly after a write; cursors stay this far behind the clock."""
 

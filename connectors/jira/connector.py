@@ -103,6 +103,7 @@ class JiraConnector:
         self.projects = ProjectOps(client, config, base_url=self.base_url)
         self.lookups = Lookups(client)
         self._zone: str | None = config.time_zone
+        self._zone_read_at: dt.datetime | None = None
         self._fields: list[Mapping[str, Any]] | None = None
 
     @classmethod
@@ -199,10 +200,34 @@ class JiraConnector:
         return list(dict.fromkeys([*chosen, settings.MODIFIED_FIELD]))
 
     def time_zone(self) -> str:
-        """The API user's time zone, in which Jira reads JQL dates (``/myself``, cached)."""
+        """The API user's time zone, in which Jira reads JQL dates.
+
+        The ``time_zone`` setting, else ``/myself``, read once per run and kept
+        across runs (:meth:`facts`) for :data:`settings.TIME_ZONE_TRUST_SECONDS`.
+        """
         if self._zone is None:
             self._zone = str(self.client.myself().get("timeZone") or "UTC")
+            self._zone_read_at = self.clock()
         return self._zone
+
+    def facts(self) -> dict[str, str]:
+        """The time zone ``/myself`` answered and when (none when it is a setting)."""
+        if self.config.time_zone or self._zone is None or self._zone_read_at is None:
+            return {}
+        return {"time_zone": self._zone, "time_zone_read_at": cursor_text(self._zone_read_at)}
+
+    def recall(self, facts: Mapping[str, str]) -> None:
+        """Trust a time zone an earlier run read, while it is fresh enough."""
+        zone, read_at = facts.get("time_zone"), facts.get("time_zone_read_at")
+        if self.config.time_zone or self._zone_read_at is not None or not zone or not read_at:
+            return
+        try:
+            when = dt.datetime.fromisoformat(read_at)
+        except ValueError:
+            return
+        age = (self.clock() - when).total_seconds() if when.tzinfo else None
+        if age is not None and 0 <= age <= settings.TIME_ZONE_TRUST_SECONDS:
+            self._zone, self._zone_read_at = zone, when
 
     def read_by_ids(
         self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()

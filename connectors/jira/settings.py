@@ -24,6 +24,9 @@ ISSUE_COMMENT_PATH: Final = API_ROOT + "/issue/{key}/comment"
 COMMENT_PAGE_SIZE: Final = 100
 USER_SEARCH_PATH: Final = API_ROOT + "/user/search"
 MYSELF_PATH: Final = API_ROOT + "/myself"
+TIME_ZONE_TRUST_SECONDS: Final = 24 * 3600.0
+"""How long a time zone read from ``/myself`` is kept across runs (a user rarely
+changes it; a changed one is read again within this)."""
 FIELD_PATH: Final = API_ROOT + "/field"
 PROJECT_PATH: Final = API_ROOT + "/project"
 PROJECT_KEY_PATH: Final = API_ROOT + "/project/{key}"

@@ -14,7 +14,6 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import jwt
 
 from handoff_hub.connectors.salesforce import settings, soap
 from handoff_hub.hub.errors import AuthError, ConnectorError, RateLimitedError, TransientError
@@ -120,6 +119,8 @@ def _jwt_assertion(
         "aud": jwt_audience(config, login_url),
         "exp": int(now) + settings.JWT_LIFETIME_SECONDS,
     }
+    import jwt  # only this auth flow signs: its import (cryptography) is left to it
+
     return jwt.encode(claims, _reveal(secrets.private_key), algorithm=settings.JWT_ALGORITHM)
 
 

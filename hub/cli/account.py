@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from handoff_hub.hub.account_view import AccountView, DealView, Rollup
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
 from handoff_hub.hub.cli.console import console, echo_json
+
+if TYPE_CHECKING:
+    from handoff_hub.hub.account_view import AccountView, DealView
 
 __all__ = ["account_command", "print_account"]
 
@@ -102,6 +104,8 @@ def _deal_row(deal: DealView) -> list[str]:
 
 def _rollups(view: AccountView) -> None:
     """The company, each department and the total: counts, and money per currency."""
+    from handoff_hub.hub.account_view import Rollup
+
     table = Table(title=f"Roll-up: {len(view.departments)} departments", header_style="bold")
     for column in (
         "account",

@@ -13,8 +13,6 @@ from rich.text import Text
 from handoff_hub.hub.cli.common import ConfigOption, admin_errors, load
 from handoff_hub.hub.cli.console import console, echo_json
 from handoff_hub.hub.connector import CheckResult, CheckStatus
-from handoff_hub.hub.preflight import exit_code, problems, run_checks
-from handoff_hub.hub.preflight.report import as_json
 
 if TYPE_CHECKING:
     import httpx
@@ -44,6 +42,8 @@ def check_command(
     owners and rate-limit headroom. Exit 0 all clear (warnings allowed),
     1 problems, 2 bad config.
     """
+    from handoff_hub.hub.preflight.report import as_json, exit_code
+
     results = run_check(config)
     if as_json_output:
         echo_json(as_json(results), indent=2)
@@ -56,12 +56,16 @@ def run_check(
     config: Path, *, transports: Mapping[str, httpx.BaseTransport] | None = None
 ) -> list[CheckResult]:
     """Load ``config`` (a bad one exits 2, as ``hub validate`` reports it) and check it live."""
+    from handoff_hub.hub.preflight.run import run_checks
+
     with admin_errors():
         return run_checks(load(config), transports=transports)
 
 
 def print_checks(results: Sequence[CheckResult], *, problems_only: bool = False) -> None:
     """A table of the findings (system, check, result, detail) and a one-line verdict."""
+    from handoff_hub.hub.preflight.report import problems
+
     shown = [r for r in results if not problems_only or r.status is not CheckStatus.OK]
     if shown:
         table = Table(title="hub check", header_style="bold")

@@ -124,27 +124,65 @@ def _run_flow(handoff: str, config_path: Path, *, debug: bool = False) -> dict[s
         return summary_of(state)
 
 
+LocalOption = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        help="Run without Prefect: every batch in this process, no flow run "
+        "(no Prefect retries of a batch; the HTTP retries stay)",
+    ),
+]
+FlowOption = Annotated[
+    bool,
+    typer.Option(
+        "--flow",
+        help="Run the Prefect flow even when there is nothing to process "
+        "(every run then shows in Prefect)",
+    ),
+]
+
+
 @app.command()
 def run(
     handoff: Annotated[HandoffName, typer.Argument(help="Handoff to run")],
     config: ConfigOption,
     debug: DebugOption = False,
     as_json: JsonOption = False,
+    local: LocalOption = False,
+    always_flow: FlowOption = False,
 ) -> None:
-    """Run one handoff now, on Prefect's embedded server (or PREFECT_API_URL).
+    """Run one handoff now: its Prefect flow when there is work to process.
 
-    A failure ends with one ``error:`` line (exit 1; 2 for a config problem);
-    the run's logs on the Prefect server keep its traceback, and ``--debug`` shows it.
+    The flow runs on the server PREFECT_API_URL names, else on Prefect's
+    embedded one. The check for work is plain Python: a run with nothing to
+    process is recorded (``hub history``) without starting Prefect. A failure ends with
+    one ``error:`` line (exit 1; 2 for a config problem); the run's logs on the
+    Prefect server keep its traceback, and ``--debug`` shows it.
     """
+    from handoff_hub.hub.cli.local_run import prefect_secret_systems, run_if_idle, run_locally
     from handoff_hub.hub.config.handover import hand_over
     from handoff_hub.hub.store.opening import store_errors
 
+    if local and always_flow:
+        raise fail("--local and --flow exclude each other", 2)
     with admin_errors():
         loaded = load(config)
-    configure_prefect_env(config.resolve().parent / ".hub" / "prefect", quiet=True)
+        if handoff not in HANDOFFS:
+            raise fail(f"unknown handoff {handoff!r}; known: {', '.join(HANDOFFS)}", 2)
+        secrets = prefect_secret_systems(loaded, handoff)
+    if local and secrets:
+        raise fail(f"--local cannot read Prefect Secret blocks ({', '.join(secrets)})", 2)
+    summary: dict[str, Any] | None = None
     with admin_errors(), store_errors(loaded.config.store.url):
-        hand_over(loaded)
-        summary = _run_flow(handoff, config, debug=debug)
+        if local:
+            with progress_bar(handoff, enabled=console.is_terminal):
+                summary = run_locally(loaded, handoff)
+        elif not (always_flow or secrets):
+            summary = run_if_idle(loaded, handoff)
+        if summary is None:
+            configure_prefect_env(config.resolve().parent / ".hub" / "prefect", quiet=True)
+            hand_over(loaded)
+            summary = _run_flow(handoff, config, debug=debug)
     if as_json:
         echo_json(run_result(config, summary), indent=2)
     else:
@@ -312,15 +350,21 @@ def sandbox_serve(
 
 
 def _piped_help_width() -> None:
-    """Help and usage errors piped to a file or a log use the width the tables do, not 80."""
-    import typer.rich_utils
+    """Help and usage errors piped to a file or a log use the width the tables do, not 80.
 
+    Typer reads ``TERMINAL_WIDTH`` when it first formats help or an error; a
+    command that shows neither never imports its formatting (Markdown, Pygments).
+    """
     if (
         not sys.stdout.isatty()
         and "COLUMNS" not in os.environ
         and not os.environ.get("TERMINAL_WIDTH")
     ):
-        typer.rich_utils.MAX_WIDTH = PIPED_WIDTH
+        os.environ["TERMINAL_WIDTH"] = str(PIPED_WIDTH)
+        if "typer.rich_utils" in sys.modules:
+            import typer.rich_utils
+
+            typer.rich_utils.MAX_WIDTH = PIPED_WIDTH
 
 
 def main() -> None:

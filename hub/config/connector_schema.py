@@ -62,8 +62,15 @@ def installed_models(names: Iterable[str]) -> list[ConnectorModels]:
     return found
 
 
-def add_connector_models(schema: dict[str, Any], connectors: Iterable[ConnectorModels]) -> None:
-    """Put each connector's settings and webhook models into the hub-config ``schema``."""
+def add_connector_models(
+    schema: dict[str, Any],
+    connectors: Iterable[ConnectorModels],
+    names: Iterable[str] | None = None,
+) -> None:
+    """Put each connector's settings and webhook models into the hub-config ``schema``.
+
+    ``names``: the connectors ``connector:`` completes (default: those of ``connectors``).
+    """
     defs: dict[str, Any] = schema.setdefault("$defs", {})
     system, webhooks = defs[_SYSTEM_DEF], defs[_WEBHOOKS_DEF]
     connectors = list(connectors)
@@ -75,7 +82,8 @@ def add_connector_models(schema: dict[str, Any], connectors: Iterable[ConnectorM
             webhooks["properties"][models.name] = {"$ref": ref}
     if cases:
         system["allOf"] = cases
-    _name_connectors(system["properties"]["connector"], [m.name for m in connectors])
+    named = list(names) if names is not None else [m.name for m in connectors]
+    _name_connectors(system["properties"]["connector"], named)
 
 
 def in_schema(schema: dict[str, Any], section: str) -> set[str]:

@@ -20,7 +20,7 @@ from handoff_hub.hub.config.templates import TEMPLATE_CONTEXTS
 from handoff_hub.hub.config.yamlio import NodePath, YamlDocument
 from handoff_hub.hub.errors import Issue
 from handoff_hub.hub.handoffs.catalogue import by_config_key
-from handoff_hub.hub.mapping.spec import EntityMap, FieldRule, MappingSpec
+from handoff_hub.hub.mapping.spec import CUSTOM_PREFIX, EntityMap, FieldRule, MappingSpec
 from handoff_hub.hub.mapping.templating import custom_lookups
 from handoff_hub.hub.model import Entity
 
@@ -47,6 +47,8 @@ def custom_field_issues(
         issues += _only_issues(doc, at, str(handoff), settings, mappings)
         if handoff == "sync":
             issues += _sync_issues(doc, at, settings, mappings)
+        if handoff == "won_to_project":
+            issues += _per_value_issues(doc, at, settings, mappings)
     declared = declared_custom_fields(mappings)
     for where, text in _template_texts(raw):
         issues += _template_issues(doc, where, text, declared)
@@ -151,6 +153,42 @@ def _sync_issues(
             ):
                 issues.append(issue)
     return issues
+
+
+def _per_value_issues(
+    doc: YamlDocument, at: NodePath, settings: dict[str, Any], mappings: Mapping[str, MappingSpec]
+) -> list[Issue]:
+    """Each template rule's ``per_value:`` names a custom field the CRM maps as a list."""
+    rules = settings.get("template_rules")
+    system = str(settings.get("crm"))
+    known = _rules(mappings.get(system), JOINED[0])
+    issues: list[Issue] = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        path = rule.get("per_value") if isinstance(rule, dict) else None
+        if not isinstance(path, str) or known is None:
+            continue
+        where = (*at, "template_rules", index, "per_value")
+        if not path.startswith(CUSTOM_PREFIX):
+            issues.append(
+                doc.issue(where, f"per_value takes a list-typed custom field, not {path!r}")
+            )
+        elif issue := _unknown(doc, where, path, known, system, JOINED[0]):
+            issues.append(issue)
+        elif (held := _type_of(known, path)) != "list":
+            issues.append(
+                doc.issue(
+                    where,
+                    f"{path} is {held} in the {system} mapping; per_value needs a list of "
+                    "values (a multi-select picklist or multiple checkboxes)",
+                    "declare it type: list, with separator: ';' where the product sends one text",
+                )
+            )
+    return issues
+
+
+def _type_of(known: dict[str, FieldRule], path: str) -> str | None:
+    rule = known.get(path.removeprefix(CUSTOM_PREFIX))
+    return rule.type if rule is not None else None
 
 
 def _unknown(

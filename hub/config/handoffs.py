@@ -173,10 +173,24 @@ class TemplateRuleConfig(StrictModel):
         description="Keys of templates under templates: one project each (e.g. implementation "
         "and training), each stamped with the deal and its template",
     )
+    per_value: str | None = Field(
+        default=None,
+        description="A list-typed custom field of the deal (custom.delivery_sites): one project "
+        "per value, from template: (or value_templates), named with {{ value }} and stamped "
+        "with the deal and value:<value>. A deal whose field is empty does not match the rule",
+        examples=["custom.delivery_sites"],
+    )
+    value_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="per_value: a value's own template (value -> key under templates:); "
+        "values not listed get template:",
+        examples=[{"Training Center": "training"}],
+    )
 
     def chosen(self) -> list[str]:
         """The template keys this rule names."""
-        return list(self.templates or []) if self.template is None else [self.template]
+        keys = list(self.templates or []) if self.template is None else [self.template]
+        return list(dict.fromkeys([*keys, *self.value_templates.values()]))
 
 
 Email = Annotated[

@@ -95,7 +95,7 @@ def load_config(
         raise ConfigError([wrong_file])
     base_dir = Path(path).resolve().parent
     raw: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
-    schema = hub_config_schema(known_connectors or ())
+    schema = hub_config_schema(known_connectors or (), models_of=_named_connectors(raw))
     invalid = validate_document(
         doc.data,
         schema,
@@ -124,6 +124,19 @@ def load_config(
         system.bind_name(name, doc)
     config.store.url = resolve_store_url(config.store.url, base_dir)
     return LoadedConfig(config, Path(path).resolve(), mappings, base_dir, warnings)
+
+
+def _named_connectors(raw: dict[str, Any]) -> set[str]:
+    """The connectors a config names: its systems' ``connector:`` and its ``webhooks:`` keys."""
+    systems = raw.get("systems")
+    named = {
+        system.get("connector")
+        for system in (systems.values() if isinstance(systems, dict) else ())
+        if isinstance(system, dict)
+    }
+    webhooks = raw.get("webhooks")
+    named |= set(webhooks) if isinstance(webhooks, dict) else set()
+    return {str(name) for name in named if isinstance(name, str)}
 
 
 def resolve_store_url(url: str, base_dir: Path) -> str:

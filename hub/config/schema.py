@@ -71,27 +71,34 @@ def mapping_schema() -> dict[str, Any]:
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub mapping file"}
 
 
-def hub_config_schema(connectors: Iterable[str] | None = None) -> dict[str, Any]:
+def hub_config_schema(
+    connectors: Iterable[str] | None = None, *, models_of: Iterable[str] | None = None
+) -> dict[str, Any]:
     """The JSON Schema of a hub config file (from :class:`hub.config.root.HubConfig`).
 
     Args:
         connectors: Connectors whose settings and webhook models it carries
             (:mod:`hub.config.connector_schema`); ``None``: every installed one.
+        models_of: Only these of ``connectors`` bring their models (the ones a
+            config names: loading a config imports no other connector); the
+            rest are only named for completion. ``None``: all of them.
     """
     if connectors is None:
         from handoff_hub.hub.registry import known_connectors  # lazy: entry points
 
         connectors = known_connectors()
-    return _hub_config_schema(tuple(sorted(connectors)))
+    names = tuple(sorted(connectors))
+    wanted = names if models_of is None else tuple(sorted(set(models_of) & set(names)))
+    return _hub_config_schema(names, wanted)
 
 
 @cache
-def _hub_config_schema(connectors: tuple[str, ...]) -> dict[str, Any]:
+def _hub_config_schema(connectors: tuple[str, ...], with_models: tuple[str, ...]) -> dict[str, Any]:
     from handoff_hub.hub.config.connector_schema import add_connector_models, installed_models
     from handoff_hub.hub.config.root import HubConfig  # lazy: the config models use this module
 
     schema = HubConfig.model_json_schema()
-    add_connector_models(schema, installed_models(connectors))
+    add_connector_models(schema, installed_models(with_models), names=connectors)
     return {"$schema": _DIALECT, **schema, "title": "Handoff Hub config file"}
 
 

@@ -30,8 +30,8 @@ _DICT_METHODS = frozenset(n for n in dir(dict) if not n.startswith("_"))
 
 # Keep in step with the contexts the handoffs build (the functions named).
 TEMPLATE_CONTEXTS: dict[tuple[str, str], Mapping[str, View]] = {
-    # won_to_project.build_project
-    ("templates", "name"): {"opportunity": Opportunity, "account": Account},
+    # won_to_project.build_project; `value`: a per-value project's value, else None
+    ("templates", "name"): {"opportunity": Opportunity, "account": Account, "value": None},
     # WonToProject._notify
     ("won_to_project", "notify"): {
         "project": frozenset({"name", "key"}),

@@ -125,18 +125,36 @@ class PairHandoff(Generic[ConfigT]):
         from the same instant. Either way the look-back window applies, as to
         every read.
         """
-        start_from = getattr(self.cfg, "start_from", None)
-        name = self.cursor_name(stream)
-        if start_from is None or self.rt.store.get_cursor(name):
+        start = self._go_live(stream)
+        if start is None:
             return None
-        if start_from == "now":
-            start = self.clock()
-        else:
-            start = dt.datetime.combine(start_from, dt.time(), tzinfo=dt.UTC)
         if self.run_id is not None:
-            self.rt.store.set_cursor(name, Checkpoint(cursor_text(start)).encode())
+            self._keep_go_live(stream, start)
             return None
         return start - self.rt.lookback(self.system(stream.role))
+
+    def keep_first_bounds(self) -> None:
+        """Store each stream's go-live bound now, as a run does before its first read.
+
+        For a run that reads before it is recorded (:func:`~hub.handoffs.idle.run_if_idle`):
+        its reads then start where the run's would.
+        """
+        for stream in self.streams():
+            start = self._go_live(stream)
+            if start is not None:
+                self._keep_go_live(stream, start)
+
+    def _keep_go_live(self, stream: Stream, start: dt.datetime) -> None:
+        self.rt.store.set_cursor(self.cursor_name(stream), Checkpoint(cursor_text(start)).encode())
+
+    def _go_live(self, stream: Stream) -> dt.datetime | None:
+        """``start_from`` as an instant while the stream has no checkpoint, else None."""
+        start_from = getattr(self.cfg, "start_from", None)
+        if start_from is None or self.rt.store.get_cursor(self.cursor_name(stream)):
+            return None
+        if start_from == "now":
+            return self.clock()
+        return dt.datetime.combine(start_from, dt.time(), tzinfo=dt.UTC)
 
     def clock(self) -> dt.datetime:
         """The time now (UTC); tests set another."""

@@ -30,6 +30,8 @@ __all__ = [
     "RunSummary",
     "TellsAtEnd",
     "batch_line",
+    "record_end",
+    "record_skipped",
     "run_handoff",
     "tell_run_end",
 ]
@@ -112,12 +114,31 @@ def run_handoff(
             run_id = store.start_run(name, holder=lease.holder, flow_run_id=flow_run_id)
             return _run(name, handoff, store, run_id, process_batch, lease, dry_run=False)
     except LeaseHeld as exc:
-        log.warning("%s: not started: %s", name, exc)
-        run_id = store.start_run(name, flow_run_id=flow_run_id)
-        store.finish_run(run_id, status="skipped", counts={}, error=str(exc))
-        summary = RunSummary(name, run_id, "skipped", {}, 0.0, error=str(exc))
-        _announce_outcome(summary)
-        return summary
+        return record_skipped(name, store, exc, flow_run_id=flow_run_id)
+
+
+def record_skipped(
+    name: str, store: StateStore, held: LeaseHeld, *, flow_run_id: str | None = None
+) -> RunSummary:
+    """Record a run of ``name`` that did not start: another run holds the lease."""
+    log.warning("%s: not started: %s", name, held)
+    run_id = store.start_run(name, flow_run_id=flow_run_id)
+    store.finish_run(run_id, status="skipped", counts={}, error=str(held))
+    summary = RunSummary(name, run_id, "skipped", {}, 0.0, error=str(held))
+    _announce_outcome(summary)
+    return summary
+
+
+def record_end(handoff: object, store: StateStore, summary: RunSummary) -> None:
+    """Store a started run's outcome, announce it, and send its digests and alerts."""
+    store.finish_run(
+        summary.run_id, status=summary.status, counts=summary.counts, error=summary.error
+    )
+    _announce_outcome(summary)
+    outcome = RunOutcome(
+        summary.handoff, summary.run_id, summary.status, summary.counts, summary.error
+    )
+    tell_run_end(handoff, outcome)
 
 
 def _run(
@@ -165,21 +186,16 @@ def _run(
     except BaseException as exc:
         if not dry_run:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            store.finish_run(run_id, status=status, counts=counts.as_dict(), error=str(exc))
-            tell_run_end(handoff, RunOutcome(name, run_id, status, counts.as_dict(), str(exc)))
             took = time.monotonic() - started
-            _announce_outcome(
-                RunSummary(name, run_id, status, counts.as_dict(), took, error=str(exc))
-            )
+            failed = RunSummary(name, run_id, status, counts.as_dict(), took, error=str(exc))
+            record_end(handoff, store, failed)
         raise
     status = "completed_with_failures" if counts.get("failed") else "succeeded"
     summary = RunSummary(
         name, run_id, status, counts.as_dict(), time.monotonic() - started, decisions
     )
     if not dry_run:
-        store.finish_run(run_id, status=status, counts=summary.counts)
-        _announce_outcome(summary)
-        tell_run_end(handoff, RunOutcome(name, run_id, status, summary.counts))
+        record_end(handoff, store, summary)
     return summary
 
 

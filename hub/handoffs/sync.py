@@ -27,6 +27,7 @@ from handoff_hub.hub.handoffs.base import PairHandoff, Stream
 from handoff_hub.hub.handoffs.engine import BatchReport, Decision, Verdict
 from handoff_hub.hub.handoffs.preview import changes_preview
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
+from handoff_hub.hub.handoffs.user_fields import UserIds
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.mapping.engine import from_unified, map_records, to_unified_many
 from handoff_hub.hub.model import Entity, Milestone, Opportunity, Project, Task, at_path, dump
@@ -68,6 +69,10 @@ class Sync(PairHandoff[SyncConfig]):
         self._settled: set[str] = set()  # pairs already compared in this run
         self._people: dict[str, str] = {}
         self._work: dict[str, list[Task | Milestone]] = {}
+        self._users = {
+            "crm": UserIds(self.crm, self.crm_map, "Opportunity"),
+            "pm": UserIds(self.pm, self.pm_map, "Project"),
+        }
         self._check_fields()
 
     def _check_fields(self) -> None:
@@ -300,12 +305,14 @@ class Sync(PairHandoff[SyncConfig]):
             self.crm_map,
             "Opportunity",
             [(p, p.opp.refs[self.cfg.crm], p.to_crm) for p in pairs],
+            report,
         )
         pm_ok = self._write(
             self.pm,
             self.pm_map,
             "Project",
             [(p, p.project.refs[self.cfg.pm], p.to_pm) for p in pairs],
+            report,
         )
         for pair in pairs:
             wrote = bool(pair.to_crm or pair.to_pm)
@@ -330,20 +337,25 @@ class Sync(PairHandoff[SyncConfig]):
         spec: Any,
         entity_name: str,
         writes: list[tuple[_Pair, str, dict[str, Any]]],
+        report: BatchReport,
     ) -> dict[int, bool]:
         todo = [(pair, record_id, values) for pair, record_id, values in writes if values]
         if not todo:
             return {}
+        system = self.cfg.pm if connector is self.pm else self.cfg.crm
+        nested = [_nested(values, system) for _, _, values in todo]
+        users = self._users["pm" if connector is self.pm else "crm"]
+        people = users.people(nested)
         payloads = [
-            from_unified(
-                spec,
-                entity_name,
-                _nested(values, self.cfg.pm if connector is self.pm else self.cfg.crm),
-                only=list(values),
-                system=self.cfg.pm if connector is self.pm else self.cfg.crm,
-            )
-            for _, _, values in todo
+            from_unified(spec, entity_name, data, only=list(values), system=system, people=people)
+            for (_, _, values), data in zip(todo, nested, strict=True)
         ]
+        for (pair, record_id, _), data in zip(todo, nested, strict=True):
+            for unset in users.unmatched(data, people):
+                warning = unset.warning(system)
+                log.warning("sync %s: %s", record_id, warning)
+                report.counts["user_unmatched"] += 1
+                self._audit("user_unmatched", pair, "warning", system=system, detail=warning)
         object_name = spec.entities[entity_name].object
         results = connector.update(
             object_name,

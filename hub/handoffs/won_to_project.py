@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from handoff_hub.hub.config.handoffs import TemplateConfig, WonToProjectConfig
 from handoff_hub.hub.connector import (
@@ -45,6 +45,7 @@ from handoff_hub.hub.handoffs.engine import (
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
 from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
+from handoff_hub.hub.handoffs.user_fields import UnmatchedUser, UserIds
 from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
@@ -85,6 +86,8 @@ class _Work:
     project: NewProject | None = None
     warning: str | None = None
     manager: Resolved | None = None
+    users_unset: list[UnmatchedUser] = field(default_factory=list)
+    """The project's user fields whose address the project tool has no user for."""
 
 
 class WonToProject(PairHandoff[WonToProjectConfig]):
@@ -108,6 +111,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             pool_prefix=f"{HANDOFF}:{config.pm}:manager-pool",
             take_turn=runtime.store.take_turn,
         )
+        self.users = UserIds(self.pm, self.pm_map, "Project")
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -288,6 +292,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             self._fail(item, exc, report, failed)
             return False
         self._warn_if_unmatched(item, report)
+        self._warn_users_unset(item, report)
         return True
 
     def _create_all(self, items: list[_Work]) -> dict[int, ProjectOutcome]:
@@ -377,6 +382,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             template_key=item.slot.template,
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
+            value=item.slot.value,
         )
         chosen = item.manager or Resolved(None, None)
         manager_id = chosen.user_id
@@ -385,7 +391,9 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             if chosen.email
             else None
         )
-        fields = from_unified(self.pm_map, "Project", project)
+        people = self.users.people([project])
+        fields = from_unified(self.pm_map, "Project", project, people=people)
+        item.users_unset = self.users.unmatched(project, people)
         return project, NewProject(
             source_id=item.source_id,
             name=project.name,
@@ -410,6 +418,16 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         report.counts["manager_unmatched"] += 1
         self._audit("manager_unmatched", self.cfg.pm, item, "warning", detail=item.warning)
 
+    def _warn_users_unset(self, item: _Work, report: BatchReport) -> None:
+        """A user field the project tool has no user for: counted, audited and logged."""
+        if item.decision.verdict not in (Verdict.CREATE, Verdict.RECOVER):
+            return
+        for unset in item.users_unset:
+            warning = unset.warning(self.cfg.pm)
+            log.warning("%s: %s", item.source_id, warning)
+            report.counts["user_unmatched"] += 1
+            self._audit("user_unmatched", self.cfg.pm, item, "warning", detail=warning)
+
     def _choose_managers(self, work: list[_Work], *, take_turns: bool = True) -> None:
         """Each project's manager, matched to the project tool's users in one look-up.
 
@@ -433,8 +451,12 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             item.manager = resolve(choice, users, fallback=fallback, tool=self.cfg.pm)
 
     def _write_back(self, ready: list[_Work], report: BatchReport) -> None:
-        """The deal's first project's key onto the deal (of a set, the rule's first template)."""
-        items = [w for w in ready if w.slot.primary]
+        """The deal's first project's key onto the deal (of a set, the rule's first template).
+
+        Of per-value projects, the first value's, once: a value added later that
+        sorts first does not take the deal over from the project it holds.
+        """
+        items = [w for w in ready if w.slot.primary and not _holds_other(w)]
         if not self.cfg.write_back or not items:
             return
         entity = self.crm_map.entities["Opportunity"]
@@ -528,6 +550,14 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         )
 
 
+def _holds_other(item: _Work) -> bool:
+    """A per-value project's deal already holds the key of another of its projects."""
+    held = item.opp.project_ref
+    if item.slot.value is None or not held or item.handle is None:
+        return False
+    return held not in (item.handle.key, item.handle.id)
+
+
 def build_project(
     opp: Opportunity,
     template: TemplateConfig,
@@ -536,11 +566,13 @@ def build_project(
     template_key: str,
     today: dt.date,
     crm_url: str,
+    value: str | None = None,
 ) -> Project:
-    """The unified delivery project a won opportunity turns into."""
+    """The unified delivery project a won opportunity turns into (``value``: a per-value one's)."""
     context = {
         "opportunity": template_view(opp),
         "account": template_view(opp.account or Account()),
+        "value": value,
     }
     name = render_template(template.name, context).strip() or opp.name
     offsets = [t.due_offset_days for t in template.tasks if t.due_offset_days is not None]

@@ -141,6 +141,7 @@ def from_unified(
     *,
     only: Collection[str] | None = None,
     system: str | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write a unified entity into a nested, JSON-safe product payload.
 
@@ -151,6 +152,9 @@ def from_unified(
         only: Restrict to these unified fields; they are written even when empty (null).
             Without it the entity's ``constants`` are written too.
         system: Key for ``refs`` (default: the spec's bound system name).
+        people: E-mail address (lower case) -> the product's user id, for ``user``
+            fields: one whose address is not here is left out of the payload
+            (never written as an address, never guessed).
 
     Returns:
         The nested product payload, e.g. ``{"fields": {"summary": "...",
@@ -169,7 +173,9 @@ def from_unified(
     problems: list[FieldProblem] = []
     for name, rule in rules.items():
         try:
-            _write_field(payload, name, rule, data, ref_key, explicit=only is not None)
+            _write_field(
+                payload, name, rule, data, ref_key, explicit=only is not None, people=people
+            )
         except ValueProblem as exc:
             problems.append(FieldProblem(name, str(rule.target), exc.reason, exc.value))
     if only is None:
@@ -279,6 +285,7 @@ def _write_field(
     ref_key: str,
     *,
     explicit: bool,
+    people: Mapping[str, str] | None = None,
 ) -> None:
     target = rule.target
     assert target is not None
@@ -295,13 +302,21 @@ def _write_field(
         if explicit:
             _put(payload, target, None)
         return
-    if rule.type == "money":
+    if rule.type == "user":
+        value = (people or {}).get(str(value).strip().lower())
+        if value is None:
+            return
+    elif rule.type == "money":
         _put_currency(payload, rule, money_parts(value)[1])
     if rule.type == "enum" and rule.values is not None and map_key(value) not in rule.values:
         raise ValueProblem(f"not one of the enum's values ({', '.join(rule.values)})", value)
     if rule.map is not None:
-        value = _map_write(rule, value)
-    value = product_value(rule.type, value)
+        many = rule.type == "list" and isinstance(value, (list, tuple))
+        value = [_map_write(rule, v) for v in value] if many else _map_write(rule, value)
+    if rule.type != "user":
+        value = product_value(rule.type, value)
+    if rule.separator and isinstance(value, list):
+        value = rule.separator.join(str(v) for v in value)
     if rule.transform:
         value = run_transform(rule.transform, value, "write")
     _put(payload, target, value)

@@ -133,6 +133,9 @@ def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None
     """The steps after a value was found; None when the rule has none (a plain copy)."""
     transform = rule.transform
     value_map = _map_reader(rule) if rule.map is not None else None
+    if value_map is not None and rule.type == "list":
+        value_map = _each(value_map)
+    split = _splitter(rule.separator) if rule.type == "list" and rule.separator else None
     kind = _kind_reader(rule)
     if transform is None and value_map is None and kind is None:
         return None
@@ -142,6 +145,8 @@ def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None
             value = run_transform(transform, value, "read")
         if isinstance(value, str):
             check_text(value)
+        if split is not None:
+            value = split(value)
         if value_map is not None:
             value = value_map(value)
         if kind is not None and value is not None:
@@ -149,6 +154,29 @@ def _finisher(rule: FieldRule) -> Callable[[Any, Mapping[str, Any]], Any] | None
         return MISSING if value is None else value
 
     return finish
+
+
+def _splitter(separator: str) -> Callable[[Any], Any]:
+    """A multi-value text (``a;b;c``) as its values, each once; blank text is no value."""
+
+    def split(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        items = [item.strip() for item in value.split(separator)]
+        return list(dict.fromkeys(item for item in items if item)) or None
+
+    return split
+
+
+def _each(read_map: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A list's value map: each item mapped on its own."""
+
+    def read_items(value: Any) -> Any:
+        if isinstance(value, list):
+            return [read_map(item) for item in value]
+        return read_map(value)
+
+    return read_items
 
 
 def _map_reader(rule: FieldRule) -> Callable[[Any], Any]:

@@ -235,16 +235,20 @@ def _type_problems(field: str, rule: FieldRule) -> list[Problem]:
         return [(("type",), f"a custom field's type is not {rule.type!r}", hint)]
     if not custom and rule.type in ("enum", "user"):
         return [(("type",), f"{rule.type} is a type of custom fields (custom.<name>) only", None)]
-    if custom and rule.type == "user" and rule.writes:
+    if custom and rule.type == "user" and rule.writes and rule.reads and rule.write_to is None:
         return [
             (
-                ("direction",),
-                "a user field is read and compared by e-mail; the hub does not write it",
-                "set direction: read",
+                ("write_to",),
+                "a user field reads an e-mail address and writes the product's user id: "
+                "name the id field with write_to (Salesforce Lead__c, Jira "
+                "fields.customfield_10062.accountId, HubSpot properties.<owner property>)",
+                "or set direction: read",
             )
         ]
     if rule.values is not None and rule.type != "enum":
         return [(("values",), "values lists an enum's values; set type: enum", None)]
+    if rule.separator is not None and rule.type != "list":
+        return [(("separator",), "separator splits a list's text; set type: list", None)]
     if rule.type != "enum":
         return []
     return _enum_problems(rule)

@@ -75,7 +75,16 @@ FieldType = Literal[
     "enum",
     "user",
 ]
-CUSTOM_TYPES: tuple[str, ...] = ("string", "number", "money", "date", "boolean", "enum", "user")
+CUSTOM_TYPES: tuple[str, ...] = (
+    "string",
+    "number",
+    "money",
+    "date",
+    "boolean",
+    "enum",
+    "user",
+    "list",
+)
 """The types a custom field (``custom.<name>``) may declare."""
 CUSTOM_PREFIX = "custom."
 Direction = Literal["read", "write", "both"]
@@ -132,7 +141,15 @@ class FieldRule(_Strict):
     type: FieldType | None = Field(
         default=None,
         description="Kind of value; a custom field (custom.<name>) must declare one of "
-        "string, number, money, date, boolean, enum, user",
+        "string, number, money, date, boolean, enum, user, list",
+    )
+    separator: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="list: the text between values where the product keeps several in one "
+        "string (Salesforce multi-select picklists and HubSpot multiple checkboxes: ';'); "
+        "read splits on it, write joins with it",
     )
     values: list[str] | None = Field(
         default=None,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT
 from handoff_hub.hub.store.repo import LinkEnds
 from handoff_hub.hub.unicode_text import without_surrogates
 
@@ -206,13 +207,36 @@ class RecordIndex:
         wanted = [_stamp(s) for s in dict.fromkeys(stamps)]
         return dict(self._rows_in("SELECT stamp, id FROM deals WHERE stamp IN ({marks})", wanted))
 
-    def slots_by_stamp(self, stamps: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """Stamp -> ``(deal id, slot)``: a deal's own stamp (slot ""), or one of its slots'."""
+    def slots_by_stamp(
+        self, stamps: Iterable[str], *, value_mark: str | None = None
+    ) -> dict[str, tuple[str, str]]:
+        """Stamp -> ``(deal id, slot)``: a deal's own stamp (slot ""), or one of its slots'.
+
+        ``value_mark`` is what a per-value slot's stamp adds to its deal's stamp
+        (``#value:``; Jira's label: ``-value-``): a stamp no slot of its deal's
+        current values has (a value removed since) is found by the deal's stamp
+        before it, its slot being the rest (as the product keeps it).
+        """
         wanted = [_stamp(s) for s in dict.fromkeys(stamps)]
         found = {stamp: (deal, "") for stamp, deal in self.deals_by_stamp(wanted).items()}
         query = "SELECT stamp, deal, slot FROM slot_stamps WHERE stamp IN ({marks})"
         for stamp, deal, slot in self._rows_in(query, wanted):
             found.setdefault(stamp, (deal, slot))
+        if value_mark:
+            found |= self._value_stamps([s for s in wanted if s not in found], _stamp(value_mark))
+        return found
+
+    def _value_stamps(self, stamps: list[str], mark: str) -> dict[str, tuple[str, str]]:
+        heads: dict[str, list[tuple[str, str]]] = {}
+        for stamp in stamps:
+            at = stamp.find(mark)
+            while at > 0:
+                heads.setdefault(stamp[:at], []).append((stamp, stamp[at + len(mark) :]))
+                at = stamp.find(mark, at + 1)
+        found: dict[str, tuple[str, str]] = {}
+        for head, deal in self.deals_by_stamp(heads).items():
+            for stamp, rest in heads[head]:
+                found.setdefault(stamp, (deal, f"{VALUE_SLOT}{rest}"))
         return found
 
     def _rows_in(self, query: str, values: list[str], *, times: int = 1) -> Iterator[Any]:

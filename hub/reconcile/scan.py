@@ -39,13 +39,13 @@ from handoff_hub.hub.config.handoffs import (
     RiskToAccountManagerConfig,
     SyncConfig,
 )
-from handoff_hub.hub.connector import ChangePage, Connector
+from handoff_hub.hub.connector import ChangePage, Connector, PmConnector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
 from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
-from handoff_hub.hub.handoffs.template_choice import TemplateChoice, slot_stamp
+from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT, TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
 from handoff_hub.hub.http.concurrent import Prefetch
@@ -153,6 +153,7 @@ class Reconciler:
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.choice = TemplateChoice(won, lambda: self.today)
         self.slot_names = sorted(n for n in self.choice.slot_names() if n)
+        self.value_mark = _value_mark(self.pm) if self.choice.has_per_value() else None
         self.kpis = KpiReport(self.today - dt.timedelta(days=window_days), self.today)
         self.page_size = page_size
         self.scanned: dict[str, int] = {}
@@ -269,7 +270,8 @@ class Reconciler:
     ) -> tuple[str, list[str], dict[str, str]]:
         """The slots the rules give a won deal, and the stamp of every slot a rule names."""
         source_id = f"{self.crm_name}:{deal_id}"
-        stamps = {n: self.pm.stamp_key(slot_stamp(source_id, n)) for n in self.slot_names}
+        names = [*self.slot_names, *sorted(self.choice.value_slot_names(opp))]
+        stamps = {n: self.pm.stamp_key(slot_stamp(source_id, n)) for n in names}
         expected = [s.name for s in self.choice.choose(opp)[0]] if won else []
         return deal_id, expected, stamps
 
@@ -419,9 +421,12 @@ class Reconciler:
         """Each project with the deal it belongs to: through its link, else its stamp."""
         links = index.links_to(p.refs[self.pm_name] for p in projects)
         by_stamp = index.slots_by_stamp(
-            stamp
-            for p in projects
-            if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
+            (
+                stamp
+                for p in projects
+                if (stamp := stamps.get(p.refs[self.pm_name])) and p.refs[self.pm_name] not in links
+            ),
+            value_mark=self.value_mark,
         )
         seen = []
         linked_ids: list[str] = []
@@ -745,7 +750,16 @@ class Reconciler:
         )
 
 
+def _value_mark(pm: PmConnector) -> str | None:
+    """What the project tool's stamp of a per-value slot adds to its deal's (``-value-``)."""
+    deal = pm.stamp_key("crm:0")
+    valued = pm.stamp_key(slot_stamp("crm:0", VALUE_SLOT))
+    return (valued[len(deal) :] or None) if valued.startswith(deal) else None
+
+
 def _slot_name(slot: str) -> str:
+    if slot.startswith(VALUE_SLOT):
+        return f"the per-value slot {slot!r}"
     return f"template {slot!r}" if slot else "its one project"
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from handoff_hub.hub.reconcile.kpis import KpiReport
-from handoff_hub.hub.reconcile.model import ReconcileResult
-from handoff_hub.hub.reports.as_csv import write_csv
-from handoff_hub.hub.reports.as_html import write_html, write_kpis_html
-from handoff_hub.hub.reports.as_json import write_json, write_kpis_json
-from handoff_hub.hub.reports.as_markdown import write_kpis_markdown, write_markdown
+if TYPE_CHECKING:
+    from handoff_hub.hub.reconcile.kpis import KpiReport
+    from handoff_hub.hub.reconcile.model import ReconcileResult
 
 __all__ = ["FORMATS", "KPI_FORMATS", "write_kpis", "write_report"]
 
@@ -24,6 +21,11 @@ def write_report(
 
     For csv, open ``out`` with ``newline=""`` (the csv module writes its own line ends).
     """
+    from handoff_hub.hub.reports.as_csv import write_csv
+    from handoff_hub.hub.reports.as_html import write_html
+    from handoff_hub.hub.reports.as_json import write_json
+    from handoff_hub.hub.reports.as_markdown import write_markdown
+
     if fmt == "json":
         write_json(result, out, kpis=kpis)
     elif fmt == "csv":
@@ -38,6 +40,10 @@ def write_report(
 
 def write_kpis(kpis: KpiReport, fmt: str, out: TextIO) -> None:
     """Write the KPI figures alone in format ``fmt`` (json, md or html)."""
+    from handoff_hub.hub.reports.as_html import write_kpis_html
+    from handoff_hub.hub.reports.as_json import write_kpis_json
+    from handoff_hub.hub.reports.as_markdown import write_kpis_markdown
+
     if fmt == "json":
         write_kpis_json(kpis, out)
     elif fmt == "md":

@@ -74,7 +74,8 @@ class AsanaSandbox(SandboxBase):
             enforced with 429 + ``Retry-After``.
         clock: Current time (default: the real UTC time); data is seeded relative to it
             and the rate-limit window runs on it.
-        premium: Whether the workspace is premium (the task search answers 402 otherwise).
+        premium: Whether the workspace is premium (the task search answers 402 otherwise;
+            the profile's ``free_plan`` also turns it off).
         offset_ttl: Seconds an offset token stays valid.
     """
 
@@ -101,8 +102,8 @@ class AsanaSandbox(SandboxBase):
         anchor = self.clock().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         with self.store.lock:
             seeded.seed(self.store, seed=seed, records=records, anchor=anchor)
-            play(self.store, self.profile)
             self.store.premium = premium
+            play(self.store, self.profile)
         self.auth = AsanaAuth(seed=seed, user=self.store.api_user)
         self.book = OffsetBook(secret=f"asana-offsets-{seed}".encode(), ttl=offset_ttl)
         self.router = build_router(

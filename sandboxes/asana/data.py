@@ -63,7 +63,7 @@ class EnumOption:
 
 @dataclass
 class CustomField:
-    """A workspace custom field: ``text``, ``number``, ``enum`` or ``date``."""
+    """A workspace custom field: ``text``, ``number``, ``enum``, ``date`` or ``people``."""
 
     gid: str
     name: str

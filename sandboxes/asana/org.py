@@ -9,6 +9,9 @@ switch then changes it the way real workspaces differ:
   field setting): their tasks and the project itself show no such field, and
   a write of it is refused as Asana refuses it. The first delivery project,
   the one the contract suite writes to, keeps every field.
+* ``free_plan``: the task search answers 402, as on a non-premium workspace.
+* ``search_lag_seconds``: a change shows in the task search only that long after it
+  is made, as Asana's index trails writes by 10-60 s.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ def play(store: AsanaStore, profile: AsanaWorkspaceProfile) -> None:
     if profile.custom_fields_absent:
         for project, fields in ABSENT_FIELDS.items():
             _remove_fields(store, project, fields)
+    if profile.free_plan:
+        store.premium = False
+    store.search_lag = profile.search_lag_seconds
 
 
 def _pad_options(store: AsanaStore) -> None:

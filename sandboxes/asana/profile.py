@@ -34,3 +34,20 @@ class AsanaWorkspaceProfile(OrgProfile):
             " first delivery project keeps every field."
         ),
     )
+    free_plan: bool = Field(
+        default=False,
+        description=(
+            "A workspace on a free plan (and the user in no premium team): the task search"
+            " answers 402 Payment Required, as Asana's does for non-premium users."
+        ),
+    )
+    search_lag_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds before a task's change shows in the task search: Asana indexes changes"
+            " 10-60 s after they are made (longer during incidents); until then search"
+            " does not find the task. Lists and reads by gid see a change at once."
+        ),
+    )

@@ -137,9 +137,15 @@ def field_json(custom: CustomField) -> dict[str, Any]:
     return body
 
 
-def _field_value(custom: CustomField, value: Any) -> dict[str, Any]:
+def _field_value(store: AsanaStore, custom: CustomField, value: Any) -> dict[str, Any]:
     body = {k: v for k, v in field_json(custom).items() if k != "description"}
-    if custom.subtype == "enum":
+    if custom.subtype == "people":
+        people = [store.users[g] for g in value or () if g in store.users]
+        body["people_value"] = [
+            {"gid": u.gid, "resource_type": "user", "name": u.name} for u in people
+        ]
+        body["display_value"] = ", ".join(u.name for u in people) or None
+    elif custom.subtype == "enum":
         option = custom.option(value)
         body["enum_value"] = None if option is None else _option(option)
         body["display_value"] = None if option is None else option.name
@@ -158,7 +164,7 @@ def _field_value(custom: CustomField, value: Any) -> dict[str, Any]:
 def _values(
     store: AsanaStore, fields: Sequence[CustomField], values: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    return [_field_value(f, values.get(f.gid)) for f in fields]
+    return [_field_value(store, f, values.get(f.gid)) for f in fields]
 
 
 # resources -----------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """The workspace task search of the Asana sandbox (``GET /workspaces/{gid}/tasks/search``).
 
-Emulated filters: ``text``, ``projects.any``, ``completed``, ``is_subtask``,
+Emulated filters: ``text``, ``projects.any``, ``sections.any``, ``teams.any`` (tasks in
+a project of one of the teams), ``completed``, ``is_subtask``,
 ``modified_at.after``/``.before``, ``created_at.after``/``.before`` and custom
 fields (``custom_fields.{gid}.value``, ``.is_set``, ``.contains``). Results
 are sorted by ``sort_by`` (default ``modified_at``, newest first) and cut at
-``limit`` (default 20, at most 100); search has no offset paging.
+``limit`` (default 20, at most 100); search has no offset paging. A change
+shows only ``search_lag_seconds`` after it is made (the profile's), as
+Asana's index trails writes.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ def search_tasks(store: AsanaStore, workspace: str, params: Mapping[str, str]) -
         raise ValueError("limit: Must be between 1 and 100")
     tests = _tests(store, params)
     found = [
-        t for t in store.tasks.values() if t.workspace == workspace and all(f(t) for f in tests)
+        t
+        for t in store.tasks.values()
+        if t.workspace == workspace and store.searchable(t) and all(f(t) for f in tests)
     ]
     sort_by = params.get("sort_by", "modified_at")
     if sort_by not in _SORTS:
@@ -57,6 +62,12 @@ def _tests(store: AsanaStore, params: Mapping[str, str]) -> list[Callable[[Task]
     if params.get("projects.any"):
         wanted = set(params["projects.any"].split(","))
         tests.append(lambda t: bool(wanted & set(t.projects)))
+    if params.get("sections.any"):
+        sections = set(params["sections.any"].split(","))
+        tests.append(lambda t: bool(sections & set(t.sections.values())))
+    if params.get("teams.any"):
+        teams = set(params["teams.any"].split(","))
+        tests.append(lambda t: any(store.projects[p].team in teams for p in t.projects))
     for name, flag in (("completed", "completed"), ("is_subtask", "parent")):
         if name in params:
             tests.append(_flag_test(flag, params[name] == "true"))

@@ -71,6 +71,8 @@ REGION_FIELD = "1209000000000109"
 """Region (enum): a field the workspace's admin made for their own process, not the hub's."""
 DELIVERY_START_FIELD = "1209000000000110"
 """Delivery start (date): the admin's own too."""
+DELIVERY_LEAD_FIELD = "1209000000000111"
+"""Delivery lead (people): the admin's own; a list of user gids."""
 TEMPLATE = "1209000000000201"
 DELIVERY_PROJECTS = (
     "1209000000000301",
@@ -210,6 +212,7 @@ def _structure(store: AsanaStore) -> None:
     )
     store.add_field(CustomField(REGION_FIELD, "Region", "enum", "", _options(150, _REGION)))
     store.add_field(CustomField(DELIVERY_START_FIELD, "Delivery start", "date", ""))
+    store.add_field(CustomField(DELIVERY_LEAD_FIELD, "Delivery lead", "people", ""))
 
 
 def _options(first: int, names: tuple[tuple[str, str], ...]) -> list[EnumOption]:

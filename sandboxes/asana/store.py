@@ -53,6 +53,9 @@ class AsanaStore:
         self.templates: dict[str, Template] = {}
         self.jobs: dict[str, Job] = {}
         self.premium = True
+        self.search_lag = 0.0
+        """Seconds before a change shows in the task search (``search_lag_seconds``)."""
+        self._indexed_at: dict[str, dt.datetime] = {}
 
     def gid(self) -> str:
         """A new gid."""
@@ -110,6 +113,19 @@ class AsanaStore:
     def touch(self, resource: Task | Project) -> None:
         """Mark a task or project as modified now."""
         resource.modified_at = self.now()
+        if isinstance(resource, Task):
+            self._index_later(resource.gid)
+
+    def _index_later(self, gid: str) -> None:
+        if self.search_lag:
+            self._indexed_at[gid] = self.now() + dt.timedelta(seconds=self.search_lag)
+        else:
+            self._indexed_at.pop(gid, None)
+
+    def searchable(self, task: Task) -> bool:
+        """Whether the task search sees the task's last change yet."""
+        ready = self._indexed_at.get(task.gid)
+        return ready is None or self.now() >= ready
 
     def add_user(self, name: str, email: str, *, gid: str | None = None) -> User:
         """Register a user."""
@@ -146,6 +162,7 @@ class AsanaStore:
             **values,
         )
         self.tasks[task.gid] = task
+        self._index_later(task.gid)
         return task
 
     def add_story(self, task: Task, text: str) -> Story:

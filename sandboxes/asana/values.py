@@ -101,13 +101,15 @@ def check_custom_fields(
             raise WriteError(400, f"custom_fields: Not a recognized ID: {gid}")
         if allowed is not None and custom.gid not in allowed:
             raise WriteError(400, f"Custom field with ID {custom.gid} is not on given object")
-        checked[custom.gid] = _field_value(custom, value)
+        checked[custom.gid] = _field_value(store, custom, value)
     return checked
 
 
-def _field_value(custom: Any, value: Any) -> Any:
+def _field_value(store: AsanaStore, custom: Any, value: Any) -> Any:
     if value is None:
         return None
+    if custom.subtype == "people":
+        return _people_value(store, custom, value)
     if custom.subtype == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise WriteError(400, f"custom_fields: Number value expected for {custom.name}")
@@ -121,6 +123,17 @@ def _field_value(custom: Any, value: Any) -> Any:
     if not isinstance(value, str):
         raise WriteError(400, f"custom_fields: Text value expected for {custom.name}")
     return value
+
+
+def _people_value(store: AsanaStore, custom: Any, value: Any) -> list[str]:
+    """A people field takes a list of user gids (``[]`` clears it)."""
+    gids = value if isinstance(value, list) else None
+    if gids is None or not all(isinstance(g, str) for g in gids):
+        raise WriteError(400, f"custom_fields: {custom.name} takes a list of user gids")
+    unknown = [g for g in gids if g not in store.users]
+    if unknown:
+        raise WriteError(400, f"custom_fields: Not a recognized user: {unknown[0]}")
+    return list(dict.fromkeys(gids))
 
 
 def _date_value(custom: Any, value: Any) -> str:

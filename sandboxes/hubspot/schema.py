@@ -199,6 +199,15 @@ _DELIVERY = (
 
 ADMIN_REGIONS = (("EMEA", "emea"), ("Americas", "americas"), ("APAC", "apac"))
 """The deal property ``region``'s options (label, internal value): a portal admin's own."""
+ADMIN_SITES = (
+    ("Berlin", "berlin"),
+    ("Lyon", "lyon"),
+    ("Austin", "austin"),
+    ("Singapore", "singapore"),
+)
+"""The deal property ``delivery_sites``'s options: multiple checkboxes, values joined by ``;``."""
+ADMIN_SITE_SETS: tuple[tuple[str, ...], ...] = (("berlin", "lyon"), ("austin",), ())
+"""The sites the seed's deals hold, in turn: two, one, none."""
 _ADMIN = (
     PropertyDef(
         "region",
@@ -214,6 +223,25 @@ _ADMIN = (
         "Delivery start date",
         "date",
         "date",
+        hubspot_defined=False,
+        group="dealinformation",
+    ),
+    PropertyDef(
+        "delivery_sites",
+        "Delivery sites",
+        "enumeration",
+        "checkbox",
+        options=ADMIN_SITES,
+        hubspot_defined=False,
+        group="dealinformation",
+    ),
+    # A "HubSpot user" property: its value is an owner id, checked like hubspot_owner_id.
+    PropertyDef(
+        "delivery_lead",
+        "Delivery lead",
+        "enumeration",
+        "select",
+        external_options=True,
         hubspot_defined=False,
         group="dealinformation",
     ),

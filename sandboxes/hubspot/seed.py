@@ -12,7 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from handoff_hub.sandboxes.hubspot.schema import ADMIN_REGIONS, INDUSTRIES, OBJECTS, PIPELINES
+from handoff_hub.sandboxes.hubspot.schema import (
+    ADMIN_REGIONS,
+    ADMIN_SITE_SETS,
+    INDUSTRIES,
+    OBJECTS,
+    PIPELINES,
+)
 from handoff_hub.sandboxes.hubspot.store import RecordStore
 from handoff_hub.sandboxes.hubspot.values import format_datetime
 from handoff_hub.sandboxes.kit.moments import moment_before
@@ -169,11 +175,19 @@ def _deals(
 
 
 def _admin_properties(index: int, close: dt.date) -> dict[str, str]:
-    """The admin's own deal properties (region, delivery_start), drawn without the rng."""
+    """The admin's own deal properties (region, delivery_start, delivery_sites), without the rng.
+
+    ``delivery_sites`` (multiple checkboxes) holds two sites, one, or none, in turn.
+    """
     if index % 4 == 3:
         return {}
     start = close + dt.timedelta(days=14)
-    return {"region": ADMIN_REGIONS[index % 3][1], "delivery_start": start.isoformat()}
+    sites = ADMIN_SITE_SETS[index % len(ADMIN_SITE_SETS)]
+    return {
+        "region": ADMIN_REGIONS[index % 3][1],
+        "delivery_start": start.isoformat(),
+        **({"delivery_sites": ";".join(sites)} if sites else {}),
+    }
 
 
 def _leads(

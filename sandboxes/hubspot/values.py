@@ -148,12 +148,14 @@ def _enumeration(spec: PropertyDef, text: str, owners: Collection[str]) -> str |
             return text
         return PropertyProblem(spec.name, "INVALID_OWNER_ID", f'"{text}" is not a valid owner id')
     allowed = [value for _, value in spec.options]
-    if text in allowed:
+    chosen = text.split(";") if spec.field_type == "checkbox" else [text]
+    wrong = next((v for v in chosen if v not in allowed), None)
+    if wrong is None:
         return text
     return PropertyProblem(
         spec.name,
         "INVALID_OPTION",
-        f'"{text}" was not one of the allowed options: [{", ".join(allowed)}]',
+        f'"{wrong}" was not one of the allowed options: [{", ".join(allowed)}]',
     )
 
 

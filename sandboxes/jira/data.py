@@ -219,6 +219,7 @@ FIELDS = (
     # The site admin's own fields, not the hub's: a region and a delivery start date.
     _custom(10060, "Region", "option", "option", "select", ("Europe", "Americas", "APAC")),
     _custom(10061, "Delivery start", "date", "date", "datepicker"),
+    _custom(10062, "Delivery lead", "user", "user", "userpicker"),
 )
 
 

@@ -138,6 +138,8 @@ def _custom(store: JiraStore, value: Any, errors: dict[str, str], name: str) -> 
         if isinstance(value, str) and len(value) <= 255:
             return value
         errors[name] = "Operation value must be a string of at most 255 characters"
+    elif definition.kind == "user":
+        return _user(store, value, errors, name)
     else:
         wanted = value.get("value") or value.get("id") if isinstance(value, Mapping) else None
         match = next((o for o in definition.options if str(wanted).lower() == o.lower()), None)

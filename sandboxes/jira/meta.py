@@ -41,6 +41,7 @@ _ON_EPICS = (
     "customfield_10053",
     "customfield_10060",
     "customfield_10061",
+    "customfield_10062",
 )
 _REQUIRED = {"summary", "issuetype", "project"}
 _PAGE = 50

@@ -75,6 +75,10 @@ _SKIP = object()
 def _value(store: JiraStore, issue: Issue, field: str, at: Endpoint) -> Any:
     zone = store.me.time_zone
     if field.startswith("customfield_"):
+        definition = store.field(field)
+        if definition is not None and definition.kind == "user":
+            picked = store.users.get(issue.custom.get(field) or "")
+            return picked.json(at) if picked else None
         return _custom(issue.custom.get(field), at)
     if field in {"created", "updated"}:
         return jira_time(getattr(issue, field), zone)

@@ -136,7 +136,8 @@ def _text_problem(field: FieldDef, value: Any, lookup: Lookup) -> SaveError | No
             f"{field.label}: data value too large: {value[:80]} (max length={field.length})",
             (field.name,),
         )
-    if field.restricted and value not in field.values:
+    chosen = value.split(";") if field.type == "multipicklist" else [value]
+    if field.restricted and any(v not in field.values for v in chosen if v or len(chosen) > 1):
         return SaveError(
             "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
             f"{field.label}: bad value for restricted picklist field: {value}",

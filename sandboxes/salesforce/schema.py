@@ -24,7 +24,18 @@ __all__ = [
 ]
 
 STRING_TYPES = frozenset(
-    {"id", "string", "textarea", "email", "phone", "url", "picklist", "combobox", "reference"}
+    {
+        "id",
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "reference",
+    }
 )
 NUMBER_TYPES = frozenset({"currency", "double", "percent", "int"})
 _SOAP = {
@@ -129,6 +140,10 @@ ADMIN_REGIONS = ("Europe", "North America", "Asia Pacific")
 """Region__c's picklist values (an admin's own field on Opportunity)."""
 ADMIN_PRIORITIES = ("High", "Medium", "Low")
 """Priority__c's picklist values (an admin's own field on Opportunity)."""
+ADMIN_SITES = ("Berlin", "Lyon", "Austin", "Singapore")
+"""Delivery_Sites__c's values: a multi-select picklist, its values joined by ``;``."""
+ADMIN_SITE_SETS: tuple[tuple[str, ...], ...] = (("Berlin", "Lyon"), ("Austin",), ())
+"""The sites the seed's deals hold, in turn: two, one, none."""
 
 
 def _pick(name: str, label: str, values: tuple[str, ...], **kw: Any) -> FieldDef:
@@ -312,6 +327,16 @@ _OPPORTUNITY = ObjectDef(
         _pick("Region__c", "Region", ADMIN_REGIONS, restricted=True, custom=True),
         FieldDef("Delivery_Start__c", "date", "Delivery Start Date", custom=True),
         _pick("Priority__c", "Priority", ADMIN_PRIORITIES, restricted=True, custom=True),
+        _ref("Delivery_Lead__c", "Delivery Lead", ("User",), "Delivery_Lead__r", custom=True),
+        FieldDef(
+            "Delivery_Sites__c",
+            "multipicklist",
+            "Delivery Sites",
+            length=4099,
+            values=ADMIN_SITES,
+            restricted=True,
+            custom=True,
+        ),
         _hub_id(),
     ),
 )

@@ -27,7 +27,12 @@ from handoff_hub.sandboxes.salesforce.auth import ORG_ID
 from handoff_hub.sandboxes.salesforce.org import CURRENCY_LOCALES
 from handoff_hub.sandboxes.salesforce.profile import SalesforceOrgProfile
 from handoff_hub.sandboxes.salesforce.rules import format_datetime
-from handoff_hub.sandboxes.salesforce.schema import ADMIN_PRIORITIES, ADMIN_REGIONS, STAGES
+from handoff_hub.sandboxes.salesforce.schema import (
+    ADMIN_PRIORITIES,
+    ADMIN_REGIONS,
+    ADMIN_SITE_SETS,
+    STAGES,
+)
 from handoff_hub.sandboxes.salesforce.store import RecordStore
 
 __all__ = ["DEPARTMENTS", "INTEGRATION_USERNAME", "seed", "stage"]
@@ -252,14 +257,17 @@ def _admin_fields(index: int, close: dt.date) -> dict[str, Any]:
     """The admin's own fields (Region__c, Delivery_Start__c, Priority__c), without the rng.
 
     Drawn from the record's position, so the seed's other records stay as they were;
-    every fourth deal leaves them empty, as real data does.
+    every fourth deal leaves them empty, as real data does. Delivery_Sites__c (a
+    multi-select picklist) holds two sites, one, or none, in turn.
     """
     if index % 4 == 3:
         return {}
+    sites = ADMIN_SITE_SETS[index % len(ADMIN_SITE_SETS)]
     return {
         "Region__c": ADMIN_REGIONS[index % len(ADMIN_REGIONS)],
         "Delivery_Start__c": (close + dt.timedelta(days=14)).isoformat(),
         "Priority__c": ADMIN_PRIORITIES[index % len(ADMIN_PRIORITIES)],
+        **({"Delivery_Sites__c": ";".join(sites)} if sites else {}),
     }
 
 

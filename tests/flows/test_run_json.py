@@ -45,7 +45,33 @@ def test_run_prints_its_result_as_json(tmp_path: Path, served: dict[str, Running
     store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
     try:
         [run] = store.runs("won-to-project")
-        assert run.id == data["run_id"]
+        assert run.id == data["run_id"] and run.flow_run_id  # work: the Prefect flow ran it
         assert len(store.links("won-to-project")) == data["counts"]["created"]
     finally:
         store.close()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_goes_through_the_flow_only_when_there_is_work(
+    tmp_path: Path, served: dict[str, RunningSandbox]
+) -> None:
+    targets = {name: (run.url, run.sandbox) for name, run in served.items()}
+    config = write_sandbox_config(
+        example_for("salesforce", "jira"), tmp_path, targets, env_prefix="HUB_RUNJSON"
+    )
+    command = ["run", "won-to-project", "-c", str(config), "--json"]
+    results = [CliRunner().invoke(app, command + extra) for extra in (["--local"], [], [])]
+
+    assert [r.exit_code for r in results] == [0, 0, 0], [r.output for r in results]
+    created, echo, idle = (json.loads(r.stdout) for r in results)
+    assert created["counts"]["created"] >= 1
+    assert echo["counts"]["seen"] == created["counts"]["created"]  # the ids written back
+    assert idle["status"] == "succeeded" and idle["counts"] == {}
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        flow_runs = {run.id: run.flow_run_id for run in store.runs("won-to-project")}
+    finally:
+        store.close()
+    assert flow_runs[created["run_id"]] is None  # --local
+    assert flow_runs[echo["run_id"]] is not None
+    assert flow_runs[idle["run_id"]] is None

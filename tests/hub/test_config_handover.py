@@ -6,11 +6,13 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 from handoff_hub.hub.config.handover import hand_over, load_once
 from handoff_hub.hub.config.loading import load_config
+from handoff_hub.hub.runtime import Runtime, hand_over_runtime, open_runtime, open_runtime_once
 from handoff_hub.sandboxes.kit.server import make_sandbox
 
 
@@ -56,3 +58,23 @@ def test_another_file_is_not_the_handed_one(tmp_path: Path) -> None:
     first, second = _config(tmp_path / "a"), _config(tmp_path / "b")
     hand_over(load_config(first))
     assert load_once(second).path == second.resolve()
+
+
+def test_the_flow_takes_the_runtime_the_check_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _config(tmp_path)
+    loaded = load_config(path)
+    checked = open_runtime(loaded)
+    closed: list[Runtime] = []
+    monkeypatch.setattr(Runtime, "close", lambda self: closed.append(self))
+
+    hand_over_runtime(checked)
+    assert open_runtime_once(loaded) is checked
+    fresh = open_runtime_once(loaded)  # handed over once
+
+    hand_over_runtime(checked)
+    other = open_runtime_once(load_config(path))  # another load: the check's is closed
+    assert fresh is not checked and other is not checked and closed == [checked]
+    for runtime in (checked, fresh, other):
+        runtime.store.close()

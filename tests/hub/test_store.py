@@ -44,8 +44,7 @@ def test_record_link_is_idempotent_and_updates(store: StateStore) -> None:
 
 
 def test_links_for_batches_and_filters_by_target(store: StateStore) -> None:
-    for i in range(1200):
-        store.record_link(_link(source_id=f"006{i:04d}", key=f"DEL-{i}"))
+    store.record_links([_link(source_id=f"006{i:04d}", key=f"DEL-{i}") for i in range(1200)])
     ids = [f"006{i:04d}" for i in range(0, 1200, 2)] + ["missing"]
     found = store.links_for("won-to-project", "crm", ids, target_system="pm")
     assert len(found) == 600

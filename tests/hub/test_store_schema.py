@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,8 +29,10 @@ from handoff_hub.hub.store import Link, StateStore
 from handoff_hub.hub.store.schema import (
     BASELINE,
     alembic_config,
+    at_head,
     current_revision,
     head_revision,
+    script_head,
     upgrade,
 )
 from handoff_hub.hub.store.tables import Base
@@ -122,3 +126,28 @@ def test_hub_db_upgrade_and_current(tmp_path: Path) -> None:
     assert "up to date" in current.output
     sql = runner.invoke(app, ["db", "upgrade", "-c", str(config), "--sql"])
     assert sql.exit_code == 0 and "CREATE TABLE leases" in sql.output
+
+
+def test_the_head_read_from_the_scripts_is_alembics(url: str) -> None:
+    assert script_head() == head_revision()
+    engine = create_engine(url)
+    try:
+        assert not at_head(engine)  # never migrated
+        upgrade(engine)
+        assert at_head(engine)
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), BASELINE)
+        assert not at_head(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_store_at_head_opens_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    StateStore(url).close()
+    code = (
+        "import sys; from handoff_hub.hub.store import StateStore; "
+        f"StateStore({url!r}).close(); print(sorted(m for m in sys.modules if 'alembic' in m))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

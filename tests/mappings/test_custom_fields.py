@@ -140,7 +140,7 @@ def _issues(tmp_path: Path, fields: str) -> list[str]:
         ("custom.items: {path: R, type: string}", "is not a custom field name"),
         ("stage_label: {path: R, type: enum, values: [a]}", "type of custom fields"),
         ("custom.r: {path: R, type: string, values: [a]}", "set type: enum"),
-        ("custom.lead: {path: L, type: user}", "the hub does not write it"),
+        ("custom.lead: {path: L, type: user}", "writes the product's user id"),
         ("custom.r: {path: R, type: enum, values: [a], map: {x: b}}", "maps to b"),
     ],
 )

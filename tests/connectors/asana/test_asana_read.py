@@ -84,9 +84,11 @@ def test_offset_tokens_page_through_the_listing(timed, connect, sandbox_transpor
     assert first["path"].startswith("/tasks?") and first["uri"].endswith(first["path"])
 
 
+@pytest.mark.parametrize("premium", [False, True], ids=["listed", "searched"])
 def test_reading_from_a_cursor_sends_modified_since_and_skips_nothing(
-    timed, connect, clock, sandbox_transport
+    timed, connect, clock, sandbox_transport, premium
 ):
+    timed.state.set_premium(premium)
     recorder = RecordingTransport(sandbox_transport(timed))
     connector = connect(timed, transport=recorder)
     connector.clock = clock
@@ -95,9 +97,11 @@ def test_reading_from_a_cursor_sends_modified_since_and_skips_nothing(
     recorder.exchanges.clear()
     pages = read(connector, since=cursor, where={"project": PROJECT})
     again = [r.id for p in pages for r in p.records]
-    sent = recorder.exchanges[0][0].url.params["modified_since"]
-    assert dt.datetime.fromisoformat(sent) == at - dt.timedelta(seconds=1)
+    sent = recorder.exchanges[-1][0].url.params
+    bound = sent["modified_at.after" if premium else "modified_since"]
+    assert dt.datetime.fromisoformat(bound) == at - dt.timedelta(seconds=1)
     assert set(again) == {g for g, m in modified(timed).items() if m >= at}
+    assert len(recorder.exchanges) == (1 if premium else 2)  # 402 first when not premium
 
 
 def test_changes_after_the_last_cursor_are_read_next_time(timed, connect, clock):

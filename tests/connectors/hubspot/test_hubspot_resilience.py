@@ -6,6 +6,7 @@ import pytest
 from hubspot_support import ManualClock, calls
 
 from handoff_hub.connectors.hubspot import HubSpotConnector
+from handoff_hub.connectors.hubspot.config import HubSpotConfig
 from handoff_hub.hub.connector import Capability, Connector
 from handoff_hub.hub.errors import RateLimitedError, TransientError
 from handoff_hub.hub.http import RetryPolicy, TokenBucket
@@ -113,10 +114,11 @@ def test_search_has_its_own_lower_limit(connect):
     assert statuses.count(429) >= 1 and statuses[-1] == 200
 
 
-def test_default_search_budget_is_below_hubspots_five_per_second(sandbox, connect):
-    connector = connect(sandbox, settings={"search_requests_per_second": 4})
+def test_default_search_budget_is_evenly_spaced_just_under_five_per_second(sandbox, connect):
+    connector = connect(sandbox, settings={"search_requests_per_second": 5})
     limiter = connector.client.search_limiter
-    assert limiter is not None and limiter.rate == 4.0 and limiter.capacity == 1.0
+    assert limiter is not None and limiter.rate == 5.0 and limiter.capacity == 1.0
+    assert 4.5 < HubSpotConfig.model_fields["search_requests_per_second"].default < 5.0
 
 
 @pytest.mark.parametrize("kinds", [("500", "502", "503"), ("timeout", "drop"), ("429",)])

@@ -187,3 +187,33 @@ def test_hostile_values_stay_literal(sandbox, connect, sandbox_transport):
         if req.url.path.endswith("/search/jql")
     ]
     assert answers == [1, 0]
+
+
+def test_the_time_zone_is_read_once_per_run_and_kept_for_the_next(
+    timed, connect, clock, sandbox_transport
+):
+    recorder = RecordingTransport(sandbox_transport(timed))
+    since = (NOW - dt.timedelta(hours=1)).isoformat()
+
+    def myself_calls(connector) -> int:
+        recorder.exchanges.clear()
+        list(connector.read_changes("issue", since=since))
+        list(connector.read_changes("issue", since=since))
+        return recorder.paths().count("/rest/api/3/myself")
+
+    first_run = connect(timed, transport=recorder)
+    first_run.clock = clock
+    assert myself_calls(first_run) == 1  # two reads, one lookup
+    kept = first_run.facts()
+    assert kept["time_zone"] == first_run.time_zone()
+    next_run = connect(timed, transport=recorder)
+    next_run.clock = clock
+    next_run.recall(kept)
+    assert myself_calls(next_run) == 0
+    clock.now = NOW + dt.timedelta(days=2)  # too old to trust: read again
+    stale = connect(timed, transport=recorder)
+    stale.clock = clock
+    stale.recall(kept)
+    assert myself_calls(stale) == 1
+    configured = connect(timed, transport=recorder, settings={"time_zone": "Europe/Paris"})
+    assert myself_calls(configured) == 0 and configured.facts() == {}
