@@ -42,7 +42,7 @@ from handoff_hub.hub.config.handoffs import (
 from handoff_hub.hub.connector import ChangePage, Connector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
+from handoff_hub.hub.handoffs.project_work import progress_of_projects
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
 from handoff_hub.hub.handoffs.template_choice import TemplateChoice, slot_stamp
@@ -98,7 +98,6 @@ class _ProjectPage:
     projects: list[Project]
     unreadable: list[tuple[str, str]]
     """(record id, why) of each record the mapping could not read."""
-    percents: dict[str, int | None]
 
 
 PAGES_AHEAD = 8
@@ -332,13 +331,12 @@ class Reconciler:
     # 2. projects ---------------------------------------------------------------------------
 
     def _project_pages(self) -> Iterator[_ProjectPage]:
-        """The project tool's projects, mapped, a page at a time, with their tasks' progress.
+        """The project tool's projects, mapped, a page at a time.
 
         Runs on the prefetching thread, so it touches neither the spool nor
-        the index: what it could not read travels with the page. Progress is
-        read for every project of the page (one task search a page, as
-        before): which of them belong to won deals is known only once the
-        deals pass is done.
+        the index: what it could not read travels with the page. Their tasks'
+        progress is read later, by the projects pass, for the projects it
+        compares with a won deal only (:meth:`_percents`).
         """
         entity = self.pm_map.entities["Project"]
         for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
@@ -349,7 +347,6 @@ class Reconciler:
                 stamps={r.id: self.pm.project_stamp(r.raw) for r in page.records},
                 projects=projects,
                 unreadable=unreadable,
-                percents=self._percents(projects),
             )
 
     def _scan_projects(
@@ -411,7 +408,7 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
-            self._compare(spool, won, deals, page.percents)
+            self._compare(spool, won, deals, self._percents([i.project for i in won]))
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
@@ -525,16 +522,19 @@ class Reconciler:
         return {e: user for e in wanted if (user := self._people.get(e)) is not None}
 
     def _percents(self, projects: list[Project]) -> dict[str, int | None]:
+        """Percent complete of the projects compared with a won deal, when a pair compares it.
+
+        No pair compares it: no task is read at all. Else one lean read of their
+        tasks (:func:`~handoff_hub.hub.handoffs.project_work.progress_of_projects`).
+        """
         if not any(p.pm in COMPUTED for p in self.pairs) or not projects:
             return {}
-        work = project_items(
+        return progress_of_projects(
             self.pm,
             self.pm_map,
-            "Task",
             [p.refs[self.pm_name] for p in projects],
             where="handoffs.sync.fields (percent_complete)",
         )
-        return {project: percent_complete(tasks) for project, tasks in work.items()}
 
     def _project_kpis(self, deal: DealSide, project: Project) -> None:
         kpis = self.kpis
