@@ -12,7 +12,9 @@ One pass per stream, each page handled and let go:
    before every deal is in wait on disk): its deal is found through the link,
    else through the stamp the hub put on it; a deal that is gone or no longer
    won is reported, and a won one (kept in the index by step 1) is compared
-   field by field;
+   field by field; percent complete, which needs the project's tasks, once
+   every project is read, with one lean read of tasks per 100 compared
+   projects (none when no pair compares it);
 3. the index then answers what needs every record at once: won deals without
    a project, deals with more or fewer projects than their template rules
    give (one per slot: :mod:`hub.handoffs.template_choice`), links whose
@@ -64,6 +66,7 @@ from handoff_hub.hub.reconcile.drift import (
     COMPUTED,
     DealSide,
     FieldPair,
+    computed_values,
     drift_pairs,
     pair_values,
     show,
@@ -99,6 +102,9 @@ class _ProjectPage:
     unreadable: list[tuple[str, str]]
     """(record id, why) of each record the mapping could not read."""
 
+
+PROGRESS_BATCH = 100
+"""Projects whose tasks one progress read asks for (Jira: a ``parent IN`` of 100 keys)."""
 
 PAGES_AHEAD = 8
 """Project pages read ahead of the projects pass, in memory. Before it, while the deals pass
@@ -203,6 +209,7 @@ class Reconciler:
             projects.stop_sinking()
             self._scan_projects(spool, index, itertools.chain(spill.take(), projects))
         index.projects_done()
+        self._scan_progress(spool, index)
         self._report_index(spool, index)
         self._scan_links(spool, index)
         if self.risk_cfg is not None:
@@ -334,9 +341,9 @@ class Reconciler:
         """The project tool's projects, mapped, a page at a time.
 
         Runs on the prefetching thread, so it touches neither the spool nor
-        the index: what it could not read travels with the page. Their tasks'
-        progress is read later, by the projects pass, for the projects it
-        compares with a won deal only (:meth:`_percents`).
+        the index: what it could not read travels with the page. Tasks are
+        read later, and only those of the projects compared with a won deal
+        (:meth:`_scan_progress`).
         """
         entity = self.pm_map.entities["Project"]
         for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
@@ -408,7 +415,7 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
-            self._compare(spool, won, deals, self._percents([i.project for i in won]))
+            self._compare(spool, won, deals, index)
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
@@ -442,12 +449,14 @@ class Reconciler:
         spool: Spool,
         items: list[_ProjectSeen],
         rows: Mapping[str, DealRow],
-        percents: Mapping[str, int | None],
+        index: RecordIndex,
     ) -> None:
         """Field drift between each won deal and its project; KPIs of the window's projects.
 
         The deals are those step 1 read and kept in the index (same fields, same
-        pass), not read from the CRM a second time.
+        pass), not read from the CRM a second time. Pairs computed from the
+        project's tasks (percent complete) are compared later, by
+        :meth:`_scan_progress`: the projects are noted in the index.
         """
         if not items:
             return
@@ -457,33 +466,60 @@ class Reconciler:
             if i.deal and (row := rows.get(i.deal)) is not None and row.record is not None
         }
         people = self.people(d.owner_email for d in deals.values())
+        direct = [p for p in self.pairs if p.pm not in COMPUTED]
+        later: list[tuple[str, str, str]] = []
         for item in items:
             deal = deals.get(item.deal or "")
             if deal is None:
                 continue
             if self._in_window(deal.close_date):
                 self._project_kpis(deal, item.project)
-            percent = percents.get(item.project.refs[self.pm_name])
-            for pair in self.pairs:
+            if len(direct) < len(self.pairs):
+                later.append((item.project.refs[self.pm_name], item.key, deal.id))
+            for pair in direct:
                 values = pair_values(
-                    pair,
-                    deal,
-                    item.project,
-                    pm_system=self.pm_name,
-                    people=people,
-                    percent=percent,
+                    pair, deal, item.project, pm_system=self.pm_name, people=people, percent=None
                 )
                 if values is None or values[0] == values[1]:
                     continue
-                spool.add(self._drift(pair, deal, item, values))
+                spool.add(self._drift(pair, deal, item.key, values, item.project))
+        index.add_progress(later)
+
+    def _scan_progress(self, spool: Spool, index: RecordIndex) -> None:
+        """The computed pairs (percent complete) of every project :meth:`_compare` noted.
+
+        Once every project page is read, so that the project tool's listing is
+        not held open while its tasks are read (a search's page token may
+        expire). One lean read of tasks per :data:`PROGRESS_BATCH` projects.
+        """
+        computed = [p for p in self.pairs if p.pm in COMPUTED]
+        if not computed:
+            return
+        for chunk in index.progress(PROGRESS_BATCH):
+            percents = self._percents([project for project, _, _ in chunk])
+            rows = index.deals(deal for _, _, deal in chunk)
+            for project, key, deal_id in chunk:
+                row = rows.get(deal_id)
+                if row is None or row.record is None:
+                    continue
+                deal = DealSide.from_json(row.record)
+                for pair in computed:
+                    values = computed_values(pair, deal, percents.get(project))
+                    if values[0] != values[1]:
+                        spool.add(self._drift(pair, deal, key, values))
 
     def _drift(
-        self, pair: FieldPair, deal: DealSide, item: _ProjectSeen, values: tuple[Any, Any]
+        self,
+        pair: FieldPair,
+        deal: DealSide,
+        pm_ref: str,
+        values: tuple[Any, Any],
+        project: Project | None = None,
     ) -> Discrepancy:
         crm_value, pm_value = values
         if pair.crm == "owner":
             crm_value = deal.owner_email or crm_value
-            manager = item.project.manager
+            manager = project.manager if project else None
             pm_value = (manager.email or manager.name or pm_value) if manager else None
         if pair.direction == "crm_to_pm":
             fix = f"write the deal's {pair.crm} onto the project's {pair.pm}"
@@ -496,7 +532,7 @@ class Reconciler:
             Kind.FIELD_DRIFT,
             deal.name,
             crm_ref=deal.id,
-            pm_ref=item.key,
+            pm_ref=pm_ref,
             field=pair.label,
             crm_value=show(crm_value),
             pm_value=show(pm_value),
@@ -521,19 +557,15 @@ class Reconciler:
         wanted = {e.lower() for e in emails}
         return {e: user for e in wanted if (user := self._people.get(e)) is not None}
 
-    def _percents(self, projects: list[Project]) -> dict[str, int | None]:
-        """Percent complete of the projects compared with a won deal, when a pair compares it.
+    def _percents(self, projects: list[str]) -> dict[str, int | None]:
+        """Percent complete of these projects: one lean read of their tasks.
 
-        No pair compares it: no task is read at all. Else one lean read of their
-        tasks (:func:`~handoff_hub.hub.handoffs.project_work.progress_of_projects`).
+        (:func:`~handoff_hub.hub.handoffs.project_work.progress_of_projects`).
         """
-        if not any(p.pm in COMPUTED for p in self.pairs) or not projects:
+        if not projects:
             return {}
         return progress_of_projects(
-            self.pm,
-            self.pm_map,
-            [p.refs[self.pm_name] for p in projects],
-            where="handoffs.sync.fields (percent_complete)",
+            self.pm, self.pm_map, projects, where="handoffs.sync.fields (percent_complete)"
         )
 
     def _project_kpis(self, deal: DealSide, project: Project) -> None:
