@@ -103,6 +103,8 @@ class _ProjectPage:
     """(record id, why) of each record the mapping could not read."""
 
 
+UNREAD_BATCH = 2000
+"""Deals one lookup by id asks for (Salesforce retrieves 2000 a call)."""
 PROGRESS_BATCH = 100
 """Projects whose tasks one progress read asks for (Jira: a ``parent IN`` of 100 keys)."""
 
@@ -155,6 +157,8 @@ class Reconciler:
         self.feedback_cfg: FeedbackToLeadConfig | None = self._same_pair(handoffs.feedback_to_lead)
         self.sync_cfg: SyncConfig | None = self._same_pair(handoffs.sync)
         self.pairs = drift_pairs(self.crm_map, self.pm_map, self.sync_cfg)
+        self.deal_where = bool(self.crm_map.entities["Opportunity"].where)
+        """The deals are read through a ``where`` (a shard): a deal not read may exist."""
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.choice = TemplateChoice(won, lambda: self.today)
         self.slot_names = sorted(n for n in self.choice.slot_names() if n)
@@ -209,6 +213,7 @@ class Reconciler:
             projects.stop_sinking()
             self._scan_projects(spool, index, itertools.chain(spill.take(), projects))
         index.projects_done()
+        self._scan_unread_deals(spool, index)
         self._scan_progress(spool, index)
         self._report_index(spool, index)
         self._scan_links(spool, index)
@@ -383,22 +388,13 @@ class Reconciler:
             )
             deals = index.deals([s.deal for s in seen if s.deal])
             won: list[_ProjectSeen] = []
+            unread: list[tuple[str, str, str, bool]] = []
             for item in seen:
                 if item.deal is None:
                     continue
                 deal = deals.get(item.deal)
                 if deal is None:
-                    spool.add(
-                        Discrepancy(
-                            Kind.PROJECT_DEAL_GONE,
-                            item.project.name,
-                            crm_ref=item.deal,
-                            pm_ref=item.key,
-                            detail="linked by the hub" if item.via_link else "stamped by the hub",
-                            fix="close or archive the project, or link it to the deal that "
-                            "replaced this one; the hub will not touch it",
-                        )
-                    )
+                    unread.append((item.deal, item.key, item.project.name, item.via_link))
                 elif not deal.readable:
                     continue  # reported as unreadable by the deals pass
                 elif not deal.won:
@@ -415,7 +411,44 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
+            self._deals_not_read(spool, index, unread)
             self._compare(spool, won, deals, index)
+
+    def _deals_not_read(
+        self, spool: Spool, index: RecordIndex, unread: list[tuple[str, str, str, bool]]
+    ) -> None:
+        """Projects whose deal the deals pass did not read: gone, or (sharded) another shard's.
+
+        Without a ``where`` on the deal the CRM was read whole, so the deal is
+        gone. With one (a shard), the deal may only be outside it: those are
+        looked up by id once every project is read (:meth:`_scan_unread_deals`).
+        """
+        if self.deal_where:
+            index.add_unread_deals(unread)
+            return
+        for deal_id, key, name, via_link in unread:
+            spool.add(_deal_gone(deal_id, key, name, via_link))
+
+    def _scan_unread_deals(self, spool: Spool, index: RecordIndex) -> None:
+        """A shard's projects whose deal it did not read: reported only if the deal is gone.
+
+        A deal that exists outside the shard's ``where`` is another shard's (or
+        moved there): its project is out of this reconcile's scope, counted as
+        ``out_of_scope``, and the shard that reads the deal compares it.
+        """
+        for chunk in index.unread_deals(UNREAD_BATCH):
+            existing = self._existing_deals([deal for deal, _, _, _ in chunk])
+            for deal_id, key, name, via_link in chunk:
+                if deal_id in existing:
+                    self._count("out_of_scope", 1)
+                else:
+                    spool.add(_deal_gone(deal_id, key, name, via_link))
+
+    def _existing_deals(self, ids: Sequence[str]) -> set[str]:
+        """Which of these deals exist in the CRM, whatever the deals' ``where``."""
+        entity = self.crm_map.entities["Opportunity"]
+        fields = [entity.id_path, *entity.where]
+        return self._existing(entity.object, ids, fields=fields)
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
@@ -633,11 +666,20 @@ class Reconciler:
         )
 
     def _scan_links(self, spool: Spool, index: RecordIndex) -> None:
-        """Links whose project is gone (a won deal's gone project was not seen in step 2)."""
+        """Links whose project is gone (a won deal's gone project was not seen in step 2).
+
+        A shard leaves out the links of deals that exist outside its ``where``:
+        the shard that reads the deal reports them.
+        """
         unseen = index.unseen_links()
         while chunk := list(itertools.islice(unseen, 500)):
             deals = index.deals(deal for deal, _, _ in chunk)
+            unread = [deal for deal, _, _ in chunk if deal not in deals]
+            elsewhere = self._existing_deals(unread) if self.deal_where else set()
             for deal_id, target_id, target_key in chunk:
+                if deal_id in elsewhere:
+                    self._count("out_of_scope", 1)
+                    continue
                 deal = deals.get(deal_id)
                 spool.add(
                     self._gone_project(
@@ -756,10 +798,12 @@ class Reconciler:
                     )
                 )
 
-    def _existing(self, object_name: str, ids: Sequence[str]) -> set[str]:
+    def _existing(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> set[str]:
         if not ids:
             return set()
-        return {r.id for r in self.crm.read_by_ids(object_name, sorted(set(ids)))}
+        return {r.id for r in self.crm.read_by_ids(object_name, sorted(set(ids)), fields=fields)}
 
     # KPIs ----------------------------------------------------------------------------------
 
@@ -775,6 +819,18 @@ class Reconciler:
             for lk in links
             if lk.created_at is not None and start <= lk.created_at < end
         )
+
+
+def _deal_gone(deal_id: str, key: str, name: str, via_link: bool) -> Discrepancy:
+    return Discrepancy(
+        Kind.PROJECT_DEAL_GONE,
+        name,
+        crm_ref=deal_id,
+        pm_ref=key,
+        detail="linked by the hub" if via_link else "stamped by the hub",
+        fix="close or archive the project, or link it to the deal that replaced this one; "
+        "the hub will not touch it",
+    )
 
 
 def _slot_name(slot: str) -> str:
