@@ -50,7 +50,7 @@ from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
 from handoff_hub.hub.handoffs.template_choice import TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
-from handoff_hub.hub.http.concurrent import Prefetch
+from handoff_hub.hub.http.concurrent import Prefetch, in_parallel
 from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.spec import EntityMap
 from handoff_hub.hub.model import (
@@ -523,23 +523,39 @@ class Reconciler:
 
         Once every project page is read, so that the project tool's listing is
         not held open while its tasks are read (a search's page token may
-        expire). One lean read of tasks per :data:`PROGRESS_BATCH` projects.
+        expire). One lean read of tasks per :data:`PROGRESS_BATCH` projects, up to
+        the project tool's ``concurrency`` of them at a time.
         """
         computed = [p for p in self.pairs if p.pm in COMPUTED]
         if not computed:
             return
-        for chunk in index.progress(PROGRESS_BATCH):
-            percents = self._percents([project for project, _, _ in chunk])
-            rows = index.deals(deal for _, _, deal in chunk)
-            for project, key, deal_id in chunk:
-                row = rows.get(deal_id)
-                if row is None or row.record is None:
-                    continue
-                deal = DealSide.from_json(row.record)
-                for pair in computed:
-                    values = computed_values(pair, deal, percents.get(project))
-                    if values[0] != values[1]:
-                        spool.add(self._drift(pair, deal, key, values))
+        workers = self.rt.loaded.config.systems[self.pm_name].concurrency
+        chunks = index.progress(PROGRESS_BATCH)
+        while group := list(itertools.islice(chunks, workers)):
+            found = in_parallel(
+                self._percents, [[p for p, _, _ in chunk] for chunk in group], workers=workers
+            )
+            for chunk, percents in zip(group, found, strict=True):
+                self._compare_progress(spool, index, computed, chunk, percents)
+
+    def _compare_progress(
+        self,
+        spool: Spool,
+        index: RecordIndex,
+        computed: Sequence[FieldPair],
+        chunk: Sequence[tuple[str, str, str]],
+        percents: Mapping[str, int | None],
+    ) -> None:
+        rows = index.deals(deal for _, _, deal in chunk)
+        for project, key, deal_id in chunk:
+            row = rows.get(deal_id)
+            if row is None or row.record is None:
+                continue
+            deal = DealSide.from_json(row.record)
+            for pair in computed:
+                values = computed_values(pair, deal, percents.get(project))
+                if values[0] != values[1]:
+                    spool.add(self._drift(pair, deal, key, values))
 
     def _drift(
         self,
