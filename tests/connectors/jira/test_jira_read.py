@@ -187,3 +187,18 @@ def test_hostile_values_stay_literal(sandbox, connect, sandbox_transport):
         if req.url.path.endswith("/search/jql")
     ]
     assert answers == [1, 0]
+
+
+def test_a_read_may_ask_for_5000_a_page_and_takes_the_pages_jira_gives(sandbox_transport, connect):
+    sandbox = JiraSandbox(seed=7, records=150)
+    recorder = RecordingTransport(sandbox_transport(sandbox))
+    connector = connect(sandbox, transport=recorder)
+    fields = ["fields.status.name", "fields.parent.key"]
+    pages = list(connector.read_changes("issue", since=None, fields=fields, page_size=5000))
+    bodies = [json.loads(r.content) for r, _ in recorder.exchanges if r.url.path.endswith("/jql")]
+    assert {b["maxResults"] for b in bodies} == {5000}
+    assert bodies[0]["fields"] == ["status", "parent", "updated"]
+    # fields asked: Jira gives fewer than 5000 a page (the sandbox 100), pages follow the token
+    assert len(pages) == len(bodies) >= 2 and all(len(p.records) <= 100 for p in pages)
+    keys = sorted(r.id for p in pages for r in p.records)
+    assert keys == sorted(sandbox.state.keys(project="DEL"))
