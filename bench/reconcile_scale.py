@@ -23,8 +23,11 @@ The figure "reconcile seconds" is the wall time of the reconcile call in the
 child; its details also give the child's CPU seconds (the hub's work: mapping,
 comparison, index, HTTP client) and the sandboxes' CPU seconds during the
 reconcile (the emulated products' work, which shares the machine's cores).
-Projects carry no template tasks (a task-less project has no percent complete,
-as its deal), so the per-page read of tasks finds none.
+Each Epic carries the example template's tasks as won-to-project makes them
+(``standard-delivery`` of ``examples/salesforce-jira.yaml``: 6 Tasks under the
+Epic, 2 Subtasks under their Tasks), the first ``n % 7`` of its Tasks done, and
+its deal's ``Delivery_Percent__c`` says that share: the reconcile reads every
+compared project's progress, as against a real site, and finds no drift.
 """
 
 from __future__ import annotations
@@ -63,6 +66,26 @@ REPO = Path(__file__).resolve().parents[1]
 CALLS_PATH = "/__bench/calls"
 CLOSE_DATE = dt.date(2026, 10, 1)
 DUE_DATE = dt.date(2027, 3, 1)
+TEMPLATE = "standard-delivery"
+"""The example config's template whose tasks every seeded Epic carries."""
+
+
+def template_tasks() -> list[dict[str, Any]]:
+    """The tasks of :data:`TEMPLATE` in the Salesforce + Jira example config."""
+    from handoff_hub.hub.cli.demo import example_for
+
+    data = yaml.safe_load(example_for("salesforce", "jira").read_text(encoding="utf-8"))
+    return list(data["templates"][TEMPLATE]["tasks"])
+
+
+def done_tasks(n: int, top_level: int) -> int:
+    """How many of the ``n``-th Epic's top-level tasks are done (0 up to all of them)."""
+    return n % (top_level + 1)
+
+
+def seeded_percent(n: int, top_level: int) -> int:
+    """The ``n``-th project's percent complete: its done Tasks among its Tasks."""
+    return round(100 * done_tasks(n, top_level) / top_level)
 
 
 # the sandbox processes ------------------------------------------------------------------
@@ -123,6 +146,7 @@ def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
         owners = list(users)
         accounts = store.records("Account")
         stamp = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
+        top_level = sum(1 for t in template_tasks() if not t.get("parent"))
         deals = []
         for n in range(size):
             account, owner = accounts[n % len(accounts)], owners[n % len(owners)]
@@ -143,6 +167,7 @@ def _seed_salesforce(sandbox: Any, size: int) -> dict[str, Any]:
                     "Delivery_Project__c": f"DEL-{n + 1}",
                     "Delivery_Status__c": "Not Started",
                     "Delivery_Due__c": DUE_DATE.isoformat(),
+                    "Delivery_Percent__c": seeded_percent(n, top_level),
                 },
                 stamp,
             )
@@ -157,6 +182,7 @@ def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
     store = sandbox.state.store
     people = {email.lower(): account for email, account in sandbox.state.user_ids().items()}
     created = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.UTC)
+    tasks = template_tasks()
     with store.lock:
         project = store.project("DEL")
         epic = store.issue_type("Epic")
@@ -164,7 +190,7 @@ def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
             store.issues.pop(issue_id)
         project.counter = 0
         made = []
-        for deal_id, name, amount, account, email in deals:
+        for n, (deal_id, name, amount, account, email) in enumerate(deals):
             source = f"crm:{deal_id}"
             issue = store.add_issue(
                 project,
@@ -189,8 +215,37 @@ def _seed_jira(sandbox: Any, deals: list[list[Any]]) -> dict[str, Any]:
                     }
                 },
             )
+            _seed_tasks(store, project, issue, tasks, n, stamp_label(source), created)
             made.append([deal_id, str(issue.id), issue.key])
-    return {"projects": made}
+    return {"projects": made, "tasks": len(tasks) * len(made)}
+
+
+def _seed_tasks(
+    store: Any,
+    project: Any,
+    epic: Any,
+    tasks: list[dict[str, Any]],
+    n: int,
+    label: str,
+    created: dt.datetime,
+) -> None:
+    """The template's tasks under ``epic`` as won-to-project creates them; some done."""
+    kinds = {"task": store.issue_type("Task"), "subtask": store.issue_type("Subtask")}
+    top = [t for t in tasks if not t.get("parent")]
+    done = {t["name"] for t in top[: done_tasks(n, len(top))]}
+    made: dict[str, Any] = {}
+    for task in sorted(tasks, key=lambda t: bool(t.get("parent"))):
+        parent = made[task["parent"]] if task.get("parent") else epic
+        made[task["name"]] = store.add_issue(
+            project,
+            kinds["subtask" if task.get("parent") else "task"],
+            task["name"],
+            created=created,
+            status="Done" if task["name"] in done else "To Do",
+            parent=parent.id,
+            labels=[label],
+            duedate=DUE_DATE - dt.timedelta(days=90 - int(task.get("due_offset_days") or 0)),
+        )
 
 
 def _limits(product: str, *, lifted: bool) -> dict[str, Any]:

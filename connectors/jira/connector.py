@@ -149,7 +149,10 @@ class JiraConnector:
             where: Equality filters ANDed to the JQL, e.g. ``{"issuetype": "Epic"}``
                 (None means ``IS EMPTY``); epic mode adds ``project = <project_key>``
                 unless a project is given.
-            page_size: Issues per page (at most 100).
+            page_size: Issues asked per page (default: the ``page_size`` setting, 100).
+                Up to 5000 may be asked: Jira gives that many only for ``id``/``key``,
+                and fewer where fields are asked; pages follow ``nextPageToken``
+                whatever their size.
             seen: Ids already handled at ``since``; re-reading them costs no calls here.
 
         Yields:
@@ -167,7 +170,7 @@ class JiraConnector:
             conditions or [Condition(settings.CREATED_FIELD, "IS NOT", None)], order_by=_ORDER
         )
         started, newest = self.clock(), since_at
-        size = min(page_size or self.config.page_size, settings.SEARCH_PAGE_SIZE)
+        size = min(page_size or self.config.page_size, settings.SEARCH_PAGE_SIZE_MAX)
         for page in self.client.search(query, self._read_fields(fields), page_size=size):
             records = [
                 self._envelope(raw, f"search result {i + 1}")

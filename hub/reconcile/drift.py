@@ -20,7 +20,15 @@ from handoff_hub.hub.config.handoffs import SyncConfig
 from handoff_hub.hub.mapping.spec import MappingSpec
 from handoff_hub.hub.model import Money, Opportunity, Project, json_at, money_text
 
-__all__ = ["DealSide", "FieldPair", "custom_pairs", "drift_pairs", "pair_values", "show"]
+__all__ = [
+    "DealSide",
+    "FieldPair",
+    "computed_values",
+    "custom_pairs",
+    "drift_pairs",
+    "pair_values",
+    "show",
+]
 
 OWNER_PAIR = ("owner", "manager")
 COMPUTED = frozenset({"percent_complete"})
@@ -163,13 +171,23 @@ def pair_values(
         return want, have
     if pair.pm == "budget":
         return deal.amount, project.budget
+    if pair.pm in COMPUTED:
+        return computed_values(pair, deal, percent)
     crm_value = deal.values.get(pair.crm)
     if pair.crm == "account.name" and crm_value is None:
         return None  # the deal's account is one the integration user cannot read
-    pm_value = percent if pair.pm in COMPUTED else _plain(json_at(project, pair.pm))
+    pm_value = _plain(json_at(project, pair.pm))
     if pair.crm.startswith("custom."):
         return _comparable(crm_value), _comparable(pm_value)
     return crm_value, pm_value
+
+
+def computed_values(pair: FieldPair, deal: DealSide, value: Any) -> tuple[Any, Any]:
+    """The deal's value of a computed pair (percent complete) and the project's ``value``."""
+    crm_value = deal.values.get(pair.crm)
+    if pair.crm.startswith("custom."):
+        return _comparable(crm_value), _comparable(value)
+    return crm_value, value
 
 
 def _comparable(value: Any) -> Any:

@@ -32,6 +32,8 @@ CREATE TABLE links_seen (source_id TEXT PRIMARY KEY);
 CREATE TABLE links (source_id TEXT, target_id TEXT, target_key TEXT, created REAL, slot TEXT);
 CREATE TABLE expected (deal TEXT, slot TEXT);
 CREATE TABLE slot_stamps (stamp TEXT, deal TEXT, slot TEXT);
+CREATE TABLE progress (project TEXT, key TEXT, deal TEXT);
+CREATE TABLE unread_deals (deal TEXT, project TEXT, name TEXT, via_link INTEGER);
 """
 _DEAL_INDEXES = """
 CREATE INDEX deals_stamp ON deals (stamp);
@@ -268,6 +270,35 @@ class RecordIndex:
             "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
             [(i, k, n, _stamp(s) if s else None, d, sl) for i, k, n, s, d, sl in rows],
         )
+
+    def add_progress(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(project id, project key, deal id) of projects whose percent complete is compared."""
+        self._db.executemany("INSERT INTO progress VALUES (?, ?, ?)", rows)
+
+    def progress(self, batch: int) -> Iterator[list[tuple[str, str, str]]]:
+        """What :meth:`add_progress` recorded, ``batch`` rows at a time, in order."""
+        after = 0
+        while rows := self._db.execute(
+            "SELECT rowid, project, key, deal FROM progress WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (after, batch),
+        ).fetchall():
+            after = rows[-1][0]
+            yield [(r[1], r[2], r[3]) for r in rows]
+
+    def add_unread_deals(self, rows: Iterable[tuple[str, str, str, bool]]) -> None:
+        """(deal id, project key, project name, via link) of projects whose deal was not read."""
+        self._db.executemany("INSERT INTO unread_deals VALUES (?, ?, ?, ?)", rows)
+
+    def unread_deals(self, batch: int) -> Iterator[list[tuple[str, str, str, bool]]]:
+        """What :meth:`add_unread_deals` recorded, ``batch`` rows at a time, in order."""
+        after = 0
+        while rows := self._db.execute(
+            "SELECT rowid, deal, project, name, via_link FROM unread_deals WHERE rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+            (after, batch),
+        ).fetchall():
+            after = rows[-1][0]
+            yield [(r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     def projects_done(self) -> None:
         """Every project is in: index them for the whole-index questions."""

@@ -12,7 +12,9 @@ One pass per stream, each page handled and let go:
    before every deal is in wait on disk): its deal is found through the link,
    else through the stamp the hub put on it; a deal that is gone or no longer
    won is reported, and a won one (kept in the index by step 1) is compared
-   field by field;
+   field by field; percent complete, which needs the project's tasks, once
+   every project is read, with one lean read of tasks per 100 compared
+   projects (none when no pair compares it);
 3. the index then answers what needs every record at once: won deals without
    a project, deals with more or fewer projects than their template rules
    give (one per slot: :mod:`hub.handoffs.template_choice`), links whose
@@ -42,13 +44,13 @@ from handoff_hub.hub.config.handoffs import (
 from handoff_hub.hub.connector import ChangePage, Connector, PmConnector
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.handoffs.feedback_to_lead import HANDOFF as FEEDBACK_TO_LEAD
-from handoff_hub.hub.handoffs.project_work import percent_complete, project_items
+from handoff_hub.hub.handoffs.project_work import progress_of_projects
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
 from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT, TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
-from handoff_hub.hub.http.concurrent import Prefetch
+from handoff_hub.hub.http.concurrent import Prefetch, in_parallel
 from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.spec import EntityMap
 from handoff_hub.hub.model import (
@@ -64,6 +66,7 @@ from handoff_hub.hub.reconcile.drift import (
     COMPUTED,
     DealSide,
     FieldPair,
+    computed_values,
     drift_pairs,
     pair_values,
     show,
@@ -98,8 +101,12 @@ class _ProjectPage:
     projects: list[Project]
     unreadable: list[tuple[str, str]]
     """(record id, why) of each record the mapping could not read."""
-    percents: dict[str, int | None]
 
+
+UNREAD_BATCH = 2000
+"""Deals one lookup by id asks for (Salesforce retrieves 2000 a call)."""
+PROGRESS_BATCH = 100
+"""Projects whose tasks one progress read asks for (Jira: a ``parent IN`` of 100 keys)."""
 
 PAGES_AHEAD = 8
 """Project pages read ahead of the projects pass, in memory. Before it, while the deals pass
@@ -150,6 +157,8 @@ class Reconciler:
         self.feedback_cfg: FeedbackToLeadConfig | None = self._same_pair(handoffs.feedback_to_lead)
         self.sync_cfg: SyncConfig | None = self._same_pair(handoffs.sync)
         self.pairs = drift_pairs(self.crm_map, self.pm_map, self.sync_cfg)
+        self.deal_where = bool(self.crm_map.entities["Opportunity"].where)
+        """The deals are read through a ``where`` (a shard): a deal not read may exist."""
         self.today = today or dt.datetime.now(dt.UTC).date()
         self.choice = TemplateChoice(won, lambda: self.today)
         self.slot_names = sorted(n for n in self.choice.slot_names() if n)
@@ -205,6 +214,8 @@ class Reconciler:
             projects.stop_sinking()
             self._scan_projects(spool, index, itertools.chain(spill.take(), projects))
         index.projects_done()
+        self._scan_unread_deals(spool, index)
+        self._scan_progress(spool, index)
         self._report_index(spool, index)
         self._scan_links(spool, index)
         if self.risk_cfg is not None:
@@ -334,13 +345,12 @@ class Reconciler:
     # 2. projects ---------------------------------------------------------------------------
 
     def _project_pages(self) -> Iterator[_ProjectPage]:
-        """The project tool's projects, mapped, a page at a time, with their tasks' progress.
+        """The project tool's projects, mapped, a page at a time.
 
         Runs on the prefetching thread, so it touches neither the spool nor
-        the index: what it could not read travels with the page. Progress is
-        read for every project of the page (one task search a page, as
-        before): which of them belong to won deals is known only once the
-        deals pass is done.
+        the index: what it could not read travels with the page. Tasks are
+        read later, and only those of the projects compared with a won deal
+        (:meth:`_scan_progress`).
         """
         entity = self.pm_map.entities["Project"]
         for page in self._pages(self.pm, entity, self.pm.project_stamp_fields):
@@ -351,7 +361,6 @@ class Reconciler:
                 stamps={r.id: self.pm.project_stamp(r.raw) for r in page.records},
                 projects=projects,
                 unreadable=unreadable,
-                percents=self._percents(projects),
             )
 
     def _scan_projects(
@@ -381,22 +390,13 @@ class Reconciler:
             )
             deals = index.deals([s.deal for s in seen if s.deal])
             won: list[_ProjectSeen] = []
+            unread: list[tuple[str, str, str, bool]] = []
             for item in seen:
                 if item.deal is None:
                     continue
                 deal = deals.get(item.deal)
                 if deal is None:
-                    spool.add(
-                        Discrepancy(
-                            Kind.PROJECT_DEAL_GONE,
-                            item.project.name,
-                            crm_ref=item.deal,
-                            pm_ref=item.key,
-                            detail="linked by the hub" if item.via_link else "stamped by the hub",
-                            fix="close or archive the project, or link it to the deal that "
-                            "replaced this one; the hub will not touch it",
-                        )
-                    )
+                    unread.append((item.deal, item.key, item.project.name, item.via_link))
                 elif not deal.readable:
                     continue  # reported as unreadable by the deals pass
                 elif not deal.won:
@@ -413,7 +413,44 @@ class Reconciler:
                     )
                 elif item.via_link or not deal.linked:
                     won.append(item)  # a second, unlinked project is reported as a duplicate
-            self._compare(spool, won, deals, page.percents)
+            self._deals_not_read(spool, index, unread)
+            self._compare(spool, won, deals, index)
+
+    def _deals_not_read(
+        self, spool: Spool, index: RecordIndex, unread: list[tuple[str, str, str, bool]]
+    ) -> None:
+        """Projects whose deal the deals pass did not read: gone, or (sharded) another shard's.
+
+        Without a ``where`` on the deal the CRM was read whole, so the deal is
+        gone. With one (a shard), the deal may only be outside it: those are
+        looked up by id once every project is read (:meth:`_scan_unread_deals`).
+        """
+        if self.deal_where:
+            index.add_unread_deals(unread)
+            return
+        for deal_id, key, name, via_link in unread:
+            spool.add(_deal_gone(deal_id, key, name, via_link))
+
+    def _scan_unread_deals(self, spool: Spool, index: RecordIndex) -> None:
+        """A shard's projects whose deal it did not read: reported only if the deal is gone.
+
+        A deal that exists outside the shard's ``where`` is another shard's (or
+        moved there): its project is out of this reconcile's scope, counted as
+        ``out_of_scope``, and the shard that reads the deal compares it.
+        """
+        for chunk in index.unread_deals(UNREAD_BATCH):
+            existing = self._existing_deals([deal for deal, _, _, _ in chunk])
+            for deal_id, key, name, via_link in chunk:
+                if deal_id in existing:
+                    self._count("out_of_scope", 1)
+                else:
+                    spool.add(_deal_gone(deal_id, key, name, via_link))
+
+    def _existing_deals(self, ids: Sequence[str]) -> set[str]:
+        """Which of these deals exist in the CRM, whatever the deals' ``where``."""
+        entity = self.crm_map.entities["Opportunity"]
+        fields = [entity.id_path, *entity.where]
+        return self._existing(entity.object, ids, fields=fields)
 
     def _project_deals(
         self, projects: list[Project], stamps: Mapping[str, str | None], index: RecordIndex
@@ -450,12 +487,14 @@ class Reconciler:
         spool: Spool,
         items: list[_ProjectSeen],
         rows: Mapping[str, DealRow],
-        percents: Mapping[str, int | None],
+        index: RecordIndex,
     ) -> None:
         """Field drift between each won deal and its project; KPIs of the window's projects.
 
         The deals are those step 1 read and kept in the index (same fields, same
-        pass), not read from the CRM a second time.
+        pass), not read from the CRM a second time. Pairs computed from the
+        project's tasks (percent complete) are compared later, by
+        :meth:`_scan_progress`: the projects are noted in the index.
         """
         if not items:
             return
@@ -465,33 +504,76 @@ class Reconciler:
             if i.deal and (row := rows.get(i.deal)) is not None and row.record is not None
         }
         people = self.people(d.owner_email for d in deals.values())
+        direct = [p for p in self.pairs if p.pm not in COMPUTED]
+        later: list[tuple[str, str, str]] = []
         for item in items:
             deal = deals.get(item.deal or "")
             if deal is None:
                 continue
             if self._in_window(deal.close_date):
                 self._project_kpis(deal, item.project)
-            percent = percents.get(item.project.refs[self.pm_name])
-            for pair in self.pairs:
+            if len(direct) < len(self.pairs):
+                later.append((item.project.refs[self.pm_name], item.key, deal.id))
+            for pair in direct:
                 values = pair_values(
-                    pair,
-                    deal,
-                    item.project,
-                    pm_system=self.pm_name,
-                    people=people,
-                    percent=percent,
+                    pair, deal, item.project, pm_system=self.pm_name, people=people, percent=None
                 )
                 if values is None or values[0] == values[1]:
                     continue
-                spool.add(self._drift(pair, deal, item, values))
+                spool.add(self._drift(pair, deal, item.key, values, item.project))
+        index.add_progress(later)
+
+    def _scan_progress(self, spool: Spool, index: RecordIndex) -> None:
+        """The computed pairs (percent complete) of every project :meth:`_compare` noted.
+
+        Once every project page is read, so that the project tool's listing is
+        not held open while its tasks are read (a search's page token may
+        expire). One lean read of tasks per :data:`PROGRESS_BATCH` projects, up to
+        the project tool's ``concurrency`` of them at a time.
+        """
+        computed = [p for p in self.pairs if p.pm in COMPUTED]
+        if not computed:
+            return
+        workers = self.rt.loaded.config.systems[self.pm_name].concurrency
+        chunks = index.progress(PROGRESS_BATCH)
+        while group := list(itertools.islice(chunks, workers)):
+            found = in_parallel(
+                self._percents, [[p for p, _, _ in chunk] for chunk in group], workers=workers
+            )
+            for chunk, percents in zip(group, found, strict=True):
+                self._compare_progress(spool, index, computed, chunk, percents)
+
+    def _compare_progress(
+        self,
+        spool: Spool,
+        index: RecordIndex,
+        computed: Sequence[FieldPair],
+        chunk: Sequence[tuple[str, str, str]],
+        percents: Mapping[str, int | None],
+    ) -> None:
+        rows = index.deals(deal for _, _, deal in chunk)
+        for project, key, deal_id in chunk:
+            row = rows.get(deal_id)
+            if row is None or row.record is None:
+                continue
+            deal = DealSide.from_json(row.record)
+            for pair in computed:
+                values = computed_values(pair, deal, percents.get(project))
+                if values[0] != values[1]:
+                    spool.add(self._drift(pair, deal, key, values))
 
     def _drift(
-        self, pair: FieldPair, deal: DealSide, item: _ProjectSeen, values: tuple[Any, Any]
+        self,
+        pair: FieldPair,
+        deal: DealSide,
+        pm_ref: str,
+        values: tuple[Any, Any],
+        project: Project | None = None,
     ) -> Discrepancy:
         crm_value, pm_value = values
         if pair.crm == "owner":
             crm_value = deal.owner_email or crm_value
-            manager = item.project.manager
+            manager = project.manager if project else None
             pm_value = (manager.email or manager.name or pm_value) if manager else None
         if pair.direction == "crm_to_pm":
             fix = f"write the deal's {pair.crm} onto the project's {pair.pm}"
@@ -504,7 +586,7 @@ class Reconciler:
             Kind.FIELD_DRIFT,
             deal.name,
             crm_ref=deal.id,
-            pm_ref=item.key,
+            pm_ref=pm_ref,
             field=pair.label,
             crm_value=show(crm_value),
             pm_value=show(pm_value),
@@ -529,17 +611,16 @@ class Reconciler:
         wanted = {e.lower() for e in emails}
         return {e: user for e in wanted if (user := self._people.get(e)) is not None}
 
-    def _percents(self, projects: list[Project]) -> dict[str, int | None]:
-        if not any(p.pm in COMPUTED for p in self.pairs) or not projects:
+    def _percents(self, projects: list[str]) -> dict[str, int | None]:
+        """Percent complete of these projects: one lean read of their tasks.
+
+        (:func:`~handoff_hub.hub.handoffs.project_work.progress_of_projects`).
+        """
+        if not projects:
             return {}
-        work = project_items(
-            self.pm,
-            self.pm_map,
-            "Task",
-            [p.refs[self.pm_name] for p in projects],
-            where="handoffs.sync.fields (percent_complete)",
+        return progress_of_projects(
+            self.pm, self.pm_map, projects, where="handoffs.sync.fields (percent_complete)"
         )
-        return {project: percent_complete(tasks) for project, tasks in work.items()}
 
     def _project_kpis(self, deal: DealSide, project: Project) -> None:
         kpis = self.kpis
@@ -606,11 +687,20 @@ class Reconciler:
         )
 
     def _scan_links(self, spool: Spool, index: RecordIndex) -> None:
-        """Links whose project is gone (a won deal's gone project was not seen in step 2)."""
+        """Links whose project is gone (a won deal's gone project was not seen in step 2).
+
+        A shard leaves out the links of deals that exist outside its ``where``:
+        the shard that reads the deal reports them.
+        """
         unseen = index.unseen_links()
         while chunk := list(itertools.islice(unseen, 500)):
             deals = index.deals(deal for deal, _, _ in chunk)
+            unread = [deal for deal, _, _ in chunk if deal not in deals]
+            elsewhere = self._existing_deals(unread) if self.deal_where else set()
             for deal_id, target_id, target_key in chunk:
+                if deal_id in elsewhere:
+                    self._count("out_of_scope", 1)
+                    continue
                 deal = deals.get(deal_id)
                 spool.add(
                     self._gone_project(
@@ -729,10 +819,12 @@ class Reconciler:
                     )
                 )
 
-    def _existing(self, object_name: str, ids: Sequence[str]) -> set[str]:
+    def _existing(
+        self, object_name: str, ids: Sequence[str], *, fields: Sequence[str] = ()
+    ) -> set[str]:
         if not ids:
             return set()
-        return {r.id for r in self.crm.read_by_ids(object_name, sorted(set(ids)))}
+        return {r.id for r in self.crm.read_by_ids(object_name, sorted(set(ids)), fields=fields)}
 
     # KPIs ----------------------------------------------------------------------------------
 
@@ -755,6 +847,18 @@ def _value_mark(pm: PmConnector) -> str | None:
     deal = pm.stamp_key("crm:0")
     valued = pm.stamp_key(slot_stamp("crm:0", VALUE_SLOT))
     return (valued[len(deal) :] or None) if valued.startswith(deal) else None
+
+
+def _deal_gone(deal_id: str, key: str, name: str, via_link: bool) -> Discrepancy:
+    return Discrepancy(
+        Kind.PROJECT_DEAL_GONE,
+        name,
+        crm_ref=deal_id,
+        pm_ref=key,
+        detail="linked by the hub" if via_link else "stamped by the hub",
+        fix="close or archive the project, or link it to the deal that replaced this one; "
+        "the hub will not touch it",
+    )
 
 
 def _slot_name(slot: str) -> str:

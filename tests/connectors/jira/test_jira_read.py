@@ -217,3 +217,18 @@ def test_the_time_zone_is_read_once_per_run_and_kept_for_the_next(
     assert myself_calls(stale) == 1
     configured = connect(timed, transport=recorder, settings={"time_zone": "Europe/Paris"})
     assert myself_calls(configured) == 0 and configured.facts() == {}
+
+
+def test_a_read_may_ask_for_5000_a_page_and_takes_the_pages_jira_gives(sandbox_transport, connect):
+    sandbox = JiraSandbox(seed=7, records=150)
+    recorder = RecordingTransport(sandbox_transport(sandbox))
+    connector = connect(sandbox, transport=recorder)
+    fields = ["fields.status.name", "fields.parent.key"]
+    pages = list(connector.read_changes("issue", since=None, fields=fields, page_size=5000))
+    bodies = [json.loads(r.content) for r, _ in recorder.exchanges if r.url.path.endswith("/jql")]
+    assert {b["maxResults"] for b in bodies} == {5000}
+    assert bodies[0]["fields"] == ["status", "parent", "updated"]
+    # fields asked: Jira gives fewer than 5000 a page (the sandbox 100), pages follow the token
+    assert len(pages) == len(bodies) >= 2 and all(len(p.records) <= 100 for p in pages)
+    keys = sorted(r.id for p in pages for r in p.records)
+    assert keys == sorted(sandbox.state.keys(project="DEL"))
