@@ -12,12 +12,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from bench import (
     calls,
     incremental,
+    link_store,
     overhead,
     peers,
     prefect_share,
     ratelimit,
     reconcile_paced,
     reconcile_scale,
+    shared_rate,
 )
 from bench.report import Figure, markdown_table, print_table, write_json
 
@@ -26,12 +28,14 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "ratelimit": ratelimit.measure,
     "incremental": incremental.measure,
     "overhead": overhead.measure,
+    "store": link_store.measure,
     "reconcile": reconcile_scale.measure,
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
     "peers": peers.measure,
+    "shared-rate": shared_rate.measure,
 }
-ONCE = {"ratelimit", "prefect"}
+ONCE = {"ratelimit", "prefect", "store", "shared-rate"}
 """Figures that do not depend on the record count: measured at the first size only."""
 
 
