@@ -12,6 +12,9 @@ and as the links table grows).
 
 ``python -m bench.link_store [ROWS]`` runs it alone (default 1M rows); in
 ``python -m bench`` it runs once (``--only store``), to :data:`ROWS`.
+``python -m bench.link_store ROWS --as-before`` measures the store as it was
+before issue 22: the links index as migration 0009 left it, and no ANALYZE
+as the table grows.
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.report import Figure, print_table
 from handoff_hub.hub.store.repo import Link, StateStore
+from handoff_hub.hub.store.schema import alembic_config
+from handoff_hub.hub.store.statistics import GrowthWatch
 
 TARGET = 20_000.0
 ROWS = 1_000_000
@@ -92,9 +98,21 @@ def _lookup_step(store: StateStore, stored: int, rng: random.Random) -> float:
     return time.perf_counter() - began
 
 
-def measure_backend(backend: str, url: str, rows: int = ROWS) -> list[Figure]:
+def _as_before(store: StateStore) -> None:
+    """The links index of revision 0009, and no ANALYZE as the links table grows."""
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0009")
+    store.link_statistics = GrowthWatch("links", min_rows=2**62)
+
+
+def measure_backend(
+    backend: str, url: str, rows: int = ROWS, *, as_before: bool = False
+) -> list[Figure]:
     """Writes/s and look-ups/s of each step of :data:`STEP` links on the store at ``url``."""
     store = StateStore(url)
+    if as_before:
+        _as_before(store)
+        backend += " (as before)"
     rng = random.Random(7)
     figures: list[Figure] = []
     try:
@@ -141,15 +159,18 @@ def measure_backend(backend: str, url: str, rows: int = ROWS) -> list[Figure]:
     return figures
 
 
-def measure(size: int, rows: int = ROWS) -> list[Figure]:
+def measure(size: int, rows: int = ROWS, *, as_before: bool = False) -> list[Figure]:
     """Both backends to ``rows`` links (``size`` is not used: the figure has its own steps)."""
     figures: list[Figure] = []
     with sqlite_url() as url:
-        figures += measure_backend("sqlite", url, rows)
+        figures += measure_backend("sqlite", url, rows, as_before=as_before)
     with postgres_url() as url:
-        figures += measure_backend("postgresql", url, rows)
+        figures += measure_backend("postgresql", url, rows, as_before=as_before)
     return figures
 
 
 if __name__ == "__main__":
-    print_table(measure(0, int(sys.argv[1]) if len(sys.argv) > 1 else ROWS))
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    print_table(
+        measure(0, int(arguments[0]) if arguments else ROWS, as_before="--as-before" in sys.argv)
+    )
