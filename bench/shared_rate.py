@@ -196,6 +196,7 @@ def measure_mode(
         "updated": sum(r["ok"] for r in reports),
         "failed": sum(r["failed"] for r in reports),
         "ledger_round_trips": sum(r["ledger_round_trips"] for r in reports),
+        "limiter_waited_seconds": [r["limiter_waited_seconds"] for r in reports],
         "latency_seconds": LATENCY,
         "load_average": os.getloadavg()[0],
         "workers_report": reports,

@@ -120,15 +120,16 @@ class SharedTokenBucket(TokenBucket):
             self._size = self._used
 
     def observe(self, *, remaining: int | None, reset_seconds: float | None = None) -> None:
-        """Lower the shared budget when the product says little is left.
+        """Lower the shared budget when the product says less than a grant is left.
 
-        Plenty left changes nothing (the budget is at most its capacity
-        anyway), so only a low count costs a round trip to the ledger.
+        More left changes nothing (the budget is at most its capacity, and
+        usually in debt while workers wait on it), so only an almost spent
+        vendor budget costs a round trip to the ledger. Tokens already
+        granted here stay: the shared balance has counted them.
         """
-        if remaining is None or remaining > 2 * self.grant:
+        if remaining is None or remaining >= self.grant:
             return
         reset = max(0.0, reset_seconds or 0.0)
         tokens = 1.0 - reset * self.rate if remaining <= 0 and reset else float(max(remaining, 0))
         with self._lock:
             self.ledger.lower(self.name, tokens, rate=self.rate, capacity=self.capacity)
-            self._size = self._used

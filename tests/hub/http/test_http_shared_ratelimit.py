@@ -78,11 +78,12 @@ def test_only_a_low_remaining_count_reaches_the_ledger() -> None:
     ledger = _Ledger(clock)
     bucket = _bucket(ledger, clock, burst=10, grant=2)
     bucket.acquire()
-    bucket.observe(remaining=50)
+    bucket.observe(remaining=2)
     assert ledger.lowered == []
     bucket.observe(remaining=0, reset_seconds=0.5)
     assert ledger.lowered == [pytest.approx(-4.0)]
-    assert bucket.acquire() == pytest.approx(0.5)  # the grant's spare token was dropped
+    assert bucket.acquire() == 0.0  # the grant's spare token was counted before
+    assert bucket.acquire() == pytest.approx(0.5)  # the budget, lowered to -4, refills
 
 
 def test_a_grant_is_a_quarter_second_of_the_rate() -> None:
