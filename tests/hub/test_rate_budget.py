@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from handoff_hub.hub.config.loading import LoadedConfig
+from handoff_hub.hub.config.root import StoreConfig
+from handoff_hub.hub.config.systems import SystemConfig
 from handoff_hub.hub.http import SharedTokenBucket, TokenBucket
 from handoff_hub.hub.runtime import open_runtime
 from handoff_hub.hub.store import StateStore
@@ -163,3 +165,23 @@ def test_the_runtime_shares_budgets_when_the_store_says_so(
         assert system.rate_ledger is None  # the loaded config is left as it was
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "setting", "shared"),
+    [
+        ("postgresql+psycopg://hub@db/hub", None, True),
+        ("sqlite:///state.db", None, False),
+        ("postgresql+psycopg://hub@db/hub", False, False),
+        ("sqlite:///state.db", True, True),
+    ],
+)
+def test_sharing_defaults_to_postgresql(url: str, setting: bool | None, shared: bool) -> None:
+    assert StoreConfig(url=url, shared_rate_limit=setting).shares_rate_limit is shared
+
+
+def test_a_budget_is_named_after_the_account_unless_the_admin_names_it() -> None:
+    shard = SystemConfig(connector="hubspot", base_url="https://api.hubapi.com/", mapping="m.yaml")
+    assert shard.budget_name == "hubspot https://api.hubapi.com"
+    named = shard.model_copy(update={"rate_budget": "portal-b"})
+    assert named.budget_name == "portal-b"
