@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.store.bulk import insert_rows
 from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease
 from handoff_hub.hub.store.opening import make_engine
 from handoff_hub.hub.store.rate_budget import StoreRateLedger
@@ -269,8 +270,7 @@ class StateStore:
                 for key, link in latest.items()
                 if key in stored
             ]
-            if new:
-                s.execute(insert(table), new)
+            insert_rows(s.connection(), table, new)
             if changed:
                 s.execute(
                     update(table).where(table.c.id == bindparam("row_id")),
