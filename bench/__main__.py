@@ -13,6 +13,7 @@ from bench import (
     asana_read,
     calls,
     incremental,
+    link_store,
     overhead,
     peers,
     prefect_share,
@@ -21,6 +22,7 @@ from bench import (
     reconcile_paced,
     reconcile_scale,
     won_batched,
+    shared_rate,
 )
 from bench.report import Figure, markdown_table, print_table, write_json
 
@@ -29,6 +31,7 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "ratelimit": ratelimit.measure,
     "incremental": incremental.measure,
     "overhead": overhead.measure,
+    "store": link_store.measure,
     "reconcile": reconcile_scale.measure,
     "reconcile-paced": reconcile_paced.measure,
     "prefect": prefect_share.measure,
@@ -36,8 +39,9 @@ MEASUREMENTS: dict[str, Callable[[int], list[Figure]]] = {
     "asana-read": asana_read.measure,
     "quickrun": quick_run.measure,
     "won-batched": won_batched.measure,
+    "shared-rate": shared_rate.measure,
 }
-ONCE = {"ratelimit", "prefect", "quickrun"}
+ONCE = {"ratelimit", "prefect", "quickrun", "store", "shared-rate"}
 """Figures that do not depend on the record count: measured at the first size only."""
 
 

@@ -144,11 +144,18 @@ def open_runtime(
     transports: Mapping[str, httpx.BaseTransport] | None = None,
     store: StateStore | None = None,
 ) -> Runtime:
-    """Build connectors through the registry; ``transports`` routes systems to sandboxes."""
+    """Build connectors through the registry; ``transports`` routes systems to sandboxes.
+
+    With ``store.shared_rate_limit`` on, each system paces its requests through
+    the store's rate budgets, shared with the hub's other processes.
+    """
     transports = transports or {}
     runtime = Runtime(loaded=loaded, store=store or StateStore(loaded.config.store.url))
+    shared = loaded.config.store.shares_rate_limit
     for name, system in loaded.config.systems.items():
         cls = connector_class(system.connector)
+        if shared:
+            system = system.sharing_budget(runtime.store.rate_ledger)
         runtime.connectors[name] = cls.from_config(system, transport=transports.get(name))
     runtime.recall_facts()
     return runtime

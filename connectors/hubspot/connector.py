@@ -128,7 +128,7 @@ class HubSpotConnector:
         api, auth = build_api(
             system, config, secrets, transport=transport, retry=retry, limiter=limiter
         )
-        client = HubSpotClient(api, search_limiter=search_limiter or search_budget(config))
+        client = HubSpotClient(api, search_limiter=search_limiter or search_budget(config, system))
         return cls(client, config, system=system.name, auth=auth, clock=clock)
 
     # reading ---------------------------------------------------------------

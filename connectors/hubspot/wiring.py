@@ -25,6 +25,7 @@ from handoff_hub.hub.http import (
     ProductWire,
     TokenBucket,
     api_client_for,
+    bucket_for,
     build_client,
 )
 
@@ -58,9 +59,13 @@ def build_api(
     return api, auth if isinstance(auth, OAuth2Token) else None
 
 
-def search_budget(config: HubSpotConfig) -> TokenBucket:
-    """Evenly spaced searches, ``search_requests_per_second`` at most, no burst."""
-    return TokenBucket(requests=1, per_seconds=1 / config.search_requests_per_second, burst=1)
+def search_budget(config: HubSpotConfig, system: SystemConfig) -> TokenBucket:
+    """Evenly spaced searches, ``search_requests_per_second`` at most, no burst.
+
+    Shared with the hub's other processes when the system's rate budget is.
+    """
+    per_seconds = 1 / config.search_requests_per_second
+    return bucket_for(system, "search", requests=1, per_seconds=per_seconds, burst=1)
 
 
 def _auth(

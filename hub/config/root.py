@@ -25,6 +25,19 @@ class StoreConfig(StrictModel):
         default="sqlite:///.hub/state.db",
         description="SQLAlchemy URL; relative SQLite paths are relative to the config file",
     )
+    shared_rate_limit: bool | None = Field(
+        default=None,
+        description="Pace every system's requests through a rate budget kept in the store, "
+        "shared by all the hub's processes (workers running shards) so that together they "
+        "stay under the vendor's limit; default: on with PostgreSQL, off with SQLite",
+    )
+
+    @property
+    def shares_rate_limit(self) -> bool:
+        """Whether the systems pace through the store's shared rate budgets."""
+        if self.shared_rate_limit is not None:
+            return self.shared_rate_limit
+        return self.url.startswith("postgresql")
 
 
 AlertKind = Literal["run_failed", "dead_letters", "discrepancies"]

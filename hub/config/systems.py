@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
@@ -16,6 +16,9 @@ from handoff_hub.hub.config.values import (
 from handoff_hub.hub.config.yamlio import YamlDocument
 from handoff_hub.hub.errors import ConfigError, Issue
 from handoff_hub.hub.http.concurrent import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+
+if TYPE_CHECKING:
+    from handoff_hub.hub.http.shared_ratelimit import RateLedger
 
 __all__ = [
     "DEFAULT_LOOKBACK_SECONDS",
@@ -70,6 +73,14 @@ class SystemConfig(StrictModel):
         default_factory=dict, description="Connector-specific settings (see its config model)"
     )
     rate_limit: RateLimitConfig | None = None
+    rate_budget: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Name of the vendor budget this system's requests count against when "
+        "store.shared_rate_limit is on (default: connector and base_url, so shards of one "
+        "account share it); give two accounts at one base_url different names",
+    )
     concurrency: int = Field(
         default=DEFAULT_CONCURRENCY,
         ge=1,
@@ -98,6 +109,7 @@ class SystemConfig(StrictModel):
 
     _name: str = PrivateAttr(default="")
     _source: YamlDocument | None = PrivateAttr(default=None)
+    _rate_ledger: RateLedger | None = PrivateAttr(default=None)
 
     @property
     def name(self) -> str:
@@ -108,6 +120,22 @@ class SystemConfig(StrictModel):
         """Record the key this system has in the hub config, and the file it was read from."""
         self._name = name
         self._source = source
+
+    @property
+    def budget_name(self) -> str:
+        """The shared rate budget this system draws from (see ``rate_budget``)."""
+        return self.rate_budget or f"{self.connector} {self.base_url.rstrip('/')}"
+
+    @property
+    def rate_ledger(self) -> RateLedger | None:
+        """Where this system's rate budget is shared with other processes (None: not shared)."""
+        return self._rate_ledger
+
+    def sharing_budget(self, ledger: RateLedger) -> SystemConfig:
+        """A copy of this system that paces its requests through ``ledger``."""
+        copy = self.model_copy()
+        copy._rate_ledger = ledger
+        return copy
 
     def parse_settings(self, model: type[_SettingsT]) -> _SettingsT:
         """Validate ``settings`` against a connector's model; every problem in one ConfigError.

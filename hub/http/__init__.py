@@ -19,10 +19,12 @@ from handoff_hub.hub.http.paging import (
 from handoff_hub.hub.http.ratelimit import TokenBucket
 from handoff_hub.hub.http.redact import redact, register_secret
 from handoff_hub.hub.http.retry import Action, RetryPolicy, classify
+from handoff_hub.hub.http.shared_ratelimit import SharedTokenBucket
 from handoff_hub.hub.http.verify import create_then_verify, outcome_unknown, resume_then_verify
 from handoff_hub.hub.http.wiring import (
     ProductWire,
     api_client_for,
+    bucket_for,
     limiter_for,
     read_secrets,
     retry_policy_for,
@@ -41,9 +43,11 @@ __all__ = [
     "Paginator",
     "ProductWire",
     "RetryPolicy",
+    "SharedTokenBucket",
     "TokenBucket",
     "TokenPaginator",
     "api_client_for",
+    "bucket_for",
     "build_client",
     "chunks",
     "classify",

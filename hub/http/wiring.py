@@ -17,6 +17,7 @@ from handoff_hub.hub.http.client import ApiClient, ErrorDescriber, default_error
 from handoff_hub.hub.http.ratelimit import TokenBucket
 from handoff_hub.hub.http.redact import register_secret
 from handoff_hub.hub.http.retry import RetryPolicy
+from handoff_hub.hub.http.shared_ratelimit import SharedTokenBucket
 
 if TYPE_CHECKING:  # hub.config imports hub.http: a runtime import would be circular
     import httpx
@@ -28,6 +29,7 @@ __all__ = [
     "LimitObserver",
     "ProductWire",
     "api_client_for",
+    "bucket_for",
     "limiter_for",
     "read_secrets",
     "retry_policy_for",
@@ -45,6 +47,31 @@ class ProductWire:
     observe_limits: LimitObserver | None = None
 
 
+def bucket_for(
+    system: SystemConfig,
+    bucket: str,
+    *,
+    requests: int,
+    per_seconds: float,
+    burst: int | None = None,
+) -> TokenBucket:
+    """A token bucket of ``system``: shared through its rate ledger when it has one.
+
+    ``bucket`` names which of the system's limits it is (``requests``, ``search``):
+    the shared budget is ``<system.budget_name> <bucket>``.
+    """
+    ledger = system.rate_ledger
+    if ledger is None:
+        return TokenBucket(requests=requests, per_seconds=per_seconds, burst=burst)
+    return SharedTokenBucket(
+        ledger,
+        f"{system.budget_name} {bucket}",
+        requests=requests,
+        per_seconds=per_seconds,
+        burst=burst,
+    )
+
+
 def limiter_for(system: SystemConfig, default: Mapping[str, float]) -> TokenBucket:
     """The admin's ``rate_limit`` if set, else the product's published-limit ``default``.
 
@@ -52,11 +79,17 @@ def limiter_for(system: SystemConfig, default: Mapping[str, float]) -> TokenBuck
     """
     if system.rate_limit is not None:
         limit = system.rate_limit
-        return TokenBucket(
-            requests=limit.requests, per_seconds=limit.per_seconds, burst=limit.burst
+        return bucket_for(
+            system,
+            "requests",
+            requests=limit.requests,
+            per_seconds=limit.per_seconds,
+            burst=limit.burst,
         )
     burst = default.get("burst")
-    return TokenBucket(
+    return bucket_for(
+        system,
+        "requests",
         requests=int(default["requests"]),
         per_seconds=default["per_seconds"],
         burst=None if burst is None else int(burst),

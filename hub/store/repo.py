@@ -29,9 +29,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff_hub.hub.http.redact import redact
+from handoff_hub.hub.store.bulk import insert_rows
 from handoff_hub.hub.store.leases import DEFAULT_LEASE_SECONDS, Lease
 from handoff_hub.hub.store.opening import make_engine
+from handoff_hub.hub.store.rate_budget import StoreRateLedger
 from handoff_hub.hub.store.schema import upgrade
+from handoff_hub.hub.store.statistics import GrowthWatch
 from handoff_hub.hub.store.tables import (
     AuditEventRow,
     Base,
@@ -187,6 +190,10 @@ class StateStore:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._lease: Lease | None = None
+        self.rate_ledger = StoreRateLedger(self.engine)
+        """Rate budgets shared by the hub's processes (``store.shared_rate_limit``)."""
+        self.link_statistics = GrowthWatch("links")
+        """Re-analyzes the links table as it grows (PostgreSQL plans from its statistics)."""
         if create:
             upgrade(self.engine)
 
@@ -234,7 +241,8 @@ class StateStore:
 
         The stored rows are looked up 500 source ids at a time and the new ones
         inserted in one executemany: a batch's links cost a few statements, not
-        a transaction each.
+        a transaction each. Once the links inserted since the table's last
+        ``ANALYZE`` are a quarter of it, it is analyzed again (after the commit).
         """
         latest = {_link_key(link): link for link in links}
         if not latest:
@@ -262,13 +270,13 @@ class StateStore:
                 for key, link in latest.items()
                 if key in stored
             ]
-            if new:
-                s.execute(insert(table), new)
+            insert_rows(s.connection(), table, new)
             if changed:
                 s.execute(
                     update(table).where(table.c.id == bindparam("row_id")),
                     changed,
                 )
+        self.link_statistics.added(self.engine, len(new))
 
     def drop_link(self, link: Link) -> bool:
         """Forget a link (its record is gone); True when there was one."""

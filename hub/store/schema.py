@@ -4,8 +4,11 @@ Opening a store upgrades its database to the newest revision (``hub db
 upgrade`` does the same on its own). A database made before migrations
 existed (every table, no ``alembic_version``) is stamped with the first
 revision, which is that schema, then upgraded. On PostgreSQL an advisory lock
-keeps two processes from migrating at once. A database that cannot be reached
-or written raises :class:`~hub.errors.StoreError` naming the store.
+keeps two processes from migrating at once. A migration that ran is followed
+by ``ANALYZE`` of the store's tables (:mod:`handoff_hub.hub.store.statistics`):
+a rebuilt index or table must not be planned from missing statistics. A
+database that cannot be reached or written raises :class:`~hub.errors.StoreError`
+naming the store.
 
 A database already at the newest revision, as on every run but the first
 after an upgrade, is recognised with one query and without Alembic, whose
@@ -23,6 +26,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from handoff_hub.hub.store.opening import store_errors
+from handoff_hub.hub.store.statistics import analyze
+from handoff_hub.hub.store.tables import Base
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -134,6 +139,8 @@ def _upgrade(engine: Engine, revision: str) -> str | None:
             command.stamp(config, BASELINE)
             before = BASELINE
         command.upgrade(config, revision)
+        if before is not None:  # a new database has no rows to plan from yet
+            analyze(connection, Base.metadata.tables)
     return before
 
 

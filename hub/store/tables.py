@@ -10,6 +10,7 @@ sync_state   the field values a linked deal and project last agreed on (sync)
 leases       who runs a handoff right now, until when (one run per handoff and system)
 seen_deliveries  digests of the webhook deliveries accepted within the replay window
 turns        how many turns each round-robin pool has given (a project manager pool)
+rate_budget  the tokens left in each vendor rate budget the hub's processes share
 
 The schema is created and changed by the Alembic migrations in
 hub/store/migrations; a table changed here needs a new migration.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "HandledRow",
     "LeaseRow",
     "LinkRow",
+    "RateBudgetRow",
     "RunRow",
     "SeenDeliveryRow",
     "SyncStateRow",
@@ -53,8 +55,10 @@ class LinkRow(Base):
 
     __tablename__ = "links"
     __table_args__ = (
+        # source_id leads: every look-up by source names its ids, so any plan on
+        # this index takes them as its index condition (never a filter of the rest)
         UniqueConstraint(
-            "handoff", "source_system", "source_id", "target_system", "slot", name="uq_link"
+            "source_id", "handoff", "source_system", "target_system", "slot", name="uq_link"
         ),
         Index("ix_links_target", "target_system", "target_id"),
         Index("ix_links_target_key", "target_system", "target_key"),
@@ -208,3 +212,17 @@ class TurnRow(Base):
 
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateBudgetRow(Base):
+    """One rate budget shared by the hub's processes: its tokens at ``updated_at``.
+
+    ``updated_at`` is in seconds since the epoch, by the database's clock on
+    PostgreSQL (workers on several machines agree on it) and the machine's on SQLite.
+    """
+
+    __tablename__ = "rate_budget"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
