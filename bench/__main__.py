@@ -21,8 +21,8 @@ from bench import (
     ratelimit,
     reconcile_paced,
     reconcile_scale,
-    won_batched,
     shared_rate,
+    won_batched,
 )
 from bench.report import Figure, markdown_table, print_table, write_json
 
