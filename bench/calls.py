@@ -111,6 +111,9 @@ def measure(size: int) -> list[Figure]:
             for product in (crm, pm):
                 sandbox, role, obj = pair.sandboxes[product], pair.role(product), OBJECTS[product]
                 sandbox.journal.clear()
+                mapped_fields(pair.runtime, role, obj)
+                setup = Counter(f"{c.method} {c.path}" for c in sandbox.journal.requests())
+                sandbox.journal.clear()
                 full = read_all(pair.runtime, role, obj, None)
                 records = full.records
                 calls = sandbox.journal.requests()
@@ -130,6 +133,9 @@ def measure(size: int) -> list[Figure]:
                             "minimum": minimum,
                             "page_size": PAGE_SIZES[product],
                             "by_path": dict(by_path),
+                            # once per run, before any read: auth, the mapping's fit to the org
+                            "run_setup_calls": sum(setup.values()),
+                            "run_setup_by_path": dict(setup),
                         },
                     )
                 )

@@ -138,18 +138,26 @@ class FaultMiddleware:
             await _start_unfinished_response(send)
             raise SandboxFault("sandbox: connection dropped before the request was handled")
         status: list[int] = [0]
+        recorded = [False]
+
+        def record() -> None:
+            if not recorded[0]:
+                recorded[0] = True
+                self.journal.add(Call(method, path, status[0], fault))
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = int(message["status"])
             elif fault == "drop_after":
                 raise SandboxFault("sandbox: connection dropped after the request was handled")
+            elif not message.get("more_body", False):
+                record()  # before the client can have the whole answer: a journal read then sees it
             await send(message)
 
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            self.journal.add(Call(method, path, status[0], fault))
+            record()
 
 
 async def _start_unfinished_response(send: Send) -> None:
