@@ -37,6 +37,8 @@ run_handoff("won-to-project", build_handoff(runtime, "won-to-project"), runtime.
 """
 SALESFORCE_PAGE = 200
 """The smallest page Salesforce's query API returns (Sforce-Query-Options batchSize)."""
+IN_FLIGHT = 50 * 4
+"""Epics a kill can leave stamped but unlinked: Jira bulk creates of 50, 4 in flight."""
 
 
 @pytest.fixture
@@ -102,7 +104,8 @@ def test_a_killed_backfill_resumes_where_it_stopped(
     assert resumed.status == "succeeded", resumed
     assert resumed.counts["seen"] <= len(won) - first_page, "the checkpointed page was read again"
     counts = resumed.counts
-    assert counts.get("recovered", 0) <= 1, "more than the one create in flight was cut"
+    # Epics go in bulk calls of 50, `concurrency` (4) calls in flight: what a kill can cut
+    assert counts.get("recovered", 0) <= IN_FLIGHT, "more than the creates in flight were cut"
     # Projects the killed run made on the unfinished page are finished, not made again.
     assert counts.get("finished", 0) + counts.get("recovered", 0) >= len(done_before) - first_page
     handled = counts.get("created", 0) + counts.get("finished", 0) + counts.get("recovered", 0)
