@@ -142,6 +142,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         acting = [w for w in work if w.decision.verdict in (Verdict.CREATE, Verdict.RECOVER)]
         if acting:
             self._choose_managers(acting, take_turns=False)
+        self._look_up_users(acting)
         for item in acting:
             try:
                 project, new = self._projects(item)
@@ -254,6 +255,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
         acting = [w for w in work if w.decision.verdict is not Verdict.SKIP]
         if len(acting) < len(work):
             report.counts["skipped"] += len(work) - len(acting)
+        self._look_up_users(acting)
         built = [w for w in acting if self._build(w, report, failed)]
         outcomes = self._create_all([w for w in built if w.decision.verdict is Verdict.CREATE])
         lost: list[tuple[_Work, TransientError]] = []
@@ -372,18 +374,37 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
     def _new_project(self, item: _Work) -> NewProject:
         return self._projects(item)[1]
 
-    def _projects(self, item: _Work) -> tuple[Project, NewProject]:
-        """The unified project of a deal, and what the project tool is sent to create it."""
-        template = self.templates[item.slot.template]
-        project = build_project(
+    def _look_up_users(self, work: list[_Work]) -> None:
+        """The batch's user-field addresses asked in one look-up, not one per new address.
+
+        The ids are kept by :class:`UserIds`; a project that cannot be built is
+        left out here and dead-lettered when it is built for its create.
+        """
+        if not self.users.fields:
+            return
+        projects = []
+        for item in work:
+            try:
+                projects.append(self._unified(item))
+            except RECORD_ERRORS:
+                continue
+        self.users.people(projects)
+
+    def _unified(self, item: _Work) -> Project:
+        return build_project(
             item.opp,
-            template,
+            self.templates[item.slot.template],
             source_id=self._source_id(item.opp),
             template_key=item.slot.template,
             today=self.today,
             crm_url=self.crm.record_url("Opportunity", self._id(item.opp)),
             value=item.slot.value,
         )
+
+    def _projects(self, item: _Work) -> tuple[Project, NewProject]:
+        """The unified project of a deal, and what the project tool is sent to create it."""
+        template = self.templates[item.slot.template]
+        project = self._unified(item)
         chosen = item.manager or Resolved(None, None)
         manager_id = chosen.user_id
         project.manager = (

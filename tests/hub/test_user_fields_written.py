@@ -214,3 +214,26 @@ def test_sync_writes_a_jira_user_onto_a_hubspot_owner_property_as_the_owner_id(
         assert not hubspot.get("deals", second.source_id).get("delivery_lead")
     finally:
         rt.close()
+
+
+def test_a_batch_asks_for_its_user_fields_addresses_in_one_look_up(
+    sf_jira: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = list(_won(sf_jira))[:2]
+    state = sf_jira.sandboxes["crm"].state  # type: ignore[attr-defined]
+    leads = ("ada.lovelace@acme-sales.example", NOBODY)
+    for deal, email in zip((first, second), leads, strict=True):
+        state.modify_record("Opportunity", deal, Delivery_Lead__c=_sf_user(sf_jira, email))
+    pm = sf_jira.connector("pm")
+    asked: list[list[str]] = []
+    real = pm.find_users
+
+    def counting(emails: list[str]) -> dict[str, str]:
+        asked.append(list(emails))
+        return real(emails)
+
+    monkeypatch.setattr(pm, "find_users", counting)
+    _run(sf_jira)
+    # the managers' look-up (deal owners) comes first; the user fields' is one call for both
+    [user_fields] = [a for a in asked if NOBODY in a]
+    assert set(leads) <= set(user_fields)
