@@ -21,6 +21,7 @@ import httpx
 from handoff_hub.hub.errors import (
     AuthError,
     ConnectorError,
+    HubError,
     NotFoundError,
     RateLimitedError,
     RecordError,
@@ -282,8 +283,16 @@ class ApiClient:
             request = paginator.update_request(request)
 
     def close(self) -> None:
-        """Close the underlying connection pool."""
+        """Close the underlying connection pool; give back a shared budget's unspent grant."""
         self.http.close()
+        if self.limiter is None:
+            return
+        try:
+            self.limiter.release()
+        except HubError as exc:  # the store went first: the grant's tokens expire on their own
+            log.warning(
+                "%s: the rate budget's unspent tokens were not given back: %s", self.system, exc
+            )
 
 
 def _json(response: httpx.Response, system: str) -> Any:

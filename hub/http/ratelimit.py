@@ -62,6 +62,9 @@ class TokenBucket:
             self._sleep(wait)
         return wait
 
+    def release(self) -> None:
+        """Give back what this bucket holds and will not spend: nothing, for a local one."""
+
     def observe(self, *, remaining: int | None, reset_seconds: float | None = None) -> None:
         """Lower the bucket to what the product says is left in its window.
 

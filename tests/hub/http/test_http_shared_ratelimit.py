@@ -88,3 +88,25 @@ def test_only_a_low_remaining_count_reaches_the_ledger() -> None:
 
 def test_a_grant_is_a_quarter_second_of_the_rate() -> None:
     assert [grant_size(rate) for rate in (1, 9.5, 17.5, 100)] == [1, 2, 4, 8]
+
+
+def test_a_client_that_is_done_gives_its_unspent_grant_back() -> None:
+    clock = [0.0]
+    ledger = _Ledger(clock)
+    first = _bucket(ledger, clock, burst=1, grant=4)
+    other = _bucket(ledger, clock, burst=1, grant=4)
+    first.acquire()  # a grant of 4 from a budget of 1: -3
+    first.release()
+    assert ledger.tokens == pytest.approx(0.0)
+    assert other.acquire() == pytest.approx(0.1)  # not 0.4: the 3 unspent tokens came back
+    first.release()  # nothing left to give
+    assert ledger.tokens == pytest.approx(-4.0)  # the other's grant only
+
+
+def test_a_local_bucket_has_nothing_to_give_back() -> None:
+    from handoff_hub.hub.http.ratelimit import TokenBucket
+
+    bucket = TokenBucket(requests=10, per_seconds=1)
+    bucket.acquire()
+    bucket.release()
+    assert bucket.acquire() >= 0.0
