@@ -26,6 +26,7 @@ __all__ = [
     "FieldDef",
     "Issue",
     "IssueType",
+    "Labels",
     "Project",
     "Status",
     "User",
@@ -33,7 +34,25 @@ __all__ = [
 ]
 
 _CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes:"
-_INDEXED = frozenset({"parent", "project"})
+_INDEXED = frozenset({"parent", "project", "issuetype", "labels"})
+
+
+class Labels(list[str]):
+    """An issue's labels: replaced whole, never changed in place.
+
+    The search index files an issue under its labels when they are set; a
+    label appended in place would be missed by every indexed search, so
+    changing the list in place raises instead.
+    """
+
+    def _replace_instead(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("set issue.labels to a new list; the search index files it")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _replace_instead
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _replace_instead
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self),))
 
 
 @dataclass
@@ -277,6 +296,8 @@ class Issue:
 
     def __setattr__(self, name: str, value: Any) -> None:
         # An issue stored in an IssueTable re-files itself when a looked-up value changes.
+        if name == "labels" and not isinstance(value, Labels):
+            value = Labels(value)
         slot = self.__dict__.get(WATCHED) if name in _INDEXED else None
         if slot is None:
             object.__setattr__(self, name, value)

@@ -113,8 +113,8 @@ def search(store: JiraStore, text: str, *, zone: str) -> list[Issue]:
 def _candidates(where: Node, context: _Context) -> Iterable[Issue]:
     """Every issue the query can match: all, or those the store's index names.
 
-    A top-level clause ``parent``/``project`` ``=`` or ``IN`` names them. Only
-    narrows: the caller still evaluates the whole query on each candidate.
+    A top-level clause ``parent``/``project``/``issuetype``/``labels`` ``=`` or ``IN``
+    names them. Only narrows: the caller still evaluates the whole query on each candidate.
     """
     best: set[int] | frozenset[int] | None = None
     for clause in _conjuncts(where):
@@ -134,7 +134,7 @@ def _conjuncts(node: Node) -> Iterator[Node]:
 
 
 def _indexed(node: Node, context: _Context) -> set[int] | frozenset[int] | None:
-    """Keys of the issues a ``parent``/``project`` ``=``/``IN`` clause can match, else None."""
+    """Keys of the issues an indexed field's ``=``/``IN`` clause can match, else None."""
     if not isinstance(node, Clause) or node.op not in {"=", "IN"}:
         return None
     operand = node.operand
@@ -143,11 +143,18 @@ def _indexed(node: Node, context: _Context) -> set[int] | frozenset[int] | None:
         return None
     field = _field(node.field, context.store)
     name = field.definition.id if field.definition else ""
-    if (name, field.kind) not in {("parent", "parent"), ("project", "project")}:
-        return None
     index = context.store.issues.index
+    lookups: dict[tuple[str, str], Callable[[Any], frozenset[int] | set[int]]] = {
+        ("parent", "parent"): index.children,
+        ("project", "project"): index.in_project,
+        ("issuetype", "issuetype"): index.of_type,
+        ("labels", "labels"): index.labelled,
+    }
+    lookup = lookups.get((name, field.kind))
+    if lookup is None:
+        return None
     targets = {_value(item, field, context, node.op) for item in items if isinstance(item, Literal)}
-    found = [index.children(t) if name == "parent" else index.in_project(t) for t in targets]
+    found = [lookup(t) for t in targets]
     return found[0] if len(found) == 1 else frozenset().union(*found)
 
 

@@ -1,7 +1,7 @@
-"""The sandbox's issue index (by parent, by project): same answers as a full scan.
+"""The sandbox's issue index (by parent, project, type, label): same answers as a full scan.
 
 The search narrows a query to the issues the index names when its top-level
-AND holds ``parent``/``project`` ``=``/``IN``; these tests compare every
+AND holds ``parent``/``project``/``issuetype``/``labels`` ``=``/``IN``; these tests compare every
 answer with the full scan (the index switched off), also after each kind of
 write the sandbox knows: API creates and edits, the test helpers' changes and
 deletes, and direct changes to the store's table (as a benchmark seeds it).
@@ -67,6 +67,17 @@ def _queries(store: JiraStore) -> list[str]:
         "project in (DEL, del) AND issuetype = Epic ORDER BY updated ASC",
         f"project = DEL AND key = {epics[0].key}",
         'issuetype = Epic AND project = DEL AND updated >= "2000-01-01" ORDER BY updated ASC',
+        "issuetype = Epic ORDER BY updated ASC, key ASC",
+        "issuetype in (Epic, Subtask) AND labels = risk",
+        "issuetype = epic OR labels = risk",
+        "NOT issuetype = Epic AND project = DEL",
+        "labels = risk",
+        "labels = RISK ORDER BY updated ASC, key ASC",
+        "labels in (customer-feedback, new-need, upsell) ORDER BY updated ASC",
+        "labels = risk AND issuetype = Task",
+        "labels = nothing-has-this",
+        "labels = risk OR labels = delivery",
+        "NOT labels = risk AND project = DEL",
     ]
 
 
@@ -86,6 +97,12 @@ def _check_index(store: JiraStore) -> None:
     for project in store.projects:
         expected = {i.id for i in store.issues.values() if i.project == project}
         assert set(index.in_project(project)) == expected
+    for issue_type in {"Epic", "Task", "Subtask", "Bug"}:
+        expected = {i.id for i in store.issues.values() if i.issuetype == issue_type}
+        assert set(index.of_type(issue_type)) == expected
+    for label in {label.lower() for i in store.issues.values() for label in i.labels}:
+        expected = {i.id for i in store.issues.values() if label in map(str.lower, i.labels)}
+        assert set(index.labelled(label)) == expected
 
 
 def _same(store: JiraStore, monkeypatch: pytest.MonkeyPatch, queries: Iterable[str]) -> None:
@@ -141,6 +158,13 @@ def test_searches_match_after_writes(site: JiraSandbox, monkeypatch: pytest.Monk
     assert child not in _keys(store, queries[0])
     assert child in _keys(store, queries[2])
     _same(store, monkeypatch, queries)
+    update = {"update": {"labels": [{"add": "escalated"}]}}
+    assert api.edit_issue(SITE, child, update)[0] == 204
+    assert _keys(store, "labels = escalated") == [child]
+    update = {"update": {"labels": [{"remove": "escalated"}]}}
+    assert api.edit_issue(SITE, child, update)[0] == 204
+    assert _keys(store, "labels = escalated") == []
+    _same(store, monkeypatch, [*queries, "labels = escalated"])
 
     # a helper's change of the stored value, and a child added by the helper
     site.state.modify(child, parent=first.id)
@@ -163,7 +187,12 @@ def test_table_operations_keep_the_index(
     store = site.store
     issues = sorted(store.issues.values(), key=lambda i: i.id)
     epic = next(i for i in issues if i.issuetype == "Epic")
-    queries = [f"parent = {epic.key}", "project = DEL", f"parent = {epic.key} AND project = DEL"]
+    queries = [
+        f"parent = {epic.key}",
+        "project = DEL",
+        f"parent = {epic.key} AND project = DEL",
+        "issuetype = Task",
+    ]
 
     child = next(i for i in issues if i.parent == epic.id)
     del store.issues[child.id]
@@ -174,6 +203,17 @@ def test_table_operations_keep_the_index(
     _same(store, monkeypatch, queries)
     child.parent = epic.id
     _same(store, monkeypatch, queries)
+    kind = child.issuetype
+    child.issuetype = "Bug"  # a move to another type
+    _same(store, monkeypatch, queries)
+    child.issuetype = kind
+    _same(store, monkeypatch, queries)
+    child.labels = [*child.labels, "Risk"]
+    assert child.key in _keys(store, "labels = risk")
+    _same(store, monkeypatch, [*queries, "labels = risk"])
+    child.labels = []
+    assert child.key not in _keys(store, "labels = risk")
+    _same(store, monkeypatch, [*queries, "labels = risk"])
     replacement = dataclasses.replace(child, parent=None)
     store.issues[child.id] = replacement  # replaces the stored child
     child.parent = 12345  # the replaced object is no longer in the table
@@ -230,3 +270,15 @@ def test_paging_a_search_keeps_its_snapshot(site: JiraSandbox) -> None:
 
 def _number(key: str) -> int:
     return int(key.rpartition("-")[2])
+
+
+def test_labels_are_replaced_whole_never_changed_in_place(site: JiraSandbox) -> None:
+    """A label added in place would escape the index: the sandbox refuses it loudly."""
+    issue = next(iter(site.store.issues.values()))
+    with pytest.raises(TypeError, match="new list"):
+        issue.labels.append("risk")
+    with pytest.raises(TypeError, match="new list"):
+        issue.labels += ["risk"]
+    issue.labels = [*issue.labels, "risk"]
+    assert issue.key in _keys(site.store, "labels = risk")
+    assert issue.labels == [*issue.labels]
