@@ -9,6 +9,7 @@ the rate stays under the product's limit whatever the pool's size.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import queue
 import threading
@@ -20,6 +21,7 @@ from typing import Any, Generic, TypeVar, cast
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
+    "InOrder",
     "Prefetch",
     "in_levels",
     "in_parallel",
@@ -55,6 +57,62 @@ def in_parallel(work: Callable[[_In], _Out], items: Iterable[_In], *, workers: i
         if not future.cancelled() and (error := future.exception()) is not None:
             raise error
     return [future.result() for future in futures]
+
+
+class InOrder(Generic[_In, _Out]):
+    """``(item, work(item))`` in the items' order, up to ``workers`` calls at a time.
+
+    The calls go out from the moment this is made (``2 * workers`` items taken
+    ahead), so the caller can do other work while the first answers come, and
+    the pool does not wait for the caller either: while it handles one answer,
+    the next items' calls are already out. A paced read so keeps its rate
+    through the caller's work instead of losing it at every group's end.
+    A failure is raised where its item would be yielded; leaving the ``with``
+    block (or :meth:`close`) drops the items not yet started, and those in
+    flight finish. With one worker, each call runs in the caller's thread as
+    it iterates.
+    """
+
+    def __init__(self, work: Callable[[_In], _Out], items: Iterable[_In], *, workers: int) -> None:
+        self._work = work
+        self._source = iter(items)
+        self._pool = (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hub-http")
+            if workers > 1
+            else None
+        )
+        self._pending: collections.deque[tuple[_In, Future[_Out]]] = collections.deque()
+        if self._pool is not None:
+            for item in itertools.islice(self._source, 2 * workers):
+                self._pending.append((item, self._pool.submit(work, item)))
+
+    def __iter__(self) -> Iterator[tuple[_In, _Out]]:
+        if self._pool is None:
+            for item in self._source:
+                yield item, self._work(item)
+            return
+        while self._pending:
+            item, future = self._pending.popleft()
+            answer = future.result()
+            following = next(self._source, _END)
+            if following is not _END:
+                nxt = cast("_In", following)
+                self._pending.append((nxt, self._pool.submit(self._work, nxt)))
+            yield item, answer
+
+    def close(self) -> None:
+        """Drop the items not started; wait for those in flight."""
+        for _, left in self._pending:
+            left.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> InOrder[_In, _Out]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 _END = object()
@@ -112,13 +170,8 @@ def read_ahead(
 class Prefetch(Generic[_Out]):
     """``pages`` fetched on a thread from the moment this is made, up to ``depth`` ahead.
 
-    Unlike :func:`read_ahead`, which starts when first asked for a page, this
-    starts at once: a caller busy with one system can have the next one's
-    pages read meanwhile (a reconcile reads the project tool while it works
-    through the CRM's deals). Until :meth:`stop_sinking`, a ``sink`` takes
-    each page on the fetching thread (a reconcile's spill file), so the
-    fetching never waits for the caller; after it, pages wait in memory, up
-    to ``depth``, for the caller to iterate. :meth:`close` (or leaving the
+    The pages wait in memory, up to ``depth``, for the caller to iterate; the
+    fetching waits when they are all taken up. :meth:`close` (or leaving the
     ``with`` block) stops the thread, whether or not every page was taken.
     ``closes``: the generator behind ``pages``, closed on the fetching thread.
     """
@@ -129,16 +182,12 @@ class Prefetch(Generic[_Out]):
         *,
         depth: int,
         closes: Iterator[Any] | None = None,
-        sink: Callable[[_Out], None] | None = None,
     ) -> None:
         self._pages = pages
         self._source = pages if closes is None else closes
         self._ready: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._room = threading.Semaphore(max(1, depth))
         self._stop = threading.Event()
-        self._sink = sink
-        self._sinking = threading.Lock()
-        self._failure: BaseException | None = None
         self._worker = threading.Thread(target=self._fetch, name="hub-read-ahead", daemon=True)
         self._worker.start()
 
@@ -146,39 +195,13 @@ class Prefetch(Generic[_Out]):
         try:
             while self._room.acquire() and not self._stop.is_set():
                 page = next(self._pages, _END)
-                if page is not _END and self._sunk(cast("_Out", page)):
-                    continue
                 self._ready.put(page)
                 if page is _END:
                     return
         except BaseException as exc:  # handed to the caller, in the pages' order
-            self._failure = exc
             self._ready.put(_Failed(exc))
         finally:
             _close(self._source)
-
-    def _sunk(self, page: _Out) -> bool:
-        with self._sinking:
-            if self._sink is None:
-                return False
-            self._sink(page)
-        self._room.release()
-        return True
-
-    def stop_sinking(self) -> None:
-        """From now on pages wait for the caller; every page before went to the sink.
-
-        Raises:
-            BaseException: the fetching's failure, if it failed meanwhile.
-        """
-        with self._sinking:
-            self._sink = None
-        self.check()
-
-    def check(self) -> None:
-        """Raise the fetching's failure now, if it failed (else it comes in the pages' order)."""
-        if self._failure is not None:
-            raise self._failure
 
     def __iter__(self) -> Iterator[_Out]:
         """The pages not yet taken, waiting for each."""

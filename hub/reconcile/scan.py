@@ -33,6 +33,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,7 +51,7 @@ from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
 from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT, TemplateChoice, slot_stamp
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
-from handoff_hub.hub.http.concurrent import Prefetch, in_parallel
+from handoff_hub.hub.http.concurrent import InOrder
 from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.spec import EntityMap
 from handoff_hub.hub.model import (
@@ -62,6 +63,7 @@ from handoff_hub.hub.model import (
     Stage,
     TaskStatus,
 )
+from handoff_hub.hub.reconcile.ahead import ReadAhead
 from handoff_hub.hub.reconcile.drift import (
     COMPUTED,
     DealSide,
@@ -74,7 +76,6 @@ from handoff_hub.hub.reconcile.drift import (
 from handoff_hub.hub.reconcile.index import DealRow, RecordIndex
 from handoff_hub.hub.reconcile.kpis import KpiReport
 from handoff_hub.hub.reconcile.model import Discrepancy, Kind, ReconcileResult, Spool
-from handoff_hub.hub.reconcile.spill import PageSpill
 from handoff_hub.hub.runtime import Runtime
 
 __all__ = ["Reconciler"]
@@ -109,10 +110,9 @@ PROGRESS_BATCH = 100
 """Projects whose tasks one progress read asks for (Jira: a ``parent IN`` of 100 keys)."""
 
 PAGES_AHEAD = 8
-"""Project pages read ahead of the projects pass, in memory. Before it, while the deals pass
-runs, the reading thread writes each page to a spill file instead, so the project tool's
-read never waits for the deals (its published limits then hide the deals pass instead of
-adding to it)."""
+"""Pages a read ahead (the projects, risks, feedback) holds in memory; the rest wait in a
+spill file, so the project tool's read never waits for the deals pass (its published limits
+then hide the deals pass instead of adding to it)."""
 
 
 class Reconciler:
@@ -204,25 +204,39 @@ class Reconciler:
         )
 
     def _scan(self, spool: Spool, index: RecordIndex) -> None:
-        with (
-            PageSpill[_ProjectPage]() as spill,
-            Prefetch(self._project_pages(), depth=PAGES_AHEAD, sink=spill.add) as projects,
-        ):
+        with ReadAhead(self._project_pages(), depth=PAGES_AHEAD) as projects:
             index.load_links(self.rt.store.link_ends(WON_TO_PROJECT, self.crm_name, self.pm_name))
             self._scan_deals(spool, index, between_pages=projects.check)
             index.deals_done()
-            projects.stop_sinking()
-            self._scan_projects(spool, index, itertools.chain(spill.take(), projects))
+            self._scan_projects(spool, index, projects.pages())
         index.projects_done()
-        self._scan_unread_deals(spool, index)
-        self._scan_progress(spool, index)
-        self._report_index(spool, index)
-        self._scan_links(spool, index)
-        if self.risk_cfg is not None:
-            self._scan_risks(spool, self.risk_cfg, index)
-        if self.feedback_cfg is not None:
-            self._scan_feedback(spool)
+        with (
+            self._read_ahead("Risk", self.risk_cfg) as risks,
+            self._read_ahead("Feedback", self.feedback_cfg) as feedback,
+        ):
+            self._scan_unread_deals(spool, index)
+            with self._progress_reads(index) as progress:
+                self._report_index(spool, index)  # while the first progress reads are out
+                self._scan_links(spool, index)
+                self._scan_progress(spool, index, progress)
+            if risks is not None and self.risk_cfg is not None:
+                self._scan_risks(spool, self.risk_cfg, index, risks.pages())
+            if feedback is not None:
+                self._scan_feedback(spool, feedback.pages())
         self._window_kpis(index)
+
+    @contextmanager
+    def _read_ahead(
+        self, entity: str, settings: object | None
+    ) -> Iterator[ReadAhead[ChangePage] | None]:
+        """The project tool's ``entity`` read from now on, if its handoff is on (else None)."""
+        if settings is None:
+            yield None
+            return
+        with ReadAhead(
+            self._pages(self.pm, self.pm_map.entities[entity]), depth=PAGES_AHEAD
+        ) as read:
+            yield read
 
     def _pages(
         self, connector: Connector, entity: EntityMap, extra: Sequence[str] = ()
@@ -523,25 +537,36 @@ class Reconciler:
                 spool.add(self._drift(pair, deal, item.key, values, item.project))
         index.add_progress(later)
 
-    def _scan_progress(self, spool: Spool, index: RecordIndex) -> None:
-        """The computed pairs (percent complete) of every project :meth:`_compare` noted.
+    @contextmanager
+    def _progress_reads(
+        self, index: RecordIndex
+    ) -> Iterator[Iterable[tuple[Sequence[tuple[str, str, str]], dict[str, int | None]]]]:
+        """Percent complete of every project :meth:`_compare` noted, read from now on.
 
         Once every project page is read, so that the project tool's listing is
         not held open while its tasks are read (a search's page token may
         expire). One lean read of tasks per :data:`PROGRESS_BATCH` projects, up to
-        the project tool's ``concurrency`` of them at a time.
+        the project tool's ``concurrency`` of them at a time, going out while
+        this thread does the index's own checks and compares the answers
+        already in. Nothing is read when no pair compares percent complete.
         """
-        computed = [p for p in self.pairs if p.pm in COMPUTED]
-        if not computed:
+        if not any(p.pm in COMPUTED for p in self.pairs):
+            yield ()
             return
         workers = self.rt.loaded.config.systems[self.pm_name].concurrency
-        chunks = index.progress(PROGRESS_BATCH)
-        while group := list(itertools.islice(chunks, workers)):
-            found = in_parallel(
-                self._percents, [[p for p, _, _ in chunk] for chunk in group], workers=workers
-            )
-            for chunk, percents in zip(group, found, strict=True):
-                self._compare_progress(spool, index, computed, chunk, percents)
+        with InOrder(self._percents_of, index.progress(PROGRESS_BATCH), workers=workers) as reads:
+            yield reads
+
+    def _scan_progress(
+        self,
+        spool: Spool,
+        index: RecordIndex,
+        progress: Iterable[tuple[Sequence[tuple[str, str, str]], dict[str, int | None]]],
+    ) -> None:
+        """The computed pairs (percent complete) of each project, as its progress comes in."""
+        computed = [p for p in self.pairs if p.pm in COMPUTED]
+        for chunk, percents in progress:
+            self._compare_progress(spool, index, computed, chunk, percents)
 
     def _compare_progress(
         self,
@@ -610,6 +635,9 @@ class Reconciler:
             self._people.update({e.lower(): found.get(e.lower()) for e in asked})
         wanted = {e.lower() for e in emails}
         return {e: user for e in wanted if (user := self._people.get(e)) is not None}
+
+    def _percents_of(self, chunk: Sequence[tuple[str, str, str]]) -> dict[str, int | None]:
+        return self._percents([project for project, _, _ in chunk])
 
     def _percents(self, projects: list[str]) -> dict[str, int | None]:
         """Percent complete of these projects: one lean read of their tasks.
@@ -730,11 +758,14 @@ class Reconciler:
     # 4. risks and feedback -----------------------------------------------------------------
 
     def _scan_risks(
-        self, spool: Spool, config: RiskToAccountManagerConfig, index: RecordIndex
+        self,
+        spool: Spool,
+        config: RiskToAccountManagerConfig,
+        index: RecordIndex,
+        pages: Iterable[ChangePage],
     ) -> None:
-        entity = self.pm_map.entities["Risk"]
         note_object = self.crm_map.entities["Note"].object
-        for page in self._pages(self.pm, entity):
+        for page in pages:
             self._count("risks", len(page.records))
             risks = [
                 r
@@ -777,10 +808,9 @@ class Reconciler:
                     )
                 )
 
-    def _scan_feedback(self, spool: Spool) -> None:
-        entity = self.pm_map.entities["Feedback"]
+    def _scan_feedback(self, spool: Spool, pages: Iterable[ChangePage]) -> None:
         lead_object = self.crm_map.entities["Lead"].object
-        for page in self._pages(self.pm, entity):
+        for page in pages:
             self._count("feedback", len(page.records))
             items = [
                 f

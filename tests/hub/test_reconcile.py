@@ -24,12 +24,13 @@ from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
 from handoff_hub.hub.handoffs.sync import Sync
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
 from handoff_hub.hub.handoffs.won_to_project import WonToProject
+from handoff_hub.hub.http.spill import SpillQueue
 from handoff_hub.hub.mapping.engine import from_unified, to_unified
 from handoff_hub.hub.model import Project
+from handoff_hub.hub.reconcile import scan
 from handoff_hub.hub.reconcile.fix import reconcile
 from handoff_hub.hub.reconcile.model import Discrepancy, Kind
 from handoff_hub.hub.reconcile.scan import Reconciler
-from handoff_hub.hub.reconcile.spill import PageSpill
 from handoff_hub.hub.runtime import Runtime
 from handoff_hub.hub.store import Link
 from handoff_hub.sandboxes.kit import Sandbox
@@ -470,14 +471,15 @@ def test_project_pages_read_ahead_of_the_deals_wait_on_disk_and_find_the_same(
                 yield page
 
         spilled: list[Any] = []
-        add = PageSpill.add
+        spill = SpillQueue._spill
 
-        def counted(self: PageSpill[Any], page: Any) -> None:
+        def counted(self: SpillQueue[Any], page: Any) -> None:
             spilled.append(page)
-            add(self, page)
+            spill(self, page)
 
         monkeypatch.setattr(crm, "read_changes", slow)
-        monkeypatch.setattr(PageSpill, "add", counted)
+        monkeypatch.setattr(SpillQueue, "_spill", counted)
+        monkeypatch.setattr(scan, "PAGES_AHEAD", 1)  # one page in memory, the rest on disk
         assert found() == plain
         assert len(spilled) > 1, "no project page waited for the deals pass"
         kinds = {row[0] for row in plain}

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
-from handoff_hub.hub.http.concurrent import Prefetch, in_levels, in_parallel, read_ahead, waves
+from handoff_hub.hub.http.concurrent import (
+    InOrder,
+    Prefetch,
+    in_levels,
+    in_parallel,
+    read_ahead,
+    waves,
+)
 
 
 def test_results_come_back_in_the_items_order() -> None:
@@ -266,59 +274,6 @@ def test_prefetch_raises_a_failure_in_the_pages_order() -> None:
     assert got == [0]
 
 
-def test_prefetch_sinks_every_page_until_told_then_queues_the_rest_in_order() -> None:
-    sunk: list[int] = []
-    all_sunk = threading.Event()
-
-    def sink(page: int) -> None:
-        sunk.append(page)
-        if len(sunk) == 4:
-            all_sunk.set()
-
-    release = threading.Event()
-
-    def pages() -> Iterator[int]:
-        yield from range(4)  # more than depth: sinking never waits for the caller
-        release.wait(5)
-        yield from range(4, 7)
-
-    with Prefetch(pages(), depth=2, sink=sink) as ahead:
-        assert all_sunk.wait(5), f"only {sunk} went to the sink"
-        ahead.stop_sinking()
-        release.set()
-        assert list(ahead) == [4, 5, 6]
-    assert sunk == [0, 1, 2, 3]
-
-
-def test_prefetch_check_raises_a_failure_while_sinking() -> None:
-    sunk: list[int] = []
-
-    def pages() -> Iterator[int]:
-        yield 0
-        raise RuntimeError("page 1 failed")
-
-    with Prefetch(pages(), depth=2, sink=sunk.append) as ahead:
-        deadline = time.monotonic() + 5
-        with pytest.raises(RuntimeError, match="page 1 failed"):
-            while time.monotonic() < deadline:
-                ahead.check()
-                time.sleep(0.001)
-        with pytest.raises(RuntimeError, match="page 1 failed"):
-            ahead.stop_sinking()
-    assert sunk == [0]
-
-
-def test_prefetch_a_failing_sink_fails_the_prefetch() -> None:
-    def sink(_page: int) -> None:
-        raise OSError("no space left on device")
-
-    with Prefetch(iter(range(3)), depth=2, sink=sink) as ahead:
-        with pytest.raises(OSError, match="no space"):
-            list(ahead)
-        with pytest.raises(OSError, match="no space"):
-            ahead.check()
-
-
 def test_in_levels_sends_full_groups_as_they_come_and_each_level_s_rest_last() -> None:
     sent: list[tuple[int, list[str]]] = []
     lock = threading.Lock()
@@ -352,3 +307,80 @@ def test_in_levels_raises_a_failed_send_and_sends_nothing_it_would_ready() -> No
     with pytest.raises(RuntimeError, match="refused"):
         in_levels(send, lambda lv, g, a: list(g), [1, 2], levels=2, size=1, workers=1)
     assert 1 not in sent
+
+
+def _in_order(work: Callable[[int], Any], items: Iterable[int], workers: int) -> list[Any]:
+    with InOrder(work, items, workers=workers) as answers:
+        return list(answers)
+
+
+def test_in_order_yields_each_item_with_its_answer_in_the_items_order() -> None:
+    def slow_for_small(n: int) -> int:
+        time.sleep(0.002 * (10 - n))
+        return n * n
+
+    assert _in_order(slow_for_small, range(10), 3) == [(n, n * n) for n in range(10)]
+
+
+def test_in_order_calls_go_out_before_the_caller_iterates() -> None:
+    started = threading.Event()
+
+    def call(n: int) -> int:
+        started.set()
+        return n
+
+    with InOrder(call, range(3), workers=2) as answers:
+        assert started.wait(5)  # the caller has not asked for an answer yet
+        assert [n for n, _ in answers] == [0, 1, 2]
+
+
+def test_in_order_keeps_calls_going_while_the_caller_handles_an_answer() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+    all_out = threading.Event()
+
+    def call(n: int) -> int:
+        with lock:
+            started.append(n)
+            if len(started) == 5:
+                all_out.set()
+        return n
+
+    with InOrder(call, range(5), workers=2) as in_order:
+        answers = iter(in_order)
+        assert next(answers) == (0, 0)
+        # the caller still holds the first answer; the pool goes on with the next four
+        assert all_out.wait(5)
+        assert sorted(started) == list(range(5))
+        assert [n for n, _ in answers] == [1, 2, 3, 4]
+
+
+def test_in_order_takes_at_most_twice_the_workers_ahead() -> None:
+    taken: list[int] = []
+
+    def items() -> Iterator[int]:
+        for n in range(100):
+            taken.append(n)
+            yield n
+
+    with InOrder(lambda n: n, items(), workers=3) as answers:
+        next(iter(answers))
+        assert len(taken) <= 2 * 3 + 1
+
+
+def test_in_order_raises_a_failure_where_its_item_would_come() -> None:
+    def call(n: int) -> int:
+        if n == 3:
+            raise ValueError("item 3")
+        return n
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="item 3"), InOrder(call, range(20), workers=4) as answers:
+        for n, _ in answers:
+            got.append(n)
+    assert got == [0, 1, 2]
+
+
+def test_in_order_with_one_worker_runs_in_the_callers_thread() -> None:
+    seen = _in_order(lambda n: threading.current_thread(), range(3), 1)
+    assert all(thread is threading.current_thread() for _, thread in seen)
