@@ -84,6 +84,8 @@ def measure(size: int, *, crm_pacing: Mapping[str, float] | None = None) -> list
         "calls_by_product": calls,
         "pacing": pacing,
         "hub_added_share": round(added / seconds, 4) if seconds else 0.0,
+        "before_first_call_seconds": report.get("before_first_call_seconds"),
+        "after_last_call_seconds": report.get("after_last_call_seconds"),
         "cpu_seconds": round(report["cpu_seconds"], 3),
         "sandbox_cpu_seconds": report["sandbox_cpu_seconds"],
         "peak_rss_mb": round(report["peak_rss_mb"], 1),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import resource
@@ -57,6 +58,7 @@ from bench.report import Figure
 SEED = 11
 BASE_RECORDS = 1000
 """The CRM's users and accounts are those of a seed of this many deals (100 sales reps)."""
+LOG_CALLS = os.environ.get("HUB_BENCH_CALL_LOG")
 RATE = 100_000
 MAX_SECONDS = 5.0
 RUNS = 3
@@ -299,6 +301,11 @@ def _serve(args: argparse.Namespace) -> int:
     out = Path(args.manifest)
     out.with_suffix(".tmp").write_text(json.dumps(manifest), encoding="utf-8")
     out.with_suffix(".tmp").replace(out)
+    # The seeded records live as long as the server, as a product's database outlives its
+    # requests: left to the collector, each full collection walks them all (about a second
+    # at 100k Epics with their tasks, stalling every request in flight).
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         _Counted(sandbox.app, sandbox.journal),
         host="127.0.0.1",
@@ -329,6 +336,43 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class _CallTimes:
+    """When the child's first HTTP call started and its last one ended (httpx's transport)."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.log: list[tuple[int | None, float, float, str]] = []
+
+    @classmethod
+    def install(cls) -> _CallTimes:
+        times = cls()
+        send = httpx.HTTPTransport.handle_request
+
+        def timed(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            begun = time.perf_counter()
+            if times.first is None:
+                times.first = begun
+            try:
+                return send(transport, request)
+            finally:
+                times.last = max(times.last or 0.0, time.perf_counter())
+                if LOG_CALLS:
+                    times.log.append((request.url.port, begun, times.last, request.url.path))
+
+        httpx.HTTPTransport.handle_request = timed  # type: ignore[method-assign,assignment]
+        return times
+
+    def phases(self, started: float, seconds: float) -> dict[str, float]:
+        """Seconds of the reconcile before its first call and after its last (the hub's alone)."""
+        if self.first is None or self.last is None:
+            return {}
+        return {
+            "before_first_call_seconds": round(max(0.0, self.first - started), 3),
+            "after_last_call_seconds": round(max(0.0, started + seconds - self.last), 3),
+        }
+
+
 def _reconcile(args: argparse.Namespace) -> int:
     """Run ``reconcile(rt, fix=False)`` once; write time, CPU, peak RSS and what it found."""
     from handoff_hub.hub.config.loading import load_config
@@ -337,6 +381,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     from handoff_hub.hub.runtime import open_runtime
 
     rss_before = _peak_rss_mb()
+    calls = _CallTimes.install()
     started, cpu = time.perf_counter(), _cpu()
     loaded = load_config(Path(args.config), known_connectors=known_connectors())
     runtime = open_runtime(loaded)
@@ -347,6 +392,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 
             profiler = cProfile.Profile()
             profiler.enable()
+        calls.first = None
         started, cpu = time.perf_counter(), _cpu()
         result, _ = reconcile(runtime, fix=False)
         seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
@@ -365,8 +411,11 @@ def _reconcile(args: argparse.Namespace) -> int:
         "rss_after_imports_mb": rss_before,
         "discrepancies": dict(kinds),
         "scanned": result.scanned,
+        **calls.phases(started, seconds),
     }
     Path(args.out).write_text(json.dumps(report), encoding="utf-8")
+    if LOG_CALLS:
+        Path(LOG_CALLS).write_text(json.dumps([started, calls.log]), encoding="utf-8")
     return 0
 
 
