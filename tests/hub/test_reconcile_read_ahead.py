@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from handoff_hub.hub.handoffs.won_to_project import WonToProject
 from handoff_hub.hub.reconcile.ahead import ReadAhead
 from handoff_hub.hub.reconcile.fix import reconcile
 from handoff_hub.hub.reconcile.scan import Reconciler
+from handoff_hub.hub.runtime import Runtime
 
 
 def test_pages_are_read_before_they_are_asked_for_and_come_in_order() -> None:
@@ -54,37 +55,62 @@ def test_leaving_early_stops_the_read() -> None:
         assert next(ahead.pages()) == 1
 
 
-def test_risk_and_feedback_are_read_while_the_progress_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def handed_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    """Salesforce and Jira with won-to-project run: projects, their tasks, links."""
     rt = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
     try:
         settings = rt.loaded.config.handoffs.won_to_project
         assert settings is not None
         run_handoff(WON, WonToProject(rt, settings), rt.store)
-        pm = rt.pm("pm")
-        real = pm.read_changes
-        scope = rt.mapping("pm").entities["Task"].scope_field
-        side_reads = {"risk": threading.Event(), "feedback": threading.Event()}
-        seen_during_progress: list[bool] = []
-
-        def read(object_name: str, **kw: Any) -> Iterator[Any]:
-            where = dict(kw.get("where") or {})
-            labels = str(where.get("labels"))
-            for name, started in side_reads.items():
-                if name in labels:
-                    started.set()
-            if scope in where:  # the progress read waits for the two others to start
-                seen_during_progress.append(all(e.wait(10) for e in side_reads.values()))
-            return real(object_name, **kw)
-
-        monkeypatch.setattr(pm, "read_changes", read)
-        result, _ = reconcile(rt, fix=False)
-        result.spool.close()
-        assert seen_during_progress == [True]
-        assert result.scanned["projects"] > 0
+        yield rt
     finally:
         rt.close()
+
+
+def _watch_pm_reads(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, seen: Callable[[dict[str, Any]], None]
+) -> str:
+    """Call ``seen(where)`` as each read of the project tool starts; the Task scope field."""
+    pm = rt.pm("pm")
+    real = pm.read_changes
+
+    def read(object_name: str, **kw: Any) -> Iterator[Any]:
+        seen(dict(kw.get("where") or {}))
+        return real(object_name, **kw)
+
+    monkeypatch.setattr(pm, "read_changes", read)
+    scope = rt.mapping("pm").entities["Task"].scope_field
+    assert scope is not None
+    return scope
+
+
+def _reconcile(rt: Runtime) -> dict[str, int]:
+    """What the reconcile scanned."""
+    result, _ = reconcile(rt, fix=False)
+    result.spool.close()
+    return result.scanned
+
+
+def test_risk_and_feedback_are_read_while_the_progress_is(
+    handed_off: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    side_reads = {"risk": threading.Event(), "feedback": threading.Event()}
+    seen_during_progress: list[bool] = []
+    scope = ""
+
+    def seen(where: dict[str, Any]) -> None:
+        labels = str(where.get("labels"))
+        for name, started in side_reads.items():
+            if name in labels:
+                started.set()
+        if scope in where:  # the progress read waits for the two others to start
+            seen_during_progress.append(all(e.wait(10) for e in side_reads.values()))
+
+    scope = _watch_pm_reads(handed_off, monkeypatch, seen)
+    scanned = _reconcile(handed_off)
+    assert seen_during_progress == [True]
+    assert scanned["projects"] > 0
 
 
 def test_check_raises_a_failure_before_the_pages_are_asked_for() -> None:
@@ -108,34 +134,19 @@ def test_check_raises_a_failure_before_the_pages_are_asked_for() -> None:
 
 
 def test_the_index_checks_run_while_the_progress_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    handed_off: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt = open_pair_runtime("salesforce", "jira", tmp_path, monkeypatch)
-    try:
-        settings = rt.loaded.config.handoffs.won_to_project
-        assert settings is not None
-        run_handoff(WON, WonToProject(rt, settings), rt.store)
-        pm = rt.pm("pm")
-        real = pm.read_changes
-        scope = rt.mapping("pm").entities["Task"].scope_field
-        progress_out = threading.Event()
+    progress_out = threading.Event()
+    scope = _watch_pm_reads(
+        handed_off, monkeypatch, lambda where: progress_out.set() if scope in where else None
+    )
+    checked: list[bool] = []
+    report_index = Reconciler._report_index
 
-        def read(object_name: str, **kw: Any) -> Iterator[Any]:
-            if scope in dict(kw.get("where") or {}):
-                progress_out.set()
-            return real(object_name, **kw)
+    def index_checks(self: Reconciler, *args: Any) -> None:
+        checked.append(progress_out.wait(10))
+        report_index(self, *args)
 
-        checked: list[bool] = []
-        report_index = Reconciler._report_index
-
-        def index_checks(self: Reconciler, *args: Any) -> None:
-            checked.append(progress_out.wait(10))
-            report_index(self, *args)
-
-        monkeypatch.setattr(pm, "read_changes", read)
-        monkeypatch.setattr(Reconciler, "_report_index", index_checks)
-        result, _ = reconcile(rt, fix=False)
-        result.spool.close()
-        assert checked == [True]
-    finally:
-        rt.close()
+    monkeypatch.setattr(Reconciler, "_report_index", index_checks)
+    _reconcile(handed_off)
+    assert checked == [True]
