@@ -34,6 +34,7 @@ __all__ = [
     "CheckStatus",
     "Connector",
     "CreatesProjects",
+    "DescribesAhead",
     "FieldNeed",
     "FilterValue",
     "KeepsFacts",
@@ -416,6 +417,23 @@ class KnowsOrgSchema(Protocol):
 
     def default_currency(self) -> str | None:
         """The org's corporate currency (ISO 4217), for amounts that carry none; None if unknown."""
+        ...
+
+
+@runtime_checkable
+class DescribesAhead(Protocol):
+    """Optional, beside :class:`KnowsOrgSchema`: learn several objects' fields at once.
+
+    Fitting a mapping asks about one object after another; a connector that
+    fetches each object's description on first use would wait one round trip
+    per object (Salesforce's describes are large and slow to build). The hub
+    names every mapped object first, so the connector can fetch them
+    together. Nothing fails here: a description not fetched is asked for again
+    when needed, and its failure is met there.
+    """
+
+    def describe_ahead(self, object_names: Sequence[str], *, currency: bool) -> None:
+        """Fetch these objects' descriptions now (``currency``: what the currency needs too)."""
         ...
 
 

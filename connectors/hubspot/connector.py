@@ -48,7 +48,7 @@ from handoff_hub.hub.connector import (
     RecordEnvelope,
     WriteResult,
 )
-from handoff_hub.hub.errors import ConnectorError, QueryBuildError
+from handoff_hub.hub.errors import ConnectorError, HubError, QueryBuildError
 from handoff_hub.hub.http import (
     BearerToken,
     OAuth2Token,
@@ -58,7 +58,7 @@ from handoff_hub.hub.http import (
     cursor_text,
     parse_cursor,
 )
-from handoff_hub.hub.http.concurrent import read_ahead
+from handoff_hub.hub.http.concurrent import fetch_missing, read_ahead
 from handoff_hub.hub.http.query import search_text
 
 if TYPE_CHECKING:
@@ -98,6 +98,8 @@ class HubSpotConnector:
         self.portal = Portal(client, config)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._properties: dict[str, list[Mapping[str, Any]]] = {}
+        self._not_described: dict[str, HubError] = {}
+        """Why a property list read ahead failed: raised when it is asked for."""
 
     @classmethod
     def from_config(
@@ -466,9 +468,21 @@ class HubSpotConnector:
 
     def describe(self, object_name: str) -> list[Mapping[str, Any]]:
         """The object's property definitions (cached for the connector's lifetime)."""
+        if (failure := self._not_described.pop(object_name, None)) is not None:
+            raise failure
         if object_name not in self._properties:
             self._properties[object_name] = self.client.properties(object_name)
         return self._properties[object_name]
+
+    def describe_ahead(self, object_names: Sequence[str], *, currency: bool) -> None:
+        """Read the mapped objects' properties together before the mapping is fitted.
+
+        The currency (the account's details) stays asked when first needed.
+        """
+        objects = [name for name in object_names if name != settings.OWNERS_OBJECT]
+        self._not_described |= fetch_missing(
+            self._properties, objects, self.client.properties, workers=self.client.api.concurrency
+        )
 
     def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
         """The fields (``properties.x`` or ``x``) whose property the object lacks.

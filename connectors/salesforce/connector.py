@@ -266,6 +266,10 @@ class SalesforceConnector:
         """The sObject's describe result (cached for the connector's lifetime)."""
         return self.org.describe(object_name)
 
+    def describe_ahead(self, object_names: Sequence[str], *, currency: bool) -> None:
+        """Describe the mapped objects together before the mapping is fitted to the org."""
+        self.org.describe_ahead(object_names, currency=currency)
+
     def missing_fields(self, object_name: str, fields: Sequence[str]) -> list[str]:
         """The fields (or relationship paths like ``Owner.Email``) the object lacks."""
         return self.org.missing(object_name, fields)

@@ -17,7 +17,8 @@ from typing import Any
 from handoff_hub.connectors.salesforce import settings
 from handoff_hub.connectors.salesforce.client import SalesforceClient
 from handoff_hub.connectors.salesforce.records import field_value
-from handoff_hub.hub.errors import ConnectorError, RateLimitedError, TransientError
+from handoff_hub.hub.errors import ConnectorError, HubError, RateLimitedError, TransientError
+from handoff_hub.hub.http.concurrent import fetch_missing
 from handoff_hub.hub.http.query import soql
 
 __all__ = ["OrgFacts"]
@@ -33,14 +34,29 @@ class OrgFacts:
         self.client = client
         self._session_id = session_id
         self._describes: dict[str, Mapping[str, Any]] = {}
+        self._not_described: dict[str, HubError] = {}
+        """Why a describe read ahead failed: raised when it is asked for."""
         self._left_out: set[tuple[str, str]] = set()
         self._currency: object = _UNKNOWN
 
     def describe(self, object_name: str) -> Mapping[str, Any]:
         """The sObject's describe result, fetched once."""
+        if (failure := self._not_described.pop(object_name, None)) is not None:
+            raise failure
         if object_name not in self._describes:
             self._describes[object_name] = self.client.describe(object_name)
         return self._describes[object_name]
+
+    def describe_ahead(self, object_names: Iterable[str], *, currency: bool) -> None:
+        """Describe these objects now, the connector's ``concurrency`` at a time.
+
+        ``currency``: the corporate currency will be asked, so ``Organization``
+        is described too (:meth:`default_currency` looks for its currency field).
+        """
+        names = [*object_names, *([settings.ORG_OBJECT] if currency else [])]
+        self._not_described |= fetch_missing(
+            self._describes, names, self.client.describe, workers=self.client.api.concurrency
+        )
 
     def missing(self, object_name: str, fields: Sequence[str]) -> list[str]:
         """The fields (or relationship paths like ``Owner.Email``) the object lacks."""

@@ -13,16 +13,19 @@ import collections
 import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
+
+from handoff_hub.hub.errors import HubError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
     "InOrder",
     "Prefetch",
+    "fetch_missing",
     "in_levels",
     "in_parallel",
     "read_ahead",
@@ -57,6 +60,40 @@ def in_parallel(work: Callable[[_In], _Out], items: Iterable[_In], *, workers: i
         if not future.cancelled() and (error := future.exception()) is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def fetch_missing(
+    cache: MutableMapping[str, _Out],
+    keys: Iterable[str],
+    fetch: Callable[[str], _Out],
+    *,
+    workers: int,
+) -> dict[str, HubError]:
+    """Put ``fetch(key)`` into ``cache`` for each key it lacks, up to ``workers`` at a time.
+
+    For look-ups a run would otherwise make one after another as it needs
+    them (an org's object descriptions): asked together, they wait one round
+    trip per ``workers`` instead of one each. The first goes alone, as it may
+    sign in for the others; if it fails, the others are not asked.
+
+    Returns:
+        The failure of each key that failed, for the caller's own look-up to
+        raise where it always did (instead of asking a second time).
+    """
+    todo = [key for key in dict.fromkeys(keys) if key not in cache]
+    failed: dict[str, HubError] = {}
+
+    def attempt(key: str) -> None:
+        try:
+            cache[key] = fetch(key)
+        except HubError as exc:
+            failed[key] = exc
+
+    if todo:
+        attempt(todo[0])
+        if not failed:
+            in_parallel(attempt, todo[1:], workers=workers)
+    return failed
 
 
 class InOrder(Generic[_In, _Out]):

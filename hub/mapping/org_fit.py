@@ -26,7 +26,7 @@ from pathlib import Path
 
 from handoff_hub.hub.config.root import HubConfig
 from handoff_hub.hub.config.yamlio import load_yaml
-from handoff_hub.hub.connector import KnowsOrgSchema
+from handoff_hub.hub.connector import DescribesAhead, KnowsOrgSchema
 from handoff_hub.hub.errors import (
     AuthError,
     ConfigError,
@@ -123,6 +123,11 @@ def fit_to_org(
             and stamps are checked (None: every entity's).
     """
     fit = OrgFit(spec)
+    if isinstance(org, DescribesAhead):
+        org.describe_ahead(
+            [e.object for e in spec.entities.values() if any(_org_paths(e))],
+            currency=any(_money_rules(e) for e in spec.entities.values()),
+        )
     entities: dict[str, EntityMap] = {}
     currency: list[str | None] = []
     for name, emap in spec.entities.items():

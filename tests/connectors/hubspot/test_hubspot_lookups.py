@@ -6,7 +6,7 @@ import pytest
 from hubspot_support import RecordingTransport, calls
 
 from handoff_hub.hub.connector import KnowsOrgSchema
-from handoff_hub.hub.errors import NotFoundError
+from handoff_hub.hub.errors import ConnectorError, NotFoundError
 
 DEALS = "deals"
 
@@ -108,3 +108,22 @@ def test_owners_have_no_properties_to_miss(sandbox, connector):
     before = len(sandbox.journal.calls)
     assert connector.missing_fields("owners", ["email", "archived", "firstName"]) == []
     assert len(sandbox.journal.calls) == before
+
+
+def test_properties_of_the_mapped_objects_are_read_together_once(sandbox, connector):
+    """The mapping's fit reads each object's properties ahead, once, and asks nothing twice."""
+    before = len(sandbox.journal.calls)
+    connector.describe_ahead(["deals", "companies", "owners", "contacts"], currency=True)
+    paths = sorted(c.path for c in sandbox.journal.calls[before:])
+    assert paths == [f"/crm/v3/properties/{o}" for o in ("companies", "contacts", "deals")]
+    assert connector.missing_fields("deals", ["properties.amount", "nope"]) == ["nope"]
+    assert len(sandbox.journal.calls) == before + 3
+
+
+def test_properties_that_failed_ahead_fail_where_they_are_asked(sandbox, connector):
+    before = len(sandbox.journal.calls)
+    connector.describe_ahead(["deals", "no_such_object"], currency=False)
+    with pytest.raises(ConnectorError, match="Unable to infer object type from: no_such_object"):
+        connector.missing_fields("no_such_object", ["properties.x"])
+    asked = [c.path for c in sandbox.journal.calls[before:]]
+    assert asked.count("/crm/v3/properties/no_such_object") == 1

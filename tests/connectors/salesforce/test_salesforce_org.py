@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from handoff_hub.hub.mapping.loader import load_mapping
+from handoff_hub.hub.mapping.org_fit import fit_to_org
 from handoff_hub.sandboxes.salesforce.app import SalesforceSandbox
 
 MAPPING = Path(__file__).resolve().parents[3] / "mappings" / "salesforce.yaml"
@@ -115,3 +119,61 @@ def test_default_currency_is_none_when_the_org_will_not_say(connect, monkeypatch
 
     monkeypatch.setattr(connector.client, "user_info", session_expired_meanwhile)
     assert connector.default_currency() is None
+
+
+class _DescribesInFlight(httpx.BaseTransport):
+    """The sandbox's transport, each describe slowed as a real org's, counting those at once."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/describe"):
+            return self.inner.handle_request(request)
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.02)
+            return self.inner.handle_request(request)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_fitting_the_mapping_describes_the_mapped_objects_together(
+    connect, sandbox_transport, monkeypatch
+):
+    """One round trip's wait per few objects, not one per object; the fit is the same."""
+    spec = load_mapping(MAPPING)
+    fits = []
+    for ahead in (True, False):
+        sandbox = SalesforceSandbox(seed=4, records=5, profile="hard")
+        watch = _DescribesInFlight(sandbox_transport(sandbox))
+        connector = connect(sandbox, transport=watch)
+        if not ahead:
+            monkeypatch.setattr(connector, "describe_ahead", lambda *_a, **_k: None)
+        fits.append(fit_to_org(spec, connector, file=str(MAPPING)))
+        describes = [p for p in data_paths(sandbox) if p.endswith("/describe")]
+        objects = {e.object for e in spec.entities.values()} | {"Organization"}
+        assert sorted(describes) == sorted(f"/sobjects/{o}/describe" for o in objects)
+        assert (watch.most > 1) is ahead
+        connector.close()
+    assert fits[0].spec == fits[1].spec and fits[0].left_out == fits[1].left_out
+    assert fits[0].left_out["Opportunity"]  # this org lacks fields the mapping names
+
+
+def test_a_describe_that_failed_ahead_is_met_where_it_is_needed(connect, caplog):
+    """Not asked a second time: the fit warns about that object and goes on, as before."""
+    spec = load_mapping(MAPPING)
+    note = spec.entities["Note"].model_copy(update={"object": "Delivery_Note__c"})
+    spec = spec.model_copy(update={"entities": {**spec.entities, "Note": note}})
+    sandbox = SalesforceSandbox(seed=4, records=5)
+    connector = connect(sandbox)
+    fit = fit_to_org(spec, connector, file=str(MAPPING))
+    assert data_paths(sandbox).count("/sobjects/Delivery_Note__c/describe") == 1
+    assert "Delivery_Note__c" in caplog.text
+    assert fit.spec.entities["Opportunity"] is not None and not fit.issues

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from handoff_hub.hub.errors import ConnectorError
 from handoff_hub.hub.http.concurrent import (
     InOrder,
     Prefetch,
+    fetch_missing,
     in_levels,
     in_parallel,
     read_ahead,
@@ -384,3 +386,72 @@ def test_in_order_raises_a_failure_where_its_item_would_come() -> None:
 def test_in_order_with_one_worker_runs_in_the_callers_thread() -> None:
     seen = _in_order(lambda n: threading.current_thread(), range(3), 1)
     assert all(thread is threading.current_thread() for _, thread in seen)
+
+
+class _Describes:
+    """A fetch that records when each key started and ended, and who ran at once."""
+
+    def __init__(self, failing: Sequence[str] = (), pause: float = 0.02) -> None:
+        self.failing = set(failing)
+        self.pause = pause
+        self.asked: list[str] = []
+        self.running = 0
+        self.most = 0
+        self.first_done_before_others = True
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str) -> str:
+        with self._lock:
+            if self.asked and self.running and len(self.asked) == 1:
+                self.first_done_before_others = False
+            self.asked.append(key)
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.pause)
+        with self._lock:
+            self.running -= 1
+        if key in self.failing:
+            raise ConnectorError(f"cannot describe {key}", system="crm", status=404)
+        return f"fields of {key}"
+
+
+def test_fetch_missing_fills_what_the_cache_lacks_several_at_a_time() -> None:
+    cache = {"Account": "known"}
+    fetch = _Describes()
+    failed = fetch_missing(
+        cache, ["Opportunity", "Account", "User", "Task", "Lead", "User"], fetch, workers=4
+    )
+    assert failed == {}
+    assert sorted(fetch.asked) == ["Lead", "Opportunity", "Task", "User"]  # each once
+    assert fetch.asked[0] == "Opportunity" and fetch.first_done_before_others
+    assert fetch.most == 3  # the three after the first went together
+    assert cache == {
+        "Account": "known",
+        "Opportunity": "fields of Opportunity",
+        "User": "fields of User",
+        "Task": "fields of Task",
+        "Lead": "fields of Lead",
+    }
+
+
+def test_fetch_missing_gives_failures_back_instead_of_raising() -> None:
+    cache: dict[str, str] = {}
+    fetch = _Describes(failing=["Secret__c"])
+    failed = fetch_missing(cache, ["Opportunity", "Secret__c", "User"], fetch, workers=2)
+    assert list(failed) == ["Secret__c"] and "cannot describe Secret__c" in str(failed["Secret__c"])
+    assert set(cache) == {"Opportunity", "User"}
+
+
+def test_fetch_missing_stops_when_the_first_fails() -> None:
+    """The first may be the sign-in: refused credentials are not tried once per key."""
+    fetch = _Describes(failing=["Opportunity"])
+    failed = fetch_missing({}, ["Opportunity", "User", "Task"], fetch, workers=4)
+    assert list(failed) == ["Opportunity"] and fetch.asked == ["Opportunity"]
+
+
+def test_fetch_missing_lets_a_programming_error_through() -> None:
+    def broken(_key: str) -> str:
+        raise KeyError("fields")
+
+    with pytest.raises(KeyError):
+        fetch_missing({}, ["Opportunity"], broken, workers=4)
