@@ -577,6 +577,7 @@ def run(
     profile: Path | None = None,
     paced: bool = False,
     pacing: Mapping[str, Mapping[str, float]] | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Seed, serve, link and reconcile ``size`` pairs ``runs`` times; the fastest run's report.
 
@@ -586,6 +587,7 @@ def run(
     ``paced``: the connectors keep their own pacing of the vendors' published
     limits (else it is lifted, so that the hub's own cost is what is timed);
     ``pacing`` replaces it for the named connectors (requests, per_seconds, burst).
+    ``progress=False``: sync compares no percent complete, so no task is read.
     """
     from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 
@@ -603,6 +605,8 @@ def run(
             )
             if pacing:
                 _set_pacing(config, pacing)
+            if not progress:
+                _drop_percent(config)
             projects = pm.manifest["projects"]
             link_seconds = _insert_links(f"sqlite:///{folder / 'state.db'}", projects, pm.url)
             reports = [
@@ -626,6 +630,14 @@ def _set_pacing(config: Path, pacing: Mapping[str, Mapping[str, float]]) -> None
     for system in data["systems"].values():
         if system["connector"] in pacing:
             system["rate_limit"] = dict(pacing[system["connector"]])
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _drop_percent(config: Path) -> None:
+    """Take percent complete out of the sync's pairs: the reconcile then reads no task."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    sync = data["handoffs"]["sync"]
+    sync["fields"] = [f for f in sync["fields"] if f["pm"] != "percent_complete"]
     config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
@@ -728,13 +740,23 @@ def main(argv: list[str] | None = None) -> int:
     sizes.add_argument("sizes", nargs="+", type=int)
     sizes.add_argument("--profile", help="cProfile output of the reconcile child (last size)")
     sizes.add_argument("--runs", type=int, default=1, help="reconciles per size; the fastest")
+    sizes.add_argument(
+        "--without-progress",
+        action="store_true",
+        help="no pair compares percent complete, so no task is read",
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
     if args.command == "reconcile":
         return _reconcile(args)
     for size in args.sizes:
-        report = run(size, runs=args.runs, profile=Path(args.profile) if args.profile else None)
+        report = run(
+            size,
+            runs=args.runs,
+            profile=Path(args.profile) if args.profile else None,
+            progress=not args.without_progress,
+        )
         report.pop("calls_by_path")
         print(size, json.dumps(report), flush=True)
     return 0

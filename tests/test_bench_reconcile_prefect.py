@@ -22,6 +22,13 @@ def test_reconcile_scale_finds_a_clean_seeded_set_clean() -> None:
     assert all(f.product == "hub" and f.bound == "max" and f.value > 0 for f in figures)
 
 
+def test_reconcile_scale_without_progress_reads_no_task() -> None:
+    """No pair compares percent complete: Jira's searches are the Epics, risks and feedback."""
+    report = reconcile_scale.run(40, progress=False)
+    assert report["discrepancies"] == {}
+    assert report["calls_by_path"]["jira POST /rest/api/3/search/jql"] == 3
+
+
 def test_paced_reconcile_reports_what_the_hub_adds_to_the_limits_floor() -> None:
     (figure,) = reconcile_paced.measure(30)
     details = figure.details
