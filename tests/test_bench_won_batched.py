@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.won_batched import PRODUCTS, Window, _details, _levels
+from bench.won_batched import PRODUCTS, Window, _crm_writes, _details, _levels
 from handoff_hub.hub.connector import NewProject, ProjectTemplate, TemplateTask
 
 TEMPLATE = ProjectTemplate(
@@ -31,3 +31,17 @@ def test_calls_are_counted_against_the_bulk_minimum_and_the_rate_over_the_window
     assert details["write_calls"] == 4  # the refused one counts, the search does not
     assert details["refused_429"] == 1
     assert details["achieved_per_second"] == 5.0
+
+
+def test_crm_writes_leave_out_the_posts_that_only_read() -> None:
+    data = "/services/data/v61.0"
+    journal = [
+        ["POST", "/services/oauth2/token", 200, False],
+        ["GET", f"{data}/query", 200, False],
+        ["POST", f"{data}/composite/sobjects/Opportunity", 200, False],  # retrieve by ids
+        ["POST", "/services/Soap/u/61.0", 200, False],  # the org's currency
+        ["PATCH", f"{data}/composite/sobjects", 200, False],  # ids written back
+        ["PATCH", f"{data}/composite/sobjects", 200, False],
+        ["POST", f"{data}/composite/sobjects", 200, False],  # a create
+    ]
+    assert _crm_writes(journal) == 3
