@@ -428,8 +428,8 @@ class DescribesAhead(Protocol):
     fetches each object's description on first use would wait one round trip
     per object (Salesforce's describes are large and slow to build). The hub
     names every mapped object first, so the connector can fetch them
-    together. Nothing fails here: a description not fetched is asked for again
-    when needed, and its failure is met there.
+    together. Nothing fails here: a description that could not be fetched
+    raises its failure when it is asked for, where it always did.
     """
 
     def describe_ahead(self, object_names: Sequence[str], *, currency: bool) -> None:
