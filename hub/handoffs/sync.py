@@ -73,6 +73,7 @@ class Sync(PairHandoff[SyncConfig]):
             "crm": UserIds(self.crm, self.crm_map, "Opportunity"),
             "pm": UserIds(self.pm, self.pm_map, "Project"),
         }
+        self._pm_users = self._users["pm"].known
         self._check_fields()
 
     def _check_fields(self) -> None:
@@ -195,9 +196,7 @@ class Sync(PairHandoff[SyncConfig]):
         """Deal owners' e-mail addresses (lower case) -> their PM user ids."""
         if OWNER_RULE not in {(r.crm, r.pm) for r in self.cfg.fields}:
             return {}
-        emails = sorted({p.opp.owner.email for p in pairs if p.opp.owner and p.opp.owner.email})
-        found = self.pm.find_users(emails) if emails else {}
-        return {email.lower(): user for email, user in found.items()}
+        return self._pm_users.ids(p.opp.owner.email for p in pairs if p.opp.owner)
 
     def _project_work(self, pairs: list[_Pair]) -> dict[str, list[Task | Milestone]]:
         """The tasks of every project in the page (one read), when percent complete is synced."""

@@ -4,7 +4,8 @@ Inside the hub a user field holds a person by e-mail; each product wants its
 own id for one (Jira an accountId, Asana a user gid, Salesforce a User Id,
 HubSpot an owner id). :class:`UserIds` asks the connector's user look-up
 (``find_users``) for the addresses a write needs, each address once for the
-handoff's life, and gives :func:`~hub.mapping.engine.from_unified` the ids.
+handoff's life (:class:`KnownUsers`), and gives
+:func:`~hub.mapping.engine.from_unified` the ids.
 An address the product has no user for leaves the field unset and is
 reported (:meth:`UserIds.unmatched`): never a wrong user, never silence.
 """
@@ -21,7 +22,34 @@ if TYPE_CHECKING:
     from handoff_hub.hub.connector import Connector
     from handoff_hub.hub.mapping.spec import MappingSpec
 
-__all__ = ["UnmatchedUser", "UserIds"]
+__all__ = ["KnownUsers", "UnmatchedUser", "UserIds"]
+
+
+class KnownUsers:
+    """E-mail address -> one product's user id, each address asked once in this object's life.
+
+    A run meets the same people (sales reps, delivery managers) on every page
+    and batch, and a product's user search costs a call per address (Jira,
+    Asana), so every address is looked up once, found or not, and kept. Made
+    per handoff or reconcile run, so a user added to the product is found by
+    the next run.
+    """
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+        self._known: dict[str, str | None] = {}
+
+    def ids(self, emails: Iterable[str | None]) -> dict[str, str]:
+        """The user id of each address the product has a user for, keyed in lower case."""
+        wanted: dict[str, str] = {}
+        for email in emails:
+            if email and email.strip():
+                wanted.setdefault(email.strip().lower(), email.strip())
+        asked = sorted(e for key, e in wanted.items() if key not in self._known)
+        if asked:
+            found = {k.lower(): v for k, v in self.connector.find_users(asked).items()}
+            self._known.update({e.lower(): found.get(e.lower()) for e in asked})
+        return {key: user for key in wanted if (user := self._known.get(key)) is not None}
 
 
 @dataclass(frozen=True)
@@ -39,21 +67,23 @@ class UnmatchedUser:
 class UserIds:
     """E-mail -> user id in one product, for the user fields one entity's mapping writes."""
 
-    def __init__(self, connector: Connector, spec: MappingSpec, entity: str) -> None:
-        self.connector = connector
+    def __init__(
+        self,
+        connector: Connector,
+        spec: MappingSpec,
+        entity: str,
+        *,
+        known: KnownUsers | None = None,
+    ) -> None:
+        """``known``: the run's look-ups of this product's users, if it keeps them already."""
         emap = spec.entities.get(entity)
         rules = emap.write_rules() if emap is not None else {}
         self.fields = [name for name, rule in rules.items() if rule.type == "user"]
-        self._known: dict[str, str | None] = {}
+        self.known = known or KnownUsers(connector)
 
     def people(self, records: Iterable[BaseModel | Mapping[str, Any]]) -> dict[str, str]:
         """The ids of every address the records' user fields hold (one look-up for new ones)."""
-        emails = {e for record in records for e in self._emails(record).values()}
-        asked = sorted(e for e in emails if e not in self._known)
-        if asked:
-            found = {k.lower(): v for k, v in self.connector.find_users(asked).items()}
-            self._known.update({e: found.get(e) for e in asked})
-        return {e: user for e in emails if (user := self._known.get(e)) is not None}
+        return self.known.ids(e for record in records for e in self._emails(record).values())
 
     def unmatched(
         self, record: BaseModel | Mapping[str, Any], people: Mapping[str, str]

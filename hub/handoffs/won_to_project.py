@@ -45,7 +45,7 @@ from handoff_hub.hub.handoffs.engine import (
 from handoff_hub.hub.handoffs.managers import ManagerChooser, Resolved, resolve
 from handoff_hub.hub.handoffs.preview import project_preview
 from handoff_hub.hub.handoffs.template_choice import Slot, TemplateChoice, slot_stamp
-from handoff_hub.hub.handoffs.user_fields import UnmatchedUser, UserIds
+from handoff_hub.hub.handoffs.user_fields import KnownUsers, UnmatchedUser, UserIds
 from handoff_hub.hub.mapping.engine import from_unified
 from handoff_hub.hub.mapping.transforms import render_template
 from handoff_hub.hub.model import (
@@ -111,7 +111,9 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             pool_prefix=f"{HANDOFF}:{config.pm}:manager-pool",
             take_turn=runtime.store.take_turn,
         )
-        self.users = UserIds(self.pm, self.pm_map, "Project")
+        self.pm_users = KnownUsers(self.pm)
+        """The run's look-ups of project-tool users: managers and user fields alike."""
+        self.users = UserIds(self.pm, self.pm_map, "Project", known=self.pm_users)
 
     def streams(self) -> list[Stream]:
         """Changed opportunities."""
@@ -464,9 +466,7 @@ class WonToProject(PairHandoff[WonToProjectConfig]):
             )
             for w in acting
         ]
-        emails = self.managers.addresses(choices)
-        found = self.pm.find_users(emails) if emails else {}
-        users = {k.lower(): v for k, v in found.items()}
+        users = self.pm_users.ids(self.managers.addresses(choices))
         fallback = self.cfg.manager.fallback
         for item, choice in zip(acting, choices, strict=True):
             item.manager = resolve(choice, users, fallback=fallback, tool=self.cfg.pm)

@@ -49,6 +49,7 @@ from handoff_hub.hub.handoffs.project_work import progress_of_projects
 from handoff_hub.hub.handoffs.risk_to_account_manager import HANDOFF as RISK_TO_ACCOUNT_MANAGER
 from handoff_hub.hub.handoffs.risk_to_account_manager import raises_alert
 from handoff_hub.hub.handoffs.template_choice import VALUE_SLOT, TemplateChoice, slot_stamp
+from handoff_hub.hub.handoffs.user_fields import KnownUsers
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
 from handoff_hub.hub.http.concurrent import InOrder
@@ -167,7 +168,7 @@ class Reconciler:
         self.page_size = page_size
         self.scanned: dict[str, int] = {}
         self._letters: dict[tuple[str, str], str] = {}
-        self._people: dict[str, str | None] = {}
+        self._people = KnownUsers(self.pm)
         self._budgeted: set[str] = set()
         """The window's deals whose budget the KPIs hold (once, however many projects)."""
 
@@ -628,13 +629,7 @@ class Reconciler:
         """
         if not any(p.crm == "owner" for p in self.pairs):
             return {}
-        emails = {e for e in owner_emails if e}
-        asked = sorted(e for e in emails if e.lower() not in self._people)
-        if asked:
-            found = {e.lower(): user for e, user in self.pm.find_users(asked).items()}
-            self._people.update({e.lower(): found.get(e.lower()) for e in asked})
-        wanted = {e.lower() for e in emails}
-        return {e: user for e in wanted if (user := self._people.get(e)) is not None}
+        return self._people.ids(owner_emails)
 
     def _percents_of(self, chunk: Sequence[tuple[str, str, str]]) -> dict[str, int | None]:
         return self._percents([project for project, _, _ in chunk])

@@ -14,7 +14,7 @@ from handoff_hub.hub.config.handoffs import SyncFieldConfig
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.handoffs.sync import HANDOFF as SYNC
 from handoff_hub.hub.handoffs.sync import Sync
-from handoff_hub.hub.handoffs.user_fields import UserIds
+from handoff_hub.hub.handoffs.user_fields import KnownUsers, UserIds
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF, WonToProject
 from handoff_hub.hub.mapping.engine import from_unified, map_records
 from handoff_hub.hub.mapping.spec import MappingSpec
@@ -76,6 +76,15 @@ def test_each_address_is_asked_once_and_an_unmatched_one_is_reported() -> None:
     [unset] = ids.unmatched(two, ids.people([two]))
     assert (unset.field, unset.email) == ("custom.lead", "nobody@acme.example")
     assert ids.unmatched(one, ids.people([one])) == []
+
+
+def test_known_users_ask_each_address_once_whatever_its_case() -> None:
+    users = _Users()
+    known = KnownUsers(users)  # type: ignore[arg-type]
+    found = known.ids(["ada@acme.example", "ADA@acme.example ", None, " ", "nobody@acme.example"])
+    assert found == {"ada@acme.example": "id-ada@acme.example"}
+    assert known.ids(["Ada@Acme.example", "nobody@acme.example"]) == found
+    assert users.asked == [["ada@acme.example", "nobody@acme.example"]]  # not found: kept too
 
 
 # end to end ----------------------------------------------------------------------------------
@@ -234,6 +243,35 @@ def test_a_batch_asks_for_its_user_fields_addresses_in_one_look_up(
 
     monkeypatch.setattr(pm, "find_users", counting)
     _run(sf_jira)
-    # the managers' look-up (deal owners) comes first; the user fields' is one call for both
+    # the managers' look-up (deal owners) comes first; the user fields' is one call for the
+    # addresses it has not asked (a lead who owns a deal was found by the managers' look-up)
     [user_fields] = [a for a in asked if NOBODY in a]
-    assert set(leads) <= set(user_fields)
+    everyone = [email.lower() for a in asked for email in a]
+    assert set(leads) <= set(everyone)
+    assert len(everyone) == len(set(everyone))  # each address asked once in the run
+    assert set(user_fields) <= set(leads)
+
+
+def test_a_run_asks_for_each_manager_once_however_many_batches(
+    hs_asana: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deal owners recur batch after batch: a backfill of 100k deals asked Jira 16 a batch."""
+    settings = hs_asana.loaded.config.handoffs.won_to_project
+    assert settings is not None
+    owners = {o.owner.email for o in _won(hs_asana).values() if o.owner and o.owner.email}
+    pm = hs_asana.connector("pm")
+    asked: list[list[str]] = []
+    real = pm.find_users
+
+    def counting(emails: list[str]) -> dict[str, str]:
+        asked.append(list(emails))
+        return real(emails)
+
+    monkeypatch.setattr(pm, "find_users", counting)
+    small = settings.model_copy(update={"batch_size": 2})
+    summary = run_handoff(HANDOFF, WonToProject(hs_asana, small, today=TODAY), hs_asana.store)
+    assert summary.counts["created"] == len(_won(hs_asana)) > len(owners) > 1
+    assert len(asked) > 1  # several batches asked
+    everyone = [email.lower() for a in asked for email in a]
+    assert len(everyone) == len(set(everyone))  # each address asked once in the run
+    assert {e.lower() for e in owners} <= set(everyone)
