@@ -233,7 +233,18 @@ def test_a_batch_asks_for_its_user_fields_addresses_in_one_look_up(
     leads = ("ada.lovelace@acme-sales.example", NOBODY)
     for deal, email in zip((first, second), leads, strict=True):
         state.modify_record("Opportunity", deal, Delivery_Lead__c=_sf_user(sf_jira, email))
-    pm = sf_jira.connector("pm")
+    asked = _user_lookups(sf_jira, monkeypatch)
+    _run(sf_jira)
+    # the managers' look-up (deal owners) comes first; the user fields' is one call for the
+    # addresses it has not asked (a lead who owns a deal was found by the managers' look-up)
+    [user_fields] = [a for a in asked if NOBODY in a]
+    assert set(leads) <= set(_each_asked_once(asked))
+    assert set(user_fields) <= set(leads)
+
+
+def _user_lookups(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The addresses of each of the project tool's user look-ups from now on."""
+    pm = rt.connector("pm")
     asked: list[list[str]] = []
     real = pm.find_users
 
@@ -242,14 +253,13 @@ def test_a_batch_asks_for_its_user_fields_addresses_in_one_look_up(
         return real(emails)
 
     monkeypatch.setattr(pm, "find_users", counting)
-    _run(sf_jira)
-    # the managers' look-up (deal owners) comes first; the user fields' is one call for the
-    # addresses it has not asked (a lead who owns a deal was found by the managers' look-up)
-    [user_fields] = [a for a in asked if NOBODY in a]
+    return asked
+
+
+def _each_asked_once(asked: list[list[str]]) -> list[str]:
     everyone = [email.lower() for a in asked for email in a]
-    assert set(leads) <= set(everyone)
     assert len(everyone) == len(set(everyone))  # each address asked once in the run
-    assert set(user_fields) <= set(leads)
+    return everyone
 
 
 def test_a_run_asks_for_each_manager_once_however_many_batches(
@@ -259,19 +269,9 @@ def test_a_run_asks_for_each_manager_once_however_many_batches(
     settings = hs_asana.loaded.config.handoffs.won_to_project
     assert settings is not None
     owners = {o.owner.email for o in _won(hs_asana).values() if o.owner and o.owner.email}
-    pm = hs_asana.connector("pm")
-    asked: list[list[str]] = []
-    real = pm.find_users
-
-    def counting(emails: list[str]) -> dict[str, str]:
-        asked.append(list(emails))
-        return real(emails)
-
-    monkeypatch.setattr(pm, "find_users", counting)
+    asked = _user_lookups(hs_asana, monkeypatch)
     small = settings.model_copy(update={"batch_size": 2})
     summary = run_handoff(HANDOFF, WonToProject(hs_asana, small, today=TODAY), hs_asana.store)
     assert summary.counts["created"] == len(_won(hs_asana)) > len(owners) > 1
     assert len(asked) > 1  # several batches asked
-    everyone = [email.lower() for a in asked for email in a]
-    assert len(everyone) == len(set(everyone))  # each address asked once in the run
-    assert {e.lower() for e in owners} <= set(everyone)
+    assert {e.lower() for e in owners} <= set(_each_asked_once(asked))
