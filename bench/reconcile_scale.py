@@ -624,21 +624,27 @@ def run(
     return report
 
 
+@contextmanager
+def edit_config(config: Path) -> Iterator[dict[str, Any]]:
+    """The hub config's YAML as data, written back when the block ends."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    yield data
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
 def _set_pacing(config: Path, pacing: Mapping[str, Mapping[str, float]]) -> None:
     """Give the systems of these connectors this client pacing."""
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    for system in data["systems"].values():
-        if system["connector"] in pacing:
-            system["rate_limit"] = dict(pacing[system["connector"]])
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with edit_config(config) as data:
+        for system in data["systems"].values():
+            if system["connector"] in pacing:
+                system["rate_limit"] = dict(pacing[system["connector"]])
 
 
 def _drop_percent(config: Path) -> None:
     """Take percent complete out of the sync's pairs: the reconcile then reads no task."""
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    sync = data["handoffs"]["sync"]
-    sync["fields"] = [f for f in sync["fields"] if f["pm"] != "percent_complete"]
-    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with edit_config(config) as data:
+        sync = data["handoffs"]["sync"]
+        sync["fields"] = [f for f in sync["fields"] if f["pm"] != "percent_complete"]
 
 
 def _child_run(

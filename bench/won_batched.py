@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.report import Figure, print_table
 from handoff_hub.hub.cli.demo import example_for, write_sandbox_config
 from handoff_hub.hub.config.loading import load_config
@@ -103,7 +101,7 @@ def _pair(
     batch's query (a scan of every deal, in Python) held the hub's interpreter,
     and the run measured the emulator (15 deals/s against 29.6 at 10k).
     """
-    from bench.reconcile_scale import start_sandbox, stop_sandboxes
+    from bench.reconcile_scale import edit_config, start_sandbox, stop_sandboxes
 
     servers = [
         start_sandbox(
@@ -120,11 +118,10 @@ def _pair(
             env_prefix="HUB_BENCH_WON",
             requests_per_second=None,
         )
-        data = yaml.safe_load(config.read_text(encoding="utf-8"))
-        data["handoffs"]["won_to_project"]["batch_size"] = batch_size
-        if concurrency is not None:
-            data["systems"]["pm"]["concurrency"] = concurrency
-        config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        with edit_config(config) as data:
+            data["handoffs"]["won_to_project"]["batch_size"] = batch_size
+            if concurrency is not None:
+                data["systems"]["pm"]["concurrency"] = concurrency
         loaded = load_config(config, known_connectors=known_connectors())
         runtime = open_runtime(loaded)
         try:

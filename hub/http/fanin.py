@@ -8,18 +8,22 @@ token cannot expire while the caller works on a page), the caller gets the
 first page as soon as it is read, and pages fetched far ahead wait on disk,
 so memory stays flat in the number of records. Pages of one source keep
 their order; pages of different sources interleave.
+
+:class:`ReadAhead` is one such listing started at once, before its pages are
+wanted: a reconcile reads the project tool while it works through the CRM's
+deals, and its risks and feedback beside the long progress read.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from handoff_hub.hub.http.spill import SpillQueue
 
-__all__ = ["fan_in"]
+__all__ = ["ReadAhead", "fan_in"]
 
 _Page = TypeVar("_Page")
 
@@ -100,3 +104,62 @@ def _fetch_one(source: Source[_Page], buffer: SpillQueue[_Page], stop: threading
         close = getattr(pages, "close", None)
         if close is not None:
             close()
+
+
+class ReadAhead(Generic[_Page]):
+    """``pages`` read on a thread from now on; :meth:`pages` hands them over in order.
+
+    The read never waits for its caller: a read that did would leave the
+    product's rate unused whenever the caller is busy (a reconcile's deals
+    pass, the backlog of pages read meanwhile) and add that time to the pass.
+    At most ``depth`` pages are held in memory, the rest in a temporary file.
+    Leaving the ``with`` block (or :meth:`close`) stops the read, a page in
+    flight finishing first, and deletes what was not taken.
+    """
+
+    def __init__(self, pages: Iterator[_Page], *, depth: int) -> None:
+        self._queue = SpillQueue[_Page](depth=depth)
+        self._stop = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._read, args=(pages,), name="hub-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, pages: Iterator[_Page]) -> None:
+        try:
+            _fetch_one(lambda: pages, self._queue, self._stop)
+            self._queue.finish()
+        except BaseException as exc:  # handed to the caller after the pages before it
+            self._failure = exc
+            self._queue.fail(exc)
+
+    def check(self) -> None:
+        """Raise the read's failure now, if it failed (else it comes after its pages)."""
+        if self._failure is not None:
+            raise self._failure
+
+    def pages(self) -> Iterator[_Page]:
+        """Every page in order, waiting for each that is not read yet.
+
+        Raises:
+            BaseException: the read's failure, after the pages read before it.
+        """
+        yield from self._queue
+
+    @property
+    def spilled(self) -> int:
+        """Pages that waited on disk so far."""
+        return self._queue.spilled
+
+    def close(self) -> None:
+        """Stop the read (a page in flight finishes) and delete what it read ahead."""
+        self._stop.set()
+        self._queue.close()
+        self._thread.join()
+
+    def __enter__(self) -> ReadAhead[_Page]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

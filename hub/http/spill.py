@@ -5,7 +5,7 @@ tokens expire, so a listing paused while the caller works through a page
 (creating projects, say) can lose its place. The fetchers put pages here and
 go on at once; the first ``depth`` pages wait in memory, later ones in a
 temporary file, so memory stays flat however far ahead the fetching gets (the
-reconcile's reads ahead, :mod:`handoff_hub.hub.reconcile.ahead`, wait here
+reconcile's reads ahead, :class:`~handoff_hub.hub.http.fanin.ReadAhead`, wait here
 too). The reader takes pages in the order they were put.
 
 The file holds pickles this process wrote and only this process reads back.

@@ -53,6 +53,7 @@ from handoff_hub.hub.handoffs.user_fields import KnownUsers
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON_TO_PROJECT
 from handoff_hub.hub.heap import frozen_heap
 from handoff_hub.hub.http.concurrent import InOrder
+from handoff_hub.hub.http.fanin import ReadAhead
 from handoff_hub.hub.mapping.engine import map_records
 from handoff_hub.hub.mapping.spec import EntityMap
 from handoff_hub.hub.model import (
@@ -64,7 +65,6 @@ from handoff_hub.hub.model import (
     Stage,
     TaskStatus,
 )
-from handoff_hub.hub.reconcile.ahead import ReadAhead
 from handoff_hub.hub.reconcile.drift import (
     COMPUTED,
     DealSide,

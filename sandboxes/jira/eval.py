@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handoff_hub.sandboxes.jira.data import PRIORITIES, FieldDef, Issue
+from handoff_hub.sandboxes.jira.index import IssueIndex
 from handoff_hub.sandboxes.jira.jql import (
     And,
     Clause,
@@ -133,6 +134,15 @@ def _conjuncts(node: Node) -> Iterator[Node]:
         yield node
 
 
+_INDEX_LOOKUPS: dict[tuple[str, str], Callable[[IssueIndex, Any], frozenset[int] | set[int]]] = {
+    ("parent", "parent"): IssueIndex.children,
+    ("project", "project"): IssueIndex.in_project,
+    ("issuetype", "issuetype"): IssueIndex.of_type,
+    ("labels", "labels"): IssueIndex.labelled,
+}
+"""The store's lookup for each indexed (field, kind) of a ``=``/``IN`` clause."""
+
+
 def _indexed(node: Node, context: _Context) -> set[int] | frozenset[int] | None:
     """Keys of the issues an indexed field's ``=``/``IN`` clause can match, else None."""
     if not isinstance(node, Clause) or node.op not in {"=", "IN"}:
@@ -143,18 +153,12 @@ def _indexed(node: Node, context: _Context) -> set[int] | frozenset[int] | None:
         return None
     field = _field(node.field, context.store)
     name = field.definition.id if field.definition else ""
-    index = context.store.issues.index
-    lookups: dict[tuple[str, str], Callable[[Any], frozenset[int] | set[int]]] = {
-        ("parent", "parent"): index.children,
-        ("project", "project"): index.in_project,
-        ("issuetype", "issuetype"): index.of_type,
-        ("labels", "labels"): index.labelled,
-    }
-    lookup = lookups.get((name, field.kind))
+    lookup = _INDEX_LOOKUPS.get((name, field.kind))
     if lookup is None:
         return None
+    index = context.store.issues.index
     targets = {_value(item, field, context, node.op) for item in items if isinstance(item, Literal)}
-    found = [lookup(t) for t in targets]
+    found = [lookup(index, t) for t in targets]
     return found[0] if len(found) == 1 else frozenset().union(*found)
 
 

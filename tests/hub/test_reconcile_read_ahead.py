@@ -14,7 +14,7 @@ from pair_support import open_pair_runtime
 from handoff_hub.hub.handoffs.runner import run_handoff
 from handoff_hub.hub.handoffs.won_to_project import HANDOFF as WON
 from handoff_hub.hub.handoffs.won_to_project import WonToProject
-from handoff_hub.hub.reconcile.ahead import ReadAhead
+from handoff_hub.hub.http.fanin import ReadAhead
 from handoff_hub.hub.reconcile.fix import reconcile
 from handoff_hub.hub.reconcile.scan import Reconciler
 from handoff_hub.hub.runtime import Runtime
